@@ -1,0 +1,479 @@
+//! The catalog: providers merged from every source, indexed by mail domain
+//! and by MX host pattern.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::LazyLock;
+
+use courriel_core::{EmailAddress, ServerSettings, normalize_domain};
+
+use crate::check::{FileError, check_file};
+use crate::file::ProviderFile;
+use crate::locate::{Locations, Position};
+use crate::provider::{Provider, Tier};
+
+/// Providers indexed by the domains and MX host patterns they claim.
+///
+/// Build one with [`Catalog::builder`], or use [`Catalog::builtin`], the
+/// catalog embedded in the binary, parsed once on first use.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    providers: Vec<Provider>,
+    by_id: HashMap<Box<str>, u32>,
+    by_domain: HashMap<Box<str>, u32>,
+    mx_exact: HashMap<Box<str>, u32>,
+    mx_suffix: HashMap<Box<str>, u32>,
+    shadowed: Vec<Shadowed>,
+}
+
+/// A claim (id, domain or MX pattern) that a higher-ranked provider took from
+/// a lower-ranked one: a hand-curated file over an imported one, or an
+/// explicit override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Shadowed {
+    /// What was claimed twice.
+    pub claim: Claim,
+    /// The provider that keeps it.
+    pub winner: String,
+    /// The provider that loses it.
+    pub loser: String,
+}
+
+/// Something a provider claims for itself.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Claim {
+    /// A provider id.
+    Id(String),
+    /// A users' mail domain.
+    Domain(String),
+    /// An MX host pattern.
+    Mx(String),
+}
+
+impl fmt::Display for Claim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Claim::Id(id) => write!(f, "id `{id}`"),
+            Claim::Domain(d) => write!(f, "domain `{d}`"),
+            Claim::Mx(m) => write!(f, "MX pattern `{m}`"),
+        }
+    }
+}
+
+impl fmt::Display for Shadowed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} goes to `{}`, not `{}`", self.claim, self.winner, self.loser)
+    }
+}
+
+/// Settings filled in for an address from its provider.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Autofill<'a> {
+    /// The provider found.
+    pub provider: &'a Provider,
+    /// How it was found.
+    pub matched: Match,
+    /// Every SMTP server of the provider, most preferred first (never empty).
+    pub smtp: Vec<ServerSettings>,
+    /// Every IMAP server of the provider, most preferred first (may be empty).
+    pub imap: Vec<ServerSettings>,
+}
+
+/// How a provider was found for an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Match {
+    /// The address's domain is one of the provider's mail domains.
+    Domain,
+    /// The domain's MX host matches one of the provider's MX patterns.
+    Mx,
+}
+
+/// Every problem found while building a catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogError {
+    /// The problems, in file order.
+    pub errors: Vec<FileError>,
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+static BUILTIN: LazyLock<Catalog> = LazyLock::new(|| {
+    Catalog::builder()
+        .builtin()
+        .build()
+        .unwrap_or_else(|e| panic!("the built-in provider catalog is invalid (run `cargo xtask validate`):\n{e}"))
+});
+
+static REGISTERED: LazyLock<Result<Catalog, CatalogError>> =
+    LazyLock::new(|| Catalog::builder().builtin().registered().build());
+
+impl Catalog {
+    /// A builder with nothing in it.
+    #[must_use]
+    pub fn builder() -> CatalogBuilder {
+        CatalogBuilder::default()
+    }
+
+    /// The catalog embedded in this binary, parsed on first use.
+    #[must_use]
+    pub fn builtin() -> &'static Catalog {
+        &BUILTIN
+    }
+
+    /// The embedded catalog plus every provider other crates registered with
+    /// [`register_provider!`](crate::register_provider), built on first use.
+    pub fn with_registered() -> Result<&'static Catalog, &'static CatalogError> {
+        REGISTERED.as_ref()
+    }
+
+    /// The provider of an address (`isabelle.martin@yahoo.fr`) or a domain
+    /// (`Yahoo.FR.`, `bücher.example`, `xn--bcher-kva.example`), by mail domain.
+    #[must_use]
+    pub fn lookup(&self, address_or_domain: &str) -> Option<&Provider> {
+        let domain = match address_or_domain.rsplit_once('@') {
+            Some((_, domain)) => domain,
+            None => address_or_domain,
+        };
+        let domain = normalize_domain(domain).ok()?;
+        self.by_domain.get(&*domain).map(|&i| &self.providers[i as usize])
+    }
+
+    /// The provider whose MX pattern matches an MX host
+    /// (`mx1.mail.ovh.net` → OVH). The most specific pattern wins.
+    #[must_use]
+    pub fn lookup_mx(&self, mx_host: &str) -> Option<&Provider> {
+        let host = normalize_domain(mx_host).ok()?;
+        if let Some(&i) = self.mx_exact.get(&*host) {
+            return Some(&self.providers[i as usize]);
+        }
+        let mut rest: &str = &host;
+        while let Some((_, suffix)) = rest.split_once('.') {
+            if let Some(&i) = self.mx_suffix.get(suffix) {
+                return Some(&self.providers[i as usize]);
+            }
+            rest = suffix;
+        }
+        None
+    }
+
+    /// Complete SMTP and IMAP settings for an address whose domain the
+    /// catalog knows.
+    #[must_use]
+    pub fn autofill(&self, address: &EmailAddress) -> Option<Autofill<'_>> {
+        let provider = self.lookup(address.domain().as_str())?;
+        Some(Self::fill(provider, Match::Domain, address))
+    }
+
+    /// Complete settings for an address whose domain's MX host is known
+    /// (found by discovery): by domain first, then by MX.
+    #[must_use]
+    pub fn autofill_with_mx(&self, address: &EmailAddress, mx_host: &str) -> Option<Autofill<'_>> {
+        self.autofill(address)
+            .or_else(|| self.lookup_mx(mx_host).map(|p| Self::fill(p, Match::Mx, address)))
+    }
+
+    fn fill<'a>(provider: &'a Provider, matched: Match, address: &EmailAddress) -> Autofill<'a> {
+        Autofill {
+            provider,
+            matched,
+            smtp: provider.smtp.iter().map(|s| s.settings_for(address)).collect(),
+            imap: provider.imap.iter().map(|s| s.settings_for(address)).collect(),
+        }
+    }
+
+    /// The provider with this id.
+    #[must_use]
+    pub fn get(&self, id: &str) -> Option<&Provider> {
+        self.by_id.get(id).map(|&i| &self.providers[i as usize])
+    }
+
+    /// Every provider, sorted by id.
+    pub fn providers(&self) -> impl ExactSizeIterator<Item = &Provider> {
+        self.providers.iter()
+    }
+
+    /// How many mail domains the catalog knows.
+    #[must_use]
+    pub fn domain_count(&self) -> usize {
+        self.by_domain.len()
+    }
+
+    /// The claims that precedence settled, sorted: what a hand-curated or
+    /// overriding provider took from a lower-ranked one.
+    #[must_use]
+    pub fn shadowed(&self) -> &[Shadowed] {
+        &self.shadowed
+    }
+}
+
+/// Gathers provider files from any number of sources, then merges them.
+///
+/// Merging is deterministic: providers are ranked by [`Tier`] then id, and
+/// the result does not depend on the order sources were added. Two providers
+/// of the same tier claiming one id, domain or MX pattern is an error; a
+/// higher tier takes the claim from a lower one, and [`Catalog::shadowed`]
+/// reports it.
+#[derive(Debug, Default)]
+pub struct CatalogBuilder {
+    entries: Vec<Entry>,
+    errors: Vec<FileError>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    file: ProviderFile,
+    origin: String,
+    text: Cow<'static, str>,
+    tier: Tier,
+}
+
+impl CatalogBuilder {
+    /// Adds the files embedded in this crate (`providers/`).
+    #[must_use]
+    pub fn builtin(mut self) -> Self {
+        for &(name, text) in crate::builtin::FILES {
+            let tier = if name.contains("/ispdb/") { Tier::Imported } else { Tier::Curated };
+            self.push(name.to_string(), Cow::Borrowed(text), tier);
+        }
+        self
+    }
+
+    /// Adds every provider registered with [`register_provider!`](crate::register_provider).
+    #[must_use]
+    pub fn registered(mut self) -> Self {
+        let mut registrations: Vec<&crate::Registration> = inventory::iter::<crate::Registration>().collect();
+        registrations.sort_by_key(|r| r.origin);
+        for r in registrations {
+            let tier = if r.overriding { Tier::Override } else { Tier::Curated };
+            self.push(r.origin.to_string(), Cow::Borrowed(r.text), tier);
+        }
+        self
+    }
+
+    /// Adds one provider file's text; `origin` names it in errors and its
+    /// stem must equal the provider's id.
+    #[must_use]
+    pub fn add_ron(mut self, origin: impl Into<String>, text: impl Into<Cow<'static, str>>) -> Self {
+        self.push(origin.into(), text.into(), Tier::Curated);
+        self
+    }
+
+    /// Like [`add_ron`](Self::add_ron), and takes the provider's id, domains
+    /// and MX patterns from any other provider that claims them.
+    #[must_use]
+    pub fn add_ron_overriding(mut self, origin: impl Into<String>, text: impl Into<Cow<'static, str>>) -> Self {
+        self.push(origin.into(), text.into(), Tier::Override);
+        self
+    }
+
+    /// Adds a provider built in code, without a file.
+    #[must_use]
+    pub fn add(self, provider: &ProviderFile) -> Self {
+        let origin = format!("{}.ron", provider.id);
+        self.add_ron(origin, provider.to_canonical(""))
+    }
+
+    /// Adds a provider built in code that overrides any other claiming the
+    /// same id, domains or MX patterns.
+    #[must_use]
+    pub fn add_overriding(self, provider: &ProviderFile) -> Self {
+        let origin = format!("{}.ron", provider.id);
+        self.add_ron_overriding(origin, provider.to_canonical(""))
+    }
+
+    /// Adds every `*.ron` file of a directory (not its subdirectories), in
+    /// file name order.
+    #[must_use]
+    pub fn add_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        let dir = dir.as_ref();
+        let listing = std::fs::read_dir(dir).and_then(|it| it.map(|e| e.map(|e| e.path())).collect::<Result<Vec<_>, _>>());
+        let mut paths = match listing {
+            Ok(paths) => paths,
+            Err(e) => {
+                self.errors.push(io_error(&dir.display().to_string(), &e, "check that the directory exists and can be read"));
+                return self;
+            }
+        };
+        paths.retain(|p| p.extension().is_some_and(|e| e == "ron") && p.is_file());
+        paths.sort();
+        for path in paths {
+            let origin = path.display().to_string();
+            match std::fs::read_to_string(&path) {
+                Ok(text) => self.push(origin, Cow::Owned(text), Tier::Curated),
+                Err(e) => self.errors.push(io_error(&origin, &e, "check that the file is readable UTF-8 text")),
+            }
+        }
+        self
+    }
+
+    fn push(&mut self, origin: String, text: Cow<'static, str>, tier: Tier) {
+        match check_file(&origin, &text) {
+            Ok(file) => self.entries.push(Entry { file, origin, text, tier }),
+            Err(errors) => self.errors.extend(errors),
+        }
+    }
+
+    /// Merges everything added, or reports every problem found.
+    pub fn build(self) -> Result<Catalog, CatalogError> {
+        let CatalogBuilder { mut entries, mut errors } = self;
+        entries.sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.file.id.cmp(&b.file.id)).then_with(|| a.origin.cmp(&b.origin)));
+        let mut merge = Merge { entries: &entries, locations: HashMap::new(), errors: &mut errors, shadowed: Vec::new() };
+
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut keep = vec![true; entries.len()];
+        for (i, e) in entries.iter().enumerate() {
+            match ids.get(e.file.id.as_str()) {
+                None => {
+                    ids.insert(&e.file.id, i);
+                }
+                Some(&first) => {
+                    if merge.claim_conflict(first, i, Claim::Id(e.file.id.clone()), "id") {
+                        keep[i] = false;
+                    }
+                }
+            }
+        }
+
+        let mut domains: HashMap<&str, usize> = HashMap::new();
+        let mut mx: HashMap<&str, usize> = HashMap::new();
+        let mut kept_domains: Vec<Vec<&str>> = vec![Vec::new(); entries.len()];
+        let mut kept_mx: Vec<Vec<&str>> = vec![Vec::new(); entries.len()];
+        for (i, e) in entries.iter().enumerate() {
+            if !keep[i] {
+                continue;
+            }
+            for (j, d) in e.file.domains.iter().enumerate() {
+                match domains.get(d.as_str()) {
+                    None => {
+                        domains.insert(d, i);
+                        kept_domains[i].push(d);
+                    }
+                    Some(&first) => {
+                        merge.claim_conflict(first, i, Claim::Domain(d.clone()), &format!("domains[{j}]"));
+                    }
+                }
+            }
+            for (j, m) in e.file.mx.iter().enumerate() {
+                match mx.get(m.as_str()) {
+                    None => {
+                        mx.insert(m, i);
+                        kept_mx[i].push(m);
+                    }
+                    Some(&first) => {
+                        merge.claim_conflict(first, i, Claim::Mx(m.clone()), &format!("mx[{j}]"));
+                    }
+                }
+            }
+            // A provider that lost every claim to a higher tier is superseded.
+            let had_claims = !e.file.domains.is_empty() || !e.file.mx.is_empty();
+            if had_claims && kept_domains[i].is_empty() && kept_mx[i].is_empty() {
+                keep[i] = false;
+            }
+        }
+        let mut shadowed = merge.shadowed;
+        if !errors.is_empty() {
+            errors.sort_by(|a, b| a.file.cmp(&b.file).then(a.position.cmp(&b.position)));
+            return Err(CatalogError { errors });
+        }
+        shadowed.sort_by(|a, b| a.claim.cmp(&b.claim).then_with(|| a.loser.cmp(&b.loser)));
+
+        let kept = keep.iter().filter(|k| **k).count();
+        let mut catalog = Catalog {
+            providers: Vec::with_capacity(kept),
+            by_id: HashMap::with_capacity(kept),
+            by_domain: HashMap::with_capacity(domains.len()),
+            mx_exact: HashMap::new(),
+            mx_suffix: HashMap::new(),
+            shadowed,
+        };
+        let kept_domains: Vec<Vec<String>> = kept_domains.into_iter().map(|v| v.into_iter().map(str::to_string).collect()).collect();
+        let kept_mx: Vec<Vec<String>> = kept_mx.into_iter().map(|v| v.into_iter().map(str::to_string).collect()).collect();
+        let mut slots: Vec<(usize, Entry)> = entries.into_iter().enumerate().filter(|(i, _)| keep[*i]).collect();
+        slots.sort_by(|a, b| a.1.file.id.cmp(&b.1.file.id));
+        for (slot, (original, entry)) in slots.into_iter().enumerate() {
+            let index = u32::try_from(slot).expect("fewer than 2^32 providers");
+            let mut provider = Provider::from_file(entry.file, entry.origin, entry.tier);
+            provider.domains.clone_from(&kept_domains[original]);
+            provider.mx.clone_from(&kept_mx[original]);
+            for d in &provider.domains {
+                catalog.by_domain.insert(d.as_str().into(), index);
+            }
+            for m in &provider.mx {
+                match m.strip_prefix("*.") {
+                    Some(suffix) => catalog.mx_suffix.insert(suffix.into(), index),
+                    None => catalog.mx_exact.insert(m.as_str().into(), index),
+                };
+            }
+            catalog.by_id.insert(provider.id.as_str().into(), index);
+            catalog.providers.push(provider);
+        }
+        Ok(catalog)
+    }
+}
+
+struct Merge<'a, 'e> {
+    entries: &'a [Entry],
+    locations: HashMap<usize, Locations>,
+    errors: &'e mut Vec<FileError>,
+    shadowed: Vec<Shadowed>,
+}
+
+impl Merge<'_, '_> {
+    fn position(&mut self, entry: usize, path: &str) -> Position {
+        let text = &self.entries[entry].text;
+        self.locations.entry(entry).or_insert_with(|| Locations::of(text)).find(path)
+    }
+
+    /// `first` (ranked higher or equal) already holds `claim`; `second` wants
+    /// it too. Records a shadowing, or an error on a tie. Returns whether
+    /// `second` lost the claim to a higher tier.
+    fn claim_conflict(&mut self, first: usize, second: usize, claim: Claim, path: &str) -> bool {
+        let (a, b) = (&self.entries[first], &self.entries[second]);
+        if a.tier > b.tier {
+            self.shadowed.push(Shadowed { claim, winner: a.file.id.clone(), loser: b.file.id.clone() });
+            return true;
+        }
+        let other_path = match &claim {
+            Claim::Id(_) => "id".to_string(),
+            Claim::Domain(d) => format!("domains[{}]", a.file.domains.iter().position(|x| x == d).unwrap_or(0)),
+            Claim::Mx(m) => format!("mx[{}]", a.file.mx.iter().position(|x| x == m).unwrap_or(0)),
+        };
+        let other = self.position(first, &other_path);
+        let here = self.position(second, path);
+        let (b_origin, a_origin, a_id) = (b.origin.clone(), a.origin.clone(), a.file.id.clone());
+        self.errors.push(FileError {
+            file: b_origin,
+            position: here,
+            message: format!("the {claim} is also claimed by `{a_id}` ({a_origin}:{}:{})", other.line, other.column),
+            help: "a claim belongs to one provider: remove it from one of the two files, or load one of them as an override".to_string(),
+        });
+        false
+    }
+}
+
+fn io_error(origin: &str, e: &std::io::Error, help: &str) -> FileError {
+    FileError {
+        file: origin.to_string(),
+        position: Position { line: 1, column: 1 },
+        message: format!("cannot read: {e}"),
+        help: help.to_string(),
+    }
+}

@@ -1,0 +1,356 @@
+//! Checks of one provider file: it parses, and every value is one the
+//! catalog can use. Each problem names the file, line and column and says
+//! what to change.
+
+use std::fmt;
+
+use courriel_core::normalize_domain;
+
+use crate::file::{FileSecurity, ProviderFile, ServerFile};
+use crate::locate::{Locations, Position};
+
+/// A problem in a provider file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    /// The file, as given to the loader (`providers/yahoo.ron`).
+    pub file: String,
+    /// Where the value to change starts.
+    pub position: Position,
+    /// What is wrong (lower case, no final period).
+    pub message: String,
+    /// What to change.
+    pub help: String,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}\n  help: {}",
+            self.file, self.position.line, self.position.column, self.message, self.help
+        )
+    }
+}
+
+impl std::error::Error for FileError {}
+
+/// A problem found before its position is known: the path of the value.
+pub(crate) struct Problem {
+    pub(crate) path: String,
+    pub(crate) message: String,
+    pub(crate) help: String,
+}
+
+impl Problem {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>, help: impl Into<String>) -> Self {
+        Problem {
+            path: path.into(),
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+
+    pub(crate) fn locate(self, file: &str, locations: &Locations) -> FileError {
+        FileError {
+            file: file.to_string(),
+            position: locations.find(&self.path),
+            message: self.message,
+            help: self.help,
+        }
+    }
+}
+
+/// Parses and checks one provider file. `file` is the name errors show;
+/// its stem must equal the provider's id.
+pub fn check_file(file: &str, text: &str) -> Result<ProviderFile, Vec<FileError>> {
+    let parsed = ProviderFile::parse(text).map_err(|e| {
+        vec![FileError {
+            file: file.to_string(),
+            position: Position {
+                line: e.span.start.line,
+                column: e.span.start.col,
+            },
+            message: lowercase_first(&e.code.to_string()),
+            help: "see providers/README.md for the fields of a provider file and how to write them"
+                .to_string(),
+        }]
+    })?;
+    let problems = problems(file, &parsed);
+    if problems.is_empty() {
+        Ok(parsed)
+    } else {
+        let locations = Locations::of(text);
+        Err(problems.into_iter().map(|p| p.locate(file, &locations)).collect())
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The file stem of a path-like name: `providers/ispdb/gmx.net.ron` → `gmx.net`.
+pub(crate) fn file_stem(file: &str) -> &str {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    name.strip_suffix(".ron").unwrap_or(name)
+}
+
+fn problems(file: &str, p: &ProviderFile) -> Vec<Problem> {
+    let mut out = Vec::new();
+    check_id(file, p, &mut out);
+    if p.name.trim().is_empty() {
+        out.push(Problem::new("name", "the display name is empty", "write the provider's name as users know it, e.g. `name: \"Yahoo Mail\"`"));
+    }
+    check_domains(p, &mut out);
+    check_mx(p, &mut out);
+    if p.domains.is_empty() && p.mx.is_empty() {
+        out.push(Problem::new(
+            "domains",
+            "the provider has no mail domain and no MX pattern, so no address can ever find it",
+            "list its users' mail domains in `domains`, or the MX hosts of the custom domains it hosts in `mx`",
+        ));
+    }
+    if p.smtp.is_empty() {
+        out.push(Problem::new("smtp", "no SMTP server is listed", "list at least one SMTP submission server, most preferred first"));
+    }
+    check_servers(p, &mut out);
+    check_texts(p, &mut out);
+    out
+}
+
+fn check_id(file: &str, p: &ProviderFile, out: &mut Vec<Problem>) {
+    let valid = !p.id.is_empty()
+        && p.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !p.id.starts_with(['-', '.']);
+    if !valid {
+        out.push(Problem::new(
+            "id",
+            format!("the id `{}` has characters other than a-z, 0-9, `-` and `.`", p.id),
+            "use lower-case letters, digits, `-` and `.` only, starting with a letter or digit",
+        ));
+    }
+    let stem = file_stem(file);
+    if p.id != stem {
+        out.push(Problem::new(
+            "id",
+            format!("the id `{}` differs from the file name `{stem}.ron`", p.id),
+            format!("write `id: \"{stem}\"`, or rename the file to `{}.ron`", p.id),
+        ));
+    }
+}
+
+fn check_domains(p: &ProviderFile, out: &mut Vec<Problem>) {
+    for (i, domain) in p.domains.iter().enumerate() {
+        let path = format!("domains[{i}]");
+        check_host_like(&path, "mail domain", domain, out);
+    }
+    check_sorted_unique("domains", &p.domains, out);
+}
+
+fn check_mx(p: &ProviderFile, out: &mut Vec<Problem>) {
+    for (i, pattern) in p.mx.iter().enumerate() {
+        let path = format!("mx[{i}]");
+        let host = pattern.strip_prefix("*.").unwrap_or(pattern);
+        if host.contains('*') {
+            out.push(Problem::new(
+                path,
+                format!("the MX pattern `{pattern}` has a `*` other than a leading `*.`"),
+                "write an exact host (`mx.zoho.eu`) or `*.` followed by a suffix (`*.mail.ovh.net`)",
+            ));
+            continue;
+        }
+        check_host_like(&path, "MX host", host, out);
+    }
+    check_sorted_unique("mx", &p.mx, out);
+}
+
+/// A domain or host name in its canonical form, with at least two labels.
+fn check_host_like(path: &str, what: &str, value: &str, out: &mut Vec<Problem>) {
+    match normalize_domain(value) {
+        Err(e) => out.push(Problem::new(
+            path,
+            format!("`{value}` is not a valid {what}: {e}"),
+            format!("write the {what} as a DNS name such as `example.com`"),
+        )),
+        Ok(normal) if normal != value => out.push(Problem::new(
+            path,
+            format!("the {what} `{value}` is not in canonical form"),
+            format!("write `{normal}` (lower case, ASCII `xn--` form, no trailing dot)"),
+        )),
+        Ok(_) if !value.contains('.') => out.push(Problem::new(
+            path,
+            format!("the {what} `{value}` has a single label"),
+            format!("write the full {what}, e.g. `{value}.com`"),
+        )),
+        Ok(_) => {}
+    }
+}
+
+fn check_sorted_unique(field: &str, items: &[String], out: &mut Vec<Problem>) {
+    for (i, pair) in items.windows(2).enumerate() {
+        if pair[0] == pair[1] {
+            out.push(Problem::new(
+                format!("{field}[{}]", i + 1),
+                format!("`{}` is listed twice in `{field}`", pair[1]),
+                "remove the second one",
+            ));
+        } else if pair[0] > pair[1] {
+            out.push(Problem::new(
+                format!("{field}[{}]", i + 1),
+                format!("`{field}` is not sorted: `{}` comes after `{}`", pair[1], pair[0]),
+                "sort the list, or run `cargo xtask validate --fix`",
+            ));
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Protocol {
+    Smtp,
+    Imap,
+}
+
+fn check_servers(p: &ProviderFile, out: &mut Vec<Problem>) {
+    for (field, protocol, servers) in [("smtp", Protocol::Smtp, &p.smtp), ("imap", Protocol::Imap, &p.imap)] {
+        for (i, server) in servers.iter().enumerate() {
+            let path = format!("{field}[{i}]");
+            check_host_like(&format!("{path}.host"), "host name", &server.host, out);
+            check_port(&path, protocol, server, out);
+            if servers[..i].contains(server) {
+                out.push(Problem::new(path, "this server is listed twice", "remove the second one"));
+            }
+        }
+    }
+}
+
+fn check_port(path: &str, protocol: Protocol, s: &ServerFile, out: &mut Vec<Problem>) {
+    let port_path = format!("{path}.port");
+    let security_path = format!("{path}.security");
+    let (implicit, starttls, other_protocol, name) = match protocol {
+        Protocol::Smtp => (465, 587, [993, 143, 995, 110], "SMTP"),
+        Protocol::Imap => (993, 143, [465, 587, 995, 110], "IMAP"),
+    };
+    match (s.port, s.security) {
+        (0, _) => out.push(Problem::new(port_path, "port 0 is not a port", format!("use {implicit} (implicit TLS) or {starttls} (STARTTLS)"))),
+        (25, _) => out.push(Problem::new(
+            port_path,
+            "port 25 is for server-to-server relay, not for submission by a user",
+            "use port 465 with `security: ImplicitTls`, or 587 with `security: Starttls`",
+        )),
+        (port, _) if other_protocol.contains(&port) => out.push(Problem::new(
+            port_path,
+            format!("port {port} is not an {name} port"),
+            format!("use {implicit} with `security: ImplicitTls`, or {starttls} with `security: Starttls`"),
+        )),
+        (port, FileSecurity::Starttls) if port == implicit => out.push(Problem::new(
+            security_path,
+            format!("port {port} is implicit TLS, but `security` is `Starttls`"),
+            format!("write `security: ImplicitTls`, or use port {starttls} for STARTTLS"),
+        )),
+        (port, FileSecurity::ImplicitTls) if port == starttls => out.push(Problem::new(
+            security_path,
+            format!("port {port} is STARTTLS, but `security` is `ImplicitTls`"),
+            format!("write `security: Starttls`, or use port {implicit} for implicit TLS"),
+        )),
+        _ => {}
+    }
+}
+
+fn check_texts(p: &ProviderFile, out: &mut Vec<Problem>) {
+    if p.source.is_empty() {
+        out.push(Problem::new(
+            "source",
+            "no source is given for these settings",
+            "list the pages (https URLs) where the provider documents each setting",
+        ));
+    }
+    for (i, source) in p.source.iter().enumerate() {
+        if !is_url(source) {
+            out.push(Problem::new(
+                format!("source[{i}]"),
+                format!("the source `{source}` is not an https URL"),
+                "give the address of the page that documents the settings, starting with `https://`",
+            ));
+        }
+    }
+    if let Some(doc) = &p.documentation
+        && !is_url(doc)
+    {
+        out.push(Problem::new(
+            "documentation",
+            format!("the documentation `{doc}` is not an https URL"),
+            "give the address of the provider's help page, starting with `https://`",
+        ));
+    }
+    if !is_date(&p.last_checked) {
+        out.push(Problem::new(
+            "last_checked",
+            format!("`{}` is not a date in the form YYYY-MM-DD", p.last_checked),
+            "write the day the settings were last checked against `source`, e.g. `last_checked: \"2026-11-29\"`",
+        ));
+    }
+    if let Some(folder) = &p.sent_folder
+        && folder.trim().is_empty()
+    {
+        out.push(Problem::new("sent_folder", "the Sent folder name is empty", "write the folder's raw IMAP name, or remove the field"));
+    }
+    if let Some(hint) = &p.hint {
+        for (lang, text) in [("en", &hint.en), ("fr", &hint.fr)] {
+            if text.trim().is_empty() {
+                out.push(Problem::new(format!("hint.{lang}"), format!("the `{lang}` hint is empty"), "write the hint in every language, or remove `hint`"));
+            }
+        }
+    }
+}
+
+fn is_url(s: &str) -> bool {
+    s.strip_prefix("https://").is_some_and(|rest| {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !s.contains(char::is_whitespace)
+    })
+}
+
+fn is_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let [y, m, d] = parts.as_slice() else { return false };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return false;
+    }
+    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<u32>(), m.parse::<u32>(), d.parse::<u32>()) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1990..=2100).contains(&y) && (1..=days).contains(&d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert!(is_date("2026-11-29"));
+        assert!(is_date("2024-02-29"));
+        assert!(!is_date("2026-02-29"));
+        assert!(!is_date("2026-13-01"));
+        assert!(!is_date("29/11/2026"));
+    }
+
+    #[test]
+    fn urls() {
+        assert!(is_url("https://help.yahoo.com/kb/SLN4075.html"));
+        assert!(!is_url("http://help.yahoo.com"));
+        assert!(!is_url("https://"));
+        assert!(!is_url("see the help page"));
+    }
+}

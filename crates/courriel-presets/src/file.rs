@@ -1,0 +1,363 @@
+//! The provider file format: what a `providers/*.ron` file holds, as written.
+//!
+//! This is the schema contributors edit (`deny_unknown_fields`), kept apart
+//! from the checked, normalised [`Provider`](crate::Provider) that the catalog
+//! serves. [`ProviderFile::to_canonical`] writes the one canonical form that
+//! `cargo xtask validate` expects.
+
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+
+/// One provider, as written in its RON file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Provider")]
+#[allow(missing_docs)] // fields are documented in providers/README.md
+pub struct ProviderFile {
+    pub id: String,
+    pub name: String,
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub mx: Vec<String>,
+    pub smtp: Vec<ServerFile>,
+    #[serde(default)]
+    pub imap: Vec<ServerFile>,
+    pub sender_policy: SenderPolicy,
+    pub auth: Auth,
+    pub sent_copy: SentCopy,
+    #[serde(default)]
+    pub sent_folder: Option<String>,
+    #[serde(default)]
+    pub status: Status,
+    #[serde(default)]
+    pub hint: Option<Hint>,
+    #[serde(default)]
+    pub documentation: Option<String>,
+    pub source: Vec<String>,
+    pub last_checked: String,
+}
+
+/// One server, as written: `Server(host: "...", port: 465, security: ImplicitTls, username: Address)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Server")]
+#[allow(missing_docs)]
+pub struct ServerFile {
+    pub host: String,
+    pub port: u16,
+    pub security: FileSecurity,
+    pub username: FileUsername,
+}
+
+/// `ImplicitTls` or `Starttls`, as spelled in provider files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[allow(missing_docs)]
+pub enum FileSecurity {
+    ImplicitTls,
+    Starttls,
+}
+
+/// `Address` or `LocalPart`, as spelled in provider files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[allow(missing_docs)]
+pub enum FileUsername {
+    Address,
+    LocalPart,
+}
+
+/// Whether the provider accepts a sender (From) other than the login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[non_exhaustive]
+pub enum SenderPolicy {
+    /// A From other than the login is rejected (`553 5.7.1 Sender address rejected`).
+    MustMatchLogin,
+    /// Aliases the user verified with the provider are accepted.
+    VerifiedAliases,
+    /// Any From is accepted.
+    AnySender,
+    /// Not known.
+    Unknown,
+}
+
+/// What the provider accepts as a secret on IMAP and SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[non_exhaustive]
+pub enum Auth {
+    /// The account password works.
+    Password,
+    /// An app password must be generated; the account password is refused.
+    AppPassword,
+    /// Password login is refused; only OAuth2 works.
+    OAuth2Only,
+    /// Not known.
+    Unknown,
+}
+
+/// Who files the copy of mail submitted over SMTP in the Sent folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[non_exhaustive]
+pub enum SentCopy {
+    /// The provider files it itself: a copy of ours would be a duplicate.
+    ServerFiles,
+    /// The client must file it.
+    ClientFiles,
+    /// Not known.
+    Unknown,
+}
+
+/// Whether third-party software can use the provider over IMAP and SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[non_exhaustive]
+pub enum Status {
+    /// Works with standard IMAP and SMTP.
+    #[default]
+    Supported,
+    /// IMAP/SMTP access must first be switched on in the provider's web settings.
+    NeedsSetup,
+    /// No standard IMAP/SMTP access for third-party software.
+    Unsupported,
+}
+
+/// What the user must know or do, in English and French.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hint {
+    /// English text.
+    pub en: String,
+    /// French text.
+    pub fr: String,
+}
+
+macro_rules! names {
+    ($ty:ty { $($variant:ident => $file:literal, $stable:literal;)* }) => {
+        impl $ty {
+            /// The variant as written in provider files.
+            #[must_use]
+            pub fn file_name(self) -> &'static str {
+                match self { $(Self::$variant => $file,)* }
+            }
+            /// The stable kebab-case name used in JSON.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $stable,)* }
+            }
+        }
+    };
+}
+
+names!(FileSecurity { ImplicitTls => "ImplicitTls", "implicit-tls"; Starttls => "Starttls", "starttls"; });
+names!(FileUsername { Address => "Address", "address"; LocalPart => "LocalPart", "local-part"; });
+names!(SenderPolicy {
+    MustMatchLogin => "MustMatchLogin", "must-match-login";
+    VerifiedAliases => "VerifiedAliases", "verified-aliases";
+    AnySender => "AnySender", "any-sender";
+    Unknown => "Unknown", "unknown";
+});
+names!(Auth {
+    Password => "Password", "password";
+    AppPassword => "AppPassword", "app-password";
+    OAuth2Only => "OAuth2Only", "oauth2-only";
+    Unknown => "Unknown", "unknown";
+});
+names!(SentCopy {
+    ServerFiles => "ServerFiles", "server-files";
+    ClientFiles => "ClientFiles", "client-files";
+    Unknown => "Unknown", "unknown";
+});
+names!(Status {
+    Supported => "Supported", "supported";
+    NeedsSetup => "NeedsSetup", "needs-setup";
+    Unsupported => "Unsupported", "unsupported";
+});
+
+impl From<FileSecurity> for courriel_core::Security {
+    fn from(s: FileSecurity) -> Self {
+        match s {
+            FileSecurity::ImplicitTls => courriel_core::Security::ImplicitTls,
+            FileSecurity::Starttls => courriel_core::Security::Starttls,
+        }
+    }
+}
+
+impl From<FileUsername> for courriel_core::UsernameTemplate {
+    fn from(u: FileUsername) -> Self {
+        match u {
+            FileUsername::Address => courriel_core::UsernameTemplate::Address,
+            FileUsername::LocalPart => courriel_core::UsernameTemplate::LocalPart,
+        }
+    }
+}
+
+/// The RON options every provider file is read with: `Some(...)` may be
+/// left out around optional values (`sent_folder: "INBOX.Sent"`).
+#[must_use]
+pub fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+}
+
+/// The leading comment lines of a file (its header), kept by the canonical form.
+#[must_use]
+pub fn header(text: &str) -> &str {
+    let mut end = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("//") {
+            end += line.len();
+        } else {
+            break;
+        }
+    }
+    &text[..end]
+}
+
+impl ProviderFile {
+    /// Parses a provider file's text (no semantic checks: see [`crate::check`]).
+    pub fn parse(text: &str) -> Result<Self, ron::error::SpannedError> {
+        ron_options().from_str(text)
+    }
+
+    /// Writes the canonical form of this provider: fixed field order, sorted
+    /// domains and MX patterns, optional fields left out when empty, four-space
+    /// indentation, one server per line. `header` (comment lines) comes first.
+    #[must_use]
+    pub fn to_canonical(&self, header: &str) -> String {
+        let mut out = String::with_capacity(1024);
+        out.push_str(header);
+        out.push_str("Provider(\n");
+        let _ = writeln!(out, "    id: {},", quote(&self.id));
+        let _ = writeln!(out, "    name: {},", quote(&self.name));
+        write_string_list(&mut out, "domains", &sorted(&self.domains), true);
+        write_string_list(&mut out, "mx", &sorted(&self.mx), false);
+        write_servers(&mut out, "smtp", &self.smtp, true);
+        write_servers(&mut out, "imap", &self.imap, false);
+        let _ = writeln!(out, "    sender_policy: {},", self.sender_policy.file_name());
+        let _ = writeln!(out, "    auth: {},", self.auth.file_name());
+        let _ = writeln!(out, "    sent_copy: {},", self.sent_copy.file_name());
+        if let Some(folder) = &self.sent_folder {
+            let _ = writeln!(out, "    sent_folder: {},", quote(folder));
+        }
+        if self.status != Status::Supported {
+            let _ = writeln!(out, "    status: {},", self.status.file_name());
+        }
+        if let Some(hint) = &self.hint {
+            out.push_str("    hint: Hint(\n");
+            let _ = writeln!(out, "        en: {},", quote(&hint.en));
+            let _ = writeln!(out, "        fr: {},", quote(&hint.fr));
+            out.push_str("    ),\n");
+        }
+        if let Some(doc) = &self.documentation {
+            let _ = writeln!(out, "    documentation: {},", quote(doc));
+        }
+        write_string_list(&mut out, "source", &self.source, true);
+        let _ = writeln!(out, "    last_checked: {},", quote(&self.last_checked));
+        out.push_str(")\n");
+        out
+    }
+}
+
+fn sorted(items: &[String]) -> Vec<String> {
+    let mut v = items.to_vec();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn write_string_list(out: &mut String, field: &str, items: &[String], always: bool) {
+    if items.is_empty() {
+        if always {
+            let _ = writeln!(out, "    {field}: [],");
+        }
+        return;
+    }
+    let _ = writeln!(out, "    {field}: [");
+    for item in items {
+        let _ = writeln!(out, "        {},", quote(item));
+    }
+    out.push_str("    ],\n");
+}
+
+fn write_servers(out: &mut String, field: &str, servers: &[ServerFile], always: bool) {
+    if servers.is_empty() {
+        if always {
+            let _ = writeln!(out, "    {field}: [],");
+        }
+        return;
+    }
+    let _ = writeln!(out, "    {field}: [");
+    for s in servers {
+        let _ = writeln!(
+            out,
+            "        Server(host: {}, port: {}, security: {}, username: {}),",
+            quote(&s.host),
+            s.port,
+            s.security.file_name(),
+            s.username.file_name()
+        );
+    }
+    out.push_str("    ],\n");
+}
+
+/// A RON string literal.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"// a header line
+Provider(
+    id: "sample",
+    name: "Sample \"Mail\"",
+    domains: [
+        "b.example",
+        "a.example",
+    ],
+    smtp: [
+        Server(host: "smtp.a.example", port: 465, security: ImplicitTls, username: Address),
+    ],
+    sender_policy: Unknown,
+    auth: Password,
+    sent_copy: Unknown,
+    sent_folder: "INBOX.Sent",
+    hint: Hint(en: "e", fr: "f"),
+    source: ["https://a.example/help"],
+    last_checked: "2026-11-29",
+)
+"#;
+
+    #[test]
+    fn canonical_form_round_trips_and_sorts() {
+        let parsed = ProviderFile::parse(SAMPLE).unwrap();
+        let canonical = parsed.to_canonical(header(SAMPLE));
+        assert!(canonical.starts_with("// a header line\nProvider(\n"));
+        assert!(canonical.find("a.example").unwrap() < canonical.find("b.example").unwrap());
+        let reparsed = ProviderFile::parse(&canonical).unwrap();
+        let mut expected = parsed.clone();
+        expected.domains.sort();
+        assert_eq!(reparsed, expected);
+        // The canonical form is a fixed point.
+        assert_eq!(reparsed.to_canonical(header(&canonical)), canonical);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let text = SAMPLE.replace("auth: Password,", "auth: Password,\n    colour: \"blue\",");
+        let err = ProviderFile::parse(&text).unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+}
