@@ -26,6 +26,7 @@ pub struct Catalog {
     mx_exact: HashMap<Box<str>, u32>,
     mx_suffix: HashMap<Box<str>, u32>,
     shadowed: Vec<Shadowed>,
+    superseded: Vec<String>,
 }
 
 /// A claim (id, domain or MX pattern) that a higher-ranked provider took from
@@ -222,6 +223,13 @@ impl Catalog {
     pub fn shadowed(&self) -> &[Shadowed] {
         &self.shadowed
     }
+
+    /// Providers left out because a higher-ranked provider took every domain
+    /// and MX pattern they claimed (sorted ids).
+    #[must_use]
+    pub fn superseded(&self) -> &[String] {
+        &self.superseded
+    }
 }
 
 /// Gathers provider files from any number of sources, then merges them.
@@ -281,6 +289,14 @@ impl CatalogBuilder {
     #[must_use]
     pub fn add_ron_overriding(mut self, origin: impl Into<String>, text: impl Into<Cow<'static, str>>) -> Self {
         self.push(origin.into(), text.into(), Tier::Override);
+        self
+    }
+
+    /// Adds one provider file's text at the given tier (the built-in catalog
+    /// adds `providers/ispdb/` as [`Tier::Imported`]).
+    #[must_use]
+    pub fn add_ron_with_tier(mut self, origin: impl Into<String>, text: impl Into<Cow<'static, str>>, tier: Tier) -> Self {
+        self.push(origin.into(), text.into(), tier);
         self
     }
 
@@ -352,6 +368,7 @@ impl CatalogBuilder {
             }
         }
 
+        let mut superseded = Vec::new();
         let mut domains: HashMap<&str, usize> = HashMap::new();
         let mut mx: HashMap<&str, usize> = HashMap::new();
         let mut kept_domains: Vec<Vec<&str>> = vec![Vec::new(); entries.len()];
@@ -386,6 +403,7 @@ impl CatalogBuilder {
             let had_claims = !e.file.domains.is_empty() || !e.file.mx.is_empty();
             if had_claims && kept_domains[i].is_empty() && kept_mx[i].is_empty() {
                 keep[i] = false;
+                superseded.push(e.file.id.clone());
             }
         }
         let mut shadowed = merge.shadowed;
@@ -403,6 +421,10 @@ impl CatalogBuilder {
             mx_exact: HashMap::new(),
             mx_suffix: HashMap::new(),
             shadowed,
+            superseded: {
+                superseded.sort();
+                superseded
+            },
         };
         let kept_domains: Vec<Vec<String>> = kept_domains.into_iter().map(|v| v.into_iter().map(str::to_string).collect()).collect();
         let kept_mx: Vec<Vec<String>> = kept_mx.into_iter().map(|v| v.into_iter().map(str::to_string).collect()).collect();

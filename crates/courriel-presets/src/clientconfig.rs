@@ -230,7 +230,9 @@ pub enum Skip {
     UnknownSocketType(String),
     /// A username template other than `%EMAILADDRESS%` and `%EMAILLOCALPART%`.
     UsernameTemplate(String),
-    /// No password-based authentication: OAuth2 only, or none (relay by IP address).
+    /// The host name is a template (`mail.%EMAILDOMAIN%`) or not a valid host name.
+    BadHost(String),
+    /// Neither password nor OAuth2 authentication: none, or relay by IP address.
     NoPasswordAuth(Vec<String>),
 }
 
@@ -244,7 +246,8 @@ impl fmt::Display for Skip {
             Skip::PortMismatch { port, socket_type } => write!(f, "port {port} contradicts socketType {socket_type}"),
             Skip::UnknownSocketType(s) => write!(f, "unknown socketType `{s}`"),
             Skip::UsernameTemplate(t) => write!(f, "broken or unsupported username template `{t}`"),
-            Skip::NoPasswordAuth(a) => write!(f, "no password authentication (offers {})", a.join(", ")),
+            Skip::BadHost(h) => write!(f, "host name `{h}` is a template or invalid"),
+            Skip::NoPasswordAuth(a) => write!(f, "no password or OAuth2 authentication (offers {})", a.join(", ")),
         }
     }
 }
@@ -284,12 +287,16 @@ pub fn convert_server(server: &ConfigServer) -> Result<ServerFile, Skip> {
         "%EMAILLOCALPART%" => FileUsername::LocalPart,
         other => return Err(Skip::UsernameTemplate(other.to_string())),
     };
-    let password = |a: &String| a.starts_with("password-") || a == "plain" || a == "secure";
-    if !server.authentication.is_empty() && !server.authentication.iter().any(password) {
+    let usable = |a: &String| a.starts_with("password-") || a == "plain" || a == "secure" || a == "OAuth2";
+    if !server.authentication.is_empty() && !server.authentication.iter().any(usable) {
         return Err(Skip::NoPasswordAuth(server.authentication.clone()));
     }
+    let host = match courriel_core::normalize_domain(&server.hostname) {
+        Ok(host) if host.contains('.') => host.into_owned(),
+        _ => return Err(Skip::BadHost(server.hostname.clone())),
+    };
     Ok(ServerFile {
-        host: server.hostname.trim().trim_end_matches('.').to_ascii_lowercase(),
+        host,
         port,
         security,
         username,

@@ -19,7 +19,12 @@
 //!
 //! This crate does no network I/O.
 
+#[cfg(feature = "builtin")]
 mod builtin;
+#[cfg(not(feature = "builtin"))]
+mod builtin {
+    pub(crate) static FILES: &[(&str, &str)] = &[];
+}
 mod catalog;
 pub mod check;
 pub mod clientconfig;

@@ -1,0 +1,287 @@
+//! `cargo xtask import-ispdb`: Thunderbird's ISPDB (`clientConfig` XML files)
+//! into `providers/ispdb/*.ron`, under MPL-2.0, with a report of everything
+//! left out and why.
+//!
+//! Policy: IMAP and SMTP only (no POP3, no Exchange), TLS only (no plaintext,
+//! no port 25), TLS-implicit servers first, only username templates we can
+//! apply, users' mail domains kept apart from server and MX domains (which
+//! become MX patterns), and a domain claimed by two files kept by the first
+//! in file-name order.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use courriel_presets::clientconfig::{self, Skip, convert_server};
+use courriel_presets::file::{Auth, FileSecurity, ProviderFile, SenderPolicy, SentCopy, ServerFile, Status};
+
+use crate::codegen::write_if_changed;
+use crate::project_root;
+
+/// Domains the ISPDB lists as if users had addresses there, but which name
+/// servers or MX hosts of a provider: each becomes the MX pattern `*.domain`.
+const SERVER_DOMAINS: &[(&str, &str)] = &[
+    ("emailsrvr.com", "Rackspace's MX and server hosts"),
+    ("gandi.net", "Gandi's MX hosts (spool.mail.gandi.net); marked `MX domain` in the source"),
+    ("google.com", "Google's MX hosts (aspmx.l.google.com); marked `MX, for Google Apps`"),
+    ("ispgateway.de", "domainFactory's MX hosts; marked `domain hoster, per MX`"),
+    ("kundenserver.de", "IONOS (1&1) hosting MX hosts; marked `Hosting customers, MX servers`"),
+    ("mail.protection.outlook.com", "Microsoft 365's MX hosts"),
+    ("messagingengine.com", "Fastmail's MX and server hosts"),
+    ("olc.protection.outlook.com", "Outlook.com's MX hosts"),
+    ("ovh.net", "OVH's MX and server hosts (mx1.mail.ovh.net, ssl0.ovh.net)"),
+    ("schlund.de", "IONOS (1&1) hosting MX hosts; marked `Hosting customers, MX servers`"),
+    ("your-server.de", "Hetzner's hosting server hosts"),
+    ("yahoodns.net", "Yahoo's MX hosts; marked `MX`"),
+];
+
+/// What an import produces: files to write, relative to the project root.
+pub(crate) struct Import {
+    pub(crate) files: BTreeMap<PathBuf, String>,
+}
+
+pub(crate) fn run(dir: &Path) -> Result<(), String> {
+    let import = import(dir)?;
+    let out_dir = project_root().join("providers/ispdb");
+    let mut written = 0;
+    for (path, contents) in &import.files {
+        if write_if_changed(&project_root().join(path), contents)? {
+            written += 1;
+        }
+    }
+    // Remove files the import no longer produces.
+    let mut removed = 0;
+    for entry in std::fs::read_dir(&out_dir).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let rel = path.strip_prefix(project_root()).unwrap_or(&path).to_path_buf();
+        if path.extension().is_some_and(|e| e == "ron") && !import.files.contains_key(&rel) {
+            std::fs::remove_file(&path).map_err(|e| e.to_string())?;
+            removed += 1;
+        }
+    }
+    let count = import.files.keys().filter(|p| p.extension().is_some_and(|e| e == "ron")).count();
+    println!("{count} providers imported ({written} files written, {removed} removed); see providers/ispdb/REPORT.md");
+    if written + removed > 0 {
+        println!("run `cargo xtask gen` to update the embedded catalog list");
+    }
+    Ok(())
+}
+
+struct Snapshot {
+    commit: String,
+    date: String,
+}
+
+fn snapshot(dir: &Path) -> Result<Snapshot, String> {
+    let source = std::fs::read_to_string(dir.join("SOURCE.md")).map_err(|e| format!("cannot read {}/SOURCE.md (which names the snapshot's commit): {e}", dir.display()))?;
+    let commit = source
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|w| w.len() == 40)
+        .ok_or("SOURCE.md names no 40-digit commit")?
+        .to_string();
+    let date = source
+        .split(['(', ')'])
+        .find(|w| w.len() == 10 && w.as_bytes()[4] == b'-' && w.as_bytes()[7] == b'-')
+        .ok_or("SOURCE.md names no (YYYY-MM-DD) date")?
+        .to_string();
+    Ok(Snapshot { commit, date })
+}
+
+/// Imports every `*.xml` of `dir`.
+pub(crate) fn import(dir: &Path) -> Result<Import, String> {
+    let snap = snapshot(dir)?;
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .collect();
+    names.sort();
+
+    let mut report = Report::default();
+    let mut claimed: HashMap<String, String> = HashMap::new();
+    let mut files = BTreeMap::new();
+    for path in &names {
+        let file_name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let xml = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let config = match clientconfig::parse(&xml) {
+            Ok(c) => c,
+            Err(e) => {
+                report.skipped_files.push((file_name, e.to_string()));
+                continue;
+            }
+        };
+        for provider in &config.providers {
+            match convert(&file_name, provider, &snap, &mut claimed, &mut report) {
+                Some(file) => {
+                    let header = header(&file_name, &snap);
+                    files.insert(PathBuf::from(format!("providers/ispdb/{}.ron", file.id)), file.to_canonical(&header));
+                    report.imported += 1;
+                }
+                None => {}
+            }
+        }
+    }
+    files.insert(PathBuf::from("providers/ispdb/REPORT.md"), report.render(&snap, names.len()));
+    Ok(Import { files })
+}
+
+fn header(file_name: &str, snap: &Snapshot) -> String {
+    format!(
+        "// Generated by `cargo xtask import-ispdb` from ispdb/{file_name} of Thunderbird's ISPDB\n\
+         // (thunderbird/autoconfig, commit {}). Mozilla Public License 2.0: see LICENSE beside\n\
+         // this file. Do not edit by hand: a hand-curated providers/*.ron takes precedence.\n",
+        &snap.commit[..12]
+    )
+}
+
+#[derive(Default)]
+struct Report {
+    imported: usize,
+    skipped_files: Vec<(String, String)>,
+    skipped_servers: Vec<(String, String, String)>,
+    server_domains: Vec<(String, String, String)>,
+    duplicate_domains: Vec<(String, String, String)>,
+}
+
+fn convert(
+    file_name: &str,
+    p: &clientconfig::EmailProvider,
+    snap: &Snapshot,
+    claimed: &mut HashMap<String, String>,
+    report: &mut Report,
+) -> Option<ProviderFile> {
+    let id = file_name.trim_end_matches(".xml").to_ascii_lowercase();
+    let servers = |list: &[clientconfig::ConfigServer], report: &mut Report| -> Vec<ServerFile> {
+        let mut out: Vec<ServerFile> = Vec::new();
+        for s in list {
+            match convert_server(s) {
+                Ok(server) if out.contains(&server) => {}
+                Ok(server) => out.push(server),
+                Err(Skip::Protocol(kind)) if kind == "pop3" => {}
+                Err(why) => report.skipped_servers.push((file_name.to_string(), format!("{} {}:{}", s.kind, s.hostname, s.port), why.to_string())),
+            }
+        }
+        // TLS first: implicit TLS before STARTTLS, otherwise the source's order.
+        out.sort_by_key(|s| s.security != FileSecurity::ImplicitTls);
+        out
+    };
+    let smtp = servers(&p.outgoing, report);
+    let imap = servers(&p.incoming, report);
+    if smtp.is_empty() {
+        let why = if p.outgoing.is_empty() { "no SMTP server" } else { "no SMTP server left once plaintext, port 25 and broken ones are set aside" };
+        report.skipped_files.push((file_name.to_string(), why.to_string()));
+        return None;
+    }
+
+    let mut domains = BTreeSet::new();
+    let mut mx = BTreeSet::new();
+    for raw in &p.domains {
+        let domain = match courriel_core::normalize_domain(raw) {
+            Ok(d) if d.contains('.') => d.into_owned(),
+            _ => {
+                report.skipped_servers.push((file_name.to_string(), format!("domain {raw}"), "not a valid mail domain".to_string()));
+                continue;
+            }
+        };
+        if let Some((server, why)) = SERVER_DOMAINS.iter().find(|(d, _)| domain == *d || domain.ends_with(&format!(".{d}"))) {
+            mx.insert(format!("*.{server}"));
+            report.server_domains.push((file_name.to_string(), domain, (*why).to_string()));
+            continue;
+        }
+        if domain.split('.').next().is_some_and(|l| l.starts_with("mx") && l[2..].bytes().all(|b| b.is_ascii_digit())) && domain.matches('.').count() >= 2 {
+            mx.insert(domain.clone());
+            report.server_domains.push((file_name.to_string(), domain, "an MX host name".to_string()));
+            continue;
+        }
+        match claimed.get(&domain) {
+            Some(owner) if owner == &id => {}
+            Some(owner) => report.duplicate_domains.push((file_name.to_string(), domain, owner.clone())),
+            None => {
+                claimed.insert(domain.clone(), id.clone());
+                domains.insert(domain);
+            }
+        }
+    }
+    let mx: BTreeSet<String> = mx
+        .into_iter()
+        .filter(|pattern| {
+            let key = format!("mx {pattern}");
+            match claimed.get(&key) {
+                Some(owner) if owner != &id => {
+                    report.duplicate_domains.push((file_name.to_string(), pattern.clone(), owner.clone()));
+                    false
+                }
+                _ => {
+                    claimed.insert(key, id.clone());
+                    true
+                }
+            }
+        })
+        .collect();
+    if domains.is_empty() && mx.is_empty() {
+        report.skipped_files.push((file_name.to_string(), "no mail domain or MX pattern left".to_string()));
+        return None;
+    }
+
+    let auths: Vec<&String> = p.outgoing.iter().chain(&p.incoming).flat_map(|s| &s.authentication).collect();
+    let auth = if auths.iter().any(|a| a.starts_with("password-") || a.as_str() == "plain") {
+        Auth::Password
+    } else if auths.iter().any(|a| a.as_str() == "OAuth2") {
+        Auth::OAuth2Only
+    } else {
+        Auth::Unknown
+    };
+    let documentation = p.documentation.iter().find(|u| u.starts_with("https://")).cloned();
+    Some(ProviderFile {
+        name: p.display_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| id.clone()),
+        id,
+        domains: domains.into_iter().collect(),
+        mx: mx.into_iter().collect(),
+        smtp,
+        imap,
+        sender_policy: SenderPolicy::Unknown,
+        auth,
+        sent_copy: SentCopy::Unknown,
+        sent_folder: None,
+        status: Status::Supported,
+        hint: None,
+        documentation,
+        source: vec![format!("https://github.com/thunderbird/autoconfig/blob/{}/ispdb/{file_name}", snap.commit)],
+        last_checked: snap.date.clone(),
+    })
+}
+
+impl Report {
+    fn render(&self, snap: &Snapshot, files: usize) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "<!-- @generated by `cargo xtask import-ispdb`; do not edit by hand. -->\n");
+        let _ = writeln!(out, "# ISPDB import report\n");
+        let _ = writeln!(
+            out,
+            "Source: Thunderbird's ISPDB, thunderbird/autoconfig commit `{}` ({}), {files} files, vendored in `third_party/ispdb/`.\n\n\
+             Imported: {} providers. Policy: IMAP and SMTP only, TLS only (no plaintext, no port 25), \
+             TLS-implicit servers first, username templates `%EMAILADDRESS%` and `%EMAILLOCALPART%` only, \
+             server and MX domains turned into MX patterns, a domain listed by two files kept by the first \
+             in file-name order. Hand-curated `providers/*.ron` take precedence over these files at load \
+             time (`cargo xtask validate` lists each case).\n",
+            snap.commit, snap.date, self.imported
+        );
+        let _ = writeln!(out, "## Files not imported ({})\n", self.skipped_files.len());
+        for (file, why) in &self.skipped_files {
+            let _ = writeln!(out, "- `{file}`: {why}");
+        }
+        let _ = writeln!(out, "\n## Servers left out ({})\n", self.skipped_servers.len());
+        for (file, server, why) in &self.skipped_servers {
+            let _ = writeln!(out, "- `{file}`: {server}: {why}");
+        }
+        let _ = writeln!(out, "\n## Server and MX domains moved to MX patterns ({})\n", self.server_domains.len());
+        for (file, domain, why) in &self.server_domains {
+            let _ = writeln!(out, "- `{file}`: `{domain}`: {why}");
+        }
+        let _ = writeln!(out, "\n## Claims listed by more than one file ({})\n", self.duplicate_domains.len());
+        for (file, domain, owner) in &self.duplicate_domains {
+            let _ = writeln!(out, "- `{file}`: `{domain}` already claimed by `{owner}`");
+        }
+        out
+    }
+}
