@@ -29,8 +29,12 @@ pub(crate) fn validate(fix: bool) -> Result<(), String> {
     }
     if !catalog.shadowed().is_empty() {
         println!("\nhand-curated files take precedence over imported ones for these claims:");
+        let mut groups: std::collections::BTreeMap<(&str, &str), Vec<String>> = std::collections::BTreeMap::new();
         for s in catalog.shadowed() {
-            println!("  {s}");
+            groups.entry((&s.winner, &s.loser)).or_default().push(s.claim.to_string());
+        }
+        for ((winner, loser), claims) in groups {
+            println!("  `{winner}` over `{loser}` ({}): {}", claims.len(), claims.join(", "));
         }
     }
     if !catalog.superseded().is_empty() {

@@ -1,0 +1,162 @@
+//! `courriel lookup` and `courriel providers`.
+
+use std::fmt::Write as _;
+
+use courriel_core::{EmailAddress, Security, ServerSettings};
+use courriel_presets::{Auth, Catalog, Match, Provider, SenderPolicy, SentCopy, Status};
+use serde_json::json;
+
+use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
+
+pub(crate) fn lookup(catalog: &Catalog, input: &str, json: bool) -> u8 {
+    let address = match EmailAddress::parse(input) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("courriel: `{input}` is not a valid address: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let Some(filled) = catalog.autofill(&address) else {
+        if json {
+            println!("{}", json!({ "address": address.to_string(), "provider": null }));
+        }
+        eprintln!(
+            "courriel: no provider in the catalog for `{}` ({} mail domains known).\n\
+             If it is a custom domain, its hosting provider's settings apply: look them up on its help pages and enter them by hand.",
+            address.domain().to_unicode(),
+            catalog.domain_count()
+        );
+        return EXIT_NOT_FOUND;
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&lookup_json(&address, &filled)).expect("JSON of plain data"));
+    } else {
+        print!("{}", lookup_text(&address, &filled));
+    }
+    EXIT_OK
+}
+
+fn server_json(s: &ServerSettings) -> serde_json::Value {
+    json!({ "host": s.host, "port": s.port, "security": s.security.as_str(), "username": s.username })
+}
+
+fn lookup_json(address: &EmailAddress, filled: &courriel_presets::Autofill<'_>) -> serde_json::Value {
+    let p = filled.provider;
+    json!({
+        "address": address.to_string(),
+        "provider": {
+            "id": p.id,
+            "name": p.name,
+            "tier": p.tier.as_str(),
+            "origin": p.origin,
+            "sender_policy": p.sender_policy.as_str(),
+            "auth": p.auth.as_str(),
+            "sent_copy": p.sent_copy.as_str(),
+            "sent_folder": p.sent_folder,
+            "status": p.status.as_str(),
+            "hint": p.hint.as_ref().map(|h| json!({ "en": h.en, "fr": h.fr })),
+            "documentation": p.documentation,
+            "source": p.source,
+            "last_checked": p.last_checked,
+        },
+        "matched": match filled.matched { Match::Domain => "domain", Match::Mx => "mx", _ => "other" },
+        "smtp": filled.smtp.first().map(server_json),
+        "imap": filled.imap.first().map(server_json),
+        "alternatives": {
+            "smtp": filled.smtp.iter().skip(1).map(server_json).collect::<Vec<_>>(),
+            "imap": filled.imap.iter().skip(1).map(server_json).collect::<Vec<_>>(),
+        },
+    })
+}
+
+fn security_text(s: Security) -> &'static str {
+    match s {
+        Security::ImplicitTls => "implicit TLS",
+        Security::Starttls => "STARTTLS",
+        _ => "other",
+    }
+}
+
+fn lookup_text(address: &EmailAddress, filled: &courriel_presets::Autofill<'_>) -> String {
+    let p = filled.provider;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({}) for {address}", p.name, p.id);
+    match p.status {
+        Status::NeedsSetup => {
+            let _ = writeln!(out, "status:     IMAP/SMTP access must first be switched on in the provider's web settings");
+        }
+        Status::Unsupported => {
+            let _ = writeln!(out, "status:     unsupported: no standard IMAP/SMTP access for other software");
+        }
+        _ => {}
+    }
+    for (label, servers) in [("SMTP", &filled.smtp), ("IMAP", &filled.imap)] {
+        let _ = writeln!(out, "{label}");
+        if servers.is_empty() {
+            let _ = writeln!(out, "  (none)");
+        }
+        for s in servers.iter() {
+            let endpoint = format!("{}:{}", s.host, s.port);
+            let _ = writeln!(out, "  {endpoint:<34} {:<13} username {}", security_text(s.security), s.username);
+        }
+    }
+    let _ = writeln!(out, "sender:     {}", sender_text(p.sender_policy));
+    let _ = writeln!(out, "password:   {}", auth_text(p.auth));
+    let _ = writeln!(out, "sent copy:  {}", sent_copy_text(p.sent_copy));
+    if let Some(folder) = &p.sent_folder {
+        let _ = writeln!(out, "sent folder: {folder}");
+    }
+    if let Some(hint) = &p.hint {
+        let _ = writeln!(out, "hint:       {}", hint.en);
+    }
+    if let Some(doc) = &p.documentation {
+        let _ = writeln!(out, "help page:  {doc}");
+    }
+    for s in &p.source {
+        let _ = writeln!(out, "source:     {s}");
+    }
+    let _ = writeln!(out, "checked:    {} ({} provider file {})", p.last_checked, p.tier.as_str(), p.origin);
+    out
+}
+
+fn sender_text(policy: SenderPolicy) -> &'static str {
+    match policy {
+        SenderPolicy::MustMatchLogin => "must be the login address: any other From is rejected",
+        SenderPolicy::VerifiedAliases => "the login address, or an alias verified with the provider",
+        SenderPolicy::AnySender => "any address is accepted",
+        _ => "not known: use the login address to be safe",
+    }
+}
+
+fn auth_text(auth: Auth) -> &'static str {
+    match auth {
+        Auth::Password => "the account password",
+        Auth::AppPassword => "an app password, generated in the provider's security settings",
+        Auth::OAuth2Only => "OAuth2 only: password login is refused",
+        _ => "not known",
+    }
+}
+
+fn sent_copy_text(copy: SentCopy) -> &'static str {
+    match copy {
+        SentCopy::ServerFiles => "filed by the provider itself (no copy needed)",
+        SentCopy::ClientFiles => "to be filed by the sending software over IMAP",
+        _ => "not known",
+    }
+}
+
+pub(crate) fn providers(catalog: &Catalog, json: bool) -> u8 {
+    if json {
+        let all: Vec<&Provider> = catalog.providers().collect();
+        println!("{}", serde_json::to_string_pretty(&all).expect("JSON of plain data"));
+        return EXIT_OK;
+    }
+    let mut out = String::new();
+    for p in catalog.providers() {
+        let smtp = p.smtp.first().map(|s| format!("{}:{}", s.host, s.port)).unwrap_or_default();
+        let _ = writeln!(out, "{:<24} {:<36} {:>4} domains  {:<8} {smtp}", p.id, p.name, p.domains.len(), p.tier.as_str());
+    }
+    let _ = writeln!(out, "{} providers, {} mail domains", catalog.providers().len(), catalog.domain_count());
+    print!("{out}");
+    EXIT_OK
+}

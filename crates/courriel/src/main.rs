@@ -1,0 +1,103 @@
+//! The `courriel` command-line tool.
+
+mod lookup;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use courriel_presets::{Catalog, CatalogError};
+
+/// Exit code: the command did what was asked.
+const EXIT_OK: u8 = 0;
+/// Exit code: the command ran, and the answer is "not found" or "not OK".
+const EXIT_NOT_FOUND: u8 = 1;
+/// Exit code: the command line or its input is wrong.
+const EXIT_USAGE: u8 = 2;
+/// Exit code: a provider file given with --providers is invalid.
+const EXIT_CONFIG: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "courriel",
+    version,
+    about = "Find and check the mail settings of your users' addresses.",
+    after_help = "\
+Exit codes:
+  0  done
+  1  not found (no provider for the address)
+  2  usage error (invalid arguments or address)
+  3  invalid provider file given with --providers"
+)]
+struct Cli {
+    /// Also load provider files (*.ron) from this directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    providers: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fill in the SMTP and IMAP settings of an address from the catalog.
+    #[command(after_help = "\
+Examples:
+  courriel lookup isabelle.martin@yahoo.fr
+  courriel lookup jean.dupont@free.fr --json | jq .smtp")]
+    Lookup {
+        /// The mail address, e.g. isabelle.martin@yahoo.fr.
+        address: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the providers of the catalog.
+    #[command(after_help = "\
+Examples:
+  courriel providers
+  courriel providers --json | jq '.[] | select(.id == \"gmail\")'")]
+    Providers {
+        /// Print a JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let catalog = match load_catalog(cli.providers.as_deref()) {
+        Ok(catalog) => catalog,
+        Err(e) => {
+            eprintln!("courriel: the provider files are invalid:\n{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let code = match cli.command {
+        Command::Lookup { address, json } => lookup::lookup(&catalog, &address, json),
+        Command::Providers { json } => lookup::providers(&catalog, json),
+    };
+    ExitCode::from(code)
+}
+
+enum Loaded {
+    Static(&'static Catalog),
+    Owned(Box<Catalog>),
+}
+
+impl std::ops::Deref for Loaded {
+    type Target = Catalog;
+    fn deref(&self) -> &Catalog {
+        match self {
+            Loaded::Static(c) => c,
+            Loaded::Owned(c) => c,
+        }
+    }
+}
+
+fn load_catalog(dir: Option<&std::path::Path>) -> Result<Loaded, CatalogError> {
+    match dir {
+        None => Catalog::with_registered().map(Loaded::Static).map_err(Clone::clone),
+        Some(dir) => Catalog::builder().builtin().registered().add_dir(dir).build().map(|c| Loaded::Owned(Box::new(c))),
+    }
+}
