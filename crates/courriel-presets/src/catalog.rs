@@ -481,10 +481,14 @@ impl Merge<'_, '_> {
         let other = self.position(first, &other_path);
         let here = self.position(second, path);
         let (b_origin, a_origin, a_id) = (b.origin.clone(), a.origin.clone(), a.file.id.clone());
+        let message = match &claim {
+            Claim::Id(_) => format!("the {claim} is also used by {a_origin}:{}:{}", other.line, other.column),
+            _ => format!("the {claim} is also claimed by `{a_id}` ({a_origin}:{}:{})", other.line, other.column),
+        };
         self.errors.push(FileError {
             file: b_origin,
             position: here,
-            message: format!("the {claim} is also claimed by `{a_id}` ({a_origin}:{}:{})", other.line, other.column),
+            message,
             help: "a claim belongs to one provider: remove it from one of the two files, or load one of them as an override".to_string(),
         });
         false

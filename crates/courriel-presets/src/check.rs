@@ -70,9 +70,8 @@ pub fn check_file(file: &str, text: &str) -> Result<ProviderFile, Vec<FileError>
                 line: e.span.start.line,
                 column: e.span.start.col,
             },
-            message: lowercase_first(&e.code.to_string()),
-            help: "see providers/README.md for the fields of a provider file and how to write them"
-                .to_string(),
+            message: parse_message(&e.code),
+            help: parse_help(&e.code),
         }]
     })?;
     let problems = problems(file, &parsed);
@@ -81,6 +80,53 @@ pub fn check_file(file: &str, text: &str) -> Result<ProviderFile, Vec<FileError>
     } else {
         let locations = Locations::of(text);
         Err(problems.into_iter().map(|p| p.locate(file, &locations)).collect())
+    }
+}
+
+fn parse_message(code: &ron::Error) -> String {
+    use ron::Error as E;
+    match code {
+        E::ExpectedComma => "a `,` is missing before this point".to_string(),
+        E::NoSuchStructField { found, outer, .. } => {
+            format!("unknown field `{found}` in `{}`", outer.as_deref().unwrap_or("Provider"))
+        }
+        E::MissingStructField { field, outer } => {
+            format!("the field `{field}` is missing from `{}`", outer.as_deref().unwrap_or("Provider"))
+        }
+        E::DuplicateStructField { field, .. } => format!("the field `{field}` is given twice"),
+        E::NoSuchEnumVariant { found, outer, .. } => {
+            let field = match outer.as_deref() {
+                Some("FileSecurity") => "security",
+                Some("FileUsername") => "username",
+                Some("SenderPolicy") => "sender_policy",
+                Some("Auth") => "auth",
+                Some("SentCopy") => "sent_copy",
+                Some("Status") => "status",
+                Some(other) => other,
+                None => "this field",
+            };
+            format!("`{found}` is not a valid value for `{field}`")
+        }
+        E::IntegerOutOfBounds => "this number is out of range".to_string(),
+        other => lowercase_first(&other.to_string()),
+    }
+}
+
+fn parse_help(code: &ron::Error) -> String {
+    use ron::Error as E;
+    let one_of = |expected: &[&str]| expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+    match code {
+        E::ExpectedComma => "end the previous field or list item with `,`".to_string(),
+        E::NoSuchStructField { expected, .. } => {
+            format!("remove it or correct its name: the fields are {}", one_of(expected))
+        }
+        E::MissingStructField { field, .. } => {
+            format!("add `{field}: ...`; providers/README.md says what it holds")
+        }
+        E::DuplicateStructField { .. } => "keep only one of them".to_string(),
+        E::IntegerOutOfBounds => "a port is a number from 1 to 65535".to_string(),
+        E::NoSuchEnumVariant { expected, .. } => format!("write one of {}", one_of(expected)),
+        _ => "see providers/README.md for the fields of a provider file and how to write them".to_string(),
     }
 }
 
@@ -183,7 +229,7 @@ fn check_host_like(path: &str, what: &str, value: &str, out: &mut Vec<Problem>) 
         Ok(_) if !value.contains('.') => out.push(Problem::new(
             path,
             format!("the {what} `{value}` has a single label"),
-            format!("write the full {what}, e.g. `{value}.com`"),
+            format!("write the full {what}, with its top-level domain (e.g. `example.com`)"),
         )),
         Ok(_) => {}
     }

@@ -1,0 +1,69 @@
+//! Lookup by address, domain and MX host; autofill.
+
+use courriel_core::{EmailAddress, Security};
+use courriel_presets::{Catalog, Match};
+
+use crate::provider;
+
+fn catalog() -> Catalog {
+    Catalog::builder()
+        .add_ron("acme.ron", provider("acme", &["acme.example", "xn--bcher-kva.example"], &["*.mx.acme.example", "mail.acme.example"]))
+        .add_ron("deep.ron", provider("deep", &["deep.example"], &["*.eu.mx.acme.example"]))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn by_address_or_domain_case_and_trailing_dot_insensitive() {
+    let c = catalog();
+    for input in ["jean@acme.example", "acme.example", "ACME.Example.", " jean@Acme.EXAMPLE ", "acme.example."] {
+        assert_eq!(c.lookup(input).map(|p| p.id.as_str()), Some("acme"), "{input}");
+    }
+    assert!(c.lookup("other.example").is_none());
+    assert!(c.lookup("sub.acme.example").is_none(), "subdomains are other domains");
+    assert!(c.lookup("not a domain").is_none());
+}
+
+#[test]
+fn idna_forms_find_the_same_provider() {
+    let c = catalog();
+    assert_eq!(c.lookup("josé@bücher.example").unwrap().id, "acme");
+    assert_eq!(c.lookup("BÜCHER.example").unwrap().id, "acme");
+    assert_eq!(c.lookup("XN--BCHER-KVA.EXAMPLE").unwrap().id, "acme");
+}
+
+#[test]
+fn by_mx_host_most_specific_pattern_wins() {
+    let c = catalog();
+    assert_eq!(c.lookup_mx("mx1.mx.acme.example").unwrap().id, "acme");
+    assert_eq!(c.lookup_mx("MX1.MX.ACME.EXAMPLE.").unwrap().id, "acme");
+    assert_eq!(c.lookup_mx("a.b.mx.acme.example").unwrap().id, "acme");
+    assert_eq!(c.lookup_mx("mx1.eu.mx.acme.example").unwrap().id, "deep");
+    assert_eq!(c.lookup_mx("mail.acme.example").unwrap().id, "acme", "exact pattern");
+    assert!(c.lookup_mx("mx.acme.example").is_none(), "`*.` needs at least one label before the suffix");
+    assert!(c.lookup_mx("x.mail.acme.example").is_none(), "an exact pattern does not match below it");
+}
+
+#[test]
+fn autofill_applies_username_templates() {
+    let text = provider("acme", &["acme.example"], &[]).replace("port: 465, security: ImplicitTls, username: Address", "port: 465, security: ImplicitTls, username: LocalPart");
+    let c = Catalog::builder().add_ron("acme.ron", text).build().unwrap();
+    let address = EmailAddress::parse("Jean.Dupont@ACME.example").unwrap();
+    let filled = c.autofill(&address).unwrap();
+    assert_eq!(filled.matched, Match::Domain);
+    assert_eq!(filled.smtp[0].username, "Jean.Dupont");
+    assert_eq!(filled.smtp[0].security, Security::ImplicitTls);
+    assert_eq!(filled.imap[0].username, "Jean.Dupont@acme.example");
+    assert_eq!(filled.imap[0].host, "imap.acme.example");
+}
+
+#[test]
+fn autofill_by_mx_for_custom_domains() {
+    let c = catalog();
+    let address = EmailAddress::parse("contact@boulangerie-martin.fr").unwrap();
+    assert!(c.autofill(&address).is_none());
+    let filled = c.autofill_with_mx(&address, "mx2.mx.acme.example").unwrap();
+    assert_eq!(filled.provider.id, "acme");
+    assert_eq!(filled.matched, Match::Mx);
+    assert_eq!(filled.smtp[0].username, "contact@boulangerie-martin.fr");
+}
