@@ -14,9 +14,18 @@ pub(crate) struct Summary {
 }
 
 pub(crate) fn validate(fix: bool) -> Result<(), String> {
-    let summary = check_all(fix).map_err(|errors| format!("{} problem(s) in provider files:\n\n{}", errors.len(), errors.join("\n\n")))?;
+    let summary = check_all(fix).map_err(|errors| {
+        format!(
+            "{} problem(s) in provider files:\n\n{}",
+            errors.len(),
+            errors.join("\n\n")
+        )
+    })?;
     let catalog = &summary.catalog;
-    let curated = catalog.providers().filter(|p| p.tier == Tier::Curated).count();
+    let curated = catalog
+        .providers()
+        .filter(|p| p.tier == Tier::Curated)
+        .count();
     println!(
         "{} providers ({curated} hand-curated, {} imported), {} mail domains, {} MX patterns: all valid",
         catalog.providers().len(),
@@ -29,16 +38,27 @@ pub(crate) fn validate(fix: bool) -> Result<(), String> {
     }
     if !catalog.shadowed().is_empty() {
         println!("\nhand-curated files take precedence over imported ones for these claims:");
-        let mut groups: std::collections::BTreeMap<(&str, &str), Vec<String>> = std::collections::BTreeMap::new();
+        let mut groups: std::collections::BTreeMap<(&str, &str), Vec<String>> =
+            std::collections::BTreeMap::new();
         for s in catalog.shadowed() {
-            groups.entry((&s.winner, &s.loser)).or_default().push(s.claim.to_string());
+            groups
+                .entry((&s.winner, &s.loser))
+                .or_default()
+                .push(s.claim.to_string());
         }
         for ((winner, loser), claims) in groups {
-            println!("  `{winner}` over `{loser}` ({}): {}", claims.len(), claims.join(", "));
+            println!(
+                "  `{winner}` over `{loser}` ({}): {}",
+                claims.len(),
+                claims.join(", ")
+            );
         }
     }
     if !catalog.superseded().is_empty() {
-        println!("\nimported providers left out, every claim taken by a curated one: {}", catalog.superseded().join(", "));
+        println!(
+            "\nimported providers left out, every claim taken by a curated one: {}",
+            catalog.superseded().join(", ")
+        );
     }
     Ok(())
 }
@@ -72,7 +92,11 @@ pub(crate) fn check_all(fix: bool) -> Result<Summary, Vec<String>> {
                 }
             }
         }
-        let tier = if rel.starts_with("providers/ispdb/") { Tier::Imported } else { Tier::Curated };
+        let tier = if rel.starts_with("providers/ispdb/") {
+            Tier::Imported
+        } else {
+            Tier::Curated
+        };
         builder = builder.add_ron_with_tier(rel, text, tier);
     }
     let catalog = match builder.build() {
@@ -86,7 +110,10 @@ pub(crate) fn check_all(fix: bool) -> Result<Summary, Vec<String>> {
         Ok(generated) => {
             for (path, expected) in generated {
                 if std::fs::read_to_string(&path).ok().as_deref() != Some(expected.as_str()) {
-                    errors.push(format!("{}: generated file is stale\n  help: run `cargo xtask gen`", relative(&path)));
+                    errors.push(format!(
+                        "{}: generated file is stale\n  help: run `cargo xtask gen`",
+                        relative(&path)
+                    ));
                 }
             }
         }
@@ -114,8 +141,8 @@ pub(crate) fn canonical_error(rel: &str, text: &str, canonical: &str) -> String 
             (a, b) => {
                 return format!(
                     "{rel}:{line}:1: the file is not in canonical form: expected `{}`, found `{}`\n  help: run `cargo xtask validate --fix` to rewrite it",
-                    b.unwrap_or("<end of file>").trim(),
-                    a.unwrap_or("<end of file>").trim(),
+                    b.unwrap_or("<end of file>"),
+                    a.unwrap_or("<end of file>"),
                 );
             }
         }

@@ -13,7 +13,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use courriel_presets::clientconfig::{self, Skip, convert_server};
-use courriel_presets::file::{Auth, FileSecurity, ProviderFile, SenderPolicy, SentCopy, ServerFile, Status};
+use courriel_presets::file::{
+    Auth, FileSecurity, ProviderFile, SenderPolicy, SentCopy, ServerFile, Status,
+};
 
 use crate::codegen::write_if_changed;
 use crate::project_root;
@@ -22,15 +24,33 @@ use crate::project_root;
 /// servers or MX hosts of a provider: each becomes the MX pattern `*.domain`.
 const SERVER_DOMAINS: &[(&str, &str)] = &[
     ("emailsrvr.com", "Rackspace's MX and server hosts"),
-    ("gandi.net", "Gandi's MX hosts (spool.mail.gandi.net); marked `MX domain` in the source"),
-    ("google.com", "Google's MX hosts (aspmx.l.google.com); marked `MX, for Google Apps`"),
-    ("ispgateway.de", "domainFactory's MX hosts; marked `domain hoster, per MX`"),
-    ("kundenserver.de", "IONOS (1&1) hosting MX hosts; marked `Hosting customers, MX servers`"),
+    (
+        "gandi.net",
+        "Gandi's MX hosts (spool.mail.gandi.net); marked `MX domain` in the source",
+    ),
+    (
+        "google.com",
+        "Google's MX hosts (aspmx.l.google.com); marked `MX, for Google Apps`",
+    ),
+    (
+        "ispgateway.de",
+        "domainFactory's MX hosts; marked `domain hoster, per MX`",
+    ),
+    (
+        "kundenserver.de",
+        "IONOS (1&1) hosting MX hosts; marked `Hosting customers, MX servers`",
+    ),
     ("mail.protection.outlook.com", "Microsoft 365's MX hosts"),
     ("messagingengine.com", "Fastmail's MX and server hosts"),
     ("olc.protection.outlook.com", "Outlook.com's MX hosts"),
-    ("ovh.net", "OVH's MX and server hosts (mx1.mail.ovh.net, ssl0.ovh.net)"),
-    ("schlund.de", "IONOS (1&1) hosting MX hosts; marked `Hosting customers, MX servers`"),
+    (
+        "ovh.net",
+        "OVH's MX and server hosts (mx1.mail.ovh.net, ssl0.ovh.net)",
+    ),
+    (
+        "schlund.de",
+        "IONOS (1&1) hosting MX hosts; marked `Hosting customers, MX servers`",
+    ),
     ("your-server.de", "Hetzner's hosting server hosts"),
     ("yahoodns.net", "Yahoo's MX hosts; marked `MX`"),
 ];
@@ -53,14 +73,23 @@ pub(crate) fn run(dir: &Path) -> Result<(), String> {
     let mut removed = 0;
     for entry in std::fs::read_dir(&out_dir).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
-        let rel = path.strip_prefix(project_root()).unwrap_or(&path).to_path_buf();
+        let rel = path
+            .strip_prefix(project_root())
+            .unwrap_or(&path)
+            .to_path_buf();
         if path.extension().is_some_and(|e| e == "ron") && !import.files.contains_key(&rel) {
             std::fs::remove_file(&path).map_err(|e| e.to_string())?;
             removed += 1;
         }
     }
-    let count = import.files.keys().filter(|p| p.extension().is_some_and(|e| e == "ron")).count();
-    println!("{count} providers imported ({written} files written, {removed} removed); see providers/ispdb/REPORT.md");
+    let count = import
+        .files
+        .keys()
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .count();
+    println!(
+        "{count} providers imported ({written} files written, {removed} removed); see providers/ispdb/REPORT.md"
+    );
     if written + removed > 0 {
         println!("run `cargo xtask gen` to update the embedded catalog list");
     }
@@ -73,7 +102,12 @@ struct Snapshot {
 }
 
 fn snapshot(dir: &Path) -> Result<Snapshot, String> {
-    let source = std::fs::read_to_string(dir.join("SOURCE.md")).map_err(|e| format!("cannot read {}/SOURCE.md (which names the snapshot's commit): {e}", dir.display()))?;
+    let source = std::fs::read_to_string(dir.join("SOURCE.md")).map_err(|e| {
+        format!(
+            "cannot read {}/SOURCE.md (which names the snapshot's commit): {e}",
+            dir.display()
+        )
+    })?;
     let commit = source
         .split(|c: char| !c.is_ascii_hexdigit())
         .find(|w| w.len() == 40)
@@ -101,8 +135,13 @@ pub(crate) fn import(dir: &Path) -> Result<Import, String> {
     let mut claimed: HashMap<String, String> = HashMap::new();
     let mut files = BTreeMap::new();
     for path in &names {
-        let file_name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let xml = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let file_name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let xml = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let config = match clientconfig::parse(&xml) {
             Ok(c) => c,
             Err(e) => {
@@ -111,17 +150,20 @@ pub(crate) fn import(dir: &Path) -> Result<Import, String> {
             }
         };
         for provider in &config.providers {
-            match convert(&file_name, provider, &snap, &mut claimed, &mut report) {
-                Some(file) => {
-                    let header = header(&file_name, &snap);
-                    files.insert(PathBuf::from(format!("providers/ispdb/{}.ron", file.id)), file.to_canonical(&header));
-                    report.imported += 1;
-                }
-                None => {}
+            if let Some(file) = convert(&file_name, provider, &snap, &mut claimed, &mut report) {
+                let header = header(&file_name, &snap);
+                files.insert(
+                    PathBuf::from(format!("providers/ispdb/{}.ron", file.id)),
+                    file.to_canonical(&header),
+                );
+                report.imported += 1;
             }
         }
     }
-    files.insert(PathBuf::from("providers/ispdb/REPORT.md"), report.render(&snap, names.len()));
+    files.insert(
+        PathBuf::from("providers/ispdb/REPORT.md"),
+        report.render(&snap, names.len()),
+    );
     Ok(Import { files })
 }
 
@@ -151,92 +193,52 @@ fn convert(
     report: &mut Report,
 ) -> Option<ProviderFile> {
     let id = file_name.trim_end_matches(".xml").to_ascii_lowercase();
-    let servers = |list: &[clientconfig::ConfigServer], report: &mut Report| -> Vec<ServerFile> {
-        let mut out: Vec<ServerFile> = Vec::new();
-        for s in list {
-            match convert_server(s) {
-                Ok(server) if out.contains(&server) => {}
-                Ok(server) => out.push(server),
-                Err(Skip::Protocol(kind)) if kind == "pop3" => {}
-                Err(why) => report.skipped_servers.push((file_name.to_string(), format!("{} {}:{}", s.kind, s.hostname, s.port), why.to_string())),
-            }
-        }
-        // TLS first: implicit TLS before STARTTLS, otherwise the source's order.
-        out.sort_by_key(|s| s.security != FileSecurity::ImplicitTls);
-        out
-    };
-    let smtp = servers(&p.outgoing, report);
-    let imap = servers(&p.incoming, report);
+    let smtp = convert_servers(file_name, &p.outgoing, report);
+    let imap = convert_servers(file_name, &p.incoming, report);
     if smtp.is_empty() {
-        let why = if p.outgoing.is_empty() { "no SMTP server" } else { "no SMTP server left once plaintext, port 25 and broken ones are set aside" };
-        report.skipped_files.push((file_name.to_string(), why.to_string()));
-        return None;
-    }
-
-    let mut domains = BTreeSet::new();
-    let mut mx = BTreeSet::new();
-    for raw in &p.domains {
-        let domain = match courriel_core::normalize_domain(raw) {
-            Ok(d) if d.contains('.') => d.into_owned(),
-            _ => {
-                report.skipped_servers.push((file_name.to_string(), format!("domain {raw}"), "not a valid mail domain".to_string()));
-                continue;
-            }
+        let why = if p.outgoing.is_empty() {
+            "no SMTP server"
+        } else {
+            "no SMTP server left once plaintext, port 25 and broken ones are set aside"
         };
-        if let Some((server, why)) = SERVER_DOMAINS.iter().find(|(d, _)| domain == *d || domain.ends_with(&format!(".{d}"))) {
-            mx.insert(format!("*.{server}"));
-            report.server_domains.push((file_name.to_string(), domain, (*why).to_string()));
-            continue;
-        }
-        if domain.split('.').next().is_some_and(|l| l.starts_with("mx") && l[2..].bytes().all(|b| b.is_ascii_digit())) && domain.matches('.').count() >= 2 {
-            mx.insert(domain.clone());
-            report.server_domains.push((file_name.to_string(), domain, "an MX host name".to_string()));
-            continue;
-        }
-        match claimed.get(&domain) {
-            Some(owner) if owner == &id => {}
-            Some(owner) => report.duplicate_domains.push((file_name.to_string(), domain, owner.clone())),
-            None => {
-                claimed.insert(domain.clone(), id.clone());
-                domains.insert(domain);
-            }
-        }
-    }
-    let mx: BTreeSet<String> = mx
-        .into_iter()
-        .filter(|pattern| {
-            let key = format!("mx {pattern}");
-            match claimed.get(&key) {
-                Some(owner) if owner != &id => {
-                    report.duplicate_domains.push((file_name.to_string(), pattern.clone(), owner.clone()));
-                    false
-                }
-                _ => {
-                    claimed.insert(key, id.clone());
-                    true
-                }
-            }
-        })
-        .collect();
-    if domains.is_empty() && mx.is_empty() {
-        report.skipped_files.push((file_name.to_string(), "no mail domain or MX pattern left".to_string()));
+        report
+            .skipped_files
+            .push((file_name.to_string(), why.to_string()));
         return None;
     }
-
-    let auths: Vec<&String> = p.outgoing.iter().chain(&p.incoming).flat_map(|s| &s.authentication).collect();
-    let auth = if auths.iter().any(|a| a.starts_with("password-") || a.as_str() == "plain") {
+    let (domains, mx) = split_domains(file_name, &id, &p.domains, claimed, report);
+    if domains.is_empty() && mx.is_empty() {
+        report.skipped_files.push((
+            file_name.to_string(),
+            "no mail domain or MX pattern left".to_string(),
+        ));
+        return None;
+    }
+    let auths: Vec<&String> = p
+        .outgoing
+        .iter()
+        .chain(&p.incoming)
+        .flat_map(|s| &s.authentication)
+        .collect();
+    let auth = if auths
+        .iter()
+        .any(|a| a.starts_with("password-") || a.as_str() == "plain")
+    {
         Auth::Password
     } else if auths.iter().any(|a| a.as_str() == "OAuth2") {
         Auth::OAuth2Only
     } else {
         Auth::Unknown
     };
-    let documentation = p.documentation.iter().find(|u| u.starts_with("https://")).cloned();
     Some(ProviderFile {
-        name: p.display_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| id.clone()),
+        name: p
+            .display_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| id.clone()),
         id,
-        domains: domains.into_iter().collect(),
-        mx: mx.into_iter().collect(),
+        domains,
+        mx,
         smtp,
         imap,
         sender_policy: SenderPolicy::Unknown,
@@ -245,16 +247,125 @@ fn convert(
         sent_folder: None,
         status: Status::Supported,
         hint: None,
-        documentation,
-        source: vec![format!("https://github.com/thunderbird/autoconfig/blob/{}/ispdb/{file_name}", snap.commit)],
+        documentation: p
+            .documentation
+            .iter()
+            .find(|u| u.starts_with("https://"))
+            .cloned(),
+        source: vec![format!(
+            "https://github.com/thunderbird/autoconfig/blob/{}/ispdb/{file_name}",
+            snap.commit
+        )],
         last_checked: snap.date.clone(),
     })
+}
+
+/// The IMAP or SMTP servers we keep, TLS-implicit first; POP3 dropped silently.
+fn convert_servers(
+    file_name: &str,
+    list: &[clientconfig::ConfigServer],
+    report: &mut Report,
+) -> Vec<ServerFile> {
+    let mut out: Vec<ServerFile> = Vec::new();
+    for s in list {
+        match convert_server(s) {
+            Ok(server) if out.contains(&server) => {}
+            Ok(server) => out.push(server),
+            Err(Skip::Protocol(kind)) if kind == "pop3" => {}
+            Err(why) => report.skipped_servers.push((
+                file_name.to_string(),
+                format!("{} {}:{}", s.kind, s.hostname, s.port),
+                why.to_string(),
+            )),
+        }
+    }
+    // TLS first: implicit TLS before STARTTLS, otherwise the source's order.
+    out.sort_by_key(|s| s.security != FileSecurity::ImplicitTls);
+    out
+}
+
+/// Users' mail domains apart from server and MX domains (which become MX
+/// patterns); a claim already made by an earlier file is reported and dropped.
+fn split_domains(
+    file_name: &str,
+    id: &str,
+    raw_domains: &[String],
+    claimed: &mut HashMap<String, String>,
+    report: &mut Report,
+) -> (Vec<String>, Vec<String>) {
+    let mut domains = BTreeSet::new();
+    let mut mx = BTreeSet::new();
+    for raw in raw_domains {
+        let domain = match courriel_core::normalize_domain(raw) {
+            Ok(d) if d.contains('.') => d.into_owned(),
+            _ => {
+                let what = format!("domain {raw}");
+                report.skipped_servers.push((
+                    file_name.to_string(),
+                    what,
+                    "not a valid mail domain".to_string(),
+                ));
+                continue;
+            }
+        };
+        let server = SERVER_DOMAINS
+            .iter()
+            .find(|(d, _)| domain == *d || domain.ends_with(&format!(".{d}")));
+        if let Some((server, why)) = server {
+            mx.insert(format!("*.{server}"));
+            report
+                .server_domains
+                .push((file_name.to_string(), domain, (*why).to_string()));
+        } else if is_mx_host_name(&domain) {
+            mx.insert(domain.clone());
+            report.server_domains.push((
+                file_name.to_string(),
+                domain,
+                "an MX host name".to_string(),
+            ));
+        } else {
+            domains.insert(domain);
+        }
+    }
+    let mut keep = |claim: String, key: String| match claimed.get(&key) {
+        Some(owner) if owner != id => {
+            report
+                .duplicate_domains
+                .push((file_name.to_string(), claim, owner.clone()));
+            false
+        }
+        _ => {
+            claimed.insert(key, id.to_string());
+            true
+        }
+    };
+    let domains = domains
+        .into_iter()
+        .filter(|d| keep(d.clone(), d.clone()))
+        .collect();
+    let mx = mx
+        .into_iter()
+        .filter(|m| keep(m.clone(), format!("mx {m}")))
+        .collect();
+    (domains, mx)
+}
+
+/// `mx1.tiki.ne.jp`: an `mx` label with digits, under a domain.
+fn is_mx_host_name(domain: &str) -> bool {
+    domain.matches('.').count() >= 2
+        && domain
+            .split('.')
+            .next()
+            .is_some_and(|l| l.starts_with("mx") && l[2..].bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl Report {
     fn render(&self, snap: &Snapshot, files: usize) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "<!-- @generated by `cargo xtask import-ispdb`; do not edit by hand. -->\n");
+        let _ = writeln!(
+            out,
+            "<!-- @generated by `cargo xtask import-ispdb`; do not edit by hand. -->\n"
+        );
         let _ = writeln!(out, "# ISPDB import report\n");
         let _ = writeln!(
             out,
@@ -266,19 +377,35 @@ impl Report {
              time (`cargo xtask validate` lists each case).\n",
             snap.commit, snap.date, self.imported
         );
-        let _ = writeln!(out, "## Files not imported ({})\n", self.skipped_files.len());
+        let _ = writeln!(
+            out,
+            "## Files not imported ({})\n",
+            self.skipped_files.len()
+        );
         for (file, why) in &self.skipped_files {
             let _ = writeln!(out, "- `{file}`: {why}");
         }
-        let _ = writeln!(out, "\n## Servers left out ({})\n", self.skipped_servers.len());
+        let _ = writeln!(
+            out,
+            "\n## Servers left out ({})\n",
+            self.skipped_servers.len()
+        );
         for (file, server, why) in &self.skipped_servers {
             let _ = writeln!(out, "- `{file}`: {server}: {why}");
         }
-        let _ = writeln!(out, "\n## Server and MX domains moved to MX patterns ({})\n", self.server_domains.len());
+        let _ = writeln!(
+            out,
+            "\n## Server and MX domains moved to MX patterns ({})\n",
+            self.server_domains.len()
+        );
         for (file, domain, why) in &self.server_domains {
             let _ = writeln!(out, "- `{file}`: `{domain}`: {why}");
         }
-        let _ = writeln!(out, "\n## Claims listed by more than one file ({})\n", self.duplicate_domains.len());
+        let _ = writeln!(
+            out,
+            "\n## Claims listed by more than one file ({})\n",
+            self.duplicate_domains.len()
+        );
         for (file, domain, owner) in &self.duplicate_domains {
             let _ = writeln!(out, "- `{file}`: `{domain}` already claimed by `{owner}`");
         }

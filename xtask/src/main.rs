@@ -30,7 +30,14 @@ fn main() -> ExitCode {
         ["validate"] => catalog::validate(false),
         ["validate", "--fix"] => catalog::validate(true),
         ["gen"] => codegen::generate().map(|changed| {
-            println!("{}", if changed { "generated files updated" } else { "generated files already fresh" });
+            println!(
+                "{}",
+                if changed {
+                    "generated files updated"
+                } else {
+                    "generated files already fresh"
+                }
+            );
         }),
         ["import-ispdb"] => ispdb::run(&project_root().join("third_party/ispdb")),
         ["import-ispdb", dir] => ispdb::run(Path::new(dir)),
@@ -51,11 +58,17 @@ fn main() -> ExitCode {
 
 /// The workspace root (this crate's parent directory).
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
 }
 
 /// A path relative to the project root, with `/` separators, for messages.
 fn relative(path: &Path) -> String {
     let root = project_root();
-    path.strip_prefix(&root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    path.strip_prefix(&root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }

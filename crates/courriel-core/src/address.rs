@@ -105,7 +105,9 @@ fn check_local_part(local: &str) -> Result<(), AddressError> {
     }
     // RFC 5322 atext, plus non-ASCII characters (RFC 6531, SMTPUTF8).
     let allowed = |c: char| {
-        c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || (!c.is_ascii() && !c.is_control() && !c.is_whitespace())
+        c.is_ascii_alphanumeric()
+            || "!#$%&'*+-/=?^_`{|}~.".contains(c)
+            || (!c.is_ascii() && !c.is_control() && !c.is_whitespace())
     };
     if let Some(ch) = local.chars().find(|c| !allowed(*c)) {
         return Err(AddressError::InvalidLocalPart { ch });
@@ -204,13 +206,22 @@ mod tests {
     #[test]
     fn refusals_say_what_is_wrong() {
         assert_eq!(EmailAddress::parse(""), Err(AddressError::Empty));
-        assert_eq!(EmailAddress::parse("yahoo.fr"), Err(AddressError::MissingAt));
+        assert_eq!(
+            EmailAddress::parse("yahoo.fr"),
+            Err(AddressError::MissingAt)
+        );
         assert_eq!(
             EmailAddress::parse("Isabelle <i@yahoo.fr>"),
             Err(AddressError::DisplayName)
         );
-        assert_eq!(EmailAddress::parse("@yahoo.fr"), Err(AddressError::EmptyLocalPart));
-        assert_eq!(EmailAddress::parse("a..b@yahoo.fr"), Err(AddressError::LocalPartDots));
+        assert_eq!(
+            EmailAddress::parse("@yahoo.fr"),
+            Err(AddressError::EmptyLocalPart)
+        );
+        assert_eq!(
+            EmailAddress::parse("a..b@yahoo.fr"),
+            Err(AddressError::LocalPartDots)
+        );
         assert_eq!(
             EmailAddress::parse("a b@yahoo.fr"),
             Err(AddressError::InvalidLocalPart { ch: ' ' })

@@ -222,7 +222,10 @@ mod tests {
     #[test]
     fn case_trailing_dot_and_spaces_are_normalised() {
         assert_eq!(normalize_domain(" Yahoo.FR. ").unwrap(), "yahoo.fr");
-        assert!(matches!(normalize_domain("yahoo.fr").unwrap(), Cow::Borrowed(_)));
+        assert!(matches!(
+            normalize_domain("yahoo.fr").unwrap(),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -245,9 +248,7 @@ mod tests {
         );
         assert_eq!(
             normalize_domain("-a.fr"),
-            Err(DomainError::Hyphen {
-                label: "-a".into()
-            })
+            Err(DomainError::Hyphen { label: "-a".into() })
         );
         assert_eq!(normalize_domain("10.0.0.1"), Err(DomainError::NumericTld));
         let long_label = "a".repeat(64);

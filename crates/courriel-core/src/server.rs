@@ -104,7 +104,10 @@ mod tests {
             serde_json::to_string(&Security::ImplicitTls).unwrap(),
             "\"implicit-tls\""
         );
-        assert_eq!(serde_json::to_string(&Security::Starttls).unwrap(), "\"starttls\"");
+        assert_eq!(
+            serde_json::to_string(&Security::Starttls).unwrap(),
+            "\"starttls\""
+        );
         assert_eq!(Security::ImplicitTls.to_string(), "implicit-tls");
     }
 

@@ -67,7 +67,11 @@ impl fmt::Display for Claim {
 
 impl fmt::Display for Shadowed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} goes to `{}`, not `{}`", self.claim, self.winner, self.loser)
+        write!(
+            f,
+            "{} goes to `{}`, not `{}`",
+            self.claim, self.winner, self.loser
+        )
     }
 }
 
@@ -117,10 +121,9 @@ impl fmt::Display for CatalogError {
 impl std::error::Error for CatalogError {}
 
 static BUILTIN: LazyLock<Catalog> = LazyLock::new(|| {
-    Catalog::builder()
-        .builtin()
-        .build()
-        .unwrap_or_else(|e| panic!("the built-in provider catalog is invalid (run `cargo xtask validate`):\n{e}"))
+    Catalog::builder().builtin().build().unwrap_or_else(|e| {
+        panic!("the built-in provider catalog is invalid (run `cargo xtask validate`):\n{e}")
+    })
 });
 
 static REGISTERED: LazyLock<Result<Catalog, CatalogError>> =
@@ -154,7 +157,9 @@ impl Catalog {
             None => address_or_domain,
         };
         let domain = normalize_domain(domain).ok()?;
-        self.by_domain.get(&*domain).map(|&i| &self.providers[i as usize])
+        self.by_domain
+            .get(&*domain)
+            .map(|&i| &self.providers[i as usize])
     }
 
     /// The provider whose MX pattern matches an MX host
@@ -187,16 +192,26 @@ impl Catalog {
     /// (found by discovery): by domain first, then by MX.
     #[must_use]
     pub fn autofill_with_mx(&self, address: &EmailAddress, mx_host: &str) -> Option<Autofill<'_>> {
-        self.autofill(address)
-            .or_else(|| self.lookup_mx(mx_host).map(|p| Self::fill(p, Match::Mx, address)))
+        self.autofill(address).or_else(|| {
+            self.lookup_mx(mx_host)
+                .map(|p| Self::fill(p, Match::Mx, address))
+        })
     }
 
     fn fill<'a>(provider: &'a Provider, matched: Match, address: &EmailAddress) -> Autofill<'a> {
         Autofill {
             provider,
             matched,
-            smtp: provider.smtp.iter().map(|s| s.settings_for(address)).collect(),
-            imap: provider.imap.iter().map(|s| s.settings_for(address)).collect(),
+            smtp: provider
+                .smtp
+                .iter()
+                .map(|s| s.settings_for(address))
+                .collect(),
+            imap: provider
+                .imap
+                .iter()
+                .map(|s| s.settings_for(address))
+                .collect(),
         }
     }
 
@@ -207,6 +222,7 @@ impl Catalog {
     }
 
     /// Every provider, sorted by id.
+    #[must_use]
     pub fn providers(&self) -> impl ExactSizeIterator<Item = &Provider> {
         self.providers.iter()
     }
@@ -258,7 +274,11 @@ impl CatalogBuilder {
     #[must_use]
     pub fn builtin(mut self) -> Self {
         for &(name, text) in crate::builtin::FILES {
-            let tier = if name.contains("/ispdb/") { Tier::Imported } else { Tier::Curated };
+            let tier = if name.contains("/ispdb/") {
+                Tier::Imported
+            } else {
+                Tier::Curated
+            };
             self.push(name.to_string(), Cow::Borrowed(text), tier);
         }
         self
@@ -267,10 +287,15 @@ impl CatalogBuilder {
     /// Adds every provider registered with [`register_provider!`](crate::register_provider).
     #[must_use]
     pub fn registered(mut self) -> Self {
-        let mut registrations: Vec<&crate::Registration> = inventory::iter::<crate::Registration>().collect();
+        let mut registrations: Vec<&crate::Registration> =
+            inventory::iter::<crate::Registration>().collect();
         registrations.sort_by_key(|r| r.origin);
         for r in registrations {
-            let tier = if r.overriding { Tier::Override } else { Tier::Curated };
+            let tier = if r.overriding {
+                Tier::Override
+            } else {
+                Tier::Curated
+            };
             self.push(r.origin.to_string(), Cow::Borrowed(r.text), tier);
         }
         self
@@ -279,7 +304,11 @@ impl CatalogBuilder {
     /// Adds one provider file's text; `origin` names it in errors and its
     /// stem must equal the provider's id.
     #[must_use]
-    pub fn add_ron(mut self, origin: impl Into<String>, text: impl Into<Cow<'static, str>>) -> Self {
+    pub fn add_ron(
+        mut self,
+        origin: impl Into<String>,
+        text: impl Into<Cow<'static, str>>,
+    ) -> Self {
         self.push(origin.into(), text.into(), Tier::Curated);
         self
     }
@@ -287,7 +316,11 @@ impl CatalogBuilder {
     /// Like [`add_ron`](Self::add_ron), and takes the provider's id, domains
     /// and MX patterns from any other provider that claims them.
     #[must_use]
-    pub fn add_ron_overriding(mut self, origin: impl Into<String>, text: impl Into<Cow<'static, str>>) -> Self {
+    pub fn add_ron_overriding(
+        mut self,
+        origin: impl Into<String>,
+        text: impl Into<Cow<'static, str>>,
+    ) -> Self {
         self.push(origin.into(), text.into(), Tier::Override);
         self
     }
@@ -295,14 +328,19 @@ impl CatalogBuilder {
     /// Adds one provider file's text at the given tier (the built-in catalog
     /// adds `providers/ispdb/` as [`Tier::Imported`]).
     #[must_use]
-    pub fn add_ron_with_tier(mut self, origin: impl Into<String>, text: impl Into<Cow<'static, str>>, tier: Tier) -> Self {
+    pub fn add_ron_with_tier(
+        mut self,
+        origin: impl Into<String>,
+        text: impl Into<Cow<'static, str>>,
+        tier: Tier,
+    ) -> Self {
         self.push(origin.into(), text.into(), tier);
         self
     }
 
     /// Adds a provider built in code, without a file.
     #[must_use]
-    pub fn add(self, provider: &ProviderFile) -> Self {
+    pub fn add_provider(self, provider: &ProviderFile) -> Self {
         let origin = format!("{}.ron", provider.id);
         self.add_ron(origin, provider.to_canonical(""))
     }
@@ -310,7 +348,7 @@ impl CatalogBuilder {
     /// Adds a provider built in code that overrides any other claiming the
     /// same id, domains or MX patterns.
     #[must_use]
-    pub fn add_overriding(self, provider: &ProviderFile) -> Self {
+    pub fn add_provider_overriding(self, provider: &ProviderFile) -> Self {
         let origin = format!("{}.ron", provider.id);
         self.add_ron_overriding(origin, provider.to_canonical(""))
     }
@@ -320,11 +358,18 @@ impl CatalogBuilder {
     #[must_use]
     pub fn add_dir(mut self, dir: impl AsRef<Path>) -> Self {
         let dir = dir.as_ref();
-        let listing = std::fs::read_dir(dir).and_then(|it| it.map(|e| e.map(|e| e.path())).collect::<Result<Vec<_>, _>>());
+        let listing = std::fs::read_dir(dir).and_then(|it| {
+            it.map(|e| e.map(|e| e.path()))
+                .collect::<Result<Vec<_>, _>>()
+        });
         let mut paths = match listing {
             Ok(paths) => paths,
             Err(e) => {
-                self.errors.push(io_error(&dir.display().to_string(), &e, "check that the directory exists and can be read"));
+                self.errors.push(io_error(
+                    &dir.display().to_string(),
+                    &e,
+                    "check that the directory exists and can be read",
+                ));
                 return self;
             }
         };
@@ -334,7 +379,11 @@ impl CatalogBuilder {
             let origin = path.display().to_string();
             match std::fs::read_to_string(&path) {
                 Ok(text) => self.push(origin, Cow::Owned(text), Tier::Curated),
-                Err(e) => self.errors.push(io_error(&origin, &e, "check that the file is readable UTF-8 text")),
+                Err(e) => self.errors.push(io_error(
+                    &origin,
+                    &e,
+                    "check that the file is readable UTF-8 text",
+                )),
             }
         }
         self
@@ -342,99 +391,81 @@ impl CatalogBuilder {
 
     fn push(&mut self, origin: String, text: Cow<'static, str>, tier: Tier) {
         match check_file(&origin, &text) {
-            Ok(file) => self.entries.push(Entry { file, origin, text, tier }),
+            Ok(file) => self.entries.push(Entry {
+                file,
+                origin,
+                text,
+                tier,
+            }),
             Err(errors) => self.errors.extend(errors),
         }
     }
 
     /// Merges everything added, or reports every problem found.
     pub fn build(self) -> Result<Catalog, CatalogError> {
-        let CatalogBuilder { mut entries, mut errors } = self;
-        entries.sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.file.id.cmp(&b.file.id)).then_with(|| a.origin.cmp(&b.origin)));
-        let mut merge = Merge { entries: &entries, locations: HashMap::new(), errors: &mut errors, shadowed: Vec::new() };
-
-        let mut ids: HashMap<&str, usize> = HashMap::new();
-        let mut keep = vec![true; entries.len()];
-        for (i, e) in entries.iter().enumerate() {
-            match ids.get(e.file.id.as_str()) {
-                None => {
-                    ids.insert(&e.file.id, i);
-                }
-                Some(&first) => {
-                    if merge.claim_conflict(first, i, Claim::Id(e.file.id.clone()), "id") {
-                        keep[i] = false;
-                    }
-                }
-            }
-        }
-
-        let mut superseded = Vec::new();
-        let mut domains: HashMap<&str, usize> = HashMap::new();
-        let mut mx: HashMap<&str, usize> = HashMap::new();
-        let mut kept_domains: Vec<Vec<&str>> = vec![Vec::new(); entries.len()];
-        let mut kept_mx: Vec<Vec<&str>> = vec![Vec::new(); entries.len()];
-        for (i, e) in entries.iter().enumerate() {
-            if !keep[i] {
-                continue;
-            }
-            for (j, d) in e.file.domains.iter().enumerate() {
-                match domains.get(d.as_str()) {
-                    None => {
-                        domains.insert(d, i);
-                        kept_domains[i].push(d);
-                    }
-                    Some(&first) => {
-                        merge.claim_conflict(first, i, Claim::Domain(d.clone()), &format!("domains[{j}]"));
-                    }
-                }
-            }
-            for (j, m) in e.file.mx.iter().enumerate() {
-                match mx.get(m.as_str()) {
-                    None => {
-                        mx.insert(m, i);
-                        kept_mx[i].push(m);
-                    }
-                    Some(&first) => {
-                        merge.claim_conflict(first, i, Claim::Mx(m.clone()), &format!("mx[{j}]"));
-                    }
-                }
-            }
-            // A provider that lost every claim to a higher tier is superseded.
-            let had_claims = !e.file.domains.is_empty() || !e.file.mx.is_empty();
-            if had_claims && kept_domains[i].is_empty() && kept_mx[i].is_empty() {
-                keep[i] = false;
-                superseded.push(e.file.id.clone());
-            }
-        }
+        let CatalogBuilder {
+            mut entries,
+            mut errors,
+        } = self;
+        entries.sort_by(|a, b| {
+            b.tier
+                .cmp(&a.tier)
+                .then_with(|| a.file.id.cmp(&b.file.id))
+                .then_with(|| a.origin.cmp(&b.origin))
+        });
+        let mut merge = Merge {
+            entries: &entries,
+            locations: HashMap::new(),
+            errors: &mut errors,
+            shadowed: Vec::new(),
+        };
+        let kept = merge.settle();
         let mut shadowed = merge.shadowed;
         if !errors.is_empty() {
             errors.sort_by(|a, b| a.file.cmp(&b.file).then(a.position.cmp(&b.position)));
             return Err(CatalogError { errors });
         }
         shadowed.sort_by(|a, b| a.claim.cmp(&b.claim).then_with(|| a.loser.cmp(&b.loser)));
+        Ok(Catalog::index(entries, kept, shadowed))
+    }
+}
 
-        let kept = keep.iter().filter(|k| **k).count();
+/// What a provider keeps once every claim is settled; `None` when it is left out.
+type Kept = Option<(Vec<String>, Vec<String>)>;
+
+impl Catalog {
+    fn index(entries: Vec<Entry>, kept: Vec<Kept>, shadowed: Vec<Shadowed>) -> Catalog {
+        let mut superseded = Vec::new();
+        let mut slots: Vec<(Entry, Vec<String>, Vec<String>)> = Vec::new();
+        for (entry, kept) in entries.into_iter().zip(kept) {
+            match kept {
+                Some((domains, mx)) => slots.push((entry, domains, mx)),
+                None if entry.tier == Tier::Imported
+                    || !entry.file.domains.is_empty()
+                    || !entry.file.mx.is_empty() =>
+                {
+                    superseded.push(entry.file.id);
+                }
+                None => {}
+            }
+        }
+        superseded.sort();
+        superseded.dedup();
+        slots.sort_by(|a, b| a.0.file.id.cmp(&b.0.file.id));
         let mut catalog = Catalog {
-            providers: Vec::with_capacity(kept),
-            by_id: HashMap::with_capacity(kept),
-            by_domain: HashMap::with_capacity(domains.len()),
+            providers: Vec::with_capacity(slots.len()),
+            by_id: HashMap::with_capacity(slots.len()),
+            by_domain: HashMap::new(),
             mx_exact: HashMap::new(),
             mx_suffix: HashMap::new(),
             shadowed,
-            superseded: {
-                superseded.sort();
-                superseded
-            },
+            superseded,
         };
-        let kept_domains: Vec<Vec<String>> = kept_domains.into_iter().map(|v| v.into_iter().map(str::to_string).collect()).collect();
-        let kept_mx: Vec<Vec<String>> = kept_mx.into_iter().map(|v| v.into_iter().map(str::to_string).collect()).collect();
-        let mut slots: Vec<(usize, Entry)> = entries.into_iter().enumerate().filter(|(i, _)| keep[*i]).collect();
-        slots.sort_by(|a, b| a.1.file.id.cmp(&b.1.file.id));
-        for (slot, (original, entry)) in slots.into_iter().enumerate() {
+        for (slot, (entry, domains, mx)) in slots.into_iter().enumerate() {
             let index = u32::try_from(slot).expect("fewer than 2^32 providers");
             let mut provider = Provider::from_file(entry.file, entry.origin, entry.tier);
-            provider.domains.clone_from(&kept_domains[original]);
-            provider.mx.clone_from(&kept_mx[original]);
+            provider.domains = domains;
+            provider.mx = mx;
             for d in &provider.domains {
                 catalog.by_domain.insert(d.as_str().into(), index);
             }
@@ -447,7 +478,7 @@ impl CatalogBuilder {
             catalog.by_id.insert(provider.id.as_str().into(), index);
             catalog.providers.push(provider);
         }
-        Ok(catalog)
+        catalog
     }
 }
 
@@ -459,31 +490,93 @@ struct Merge<'a, 'e> {
 }
 
 impl Merge<'_, '_> {
+    /// Settles every id, domain and MX claim, in rank order (entries are
+    /// sorted highest tier first). Returns what each entry keeps.
+    fn settle(&mut self) -> Vec<Kept> {
+        let entries = self.entries;
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut domains: HashMap<&str, usize> = HashMap::new();
+        let mut mx: HashMap<&str, usize> = HashMap::new();
+        let mut kept = Vec::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(&first) = ids.get(e.file.id.as_str()) {
+                if self.conflict(first, i, Claim::Id(e.file.id.clone()), "id") {
+                    kept.push(None);
+                    continue;
+                }
+            } else {
+                ids.insert(&e.file.id, i);
+            }
+            let mut own_domains = Vec::new();
+            for (j, d) in e.file.domains.iter().enumerate() {
+                if let Some(&first) = domains.get(d.as_str()) {
+                    self.conflict(first, i, Claim::Domain(d.clone()), &format!("domains[{j}]"));
+                } else {
+                    domains.insert(d, i);
+                    own_domains.push(d.clone());
+                }
+            }
+            let mut own_mx = Vec::new();
+            for (j, m) in e.file.mx.iter().enumerate() {
+                if let Some(&first) = mx.get(m.as_str()) {
+                    self.conflict(first, i, Claim::Mx(m.clone()), &format!("mx[{j}]"));
+                } else {
+                    mx.insert(m, i);
+                    own_mx.push(m.clone());
+                }
+            }
+            // A provider that lost every claim to a higher tier is superseded.
+            let had_claims = !e.file.domains.is_empty() || !e.file.mx.is_empty();
+            if had_claims && own_domains.is_empty() && own_mx.is_empty() {
+                kept.push(None);
+            } else {
+                kept.push(Some((own_domains, own_mx)));
+            }
+        }
+        kept
+    }
+
     fn position(&mut self, entry: usize, path: &str) -> Position {
         let text = &self.entries[entry].text;
-        self.locations.entry(entry).or_insert_with(|| Locations::of(text)).find(path)
+        self.locations
+            .entry(entry)
+            .or_insert_with(|| Locations::of(text))
+            .find(path)
     }
 
     /// `first` (ranked higher or equal) already holds `claim`; `second` wants
     /// it too. Records a shadowing, or an error on a tie. Returns whether
     /// `second` lost the claim to a higher tier.
-    fn claim_conflict(&mut self, first: usize, second: usize, claim: Claim, path: &str) -> bool {
+    fn conflict(&mut self, first: usize, second: usize, claim: Claim, path: &str) -> bool {
         let (a, b) = (&self.entries[first], &self.entries[second]);
         if a.tier > b.tier {
-            self.shadowed.push(Shadowed { claim, winner: a.file.id.clone(), loser: b.file.id.clone() });
+            self.shadowed.push(Shadowed {
+                claim,
+                winner: a.file.id.clone(),
+                loser: b.file.id.clone(),
+            });
             return true;
         }
         let other_path = match &claim {
             Claim::Id(_) => "id".to_string(),
-            Claim::Domain(d) => format!("domains[{}]", a.file.domains.iter().position(|x| x == d).unwrap_or(0)),
+            Claim::Domain(d) => format!(
+                "domains[{}]",
+                a.file.domains.iter().position(|x| x == d).unwrap_or(0)
+            ),
             Claim::Mx(m) => format!("mx[{}]", a.file.mx.iter().position(|x| x == m).unwrap_or(0)),
         };
         let other = self.position(first, &other_path);
         let here = self.position(second, path);
         let (b_origin, a_origin, a_id) = (b.origin.clone(), a.origin.clone(), a.file.id.clone());
         let message = match &claim {
-            Claim::Id(_) => format!("the {claim} is also used by {a_origin}:{}:{}", other.line, other.column),
-            _ => format!("the {claim} is also claimed by `{a_id}` ({a_origin}:{}:{})", other.line, other.column),
+            Claim::Id(_) => format!(
+                "the {claim} is also used by {a_origin}:{}:{}",
+                other.line, other.column
+            ),
+            _ => format!(
+                "the {claim} is also claimed by `{a_id}` ({a_origin}:{}:{})",
+                other.line, other.column
+            ),
         };
         self.errors.push(FileError {
             file: b_origin,

@@ -42,7 +42,11 @@ pub(crate) struct Problem {
 }
 
 impl Problem {
-    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        path: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
         Problem {
             path: path.into(),
             message: message.into(),
@@ -79,7 +83,10 @@ pub fn check_file(file: &str, text: &str) -> Result<ProviderFile, Vec<FileError>
         Ok(parsed)
     } else {
         let locations = Locations::of(text);
-        Err(problems.into_iter().map(|p| p.locate(file, &locations)).collect())
+        Err(problems
+            .into_iter()
+            .map(|p| p.locate(file, &locations))
+            .collect())
     }
 }
 
@@ -88,10 +95,16 @@ fn parse_message(code: &ron::Error) -> String {
     match code {
         E::ExpectedComma => "a `,` is missing before this point".to_string(),
         E::NoSuchStructField { found, outer, .. } => {
-            format!("unknown field `{found}` in `{}`", outer.as_deref().unwrap_or("Provider"))
+            format!(
+                "unknown field `{found}` in `{}`",
+                outer.as_deref().unwrap_or("Provider")
+            )
         }
         E::MissingStructField { field, outer } => {
-            format!("the field `{field}` is missing from `{}`", outer.as_deref().unwrap_or("Provider"))
+            format!(
+                "the field `{field}` is missing from `{}`",
+                outer.as_deref().unwrap_or("Provider")
+            )
         }
         E::DuplicateStructField { field, .. } => format!("the field `{field}` is given twice"),
         E::NoSuchEnumVariant { found, outer, .. } => {
@@ -114,11 +127,20 @@ fn parse_message(code: &ron::Error) -> String {
 
 fn parse_help(code: &ron::Error) -> String {
     use ron::Error as E;
-    let one_of = |expected: &[&str]| expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+    let one_of = |expected: &[&str]| {
+        expected
+            .iter()
+            .map(|e| format!("`{e}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match code {
         E::ExpectedComma => "end the previous field or list item with `,`".to_string(),
         E::NoSuchStructField { expected, .. } => {
-            format!("remove it or correct its name: the fields are {}", one_of(expected))
+            format!(
+                "remove it or correct its name: the fields are {}",
+                one_of(expected)
+            )
         }
         E::MissingStructField { field, .. } => {
             format!("add `{field}: ...`; providers/README.md says what it holds")
@@ -126,7 +148,8 @@ fn parse_help(code: &ron::Error) -> String {
         E::DuplicateStructField { .. } => "keep only one of them".to_string(),
         E::IntegerOutOfBounds => "a port is a number from 1 to 65535".to_string(),
         E::NoSuchEnumVariant { expected, .. } => format!("write one of {}", one_of(expected)),
-        _ => "see providers/README.md for the fields of a provider file and how to write them".to_string(),
+        _ => "see providers/README.md for the fields of a provider file and how to write them"
+            .to_string(),
     }
 }
 
@@ -148,7 +171,11 @@ fn problems(file: &str, p: &ProviderFile) -> Vec<Problem> {
     let mut out = Vec::new();
     check_id(file, p, &mut out);
     if p.name.trim().is_empty() {
-        out.push(Problem::new("name", "the display name is empty", "write the provider's name as users know it, e.g. `name: \"Yahoo Mail\"`"));
+        out.push(Problem::new(
+            "name",
+            "the display name is empty",
+            "write the provider's name as users know it, e.g. `name: \"Yahoo Mail\"`",
+        ));
     }
     check_domains(p, &mut out);
     check_mx(p, &mut out);
@@ -160,7 +187,11 @@ fn problems(file: &str, p: &ProviderFile) -> Vec<Problem> {
         ));
     }
     if p.smtp.is_empty() {
-        out.push(Problem::new("smtp", "no SMTP server is listed", "list at least one SMTP submission server, most preferred first"));
+        out.push(Problem::new(
+            "smtp",
+            "no SMTP server is listed",
+            "list at least one SMTP submission server, most preferred first",
+        ));
     }
     check_servers(p, &mut out);
     check_texts(p, &mut out);
@@ -169,12 +200,17 @@ fn problems(file: &str, p: &ProviderFile) -> Vec<Problem> {
 
 fn check_id(file: &str, p: &ProviderFile, out: &mut Vec<Problem>) {
     let valid = !p.id.is_empty()
-        && p.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && p.id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && !p.id.starts_with(['-', '.']);
     if !valid {
         out.push(Problem::new(
             "id",
-            format!("the id `{}` has characters other than a-z, 0-9, `-` and `.`", p.id),
+            format!(
+                "the id `{}` has characters other than a-z, 0-9, `-` and `.`",
+                p.id
+            ),
             "use lower-case letters, digits, `-` and `.` only, starting with a letter or digit",
         ));
     }
@@ -183,7 +219,10 @@ fn check_id(file: &str, p: &ProviderFile, out: &mut Vec<Problem>) {
         out.push(Problem::new(
             "id",
             format!("the id `{}` differs from the file name `{stem}.ron`", p.id),
-            format!("write `id: \"{stem}\"`, or rename the file to `{}.ron`", p.id),
+            format!(
+                "write `id: \"{stem}\"`, or rename the file to `{}.ron`",
+                p.id
+            ),
         ));
     }
 }
@@ -246,7 +285,10 @@ fn check_sorted_unique(field: &str, items: &[String], out: &mut Vec<Problem>) {
         } else if pair[0] > pair[1] {
             out.push(Problem::new(
                 format!("{field}[{}]", i + 1),
-                format!("`{field}` is not sorted: `{}` comes after `{}`", pair[1], pair[0]),
+                format!(
+                    "`{field}` is not sorted: `{}` comes after `{}`",
+                    pair[1], pair[0]
+                ),
                 "sort the list, or run `cargo xtask validate --fix`",
             ));
         }
@@ -260,13 +302,20 @@ enum Protocol {
 }
 
 fn check_servers(p: &ProviderFile, out: &mut Vec<Problem>) {
-    for (field, protocol, servers) in [("smtp", Protocol::Smtp, &p.smtp), ("imap", Protocol::Imap, &p.imap)] {
+    for (field, protocol, servers) in [
+        ("smtp", Protocol::Smtp, &p.smtp),
+        ("imap", Protocol::Imap, &p.imap),
+    ] {
         for (i, server) in servers.iter().enumerate() {
             let path = format!("{field}[{i}]");
             check_host_like(&format!("{path}.host"), "host name", &server.host, out);
             check_port(&path, protocol, server, out);
             if servers[..i].contains(server) {
-                out.push(Problem::new(path, "this server is listed twice", "remove the second one"));
+                out.push(Problem::new(
+                    path,
+                    "this server is listed twice",
+                    "remove the second one",
+                ));
             }
         }
     }
@@ -341,12 +390,20 @@ fn check_texts(p: &ProviderFile, out: &mut Vec<Problem>) {
     if let Some(folder) = &p.sent_folder
         && folder.trim().is_empty()
     {
-        out.push(Problem::new("sent_folder", "the Sent folder name is empty", "write the folder's raw IMAP name, or remove the field"));
+        out.push(Problem::new(
+            "sent_folder",
+            "the Sent folder name is empty",
+            "write the folder's raw IMAP name, or remove the field",
+        ));
     }
     if let Some(hint) = &p.hint {
         for (lang, text) in [("en", &hint.en), ("fr", &hint.fr)] {
             if text.trim().is_empty() {
-                out.push(Problem::new(format!("hint.{lang}"), format!("the `{lang}` hint is empty"), "write the hint in every language, or remove `hint`"));
+                out.push(Problem::new(
+                    format!("hint.{lang}"),
+                    format!("the `{lang}` hint is empty"),
+                    "write the hint in every language, or remove `hint`",
+                ));
             }
         }
     }
@@ -361,7 +418,9 @@ fn is_url(s: &str) -> bool {
 
 fn is_date(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return false };
+    let [y, m, d] = parts.as_slice() else {
+        return false;
+    };
     if y.len() != 4 || m.len() != 2 || d.len() != 2 {
         return false;
     }

@@ -66,7 +66,11 @@ pub struct XmlError {
 
 impl fmt::Display for XmlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid clientConfig XML at byte {}: {}", self.offset, self.message)
+        write!(
+            f,
+            "invalid clientConfig XML at byte {}: {}",
+            self.offset, self.message
+        )
     }
 }
 
@@ -87,7 +91,10 @@ pub fn parse(xml: &str) -> Result<ClientConfig, XmlError> {
         message,
     };
     loop {
-        match reader.read_event().map_err(|e| error(&reader, e.to_string()))? {
+        match reader
+            .read_event()
+            .map_err(|e| error(&reader, e.to_string()))?
+        {
             Event::Start(e) => {
                 let name = e.local_name().into_inner().to_string();
                 start_element(&mut config, &path, &name, &e).map_err(|m| error(&reader, m))?;
@@ -102,7 +109,10 @@ pub fn parse(xml: &str) -> Result<ClientConfig, XmlError> {
                 text.push_str(&t.xml10_content());
             }
             Event::GeneralRef(r) => {
-                if let Some(c) = r.resolve_char_ref().map_err(|e| error(&reader, e.to_string()))? {
+                if let Some(c) = r
+                    .resolve_char_ref()
+                    .map_err(|e| error(&reader, e.to_string()))?
+                {
                     text.push(c);
                 } else {
                     let name = r.xml10_content();
@@ -121,7 +131,10 @@ pub fn parse(xml: &str) -> Result<ClientConfig, XmlError> {
             _ => {}
         }
         if text.len() > MAX_TEXT {
-            return Err(error(&reader, format!("an element holds more than {MAX_TEXT} bytes of text")));
+            return Err(error(
+                &reader,
+                format!("an element holds more than {MAX_TEXT} bytes of text"),
+            ));
         }
     }
     if config.version.is_none() && config.providers.is_empty() {
@@ -137,7 +150,11 @@ fn attribute(e: &quick_xml::events::BytesStart<'_>, key: &str) -> Option<String>
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().into_inner() == key)
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(std::borrow::Cow::into_owned))
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(std::borrow::Cow::into_owned)
+        })
 }
 
 fn start_element(
@@ -147,7 +164,9 @@ fn start_element(
     e: &quick_xml::events::BytesStart<'_>,
 ) -> Result<(), String> {
     match (path.last().map(String::as_str), name) {
-        (None, "clientConfig") => config.version = Some(attribute(e, "version").unwrap_or_default()),
+        (None, "clientConfig") => {
+            config.version = Some(attribute(e, "version").unwrap_or_default());
+        }
         (None, other) => return Err(format!("the root element is <{other}>, not <clientConfig>")),
         (Some("clientConfig"), "emailProvider") => config.providers.push(EmailProvider {
             id: attribute(e, "id").unwrap_or_default(),
@@ -243,11 +262,17 @@ impl fmt::Display for Skip {
             Skip::Plaintext => f.write_str("plaintext (socketType plain)"),
             Skip::Port25 => f.write_str("port 25 is for relay, not submission"),
             Skip::BadPort(p) => write!(f, "invalid port `{p}`"),
-            Skip::PortMismatch { port, socket_type } => write!(f, "port {port} contradicts socketType {socket_type}"),
+            Skip::PortMismatch { port, socket_type } => {
+                write!(f, "port {port} contradicts socketType {socket_type}")
+            }
             Skip::UnknownSocketType(s) => write!(f, "unknown socketType `{s}`"),
             Skip::UsernameTemplate(t) => write!(f, "broken or unsupported username template `{t}`"),
             Skip::BadHost(h) => write!(f, "host name `{h}` is a template or invalid"),
-            Skip::NoPasswordAuth(a) => write!(f, "no password or OAuth2 authentication (offers {})", a.join(", ")),
+            Skip::NoPasswordAuth(a) => write!(
+                f,
+                "no password or OAuth2 authentication (offers {})",
+                a.join(", ")
+            ),
         }
     }
 }
@@ -287,7 +312,8 @@ pub fn convert_server(server: &ConfigServer) -> Result<ServerFile, Skip> {
         "%EMAILLOCALPART%" => FileUsername::LocalPart,
         other => return Err(Skip::UsernameTemplate(other.to_string())),
     };
-    let usable = |a: &String| a.starts_with("password-") || a == "plain" || a == "secure" || a == "OAuth2";
+    let usable =
+        |a: &String| a.starts_with("password-") || a == "plain" || a == "secure" || a == "OAuth2";
     if !server.authentication.is_empty() && !server.authentication.iter().any(usable) {
         return Err(Skip::NoPasswordAuth(server.authentication.clone()));
     }
@@ -350,18 +376,38 @@ mod tests {
     #[test]
     fn conversion_keeps_tls_imap_and_smtp_only() {
         let p = &parse(XML).unwrap().providers[0];
-        assert_eq!(convert_server(&p.incoming[0]), Err(Skip::Protocol("pop3".into())));
+        assert_eq!(
+            convert_server(&p.incoming[0]),
+            Err(Skip::Protocol("pop3".into()))
+        );
         let imap = convert_server(&p.incoming[1]).unwrap();
-        assert_eq!((imap.port, imap.security, imap.username), (993, FileSecurity::ImplicitTls, FileUsername::LocalPart));
+        assert_eq!(
+            (imap.port, imap.security, imap.username),
+            (993, FileSecurity::ImplicitTls, FileUsername::LocalPart)
+        );
         assert_eq!(convert_server(&p.outgoing[0]), Err(Skip::Plaintext));
-        assert_eq!(convert_server(&p.outgoing[1]), Err(Skip::UsernameTemplate("%EMAILADDRESS".into())));
+        assert_eq!(
+            convert_server(&p.outgoing[1]),
+            Err(Skip::UsernameTemplate("%EMAILADDRESS".into()))
+        );
     }
 
     #[test]
     fn rejects_what_is_not_a_client_config() {
-        assert!(parse("<html><body/></html>").unwrap_err().message.contains("<html>"));
-        assert!(parse("<clientConfig><emailProvider id='x'><domain>a</emailProvider></clientConfig>").is_err());
-        let big = format!("<clientConfig><emailProvider id='x'><domain>{}</domain></emailProvider></clientConfig>", "a".repeat(5000));
+        assert!(
+            parse("<html><body/></html>")
+                .unwrap_err()
+                .message
+                .contains("<html>")
+        );
+        assert!(
+            parse("<clientConfig><emailProvider id='x'><domain>a</emailProvider></clientConfig>")
+                .is_err()
+        );
+        let big = format!(
+            "<clientConfig><emailProvider id='x'><domain>{}</domain></emailProvider></clientConfig>",
+            "a".repeat(5000)
+        );
         assert!(parse(&big).unwrap_err().message.contains("more than"));
     }
 }

@@ -228,7 +228,11 @@ impl ProviderFile {
         write_string_list(&mut out, "mx", &sorted(&self.mx), false);
         write_servers(&mut out, "smtp", &self.smtp, true);
         write_servers(&mut out, "imap", &self.imap, false);
-        let _ = writeln!(out, "    sender_policy: {},", self.sender_policy.file_name());
+        let _ = writeln!(
+            out,
+            "    sender_policy: {},",
+            self.sender_policy.file_name()
+        );
         let _ = writeln!(out, "    auth: {},", self.auth.file_name());
         let _ = writeln!(out, "    sent_copy: {},", self.sent_copy.file_name());
         if let Some(folder) = &self.sent_folder {

@@ -61,11 +61,25 @@ pub struct Registration {
 inventory::collect!(Registration);
 
 /// Registers a provider file with the catalog from any crate linked into
-/// the binary:
+/// the binary; [`Catalog::with_registered`] includes it. Write
+/// `register_provider!(overriding ...)` to take over the id, domains and MX
+/// patterns of a built-in provider.
 ///
-/// ```ignore
-/// courriel_presets::register_provider!("acme-mail.ron", include_str!("acme-mail.ron"));
-/// courriel_presets::register_provider!(overriding "gmail.ron", include_str!("my-gmail.ron"));
+/// ```
+/// courriel_presets::register_provider!("acme-mail.ron", r#"Provider(
+///     id: "acme-mail",
+///     name: "Acme Mail",
+///     domains: ["acme.example"],
+///     smtp: [Server(host: "smtp.acme.example", port: 465, security: ImplicitTls, username: Address)],
+///     sender_policy: MustMatchLogin,
+///     auth: Password,
+///     sent_copy: ClientFiles,
+///     source: ["https://acme.example/help/mail"],
+///     last_checked: "2026-11-29",
+/// )"#);
+///
+/// let catalog = courriel_presets::Catalog::with_registered().unwrap();
+/// assert_eq!(catalog.lookup("jean@acme.example").unwrap().id, "acme-mail");
 /// ```
 #[macro_export]
 macro_rules! register_provider {

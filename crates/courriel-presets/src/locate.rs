@@ -30,7 +30,7 @@ impl Locations {
             at: 0,
             out: Locations::default(),
         };
-        reader.value(String::new());
+        reader.value("");
         reader.out
     }
 
@@ -46,7 +46,11 @@ impl Locations {
             match path.rfind(['.', '[']) {
                 Some(cut) => path = &path[..cut],
                 None => {
-                    return self.values.get("").copied().unwrap_or(Position { line: 1, column: 1 });
+                    return self
+                        .values
+                        .get("")
+                        .copied()
+                        .unwrap_or(Position { line: 1, column: 1 });
                 }
             }
         }
@@ -93,7 +97,7 @@ fn tokenize(text: &str) -> Vec<(Tok, Position)> {
                 }
                 Some('*') => {
                     let mut prev = ' ';
-                    while let Some(c) = chars.next() {
+                    for c in chars.by_ref() {
                         advance(c, &mut line, &mut column);
                         if prev == '*' && c == '/' {
                             break;
@@ -155,28 +159,27 @@ impl Reader {
         self.tokens.get(self.at + ahead).map(|(t, _)| t)
     }
 
-    fn value(&mut self, path: String) {
+    fn value(&mut self, path: &str) {
         let Some((tok, pos)) = self.tokens.get(self.at).cloned() else {
             return;
         };
-        self.out.values.entry(path.clone()).or_insert(pos);
+        self.out.values.entry(path.to_string()).or_insert(pos);
         self.at += 1;
         match tok {
-            Tok::Ident(_) => {
-                if self.peek(0) == Some(&Tok::Punct('(')) {
-                    self.at += 1;
-                    self.fields_or_items(&path, ')');
-                }
+            Tok::Ident(_) if self.peek(0) == Some(&Tok::Punct('(')) => {
+                self.at += 1;
+                self.fields_or_items(path, ')');
             }
-            Tok::Punct('[') => self.items(&path, ']'),
-            Tok::Punct('(') => self.fields_or_items(&path, ')'),
-            Tok::Punct('{') => self.map(&path),
+            Tok::Punct('[') => self.items(path, ']'),
+            Tok::Punct('(') => self.fields_or_items(path, ')'),
+            Tok::Punct('{') => self.map(path),
             _ => {}
         }
     }
 
     fn fields_or_items(&mut self, path: &str, close: char) {
-        let named = matches!(self.peek(0), Some(Tok::Ident(_))) && self.peek(1) == Some(&Tok::Punct(':'));
+        let named =
+            matches!(self.peek(0), Some(Tok::Ident(_))) && self.peek(1) == Some(&Tok::Punct(':'));
         if named {
             self.fields(path, close);
         } else {
@@ -192,12 +195,16 @@ impl Reader {
                     self.at += 1;
                     return;
                 }
-                Some((Tok::Punct(','), _)) => self.at += 1,
                 Some((Tok::Ident(name), _)) if self.peek(1) == Some(&Tok::Punct(':')) => {
                     self.at += 2;
-                    let child = if path.is_empty() { name } else { format!("{path}.{name}") };
-                    self.value(child);
+                    let child = if path.is_empty() {
+                        name
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    self.value(&child);
                 }
+                // Commas, and anything this reader does not understand.
                 Some(_) => self.at += 1,
             }
         }
@@ -214,7 +221,7 @@ impl Reader {
                 }
                 Some((Tok::Punct(','), _)) => self.at += 1,
                 Some(_) => {
-                    self.value(format!("{path}[{index}]"));
+                    self.value(&format!("{path}[{index}]"));
                     index += 1;
                 }
             }
@@ -232,7 +239,7 @@ impl Reader {
                 }
                 Some((Tok::Punct(',' | ':'), _)) => self.at += 1,
                 Some(_) => {
-                    self.value(format!("{path}[{index}]"));
+                    self.value(&format!("{path}[{index}]"));
                     index += 1;
                 }
             }
@@ -249,11 +256,29 @@ mod tests {
         let text = "// header\nProvider(\n    id: \"x\", // comment\n    smtp: [\n        Server(host: \"a\", port: 465),\n        Server(host: \"b\", port: 587),\n    ],\n    hint: Hint(en: \"é\", fr: \"f\"),\n)\n";
         let loc = Locations::of(text);
         assert_eq!(loc.find("id"), Position { line: 3, column: 9 });
-        assert_eq!(loc.find("smtp[1].port"), Position { line: 6, column: 33 });
+        assert_eq!(
+            loc.find("smtp[1].port"),
+            Position {
+                line: 6,
+                column: 33
+            }
+        );
         assert_eq!(loc.find("smtp[1]"), Position { line: 6, column: 9 });
-        assert_eq!(loc.find("hint.fr"), Position { line: 8, column: 29 });
+        assert_eq!(
+            loc.find("hint.fr"),
+            Position {
+                line: 8,
+                column: 29
+            }
+        );
         // Unknown paths fall back to their closest parent.
-        assert_eq!(loc.find("smtp[7].host"), Position { line: 4, column: 11 });
+        assert_eq!(
+            loc.find("smtp[7].host"),
+            Position {
+                line: 4,
+                column: 11
+            }
+        );
         assert_eq!(loc.find("nothing"), Position { line: 2, column: 1 });
     }
 }

@@ -158,7 +158,11 @@ impl Serialize for Provider {
         s.serialize_field("status", self.status.as_str())?;
         s.serialize_field(
             "hint",
-            &self.hint.as_ref().map(|h| [("en", h.en.as_str()), ("fr", h.fr.as_str())].into_iter().collect::<std::collections::BTreeMap<_, _>>()),
+            &self.hint.as_ref().map(|h| {
+                [("en", h.en.as_str()), ("fr", h.fr.as_str())]
+                    .into_iter()
+                    .collect::<std::collections::BTreeMap<_, _>>()
+            }),
         )?;
         s.serialize_field("documentation", &self.documentation)?;
         s.serialize_field("source", &self.source)?;

@@ -13,5 +13,7 @@
 pub use courriel_core as core;
 pub use courriel_presets as presets;
 
-pub use courriel_core::{Credentials, Domain, EmailAddress, Security, ServerSettings, UsernameTemplate};
+pub use courriel_core::{
+    Credentials, Domain, EmailAddress, Security, ServerSettings, UsernameTemplate,
+};
 pub use courriel_presets::{Autofill, Catalog, Provider};

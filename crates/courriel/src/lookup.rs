@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
 
-pub(crate) fn lookup(catalog: &Catalog, input: &str, json: bool) -> u8 {
+pub(crate) fn lookup(catalog: &Catalog, input: &str, mx: Option<&str>, json: bool) -> u8 {
     let address = match EmailAddress::parse(input) {
         Ok(a) => a,
         Err(e) => {
@@ -16,9 +16,16 @@ pub(crate) fn lookup(catalog: &Catalog, input: &str, json: bool) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let Some(filled) = catalog.autofill(&address) else {
+    let filled = match mx {
+        Some(mx) => catalog.autofill_with_mx(&address, mx),
+        None => catalog.autofill(&address),
+    };
+    let Some(filled) = filled else {
         if json {
-            println!("{}", json!({ "address": address.to_string(), "provider": null }));
+            crate::emit(&format!(
+                "{}\n",
+                json!({ "address": address.to_string(), "provider": null })
+            ));
         }
         eprintln!(
             "courriel: no provider in the catalog for `{}` ({} mail domains known).\n\
@@ -29,9 +36,13 @@ pub(crate) fn lookup(catalog: &Catalog, input: &str, json: bool) -> u8 {
         return EXIT_NOT_FOUND;
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&lookup_json(&address, &filled)).expect("JSON of plain data"));
+        crate::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&lookup_json(&address, &filled))
+                .expect("JSON of plain data")
+        ));
     } else {
-        print!("{}", lookup_text(&address, &filled));
+        crate::emit(&lookup_text(&address, &filled));
     }
     EXIT_OK
 }
@@ -40,7 +51,10 @@ fn server_json(s: &ServerSettings) -> serde_json::Value {
     json!({ "host": s.host, "port": s.port, "security": s.security.as_str(), "username": s.username })
 }
 
-fn lookup_json(address: &EmailAddress, filled: &courriel_presets::Autofill<'_>) -> serde_json::Value {
+fn lookup_json(
+    address: &EmailAddress,
+    filled: &courriel_presets::Autofill<'_>,
+) -> serde_json::Value {
     let p = filled.provider;
     json!({
         "address": address.to_string(),
@@ -81,12 +95,25 @@ fn lookup_text(address: &EmailAddress, filled: &courriel_presets::Autofill<'_>) 
     let p = filled.provider;
     let mut out = String::new();
     let _ = writeln!(out, "{} ({}) for {address}", p.name, p.id);
+    if filled.matched == Match::Mx {
+        let _ = writeln!(
+            out,
+            "found by:   the MX host of {}",
+            address.domain().to_unicode()
+        );
+    }
     match p.status {
         Status::NeedsSetup => {
-            let _ = writeln!(out, "status:     IMAP/SMTP access must first be switched on in the provider's web settings");
+            let _ = writeln!(
+                out,
+                "status:     IMAP/SMTP access must first be switched on in the provider's web settings"
+            );
         }
         Status::Unsupported => {
-            let _ = writeln!(out, "status:     unsupported: no standard IMAP/SMTP access for other software");
+            let _ = writeln!(
+                out,
+                "status:     unsupported: no standard IMAP/SMTP access for other software"
+            );
         }
         _ => {}
     }
@@ -95,9 +122,14 @@ fn lookup_text(address: &EmailAddress, filled: &courriel_presets::Autofill<'_>) 
         if servers.is_empty() {
             let _ = writeln!(out, "  (none)");
         }
-        for s in servers.iter() {
+        for s in servers {
             let endpoint = format!("{}:{}", s.host, s.port);
-            let _ = writeln!(out, "  {endpoint:<34} {:<13} username {}", security_text(s.security), s.username);
+            let _ = writeln!(
+                out,
+                "  {endpoint:<34} {:<13} username {}",
+                security_text(s.security),
+                s.username
+            );
         }
     }
     let _ = writeln!(out, "sender:     {}", sender_text(p.sender_policy));
@@ -115,14 +147,22 @@ fn lookup_text(address: &EmailAddress, filled: &courriel_presets::Autofill<'_>) 
     for s in &p.source {
         let _ = writeln!(out, "source:     {s}");
     }
-    let _ = writeln!(out, "checked:    {} ({} provider file {})", p.last_checked, p.tier.as_str(), p.origin);
+    let _ = writeln!(
+        out,
+        "checked:    {} ({} provider file {})",
+        p.last_checked,
+        p.tier.as_str(),
+        p.origin
+    );
     out
 }
 
 fn sender_text(policy: SenderPolicy) -> &'static str {
     match policy {
         SenderPolicy::MustMatchLogin => "must be the login address: any other From is rejected",
-        SenderPolicy::VerifiedAliases => "the login address, or an alias verified with the provider",
+        SenderPolicy::VerifiedAliases => {
+            "the login address, or an alias verified with the provider"
+        }
         SenderPolicy::AnySender => "any address is accepted",
         _ => "not known: use the login address to be safe",
     }
@@ -148,15 +188,34 @@ fn sent_copy_text(copy: SentCopy) -> &'static str {
 pub(crate) fn providers(catalog: &Catalog, json: bool) -> u8 {
     if json {
         let all: Vec<&Provider> = catalog.providers().collect();
-        println!("{}", serde_json::to_string_pretty(&all).expect("JSON of plain data"));
+        crate::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&all).expect("JSON of plain data")
+        ));
         return EXIT_OK;
     }
     let mut out = String::new();
     for p in catalog.providers() {
-        let smtp = p.smtp.first().map(|s| format!("{}:{}", s.host, s.port)).unwrap_or_default();
-        let _ = writeln!(out, "{:<24} {:<36} {:>4} domains  {:<8} {smtp}", p.id, p.name, p.domains.len(), p.tier.as_str());
+        let smtp = p
+            .smtp
+            .first()
+            .map(|s| format!("{}:{}", s.host, s.port))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<24} {:<36} {:>4} domains  {:<8} {smtp}",
+            p.id,
+            p.name,
+            p.domains.len(),
+            p.tier.as_str()
+        );
     }
-    let _ = writeln!(out, "{} providers, {} mail domains", catalog.providers().len(), catalog.domain_count());
-    print!("{out}");
+    let _ = writeln!(
+        out,
+        "{} providers, {} mail domains",
+        catalog.providers().len(),
+        catalog.domain_count()
+    );
+    crate::emit(&out);
     EXIT_OK
 }

@@ -44,10 +44,15 @@ enum Command {
     #[command(after_help = "\
 Examples:
   courriel lookup isabelle.martin@yahoo.fr
-  courriel lookup jean.dupont@free.fr --json | jq .smtp")]
+  courriel lookup jean.dupont@free.fr --json | jq .smtp
+  courriel lookup contact@boulangerie-martin.fr --mx mx1.mail.ovh.net")]
     Lookup {
         /// The mail address, e.g. isabelle.martin@yahoo.fr.
         address: String,
+        /// The MX host of the address's domain, when already known: custom
+        /// domains at a hoster (OVH, IONOS, Google Workspace…) are found by it.
+        #[arg(long, value_name = "HOST")]
+        mx: Option<String>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -74,10 +79,24 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Lookup { address, json } => lookup::lookup(&catalog, &address, json),
+        Command::Lookup { address, mx, json } => {
+            lookup::lookup(&catalog, &address, mx.as_deref(), json)
+        }
         Command::Providers { json } => lookup::providers(&catalog, json),
     };
     ExitCode::from(code)
+}
+
+/// Writes to standard output; a closed pipe (`courriel providers | head`)
+/// ends the output quietly instead of panicking.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("courriel: cannot write the output: {e}");
+        }
+    }
 }
 
 enum Loaded {
@@ -97,7 +116,14 @@ impl std::ops::Deref for Loaded {
 
 fn load_catalog(dir: Option<&std::path::Path>) -> Result<Loaded, CatalogError> {
     match dir {
-        None => Catalog::with_registered().map(Loaded::Static).map_err(Clone::clone),
-        Some(dir) => Catalog::builder().builtin().registered().add_dir(dir).build().map(|c| Loaded::Owned(Box::new(c))),
+        None => Catalog::with_registered()
+            .map(Loaded::Static)
+            .map_err(Clone::clone),
+        Some(dir) => Catalog::builder()
+            .builtin()
+            .registered()
+            .add_dir(dir)
+            .build()
+            .map(|c| Loaded::Owned(Box::new(c))),
     }
 }

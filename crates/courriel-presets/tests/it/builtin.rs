@@ -6,7 +6,11 @@ use courriel_presets::{Catalog, SenderPolicy, SentCopy, Status, Tier};
 #[test]
 fn holds_at_least_150_providers_and_900_domains() {
     let c = Catalog::builtin();
-    assert!(c.providers().len() >= 150, "{} providers", c.providers().len());
+    assert!(
+        c.providers().len() >= 150,
+        "{} providers",
+        c.providers().len()
+    );
     assert!(c.domain_count() >= 900, "{} domains", c.domain_count());
 }
 
@@ -41,8 +45,13 @@ fn hand_curated_providers_answer_for_their_domains() {
         ("x@proton.me", "proton"),
     ];
     for (address, id) in expected {
-        let p = c.lookup(address).unwrap_or_else(|| panic!("no provider for {address}"));
-        assert_eq!((address, p.id.as_str(), p.tier), (address, id, Tier::Curated));
+        let p = c
+            .lookup(address)
+            .unwrap_or_else(|| panic!("no provider for {address}"));
+        assert_eq!(
+            (address, p.id.as_str(), p.tier),
+            (address, id, Tier::Curated)
+        );
     }
 }
 
@@ -68,11 +77,24 @@ fn yahoo_autofill_matches_its_documentation() {
     let address = EmailAddress::parse("isabelle.martin@yahoo.fr").unwrap();
     let filled = Catalog::builtin().autofill(&address).unwrap();
     let p = filled.provider;
-    assert_eq!((p.sender_policy, p.sent_copy, p.status), (SenderPolicy::MustMatchLogin, SentCopy::ClientFiles, Status::Supported));
+    assert_eq!(
+        (p.sender_policy, p.sent_copy, p.status),
+        (
+            SenderPolicy::MustMatchLogin,
+            SentCopy::ClientFiles,
+            Status::Supported
+        )
+    );
     let smtp = &filled.smtp[0];
-    assert_eq!((smtp.host.as_str(), smtp.port, smtp.security), ("smtp.mail.yahoo.com", 465, Security::ImplicitTls));
+    assert_eq!(
+        (smtp.host.as_str(), smtp.port, smtp.security),
+        ("smtp.mail.yahoo.com", 465, Security::ImplicitTls)
+    );
     assert_eq!(smtp.username, "isabelle.martin@yahoo.fr");
-    assert_eq!((filled.imap[0].host.as_str(), filled.imap[0].port), ("imap.mail.yahoo.com", 993));
+    assert_eq!(
+        (filled.imap[0].host.as_str(), filled.imap[0].port),
+        ("imap.mail.yahoo.com", 993)
+    );
 }
 
 #[test]
@@ -96,7 +118,11 @@ fn no_builtin_server_is_plaintext_or_port_25() {
     for p in Catalog::builtin().providers() {
         for s in p.smtp.iter().chain(&p.imap) {
             assert_ne!(s.port, 25, "{}", p.id);
-            assert!(matches!(s.security, Security::ImplicitTls | Security::Starttls), "{}", p.id);
+            assert!(
+                matches!(s.security, Security::ImplicitTls | Security::Starttls),
+                "{}",
+                p.id
+            );
         }
     }
 }

@@ -7,8 +7,18 @@ use crate::provider;
 
 fn catalog() -> Catalog {
     Catalog::builder()
-        .add_ron("acme.ron", provider("acme", &["acme.example", "xn--bcher-kva.example"], &["*.mx.acme.example", "mail.acme.example"]))
-        .add_ron("deep.ron", provider("deep", &["deep.example"], &["*.eu.mx.acme.example"]))
+        .add_ron(
+            "acme.ron",
+            provider(
+                "acme",
+                &["acme.example", "xn--bcher-kva.example"],
+                &["*.mx.acme.example", "mail.acme.example"],
+            ),
+        )
+        .add_ron(
+            "deep.ron",
+            provider("deep", &["deep.example"], &["*.eu.mx.acme.example"]),
+        )
         .build()
         .unwrap()
 }
@@ -16,11 +26,24 @@ fn catalog() -> Catalog {
 #[test]
 fn by_address_or_domain_case_and_trailing_dot_insensitive() {
     let c = catalog();
-    for input in ["jean@acme.example", "acme.example", "ACME.Example.", " jean@Acme.EXAMPLE ", "acme.example."] {
-        assert_eq!(c.lookup(input).map(|p| p.id.as_str()), Some("acme"), "{input}");
+    for input in [
+        "jean@acme.example",
+        "acme.example",
+        "ACME.Example.",
+        " jean@Acme.EXAMPLE ",
+        "acme.example.",
+    ] {
+        assert_eq!(
+            c.lookup(input).map(|p| p.id.as_str()),
+            Some("acme"),
+            "{input}"
+        );
     }
     assert!(c.lookup("other.example").is_none());
-    assert!(c.lookup("sub.acme.example").is_none(), "subdomains are other domains");
+    assert!(
+        c.lookup("sub.acme.example").is_none(),
+        "subdomains are other domains"
+    );
     assert!(c.lookup("not a domain").is_none());
 }
 
@@ -39,15 +62,31 @@ fn by_mx_host_most_specific_pattern_wins() {
     assert_eq!(c.lookup_mx("MX1.MX.ACME.EXAMPLE.").unwrap().id, "acme");
     assert_eq!(c.lookup_mx("a.b.mx.acme.example").unwrap().id, "acme");
     assert_eq!(c.lookup_mx("mx1.eu.mx.acme.example").unwrap().id, "deep");
-    assert_eq!(c.lookup_mx("mail.acme.example").unwrap().id, "acme", "exact pattern");
-    assert!(c.lookup_mx("mx.acme.example").is_none(), "`*.` needs at least one label before the suffix");
-    assert!(c.lookup_mx("x.mail.acme.example").is_none(), "an exact pattern does not match below it");
+    assert_eq!(
+        c.lookup_mx("mail.acme.example").unwrap().id,
+        "acme",
+        "exact pattern"
+    );
+    assert!(
+        c.lookup_mx("mx.acme.example").is_none(),
+        "`*.` needs at least one label before the suffix"
+    );
+    assert!(
+        c.lookup_mx("x.mail.acme.example").is_none(),
+        "an exact pattern does not match below it"
+    );
 }
 
 #[test]
 fn autofill_applies_username_templates() {
-    let text = provider("acme", &["acme.example"], &[]).replace("port: 465, security: ImplicitTls, username: Address", "port: 465, security: ImplicitTls, username: LocalPart");
-    let c = Catalog::builder().add_ron("acme.ron", text).build().unwrap();
+    let text = provider("acme", &["acme.example"], &[]).replace(
+        "port: 465, security: ImplicitTls, username: Address",
+        "port: 465, security: ImplicitTls, username: LocalPart",
+    );
+    let c = Catalog::builder()
+        .add_ron("acme.ron", text)
+        .build()
+        .unwrap();
     let address = EmailAddress::parse("Jean.Dupont@ACME.example").unwrap();
     let filled = c.autofill(&address).unwrap();
     assert_eq!(filled.matched, Match::Domain);

@@ -1,5 +1,7 @@
 //! Integration tests of the provider catalog: one binary, a module per area.
 
+use std::fmt::Write as _;
+
 mod builtin;
 mod lookup;
 mod merge;
@@ -30,10 +32,20 @@ pub(crate) const ACME: &str = r#"Provider(
 
 /// `ACME` with an id and domain list of one's choosing.
 pub(crate) fn provider(id: &str, domains: &[&str], mx: &[&str]) -> String {
-    let list = |items: &[&str]| items.iter().map(|d| format!("        \"{d}\",\n")).collect::<String>();
-    let mut text = ACME.replace("id: \"acme\"", &format!("id: \"{id}\"")).replace("        \"acme.example\",\n", &list(domains));
+    let list = |items: &[&str]| {
+        items.iter().fold(String::new(), |mut out, d| {
+            let _ = writeln!(out, "        \"{d}\",");
+            out
+        })
+    };
+    let mut text = ACME
+        .replace("id: \"acme\"", &format!("id: \"{id}\""))
+        .replace("        \"acme.example\",\n", &list(domains));
     if !mx.is_empty() {
-        text = text.replace("    smtp: [", &format!("    mx: [\n{}    ],\n    smtp: [", list(mx)));
+        text = text.replace(
+            "    smtp: [",
+            &format!("    mx: [\n{}    ],\n    smtp: [", list(mx)),
+        );
     }
     text
 }

@@ -36,128 +36,221 @@ fn syntax_error() {
 #[test]
 fn unknown_field() {
     assert_eq!(
-        error("    auth: Password,", "    auth: Password,\n    colour: \"blue\","),
+        error(
+            "    auth: Password,",
+            "    auth: Password,\n    colour: \"blue\","
+        ),
         "providers/acme.ron:15:5: unknown field `colour` in `Provider`\n  help: remove it or correct its name: the fields are `id`, `name`, `domains`, `mx`, `smtp`, `imap`, `sender_policy`, `auth`, `sent_copy`, `sent_folder`, `status`, `hint`, `documentation`, `source`, `last_checked`"
     );
 }
 
 #[test]
 fn missing_field() {
-    assert_eq!(error("    sent_copy: ClientFiles,\n", ""), "providers/acme.ron:19:1: the field `sent_copy` is missing from `Provider`\n  help: add `sent_copy: ...`; providers/README.md says what it holds");
+    assert_eq!(
+        error("    sent_copy: ClientFiles,\n", ""),
+        "providers/acme.ron:19:1: the field `sent_copy` is missing from `Provider`\n  help: add `sent_copy: ...`; providers/README.md says what it holds"
+    );
 }
 
 #[test]
 fn duplicate_field() {
-    assert_eq!(error("    auth: Password,", "    auth: Password,\n    auth: Password,"), "providers/acme.ron:15:5: the field `auth` is given twice\n  help: keep only one of them");
+    assert_eq!(
+        error(
+            "    auth: Password,",
+            "    auth: Password,\n    auth: Password,"
+        ),
+        "providers/acme.ron:15:5: the field `auth` is given twice\n  help: keep only one of them"
+    );
 }
 
 #[test]
 fn unknown_enum_value() {
-    assert_eq!(error("security: ImplicitTls", "security: Tls"), "providers/acme.ron:8:64: `Tls` is not a valid value for `security`\n  help: write one of `ImplicitTls`, `Starttls`");
+    assert_eq!(
+        error("security: ImplicitTls", "security: Tls"),
+        "providers/acme.ron:8:64: `Tls` is not a valid value for `security`\n  help: write one of `ImplicitTls`, `Starttls`"
+    );
 }
 
 #[test]
 fn port_out_of_range() {
-    assert_eq!(error("port: 465", "port: 70000"), "providers/acme.ron:8:49: this number is out of range\n  help: a port is a number from 1 to 65535");
+    assert_eq!(
+        error("port: 465", "port: 70000"),
+        "providers/acme.ron:8:49: this number is out of range\n  help: a port is a number from 1 to 65535"
+    );
 }
 
 #[test]
 fn id_differs_from_file_name() {
-    assert_eq!(error("id: \"acme\"", "id: \"acme-mail\""), "providers/acme.ron:2:9: the id `acme-mail` differs from the file name `acme.ron`\n  help: write `id: \"acme\"`, or rename the file to `acme-mail.ron`");
+    assert_eq!(
+        error("id: \"acme\"", "id: \"acme-mail\""),
+        "providers/acme.ron:2:9: the id `acme-mail` differs from the file name `acme.ron`\n  help: write `id: \"acme\"`, or rename the file to `acme-mail.ron`"
+    );
 }
 
 #[test]
 fn id_with_bad_characters() {
     let all = errors("id: \"acme\"", "id: \"Acme_Mail\"");
-    assert_eq!(all, ["providers/acme.ron:2:9: the id `Acme_Mail` has characters other than a-z, 0-9, `-` and `.`\n  help: use lower-case letters, digits, `-` and `.` only, starting with a letter or digit", "providers/acme.ron:2:9: the id `Acme_Mail` differs from the file name `acme.ron`\n  help: write `id: \"acme\"`, or rename the file to `Acme_Mail.ron`"]);
+    assert_eq!(
+        all,
+        [
+            "providers/acme.ron:2:9: the id `Acme_Mail` has characters other than a-z, 0-9, `-` and `.`\n  help: use lower-case letters, digits, `-` and `.` only, starting with a letter or digit",
+            "providers/acme.ron:2:9: the id `Acme_Mail` differs from the file name `acme.ron`\n  help: write `id: \"acme\"`, or rename the file to `Acme_Mail.ron`"
+        ]
+    );
 }
 
 #[test]
 fn empty_name() {
-    assert_eq!(error("name: \"Acme Mail\"", "name: \" \""), "providers/acme.ron:3:11: the display name is empty\n  help: write the provider's name as users know it, e.g. `name: \"Yahoo Mail\"`");
+    assert_eq!(
+        error("name: \"Acme Mail\"", "name: \" \""),
+        "providers/acme.ron:3:11: the display name is empty\n  help: write the provider's name as users know it, e.g. `name: \"Yahoo Mail\"`"
+    );
 }
 
 #[test]
 fn domain_not_canonical() {
-    assert_eq!(error("\"acme.example\"", "\"Acme.Example.\""), "providers/acme.ron:5:9: the mail domain `Acme.Example.` is not in canonical form\n  help: write `acme.example` (lower case, ASCII `xn--` form, no trailing dot)");
+    assert_eq!(
+        error("\"acme.example\"", "\"Acme.Example.\""),
+        "providers/acme.ron:5:9: the mail domain `Acme.Example.` is not in canonical form\n  help: write `acme.example` (lower case, ASCII `xn--` form, no trailing dot)"
+    );
 }
 
 #[test]
 fn unicode_domain_must_be_written_in_ascii() {
-    assert_eq!(error("\"acme.example\"", "\"bücher.example\""), "providers/acme.ron:5:9: the mail domain `bücher.example` is not in canonical form\n  help: write `xn--bcher-kva.example` (lower case, ASCII `xn--` form, no trailing dot)");
+    assert_eq!(
+        error("\"acme.example\"", "\"bücher.example\""),
+        "providers/acme.ron:5:9: the mail domain `bücher.example` is not in canonical form\n  help: write `xn--bcher-kva.example` (lower case, ASCII `xn--` form, no trailing dot)"
+    );
 }
 
 #[test]
 fn invalid_domain() {
-    assert_eq!(error("\"acme.example\"", "\"acme..example\""), "providers/acme.ron:5:9: `acme..example` is not a valid mail domain: the domain has an empty label (two dots in a row, or a leading dot)\n  help: write the mail domain as a DNS name such as `example.com`");
+    assert_eq!(
+        error("\"acme.example\"", "\"acme..example\""),
+        "providers/acme.ron:5:9: `acme..example` is not a valid mail domain: the domain has an empty label (two dots in a row, or a leading dot)\n  help: write the mail domain as a DNS name such as `example.com`"
+    );
 }
 
 #[test]
 fn single_label_domain() {
-    assert_eq!(error("\"acme.example\"", "\"localhost\""), "providers/acme.ron:5:9: the mail domain `localhost` has a single label\n  help: write the full mail domain, with its top-level domain (e.g. `example.com`)");
+    assert_eq!(
+        error("\"acme.example\"", "\"localhost\""),
+        "providers/acme.ron:5:9: the mail domain `localhost` has a single label\n  help: write the full mail domain, with its top-level domain (e.g. `example.com`)"
+    );
 }
 
 #[test]
 fn unsorted_domains() {
-    assert_eq!(error("\"acme.example\",", "\"acme.example\",\n        \"acme.dev\","), "providers/acme.ron:6:9: `domains` is not sorted: `acme.dev` comes after `acme.example`\n  help: sort the list, or run `cargo xtask validate --fix`");
+    assert_eq!(
+        error(
+            "\"acme.example\",",
+            "\"acme.example\",\n        \"acme.dev\","
+        ),
+        "providers/acme.ron:6:9: `domains` is not sorted: `acme.dev` comes after `acme.example`\n  help: sort the list, or run `cargo xtask validate --fix`"
+    );
 }
 
 #[test]
 fn duplicate_domain() {
-    assert_eq!(error("\"acme.example\",", "\"acme.example\",\n        \"acme.example\","), "providers/acme.ron:6:9: `acme.example` is listed twice in `domains`\n  help: remove the second one");
+    assert_eq!(
+        error(
+            "\"acme.example\",",
+            "\"acme.example\",\n        \"acme.example\","
+        ),
+        "providers/acme.ron:6:9: `acme.example` is listed twice in `domains`\n  help: remove the second one"
+    );
 }
 
 #[test]
 fn bad_mx_pattern() {
-    assert_eq!(error("    smtp: [", "    mx: [\"mx*.acme.example\"],\n    smtp: ["), "providers/acme.ron:7:10: the MX pattern `mx*.acme.example` has a `*` other than a leading `*.`\n  help: write an exact host (`mx.zoho.eu`) or `*.` followed by a suffix (`*.mail.ovh.net`)");
+    assert_eq!(
+        error(
+            "    smtp: [",
+            "    mx: [\"mx*.acme.example\"],\n    smtp: ["
+        ),
+        "providers/acme.ron:7:10: the MX pattern `mx*.acme.example` has a `*` other than a leading `*.`\n  help: write an exact host (`mx.zoho.eu`) or `*.` followed by a suffix (`*.mail.ovh.net`)"
+    );
 }
 
 #[test]
 fn no_domain_and_no_mx() {
-    assert_eq!(error("        \"acme.example\",\n", ""), "providers/acme.ron:4:14: the provider has no mail domain and no MX pattern, so no address can ever find it\n  help: list its users' mail domains in `domains`, or the MX hosts of the custom domains it hosts in `mx`");
+    assert_eq!(
+        error("        \"acme.example\",\n", ""),
+        "providers/acme.ron:4:14: the provider has no mail domain and no MX pattern, so no address can ever find it\n  help: list its users' mail domains in `domains`, or the MX hosts of the custom domains it hosts in `mx`"
+    );
 }
 
 #[test]
 fn no_smtp_server() {
     assert_eq!(
-        error("        Server(host: \"smtp.acme.example\", port: 465, security: ImplicitTls, username: Address),\n", ""),
+        error(
+            "        Server(host: \"smtp.acme.example\", port: 465, security: ImplicitTls, username: Address),\n",
+            ""
+        ),
         "providers/acme.ron:7:11: no SMTP server is listed\n  help: list at least one SMTP submission server, most preferred first"
     );
 }
 
 #[test]
 fn invalid_host() {
-    assert_eq!(error("\"smtp.acme.example\"", "\"smtp acme.example\""), "providers/acme.ron:8:22: `smtp acme.example` is not a valid host name: the character ' ' cannot appear in a domain (letters, digits, `-` and `.` only)\n  help: write the host name as a DNS name such as `example.com`");
+    assert_eq!(
+        error("\"smtp.acme.example\"", "\"smtp acme.example\""),
+        "providers/acme.ron:8:22: `smtp acme.example` is not a valid host name: the character ' ' cannot appear in a domain (letters, digits, `-` and `.` only)\n  help: write the host name as a DNS name such as `example.com`"
+    );
 }
 
 #[test]
 fn port_zero() {
-    assert_eq!(error("port: 465", "port: 0"), "providers/acme.ron:8:49: port 0 is not a port\n  help: use 465 (implicit TLS) or 587 (STARTTLS)");
+    assert_eq!(
+        error("port: 465", "port: 0"),
+        "providers/acme.ron:8:49: port 0 is not a port\n  help: use 465 (implicit TLS) or 587 (STARTTLS)"
+    );
 }
 
 #[test]
 fn port_25_is_refused() {
-    assert_eq!(error("port: 465", "port: 25"), "providers/acme.ron:8:49: port 25 is for server-to-server relay, not for submission by a user\n  help: use port 465 with `security: ImplicitTls`, or 587 with `security: Starttls`");
+    assert_eq!(
+        error("port: 465", "port: 25"),
+        "providers/acme.ron:8:49: port 25 is for server-to-server relay, not for submission by a user\n  help: use port 465 with `security: ImplicitTls`, or 587 with `security: Starttls`"
+    );
 }
 
 #[test]
 fn imap_port_on_smtp_server() {
-    assert_eq!(error("port: 465", "port: 993"), "providers/acme.ron:8:49: port 993 is not an SMTP port\n  help: use 465 with `security: ImplicitTls`, or 587 with `security: Starttls`");
+    assert_eq!(
+        error("port: 465", "port: 993"),
+        "providers/acme.ron:8:49: port 993 is not an SMTP port\n  help: use 465 with `security: ImplicitTls`, or 587 with `security: Starttls`"
+    );
 }
 
 #[test]
 fn smtp_port_on_imap_server() {
-    assert_eq!(error("port: 993", "port: 587"), "providers/acme.ron:11:49: port 587 is not an IMAP port\n  help: use 993 with `security: ImplicitTls`, or 143 with `security: Starttls`");
+    assert_eq!(
+        error("port: 993", "port: 587"),
+        "providers/acme.ron:11:49: port 587 is not an IMAP port\n  help: use 993 with `security: ImplicitTls`, or 143 with `security: Starttls`"
+    );
 }
 
 #[test]
 fn implicit_tls_port_with_starttls() {
-    assert_eq!(error("port: 465, security: ImplicitTls", "port: 465, security: Starttls"), "providers/acme.ron:8:64: port 465 is implicit TLS, but `security` is `Starttls`\n  help: write `security: ImplicitTls`, or use port 587 for STARTTLS");
+    assert_eq!(
+        error(
+            "port: 465, security: ImplicitTls",
+            "port: 465, security: Starttls"
+        ),
+        "providers/acme.ron:8:64: port 465 is implicit TLS, but `security` is `Starttls`\n  help: write `security: ImplicitTls`, or use port 587 for STARTTLS"
+    );
 }
 
 #[test]
 fn starttls_port_with_implicit_tls() {
-    assert_eq!(error("port: 993, security: ImplicitTls", "port: 143, security: ImplicitTls"), "providers/acme.ron:11:64: port 143 is STARTTLS, but `security` is `ImplicitTls`\n  help: write `security: Starttls`, or use port 993 for implicit TLS");
+    assert_eq!(
+        error(
+            "port: 993, security: ImplicitTls",
+            "port: 143, security: ImplicitTls"
+        ),
+        "providers/acme.ron:11:64: port 143 is STARTTLS, but `security` is `ImplicitTls`\n  help: write `security: Starttls`, or use port 993 for implicit TLS"
+    );
 }
 
 #[test]
@@ -168,57 +261,108 @@ fn other_ports_are_allowed_with_either_security() {
 #[test]
 fn duplicate_server() {
     let line = "        Server(host: \"imap.acme.example\", port: 993, security: ImplicitTls, username: Address),\n";
-    assert_eq!(error(line, &format!("{line}{line}")), "providers/acme.ron:12:9: this server is listed twice\n  help: remove the second one");
+    assert_eq!(
+        error(line, &format!("{line}{line}")),
+        "providers/acme.ron:12:9: this server is listed twice\n  help: remove the second one"
+    );
 }
 
 #[test]
 fn no_source() {
-    assert_eq!(error("        \"https://acme.example/help\",\n", ""), "providers/acme.ron:16:13: no source is given for these settings\n  help: list the pages (https URLs) where the provider documents each setting");
+    assert_eq!(
+        error("        \"https://acme.example/help\",\n", ""),
+        "providers/acme.ron:16:13: no source is given for these settings\n  help: list the pages (https URLs) where the provider documents each setting"
+    );
 }
 
 #[test]
 fn source_not_https() {
-    assert_eq!(error("\"https://acme.example/help\"", "\"http://acme.example/help\""), "providers/acme.ron:17:9: the source `http://acme.example/help` is not an https URL\n  help: give the address of the page that documents the settings, starting with `https://`");
+    assert_eq!(
+        error(
+            "\"https://acme.example/help\"",
+            "\"http://acme.example/help\""
+        ),
+        "providers/acme.ron:17:9: the source `http://acme.example/help` is not an https URL\n  help: give the address of the page that documents the settings, starting with `https://`"
+    );
 }
 
 #[test]
 fn documentation_not_https() {
-    assert_eq!(error("    source: [", "    documentation: \"acme.example/help\",\n    source: ["), "providers/acme.ron:16:20: the documentation `acme.example/help` is not an https URL\n  help: give the address of the provider's help page, starting with `https://`");
+    assert_eq!(
+        error(
+            "    source: [",
+            "    documentation: \"acme.example/help\",\n    source: ["
+        ),
+        "providers/acme.ron:16:20: the documentation `acme.example/help` is not an https URL\n  help: give the address of the provider's help page, starting with `https://`"
+    );
 }
 
 #[test]
 fn bad_date() {
-    assert_eq!(error("\"2026-11-29\"", "\"2026-02-30\""), "providers/acme.ron:19:19: `2026-02-30` is not a date in the form YYYY-MM-DD\n  help: write the day the settings were last checked against `source`, e.g. `last_checked: \"2026-11-29\"`");
+    assert_eq!(
+        error("\"2026-11-29\"", "\"2026-02-30\""),
+        "providers/acme.ron:19:19: `2026-02-30` is not a date in the form YYYY-MM-DD\n  help: write the day the settings were last checked against `source`, e.g. `last_checked: \"2026-11-29\"`"
+    );
 }
 
 #[test]
 fn empty_sent_folder() {
-    assert_eq!(error("    source: [", "    sent_folder: \"\",\n    source: ["), "providers/acme.ron:16:18: the Sent folder name is empty\n  help: write the folder's raw IMAP name, or remove the field");
+    assert_eq!(
+        error("    source: [", "    sent_folder: \"\",\n    source: ["),
+        "providers/acme.ron:16:18: the Sent folder name is empty\n  help: write the folder's raw IMAP name, or remove the field"
+    );
 }
 
 #[test]
 fn empty_hint() {
-    assert_eq!(error("    source: [", "    hint: Hint(en: \"Use an app password.\", fr: \"\"),\n    source: ["), "providers/acme.ron:16:48: the `fr` hint is empty\n  help: write the hint in every language, or remove `hint`");
+    assert_eq!(
+        error(
+            "    source: [",
+            "    hint: Hint(en: \"Use an app password.\", fr: \"\"),\n    source: ["
+        ),
+        "providers/acme.ron:16:48: the `fr` hint is empty\n  help: write the hint in every language, or remove `hint`"
+    );
 }
 
 #[test]
 fn domain_claimed_by_two_files() {
     let other = crate::provider("other", &["acme.example", "other.example"], &[]);
-    let err = Catalog::builder().add_ron("providers/acme.ron", ACME).add_ron("providers/other.ron", other).build().unwrap_err();
-    assert_eq!(err.to_string(), "providers/other.ron:5:9: the domain `acme.example` is also claimed by `acme` (providers/acme.ron:5:9)\n  help: a claim belongs to one provider: remove it from one of the two files, or load one of them as an override");
+    let err = Catalog::builder()
+        .add_ron("providers/acme.ron", ACME)
+        .add_ron("providers/other.ron", other)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "providers/other.ron:5:9: the domain `acme.example` is also claimed by `acme` (providers/acme.ron:5:9)\n  help: a claim belongs to one provider: remove it from one of the two files, or load one of them as an override"
+    );
 }
 
 #[test]
 fn mx_pattern_claimed_by_two_files() {
     let a = crate::provider("acme", &["acme.example"], &["*.mx.example"]);
     let b = crate::provider("other", &["other.example"], &["*.mx.example"]);
-    let err = Catalog::builder().add_ron("providers/acme.ron", a).add_ron("providers/other.ron", b).build().unwrap_err();
-    assert_eq!(err.to_string(), "providers/other.ron:8:9: the MX pattern `*.mx.example` is also claimed by `acme` (providers/acme.ron:8:9)\n  help: a claim belongs to one provider: remove it from one of the two files, or load one of them as an override");
+    let err = Catalog::builder()
+        .add_ron("providers/acme.ron", a)
+        .add_ron("providers/other.ron", b)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "providers/other.ron:8:9: the MX pattern `*.mx.example` is also claimed by `acme` (providers/acme.ron:8:9)\n  help: a claim belongs to one provider: remove it from one of the two files, or load one of them as an override"
+    );
 }
 
 #[test]
 fn id_used_twice() {
     let b = crate::provider("acme", &["other.example"], &[]);
-    let err = Catalog::builder().add_ron("providers/acme.ron", ACME).add_ron("more/acme.ron", b).build().unwrap_err();
-    assert_eq!(err.to_string(), "providers/acme.ron:2:9: the id `acme` is also used by more/acme.ron:2:9\n  help: a claim belongs to one provider: remove it from one of the two files, or load one of them as an override");
+    let err = Catalog::builder()
+        .add_ron("providers/acme.ron", ACME)
+        .add_ron("more/acme.ron", b)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "providers/acme.ron:2:9: the id `acme` is also used by more/acme.ron:2:9\n  help: a claim belongs to one provider: remove it from one of the two files, or load one of them as an override"
+    );
 }
