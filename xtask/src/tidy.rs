@@ -94,5 +94,8 @@ fn every_rust_file_starts_with_a_module_doc() {
         }
     }
     missing.sort();
-    assert!(missing.is_empty(), "start these files with a `//!` comment saying what they hold: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "start these files with a `//!` comment saying what they hold: {missing:?}"
+    );
 }
