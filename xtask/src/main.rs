@@ -5,6 +5,7 @@
 mod catalog;
 mod codegen;
 mod ispdb;
+mod mailservers;
 #[cfg(test)]
 mod tidy;
 
@@ -18,6 +19,7 @@ verbs:
   validate [--fix]        check every provider file (file:line:col for each problem);
                           --fix rewrites files in canonical form
   gen                     regenerate committed generated files (embedded catalog list)
+  mail-servers VERB       start|stop|env|status the test Postfix and Dovecot
   import-ispdb [DIR]      turn Thunderbird's ISPDB (default third_party/ispdb) into
                           providers/ispdb/*.ron and providers/ispdb/REPORT.md
   help                    this text
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
                 }
             );
         }),
+        ["mail-servers", rest @ ..] => mailservers::run(rest),
         ["import-ispdb"] => ispdb::run(&project_root().join("third_party/ispdb")),
         ["import-ispdb", dir] => ispdb::run(Path::new(dir)),
         [] | ["help" | "--help" | "-h"] => {

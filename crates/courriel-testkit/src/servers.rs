@@ -1,0 +1,147 @@
+//! Where the test mail servers listen, read from the file
+//! `cargo xtask mail-servers start` writes.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// A test account on the servers.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Its address, which is also its login.
+    pub address: String,
+    /// Its password (a test password, shown freely).
+    pub password: String,
+}
+
+/// The running test mail servers.
+#[derive(Debug, Clone)]
+pub struct Servers {
+    /// The address they listen on (`127.0.0.1`).
+    pub host: String,
+    /// The name their certificate is for (`localhost`).
+    pub tls_name: String,
+    /// Where the same services present a certificate no test trusts (`127.0.0.2`).
+    pub untrusted_host: String,
+    /// Where the same services, with the trusted certificate, see the client
+    /// as remote (`127.0.0.3`): Dovecot counts a client on its own address as
+    /// secured and lets it log in without TLS; here it does not.
+    pub remote_host: String,
+    /// The test CA's certificate (PEM).
+    pub ca: PathBuf,
+    /// The CA that signed the untrusted certificate (PEM); no test trusts it.
+    pub untrusted_ca: PathBuf,
+    /// IMAP with STARTTLS required.
+    pub imap_starttls_port: u16,
+    /// IMAP over implicit TLS.
+    pub imap_tls_port: u16,
+    /// SMTP submission with STARTTLS required before AUTH.
+    pub smtp_starttls_port: u16,
+    /// SMTP submission over implicit TLS.
+    pub smtp_tls_port: u16,
+    /// Mailbox layout (a): `/` separator, SPECIAL-USE `\Sent`.
+    pub special: Account,
+    /// Mailbox layout (b): `.` separator under `INBOX.`, no SPECIAL-USE.
+    pub courier: Account,
+    /// Mailbox layout (c): localized names (modified UTF-7), no SPECIAL-USE.
+    pub localized: Account,
+    /// An address `special` may send as (a verified alias).
+    pub special_alias: String,
+}
+
+const HOW_TO_START: &str = "start the test mail servers first: `cargo xtask mail-servers start` \
+     (as root, with Debian's dovecot-imapd, dovecot-lmtpd and postfix installed), \
+     or run every test with `cargo xtask test`, which does both";
+
+impl Servers {
+    /// The servers, checked to answer; panics with how to start them when
+    /// they do not, so a test never passes without them.
+    #[must_use]
+    pub fn get() -> &'static Servers {
+        static SERVERS: OnceLock<Result<Servers, String>> = OnceLock::new();
+        match SERVERS.get_or_init(Servers::load) {
+            Ok(servers) => servers,
+            Err(why) => panic!("{why}\n{HOW_TO_START}"),
+        }
+    }
+
+    /// The file the servers' settings are read from.
+    #[must_use]
+    pub fn env_file() -> PathBuf {
+        if let Some(file) = std::env::var_os("COURRIEL_TEST_SERVERS") {
+            return PathBuf::from(file);
+        }
+        let dir = std::env::var_os("COURRIEL_MAIL_SERVERS_DIR").map_or_else(
+            || PathBuf::from("/tmp/courriel-mail-servers"),
+            PathBuf::from,
+        );
+        dir.join("servers.env")
+    }
+
+    fn load() -> Result<Servers, String> {
+        let file = Servers::env_file();
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            format!(
+                "the test mail servers are not running: cannot read {}: {e}",
+                file.display()
+            )
+        })?;
+        let vars: HashMap<&str, &str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .filter_map(|(k, v)| Some((k.strip_prefix("COURRIEL_TEST_")?, v)))
+            .collect();
+        let get = |key: &str| -> Result<String, String> {
+            vars.get(key).map(|v| (*v).to_string()).ok_or_else(|| {
+                format!(
+                    "{} has no COURRIEL_TEST_{key}: restart the servers",
+                    file.display()
+                )
+            })
+        };
+        let port = |key: &str| -> Result<u16, String> {
+            get(key)?
+                .parse()
+                .map_err(|_| format!("COURRIEL_TEST_{key} in {} is not a port", file.display()))
+        };
+        let account = |key: &str| -> Result<Account, String> {
+            Ok(Account {
+                address: get(&format!("{key}_USER"))?,
+                password: get(&format!("{key}_PASSWORD"))?,
+            })
+        };
+        let servers = Servers {
+            host: get("HOST")?,
+            tls_name: get("TLS_NAME")?,
+            untrusted_host: get("UNTRUSTED_HOST")?,
+            remote_host: get("REMOTE_HOST")?,
+            ca: get("CA")?.into(),
+            untrusted_ca: get("UNTRUSTED_CA")?.into(),
+            imap_starttls_port: port("IMAP_STARTTLS_PORT")?,
+            imap_tls_port: port("IMAP_TLS_PORT")?,
+            smtp_starttls_port: port("SMTP_STARTTLS_PORT")?,
+            smtp_tls_port: port("SMTP_TLS_PORT")?,
+            special: account("SPECIAL")?,
+            courier: account("COURIER")?,
+            localized: account("LOCALIZED")?,
+            special_alias: get("ALICE_ALIAS")?,
+        };
+        for port in [
+            servers.imap_starttls_port,
+            servers.imap_tls_port,
+            servers.smtp_starttls_port,
+            servers.smtp_tls_port,
+        ] {
+            let addr: SocketAddr = format!("{}:{port}", servers.host).parse().map_err(|_| {
+                format!("COURRIEL_TEST_HOST `{}` is not an IP address", servers.host)
+            })?;
+            TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| {
+                format!("the test mail servers are not running: nothing answers on {addr} ({e})")
+            })?;
+        }
+        Ok(servers)
+    }
+}

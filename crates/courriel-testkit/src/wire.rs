@@ -1,0 +1,473 @@
+//! Raw SMTP and IMAP clients over rustls, for tests: line in, line out.
+
+use std::fmt;
+use std::io::{self, BufRead as _, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+
+/// How long any read or write may block before the test fails.
+const IO_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How the connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte.
+    Implicit,
+    /// Plaintext greeting, then STARTTLS before anything else.
+    Starttls,
+    /// No TLS at all: to check what a server refuses before TLS.
+    Plaintext,
+}
+
+/// A rustls client configuration trusting exactly the CA in `ca_pem`.
+pub fn tls_config(ca_pem: &Path) -> io::Result<Arc<ClientConfig>> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca_pem).map_err(io::Error::other)? {
+        roots
+            .add(cert.map_err(io::Error::other)?)
+            .map_err(io::Error::other)?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    fn connect(host: &str, port: u16) -> io::Result<TcpStream> {
+        let tcp = TcpStream::connect((host, port))?;
+        tcp.set_read_timeout(Some(IO_TIMEOUT))?;
+        tcp.set_write_timeout(Some(IO_TIMEOUT))?;
+        Ok(tcp)
+    }
+
+    fn tls(tcp: TcpStream, tls_name: &str, ca_pem: &Path) -> io::Result<Stream> {
+        let name = ServerName::try_from(tls_name.to_string()).map_err(io::Error::other)?;
+        let conn = ClientConnection::new(tls_config(ca_pem)?, name).map_err(io::Error::other)?;
+        let mut stream = StreamOwned::new(conn, tcp);
+        // Complete the handshake now, so certificate errors surface here.
+        while stream.conn.is_handshaking() {
+            stream.conn.complete_io(&mut stream.sock)?;
+        }
+        Ok(Stream::Tls(Box::new(stream)))
+    }
+
+    fn into_tcp(self) -> io::Result<TcpStream> {
+        match self {
+            Stream::Plain(tcp) => Ok(tcp),
+            Stream::Tls(_) => Err(io::Error::other("already TLS")),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+fn read_line(reader: &mut BufReader<Stream>) -> io::Result<String> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the server closed the connection",
+        ));
+    }
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// An SMTP reply: its code and its text lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The three-digit code.
+    pub code: u16,
+    /// Each line's text after the code and separator.
+    pub lines: Vec<String>,
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code, self.lines.join(" / "))
+    }
+}
+
+/// A raw SMTP client.
+pub struct Smtp {
+    reader: BufReader<Stream>,
+    /// What the server said in its last EHLO reply.
+    pub ehlo: Reply,
+}
+
+impl Smtp {
+    /// Connects, reads the greeting, says EHLO, and with `Starttls`
+    /// upgrades the connection and says EHLO again.
+    pub fn connect(
+        host: &str,
+        port: u16,
+        tls_name: &str,
+        ca_pem: &Path,
+        mode: TlsMode,
+    ) -> io::Result<Smtp> {
+        let tcp = Stream::connect(host, port)?;
+        let stream = match mode {
+            TlsMode::Implicit => Stream::tls(tcp, tls_name, ca_pem)?,
+            TlsMode::Starttls | TlsMode::Plaintext => Stream::Plain(tcp),
+        };
+        let empty = Reply {
+            code: 0,
+            lines: Vec::new(),
+        };
+        let mut smtp = Smtp {
+            reader: BufReader::new(stream),
+            ehlo: empty,
+        };
+        let greeting = smtp.reply()?;
+        expect(&greeting, 220)?;
+        smtp.ehlo = smtp.command("EHLO client.courriel.test")?;
+        if mode == TlsMode::Starttls {
+            let reply = smtp.command("STARTTLS")?;
+            expect(&reply, 220)?;
+            let tcp = smtp.reader.into_inner().into_tcp()?;
+            smtp = Smtp {
+                reader: BufReader::new(Stream::tls(tcp, tls_name, ca_pem)?),
+                ehlo: reply,
+            };
+            smtp.ehlo = smtp.command("EHLO client.courriel.test")?;
+        }
+        Ok(smtp)
+    }
+
+    /// Sends one command line and reads the reply.
+    pub fn command(&mut self, line: &str) -> io::Result<Reply> {
+        let stream = self.reader.get_mut();
+        stream.write_all(line.as_bytes())?;
+        stream.write_all(b"\r\n")?;
+        stream.flush()?;
+        self.reply()
+    }
+
+    /// Reads one (possibly multi-line) reply.
+    pub fn reply(&mut self) -> io::Result<Reply> {
+        let mut lines = Vec::new();
+        loop {
+            let line = read_line(&mut self.reader)?;
+            let code = line.get(..3).and_then(|c| c.parse::<u16>().ok());
+            let Some(code) = code else {
+                return Err(io::Error::other(format!("not an SMTP reply: {line:?}")));
+            };
+            lines.push(line.get(4..).unwrap_or("").to_string());
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Ok(Reply { code, lines });
+            }
+        }
+    }
+
+    /// `AUTH PLAIN` with a username and password.
+    pub fn auth_plain(&mut self, user: &str, password: &str) -> io::Result<Reply> {
+        let token = base64(format!("\0{user}\0{password}").as_bytes());
+        self.command(&format!("AUTH PLAIN {token}"))
+    }
+
+    /// MAIL FROM, RCPT TO each, DATA, the message (dot-stuffed), and the
+    /// final reply; stops at the first refusal and returns that reply.
+    pub fn send(&mut self, from: &str, to: &[&str], message: &str) -> io::Result<Reply> {
+        let reply = self.command(&format!("MAIL FROM:<{from}>"))?;
+        if reply.code != 250 {
+            return Ok(reply);
+        }
+        for rcpt in to {
+            let reply = self.command(&format!("RCPT TO:<{rcpt}>"))?;
+            if reply.code != 250 {
+                return Ok(reply);
+            }
+        }
+        let reply = self.command("DATA")?;
+        if reply.code != 354 {
+            return Ok(reply);
+        }
+        let mut data = String::new();
+        for line in message.lines() {
+            if line.starts_with('.') {
+                data.push('.');
+            }
+            data.push_str(line);
+            data.push_str("\r\n");
+        }
+        data.push('.');
+        self.command(&data)
+    }
+}
+
+fn expect(reply: &Reply, code: u16) -> io::Result<()> {
+    if reply.code == code {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!("expected {code}, got {reply}")))
+    }
+}
+
+fn base64(input: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The answer to one IMAP command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The untagged lines (`* ...`), literals inlined.
+    pub untagged: Vec<String>,
+    /// The tagged status line without its tag (`OK List completed`).
+    pub status: String,
+}
+
+impl Response {
+    /// Whether the command succeeded.
+    #[must_use]
+    pub fn is_ok(&self) -> bool {
+        self.status.starts_with("OK")
+    }
+}
+
+/// One `LIST` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListEntry {
+    /// Attributes as sent (`\HasNoChildren`, `\Sent`).
+    pub attributes: Vec<String>,
+    /// The hierarchy delimiter, if any.
+    pub delimiter: Option<char>,
+    /// The mailbox name exactly as on the wire (modified UTF-7).
+    pub name: String,
+}
+
+/// A raw IMAP client.
+pub struct Imap {
+    reader: BufReader<Stream>,
+    tag: u32,
+    /// The greeting line.
+    pub greeting: String,
+}
+
+impl Imap {
+    /// Connects and reads the greeting; with `Starttls`, upgrades first.
+    pub fn connect(
+        host: &str,
+        port: u16,
+        tls_name: &str,
+        ca_pem: &Path,
+        mode: TlsMode,
+    ) -> io::Result<Imap> {
+        let tcp = Stream::connect(host, port)?;
+        let stream = match mode {
+            TlsMode::Implicit => Stream::tls(tcp, tls_name, ca_pem)?,
+            TlsMode::Starttls | TlsMode::Plaintext => Stream::Plain(tcp),
+        };
+        let mut imap = Imap {
+            reader: BufReader::new(stream),
+            tag: 0,
+            greeting: String::new(),
+        };
+        imap.greeting = read_line(&mut imap.reader)?;
+        if mode == TlsMode::Starttls {
+            let response = imap.command("STARTTLS")?;
+            if !response.is_ok() {
+                return Err(io::Error::other(format!(
+                    "STARTTLS refused: {}",
+                    response.status
+                )));
+            }
+            let Imap {
+                reader,
+                tag,
+                greeting,
+            } = imap;
+            let tcp = reader.into_inner().into_tcp()?;
+            imap = Imap {
+                reader: BufReader::new(Stream::tls(tcp, tls_name, ca_pem)?),
+                tag,
+                greeting,
+            };
+        }
+        Ok(imap)
+    }
+
+    /// Sends one command (without tag) and reads until its tagged status.
+    pub fn command(&mut self, command: &str) -> io::Result<Response> {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        let stream = self.reader.get_mut();
+        stream.write_all(format!("{tag} {command}\r\n").as_bytes())?;
+        stream.flush()?;
+        let mut untagged = Vec::new();
+        loop {
+            let mut line = read_line(&mut self.reader)?;
+            // Inline literals: `... {12}` then 12 bytes then the rest of the line.
+            while let Some(size) = literal_size(&line) {
+                let mut literal = vec![0; size];
+                self.reader.read_exact(&mut literal)?;
+                line.push_str("\r\n");
+                line.push_str(&String::from_utf8_lossy(&literal));
+                line.push_str(&read_line(&mut self.reader)?);
+            }
+            if let Some(status) = line.strip_prefix(&format!("{tag} ")) {
+                return Ok(Response {
+                    untagged,
+                    status: status.to_string(),
+                });
+            }
+            untagged.push(line);
+        }
+    }
+
+    /// `LOGIN` with quoted credentials.
+    pub fn login(&mut self, user: &str, password: &str) -> io::Result<Response> {
+        self.command(&format!("LOGIN {} {}", quote(user), quote(password)))
+    }
+
+    /// `LIST reference pattern`, parsed; extra text (e.g. `RETURN (SPECIAL-USE)`) may follow.
+    pub fn list(&mut self, arguments: &str) -> io::Result<Vec<ListEntry>> {
+        let response = self.command(&format!("LIST {arguments}"))?;
+        if !response.is_ok() {
+            return Err(io::Error::other(format!(
+                "LIST failed: {}",
+                response.status
+            )));
+        }
+        Ok(response
+            .untagged
+            .iter()
+            .filter_map(|l| parse_list(l))
+            .collect())
+    }
+}
+
+fn literal_size(line: &str) -> Option<usize> {
+    let open = line.rfind('{')?;
+    let inner = line[open + 1..].strip_suffix('}')?;
+    inner.trim_end_matches('+').parse().ok()
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Parses `* LIST (\A \B) "/" name`.
+fn parse_list(line: &str) -> Option<ListEntry> {
+    let rest = line.strip_prefix("* LIST ")?;
+    let close = rest.find(')')?;
+    let attributes = rest[1..close]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let rest = rest[close + 1..].trim_start();
+    let (delimiter, rest) = if let Some(r) = rest.strip_prefix("NIL") {
+        (None, r)
+    } else {
+        let mut chars = rest.strip_prefix('"')?.chars();
+        let mut d = chars.next()?;
+        if d == '\\' {
+            d = chars.next()?;
+        }
+        (Some(d), chars.as_str().strip_prefix('"')?)
+    };
+    let rest = rest.trim_start();
+    let name = if let Some(quoted) = rest.strip_prefix('"') {
+        let mut name = String::new();
+        let mut chars = quoted.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => name.push(chars.next()?),
+                '"' => break,
+                c => name.push(c),
+            }
+        }
+        name
+    } else if let Some(pos) = rest.find("}\r\n") {
+        rest[pos + 3..].to_string()
+    } else {
+        rest.split_whitespace().next()?.to_string()
+    };
+    Some(ListEntry {
+        attributes,
+        delimiter,
+        name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_pads() {
+        assert_eq!(base64(b"\0a\0b"), "AGEAYg==");
+        assert_eq!(base64(b"abc"), "YWJj");
+        assert_eq!(base64(b"ab"), "YWI=");
+    }
+
+    #[test]
+    fn list_lines() {
+        let e = parse_list(r#"* LIST (\HasNoChildren \Sent) "/" Sent"#).unwrap();
+        assert_eq!(
+            (e.attributes.len(), e.delimiter, e.name.as_str()),
+            (2, Some('/'), "Sent")
+        );
+        let e = parse_list(r#"* LIST () "." "INBOX.Sent Items""#).unwrap();
+        assert_eq!(
+            (e.delimiter, e.name.as_str()),
+            (Some('.'), "INBOX.Sent Items")
+        );
+        let e = parse_list("* LIST (\\Noselect) NIL \"\"").unwrap();
+        assert_eq!((e.delimiter, e.name.as_str()), (None, ""));
+        let e = parse_list("* LIST () \"/\" {5}\r\nA\"b c").unwrap();
+        assert_eq!(e.name, "A\"b c");
+    }
+}

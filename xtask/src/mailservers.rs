@@ -1,0 +1,556 @@
+//! `cargo xtask mail-servers start|stop|env|status`: the real Postfix and
+//! Dovecot the test suite talks to, on loopback, with a test certificate
+//! authority generated at start-up.
+//!
+//! Everything lives in one state directory (`/tmp/courriel-mail-servers`,
+//! or `$COURRIEL_MAIL_SERVERS_DIR`), rebuilt from scratch at every start.
+//! Both servers run in the foreground of their own process group, whose id
+//! is recorded there: `stop`, and a `start` after a crash, kill the whole
+//! group, so no orphaned child keeps a port.
+
+use std::fmt::Write as _;
+use std::io::{BufRead as _, BufReader};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Ports, all on 127.0.0.1; the same on 127.0.0.2 (untrusted certificate)
+/// and 127.0.0.3 (where Dovecot sees clients as remote).
+const IMAP_STARTTLS_PORT: u16 = 10143;
+const IMAP_TLS_PORT: u16 = 10993;
+const SMTP_STARTTLS_PORT: u16 = 10587;
+const SMTP_TLS_PORT: u16 = 10465;
+const LMTP_PORT: u16 = 10024;
+const AUTH_PORT: u16 = 10026;
+
+/// The test accounts, one per mailbox layout: (key, address, password, namespace).
+const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
+    (
+        "SPECIAL",
+        "alice@courriel.test",
+        "alice-test-password",
+        "special",
+    ),
+    (
+        "COURIER",
+        "bob@courriel.test",
+        "bob-test-password",
+        "courier",
+    ),
+    (
+        "LOCALIZED",
+        "chloe@example.test",
+        "chloe-test-password",
+        "localized",
+    ),
+];
+
+/// Addresses a login may send as, besides its own: (address, login).
+const ALIASES: &[(&str, &str)] = &[("billing@courriel.test", "alice@courriel.test")];
+
+const DOVECOT_CONF: &str = include_str!("../mail-servers/dovecot.conf");
+const POSTFIX_MAIN: &str = include_str!("../mail-servers/main.cf");
+const POSTFIX_MASTER: &str = include_str!("../mail-servers/master.cf");
+
+const PACKAGES: &[&str] = &["dovecot-imapd", "dovecot-lmtpd", "postfix"];
+
+pub(crate) const HELP: &str = "\
+cargo xtask mail-servers start    (re)start Postfix and Dovecot on 127.0.0.1, fresh state
+cargo xtask mail-servers stop     stop them
+cargo xtask mail-servers env      print the file tests read (ports, accounts, CA)
+cargo xtask mail-servers status   say whether they answer
+";
+
+pub(crate) fn run(args: &[&str]) -> Result<(), String> {
+    let dir = state_dir();
+    match args {
+        ["start"] => start(&dir),
+        ["stop"] => {
+            stop(&dir);
+            println!("mail servers stopped");
+            Ok(())
+        }
+        ["env"] => {
+            let env =
+                std::fs::read_to_string(dir.join("servers.env")).map_err(|_| not_running(&dir))?;
+            print!("{env}");
+            Ok(())
+        }
+        ["status"] => {
+            if all_ports_answer() {
+                println!(
+                    "mail servers answer on 127.0.0.1 (state in {})",
+                    dir.display()
+                );
+                Ok(())
+            } else {
+                Err(not_running(&dir))
+            }
+        }
+        _ => Err(format!("unknown arguments {args:?}\n\n{HELP}")),
+    }
+}
+
+fn not_running(dir: &Path) -> String {
+    format!(
+        "the test mail servers are not running (state dir {}): start them with `cargo xtask mail-servers start`",
+        dir.display()
+    )
+}
+
+/// The state directory.
+pub(crate) fn state_dir() -> PathBuf {
+    std::env::var_os("COURRIEL_MAIL_SERVERS_DIR").map_or_else(
+        || PathBuf::from("/tmp/courriel-mail-servers"),
+        PathBuf::from,
+    )
+}
+
+/// Whether the Debian packages the servers need are installed.
+pub(crate) fn installed() -> bool {
+    Path::new("/usr/sbin/dovecot").exists()
+        && Path::new("/usr/lib/dovecot/lmtp").exists()
+        && Path::new("/usr/sbin/postfix").exists()
+}
+
+/// Installs the Debian packages (as root, with apt-get).
+pub(crate) fn install() -> Result<(), String> {
+    if installed() {
+        return Ok(());
+    }
+    println!("installing {} with apt-get", PACKAGES.join(" "));
+    let noninteractive = [("DEBIAN_FRONTEND", "noninteractive")];
+    sh(Command::new("apt-get").arg("update").envs(noninteractive))?;
+    sh(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(PACKAGES)
+        .envs(noninteractive))
+}
+
+fn start(dir: &Path) -> Result<(), String> {
+    if !installed() {
+        return Err(format!(
+            "Dovecot and Postfix are not installed: run `apt-get update && apt-get install -y {}` as root (`.ci/run` and `cargo xtask test` do it)",
+            PACKAGES.join(" ")
+        ));
+    }
+    stop(dir);
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
+    }
+    for sub in [
+        "tls",
+        "log",
+        "dovecot/run",
+        "dovecot/state",
+        "postfix/queue",
+        "postfix/data",
+        "mail",
+    ] {
+        std::fs::create_dir_all(dir.join(sub))
+            .map_err(|e| format!("cannot create {}: {e}", dir.join(sub).display()))?;
+    }
+    certificates(&dir.join("tls"))?;
+    configure(dir)?;
+
+    let dovecot = launch(
+        dir,
+        "dovecot",
+        Command::new("/usr/sbin/dovecot")
+            .args(["-F", "-c"])
+            .arg(dir.join("dovecot/dovecot.conf")),
+    )?;
+    let postfix = launch(
+        dir,
+        "postfix",
+        Command::new("/usr/sbin/postfix")
+            .arg("-c")
+            .arg(dir.join("postfix"))
+            .arg("start-fg"),
+    )?;
+    std::fs::write(dir.join("pgids"), format!("{dovecot}\n{postfix}\n"))
+        .map_err(|e| e.to_string())?;
+
+    wait_ready(dir)?;
+    let env = env_file(dir);
+    std::fs::write(dir.join("servers.env"), &env).map_err(|e| e.to_string())?;
+    println!(
+        "mail servers ready; tests read {}",
+        dir.join("servers.env").display()
+    );
+    Ok(())
+}
+
+/// Starts `command` in a process group of its own, logging to `log/NAME.out`.
+fn launch(dir: &Path, name: &str, command: &mut Command) -> Result<u32, String> {
+    let out =
+        std::fs::File::create(dir.join(format!("log/{name}.out"))).map_err(|e| e.to_string())?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot start {name}: {e}"))?;
+    Ok(child.id())
+}
+
+/// Stops whatever serves our ports: the process groups recorded by the last
+/// start (Postfix's master makes a session of its own, so its pid file is
+/// read too), then any process still listening on one of our ports, as after
+/// a crash. Waits until the ports are free.
+fn stop(dir: &Path) {
+    let mut groups: Vec<u32> = Vec::new();
+    for file in [
+        "pgids",
+        "dovecot/run/master.pid",
+        "postfix/queue/pid/master.pid",
+    ] {
+        if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
+            groups.extend(
+                text.split_whitespace()
+                    .filter_map(|w| w.parse::<u32>().ok()),
+            );
+        }
+    }
+    signal_groups(&groups, "TERM");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !groups.iter().all(|g| !group_alive(*g)) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    signal_groups(&groups, "KILL");
+    // Whatever still holds a port of ours (a crashed master's children).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && any_port_answers() {
+        let holders = port_holders();
+        signal_groups(&holders, "KILL");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = std::fs::remove_file(dir.join("pgids"));
+}
+
+fn signal_groups(groups: &[u32], signal: &str) {
+    for pgid in groups.iter().filter(|g| **g > 1) {
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), "--", &format!("-{pgid}")])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn stat_field(pid: &str, index: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(index)
+        .map(str::to_string)
+}
+
+fn group_alive(pgid: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    let pgid = pgid.to_string();
+    entries.flatten().any(|e| {
+        let pid = e.file_name().to_string_lossy().into_owned();
+        // State `Z` (zombie) holds nothing; field 0 is the state, 2 the group.
+        stat_field(&pid, 0).is_some_and(|state| state != "Z")
+            && stat_field(&pid, 2).as_deref() == Some(pgid.as_str())
+    })
+}
+
+/// Process groups of the processes listening on one of our ports.
+fn port_holders() -> Vec<u32> {
+    let ports: Vec<u16> = all_ports().iter().map(SocketAddr::port).collect();
+    let mut inodes = Vec::new();
+    for line in std::fs::read_to_string("/proc/net/tcp")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+    {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (Some(local), Some(state), Some(inode)) = (fields.get(1), fields.get(3), fields.get(9))
+        else {
+            continue;
+        };
+        let port = local
+            .rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok());
+        if *state == "0A" && port.is_some_and(|p| ports.contains(&p)) {
+            inodes.push(format!("socket:[{inode}]"));
+        }
+    }
+    let mut groups = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return groups;
+    };
+    for e in entries.flatten() {
+        let pid = e.file_name().to_string_lossy().into_owned();
+        let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|target| inodes.iter().any(|i| target.to_string_lossy() == *i))
+        });
+        if holds && let Some(group) = stat_field(&pid, 2).and_then(|g| g.parse().ok()) {
+            groups.push(group);
+        }
+    }
+    groups.sort_unstable();
+    groups.dedup();
+    groups
+}
+
+fn all_ports() -> Vec<SocketAddr> {
+    let mut ports = Vec::new();
+    for host in ["127.0.0.1", "127.0.0.2", "127.0.0.3"] {
+        for port in [
+            IMAP_STARTTLS_PORT,
+            IMAP_TLS_PORT,
+            SMTP_STARTTLS_PORT,
+            SMTP_TLS_PORT,
+        ] {
+            ports.push(format!("{host}:{port}").parse().expect("valid address"));
+        }
+    }
+    for port in [LMTP_PORT, AUTH_PORT] {
+        ports.push(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    ports
+}
+
+fn answers(addr: &SocketAddr) -> bool {
+    TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_ok()
+}
+
+fn all_ports_answer() -> bool {
+    all_ports().iter().all(answers)
+}
+
+fn any_port_answers() -> bool {
+    all_ports().iter().any(answers)
+}
+
+/// Waits until every port accepts connections and the plaintext ones greet.
+fn wait_ready(dir: &Path) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let greetings = [
+        (IMAP_STARTTLS_PORT, "* OK"),
+        (SMTP_STARTTLS_PORT, "220 "),
+        (LMTP_PORT, "220 "),
+    ];
+    loop {
+        let greeted = greetings.iter().all(|(port, expect)| greets(*port, expect));
+        if greeted && all_ports_answer() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let mut message =
+                String::from("the mail servers did not come up within 30 s; their logs:\n");
+            for log in ["dovecot.out", "dovecot.log", "postfix.out", "postfix.log"] {
+                let text = std::fs::read_to_string(dir.join("log").join(log)).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(15).collect();
+                let _ = writeln!(message, "--- log/{log}");
+                for line in tail.iter().rev() {
+                    let _ = writeln!(message, "{line}");
+                }
+            }
+            return Err(message);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn greets(port: u16, expect: &str) -> bool {
+    let Ok(stream) = TcpStream::connect_timeout(
+        &SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(500),
+    ) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with(expect)
+}
+
+fn fill(template: &str, dir: &Path) -> String {
+    template
+        .replace("{{DIR}}", &dir.display().to_string())
+        .replace("{{IMAP_STARTTLS_PORT}}", &IMAP_STARTTLS_PORT.to_string())
+        .replace("{{IMAP_TLS_PORT}}", &IMAP_TLS_PORT.to_string())
+        .replace("{{SMTP_STARTTLS_PORT}}", &SMTP_STARTTLS_PORT.to_string())
+        .replace("{{SMTP_TLS_PORT}}", &SMTP_TLS_PORT.to_string())
+        .replace("{{LMTP_PORT}}", &LMTP_PORT.to_string())
+        .replace("{{AUTH_PORT}}", &AUTH_PORT.to_string())
+}
+
+fn write(path: &Path, contents: &str) -> Result<(), String> {
+    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn configure(dir: &Path) -> Result<(), String> {
+    write(&dir.join("dovecot/dovecot.conf"), &fill(DOVECOT_CONF, dir))?;
+    let mut passwd = String::new();
+    let mut users = String::new();
+    let mut logins = String::new();
+    for (_, address, password, namespace) in ACCOUNTS {
+        let _ = writeln!(passwd, "{address}:{{PLAIN}}{password}");
+        // passwd-file: extra fields for the userdb carry the `userdb_` prefix.
+        let _ = writeln!(
+            users,
+            "{address}:::::::userdb_namespace/{namespace}/disabled=no"
+        );
+        let _ = writeln!(logins, "{address} {address}");
+    }
+    for (alias, login) in ALIASES {
+        let _ = writeln!(logins, "{alias} {login}");
+    }
+    write(&dir.join("dovecot/passwd"), &passwd)?;
+    write(&dir.join("dovecot/users"), &users)?;
+    write(&dir.join("postfix/main.cf"), &fill(POSTFIX_MAIN, dir))?;
+    write(&dir.join("postfix/master.cf"), &fill(POSTFIX_MASTER, dir))?;
+    write(&dir.join("postfix/sender_logins"), &logins)?;
+    // Mail is stored as the `mail` user; Postfix owns its queue.
+    sh(Command::new("chown")
+        .args(["-R", "mail:mail"])
+        .arg(dir.join("mail")))?;
+    sh(Command::new("chown")
+        .args(["-R", "postfix:postfix"])
+        .arg(dir.join("postfix/data")))?;
+    sh(Command::new("chmod").arg("755").arg(dir))?;
+    Ok(())
+}
+
+/// A test CA, a server certificate it signs (localhost, 127.0.0.1,
+/// 127.0.0.2), and a second certificate for the same names signed by a CA
+/// no test trusts.
+fn certificates(tls: &Path) -> Result<(), String> {
+    let ext = tls.join("server.ext");
+    write(
+        &ext,
+        "subjectAltName = DNS:localhost, DNS:mail.courriel.test, IP:127.0.0.1, IP:127.0.0.2, IP:127.0.0.3\n\
+         basicConstraints = critical, CA:FALSE\n\
+         keyUsage = critical, digitalSignature\n\
+         extendedKeyUsage = serverAuth\n",
+    )?;
+    for (ca, leaf, name) in [
+        ("ca", "server", "courriel test CA"),
+        ("untrusted-ca", "untrusted", "courriel untrusted test CA"),
+    ] {
+        let path = |f: &str| tls.join(f);
+        sh(Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "3650",
+            ])
+            .args(["-subj", &format!("/CN={name}")])
+            .args([
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ])
+            .arg("-keyout")
+            .arg(path(&format!("{ca}.key")))
+            .arg("-out")
+            .arg(path(&format!("{ca}.pem"))))?;
+        sh(Command::new("openssl")
+            .args([
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+            ])
+            .arg("-keyout")
+            .arg(path(&format!("{leaf}.key")))
+            .arg("-out")
+            .arg(path(&format!("{leaf}.csr"))))?;
+        sh(Command::new("openssl")
+            .args(["x509", "-req", "-days", "825", "-set_serial", "1"])
+            .arg("-in")
+            .arg(path(&format!("{leaf}.csr")))
+            .arg("-CA")
+            .arg(path(&format!("{ca}.pem")))
+            .arg("-CAkey")
+            .arg(path(&format!("{ca}.key")))
+            .arg("-extfile")
+            .arg(&ext)
+            .arg("-out")
+            .arg(path(&format!("{leaf}.pem"))))?;
+    }
+    Ok(())
+}
+
+fn sh(command: &mut Command) -> Result<(), String> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{command:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// The file tests read: `KEY=VALUE` lines, also valid shell.
+fn env_file(dir: &Path) -> String {
+    let mut out = String::from(
+        "# Written by `cargo xtask mail-servers start`: where the test mail servers listen.\n",
+    );
+    let tls = dir.join("tls");
+    let mut var = |k: &str, v: &str| {
+        let _ = writeln!(out, "COURRIEL_TEST_{k}={v}");
+    };
+    var("DIR", &dir.display().to_string());
+    var("HOST", "127.0.0.1");
+    var("TLS_NAME", "localhost");
+    var("UNTRUSTED_HOST", "127.0.0.2");
+    var("REMOTE_HOST", "127.0.0.3");
+    var("CA", &tls.join("ca.pem").display().to_string());
+    var(
+        "UNTRUSTED_CA",
+        &tls.join("untrusted-ca.pem").display().to_string(),
+    );
+    var("IMAP_STARTTLS_PORT", &IMAP_STARTTLS_PORT.to_string());
+    var("IMAP_TLS_PORT", &IMAP_TLS_PORT.to_string());
+    var("SMTP_STARTTLS_PORT", &SMTP_STARTTLS_PORT.to_string());
+    var("SMTP_TLS_PORT", &SMTP_TLS_PORT.to_string());
+    for (key, address, password, _) in ACCOUNTS {
+        var(&format!("{key}_USER"), address);
+        var(&format!("{key}_PASSWORD"), password);
+    }
+    for (alias, login) in ALIASES {
+        let key = login
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        var(&format!("{key}_ALIAS"), alias);
+    }
+    out
+}
