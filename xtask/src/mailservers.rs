@@ -120,6 +120,16 @@ pub(crate) fn install() -> Result<(), String> {
     if installed() {
         return Ok(());
     }
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    });
+    if !root {
+        return Err(format!(
+            "Dovecot and Postfix are not installed, and only root can install them: run `apt-get update && apt-get install -y {}` as root",
+            PACKAGES.join(" ")
+        ));
+    }
     println!("installing {} with apt-get", PACKAGES.join(" "));
     let noninteractive = [("DEBIAN_FRONTEND", "noninteractive")];
     sh(Command::new("apt-get").arg("update").envs(noninteractive))?;
@@ -127,6 +137,26 @@ pub(crate) fn install() -> Result<(), String> {
         .args(["install", "-y", "--no-install-recommends"])
         .args(PACKAGES)
         .envs(noninteractive))
+}
+
+/// `cargo xtask test`: every test, with the servers they need.
+pub(crate) fn test(args: &[&str]) -> Result<(), String> {
+    install()?;
+    let dir = state_dir();
+    start(&dir)?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["test", "--workspace"])
+        .args(args)
+        .current_dir(crate::project_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo test: {e}"));
+    stop(&dir);
+    println!("mail servers stopped");
+    match status? {
+        s if s.success() => Ok(()),
+        s => Err(format!("cargo test failed ({s})")),
+    }
 }
 
 fn start(dir: &Path) -> Result<(), String> {
@@ -255,12 +285,12 @@ fn group_alive(pgid: u32) -> bool {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return false;
     };
-    let pgid = pgid.to_string();
+    let group = pgid.to_string();
     entries.flatten().any(|e| {
-        let pid = e.file_name().to_string_lossy().into_owned();
+        let process = e.file_name().to_string_lossy().into_owned();
         // State `Z` (zombie) holds nothing; field 0 is the state, 2 the group.
-        stat_field(&pid, 0).is_some_and(|state| state != "Z")
-            && stat_field(&pid, 2).as_deref() == Some(pgid.as_str())
+        stat_field(&process, 0).is_some_and(|state| state != "Z")
+            && stat_field(&process, 2).as_deref() == Some(group.as_str())
     })
 }
 

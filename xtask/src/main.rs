@@ -19,6 +19,8 @@ verbs:
   validate [--fix]        check every provider file (file:line:col for each problem);
                           --fix rewrites files in canonical form
   gen                     regenerate committed generated files (embedded catalog list)
+  test [ARGS]             every test: install Postfix and Dovecot if missing (apt-get,
+                          as root), start them, `cargo test --workspace ARGS`, stop them
   mail-servers VERB       start|stop|env|status the test Postfix and Dovecot
   import-ispdb [DIR]      turn Thunderbird's ISPDB (default third_party/ispdb) into
                           providers/ispdb/*.ron and providers/ispdb/REPORT.md
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
             );
         }),
         ["mail-servers", rest @ ..] => mailservers::run(rest),
+        ["test", rest @ ..] => mailservers::test(rest),
         ["import-ispdb"] => ispdb::run(&project_root().join("third_party/ispdb")),
         ["import-ispdb", dir] => ispdb::run(Path::new(dir)),
         [] | ["help" | "--help" | "-h"] => {
