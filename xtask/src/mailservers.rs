@@ -54,7 +54,7 @@ const DOVECOT_CONF: &str = include_str!("../mail-servers/dovecot.conf");
 const POSTFIX_MAIN: &str = include_str!("../mail-servers/main.cf");
 const POSTFIX_MASTER: &str = include_str!("../mail-servers/master.cf");
 
-const PACKAGES: &[&str] = &["dovecot-imapd", "dovecot-lmtpd", "postfix"];
+const PACKAGES: &[&str] = &["dovecot-imapd", "dovecot-lmtpd", "postfix", "openssl"];
 
 pub(crate) const HELP: &str = "\
 cargo xtask mail-servers start    (re)start Postfix and Dovecot on 127.0.0.1, fresh state
@@ -113,6 +113,7 @@ pub(crate) fn installed() -> bool {
     Path::new("/usr/sbin/dovecot").exists()
         && Path::new("/usr/lib/dovecot/lmtp").exists()
         && Path::new("/usr/sbin/postfix").exists()
+        && Path::new("/usr/bin/openssl").exists()
 }
 
 /// Installs the Debian packages (as root, with apt-get).
