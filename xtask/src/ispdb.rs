@@ -13,9 +13,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use courriel_presets::clientconfig::{self, Skip, convert_server};
-use courriel_presets::file::{
-    Auth, FileSecurity, ProviderFile, SenderPolicy, SentCopy, ServerFile, Status,
-};
+use courriel_presets::file::{FileSecurity, ProviderFile, ServerFile};
+use courriel_presets::{Auth, SenderPolicy, SentCopy, Status};
 
 use crate::codegen::write_if_changed;
 use crate::project_root;

@@ -7,6 +7,7 @@
 mod address;
 mod credentials;
 mod domain;
+pub mod provider;
 mod server;
 
 pub use address::{AddressError, EmailAddress};

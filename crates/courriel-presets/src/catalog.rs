@@ -12,7 +12,8 @@ use courriel_core::{EmailAddress, ServerSettings, normalize_domain};
 use crate::check::{FileError, check_file};
 use crate::file::ProviderFile;
 use crate::locate::{Locations, Position};
-use crate::provider::{Provider, Tier};
+use crate::provider::provider_from_file;
+use courriel_core::provider::{Provider, Tier};
 
 /// Providers indexed by the domains and MX host patterns they claim.
 ///
@@ -25,6 +26,7 @@ pub struct Catalog {
     by_domain: HashMap<Box<str>, u32>,
     mx_exact: HashMap<Box<str>, u32>,
     mx_suffix: HashMap<Box<str>, u32>,
+    by_host: HashMap<Box<str>, u32>,
     shadowed: Vec<Shadowed>,
     superseded: Vec<String>,
 }
@@ -178,6 +180,17 @@ impl Catalog {
             rest = suffix;
         }
         None
+    }
+
+    /// The provider one of whose SMTP or IMAP servers is `host`
+    /// (`smtp.mail.yahoo.com` → Yahoo). A host two providers share goes to
+    /// the hand-curated one.
+    #[must_use]
+    pub fn lookup_host(&self, host: &str) -> Option<&Provider> {
+        let host = normalize_domain(host).ok()?;
+        self.by_host
+            .get(&*host)
+            .map(|&i| &self.providers[i as usize])
     }
 
     /// Complete SMTP and IMAP settings for an address whose domain the
@@ -458,12 +471,13 @@ impl Catalog {
             by_domain: HashMap::new(),
             mx_exact: HashMap::new(),
             mx_suffix: HashMap::new(),
+            by_host: HashMap::new(),
             shadowed,
             superseded,
         };
         for (slot, (entry, domains, mx)) in slots.into_iter().enumerate() {
             let index = u32::try_from(slot).expect("fewer than 2^32 providers");
-            let mut provider = Provider::from_file(entry.file, entry.origin, entry.tier);
+            let mut provider = provider_from_file(entry.file, entry.origin, entry.tier);
             provider.domains = domains;
             provider.mx = mx;
             for d in &provider.domains {
@@ -474,6 +488,15 @@ impl Catalog {
                     Some(suffix) => catalog.mx_suffix.insert(suffix.into(), index),
                     None => catalog.mx_exact.insert(m.as_str().into(), index),
                 };
+            }
+            for server in provider.smtp.iter().chain(&provider.imap) {
+                // A host two providers share goes to the higher tier, then the first id.
+                let taken = catalog.by_host.get(server.host.as_str()).is_some_and(|&i| {
+                    i == index || catalog.providers[i as usize].tier >= provider.tier
+                });
+                if !taken {
+                    catalog.by_host.insert(server.host.as_str().into(), index);
+                }
             }
             catalog.by_id.insert(provider.id.as_str().into(), index);
             catalog.providers.push(provider);

@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use courriel_core::provider::{Auth, Hint, SenderPolicy, SentCopy, Status};
 use serde::Deserialize;
 
 /// One provider, as written in its RON file.
@@ -64,69 +65,6 @@ pub enum FileUsername {
     LocalPart,
 }
 
-/// Whether the provider accepts a sender (From) other than the login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[non_exhaustive]
-pub enum SenderPolicy {
-    /// A From other than the login is rejected (`553 5.7.1 Sender address rejected`).
-    MustMatchLogin,
-    /// Aliases the user verified with the provider are accepted.
-    VerifiedAliases,
-    /// Any From is accepted.
-    AnySender,
-    /// Not known.
-    Unknown,
-}
-
-/// What the provider accepts as a secret on IMAP and SMTP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[non_exhaustive]
-pub enum Auth {
-    /// The account password works.
-    Password,
-    /// An app password must be generated; the account password is refused.
-    AppPassword,
-    /// Password login is refused; only OAuth2 works.
-    OAuth2Only,
-    /// Not known.
-    Unknown,
-}
-
-/// Who files the copy of mail submitted over SMTP in the Sent folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[non_exhaustive]
-pub enum SentCopy {
-    /// The provider files it itself: a copy of ours would be a duplicate.
-    ServerFiles,
-    /// The client must file it.
-    ClientFiles,
-    /// Not known.
-    Unknown,
-}
-
-/// Whether third-party software can use the provider over IMAP and SMTP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
-#[non_exhaustive]
-pub enum Status {
-    /// Works with standard IMAP and SMTP.
-    #[default]
-    Supported,
-    /// IMAP/SMTP access must first be switched on in the provider's web settings.
-    NeedsSetup,
-    /// No standard IMAP/SMTP access for third-party software.
-    Unsupported,
-}
-
-/// What the user must know or do, in English and French.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Hint {
-    /// English text.
-    pub en: String,
-    /// French text.
-    pub fr: String,
-}
-
 macro_rules! names {
     ($ty:ty { $($variant:ident => $file:literal, $stable:literal;)* }) => {
         impl $ty {
@@ -146,28 +84,6 @@ macro_rules! names {
 
 names!(FileSecurity { ImplicitTls => "ImplicitTls", "implicit-tls"; Starttls => "Starttls", "starttls"; });
 names!(FileUsername { Address => "Address", "address"; LocalPart => "LocalPart", "local-part"; });
-names!(SenderPolicy {
-    MustMatchLogin => "MustMatchLogin", "must-match-login";
-    VerifiedAliases => "VerifiedAliases", "verified-aliases";
-    AnySender => "AnySender", "any-sender";
-    Unknown => "Unknown", "unknown";
-});
-names!(Auth {
-    Password => "Password", "password";
-    AppPassword => "AppPassword", "app-password";
-    OAuth2Only => "OAuth2Only", "oauth2-only";
-    Unknown => "Unknown", "unknown";
-});
-names!(SentCopy {
-    ServerFiles => "ServerFiles", "server-files";
-    ClientFiles => "ClientFiles", "client-files";
-    Unknown => "Unknown", "unknown";
-});
-names!(Status {
-    Supported => "Supported", "supported";
-    NeedsSetup => "NeedsSetup", "needs-setup";
-    Unsupported => "Unsupported", "unsupported";
-});
 
 impl From<FileSecurity> for courriel_core::Security {
     fn from(s: FileSecurity) -> Self {

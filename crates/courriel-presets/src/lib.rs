@@ -34,8 +34,10 @@ mod provider;
 
 pub use catalog::{Autofill, Catalog, CatalogBuilder, CatalogError, Claim, Match, Shadowed};
 pub use check::{FileError, check_file};
-pub use file::{Auth, Hint, ProviderFile, SenderPolicy, SentCopy, Status};
-pub use provider::{Provider, Server, Tier};
+pub use courriel_core::provider::{
+    Auth, Hint, Provider, SenderPolicy, SentCopy, Server, Status, Tier,
+};
+pub use file::ProviderFile;
 
 #[doc(hidden)]
 pub use inventory;

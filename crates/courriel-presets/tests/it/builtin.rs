@@ -126,3 +126,23 @@ fn no_builtin_server_is_plaintext_or_port_25() {
         }
     }
 }
+
+#[test]
+fn providers_are_found_by_their_server_hosts() {
+    let c = Catalog::builtin();
+    for (host, id) in [
+        ("smtp.mail.yahoo.com", "yahoo"),
+        ("SMTP.GMAIL.COM.", "gmail"),
+        ("smtp.free.fr", "free"),
+        ("ssl0.ovh.net", "ovh"),
+        ("smtp.office365.com", "microsoft365"),
+        ("smtp-mail.outlook.com", "outlook"),
+    ] {
+        assert_eq!(
+            c.lookup_host(host).map(|p| p.id.as_str()),
+            Some(id),
+            "{host}"
+        );
+    }
+    assert!(c.lookup_host("smtp.yahoo.fr").is_none());
+}
