@@ -1,13 +1,17 @@
-//! Domain types of courriel, shared by every other crate.
+//! Domain types of courriel, shared by every other crate, and the
+//! validation rules that check an account's settings.
 //!
 //! This crate does no I/O: it holds mail addresses and domains in their
 //! normalised form, server settings with their security mode, username
-//! templates, and credentials whose secrets never print.
+//! templates, credentials whose secrets never print, what the catalog knows
+//! of a provider, and the rules (with their English and French messages).
 
+pub mod account;
 mod address;
 mod credentials;
 mod domain;
 pub mod provider;
+pub mod rules;
 mod server;
 
 pub use address::{AddressError, EmailAddress};

@@ -1,0 +1,131 @@
+# English messages of the validation rules. Each rule has a message, which
+# says what is wrong, and a `.help`, which says what to do. Variables are
+# filled in by the rule; `none` stands for a value that is not known.
+
+severity-error = error
+severity-warning = warning
+severity-hint = hint
+help-label = help
+
+SE001 = The sender { $sender } is not the SMTP login { $login }{ $policy ->
+        [rejects] : { $provider } refuses mail whose sender is not the logged-in account.
+        [aliases] : { $provider } accepts it only if { $sender } is an alias you verified with them.
+       *[other] : many servers refuse mail whose sender is not the logged-in account.
+    }
+    .help = Send as { $login }, or log in as { $sender }{ $policy ->
+        [aliases] , or add { $sender } as a verified alias in your { $provider } settings.
+       *[other] .
+    }
+
+SE002 = Mail from { $domain } cannot be sent through { $provider }: { $domain } belongs to { $home }.
+    .help = Send through { $home }'s server { $server }, or send as your { $provider } address.
+
+SE003 = { $hoster ->
+        [none] { $provider } does not host { $domain }: receiving servers will see mail from { $domain } sent by another provider, fail its SPF and DMARC checks, and put it in spam or refuse it.
+       *[other] { $domain } is hosted by { $hoster } (its MX), but the mail goes through { $provider }: SPF and DMARC checks fail, and the mail lands in spam or is refused.
+    }
+    .help = { $hoster ->
+        [none] Send through the server of the provider that hosts { $domain } (OVHcloud, IONOS, Gandi…), with the mailbox's own login.
+       *[other] Send through { $hoster }'s server { $server }, with the mailbox's own login.
+    }
+
+PR001 = { $host } is not a { $protocol } server of { $provider }, the provider of the sender's address.
+    .help = { $provider }'s { $protocol } server is { $expected }.
+
+PR002 = { $provider } does not serve { $protocol } on { $host } port { $port } with { $security }.
+    .help = Use what { $provider } documents for { $host }: { $expected }.
+
+TL001 = { $protocol } port { $port } does not speak { $security }: the connection will hang or fail.
+    .help = Set security to { $expected } on port { $port }, or use port { $other_port } with { $security }.
+
+TL002 = { $protocol } security "{ $value }" means no encryption: your password and your mail would cross the network in clear.
+    .help = Use "starttls" (SMTP 587, IMAP 143) or "implicit-tls" (SMTP 465, IMAP 993).
+
+TL003 = SMTP port 25 is for servers relaying mail to each other: most networks block it and most providers refuse logins on it.
+    .help = Use port 465 with "implicit-tls", or 587 with "starttls".
+
+LG001 = { $provider } expects { $form ->
+        [local-part] the part before @ as { $protocol } username, not { $username }.
+       *[address] the full address as { $protocol } username, not { $username }.
+    }
+    .help = { $expected ->
+        [none] Write the username in that form.
+       *[other] Write username = "{ $expected }".
+    }
+
+LG002 = { $provider } refuses your account password from other software: it needs an app password.
+    .help = { $provider_hint ->
+        [none] Create an app password in { $provider }'s security settings and store it in the password variable.
+       *[other] { $provider_hint }
+    }
+
+LG003 = { $provider } accepts only OAuth2 logins: no password, not even an app password, will work.
+    .help = Leave the SMTP settings empty so mail goes through the default provider, or use an address at a provider that accepts passwords.
+
+LG004 = { $variable ->
+        [none] No password is configured for { $protocol }.
+       *[other] The environment variable { $variable }, which should hold the { $protocol } password, is not set.
+    }
+    .help = { $variable ->
+        [none] Add password_env = "NAME" to the { $protocol } settings and put the password in that environment variable.
+       *[other] Set { $variable } to the password before running, or fix the variable's name in password_env.
+    }
+
+PV001 = { $provider } keeps IMAP and SMTP access switched off until you turn it on.
+    .help = { $provider_hint ->
+        [none] Turn on IMAP/SMTP access in your { $provider } web settings.
+       *[other] { $provider_hint }
+    }
+
+PV002 = { $provider } offers no standard IMAP and SMTP access to other software.
+    .help = { $provider_hint ->
+        [none] Remove the SMTP and IMAP settings: mail will go through the default provider.
+       *[other] { $provider_hint }
+    }
+
+AR001 = { $provider } already files a copy of every message sent through it in your Sent folder: with copy_to_sent, each message would appear there twice.
+    .help = Set copy_to_sent = false in the IMAP settings.
+
+AR002 = { $folder ->
+        [none] No Sent folder is chosen: copies of sent mail cannot be filed.
+       *[other] The folder "{ $folder }" does not exist on the IMAP server: copies of sent mail cannot be filed.
+    }
+    .help = { $folder ->
+        [none] Set sent_folder = "auto" to use the server's Sent folder, or the name of a folder.
+       *[other] Choose one of the server's folders, or set sent_folder = "auto".
+    }
+
+DF001 = No SMTP server is configured: mail will go out through the application's default provider, under your address.
+    .help = To keep mail out of spam folders and get bounces back, fill in your own provider's SMTP settings.
+
+FD001 = { $field } is missing.
+    .help = Fill in { $field }.
+
+FD002 = "{ $value }" is not a valid mail address: { $reason ->
+        [missing-at] it has no @.
+        [display-name] only the address is expected, without a name or angle brackets.
+        [empty-local-part] nothing comes before the @.
+        [local-part-too-long] the part before the @ is longer than 64 characters.
+        [dots] the part before the @ starts or ends with a dot, or has two dots in a row.
+        [character] the part before the @ has a character that is not allowed.
+        [domain] the part after the @ is not a valid domain.
+       *[other] it cannot be read as an address.
+    }
+    .help = Write the address alone, as name@domain, for example isabelle.martin@yahoo.fr.
+
+FD003 = "{ $value }" is not a valid { $protocol } host name: { $reason ->
+        [scheme] it is a URL, not a host name.
+        [port] it includes a port.
+        [single-label] it has no domain.
+       *[other] it has characters a host name cannot have.
+    }
+    .help = Write the server's name alone, for example smtp.mail.yahoo.com, and put the port in port.
+
+FD004 = { $protocol } port { $value } does not exist: ports go from 1 to 65535.
+    .help = Use { $implicit } for implicit TLS or { $starttls } for STARTTLS.
+
+FD005 = "{ $value }" is not a { $protocol } security mode.
+    .help = { $suggestion ->
+        [none] Write "implicit-tls" or "starttls".
+       *[other] Write "{ $suggestion }".
+    }

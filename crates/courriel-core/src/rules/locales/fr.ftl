@@ -1,0 +1,131 @@
+# Messages des règles de validation, en français. Chaque règle a un message,
+# qui dit ce qui ne va pas, et un `.help`, qui dit quoi faire. Les variables
+# sont remplies par la règle ; `none` signifie une valeur inconnue.
+
+severity-error = erreur
+severity-warning = avertissement
+severity-hint = conseil
+help-label = aide
+
+SE001 = L'expéditeur { $sender } n'est pas l'identifiant SMTP { $login }{ $policy ->
+        [rejects] : { $provider } refuse les messages dont l'expéditeur n'est pas le compte connecté.
+        [aliases] : { $provider } ne l'accepte que si { $sender } est un alias que vous avez vérifié chez lui.
+       *[other] : beaucoup de serveurs refusent les messages dont l'expéditeur n'est pas le compte connecté.
+    }
+    .help = Envoyez en tant que { $login }, ou connectez-vous en tant que { $sender }{ $policy ->
+        [aliases] , ou ajoutez { $sender } comme alias vérifié dans vos réglages { $provider }.
+       *[other] .
+    }
+
+SE002 = Un message de { $domain } ne peut pas partir par { $provider } : { $domain } appartient à { $home }.
+    .help = Envoyez par le serveur de { $home }, { $server }, ou envoyez depuis votre adresse { $provider }.
+
+SE003 = { $hoster ->
+        [none] { $provider } n'héberge pas { $domain } : les serveurs destinataires verront un message de { $domain } envoyé par un autre fournisseur, les contrôles SPF et DMARC échoueront, et le message finira en spam ou sera refusé.
+       *[other] { $domain } est hébergé par { $hoster } (son MX), mais le message part par { $provider } : les contrôles SPF et DMARC échouent, et le message finit en spam ou est refusé.
+    }
+    .help = { $hoster ->
+        [none] Envoyez par le serveur du fournisseur qui héberge { $domain } (OVHcloud, IONOS, Gandi…), avec l'identifiant de cette boîte.
+       *[other] Envoyez par le serveur de { $hoster }, { $server }, avec l'identifiant de cette boîte.
+    }
+
+PR001 = { $host } n'est pas un serveur { $protocol } de { $provider }, le fournisseur de l'adresse d'expédition.
+    .help = Le serveur { $protocol } de { $provider } est { $expected }.
+
+PR002 = { $provider } ne sert pas { $protocol } sur { $host } port { $port } en { $security }.
+    .help = Utilisez ce que { $provider } indique pour { $host } : { $expected }.
+
+TL001 = Le port { $protocol } { $port } ne parle pas { $security } : la connexion va bloquer ou échouer.
+    .help = Choisissez la sécurité { $expected } sur le port { $port }, ou le port { $other_port } en { $security }.
+
+TL002 = La sécurité { $protocol } « { $value } » signifie aucun chiffrement : votre mot de passe et vos messages circuleraient en clair.
+    .help = Utilisez « starttls » (SMTP 587, IMAP 143) ou « implicit-tls » (SMTP 465, IMAP 993).
+
+TL003 = Le port SMTP 25 sert aux serveurs qui se relaient le courrier : la plupart des réseaux le bloquent et la plupart des fournisseurs n'y acceptent pas de connexion.
+    .help = Utilisez le port 465 en « implicit-tls », ou 587 en « starttls ».
+
+LG001 = { $provider } attend { $form ->
+        [local-part] la partie avant le @ comme identifiant { $protocol }, pas { $username }.
+       *[address] l'adresse complète comme identifiant { $protocol }, pas { $username }.
+    }
+    .help = { $expected ->
+        [none] Écrivez l'identifiant sous cette forme.
+       *[other] Écrivez username = "{ $expected }".
+    }
+
+LG002 = { $provider } refuse le mot de passe de votre compte depuis un autre logiciel : il faut un mot de passe d'application.
+    .help = { $provider_hint ->
+        [none] Créez un mot de passe d'application dans les paramètres de sécurité de { $provider } et mettez-le dans la variable du mot de passe.
+       *[other] { $provider_hint }
+    }
+
+LG003 = { $provider } n'accepte que les connexions OAuth2 : aucun mot de passe, même d'application, ne fonctionnera.
+    .help = Laissez les réglages SMTP vides pour que le courrier passe par le fournisseur par défaut, ou utilisez une adresse chez un fournisseur qui accepte les mots de passe.
+
+LG004 = { $variable ->
+        [none] Aucun mot de passe n'est configuré pour { $protocol }.
+       *[other] La variable d'environnement { $variable }, qui doit contenir le mot de passe { $protocol }, n'est pas définie.
+    }
+    .help = { $variable ->
+        [none] Ajoutez password_env = "NOM" aux réglages { $protocol } et mettez le mot de passe dans cette variable d'environnement.
+       *[other] Définissez { $variable } avec le mot de passe avant de lancer, ou corrigez le nom de la variable dans password_env.
+    }
+
+PV001 = { $provider } garde l'accès IMAP et SMTP désactivé tant que vous ne l'activez pas.
+    .help = { $provider_hint ->
+        [none] Activez l'accès IMAP/SMTP dans les paramètres web de { $provider }.
+       *[other] { $provider_hint }
+    }
+
+PV002 = { $provider } n'offre pas d'accès IMAP et SMTP standard aux autres logiciels.
+    .help = { $provider_hint ->
+        [none] Retirez les réglages SMTP et IMAP : le courrier passera par le fournisseur par défaut.
+       *[other] { $provider_hint }
+    }
+
+AR001 = { $provider } range déjà une copie de chaque message envoyé par son serveur dans vos Éléments envoyés : avec copy_to_sent, chaque message y apparaîtrait deux fois.
+    .help = Mettez copy_to_sent = false dans les réglages IMAP.
+
+AR002 = { $folder ->
+        [none] Aucun dossier des messages envoyés n'est choisi : les copies des messages envoyés ne peuvent pas être rangées.
+       *[other] Le dossier « { $folder } » n'existe pas sur le serveur IMAP : les copies des messages envoyés ne peuvent pas être rangées.
+    }
+    .help = { $folder ->
+        [none] Mettez sent_folder = "auto" pour utiliser le dossier des envoyés du serveur, ou le nom d'un dossier.
+       *[other] Choisissez un des dossiers du serveur, ou mettez sent_folder = "auto".
+    }
+
+DF001 = Aucun serveur SMTP n'est configuré : le courrier partira par le fournisseur par défaut de l'application, sous votre adresse.
+    .help = Pour éviter les dossiers de spam et recevoir les retours d'erreur, renseignez les réglages SMTP de votre propre fournisseur.
+
+FD001 = { $field } est manquant.
+    .help = Renseignez { $field }.
+
+FD002 = « { $value } » n'est pas une adresse e-mail valide : { $reason ->
+        [missing-at] il manque le @.
+        [display-name] seule l'adresse est attendue, sans nom ni chevrons.
+        [empty-local-part] rien ne précède le @.
+        [local-part-too-long] la partie avant le @ dépasse 64 caractères.
+        [dots] la partie avant le @ commence ou finit par un point, ou a deux points de suite.
+        [character] la partie avant le @ contient un caractère interdit.
+        [domain] la partie après le @ n'est pas un domaine valide.
+       *[other] elle ne peut pas être lue comme une adresse.
+    }
+    .help = Écrivez l'adresse seule, sous la forme nom@domaine, par exemple isabelle.martin@yahoo.fr.
+
+FD003 = « { $value } » n'est pas un nom de serveur { $protocol } valide : { $reason ->
+        [scheme] c'est une URL, pas un nom de serveur.
+        [port] il contient un port.
+        [single-label] il n'a pas de domaine.
+       *[other] il contient des caractères interdits dans un nom de serveur.
+    }
+    .help = Écrivez le nom du serveur seul, par exemple smtp.mail.yahoo.com, et mettez le port dans port.
+
+FD004 = Le port { $protocol } { $value } n'existe pas : les ports vont de 1 à 65535.
+    .help = Utilisez { $implicit } en TLS implicite ou { $starttls } en STARTTLS.
+
+FD005 = « { $value } » n'est pas un mode de sécurité { $protocol }.
+    .help = { $suggestion ->
+        [none] Écrivez « implicit-tls » ou « starttls ».
+       *[other] Écrivez « { $suggestion } ».
+    }
