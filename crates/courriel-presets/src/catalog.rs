@@ -7,6 +7,8 @@ use std::fmt;
 use std::path::Path;
 use std::sync::LazyLock;
 
+use courriel_core::account::AccountSettings;
+use courriel_core::rules::Facts;
 use courriel_core::{EmailAddress, ServerSettings, normalize_domain};
 
 use crate::check::{FileError, check_file};
@@ -226,6 +228,23 @@ impl Catalog {
                 .map(|s| s.settings_for(address))
                 .collect(),
         }
+    }
+
+    /// What the catalog knows of the providers an account's settings
+    /// involve: the sender domain's provider and the provider of each
+    /// server host. The caller adds what it knows beyond the catalog
+    /// (passwords found, the MX host's provider from discovery).
+    #[must_use]
+    pub fn facts(&self, account: &AccountSettings) -> Facts<'_> {
+        let mut facts = Facts::default();
+        facts.sender_provider = account
+            .sender
+            .as_deref()
+            .and_then(|s| EmailAddress::parse(s).ok())
+            .and_then(|a| self.lookup(a.domain().as_str()));
+        facts.smtp_provider = account.smtp.as_ref().and_then(|s| s.host.as_deref()).and_then(|h| self.lookup_host(h));
+        facts.imap_provider = account.imap.as_ref().and_then(|i| i.host.as_deref()).and_then(|h| self.lookup_host(h));
+        facts
     }
 
     /// The provider with this id.

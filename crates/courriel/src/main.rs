@@ -1,5 +1,6 @@
 //! The `courriel` command-line tool.
 
+mod check;
 mod lookup;
 
 use std::path::PathBuf;
@@ -24,10 +25,12 @@ const EXIT_CONFIG: u8 = 3;
     about = "Find and check the mail settings of your users' addresses.",
     after_help = "\
 Exit codes:
-  0  done
-  1  not found (no provider for the address)
-  2  usage error (invalid arguments or address)
-  3  invalid provider file given with --providers"
+  0  done (check: no error found)
+  1  not found (lookup: no provider for the address), or check found an error
+  2  usage error (invalid arguments, address or account file)
+  3  invalid provider file given with --providers
+
+Language: --lang, else LC_ALL, LC_MESSAGES or LANG (French when it starts with fr)."
 )]
 struct Cli {
     /// Also load provider files (*.ron) from this directory.
@@ -57,6 +60,35 @@ Examples:
         #[arg(long)]
         json: bool,
     },
+    /// Check an account file's settings against the validation rules.
+    #[command(after_help = "\
+Examples:
+  courriel check --offline --config account.toml
+  courriel check --offline --config account.toml --lang fr --json
+  courriel check --offline --config account.toml --mx mx1.mail.ovh.net
+
+The account file (TOML) holds `sender`, and tables [smtp] and [imap] with
+host, port, security (\"implicit-tls\" or \"starttls\"), username and
+password_env (the name of the environment variable holding the password);
+[imap] also takes sent_folder (a name, or \"auto\") and copy_to_sent.
+See the README for an example.")]
+    Check {
+        /// The account file (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Only the rules, without connecting to the servers.
+        #[arg(long)]
+        offline: bool,
+        /// The MX host of the sender's domain, when known, to check custom domains.
+        #[arg(long, value_name = "HOST")]
+        mx: Option<String>,
+        /// Language of the messages: en or fr.
+        #[arg(long, value_name = "LANG")]
+        lang: Option<courriel_core::account::Lang>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the providers of the catalog.
     #[command(after_help = "\
 Examples:
@@ -83,8 +115,27 @@ fn main() -> ExitCode {
             lookup::lookup(&catalog, &address, mx.as_deref(), json)
         }
         Command::Providers { json } => lookup::providers(&catalog, json),
+        Command::Check { config, offline, mx, lang, json } => check::check(
+            &catalog,
+            &check::Options {
+                config: &config,
+                offline,
+                mx: mx.as_deref(),
+                lang: lang.unwrap_or_else(env_lang),
+                json,
+            },
+        ),
     };
     ExitCode::from(code)
+}
+
+/// The language from the environment: `LC_ALL`, `LC_MESSAGES`, then `LANG`.
+fn env_lang() -> courriel_core::account::Lang {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .map_or(courriel_core::account::Lang::En, |v| courriel_core::account::Lang::from_locale(&v))
 }
 
 /// Writes to standard output; a closed pipe (`courriel providers | head`)

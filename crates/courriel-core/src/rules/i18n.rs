@@ -80,6 +80,21 @@ pub fn severity_label(lang: Lang, severity: Severity) -> String {
     render(lang, &format!("severity-{}", severity.as_str()), None, &[])
 }
 
+/// "2 errors, 1 warning, 1 hint" (or "no problem found"), in `lang`.
+#[must_use]
+pub fn summary(lang: Lang, errors: usize, warnings: usize, hints: usize) -> String {
+    let bundle = bundle_for(lang);
+    let Some(pattern) = bundle.get_message("summary").and_then(|m| m.value()) else {
+        return "[summary]".to_string();
+    };
+    let mut args = FluentArgs::new();
+    args.set("errors", FluentValue::from(errors));
+    args.set("warnings", FluentValue::from(warnings));
+    args.set("hints", FluentValue::from(hints));
+    let mut problems = Vec::new();
+    bundle.format_pattern(pattern, Some(&args), &mut problems).into_owned()
+}
+
 pub(super) fn help_label(lang: Lang) -> String {
     render(lang, "help-label", None, &[])
 }

@@ -38,7 +38,7 @@ use crate::account::{AccountSettings, Field, Lang, Protocol, ServerInput};
 use crate::provider::Provider;
 use crate::{EmailAddress, Security, normalize_domain};
 
-pub use i18n::{check_locales, severity_label};
+pub use i18n::{check_locales, severity_label, summary};
 
 macro_rules! registry {
     ($($variant:ident => $code:literal, $module:ident;)*) => {
@@ -350,8 +350,10 @@ impl Diagnostic {
     /// `error[SE001] smtp.username: message` then `  help: ...`.
     #[must_use]
     pub fn render(&self, lang: Lang) -> String {
+        // French typography puts a space before the colon.
+        let colon = if lang == Lang::Fr { " :" } else { ":" };
         format!(
-            "{}[{}] {}: {}\n  {}: {}",
+            "{}[{}] {}{colon} {}\n  {}{colon} {}",
             severity_label(lang, self.severity),
             self.code(),
             self.field,

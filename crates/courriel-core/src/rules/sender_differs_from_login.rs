@@ -37,8 +37,10 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(username) = &smtp.username else {
         return;
     };
-    let provider = ctx.facts.smtp_provider;
-    let template = provider.and_then(|p| {
+    // The server's own policy, else (a host the catalog does not know) the
+    // policy of the sender's provider, whose server it most likely is.
+    let provider = ctx.provider();
+    let template = ctx.facts.smtp_provider.and_then(|p| {
         let host = smtp.host.as_deref()?;
         p.smtp.iter().find(|s| s.host == host).map(|s| s.username)
     });

@@ -50,6 +50,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             .arg("domain", sender.domain())
             .arg("home", &home.name)
             .arg("provider", &smtp_provider.name)
-            .arg("server", server),
+            .arg("server", server)
+            .arg("policy", if severity == Severity::Error { "rejects" } else { "other" }),
     );
 }

@@ -2,6 +2,7 @@
 
 mod lookup;
 mod providers;
+mod rules;
 
 use std::process::{Command, Output};
 

@@ -7,6 +7,20 @@ severity-warning = warning
 severity-hint = hint
 help-label = help
 
+summary = { $errors ->
+        [0] no error
+        [one] 1 error
+       *[other] { $errors } errors
+    }, { $warnings ->
+        [0] no warning
+        [one] 1 warning
+       *[other] { $warnings } warnings
+    }, { $hints ->
+        [0] no hint
+        [one] 1 hint
+       *[other] { $hints } hints
+    }
+
 SE001 = The sender { $sender } is not the SMTP login { $login }{ $policy ->
         [rejects] : { $provider } refuses mail whose sender is not the logged-in account.
         [aliases] : { $provider } accepts it only if { $sender } is an alias you verified with them.
@@ -17,7 +31,10 @@ SE001 = The sender { $sender } is not the SMTP login { $login }{ $policy ->
        *[other] .
     }
 
-SE002 = Mail from { $domain } cannot be sent through { $provider }: { $domain } belongs to { $home }.
+SE002 = { $policy ->
+        [rejects] Mail from { $domain } cannot be sent through { $provider }: { $domain } belongs to { $home }.
+       *[other] Mail from { $domain } sent through { $provider } fails the SPF and DMARC checks of { $domain }, which belongs to { $home }: it lands in spam or is refused.
+    }
     .help = Send through { $home }'s server { $server }, or send as your { $provider } address.
 
 SE003 = { $hoster ->
@@ -29,7 +46,7 @@ SE003 = { $hoster ->
        *[other] Send through { $hoster }'s server { $server }, with the mailbox's own login.
     }
 
-PR001 = { $host } is not a { $protocol } server of { $provider }, the provider of the sender's address.
+PR001 = { $host } is not one of the { $protocol } servers of { $provider }, the provider of the sender's address.
     .help = { $provider }'s { $protocol } server is { $expected }.
 
 PR002 = { $provider } does not serve { $protocol } on { $host } port { $port } with { $security }.

@@ -7,17 +7,34 @@ severity-warning = avertissement
 severity-hint = conseil
 help-label = aide
 
+summary = { $errors ->
+        [0] aucune erreur
+        [one] 1 erreur
+       *[other] { $errors } erreurs
+    }, { $warnings ->
+        [0] aucun avertissement
+        [one] 1 avertissement
+       *[other] { $warnings } avertissements
+    }, { $hints ->
+        [0] aucun conseil
+        [one] 1 conseil
+       *[other] { $hints } conseils
+    }
+
 SE001 = L'expéditeur { $sender } n'est pas l'identifiant SMTP { $login }{ $policy ->
-        [rejects] : { $provider } refuse les messages dont l'expéditeur n'est pas le compte connecté.
-        [aliases] : { $provider } ne l'accepte que si { $sender } est un alias que vous avez vérifié chez lui.
-       *[other] : beaucoup de serveurs refusent les messages dont l'expéditeur n'est pas le compte connecté.
+        [rejects] { " " }: { $provider } refuse les messages dont l'expéditeur n'est pas le compte connecté.
+        [aliases] { " " }: { $provider } ne l'accepte que si { $sender } est un alias que vous avez vérifié chez lui.
+       *[other] { " " }: beaucoup de serveurs refusent les messages dont l'expéditeur n'est pas le compte connecté.
     }
     .help = Envoyez en tant que { $login }, ou connectez-vous en tant que { $sender }{ $policy ->
         [aliases] , ou ajoutez { $sender } comme alias vérifié dans vos réglages { $provider }.
        *[other] .
     }
 
-SE002 = Un message de { $domain } ne peut pas partir par { $provider } : { $domain } appartient à { $home }.
+SE002 = { $policy ->
+        [rejects] Un message de { $domain } ne peut pas partir par { $provider } : { $domain } appartient à { $home }.
+       *[other] Un message de { $domain } envoyé par { $provider } échoue aux contrôles SPF et DMARC de { $domain }, qui appartient à { $home } : il finit en spam ou est refusé.
+    }
     .help = Envoyez par le serveur de { $home }, { $server }, ou envoyez depuis votre adresse { $provider }.
 
 SE003 = { $hoster ->

@@ -1,0 +1,76 @@
+//! Offline checks of an account's settings: the validation rules with what
+//! the catalog knows, rendered for people or as JSON.
+
+use std::fmt::Write as _;
+
+use courriel_core::account::{AccountSettings, Lang};
+use courriel_core::rules::{self, Diagnostic, PasswordState, Severity};
+use courriel_presets::Catalog;
+use serde_json::json;
+
+/// Runs the rules on `settings`, with what the catalog knows, the MX host
+/// when given, and whether each `password_env` variable is set (`env`).
+pub fn diagnose(
+    catalog: &Catalog,
+    settings: &AccountSettings,
+    mx: Option<&str>,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Vec<Diagnostic> {
+    let mut facts = catalog.facts(settings);
+    facts.sender_mx_provider = mx.and_then(|mx| catalog.lookup_mx(mx));
+    let state = |variable: Option<&String>| match variable.map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => PasswordState::Unknown,
+        Some(name) if env(name).is_some_and(|v| !v.is_empty()) => PasswordState::Present,
+        Some(name) => PasswordState::Missing(name.to_string()),
+    };
+    facts.smtp_password = state(settings.smtp.as_ref().and_then(|s| s.password_env.as_ref()));
+    facts.imap_password = state(settings.imap.as_ref().and_then(|i| i.password_env.as_ref()));
+    rules::check(settings, &facts)
+}
+
+/// How many errors, warnings and hints.
+#[must_use]
+pub fn counts(diagnostics: &[Diagnostic]) -> (usize, usize, usize) {
+    let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
+    (count(Severity::Error), count(Severity::Warning), count(Severity::Hint))
+}
+
+/// The diagnostics as a person reads them, then a summary line.
+#[must_use]
+pub fn to_text(diagnostics: &[Diagnostic], lang: Lang) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let _ = writeln!(out, "{}\n", d.render(lang));
+    }
+    let (errors, warnings, hints) = counts(diagnostics);
+    let _ = writeln!(out, "{}", rules::summary(lang, errors, warnings, hints));
+    out
+}
+
+/// The diagnostics as one JSON object: `diagnostics` (each with `code`,
+/// `rule`, `severity`, `field`, `message`, `help`) and the counts.
+#[must_use]
+pub fn to_json(diagnostics: &[Diagnostic], lang: Lang) -> String {
+    let (errors, warnings, hints) = counts(diagnostics);
+    let list: Vec<_> = diagnostics
+        .iter()
+        .map(|d| {
+            json!({
+                "code": d.code(),
+                "rule": d.rule.name(),
+                "severity": d.severity.as_str(),
+                "field": d.field.as_str(),
+                "message": d.message(lang),
+                "help": d.help(lang),
+            })
+        })
+        .collect();
+    let value = json!({
+        "lang": lang.code(),
+        "diagnostics": list,
+        "errors": errors,
+        "warnings": warnings,
+        "hints": hints,
+    });
+    format!("{}\n", serde_json::to_string_pretty(&value).expect("JSON of plain data"))
+}

@@ -1,0 +1,93 @@
+//! Each validation rule against its fixture (`tests/fixtures/rules/CODE.toml`):
+//! cases that must trigger it and cases that must not, with the real
+//! catalog; the snapshot holds what a user reads, in English and French.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use courriel::diagnose::diagnose;
+use courriel_core::account::{AccountSettings, Lang};
+use courriel_core::rules::Rule;
+use courriel_presets::Catalog;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    case: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    /// `fail`: the rule reports something; `pass`: it does not.
+    expect: String,
+    /// The MX host of the sender's domain, as discovery would find it.
+    mx: Option<String>,
+    /// `password_env` variables to treat as unset (all others are set).
+    #[serde(default)]
+    unset: Vec<String>,
+    account: AccountSettings,
+}
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+}
+
+fn run(rule: Rule) -> String {
+    let path = fixtures().join(format!("{}.toml", rule.code()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}: every rule needs a fixture", path.display()));
+    let fixture: Fixture = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let expects: BTreeSet<&str> = fixture.case.iter().map(|c| c.expect.as_str()).collect();
+    assert_eq!(expects, BTreeSet::from(["fail", "pass"]), "{}: needs passing and failing cases", path.display());
+
+    let mut shown = format!("{} {}\n", rule.code(), rule.name());
+    for case in &fixture.case {
+        let unset = &case.unset;
+        let diagnostics = diagnose(Catalog::builtin(), &case.account, case.mx.as_deref(), |name| {
+            (!unset.iter().any(|u| u == name)).then(|| "secret".into())
+        });
+        let own: Vec<_> = diagnostics.iter().filter(|d| d.rule == rule).collect();
+        match case.expect.as_str() {
+            "fail" => assert!(!own.is_empty(), "{}: `{}` should trigger {}: got {diagnostics:#?}", rule.code(), case.name, rule.code()),
+            "pass" => assert!(own.is_empty(), "{}: `{}` should not trigger {}: got {own:#?}", rule.code(), case.name, rule.code()),
+            other => panic!("{}: expect is `fail` or `pass`, not `{other}`", path.display()),
+        }
+        let _ = writeln!(shown, "\n## {} ({})", case.name, case.expect);
+        for d in own {
+            for lang in Lang::ALL {
+                let text = d.render(lang);
+                assert!(!d.message(lang).starts_with('[') && !d.help(lang).starts_with('['), "a message is missing: {text}");
+                assert!(!text.contains("{$"), "an argument is missing: {text}");
+                let _ = writeln!(shown, "[{}] {text}", lang.code());
+            }
+        }
+    }
+    shown
+}
+
+#[test]
+fn every_rule_against_its_fixture() {
+    let mut failures = Vec::new();
+    for rule in Rule::ALL {
+        let result = std::panic::catch_unwind(|| run(*rule));
+        match result {
+            Ok(shown) => insta::with_settings!({ omit_expression => true, snapshot_suffix => rule.code() }, {
+                insta::assert_snapshot!("rule", shown);
+            }),
+            Err(e) => failures.push(e.downcast_ref::<String>().cloned().unwrap_or_else(|| rule.code().to_string())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_fixture_belongs_to_a_rule() {
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let code = name.strip_suffix(".toml").unwrap_or(&name);
+        assert!(Rule::from_code(code).is_some(), "tests/fixtures/rules/{name} names no rule");
+    }
+}
