@@ -1,5 +1,6 @@
 //! Tests of the `courriel` tool, run as a user runs it.
 
+mod check;
 mod lookup;
 mod providers;
 mod rules;
