@@ -242,8 +242,16 @@ impl Catalog {
             .as_deref()
             .and_then(|s| EmailAddress::parse(s).ok())
             .and_then(|a| self.lookup(a.domain().as_str()));
-        facts.smtp_provider = account.smtp.as_ref().and_then(|s| s.host.as_deref()).and_then(|h| self.lookup_host(h));
-        facts.imap_provider = account.imap.as_ref().and_then(|i| i.host.as_deref()).and_then(|h| self.lookup_host(h));
+        facts.smtp_provider = account
+            .smtp
+            .as_ref()
+            .and_then(|s| s.host.as_deref())
+            .and_then(|h| self.lookup_host(h));
+        facts.imap_provider = account
+            .imap
+            .as_ref()
+            .and_then(|i| i.host.as_deref())
+            .and_then(|h| self.lookup_host(h));
         facts
     }
 

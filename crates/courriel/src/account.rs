@@ -63,7 +63,11 @@ pub fn parse(file: &str, text: &str) -> Result<AccountSettings, AccountFileError
     toml::from_str(text).map_err(|e| {
         let position = e.span().map(|span| line_column(text, span.start));
         let message = e.message().trim_end().replace('\n', " ");
-        AccountFileError { file: file.to_string(), position, message }
+        AccountFileError {
+            file: file.to_string(),
+            position,
+            message,
+        }
     })
 }
 
@@ -85,14 +89,25 @@ mod tests {
         assert_eq!(account.sender.as_deref(), Some("isabelle.martin@yahoo.fr"));
         assert_eq!(account.smtp.unwrap().port, Some(465));
         let imap = account.imap.unwrap();
-        assert_eq!((imap.sent_folder.as_deref(), imap.copy_to_sent), (Some("auto"), Some(false)));
+        assert_eq!(
+            (imap.sent_folder.as_deref(), imap.copy_to_sent),
+            (Some("auto"), Some(false))
+        );
     }
 
     #[test]
     fn errors_name_the_line_and_column() {
-        let err = parse("a.toml", "sender = \"x@y.fr\"\n[smtp]\npassword = \"hunter2\"\n").unwrap_err();
+        let err = parse(
+            "a.toml",
+            "sender = \"x@y.fr\"\n[smtp]\npassword = \"hunter2\"\n",
+        )
+        .unwrap_err();
         assert_eq!(err.position, Some((3, 1)));
-        assert!(err.to_string().starts_with("a.toml:3:1: unknown field `password`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("a.toml:3:1: unknown field `password`"),
+            "{err}"
+        );
         let err = parse("a.toml", "[smtp]\nport = \"465\"\n").unwrap_err();
         assert_eq!(err.position, Some((2, 8)));
         let err = parse("a.toml", "sender = \n").unwrap_err();

@@ -33,7 +33,17 @@ pub(crate) fn check(catalog: &Catalog, options: &Options<'_>) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let diagnostics = diagnose(catalog, &settings, options.mx, |name| std::env::var_os(name));
-    crate::emit(&if options.json { to_json(&diagnostics, options.lang) } else { to_text(&diagnostics, options.lang) });
-    if diagnostics.iter().any(|d| d.severity == Severity::Error) { EXIT_NOT_FOUND } else { EXIT_OK }
+    let diagnostics = diagnose(catalog, &settings, options.mx, |name| {
+        std::env::var_os(name)
+    });
+    crate::emit(&if options.json {
+        to_json(&diagnostics, options.lang)
+    } else {
+        to_text(&diagnostics, options.lang)
+    });
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        EXIT_NOT_FOUND
+    } else {
+        EXIT_OK
+    }
 }

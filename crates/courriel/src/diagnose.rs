@@ -18,11 +18,12 @@ pub fn diagnose(
 ) -> Vec<Diagnostic> {
     let mut facts = catalog.facts(settings);
     facts.sender_mx_provider = mx.and_then(|mx| catalog.lookup_mx(mx));
-    let state = |variable: Option<&String>| match variable.map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        None => PasswordState::Unknown,
-        Some(name) if env(name).is_some_and(|v| !v.is_empty()) => PasswordState::Present,
-        Some(name) => PasswordState::Missing(name.to_string()),
-    };
+    let state =
+        |variable: Option<&String>| match variable.map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            None => PasswordState::Unknown,
+            Some(name) if env(name).is_some_and(|v| !v.is_empty()) => PasswordState::Present,
+            Some(name) => PasswordState::Missing(name.to_string()),
+        };
     facts.smtp_password = state(settings.smtp.as_ref().and_then(|s| s.password_env.as_ref()));
     facts.imap_password = state(settings.imap.as_ref().and_then(|i| i.password_env.as_ref()));
     rules::check(settings, &facts)
@@ -32,7 +33,11 @@ pub fn diagnose(
 #[must_use]
 pub fn counts(diagnostics: &[Diagnostic]) -> (usize, usize, usize) {
     let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
-    (count(Severity::Error), count(Severity::Warning), count(Severity::Hint))
+    (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Hint),
+    )
 }
 
 /// The diagnostics as a person reads them, then a summary line.
@@ -72,5 +77,8 @@ pub fn to_json(diagnostics: &[Diagnostic], lang: Lang) -> String {
         "warnings": warnings,
         "hints": hints,
     });
-    format!("{}\n", serde_json::to_string_pretty(&value).expect("JSON of plain data"))
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&value).expect("JSON of plain data")
+    )
 }

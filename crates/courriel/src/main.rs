@@ -115,7 +115,13 @@ fn main() -> ExitCode {
             lookup::lookup(&catalog, &address, mx.as_deref(), json)
         }
         Command::Providers { json } => lookup::providers(&catalog, json),
-        Command::Check { config, offline, mx, lang, json } => check::check(
+        Command::Check {
+            config,
+            offline,
+            mx,
+            lang,
+            json,
+        } => check::check(
             &catalog,
             &check::Options {
                 config: &config,
@@ -135,7 +141,9 @@ fn env_lang() -> courriel_core::account::Lang {
         .iter()
         .filter_map(|v| std::env::var(v).ok())
         .find(|v| !v.is_empty())
-        .map_or(courriel_core::account::Lang::En, |v| courriel_core::account::Lang::from_locale(&v))
+        .map_or(courriel_core::account::Lang::En, |v| {
+            courriel_core::account::Lang::from_locale(&v)
+        })
 }
 
 /// Writes to standard output; a closed pipe (`courriel providers | head`)

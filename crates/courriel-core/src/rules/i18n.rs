@@ -92,7 +92,9 @@ pub fn summary(lang: Lang, errors: usize, warnings: usize, hints: usize) -> Stri
     args.set("warnings", FluentValue::from(warnings));
     args.set("hints", FluentValue::from(hints));
     let mut problems = Vec::new();
-    bundle.format_pattern(pattern, Some(&args), &mut problems).into_owned()
+    bundle
+        .format_pattern(pattern, Some(&args), &mut problems)
+        .into_owned()
 }
 
 pub(super) fn help_label(lang: Lang) -> String {

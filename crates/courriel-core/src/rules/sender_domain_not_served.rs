@@ -51,6 +51,13 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             .arg("home", &home.name)
             .arg("provider", &smtp_provider.name)
             .arg("server", server)
-            .arg("policy", if severity == Severity::Error { "rejects" } else { "other" }),
+            .arg(
+                "policy",
+                if severity == Severity::Error {
+                    "rejects"
+                } else {
+                    "other"
+                },
+            ),
     );
 }

@@ -80,6 +80,12 @@ fn severity_labels_are_translated() {
 fn summaries_count_in_each_language() {
     use courriel_core::rules::summary;
     assert_eq!(summary(Lang::En, 0, 1, 2), "no error, 1 warning, 2 hints");
-    assert_eq!(summary(Lang::Fr, 2, 0, 1), "2 erreurs, aucun avertissement, 1 conseil");
-    assert_eq!(summary(Lang::Fr, 1, 3, 0), "1 erreur, 3 avertissements, aucun conseil");
+    assert_eq!(
+        summary(Lang::Fr, 2, 0, 1),
+        "2 erreurs, aucun avertissement, 1 conseil"
+    );
+    assert_eq!(
+        summary(Lang::Fr, 1, 3, 0),
+        "1 erreur, 3 avertissements, aucun conseil"
+    );
 }

@@ -38,28 +38,56 @@ fn fixtures() -> PathBuf {
 
 fn run(rule: Rule) -> String {
     let path = fixtures().join(format!("{}.toml", rule.code()));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}: every rule needs a fixture", path.display()));
-    let fixture: Fixture = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}: every rule needs a fixture", path.display()));
+    let fixture: Fixture =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let expects: BTreeSet<&str> = fixture.case.iter().map(|c| c.expect.as_str()).collect();
-    assert_eq!(expects, BTreeSet::from(["fail", "pass"]), "{}: needs passing and failing cases", path.display());
+    assert_eq!(
+        expects,
+        BTreeSet::from(["fail", "pass"]),
+        "{}: needs passing and failing cases",
+        path.display()
+    );
 
     let mut shown = format!("{} {}\n", rule.code(), rule.name());
     for case in &fixture.case {
         let unset = &case.unset;
-        let diagnostics = diagnose(Catalog::builtin(), &case.account, case.mx.as_deref(), |name| {
-            (!unset.iter().any(|u| u == name)).then(|| "secret".into())
-        });
+        let diagnostics = diagnose(
+            Catalog::builtin(),
+            &case.account,
+            case.mx.as_deref(),
+            |name| (!unset.iter().any(|u| u == name)).then(|| "secret".into()),
+        );
         let own: Vec<_> = diagnostics.iter().filter(|d| d.rule == rule).collect();
         match case.expect.as_str() {
-            "fail" => assert!(!own.is_empty(), "{}: `{}` should trigger {}: got {diagnostics:#?}", rule.code(), case.name, rule.code()),
-            "pass" => assert!(own.is_empty(), "{}: `{}` should not trigger {}: got {own:#?}", rule.code(), case.name, rule.code()),
-            other => panic!("{}: expect is `fail` or `pass`, not `{other}`", path.display()),
+            "fail" => assert!(
+                !own.is_empty(),
+                "{}: `{}` should trigger {}: got {diagnostics:#?}",
+                rule.code(),
+                case.name,
+                rule.code()
+            ),
+            "pass" => assert!(
+                own.is_empty(),
+                "{}: `{}` should not trigger {}: got {own:#?}",
+                rule.code(),
+                case.name,
+                rule.code()
+            ),
+            other => panic!(
+                "{}: expect is `fail` or `pass`, not `{other}`",
+                path.display()
+            ),
         }
         let _ = writeln!(shown, "\n## {} ({})", case.name, case.expect);
         for d in own {
             for lang in Lang::ALL {
                 let text = d.render(lang);
-                assert!(!d.message(lang).starts_with('[') && !d.help(lang).starts_with('['), "a message is missing: {text}");
+                assert!(
+                    !d.message(lang).starts_with('[') && !d.help(lang).starts_with('['),
+                    "a message is missing: {text}"
+                );
                 assert!(!text.contains("{$"), "an argument is missing: {text}");
                 let _ = writeln!(shown, "[{}] {text}", lang.code());
             }
@@ -74,10 +102,16 @@ fn every_rule_against_its_fixture() {
     for rule in Rule::ALL {
         let result = std::panic::catch_unwind(|| run(*rule));
         match result {
-            Ok(shown) => insta::with_settings!({ omit_expression => true, snapshot_suffix => rule.code() }, {
-                insta::assert_snapshot!("rule", shown);
-            }),
-            Err(e) => failures.push(e.downcast_ref::<String>().cloned().unwrap_or_else(|| rule.code().to_string())),
+            Ok(shown) => {
+                insta::with_settings!({ omit_expression => true, snapshot_suffix => rule.code() }, {
+                    insta::assert_snapshot!("rule", shown);
+                });
+            }
+            Err(e) => failures.push(
+                e.downcast_ref::<String>()
+                    .cloned()
+                    .unwrap_or_else(|| rule.code().to_string()),
+            ),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -88,6 +122,9 @@ fn every_fixture_belongs_to_a_rule() {
     for entry in std::fs::read_dir(fixtures()).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let code = name.strip_suffix(".toml").unwrap_or(&name);
-        assert!(Rule::from_code(code).is_some(), "tests/fixtures/rules/{name} names no rule");
+        assert!(
+            Rule::from_code(code).is_some(),
+            "tests/fixtures/rules/{name} names no rule"
+        );
     }
 }
