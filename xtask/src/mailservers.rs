@@ -146,12 +146,26 @@ pub(crate) fn test(args: &[&str]) -> Result<(), String> {
     let dir = state_dir();
     start(&dir)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["test", "--workspace"])
+    // With cargo-insta installed (CI installs it), snapshot files no test
+    // references fail the run too.
+    let insta = Command::new(&cargo)
+        .args(["insta", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut command = Command::new(&cargo);
+    if insta {
+        command.args(["insta", "test", "--workspace", "--unreferenced", "reject"]);
+    } else {
+        println!("cargo-insta is not installed: running plain `cargo test` (unreferenced snapshots go unchecked)");
+        command.args(["test", "--workspace"]);
+    }
+    let status = command
         .args(args)
         .current_dir(crate::project_root())
         .status()
-        .map_err(|e| format!("cannot run cargo test: {e}"));
+        .map_err(|e| format!("cannot run the tests: {e}"));
     stop(&dir);
     println!("mail servers stopped");
     match status? {
