@@ -158,7 +158,9 @@ pub(crate) fn test(args: &[&str]) -> Result<(), String> {
     if insta {
         command.args(["insta", "test", "--workspace", "--unreferenced", "reject"]);
     } else {
-        println!("cargo-insta is not installed: running plain `cargo test` (unreferenced snapshots go unchecked)");
+        println!(
+            "cargo-insta is not installed: running plain `cargo test` (unreferenced snapshots go unchecked)"
+        );
         command.args(["test", "--workspace"]);
     }
     let status = command
