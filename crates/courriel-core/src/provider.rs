@@ -73,7 +73,11 @@ pub struct Hint {
     pub fr: String,
 }
 
-macro_rules! names {
+/// Gives an enum its provider-file spelling (`file_name`) and its stable
+/// JSON name (`as_str`). Shared with the provider file schema.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __names {
     ($ty:ty { $($variant:ident => $file:literal, $stable:literal;)* }) => {
         impl $ty {
             /// The variant as written in provider files.
@@ -90,24 +94,24 @@ macro_rules! names {
     };
 }
 
-names!(SenderPolicy {
+crate::__names!(SenderPolicy {
     MustMatchLogin => "MustMatchLogin", "must-match-login";
     VerifiedAliases => "VerifiedAliases", "verified-aliases";
     AnySender => "AnySender", "any-sender";
     Unknown => "Unknown", "unknown";
 });
-names!(Auth {
+crate::__names!(Auth {
     Password => "Password", "password";
     AppPassword => "AppPassword", "app-password";
     OAuth2Only => "OAuth2Only", "oauth2-only";
     Unknown => "Unknown", "unknown";
 });
-names!(SentCopy {
+crate::__names!(SentCopy {
     ServerFiles => "ServerFiles", "server-files";
     ClientFiles => "ClientFiles", "client-files";
     Unknown => "Unknown", "unknown";
 });
-names!(Status {
+crate::__names!(Status {
     Supported => "Supported", "supported";
     NeedsSetup => "NeedsSetup", "needs-setup";
     Unsupported => "Unsupported", "unsupported";

@@ -65,25 +65,8 @@ pub enum FileUsername {
     LocalPart,
 }
 
-macro_rules! names {
-    ($ty:ty { $($variant:ident => $file:literal, $stable:literal;)* }) => {
-        impl $ty {
-            /// The variant as written in provider files.
-            #[must_use]
-            pub fn file_name(self) -> &'static str {
-                match self { $(Self::$variant => $file,)* }
-            }
-            /// The stable kebab-case name used in JSON.
-            #[must_use]
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $stable,)* }
-            }
-        }
-    };
-}
-
-names!(FileSecurity { ImplicitTls => "ImplicitTls", "implicit-tls"; Starttls => "Starttls", "starttls"; });
-names!(FileUsername { Address => "Address", "address"; LocalPart => "LocalPart", "local-part"; });
+courriel_core::__names!(FileSecurity { ImplicitTls => "ImplicitTls", "implicit-tls"; Starttls => "Starttls", "starttls"; });
+courriel_core::__names!(FileUsername { Address => "Address", "address"; LocalPart => "LocalPart", "local-part"; });
 
 impl From<FileSecurity> for courriel_core::Security {
     fn from(s: FileSecurity) -> Self {

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::wire::{Imap, Smtp, TlsMode};
+
 /// A test account on the servers.
 #[derive(Debug, Clone)]
 pub struct Account {
@@ -65,6 +67,47 @@ impl Servers {
             Ok(servers) => servers,
             Err(why) => panic!("{why}\n{HOW_TO_START}"),
         }
+    }
+
+    /// A raw SMTP connection to the main host, trusting the test CA.
+    #[must_use]
+    pub fn smtp(&self, port: u16, mode: TlsMode) -> Smtp {
+        Smtp::connect(&self.host, port, &self.tls_name, &self.ca, mode)
+            .unwrap_or_else(|e| panic!("SMTP connection to {}:{port}: {e}", self.host))
+    }
+
+    /// A raw SMTP connection logged in as `account`.
+    #[must_use]
+    pub fn smtp_as(&self, account: &Account, port: u16, mode: TlsMode) -> Smtp {
+        let mut smtp = self.smtp(port, mode);
+        let reply = smtp
+            .auth_plain(&account.address, &account.password)
+            .expect("AUTH PLAIN");
+        assert_eq!(reply.code, 235, "login of {}: {reply}", account.address);
+        smtp
+    }
+
+    /// A raw IMAP connection to the main host, trusting the test CA.
+    #[must_use]
+    pub fn imap(&self, port: u16, mode: TlsMode) -> Imap {
+        Imap::connect(&self.host, port, &self.tls_name, &self.ca, mode)
+            .unwrap_or_else(|e| panic!("IMAP connection to {}:{port}: {e}", self.host))
+    }
+
+    /// A raw IMAP connection over implicit TLS, logged in as `account`.
+    #[must_use]
+    pub fn imap_as(&self, account: &Account) -> Imap {
+        let mut imap = self.imap(self.imap_tls_port, TlsMode::Implicit);
+        let response = imap
+            .login(&account.address, &account.password)
+            .expect("LOGIN");
+        assert!(
+            response.is_ok(),
+            "login of {}: {}",
+            account.address,
+            response.status
+        );
+        imap
     }
 
     /// The file the servers' settings are read from.

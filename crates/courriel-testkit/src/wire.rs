@@ -55,6 +55,21 @@ impl Stream {
         Ok(tcp)
     }
 
+    /// TCP, then TLS at once for `Implicit`; plain otherwise.
+    fn open(
+        host: &str,
+        port: u16,
+        tls_name: &str,
+        ca_pem: &Path,
+        mode: TlsMode,
+    ) -> io::Result<Stream> {
+        let tcp = Stream::connect(host, port)?;
+        match mode {
+            TlsMode::Implicit => Stream::tls(tcp, tls_name, ca_pem),
+            TlsMode::Starttls | TlsMode::Plaintext => Ok(Stream::Plain(tcp)),
+        }
+    }
+
     fn tls(tcp: TcpStream, tls_name: &str, ca_pem: &Path) -> io::Result<Stream> {
         let name = ServerName::try_from(tls_name.to_string()).map_err(io::Error::other)?;
         let conn = ClientConnection::new(tls_config(ca_pem)?, name).map_err(io::Error::other)?;
@@ -141,11 +156,7 @@ impl Smtp {
         ca_pem: &Path,
         mode: TlsMode,
     ) -> io::Result<Smtp> {
-        let tcp = Stream::connect(host, port)?;
-        let stream = match mode {
-            TlsMode::Implicit => Stream::tls(tcp, tls_name, ca_pem)?,
-            TlsMode::Starttls | TlsMode::Plaintext => Stream::Plain(tcp),
-        };
+        let stream = Stream::open(host, port, tls_name, ca_pem, mode)?;
         let empty = Reply {
             code: 0,
             lines: Vec::new(),
@@ -305,11 +316,7 @@ impl Imap {
         ca_pem: &Path,
         mode: TlsMode,
     ) -> io::Result<Imap> {
-        let tcp = Stream::connect(host, port)?;
-        let stream = match mode {
-            TlsMode::Implicit => Stream::tls(tcp, tls_name, ca_pem)?,
-            TlsMode::Starttls | TlsMode::Plaintext => Stream::Plain(tcp),
-        };
+        let stream = Stream::open(host, port, tls_name, ca_pem, mode)?;
         let mut imap = Imap {
             reader: BufReader::new(stream),
             tag: 0,

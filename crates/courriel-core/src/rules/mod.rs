@@ -410,3 +410,11 @@ fn servers_of(provider: &Provider, protocol: Protocol) -> &[crate::provider::Ser
         Protocol::Imap => &provider.imap,
     }
 }
+
+/// The provider's own hint in each language, or `none`.
+fn hint_texts(provider: &Provider) -> (&str, &str) {
+    provider
+        .hint
+        .as_ref()
+        .map_or(("none", "none"), |h| (h.en.as_str(), h.fr.as_str()))
+}

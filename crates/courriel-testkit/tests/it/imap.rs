@@ -135,14 +135,7 @@ fn a_client_on_the_servers_own_address_counts_as_secured() {
     // Dovecot's rule, kept visible here: tests that need a server refusing
     // plaintext login use `remote_host`.
     let s = Servers::get();
-    let imap = Imap::connect(
-        &s.host,
-        s.imap_starttls_port,
-        &s.tls_name,
-        &s.ca,
-        TlsMode::Plaintext,
-    )
-    .unwrap();
+    let imap = s.imap(s.imap_starttls_port, TlsMode::Plaintext);
     assert!(
         imap.greeting.contains("STARTTLS") && !imap.greeting.contains("LOGINDISABLED"),
         "{}",
@@ -153,14 +146,7 @@ fn a_client_on_the_servers_own_address_counts_as_secured() {
 #[test]
 fn a_wrong_password_is_refused() {
     let s = Servers::get();
-    let mut imap = Imap::connect(
-        &s.host,
-        s.imap_tls_port,
-        &s.tls_name,
-        &s.ca,
-        TlsMode::Implicit,
-    )
-    .unwrap();
+    let mut imap = s.imap(s.imap_tls_port, TlsMode::Implicit);
     let response = imap.login(&s.special.address, "not-the-password").unwrap();
     assert!(
         response.status.starts_with("NO [AUTHENTICATIONFAILED]"),

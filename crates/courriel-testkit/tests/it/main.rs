@@ -7,7 +7,7 @@ mod smtp;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use courriel_testkit::{Account, Imap, Servers, TlsMode};
+use courriel_testkit::{Account, Imap, Servers};
 
 /// A Message-ID no other test run uses.
 pub(crate) fn unique_id(what: &str) -> String {
@@ -20,23 +20,7 @@ pub(crate) fn unique_id(what: &str) -> String {
 
 /// Logs in to `account` over implicit TLS.
 pub(crate) fn imap_login(account: &Account) -> Imap {
-    let s = Servers::get();
-    let mut imap = Imap::connect(
-        &s.host,
-        s.imap_tls_port,
-        &s.tls_name,
-        &s.ca,
-        TlsMode::Implicit,
-    )
-    .unwrap();
-    let response = imap.login(&account.address, &account.password).unwrap();
-    assert!(
-        response.is_ok(),
-        "login of {}: {}",
-        account.address,
-        response.status
-    );
-    imap
+    Servers::get().imap_as(account)
 }
 
 /// Waits until a message with this Message-ID is in `account`'s INBOX and
