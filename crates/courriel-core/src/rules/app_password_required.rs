@@ -34,10 +34,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     } else {
         Field::ImapPasswordEnv
     };
-    let (en, fr) = provider
-        .hint
-        .as_ref()
-        .map_or(("none", "none"), |h| (h.en.as_str(), h.fr.as_str()));
+    let (en, fr) = super::hint_texts(provider);
     out.push(
         Diagnostic::new(Rule::AppPasswordRequired, Severity::Hint, field)
             .arg("provider", &provider.name)

@@ -24,10 +24,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     if provider.status != Status::NeedsSetup {
         return;
     }
-    let (en, fr) = provider
-        .hint
-        .as_ref()
-        .map_or(("none", "none"), |h| (h.en.as_str(), h.fr.as_str()));
+    let (en, fr) = super::hint_texts(provider);
     out.push(
         Diagnostic::new(Rule::ProviderNeedsSetup, Severity::Hint, Field::Sender)
             .arg("provider", &provider.name)

@@ -24,10 +24,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     if provider.status != Status::Unsupported || (ctx.smtp.is_none() && ctx.imap.is_none()) {
         return;
     }
-    let (en, fr) = provider
-        .hint
-        .as_ref()
-        .map_or(("none", "none"), |h| (h.en.as_str(), h.fr.as_str()));
+    let (en, fr) = super::hint_texts(provider);
     out.push(
         Diagnostic::new(Rule::ProviderUnsupported, Severity::Error, Field::Sender)
             .arg("provider", &provider.name)
