@@ -10,6 +10,7 @@ pub mod account;
 mod address;
 mod credentials;
 mod domain;
+pub mod failure;
 pub mod provider;
 pub mod rules;
 mod server;

@@ -40,7 +40,7 @@ fn bundle_for(lang: Lang) -> &'static Bundle {
 }
 
 /// Formats message `id` (or its attribute `attribute`) in `lang`.
-pub(super) fn render(
+pub(crate) fn render(
     lang: Lang,
     id: &str,
     attribute: Option<&str>,

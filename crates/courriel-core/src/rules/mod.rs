@@ -39,6 +39,7 @@ use crate::provider::Provider;
 use crate::{EmailAddress, Security, normalize_domain};
 
 pub use i18n::{check_locales, severity_label, summary};
+pub(crate) use i18n::render as render_message;
 
 macro_rules! registry {
     ($($variant:ident => $code:literal, $module:ident;)*) => {

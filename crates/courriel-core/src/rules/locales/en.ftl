@@ -146,3 +146,44 @@ FD005 = "{ $value }" is not a { $protocol } security mode.
         [none] Write "implicit-tls" or "starttls".
        *[other] Write "{ $suggestion }".
     }
+
+## Failures met when contacting a server (codes IM: IMAP).
+
+IM001 = IMAP is not configured: copies of sent mail are not filed.
+    .help = Fill in the IMAP settings to file a copy of each message in your Sent folder.
+
+IM002 = The IMAP server name { $host } does not exist (DNS lookup failed).
+    .help = Check the spelling of the host name; your provider's help pages give the right one.
+
+IM003 = The IMAP server { $host } refuses connections on port { $port }.
+    .help = Check the port: 993 for implicit TLS, 143 for STARTTLS.
+
+IM004 = The IMAP server { $host }:{ $port } did not answer within { $seconds } s ({ $step }).
+    .help = Check the host and port (a port that expects TLS first hangs a STARTTLS client, and the reverse), then try again later.
+
+IM005 = The certificate of { $host } is not signed by an authority this system trusts.
+    .help = If your provider uses a private authority, give its certificate in ca_file; otherwise the connection may be intercepted: do not connect.
+
+IM006 = The certificate presented by { $host } is for another name: { $detail }.
+    .help = Use the host name the certificate is for, as your provider documents it.
+
+IM007 = The secure connection to { $host } failed: { $detail }.
+    .help = Check the port and security mode: 993 with implicit-tls, 143 with starttls.
+
+IM008 = The IMAP server { $host }:{ $port } does not offer STARTTLS: your password would travel unencrypted, so courriel did not log in.
+    .help = Use port 993 with implicit-tls, or ask your provider for an encrypted connection.
+
+IM009 = The IMAP server refused the login of { $user }: { $detail }
+    .help = Check the username and password; many providers require an app password for other software.
+
+IM010 = The IMAP server { $host } answered something unexpected: { $detail }
+    .help = Check that host and port are those of an IMAP server; if they are, try again later.
+
+IM011 = The folder "{ $folder }" does not exist on the IMAP server.
+    .help = Choose another folder, or set sent_folder = "auto".
+
+IM012 = The IMAP server refused to file the copy in "{ $folder }": { $detail }
+    .help = Check the mailbox's quota and the folder's permissions; the copy is kept and will be filed again.
+
+IM013 = The connection to the IMAP server { $host } was lost: { $detail }
+    .help = Nothing to change if it happens rarely: the copy is kept and filed again later.

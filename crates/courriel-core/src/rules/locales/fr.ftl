@@ -146,3 +146,44 @@ FD005 = « { $value } » n'est pas un mode de sécurité { $protocol }.
         [none] Écrivez « implicit-tls » ou « starttls ».
        *[other] Écrivez « { $suggestion } ».
     }
+
+## Échecs rencontrés en contactant un serveur (codes IM : IMAP).
+
+IM001 = IMAP n'est pas configuré : les copies des messages envoyés ne sont pas rangées.
+    .help = Renseignez les réglages IMAP pour ranger une copie de chaque message dans vos Éléments envoyés.
+
+IM002 = Le nom du serveur IMAP { $host } n'existe pas (échec de la résolution DNS).
+    .help = Vérifiez l'orthographe du nom de serveur ; les pages d'aide de votre fournisseur donnent le bon.
+
+IM003 = Le serveur IMAP { $host } refuse les connexions sur le port { $port }.
+    .help = Vérifiez le port : 993 en TLS implicite, 143 en STARTTLS.
+
+IM004 = Le serveur IMAP { $host }:{ $port } n'a pas répondu en { $seconds } s ({ $step }).
+    .help = Vérifiez le serveur et le port (un port qui attend d'abord TLS bloque un client STARTTLS, et inversement), puis réessayez plus tard.
+
+IM005 = Le certificat de { $host } n'est pas signé par une autorité reconnue par ce système.
+    .help = Si votre fournisseur utilise une autorité privée, indiquez son certificat dans ca_file ; sinon la connexion est peut-être interceptée : ne vous connectez pas.
+
+IM006 = Le certificat présenté par { $host } est pour un autre nom : { $detail }.
+    .help = Utilisez le nom de serveur du certificat, tel que votre fournisseur l'indique.
+
+IM007 = La connexion sécurisée à { $host } a échoué : { $detail }.
+    .help = Vérifiez le port et le mode de sécurité : 993 en implicit-tls, 143 en starttls.
+
+IM008 = Le serveur IMAP { $host }:{ $port } ne propose pas STARTTLS : votre mot de passe circulerait en clair, courriel ne s'est donc pas connecté.
+    .help = Utilisez le port 993 en implicit-tls, ou demandez à votre fournisseur une connexion chiffrée.
+
+IM009 = Le serveur IMAP a refusé la connexion de { $user } : { $detail }
+    .help = Vérifiez l'identifiant et le mot de passe ; beaucoup de fournisseurs exigent un mot de passe d'application pour les autres logiciels.
+
+IM010 = Le serveur IMAP { $host } a répondu quelque chose d'inattendu : { $detail }
+    .help = Vérifiez que le serveur et le port sont ceux d'un serveur IMAP ; si oui, réessayez plus tard.
+
+IM011 = Le dossier « { $folder } » n'existe pas sur le serveur IMAP.
+    .help = Choisissez un autre dossier, ou mettez sent_folder = "auto".
+
+IM012 = Le serveur IMAP a refusé de ranger la copie dans « { $folder } » : { $detail }
+    .help = Vérifiez le quota de la boîte et les droits du dossier ; la copie est conservée et sera rangée à nouveau.
+
+IM013 = La connexion au serveur IMAP { $host } a été perdue : { $detail }
+    .help = Rien à changer si cela arrive rarement : la copie est conservée et rangée plus tard.

@@ -1,0 +1,112 @@
+//! Failures a user can meet when a server is contacted: each with a stable
+//! code and a message in every language that says what to do. The rules
+//! report problems in settings; these report what the servers did.
+
+use std::fmt;
+
+use crate::account::Lang;
+use crate::rules::Arg;
+
+macro_rules! failures {
+    ($($variant:ident => $code:literal, $name:literal;)*) => {
+        /// Every kind of failure, with its stable code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        #[allow(missing_docs)] // each is described by its messages in the locales
+        pub enum FailureKind {
+            $($variant,)*
+        }
+
+        impl FailureKind {
+            /// Every kind, in code order.
+            pub const ALL: &'static [FailureKind] = &[$(FailureKind::$variant,)*];
+
+            /// The stable code (`IM009`). Codes never change meaning.
+            #[must_use]
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(FailureKind::$variant => $code,)*
+                }
+            }
+
+            /// A name that says what happened (`imap-login-refused`).
+            #[must_use]
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(FailureKind::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+failures! {
+    ImapNotConfigured => "IM001", "imap-not-configured";
+    ImapDns => "IM002", "imap-dns-failure";
+    ImapRefused => "IM003", "imap-connection-refused";
+    ImapTimeout => "IM004", "imap-timed-out";
+    ImapUntrustedCertificate => "IM005", "imap-untrusted-certificate";
+    ImapCertificateName => "IM006", "imap-certificate-name-mismatch";
+    ImapTls => "IM007", "imap-tls-failure";
+    ImapStarttlsMissing => "IM008", "imap-starttls-not-offered";
+    ImapLoginRefused => "IM009", "imap-login-refused";
+    ImapUnexpected => "IM010", "imap-unexpected-answer";
+    ImapFolderMissing => "IM011", "imap-folder-missing";
+    ImapAppendRefused => "IM012", "imap-append-refused";
+    ImapConnectionLost => "IM013", "imap-connection-lost";
+}
+
+/// A failure, with the values its message needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What happened.
+    pub kind: FailureKind,
+    args: Vec<(&'static str, Arg)>,
+}
+
+impl Failure {
+    /// A failure of `kind`; add the values its message names with [`Failure::arg`].
+    #[must_use]
+    pub fn new(kind: FailureKind) -> Failure {
+        Failure { kind, args: Vec::new() }
+    }
+
+    /// Adds a value for the message.
+    #[must_use]
+    pub fn arg(mut self, name: &'static str, value: impl fmt::Display) -> Failure {
+        self.args.push((name, Arg::Text(value.to_string())));
+        self
+    }
+
+    /// The stable code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    /// The values the message is built from.
+    #[must_use]
+    pub fn args(&self) -> &[(&'static str, Arg)] {
+        &self.args
+    }
+
+    /// What happened, in `lang`.
+    #[must_use]
+    pub fn message(&self, lang: Lang) -> String {
+        crate::rules::render_message(lang, self.code(), None, &self.args)
+    }
+
+    /// What to do, in `lang`.
+    #[must_use]
+    pub fn help(&self, lang: Lang) -> String {
+        crate::rules::render_message(lang, self.code(), Some("help"), &self.args)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}", self.code(), self.message(Lang::En))
+    }
+}
+
+impl std::error::Error for Failure {}
