@@ -1,5 +1,18 @@
 //! IMAP for courriel: check an account, list its folders, choose the Sent
-//! folder, file the exact bytes that were sent, and spool copies that
-//! cannot be filed yet so that none is ever lost or filed twice.
+//! folder, file the exact sent message, and spool copies that cannot be
+//! filed yet so that none is ever lost or filed twice.
+//!
+//! Every network wait is bounded ([`Timeouts`]); TLS is always verified and
+//! STARTTLS never skipped; every failure is a [`Failure`] with a stable
+//! code and a message in English and French.
 
+mod conn;
+pub mod folders;
 pub mod mutf7;
+mod session;
+mod settings;
+
+pub use courriel_core::failure::{Failure, FailureKind};
+pub use folders::{Folder, NamespaceKind, Namespaces, Reason, SentChoice, choose_sent};
+pub use session::{Appended, CheckOutcome, Session, check, connect};
+pub use settings::{ImapSettings, Timeouts};

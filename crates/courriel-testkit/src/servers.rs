@@ -29,7 +29,8 @@ pub struct Servers {
     pub untrusted_host: String,
     /// Where the same services, with the trusted certificate, see the client
     /// as remote (`127.0.0.3`): Dovecot counts a client on its own address as
-    /// secured and lets it log in without TLS; here it does not.
+    /// secured and lets it log in without TLS; here it does not. The
+    /// certificate is not for this address: name the server `tls_name`.
     pub remote_host: String,
     /// The test CA's certificate (PEM).
     pub ca: PathBuf,
