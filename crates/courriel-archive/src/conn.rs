@@ -98,7 +98,11 @@ pub(crate) struct Conn {
 
 impl Conn {
     pub(crate) fn new(io: Box<dyn Io>, timeout: Duration) -> Conn {
-        Conn { io: BufReader::with_capacity(16 * 1024, io), tag: 0, timeout }
+        Conn {
+            io: BufReader::with_capacity(16 * 1024, io),
+            tag: 0,
+            timeout,
+        }
     }
 
     /// The stream, for a STARTTLS upgrade. Anything the server sent after
@@ -109,7 +113,9 @@ impl Conn {
 
     /// Reads one logical response line within `limit`.
     pub(crate) async fn read_response(&mut self, limit: Duration) -> Result<Vec<u8>, ConnError> {
-        tokio::time::timeout(limit, self.read_logical_line()).await.map_err(|_| ConnError::Timeout)?
+        tokio::time::timeout(limit, self.read_logical_line())
+            .await
+            .map_err(|_| ConnError::Timeout)?
     }
 
     async fn read_line(&mut self) -> Result<Vec<u8>, ConnError> {
@@ -117,7 +123,10 @@ impl Conn {
         loop {
             let available = self.io.fill_buf().await?;
             if available.is_empty() {
-                return Err(ConnError::Io(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection")));
+                return Err(ConnError::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection",
+                )));
             }
             if let Some(pos) = available.iter().position(|&b| b == b'\n') {
                 line.extend_from_slice(&available[..pos]);
@@ -131,7 +140,9 @@ impl Conn {
             line.extend_from_slice(available);
             self.io.consume(n);
             if line.len() > MAX_LINE {
-                return Err(ConnError::Protocol(format!("a response line longer than {MAX_LINE} bytes")));
+                return Err(ConnError::Protocol(format!(
+                    "a response line longer than {MAX_LINE} bytes"
+                )));
             }
         }
     }
@@ -140,7 +151,9 @@ impl Conn {
         let mut line = self.read_line().await?;
         while let Some(size) = literal_size(&line) {
             if size > MAX_LITERAL {
-                return Err(ConnError::Protocol(format!("a literal of {size} bytes, more than the {MAX_LITERAL} accepted")));
+                return Err(ConnError::Protocol(format!(
+                    "a literal of {size} bytes, more than the {MAX_LITERAL} accepted"
+                )));
             }
             let start = line.len();
             line.extend_from_slice(b"\r\n");
@@ -167,7 +180,8 @@ impl Conn {
         let limit = self.timeout;
         tokio::time::timeout(limit, async {
             let io = self.io.get_mut();
-            io.write_all(format!("{tag} {command}\r\n").as_bytes()).await?;
+            io.write_all(format!("{tag} {command}\r\n").as_bytes())
+                .await?;
             io.flush().await?;
             self.collect(&tag).await
         })
@@ -178,13 +192,20 @@ impl Conn {
     /// `APPEND` with the message as a literal: non-synchronizing (LITERAL+,
     /// one round trip) when the server offers it, otherwise waiting for the
     /// server's go-ahead first.
-    pub(crate) async fn append(&mut self, head: &str, message: &[u8], literal_plus: bool) -> Result<Reply, ConnError> {
+    pub(crate) async fn append(
+        &mut self,
+        head: &str,
+        message: &[u8],
+        literal_plus: bool,
+    ) -> Result<Reply, ConnError> {
         let tag = self.next_tag();
         let limit = self.timeout;
         tokio::time::timeout(limit, async {
             if literal_plus {
                 let mut out = Vec::with_capacity(head.len() + message.len() + 32);
-                out.extend_from_slice(format!("{tag} {head} {{{}+}}\r\n", message.len()).as_bytes());
+                out.extend_from_slice(
+                    format!("{tag} {head} {{{}+}}\r\n", message.len()).as_bytes(),
+                );
                 out.extend_from_slice(message);
                 out.extend_from_slice(b"\r\n");
                 let io = self.io.get_mut();
@@ -193,7 +214,8 @@ impl Conn {
                 return self.collect(&tag).await;
             }
             let io = self.io.get_mut();
-            io.write_all(format!("{tag} {head} {{{}}}\r\n", message.len()).as_bytes()).await?;
+            io.write_all(format!("{tag} {head} {{{}}}\r\n", message.len()).as_bytes())
+                .await?;
             io.flush().await?;
             loop {
                 let line = self.read_logical_line().await?;
@@ -229,10 +251,14 @@ impl Conn {
                 )));
             }
             if line.starts_with(b"+") {
-                return Err(ConnError::Protocol("an unexpected continuation request".to_string()));
+                return Err(ConnError::Protocol(
+                    "an unexpected continuation request".to_string(),
+                ));
             }
             if untagged.len() > 1_000_000 {
-                return Err(ConnError::Protocol("more than a million response lines".to_string()));
+                return Err(ConnError::Protocol(
+                    "more than a million response lines".to_string(),
+                ));
             }
             untagged.push(line);
         }
@@ -262,7 +288,11 @@ pub(crate) fn parse_status(rest: &str) -> (Status, Option<String>, String) {
     if let Some(after) = rest.strip_prefix('[')
         && let Some(end) = after.find(']')
     {
-        return (status, Some(after[..end].to_string()), after[end + 1..].trim().to_string());
+        return (
+            status,
+            Some(after[..end].to_string()),
+            after[end + 1..].trim().to_string(),
+        );
     }
     (status, None, rest.trim().to_string())
 }
@@ -270,7 +300,12 @@ pub(crate) fn parse_status(rest: &str) -> (Status, Option<String>, String) {
 fn parse_tagged(tag: &str, line: &[u8], untagged: Vec<Vec<u8>>) -> Reply {
     let text = String::from_utf8_lossy(&line[tag.len() + 1..]).into_owned();
     let (status, code, text) = parse_status(&text);
-    Reply { untagged, status, code, text }
+    Reply {
+        untagged,
+        status,
+        code,
+        text,
+    }
 }
 
 /// Quotes a string for a command (`"INBOX.Sent"`); `None` when it holds a
@@ -279,7 +314,10 @@ pub(crate) fn quote(s: &str) -> Option<String> {
     if s.contains(['\r', '\n', '\0']) {
         return None;
     }
-    Some(format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")))
+    Some(format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
 }
 
 #[cfg(test)]
@@ -297,10 +335,25 @@ mod tests {
 
     #[test]
     fn statuses_and_codes() {
-        assert_eq!(parse_status("NO [TRYCREATE] Mailbox doesn't exist: Sent"), (Status::No, Some("TRYCREATE".into()), "Mailbox doesn't exist: Sent".into()));
-        assert_eq!(parse_status("OK [APPENDUID 38505 3955] APPEND completed").1.as_deref(), Some("APPENDUID 38505 3955"));
+        assert_eq!(
+            parse_status("NO [TRYCREATE] Mailbox doesn't exist: Sent"),
+            (
+                Status::No,
+                Some("TRYCREATE".into()),
+                "Mailbox doesn't exist: Sent".into()
+            )
+        );
+        assert_eq!(
+            parse_status("OK [APPENDUID 38505 3955] APPEND completed")
+                .1
+                .as_deref(),
+            Some("APPENDUID 38505 3955")
+        );
         assert_eq!(parse_status("BAD what").0, Status::Bad);
-        assert_eq!(quote("INBOX.\"Sent\\"), Some("\"INBOX.\\\"Sent\\\\\"".to_string()));
+        assert_eq!(
+            quote("INBOX.\"Sent\\"),
+            Some("\"INBOX.\\\"Sent\\\\\"".to_string())
+        );
         assert_eq!(quote("a\r\nb"), None);
     }
 
@@ -309,9 +362,15 @@ mod tests {
         let (client, mut server) = tokio::io::duplex(4096);
         let mut conn = Conn::new(Box::new(client), Duration::from_secs(5));
         tokio::spawn(async move {
-            server.write_all(b"* OK hello {99999999}\r\n").await.unwrap();
+            server
+                .write_all(b"* OK hello {99999999}\r\n")
+                .await
+                .unwrap();
         });
-        let err = conn.read_response(Duration::from_secs(5)).await.unwrap_err();
+        let err = conn
+            .read_response(Duration::from_secs(5))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("literal"), "{err}");
     }
 
@@ -319,6 +378,9 @@ mod tests {
     async fn a_silent_server_times_out() {
         let (client, _server) = tokio::io::duplex(64);
         let mut conn = Conn::new(Box::new(client), Duration::from_millis(50));
-        assert!(matches!(conn.command("NOOP").await, Err(ConnError::Timeout)));
+        assert!(matches!(
+            conn.command("NOOP").await,
+            Err(ConnError::Timeout)
+        ));
     }
 }

@@ -41,7 +41,9 @@ impl Folder {
     /// Whether it carries this attribute (case-insensitive, `\Sent`).
     #[must_use]
     pub fn has(&self, attribute: &str) -> bool {
-        self.attributes.iter().any(|a| a.eq_ignore_ascii_case(attribute))
+        self.attributes
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(attribute))
     }
 }
 
@@ -58,7 +60,10 @@ pub struct Namespaces {
 
 impl Namespaces {
     fn kind_of(&self, raw: &str) -> NamespaceKind {
-        let matches = |list: &[(String, Option<char>)]| list.iter().any(|(p, _)| !p.is_empty() && raw.starts_with(p.as_str()));
+        let matches = |list: &[(String, Option<char>)]| {
+            list.iter()
+                .any(|(p, _)| !p.is_empty() && raw.starts_with(p.as_str()))
+        };
         if matches(&self.other_users) {
             NamespaceKind::OtherUsers
         } else if matches(&self.shared) {
@@ -111,8 +116,12 @@ pub struct SentChoice {
 
 const NAMES: &str = include_str!("../data/sent-folder-names.txt");
 
-static SENT_NAMES: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| NAMES.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).collect());
+static SENT_NAMES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    NAMES
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect()
+});
 
 /// A name compared the way the names list is written: NFKC, lower case.
 fn normalize(name: &str) -> String {
@@ -152,29 +161,66 @@ fn last_component(folder: &Folder) -> &str {
 /// shallowest, then the smallest name, never to the server's order.
 /// `None` when nothing qualifies: no guess.
 #[must_use]
-pub fn choose_sent(folders: &[Folder], namespaces: &Namespaces, provider_hint: Option<&str>, user_choice: Option<&str>) -> Option<SentChoice> {
+pub fn choose_sent(
+    folders: &[Folder],
+    namespaces: &Namespaces,
+    provider_hint: Option<&str>,
+    user_choice: Option<&str>,
+) -> Option<SentChoice> {
     if let Some(choice) = user_choice.filter(|c| !c.eq_ignore_ascii_case("auto")) {
-        let folder = folders.iter().find(|f| f.raw == choice).or_else(|| folders.iter().find(|f| f.name == choice))?;
-        return Some(SentChoice { folder: folder.clone(), reason: Reason::UserChoice });
+        let folder = folders
+            .iter()
+            .find(|f| f.raw == choice)
+            .or_else(|| folders.iter().find(|f| f.name == choice))?;
+        return Some(SentChoice {
+            folder: folder.clone(),
+            reason: Reason::UserChoice,
+        });
     }
-    let mut prefixes: Vec<String> = namespaces.personal.iter().map(|(p, _)| p.clone()).filter(|p| !p.is_empty()).collect();
+    let mut prefixes: Vec<String> = namespaces
+        .personal
+        .iter()
+        .map(|(p, _)| p.clone())
+        .filter(|p| !p.is_empty())
+        .collect();
     prefixes.push("INBOX.".to_string());
     prefixes.push("INBOX/".to_string());
-    let candidates: Vec<&Folder> = folders.iter().filter(|f| f.selectable && f.namespace == NamespaceKind::Personal).collect();
+    let candidates: Vec<&Folder> = folders
+        .iter()
+        .filter(|f| f.selectable && f.namespace == NamespaceKind::Personal)
+        .collect();
     let best = |mut list: Vec<&Folder>| -> Option<Folder> {
         list.sort_by(|a, b| {
             let (ra, rb) = (relative(a, &prefixes), relative(b, &prefixes));
-            depth(ra, a.delimiter).cmp(&depth(rb, b.delimiter)).then_with(|| a.raw.cmp(&b.raw))
+            depth(ra, a.delimiter)
+                .cmp(&depth(rb, b.delimiter))
+                .then_with(|| a.raw.cmp(&b.raw))
         });
         list.first().map(|f| (*f).clone())
     };
-    if let Some(folder) = best(candidates.iter().copied().filter(|f| f.has("\\Sent")).collect()) {
-        return Some(SentChoice { folder, reason: Reason::Attribute });
+    if let Some(folder) = best(
+        candidates
+            .iter()
+            .copied()
+            .filter(|f| f.has("\\Sent"))
+            .collect(),
+    ) {
+        return Some(SentChoice {
+            folder,
+            reason: Reason::Attribute,
+        });
     }
     if let Some(hint) = provider_hint {
-        let matched = candidates.iter().copied().filter(|f| f.raw == hint || f.name == hint).collect();
+        let matched = candidates
+            .iter()
+            .copied()
+            .filter(|f| f.raw == hint || f.name == hint)
+            .collect();
         if let Some(folder) = best(matched) {
-            return Some(SentChoice { folder, reason: Reason::ProviderHint });
+            return Some(SentChoice {
+                folder,
+                reason: Reason::ProviderHint,
+            });
         }
     }
     let localized: Vec<&Folder> = candidates
@@ -182,21 +228,30 @@ pub fn choose_sent(folders: &[Folder], namespaces: &Namespaces, provider_hint: O
         .copied()
         .filter(|f| {
             let path = relative(f, &prefixes);
-            depth(path, f.delimiter) == 0 && SENT_NAMES.contains(normalize(last_component(f)).as_str())
+            depth(path, f.delimiter) == 0
+                && SENT_NAMES.contains(normalize(last_component(f)).as_str())
         })
         .collect();
     let folder = best(localized)?;
     let matched = normalize(last_component(&folder));
-    Some(SentChoice { folder, reason: Reason::LocalizedName { matched } })
+    Some(SentChoice {
+        folder,
+        reason: Reason::LocalizedName { matched },
+    })
 }
 
 /// Parses a `* LIST` or `* XLIST` line (literals inlined) into a folder.
 pub(crate) fn parse_list_line(line: &[u8], namespaces: &Namespaces) -> Option<Folder> {
     let text = String::from_utf8_lossy(line);
-    let rest = text.strip_prefix("* LIST ").or_else(|| text.strip_prefix("* XLIST "))?;
+    let rest = text
+        .strip_prefix("* LIST ")
+        .or_else(|| text.strip_prefix("* XLIST "))?;
     let rest = rest.strip_prefix('(')?;
     let close = rest.find(')')?;
-    let attributes: Vec<String> = rest[..close].split_whitespace().map(str::to_string).collect();
+    let attributes: Vec<String> = rest[..close]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     let rest = rest[close + 1..].trim_start();
     let (delimiter, rest) = if let Some(r) = rest.strip_prefix("NIL") {
         (None, r)
@@ -229,10 +284,23 @@ pub(crate) fn parse_list_line(line: &[u8], namespaces: &Namespaces) -> Option<Fo
     } else {
         rest.split_whitespace().next()?.to_string()
     };
-    let name = if raw.eq_ignore_ascii_case("INBOX") { "INBOX".to_string() } else { mutf7::decode_lenient(&raw) };
-    let selectable = !attributes.iter().any(|a| a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent"));
+    let name = if raw.eq_ignore_ascii_case("INBOX") {
+        "INBOX".to_string()
+    } else {
+        mutf7::decode_lenient(&raw)
+    };
+    let selectable = !attributes
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent"));
     let namespace = namespaces.kind_of(&raw);
-    Some(Folder { name, raw, delimiter, attributes, selectable, namespace })
+    Some(Folder {
+        name,
+        raw,
+        delimiter,
+        attributes,
+        selectable,
+        namespace,
+    })
 }
 
 /// Parses `* NAMESPACE (("" "/")) NIL (("#shared/" "/"))`.
@@ -254,7 +322,11 @@ pub(crate) fn parse_namespace_line(line: &[u8]) -> Option<Namespaces> {
     let shared = lists.pop()?;
     let other_users = lists.pop()?;
     let personal = lists.pop()?;
-    Some(Namespaces { personal, other_users, shared })
+    Some(Namespaces {
+        personal,
+        other_users,
+        shared,
+    })
 }
 
 fn parse_namespace_list(s: &str) -> Option<(Vec<(String, Option<char>)>, &str)> {
@@ -312,7 +384,10 @@ mod tests {
     use super::*;
 
     fn folders(lines: &[&str], ns: &Namespaces) -> Vec<Folder> {
-        lines.iter().filter_map(|l| parse_list_line(l.as_bytes(), ns)).collect()
+        lines
+            .iter()
+            .filter_map(|l| parse_list_line(l.as_bytes(), ns))
+            .collect()
     }
 
     #[test]
@@ -328,9 +403,18 @@ mod tests {
     #[test]
     fn the_sent_attribute_wins() {
         let ns = Namespaces::default();
-        let f = folders(&["* LIST (\\HasNoChildren) \"/\" \"Sent Items\"", "* LIST (\\HasNoChildren \\Sent) \"/\" Envoy&AOk-s"], &ns);
+        let f = folders(
+            &[
+                "* LIST (\\HasNoChildren) \"/\" \"Sent Items\"",
+                "* LIST (\\HasNoChildren \\Sent) \"/\" Envoy&AOk-s",
+            ],
+            &ns,
+        );
         let choice = choose_sent(&f, &ns, None, None).unwrap();
-        assert_eq!((choice.folder.name.as_str(), choice.reason), ("Envoyés", Reason::Attribute));
+        assert_eq!(
+            (choice.folder.name.as_str(), choice.reason),
+            ("Envoyés", Reason::Attribute)
+        );
     }
 
     #[test]
@@ -351,7 +435,12 @@ mod tests {
         all.extend(folders(&["* LIST () \".\" INBOX.Sent"], &ns));
         let choice = choose_sent(&all, &ns, None, None).unwrap();
         assert_eq!(choice.folder.raw, "INBOX.Sent");
-        assert_eq!(choice.reason, Reason::LocalizedName { matched: "sent".into() });
+        assert_eq!(
+            choice.reason,
+            Reason::LocalizedName {
+                matched: "sent".into()
+            }
+        );
     }
 
     #[test]
@@ -359,36 +448,76 @@ mod tests {
         let ns = Namespaces::default();
         let a = folders(&["* LIST () \"/\" Gesendet", "* LIST () \"/\" Sent"], &ns);
         let b = folders(&["* LIST () \"/\" Sent", "* LIST () \"/\" Gesendet"], &ns);
-        assert_eq!(choose_sent(&a, &ns, None, None), choose_sent(&b, &ns, None, None));
-        assert_eq!(choose_sent(&a, &ns, None, None).unwrap().folder.raw, "Gesendet");
+        assert_eq!(
+            choose_sent(&a, &ns, None, None),
+            choose_sent(&b, &ns, None, None)
+        );
+        assert_eq!(
+            choose_sent(&a, &ns, None, None).unwrap().folder.raw,
+            "Gesendet"
+        );
     }
 
     #[test]
     fn provider_hint_and_user_choice() {
         let ns = Namespaces::default();
-        let f = folders(&["* LIST () \"/\" Sent", "* LIST () \"/\" Outbox-copies"], &ns);
-        assert_eq!(choose_sent(&f, &ns, Some("Outbox-copies"), None).unwrap().reason, Reason::ProviderHint);
+        let f = folders(
+            &["* LIST () \"/\" Sent", "* LIST () \"/\" Outbox-copies"],
+            &ns,
+        );
+        assert_eq!(
+            choose_sent(&f, &ns, Some("Outbox-copies"), None)
+                .unwrap()
+                .reason,
+            Reason::ProviderHint
+        );
         let user = choose_sent(&f, &ns, None, Some("Outbox-copies")).unwrap();
-        assert_eq!((user.folder.raw.as_str(), user.reason), ("Outbox-copies", Reason::UserChoice));
+        assert_eq!(
+            (user.folder.raw.as_str(), user.reason),
+            ("Outbox-copies", Reason::UserChoice)
+        );
         assert_eq!(choose_sent(&f, &ns, None, Some("Nope")), None);
-        assert_eq!(choose_sent(&f, &ns, None, Some("auto")).unwrap().folder.raw, "Sent");
+        assert_eq!(
+            choose_sent(&f, &ns, None, Some("auto")).unwrap().folder.raw,
+            "Sent"
+        );
     }
 
     #[test]
     fn other_users_and_shared_folders_never_qualify() {
-        let ns = parse_namespace_line(b"* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Shared/\" \"/\"))").unwrap();
-        let f = folders(&["* LIST (\\Sent) \"/\" \"Other Users/bob/Sent\"", "* LIST (\\Sent) \"/\" Shared/Sent"], &ns);
+        let ns = parse_namespace_line(
+            b"* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Shared/\" \"/\"))",
+        )
+        .unwrap();
+        let f = folders(
+            &[
+                "* LIST (\\Sent) \"/\" \"Other Users/bob/Sent\"",
+                "* LIST (\\Sent) \"/\" Shared/Sent",
+            ],
+            &ns,
+        );
         assert_eq!(choose_sent(&f, &ns, None, None), None);
     }
 
     #[test]
     fn list_lines() {
         let ns = Namespaces::default();
-        let f = parse_list_line(b"* LIST (\\HasNoChildren) \"/\" \"&AMk-l&AOk-ments envoy&AOk-s\"", &ns).unwrap();
-        assert_eq!((f.name.as_str(), f.raw.as_str()), ("Éléments envoyés", "&AMk-l&AOk-ments envoy&AOk-s"));
+        let f = parse_list_line(
+            b"* LIST (\\HasNoChildren) \"/\" \"&AMk-l&AOk-ments envoy&AOk-s\"",
+            &ns,
+        )
+        .unwrap();
+        assert_eq!(
+            (f.name.as_str(), f.raw.as_str()),
+            ("Éléments envoyés", "&AMk-l&AOk-ments envoy&AOk-s")
+        );
         let f = parse_list_line(b"* LIST () NIL {4}\r\nA\"b/", &ns).unwrap();
         assert_eq!((f.delimiter, f.raw.as_str()), (None, "A\"b/"));
-        let f = parse_list_line(b"* XLIST (\\HasNoChildren \\Sent) \"/\" \"[Gmail]/Sent Mail\"", &ns).unwrap();
+        let f = parse_list_line(
+            b"* XLIST (\\HasNoChildren \\Sent) \"/\" \"[Gmail]/Sent Mail\"",
+            &ns,
+        )
+        .unwrap();
         assert!(f.has("\\sent"));
         // Invalid modified UTF-7 from a server never fails.
         let f = parse_list_line(b"* LIST () \"/\" \"&Jjo!\"", &ns).unwrap();

@@ -6,12 +6,15 @@
 //! STARTTLS never skipped; every failure is a [`Failure`] with a stable
 //! code and a message in English and French.
 
+mod archive;
 mod conn;
 pub mod folders;
 pub mod mutf7;
 mod session;
 mod settings;
+pub mod spool;
 
+pub use archive::{Archive, Filed, RetryReport, Target};
 pub use courriel_core::failure::{Failure, FailureKind};
 pub use folders::{Folder, NamespaceKind, Namespaces, Reason, SentChoice, choose_sent};
 pub use session::{Appended, CheckOutcome, Session, check, connect};

@@ -55,12 +55,24 @@ impl fmt::Display for Utf7Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Utf7Error::RawNonAscii { at } => write!(f, "byte {at} is not printable ASCII"),
-            Utf7Error::Unterminated { at } => write!(f, "the `&` at byte {at} is never closed by `-`"),
+            Utf7Error::Unterminated { at } => {
+                write!(f, "the `&` at byte {at} is never closed by `-`")
+            }
             Utf7Error::BadBase64 { at } => write!(f, "byte {at} is not modified base64"),
-            Utf7Error::BadPadding { at } => write!(f, "the sequence at byte {at} does not end on a whole character"),
-            Utf7Error::ShiftedAscii { at } => write!(f, "the sequence at byte {at} encodes printable ASCII"),
-            Utf7Error::BackToBack { at } => write!(f, "the sequence at byte {at} follows another without a character between"),
-            Utf7Error::BadUtf16 { at } => write!(f, "the sequence at byte {at} is not valid UTF-16"),
+            Utf7Error::BadPadding { at } => write!(
+                f,
+                "the sequence at byte {at} does not end on a whole character"
+            ),
+            Utf7Error::ShiftedAscii { at } => {
+                write!(f, "the sequence at byte {at} encodes printable ASCII")
+            }
+            Utf7Error::BackToBack { at } => write!(
+                f,
+                "the sequence at byte {at} follows another without a character between"
+            ),
+            Utf7Error::BadUtf16 { at } => {
+                write!(f, "the sequence at byte {at} is not valid UTF-16")
+            }
         }
     }
 }
@@ -96,7 +108,9 @@ fn flush(units: &mut Vec<u16>, out: &mut String) {
     out.push('&');
     let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_be_bytes()).collect();
     for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16) | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8) | u32::from(*chunk.get(2).unwrap_or(&0));
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
         let chars = chunk.len() + 1;
         for i in 0..chars {
             out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -168,7 +182,10 @@ fn decode_base64(body: &[u8], at: usize) -> Result<Vec<u16>, Utf7Error> {
     if count >= 6 || bits != 0 || bytes.len() % 2 != 0 {
         return Err(Utf7Error::BadPadding { at });
     }
-    Ok(bytes.chunks(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect())
+    Ok(bytes
+        .chunks(2)
+        .map(|p| u16::from_be_bytes([p[0], p[1]]))
+        .collect())
 }
 
 /// Decodes a name for display: the strict decoding when it succeeds,
@@ -191,7 +208,9 @@ pub fn decode_lenient(wire: &str) -> String {
             }
             Some(end) => {
                 let body = &after[..end];
-                let decoded = decode_base64(body.as_bytes(), 0).ok().and_then(|u| String::from_utf16(&u).ok());
+                let decoded = decode_base64(body.as_bytes(), 0)
+                    .ok()
+                    .and_then(|u| String::from_utf16(&u).ok());
                 match decoded {
                     Some(text) => out.push_str(&text),
                     None => {
@@ -219,8 +238,14 @@ mod tests {
     #[test]
     fn rfc_examples() {
         // RFC 3501 §5.1.3.
-        assert_eq!(decode("~peter/mail/&U,BTFw-/&ZeVnLIqe-").unwrap(), "~peter/mail/台北/日本語");
-        assert_eq!(encode("~peter/mail/台北/日本語"), "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
+        assert_eq!(
+            decode("~peter/mail/&U,BTFw-/&ZeVnLIqe-").unwrap(),
+            "~peter/mail/台北/日本語"
+        );
+        assert_eq!(
+            encode("~peter/mail/台北/日本語"),
+            "~peter/mail/&U,BTFw-/&ZeVnLIqe-"
+        );
         assert_eq!(decode("&Jjo-!").unwrap(), "☺!");
         assert_eq!(encode("☺!"), "&Jjo-!");
         assert_eq!(decode("Hi Mom -&Jjo--!").unwrap(), "Hi Mom -☺-!");
@@ -234,7 +259,10 @@ mod tests {
         assert_eq!(encode("R&D"), "R&-D");
         assert_eq!(decode("R&-D").unwrap(), "R&D");
         assert_eq!(encode("Éléments envoyés"), "&AMk-l&AOk-ments envoy&AOk-s");
-        assert_eq!(decode("&AMk-l&AOk-ments envoy&AOk-s").unwrap(), "Éléments envoyés");
+        assert_eq!(
+            decode("&AMk-l&AOk-ments envoy&AOk-s").unwrap(),
+            "Éléments envoyés"
+        );
         assert_eq!(encode("Отправленные"), "&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-");
     }
 
@@ -242,11 +270,27 @@ mod tests {
     fn malformed_forms_are_refused() {
         assert_eq!(decode("&AMk"), Err(Utf7Error::Unterminated { at: 0 }));
         assert_eq!(decode("&AM!k-"), Err(Utf7Error::BadBase64 { at: 3 }));
-        assert_eq!(decode("&AGEAYgBj-"), Err(Utf7Error::ShiftedAscii { at: 0 }), "abc shifted");
+        assert_eq!(
+            decode("&AGEAYgBj-"),
+            Err(Utf7Error::ShiftedAscii { at: 0 }),
+            "abc shifted"
+        );
         assert_eq!(decode("&AMk-&AOk-"), Err(Utf7Error::BackToBack { at: 5 }));
-        assert_eq!(decode("&AMl-"), Err(Utf7Error::BadPadding { at: 0 }), "non-zero padding bits");
-        assert_eq!(decode("&AM-"), Err(Utf7Error::BadPadding { at: 0 }), "half a UTF-16 unit");
-        assert_eq!(decode("&2AA-"), Err(Utf7Error::BadUtf16 { at: 0 }), "lone surrogate");
+        assert_eq!(
+            decode("&AMl-"),
+            Err(Utf7Error::BadPadding { at: 0 }),
+            "non-zero padding bits"
+        );
+        assert_eq!(
+            decode("&AM-"),
+            Err(Utf7Error::BadPadding { at: 0 }),
+            "half a UTF-16 unit"
+        );
+        assert_eq!(
+            decode("&2AA-"),
+            Err(Utf7Error::BadUtf16 { at: 0 }),
+            "lone surrogate"
+        );
         assert_eq!(decode("caf\u{e9}"), Err(Utf7Error::RawNonAscii { at: 3 }));
         assert_eq!(decode("a\tb"), Err(Utf7Error::RawNonAscii { at: 1 }));
     }
@@ -256,6 +300,10 @@ mod tests {
         assert_eq!(decode_lenient("&AMk-l&AOk-ments"), "Éléments");
         assert_eq!(decode_lenient("Sent &AMk"), "Sent &AMk");
         assert_eq!(decode_lenient("a&!!-b&AOk-"), "a&!!-bé");
-        assert_eq!(decode_lenient("caf\u{e9}"), "caf\u{e9}", "UTF-8 from a server ignoring the RFC");
+        assert_eq!(
+            decode_lenient("caf\u{e9}"),
+            "caf\u{e9}",
+            "UTF-8 from a server ignoring the RFC"
+        );
     }
 }

@@ -24,7 +24,10 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("host", &self.host).field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Session")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -42,17 +45,23 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn failure(&self, kind: FailureKind) -> Failure {
-        Failure::new(kind).arg("host", &self.settings.host).arg("port", self.settings.port)
+        Failure::new(kind)
+            .arg("host", &self.settings.host)
+            .arg("port", self.settings.port)
     }
 
     fn timeout(&self, step: &str, limit: Duration) -> Failure {
-        self.failure(FailureKind::ImapTimeout).arg("step", step).arg("seconds", limit.as_secs())
+        self.failure(FailureKind::ImapTimeout)
+            .arg("step", step)
+            .arg("seconds", limit.as_secs())
     }
 
     fn conn_error(&self, e: ConnError, step: &str, limit: Duration) -> Failure {
         match e {
             ConnError::Timeout => self.timeout(step, limit),
-            ConnError::Io(e) => self.failure(FailureKind::ImapConnectionLost).arg("detail", e),
+            ConnError::Io(e) => self
+                .failure(FailureKind::ImapConnectionLost)
+                .arg("detail", e),
             ConnError::Protocol(p) => self.failure(FailureKind::ImapUnexpected).arg("detail", p),
         }
     }
@@ -61,10 +70,15 @@ impl Ctx<'_> {
 fn tls_failure(ctx: &Ctx<'_>, e: &std::io::Error) -> Failure {
     let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
     match inner {
-        Some(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => ctx.failure(FailureKind::ImapUntrustedCertificate),
+        Some(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {
+            ctx.failure(FailureKind::ImapUntrustedCertificate)
+        }
         Some(rustls::Error::InvalidCertificate(
-            cert @ (rustls::CertificateError::NotValidForName | rustls::CertificateError::NotValidForNameContext { .. }),
-        )) => ctx.failure(FailureKind::ImapCertificateName).arg("detail", format!("{cert:?}")),
+            cert @ (rustls::CertificateError::NotValidForName
+            | rustls::CertificateError::NotValidForNameContext { .. }),
+        )) => ctx
+            .failure(FailureKind::ImapCertificateName)
+            .arg("detail", format!("{cert:?}")),
         Some(other) => ctx.failure(FailureKind::ImapTls).arg("detail", other),
         None => ctx.failure(FailureKind::ImapTls).arg("detail", e),
     }
@@ -72,8 +86,11 @@ fn tls_failure(ctx: &Ctx<'_>, e: &std::io::Error) -> Failure {
 
 async fn tls(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Box<dyn Io>, Failure> {
     let s = ctx.settings;
-    let config = s.tls_config().map_err(|e| ctx.failure(FailureKind::ImapTls).arg("detail", e))?;
-    let name = ServerName::try_from(s.host.clone()).map_err(|e| ctx.failure(FailureKind::ImapTls).arg("detail", e))?;
+    let config = s
+        .tls_config()
+        .map_err(|e| ctx.failure(FailureKind::ImapTls).arg("detail", e))?;
+    let name = ServerName::try_from(s.host.clone())
+        .map_err(|e| ctx.failure(FailureKind::ImapTls).arg("detail", e))?;
     let connector = tokio_rustls::TlsConnector::from(config);
     match tokio::time::timeout(s.timeouts.tls, connector.connect(name, io)).await {
         Err(_) => Err(ctx.timeout("TLS handshake", s.timeouts.tls)),
@@ -85,11 +102,13 @@ async fn tls(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Box<dyn Io>, Failure> {
 async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
     let s = ctx.settings;
     let limit = s.timeouts.connect;
-    let addresses = match tokio::time::timeout(limit, tokio::net::lookup_host((s.host.as_str(), s.port))).await {
-        Err(_) => return Err(ctx.timeout("DNS lookup", limit)),
-        Ok(Err(_)) => return Err(ctx.failure(FailureKind::ImapDns)),
-        Ok(Ok(addresses)) => addresses.collect::<Vec<_>>(),
-    };
+    let addresses =
+        match tokio::time::timeout(limit, tokio::net::lookup_host((s.host.as_str(), s.port))).await
+        {
+            Err(_) => return Err(ctx.timeout("DNS lookup", limit)),
+            Ok(Err(_)) => return Err(ctx.failure(FailureKind::ImapDns)),
+            Ok(Ok(addresses)) => addresses.collect::<Vec<_>>(),
+        };
     if addresses.is_empty() {
         return Err(ctx.failure(FailureKind::ImapDns));
     }
@@ -97,8 +116,15 @@ async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
     for address in addresses {
         match tokio::time::timeout(limit, TcpStream::connect(address)).await {
             Err(_) => last = Some(ctx.timeout("TCP connect", limit)),
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => last = Some(ctx.failure(FailureKind::ImapRefused)),
-            Ok(Err(e)) => last = Some(ctx.failure(FailureKind::ImapConnectionLost).arg("detail", e)),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                last = Some(ctx.failure(FailureKind::ImapRefused))
+            }
+            Ok(Err(e)) => {
+                last = Some(
+                    ctx.failure(FailureKind::ImapConnectionLost)
+                        .arg("detail", e),
+                )
+            }
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
@@ -111,20 +137,30 @@ async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
 /// Reads the greeting; returns the capabilities it carries, if any.
 async fn greeting(ctx: &Ctx<'_>, conn: &mut Conn) -> Result<Option<Vec<String>>, Failure> {
     let limit = ctx.settings.timeouts.greeting;
-    let line = conn.read_response(limit).await.map_err(|e| ctx.conn_error(e, "greeting", limit))?;
+    let line = conn
+        .read_response(limit)
+        .await
+        .map_err(|e| ctx.conn_error(e, "greeting", limit))?;
     let text = String::from_utf8_lossy(&line);
     if text.starts_with("* OK") || text.starts_with("* PREAUTH") {
         Ok(capabilities_in(&text))
     } else {
         let shown: String = text.chars().take(200).collect();
-        Err(ctx.failure(FailureKind::ImapUnexpected).arg("detail", format!("greeting `{shown}`")))
+        Err(ctx
+            .failure(FailureKind::ImapUnexpected)
+            .arg("detail", format!("greeting `{shown}`")))
     }
 }
 
 fn capabilities_in(text: &str) -> Option<Vec<String>> {
     let start = text.find("[CAPABILITY ")? + "[CAPABILITY ".len();
     let end = text[start..].find(']')? + start;
-    Some(text[start..end].split_whitespace().map(str::to_ascii_uppercase).collect())
+    Some(
+        text[start..end]
+            .split_whitespace()
+            .map(str::to_ascii_uppercase)
+            .collect(),
+    )
 }
 
 /// Connects, secures the connection as the settings say, and logs in.
@@ -133,7 +169,10 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
     let stream = tcp(&ctx).await?;
     let mut conn = match settings.security {
         Security::ImplicitTls => {
-            let mut conn = Conn::new(tls(&ctx, Box::new(stream)).await?, settings.timeouts.command);
+            let mut conn = Conn::new(
+                tls(&ctx, Box::new(stream)).await?,
+                settings.timeouts.command,
+            );
             greeting(&ctx, &mut conn).await?;
             conn
         }
@@ -143,7 +182,10 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
             let mut plain = Conn::new(Box::new(stream), settings.timeouts.command);
             greeting(&ctx, &mut plain).await?;
             let limit = settings.timeouts.command;
-            let reply = plain.command("STARTTLS").await.map_err(|e| ctx.conn_error(e, "STARTTLS", limit))?;
+            let reply = plain
+                .command("STARTTLS")
+                .await
+                .map_err(|e| ctx.conn_error(e, "STARTTLS", limit))?;
             if !reply.is_ok() {
                 return Err(ctx.failure(FailureKind::ImapStarttlsMissing));
             }
@@ -151,28 +193,56 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
         }
     };
     let limit = settings.timeouts.command;
-    let (Some(user), Some(password)) = (quote(&settings.username), quote(settings.password.expose_secret())) else {
+    let (Some(user), Some(password)) = (
+        quote(&settings.username),
+        quote(settings.password.expose_secret()),
+    ) else {
         return Err(Failure::new(FailureKind::ImapLoginRefused)
             .arg("user", &settings.username)
             .arg("detail", "the username or password holds a line break"));
     };
-    let reply = conn.command(&format!("LOGIN {user} {password}")).await.map_err(|e| ctx.conn_error(e, "LOGIN", limit))?;
+    let reply = conn
+        .command(&format!("LOGIN {user} {password}"))
+        .await
+        .map_err(|e| ctx.conn_error(e, "LOGIN", limit))?;
     if !reply.is_ok() {
-        return Err(Failure::new(FailureKind::ImapLoginRefused).arg("user", &settings.username).arg("detail", reply.describe()));
+        return Err(Failure::new(FailureKind::ImapLoginRefused)
+            .arg("user", &settings.username)
+            .arg("detail", reply.describe()));
     }
-    let capabilities = match reply.code.as_deref().and_then(|c| capabilities_in(&format!("[{c}]"))) {
+    let capabilities = match reply
+        .code
+        .as_deref()
+        .and_then(|c| capabilities_in(&format!("[{c}]")))
+    {
         Some(caps) => caps,
         None => {
-            let reply = conn.command("CAPABILITY").await.map_err(|e| ctx.conn_error(e, "CAPABILITY", limit))?;
+            let reply = conn
+                .command("CAPABILITY")
+                .await
+                .map_err(|e| ctx.conn_error(e, "CAPABILITY", limit))?;
             reply
                 .untagged
                 .iter()
-                .filter_map(|l| String::from_utf8_lossy(l).strip_prefix("* CAPABILITY ").map(str::to_string))
-                .flat_map(|l| l.split_whitespace().map(str::to_ascii_uppercase).collect::<Vec<_>>())
+                .filter_map(|l| {
+                    String::from_utf8_lossy(l)
+                        .strip_prefix("* CAPABILITY ")
+                        .map(str::to_string)
+                })
+                .flat_map(|l| {
+                    l.split_whitespace()
+                        .map(str::to_ascii_uppercase)
+                        .collect::<Vec<_>>()
+                })
                 .collect()
         }
     };
-    Ok(Session { conn, capabilities, host: settings.host.clone(), port: settings.port })
+    Ok(Session {
+        conn,
+        capabilities,
+        host: settings.host.clone(),
+        port: settings.port,
+    })
 }
 
 impl Session {
@@ -185,11 +255,15 @@ impl Session {
     /// Whether the server has this capability.
     #[must_use]
     pub fn has(&self, capability: &str) -> bool {
-        self.capabilities.iter().any(|c| c.eq_ignore_ascii_case(capability))
+        self.capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(capability))
     }
 
     fn failure(&self, kind: FailureKind) -> Failure {
-        Failure::new(kind).arg("host", &self.host).arg("port", self.port)
+        Failure::new(kind)
+            .arg("host", &self.host)
+            .arg("port", self.port)
     }
 
     fn error(&self, e: ConnError, step: &str) -> Failure {
@@ -198,7 +272,9 @@ impl Session {
                 .failure(FailureKind::ImapTimeout)
                 .arg("step", step)
                 .arg("seconds", self.conn.timeout.as_secs()),
-            ConnError::Io(e) => self.failure(FailureKind::ImapConnectionLost).arg("detail", e),
+            ConnError::Io(e) => self
+                .failure(FailureKind::ImapConnectionLost)
+                .arg("detail", e),
             ConnError::Protocol(p) => self.failure(FailureKind::ImapUnexpected).arg("detail", p),
         }
     }
@@ -214,10 +290,17 @@ impl Session {
     /// without prefix) when the server does not offer NAMESPACE.
     pub async fn namespaces(&mut self) -> Result<Namespaces, Failure> {
         if !self.has("NAMESPACE") {
-            return Ok(Namespaces { personal: vec![(String::new(), None)], ..Namespaces::default() });
+            return Ok(Namespaces {
+                personal: vec![(String::new(), None)],
+                ..Namespaces::default()
+            });
         }
         let reply = self.run("NAMESPACE", "NAMESPACE").await?;
-        Ok(reply.untagged.iter().find_map(|l| parse_namespace_line(l)).unwrap_or_default())
+        Ok(reply
+            .untagged
+            .iter()
+            .find_map(|l| parse_namespace_line(l))
+            .unwrap_or_default())
     }
 
     /// Every folder, with SPECIAL-USE attributes when the server offers
@@ -232,18 +315,32 @@ impl Session {
         };
         let reply = self.run(command, "LIST").await?;
         if !reply.is_ok() {
-            return Err(self.failure(FailureKind::ImapUnexpected).arg("detail", reply.describe()));
+            return Err(self
+                .failure(FailureKind::ImapUnexpected)
+                .arg("detail", reply.describe()));
         }
-        Ok(reply.untagged.iter().filter_map(|l| parse_list_line(l, namespaces)).collect())
+        Ok(reply
+            .untagged
+            .iter()
+            .filter_map(|l| parse_list_line(l, namespaces))
+            .collect())
     }
 
     /// Files `message` (the exact bytes sent) in `folder` (raw name) with
     /// `\Seen` and `date` as its internal date (`"29-Nov-2026 12:00:00 +0000"`).
     /// With `create`, a missing folder (`TRYCREATE`) is created and the
     /// copy filed again; without, it is [`FailureKind::ImapFolderMissing`].
-    pub async fn append(&mut self, folder: &str, message: &[u8], date: Option<&str>, create: bool) -> Result<Appended, Failure> {
+    pub async fn append(
+        &mut self,
+        folder: &str,
+        message: &[u8],
+        date: Option<&str>,
+        create: bool,
+    ) -> Result<Appended, Failure> {
         let Some(mailbox) = quote(folder) else {
-            return Err(self.failure(FailureKind::ImapFolderMissing).arg("folder", folder));
+            return Err(self
+                .failure(FailureKind::ImapFolderMissing)
+                .arg("folder", folder));
         };
         let date = date.map(|d| format!(" \"{d}\"")).unwrap_or_default();
         let head = format!("APPEND {mailbox} (\\Seen){date}");
@@ -261,7 +358,10 @@ impl Session {
                 });
                 return Ok(Appended { uid });
             }
-            let trycreate = reply.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("TRYCREATE"));
+            let trycreate = reply
+                .code
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case("TRYCREATE"));
             if trycreate && create && attempt == 0 {
                 let created = self.run(&format!("CREATE {mailbox}"), "CREATE").await?;
                 if created.is_ok() {
@@ -269,28 +369,47 @@ impl Session {
                 }
             }
             if trycreate {
-                return Err(self.failure(FailureKind::ImapFolderMissing).arg("folder", folder));
+                return Err(self
+                    .failure(FailureKind::ImapFolderMissing)
+                    .arg("folder", folder));
             }
-            return Err(self.failure(FailureKind::ImapAppendRefused).arg("folder", folder).arg("detail", reply.describe()));
+            return Err(self
+                .failure(FailureKind::ImapAppendRefused)
+                .arg("folder", folder)
+                .arg("detail", reply.describe()));
         }
-        Err(self.failure(FailureKind::ImapFolderMissing).arg("folder", folder))
+        Err(self
+            .failure(FailureKind::ImapFolderMissing)
+            .arg("folder", folder))
     }
 
     /// Whether `folder` holds a message with this Message-ID (without
     /// angle brackets), so a copy is never filed twice.
-    pub async fn contains_message_id(&mut self, folder: &str, message_id: &str) -> Result<bool, Failure> {
+    pub async fn contains_message_id(
+        &mut self,
+        folder: &str,
+        message_id: &str,
+    ) -> Result<bool, Failure> {
         let (Some(mailbox), Some(id)) = (quote(folder), quote(&format!("<{message_id}>"))) else {
             return Ok(false);
         };
         let examined = self.run(&format!("EXAMINE {mailbox}"), "EXAMINE").await?;
         if !examined.is_ok() {
-            return Err(self.failure(FailureKind::ImapFolderMissing).arg("folder", folder));
+            return Err(self
+                .failure(FailureKind::ImapFolderMissing)
+                .arg("folder", folder));
         }
-        let reply = self.run(&format!("UID SEARCH HEADER Message-ID {id}"), "SEARCH").await?;
+        let reply = self
+            .run(&format!("UID SEARCH HEADER Message-ID {id}"), "SEARCH")
+            .await?;
         let found = reply
             .untagged
             .iter()
-            .filter_map(|l| String::from_utf8_lossy(l).strip_prefix("* SEARCH").map(str::to_string))
+            .filter_map(|l| {
+                String::from_utf8_lossy(l)
+                    .strip_prefix("* SEARCH")
+                    .map(str::to_string)
+            })
             .any(|rest| !rest.trim().is_empty());
         let _ = self.run("UNSELECT", "UNSELECT").await;
         Ok(found)

@@ -71,7 +71,13 @@ impl fmt::Debug for ImapSettings {
 
 impl ImapSettings {
     /// Settings with default time bounds and the web's root CAs.
-    pub fn new(host: impl Into<String>, port: u16, security: Security, username: impl Into<String>, password: impl Into<String>) -> Self {
+    pub fn new(
+        host: impl Into<String>,
+        port: u16,
+        security: Security,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
         ImapSettings {
             host: host.into(),
             port,
@@ -97,7 +103,12 @@ impl ImapSettings {
     #[must_use]
     pub fn fingerprint(&self) -> String {
         let mut hash = Sha256::new();
-        for part in [self.host.to_ascii_lowercase().as_str(), &self.port.to_string(), self.security.as_str(), &self.username] {
+        for part in [
+            self.host.to_ascii_lowercase().as_str(),
+            &self.port.to_string(),
+            self.security.as_str(),
+            &self.username,
+        ] {
             hash.update(part.as_bytes());
             hash.update([0]);
         }
@@ -116,7 +127,9 @@ impl ImapSettings {
             let mut added = 0;
             for cert in CertificateDer::pem_slice_iter(pem) {
                 let cert = cert.map_err(|e| format!("the extra CA is not valid PEM: {e}"))?;
-                roots.add(cert).map_err(|e| format!("the extra CA is not a usable certificate: {e}"))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("the extra CA is not a usable certificate: {e}"))?;
                 added += 1;
             }
             if added == 0 {
@@ -139,7 +152,13 @@ mod tests {
 
     #[test]
     fn debug_hides_the_password_and_the_fingerprint_changes_with_it() {
-        let a = ImapSettings::new("imap.example.org", 993, Security::ImplicitTls, "jean", "hunter2");
+        let a = ImapSettings::new(
+            "imap.example.org",
+            993,
+            Security::ImplicitTls,
+            "jean",
+            "hunter2",
+        );
         assert!(!format!("{a:?}").contains("hunter2"));
         let mut b = a.clone();
         assert_eq!(a.fingerprint(), b.fingerprint());

@@ -68,7 +68,10 @@ impl Failure {
     /// A failure of `kind`; add the values its message names with [`Failure::arg`].
     #[must_use]
     pub fn new(kind: FailureKind) -> Failure {
-        Failure { kind, args: Vec::new() }
+        Failure {
+            kind,
+            args: Vec::new(),
+        }
     }
 
     /// Adds a value for the message.

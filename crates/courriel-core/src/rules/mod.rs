@@ -38,8 +38,8 @@ use crate::account::{AccountSettings, Field, Lang, Protocol, ServerInput};
 use crate::provider::Provider;
 use crate::{EmailAddress, Security, normalize_domain};
 
-pub use i18n::{check_locales, severity_label, summary};
 pub(crate) use i18n::render as render_message;
+pub use i18n::{check_locales, severity_label, summary};
 
 macro_rules! registry {
     ($($variant:ident => $code:literal, $module:ident;)*) => {

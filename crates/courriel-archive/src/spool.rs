@@ -1,0 +1,255 @@
+//! A durable spool of copies to file: each copy is written to disk (atomic
+//! write, fsync, rename) before anything is tried, removed only once filed,
+//! and filed again after a crash only if the folder does not already hold
+//! its Message-ID. So a copy is never lost and never filed twice.
+//!
+//! Layout: `DIR/ID.eml` holds the exact bytes, `DIR/ID.json` the metadata;
+//! an entry exists when its `.json` does (written last).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// Where a spooled copy stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryState {
+    /// To be filed (again) when due.
+    Pending,
+    /// Filing failed for a reason retrying will not fix (folder gone,
+    /// quota): kept for the user to see, never dropped.
+    Failed,
+}
+
+/// A spooled copy's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The entry's id (its file name).
+    pub id: String,
+    /// Which account it belongs to, as the caller names accounts.
+    pub account: String,
+    /// The folder's raw name; `None` to choose the Sent folder when filing.
+    pub folder: Option<String>,
+    /// The message's Message-ID, without angle brackets.
+    pub message_id: String,
+    /// The internal date to file it with (`29-Nov-2026 12:00:00 +0000`).
+    pub date: Option<String>,
+    /// Filing attempts so far.
+    pub attempts: u32,
+    /// Not to be tried before this time (seconds since the Unix epoch).
+    pub next_attempt: u64,
+    /// The last failure's code (`IM004`) and message, if any.
+    pub last_error: Option<String>,
+    /// Where it stands.
+    pub state: EntryState,
+}
+
+/// A spool directory.
+#[derive(Debug, Clone)]
+pub struct Spool {
+    dir: PathBuf,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The wait before attempt `n + 1`: 30 s, 1 min, 2 min… up to 6 h.
+#[must_use]
+pub fn backoff(attempts: u32) -> Duration {
+    Duration::from_secs((30u64 << attempts.min(10)).min(6 * 3600))
+}
+
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, dir.join(name))?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+impl Spool {
+    /// Opens (creating it if needed) a spool directory.
+    pub fn open(dir: impl Into<PathBuf>) -> std::io::Result<Spool> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)?;
+        Ok(Spool { dir })
+    }
+
+    /// The directory.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes a copy durably; returns its entry. When this returns, the copy
+    /// survives a crash.
+    pub fn put(
+        &self,
+        account: &str,
+        folder: Option<&str>,
+        message_id: &str,
+        date: Option<&str>,
+        message: &[u8],
+    ) -> std::io::Result<Entry> {
+        let id = format!(
+            "{}-{}-{:08x}",
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+            std::process::id(),
+            message_id
+                .bytes()
+                .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        );
+        let entry = Entry {
+            id: id.clone(),
+            account: account.to_string(),
+            folder: folder.map(str::to_string),
+            message_id: message_id.to_string(),
+            date: date.map(str::to_string),
+            attempts: 0,
+            next_attempt: 0,
+            last_error: None,
+            state: EntryState::Pending,
+        };
+        write_atomic(&self.dir, &format!("{id}.eml"), message)?;
+        self.save(&entry)?;
+        Ok(entry)
+    }
+
+    fn save(&self, entry: &Entry) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(entry).map_err(std::io::Error::other)?;
+        write_atomic(&self.dir, &format!("{}.json", entry.id), &json)
+    }
+
+    /// The exact bytes of an entry.
+    pub fn message(&self, entry: &Entry) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.dir.join(format!("{}.eml", entry.id)))
+    }
+
+    /// Every entry, oldest first. Unreadable metadata is reported as an error
+    /// rather than skipped.
+    pub fn entries(&self) -> std::io::Result<Vec<Entry>> {
+        let mut entries = Vec::new();
+        for file in std::fs::read_dir(&self.dir)? {
+            let path = file?.path();
+            let is_json = path.extension().is_some_and(|e| e == "json");
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if !is_json || hidden {
+                continue;
+            }
+            let bytes = std::fs::read(&path)?;
+            let entry: Entry = serde_json::from_slice(&bytes)
+                .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+            entries.push(entry);
+        }
+        entries.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(entries)
+    }
+
+    /// Pending entries whose time has come.
+    pub fn due(&self) -> std::io::Result<Vec<Entry>> {
+        let now = now();
+        Ok(self
+            .entries()?
+            .into_iter()
+            .filter(|e| e.state == EntryState::Pending && e.next_attempt <= now)
+            .collect())
+    }
+
+    /// Records a failed attempt: retried after [`backoff`], or kept as
+    /// failed when `permanent`.
+    pub fn record_failure(
+        &self,
+        entry: &mut Entry,
+        error: &str,
+        permanent: bool,
+    ) -> std::io::Result<()> {
+        entry.attempts += 1;
+        entry.last_error = Some(error.to_string());
+        entry.next_attempt = now() + backoff(entry.attempts).as_secs();
+        if permanent {
+            entry.state = EntryState::Failed;
+        }
+        self.save(entry)
+    }
+
+    /// Removes a filed entry: metadata first, so a crash in between leaves
+    /// only an orphan `.eml`, which [`Spool::clean`] removes.
+    pub fn remove(&self, entry: &Entry) -> std::io::Result<()> {
+        std::fs::remove_file(self.dir.join(format!("{}.json", entry.id)))?;
+        let _ = std::fs::remove_file(self.dir.join(format!("{}.eml", entry.id)));
+        std::fs::File::open(&self.dir)?.sync_all()
+    }
+
+    /// Removes leftovers of interrupted writes and removals.
+    pub fn clean(&self) -> std::io::Result<()> {
+        for file in std::fs::read_dir(&self.dir)? {
+            let path = file?.path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let orphan =
+                name.ends_with(".eml") && !self.dir.join(name.replace(".eml", ".json")).exists();
+            if name.ends_with(".tmp") || orphan {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_survive_reopening_and_failures_are_kept() {
+        let dir = std::env::temp_dir().join(format!("courriel-spool-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let spool = Spool::open(&dir).unwrap();
+        let mut entry = spool
+            .put("alice", Some("Sent"), "a@b", None, b"bytes")
+            .unwrap();
+        let again = Spool::open(&dir).unwrap();
+        assert_eq!(again.entries().unwrap(), [entry.clone()]);
+        assert_eq!(again.message(&entry).unwrap(), b"bytes");
+        assert_eq!(again.due().unwrap().len(), 1);
+        again
+            .record_failure(&mut entry, "IM004 timeout", false)
+            .unwrap();
+        assert!(
+            again.due().unwrap().is_empty(),
+            "not due before its backoff"
+        );
+        again
+            .record_failure(&mut entry, "IM012 quota", true)
+            .unwrap();
+        assert_eq!(again.entries().unwrap()[0].state, EntryState::Failed);
+        std::fs::write(dir.join("orphan.eml"), b"x").unwrap();
+        std::fs::write(dir.join(".x.json.tmp"), b"x").unwrap();
+        again.clean().unwrap();
+        assert!(!dir.join("orphan.eml").exists() && !dir.join(".x.json.tmp").exists());
+        again.remove(&entry).unwrap();
+        assert!(again.entries().unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(0), Duration::from_secs(30));
+        assert_eq!(backoff(1), Duration::from_secs(60));
+        assert_eq!(backoff(30), Duration::from_secs(6 * 3600));
+    }
+}

@@ -1,0 +1,199 @@
+//! Each way an IMAP check can fail gives its own code, within its time bound.
+
+use std::time::{Duration, Instant};
+
+use courriel_archive::{CheckOutcome, check};
+use courriel_core::Security;
+use courriel_core::account::Lang;
+use courriel_testkit::Servers;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::{runtime, settings};
+
+fn code_of(outcome: CheckOutcome) -> String {
+    match outcome {
+        CheckOutcome::Ok { .. } => "OK".to_string(),
+        CheckOutcome::Failed(f) => {
+            assert!(
+                !f.message(Lang::Fr).contains("{$"),
+                "{}",
+                f.message(Lang::Fr)
+            );
+            f.code().to_string()
+        }
+        _ => "other".to_string(),
+    }
+}
+
+#[test]
+fn good_settings_check_ok_on_both_ports() {
+    let s = Servers::get();
+    let rt = runtime();
+    for (port, security) in [
+        (s.imap_tls_port, Security::ImplicitTls),
+        (s.imap_starttls_port, Security::Starttls),
+    ] {
+        let outcome = rt.block_on(check(Some(&settings(&s.special, port, security))));
+        match outcome {
+            CheckOutcome::Ok { capabilities } => assert!(
+                capabilities.iter().any(|c| c == "IMAP4REV1"),
+                "{capabilities:?}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn not_configured() {
+    assert_eq!(code_of(runtime().block_on(check(None))), "IM001");
+}
+
+#[test]
+fn wrong_password() {
+    let s = Servers::get();
+    let mut settings = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
+    settings.password = "not-the-password".to_string().into();
+    let outcome = runtime().block_on(check(Some(&settings)));
+    let CheckOutcome::Failed(failure) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(failure.code(), "IM009");
+    assert!(
+        failure.message(Lang::En).contains("AUTHENTICATIONFAILED"),
+        "{}",
+        failure.message(Lang::En)
+    );
+    assert!(!format!("{failure:?}").contains("not-the-password"));
+}
+
+#[test]
+fn closed_port() {
+    let s = Servers::get();
+    let settings = settings(&s.special, 1, Security::ImplicitTls);
+    assert_eq!(code_of(runtime().block_on(check(Some(&settings)))), "IM003");
+}
+
+#[test]
+fn untrusted_certificate_and_wrong_name() {
+    let s = Servers::get();
+    let mut untrusted = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
+    untrusted.host = s.untrusted_host.clone();
+    assert_eq!(
+        code_of(runtime().block_on(check(Some(&untrusted)))),
+        "IM005"
+    );
+    let mut mismatch = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
+    mismatch.host = s.remote_host.clone();
+    assert_eq!(code_of(runtime().block_on(check(Some(&mismatch)))), "IM006");
+}
+
+#[test]
+fn ports_and_security_swapped_fail_clearly_within_the_bound() {
+    let s = Servers::get();
+    let rt = runtime();
+    // TLS spoken to the STARTTLS port: the plaintext greeting breaks the handshake.
+    let start = Instant::now();
+    let code = code_of(rt.block_on(check(Some(&settings(
+        &s.special,
+        s.imap_starttls_port,
+        Security::ImplicitTls,
+    )))));
+    assert_eq!(code, "IM007");
+    // Plain text to the implicit-TLS port: no greeting ever comes.
+    let code = code_of(rt.block_on(check(Some(&settings(
+        &s.special,
+        s.imap_tls_port,
+        Security::Starttls,
+    )))));
+    assert_eq!(code, "IM004");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "bounded by the configured timeouts"
+    );
+}
+
+/// A local server that runs `script` on each connection.
+fn hostile(
+    script: fn(
+        tokio::net::TcpStream,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+) -> u16 {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    std_listener.set_nonblocking(true).unwrap();
+    let port = std_listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        runtime().block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(script(stream));
+            }
+        });
+    });
+    port
+}
+
+#[test]
+fn a_server_that_never_greets_times_out() {
+    let port = hostile(|stream| {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(stream);
+        })
+    });
+    let s = Servers::get();
+    let settings = settings(&s.special, port, Security::Starttls);
+    let start = Instant::now();
+    assert_eq!(code_of(runtime().block_on(check(Some(&settings)))), "IM004");
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_server_without_starttls_gets_no_password() {
+    let port = hostile(|mut stream| {
+        Box::pin(async move {
+            let _ = stream
+                .write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] no TLS here\r\n")
+                .await;
+            let mut buf = [0u8; 512];
+            let mut seen = Vec::new();
+            while let Ok(n) = stream.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+                assert!(
+                    !String::from_utf8_lossy(&seen).contains("LOGIN"),
+                    "a password was sent in clear"
+                );
+                if seen.ends_with(b"\r\n") {
+                    let tag = String::from_utf8_lossy(&seen)
+                        .split(' ')
+                        .next()
+                        .unwrap_or("*")
+                        .to_string();
+                    let _ = stream
+                        .write_all(format!("{tag} BAD unknown command\r\n").as_bytes())
+                        .await;
+                    seen.clear();
+                }
+            }
+        })
+    });
+    let s = Servers::get();
+    let settings = settings(&s.special, port, Security::Starttls);
+    assert_eq!(code_of(runtime().block_on(check(Some(&settings)))), "IM008");
+}
+
+#[test]
+fn a_server_that_is_not_imap() {
+    let port = hostile(|mut stream| {
+        Box::pin(async move {
+            let _ = stream.write_all(b"220 mail.example ESMTP\r\n").await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        })
+    });
+    let s = Servers::get();
+    let settings = settings(&s.special, port, Security::Starttls);
+    assert_eq!(code_of(runtime().block_on(check(Some(&settings)))), "IM010");
+}

@@ -1,0 +1,109 @@
+//! Each Dovecot layout: its folders, the Sent folder chosen and why, and
+//! copies filed there exactly once.
+
+use courriel_archive::{Reason, choose_sent, connect};
+use courriel_core::Security;
+use courriel_testkit::{Account, Servers};
+
+use crate::{runtime, settings};
+
+fn chosen(account: &Account) -> (String, Reason, Vec<String>) {
+    let s = Servers::get();
+    runtime().block_on(async {
+        let mut session = connect(&settings(account, s.imap_tls_port, Security::ImplicitTls))
+            .await
+            .unwrap();
+        let namespaces = session.namespaces().await.unwrap();
+        let folders = session.folders(&namespaces).await.unwrap();
+        let choice = choose_sent(&folders, &namespaces, None, None).expect("a Sent folder");
+        session.logout().await;
+        (
+            choice.folder.raw,
+            choice.reason,
+            folders.iter().map(|f| f.name.clone()).collect(),
+        )
+    })
+}
+
+#[test]
+fn layout_a_uses_the_sent_attribute() {
+    let (raw, reason, names) = chosen(&Servers::get().special);
+    assert_eq!((raw.as_str(), reason), ("Sent", Reason::Attribute));
+    assert!(
+        names.contains(&"Unsent Messages".to_string()),
+        "the trap is there: {names:?}"
+    );
+}
+
+#[test]
+fn layout_b_finds_inbox_sent_by_name_not_presentations() {
+    let (raw, reason, names) = chosen(&Servers::get().courier);
+    assert_eq!(raw, "INBOX.Sent");
+    assert_eq!(
+        reason,
+        Reason::LocalizedName {
+            matched: "sent".into()
+        }
+    );
+    assert!(names.contains(&"INBOX.Presentations".to_string()));
+}
+
+#[test]
+fn layout_c_finds_the_modified_utf7_french_name() {
+    let (raw, reason, names) = chosen(&Servers::get().localized);
+    assert_eq!(raw, "&AMk-l&AOk-ments envoy&AOk-s");
+    assert_eq!(
+        reason,
+        Reason::LocalizedName {
+            matched: "éléments envoyés".into()
+        }
+    );
+    assert!(
+        names.contains(&"Projets/Envoyés au client".to_string()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"Éléments envoyés".to_string()));
+}
+
+#[test]
+fn a_copy_is_filed_with_literal_plus_and_found_by_its_message_id() {
+    let s = Servers::get();
+    runtime().block_on(async {
+        let account = &s.localized;
+        let mut session = connect(&settings(account, s.imap_starttls_port, Security::Starttls)).await.unwrap();
+        assert!(session.has("LITERAL+"));
+        let id = format!("filed.{}.{}@test.courriel", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+        let folder = "&AMk-l&AOk-ments envoy&AOk-s";
+        assert!(!session.contains_message_id(folder, &id).await.unwrap());
+        let message = format!("From: {}\r\nTo: x@example.test\r\nBcc: hidden@example.test\r\nSubject: copie\r\nMessage-ID: <{id}>\r\n\r\nBonjour\r\n", account.address);
+        let appended = session.append(folder, message.as_bytes(), Some("29-Nov-2026 12:00:00 +0000"), false).await.unwrap();
+        assert!(appended.uid.is_some(), "Dovecot reports APPENDUID");
+        assert!(session.contains_message_id(folder, &id).await.unwrap());
+        session.logout().await;
+    });
+}
+
+#[test]
+fn a_missing_folder_is_created_only_when_allowed() {
+    let s = Servers::get();
+    runtime().block_on(async {
+        let mut session = connect(&settings(
+            &s.special,
+            s.imap_tls_port,
+            Security::ImplicitTls,
+        ))
+        .await
+        .unwrap();
+        let folder = format!("Created-{}", std::process::id());
+        let refused = session
+            .append(&folder, b"Subject: x\r\n\r\nx\r\n", None, false)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "IM011", "{refused}");
+        session
+            .append(&folder, b"Subject: x\r\n\r\nx\r\n", None, true)
+            .await
+            .unwrap();
+        session.logout().await;
+    });
+}
