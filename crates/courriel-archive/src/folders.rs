@@ -3,13 +3,13 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization as _;
 
 use crate::mutf7;
 
 /// Which namespace a folder is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NamespaceKind {
     /// The user's own folders.
@@ -21,7 +21,7 @@ pub enum NamespaceKind {
 }
 
 /// A folder from `LIST` (or `XLIST`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Folder {
     /// The name decoded for people (`Éléments envoyés`).
     pub name: String,
@@ -48,7 +48,7 @@ impl Folder {
 }
 
 /// The namespaces of `NAMESPACE` (RFC 2342): `(prefix, delimiter)` pairs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Namespaces {
     /// The user's own.
     pub personal: Vec<(String, Option<char>)>,
@@ -329,7 +329,10 @@ pub(crate) fn parse_namespace_line(line: &[u8]) -> Option<Namespaces> {
     })
 }
 
-fn parse_namespace_list(s: &str) -> Option<(Vec<(String, Option<char>)>, &str)> {
+/// `(prefix, delimiter)` pairs of one namespace kind.
+type NamespaceList = Vec<(String, Option<char>)>;
+
+fn parse_namespace_list(s: &str) -> Option<(NamespaceList, &str)> {
     let mut rest = s.strip_prefix('(')?;
     let mut out = Vec::new();
     loop {

@@ -7,6 +7,7 @@
 //! code and a message in English and French.
 
 mod archive;
+mod cache;
 mod conn;
 pub mod folders;
 pub mod mutf7;
@@ -15,6 +16,7 @@ mod settings;
 pub mod spool;
 
 pub use archive::{Archive, Filed, RetryReport, Target};
+pub use cache::{FolderCache, FolderList};
 pub use courriel_core::failure::{Failure, FailureKind};
 pub use folders::{Folder, NamespaceKind, Namespaces, Reason, SentChoice, choose_sent};
 pub use session::{Appended, CheckOutcome, Session, check, connect};

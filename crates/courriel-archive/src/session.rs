@@ -117,13 +117,13 @@ async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
         match tokio::time::timeout(limit, TcpStream::connect(address)).await {
             Err(_) => last = Some(ctx.timeout("TCP connect", limit)),
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                last = Some(ctx.failure(FailureKind::ImapRefused))
+                last = Some(ctx.failure(FailureKind::ImapRefused));
             }
             Ok(Err(e)) => {
                 last = Some(
                     ctx.failure(FailureKind::ImapConnectionLost)
                         .arg("detail", e),
-                )
+                );
             }
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
@@ -167,6 +167,9 @@ fn capabilities_in(text: &str) -> Option<Vec<String>> {
 pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
     let ctx = Ctx { settings };
     let stream = tcp(&ctx).await?;
+    // `Security` may grow; anything but implicit TLS starts in plain text
+    // and must upgrade with STARTTLS.
+    #[allow(clippy::match_wildcard_for_single_variants)]
     let mut conn = match settings.security {
         Security::ImplicitTls => {
             let mut conn = Conn::new(

@@ -113,7 +113,13 @@ impl ImapSettings {
             hash.update([0]);
         }
         hash.update(Sha256::digest(self.password.expose_secret().as_bytes()));
-        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hash.finalize()
+            .iter()
+            .fold(String::with_capacity(64), |mut hex, b| {
+                use std::fmt::Write as _;
+                let _ = write!(hex, "{b:02x}");
+                hex
+            })
     }
 
     /// The rustls configuration: the web's roots (Mozilla's list) unless

@@ -196,13 +196,12 @@ impl Spool {
     pub fn clean(&self) -> std::io::Result<()> {
         for file in std::fs::read_dir(&self.dir)? {
             let path = file?.path();
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let extension = path
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase());
             let orphan =
-                name.ends_with(".eml") && !self.dir.join(name.replace(".eml", ".json")).exists();
-            if name.ends_with(".tmp") || orphan {
+                extension.as_deref() == Some("eml") && !path.with_extension("json").exists();
+            if extension.as_deref() == Some("tmp") || orphan {
                 std::fs::remove_file(&path)?;
             }
         }

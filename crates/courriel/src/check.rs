@@ -3,10 +3,13 @@
 use std::path::Path;
 
 use courriel::account;
-use courriel::diagnose::{diagnose, to_json, to_text};
-use courriel_core::account::Lang;
-use courriel_core::rules::Severity;
+use courriel::connect::imap_settings;
+use courriel::diagnose::{facts, to_json, to_text};
+use courriel_archive::{Failure, FolderCache, choose_sent};
+use courriel_core::account::{AccountSettings, Lang};
+use courriel_core::rules::{self, Severity};
 use courriel_presets::Catalog;
+use serde_json::json;
 
 use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
 
@@ -19,13 +22,6 @@ pub(crate) struct Options<'a> {
 }
 
 pub(crate) fn check(catalog: &Catalog, options: &Options<'_>) -> u8 {
-    if !options.offline {
-        eprintln!(
-            "courriel: online checks (connecting to the SMTP and IMAP servers) are not available in this version; run `courriel check --offline --config {}`",
-            options.config.display()
-        );
-        return EXIT_USAGE;
-    }
     let settings = match account::load(options.config) {
         Ok(settings) => settings,
         Err(e) => {
@@ -33,17 +29,154 @@ pub(crate) fn check(catalog: &Catalog, options: &Options<'_>) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let diagnostics = diagnose(catalog, &settings, options.mx, |name| {
-        std::env::var_os(name)
-    });
-    crate::emit(&if options.json {
-        to_json(&diagnostics, options.lang)
+    let env = |name: &str| std::env::var_os(name);
+    let mut facts = facts(catalog, &settings, options.mx, env);
+    let online = if options.offline {
+        None
     } else {
-        to_text(&diagnostics, options.lang)
-    });
-    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        Some(imap_online(catalog, &settings, env))
+    };
+    if let Some(Imap::Ok { sent_found, .. }) = &online {
+        facts.sent_folder_found = *sent_found;
+    }
+    let diagnostics = rules::check(&settings, &facts);
+    let lang = options.lang;
+    let failed = matches!(online, Some(Imap::Failed(_)));
+    if options.json {
+        let mut value: serde_json::Value =
+            serde_json::from_str(&to_json(&diagnostics, lang)).expect("our own JSON");
+        if let Some(online) = &online {
+            value["imap"] = online.to_json(lang);
+        }
+        crate::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).expect("JSON")
+        ));
+    } else {
+        let mut text = String::new();
+        if let Some(online) = &online {
+            text.push_str(&online.to_text(lang));
+            text.push_str(if lang == Lang::Fr {
+                "SMTP : non vérifié en ligne par cette version\n\n"
+            } else {
+                "SMTP: not checked online by this version\n\n"
+            });
+        }
+        text.push_str(&to_text(&diagnostics, lang));
+        crate::emit(&text);
+    }
+    if failed || diagnostics.iter().any(|d| d.severity == Severity::Error) {
         EXIT_NOT_FOUND
     } else {
         EXIT_OK
+    }
+}
+
+/// What the online IMAP check found.
+enum Imap {
+    /// No `[imap]` table.
+    NotConfigured,
+    /// Settings with errors: not tried (the diagnostics say why).
+    Skipped,
+    /// Connected and logged in; the Sent folder chosen, if any.
+    Ok {
+        sent: Option<(String, String, &'static str)>,
+        sent_found: Option<bool>,
+    },
+    /// What went wrong.
+    Failed(Failure),
+}
+
+impl Imap {
+    fn to_text(&self, lang: Lang) -> String {
+        let fr = lang == Lang::Fr;
+        match self {
+            Imap::NotConfigured => String::new(),
+            Imap::Skipped => {
+                if fr {
+                    "IMAP : non vérifié, les réglages ont des erreurs\n\n".into()
+                } else {
+                    "IMAP: not checked, the settings have errors\n\n".into()
+                }
+            }
+            Imap::Ok {
+                sent: Some((name, _, reason)),
+                ..
+            } => {
+                if fr {
+                    format!(
+                        "IMAP : connexion réussie ; dossier des envoyés : {name} ({reason})\n\n"
+                    )
+                } else {
+                    format!("IMAP: connected; Sent folder: {name} ({reason})\n\n")
+                }
+            }
+            Imap::Ok { sent: None, .. } => {
+                if fr {
+                    "IMAP : connexion réussie ; aucun dossier des envoyés ne convient\n\n".into()
+                } else {
+                    "IMAP: connected; no folder qualifies as Sent\n\n".into()
+                }
+            }
+            Imap::Failed(f) => format!(
+                "IMAP{} [{}] {}\n  {}\n\n",
+                if fr { " :" } else { ":" },
+                f.code(),
+                f.message(lang),
+                f.help(lang)
+            ),
+        }
+    }
+
+    fn to_json(&self, lang: Lang) -> serde_json::Value {
+        match self {
+            Imap::NotConfigured => json!({ "status": "not-configured" }),
+            Imap::Skipped => json!({ "status": "skipped" }),
+            Imap::Ok { sent, .. } => json!({
+                "status": "ok",
+                "sent": sent.as_ref().map(|(name, raw, reason)| json!({ "name": name, "raw": raw, "reason": reason })),
+            }),
+            Imap::Failed(f) => {
+                json!({ "status": "failed", "code": f.code(), "message": f.message(lang), "help": f.help(lang) })
+            }
+        }
+    }
+}
+
+fn imap_online(
+    catalog: &Catalog,
+    account: &AccountSettings,
+    env: impl Fn(&str) -> Option<std::ffi::OsString> + Copy,
+) -> Imap {
+    if account.imap.is_none() {
+        return Imap::NotConfigured;
+    }
+    let Ok(settings) = imap_settings(catalog, account, env) else {
+        return Imap::Skipped;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    // Checking lists afresh, and refreshes the cache `courriel folders` reads.
+    match runtime
+        .block_on(FolderCache::in_dir(crate::folders::cache_dir()).folders(&settings, true))
+    {
+        Err(failure) => Imap::Failed(failure),
+        Ok((list, _)) => {
+            let chosen = account.imap.as_ref().and_then(|i| i.sent_folder.as_deref());
+            let hint = catalog
+                .lookup_host(&settings.host)
+                .and_then(|p| p.sent_folder.clone());
+            let choice = choose_sent(&list.folders, &list.namespaces, hint.as_deref(), chosen);
+            let sent_found = match chosen {
+                Some(c) if !c.trim().is_empty() => Some(choice.is_some()),
+                _ => None,
+            };
+            Imap::Ok {
+                sent: choice.map(|c| (c.folder.name, c.folder.raw, c.reason.as_str())),
+                sent_found,
+            }
+        }
     }
 }

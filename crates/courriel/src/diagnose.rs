@@ -4,18 +4,19 @@
 use std::fmt::Write as _;
 
 use courriel_core::account::{AccountSettings, Lang};
-use courriel_core::rules::{self, Diagnostic, PasswordState, Severity};
+use courriel_core::rules::{self, Diagnostic, Facts, PasswordState, Severity};
 use courriel_presets::Catalog;
 use serde_json::json;
 
-/// Runs the rules on `settings`, with what the catalog knows, the MX host
-/// when given, and whether each `password_env` variable is set (`env`).
-pub fn diagnose(
-    catalog: &Catalog,
+/// What the catalog knows of the account's providers, the MX host's
+/// provider when given, and whether each `password_env` variable is set
+/// (`env`).
+pub fn facts<'a>(
+    catalog: &'a Catalog,
     settings: &AccountSettings,
     mx: Option<&str>,
     env: impl Fn(&str) -> Option<std::ffi::OsString>,
-) -> Vec<Diagnostic> {
+) -> Facts<'a> {
     let mut facts = catalog.facts(settings);
     facts.sender_mx_provider = mx.and_then(|mx| catalog.lookup_mx(mx));
     let state =
@@ -26,7 +27,17 @@ pub fn diagnose(
         };
     facts.smtp_password = state(settings.smtp.as_ref().and_then(|s| s.password_env.as_ref()));
     facts.imap_password = state(settings.imap.as_ref().and_then(|i| i.password_env.as_ref()));
-    rules::check(settings, &facts)
+    facts
+}
+
+/// Runs the rules on `settings` with [`facts`].
+pub fn diagnose(
+    catalog: &Catalog,
+    settings: &AccountSettings,
+    mx: Option<&str>,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Vec<Diagnostic> {
+    rules::check(settings, &facts(catalog, settings, mx, env))
 }
 
 /// How many errors, warnings and hints.

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod account;
+pub mod connect;
 pub mod diagnose;
 
 pub use courriel_core as core;

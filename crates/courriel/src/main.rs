@@ -1,6 +1,7 @@
 //! The `courriel` command-line tool.
 
 mod check;
+mod folders;
 mod lookup;
 
 use std::path::PathBuf;
@@ -63,7 +64,7 @@ Examples:
     /// Check an account file's settings against the validation rules.
     #[command(after_help = "\
 Examples:
-  courriel check --offline --config account.toml
+  courriel check --config account.toml
   courriel check --offline --config account.toml --lang fr --json
   courriel check --offline --config account.toml --mx mx1.mail.ovh.net
 
@@ -76,7 +77,8 @@ See the README for an example.")]
         /// The account file (TOML).
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
-        /// Only the rules, without connecting to the servers.
+        /// Only the rules, without connecting to the servers (by default the
+        /// IMAP server is checked too: connection, login, Sent folder).
         #[arg(long)]
         offline: bool,
         /// The MX host of the sender's domain, when known, to check custom domains.
@@ -88,6 +90,27 @@ See the README for an example.")]
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// List an account's IMAP folders and the Sent folder chosen, with why.
+    #[command(after_help = "\
+Examples:
+  courriel folders --config account.toml
+  courriel folders --config account.toml --refresh --json
+
+The list is cached per connection settings; --refresh lists again.")]
+    Folders {
+        /// The account file (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// List on the server even if the settings have not changed.
+        #[arg(long)]
+        refresh: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Language of the messages: en or fr.
+        #[arg(long, value_name = "LANG")]
+        lang: Option<courriel_core::account::Lang>,
     },
     /// List the providers of the catalog.
     #[command(after_help = "\
@@ -115,6 +138,18 @@ fn main() -> ExitCode {
             lookup::lookup(&catalog, &address, mx.as_deref(), json)
         }
         Command::Providers { json } => lookup::providers(&catalog, json),
+        Command::Folders {
+            config,
+            refresh,
+            json,
+            lang,
+        } => folders::folders(
+            &catalog,
+            &config,
+            refresh,
+            json,
+            lang.unwrap_or_else(env_lang),
+        ),
         Command::Check {
             config,
             offline,

@@ -107,3 +107,29 @@ fn a_missing_folder_is_created_only_when_allowed() {
         session.logout().await;
     });
 }
+
+#[test]
+fn the_folder_list_is_cached_until_the_settings_change_or_a_refresh() {
+    use courriel_archive::FolderCache;
+    let s = Servers::get();
+    runtime().block_on(async {
+        let cache = FolderCache::in_memory();
+        let settings = settings(&s.courier, s.imap_tls_port, Security::ImplicitTls);
+        let (first, asked) = cache.folders(&settings, false).await.unwrap();
+        assert!(asked);
+        let (second, asked) = cache.folders(&settings, false).await.unwrap();
+        assert!(!asked, "same settings: from the cache");
+        assert_eq!(first, second);
+        assert!(
+            cache.folders(&settings, true).await.unwrap().1,
+            "refresh asks the server"
+        );
+        let mut other = settings.clone();
+        other.port = s.imap_starttls_port;
+        other.security = Security::Starttls;
+        assert!(
+            cache.folders(&other, false).await.unwrap().1,
+            "changed settings ask the server"
+        );
+    });
+}

@@ -28,6 +28,9 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
+        if host.trim().parse::<std::net::IpAddr>().is_ok() {
+            continue;
+        }
         let reason = if host.contains("://") {
             "scheme"
         } else if host.contains(':') {

@@ -211,11 +211,14 @@ pub struct ServerView {
 
 impl ServerView {
     fn new(protocol: Protocol, input: &ServerInput) -> ServerView {
-        let host = input
-            .host
-            .as_deref()
-            .and_then(|h| normalize_domain(h).ok())
-            .map(std::borrow::Cow::into_owned);
+        let host = input.host.as_deref().and_then(|h| {
+            let h = h.trim();
+            // An IP address is a valid host too (a private server).
+            if h.parse::<std::net::IpAddr>().is_ok() {
+                return Some(h.to_string());
+            }
+            normalize_domain(h).ok().map(std::borrow::Cow::into_owned)
+        });
         ServerView {
             protocol,
             host,

@@ -229,10 +229,101 @@ fn a_malformed_account_file_is_a_usage_error_with_its_position() {
     assert!(stderr(&missing).contains("cannot read the account file"));
 }
 
+fn account_for_dovecot(user: &courriel_testkit::Account, sent_folder: &str) -> String {
+    let s = courriel_testkit::Servers::get();
+    format!(
+        "sender = \"{}\"\nca_file = \"{}\"\n[imap]\nhost = \"{}\"\nport = {}\nsecurity = \"implicit-tls\"\nusername = \"{}\"\npassword_env = \"COURRIEL_TEST_IMAP_PASSWORD\"\nsent_folder = \"{sent_folder}\"\n",
+        user.address,
+        s.ca.display(),
+        s.host,
+        s.imap_tls_port,
+        user.address
+    )
+}
+
 #[test]
-fn online_checks_say_they_are_not_there_yet() {
-    let path = file("online.toml", GOOD);
-    let out = run(&["check", "--config", path.to_str().unwrap()], &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--offline"), "{}", stderr(&out));
+fn online_check_connects_and_names_the_sent_folder() {
+    let s = courriel_testkit::Servers::get();
+    let path = file("online.toml", &account_for_dovecot(&s.courier, "auto"));
+    let p = path.to_str().unwrap();
+    let ok = run(
+        &["check", "--json", "--config", p],
+        &[("COURRIEL_TEST_IMAP_PASSWORD", &s.courier.password)],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    let v: Value = serde_json::from_str(&stdout(&ok)).unwrap();
+    assert_eq!(v["imap"]["status"], "ok");
+    assert_eq!(v["imap"]["sent"]["raw"], "INBOX.Sent");
+    assert_eq!(v["imap"]["sent"]["reason"], "localized-name");
+
+    let refused = run(
+        &["check", "--config", p, "--lang", "fr"],
+        &[("COURRIEL_TEST_IMAP_PASSWORD", "wrong")],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stdout(&refused).contains("IMAP : [IM009] Le serveur IMAP a refusé la connexion"),
+        "{}",
+        stdout(&refused)
+    );
+
+    let missing = file(
+        "online-missing.toml",
+        &account_for_dovecot(&s.courier, "INBOX.Envoyes"),
+    );
+    let out = run(
+        &["check", "--json", "--config", missing.to_str().unwrap()],
+        &[("COURRIEL_TEST_IMAP_PASSWORD", &s.courier.password)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let ar002 = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "AR002")
+        .expect("AR002");
+    assert_eq!(ar002["severity"], "error");
+}
+
+#[test]
+fn folders_lists_and_chooses_with_its_reason() {
+    let s = courriel_testkit::Servers::get();
+    let path = file("folders.toml", &account_for_dovecot(&s.localized, "auto"));
+    let cache = std::env::temp_dir().join(format!("courriel-folders-cache-{}", std::process::id()));
+    let out = run(
+        &["folders", "--json", "--config", path.to_str().unwrap()],
+        &[
+            ("COURRIEL_TEST_IMAP_PASSWORD", &s.localized.password),
+            ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", crate::stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["sent"]["name"], "Éléments envoyés");
+    assert_eq!(v["sent"]["raw"], "&AMk-l&AOk-ments envoy&AOk-s");
+    assert_eq!(v["sent"]["reason"], "localized-name");
+    let names: Vec<&str> = v["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Projets/Envoyés au client"), "{names:?}");
+    // The cache is keyed by the connection settings, password digest
+    // included: with another password the server is asked again (and refuses).
+    let changed = run(
+        &["folders", "--config", path.to_str().unwrap()],
+        &[
+            ("COURRIEL_TEST_IMAP_PASSWORD", "wrong"),
+            ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(changed.status.code(), Some(1));
+    assert!(crate::stderr(&changed).contains("[IM009]"));
+    let files = std::fs::read_dir(cache.join("courriel/folders"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 1, "one listing cached, keyed by the fingerprint");
+    std::fs::remove_dir_all(&cache).unwrap();
 }
