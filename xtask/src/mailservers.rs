@@ -45,6 +45,13 @@ const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
         "chloe-test-password",
         "localized",
     ),
+    // For tests that create folders, so the layouts above stay as listed.
+    (
+        "SCRATCH",
+        "dave@courriel.test",
+        "dave-test-password",
+        "special",
+    ),
 ];
 
 /// Addresses a login may send as, besides its own: (address, login).

@@ -50,6 +50,8 @@ pub struct Servers {
     pub courier: Account,
     /// Mailbox layout (c): localized names (modified UTF-7), no SPECIAL-USE.
     pub localized: Account,
+    /// Layout (a), for tests that create or delete folders.
+    pub scratch: Account,
     /// An address `special` may send as (a verified alias).
     pub special_alias: String,
 }
@@ -171,6 +173,7 @@ impl Servers {
             special: account("SPECIAL")?,
             courier: account("COURIER")?,
             localized: account("LOCALIZED")?,
+            scratch: account("SCRATCH")?,
             special_alias: get("ALICE_ALIAS")?,
         };
         for port in [

@@ -88,7 +88,7 @@ fn a_missing_folder_is_created_only_when_allowed() {
     let s = Servers::get();
     runtime().block_on(async {
         let mut session = connect(&settings(
-            &s.special,
+            &s.scratch,
             s.imap_tls_port,
             Security::ImplicitTls,
         ))
