@@ -52,6 +52,13 @@ const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
         "dave-test-password",
         "special",
     ),
+    // For benchmarks (10,000 folders, thousands of copies).
+    (
+        "BENCH",
+        "erin@courriel.test",
+        "erin-test-password",
+        "special",
+    ),
 ];
 
 /// Addresses a login may send as, besides its own: (address, login).

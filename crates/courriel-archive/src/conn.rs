@@ -236,6 +236,26 @@ impl Conn {
         .map_err(|_| ConnError::Timeout)?
     }
 
+    /// Sends `body` (a whole command whose literals are all LITERAL+) in one
+    /// write, after a fresh tag, and reads until its tagged answer.
+    pub(crate) async fn command_bytes(&mut self, body: &[u8]) -> Result<Reply, ConnError> {
+        let tag = self.next_tag();
+        let limit = self.timeout;
+        tokio::time::timeout(limit, async {
+            let mut out = Vec::with_capacity(tag.len() + body.len() + 3);
+            out.extend_from_slice(tag.as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(body);
+            out.extend_from_slice(b"\r\n");
+            let io = self.io.get_mut();
+            io.write_all(&out).await?;
+            io.flush().await?;
+            self.collect(&tag).await
+        })
+        .await
+        .map_err(|_| ConnError::Timeout)?
+    }
+
     async fn collect(&mut self, tag: &str) -> Result<Reply, ConnError> {
         let mut untagged = Vec::new();
         let prefix = format!("{tag} ");

@@ -31,6 +31,11 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// Copies per MULTIAPPEND command.
+const BATCH: usize = 100;
+/// Bytes per MULTIAPPEND command, at most (a single larger copy goes alone).
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
+
 /// What filing a copy did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -384,6 +389,66 @@ impl Session {
         Err(self
             .failure(FailureKind::ImapFolderMissing)
             .arg("folder", folder))
+    }
+
+    /// Files many copies in one folder: with MULTIAPPEND (RFC 3502) and
+    /// LITERAL+, a batch of up to 100 copies (or 16 MiB) is one command in
+    /// one write, which the server stores in one transaction; otherwise one
+    /// APPEND per copy. Each item is `(message, internal date)`. All or
+    /// nothing per batch: a refused batch files none of its copies.
+    pub async fn append_many(
+        &mut self,
+        folder: &str,
+        messages: &[(&[u8], Option<&str>)],
+    ) -> Result<(), Failure> {
+        let Some(mailbox) = quote(folder) else {
+            return Err(self
+                .failure(FailureKind::ImapFolderMissing)
+                .arg("folder", folder));
+        };
+        if !(self.has("MULTIAPPEND") && self.has("LITERAL+")) {
+            for (message, date) in messages {
+                self.append(folder, message, *date, false).await?;
+            }
+            return Ok(());
+        }
+        let mut start = 0;
+        while start < messages.len() {
+            let mut body = format!("APPEND {mailbox}").into_bytes();
+            let mut end = start;
+            while end < messages.len()
+                && end - start < BATCH
+                && (end == start || body.len() + messages[end].0.len() < BATCH_BYTES)
+            {
+                let (message, date) = messages[end];
+                let date = date.map(|d| format!(" \"{d}\"")).unwrap_or_default();
+                body.extend_from_slice(
+                    format!(" (\\Seen){date} {{{}+}}\r\n", message.len()).as_bytes(),
+                );
+                body.extend_from_slice(message);
+                end += 1;
+            }
+            let reply = match self.conn.command_bytes(&body).await {
+                Ok(reply) => reply,
+                Err(e) => return Err(self.error(e, "APPEND")),
+            };
+            if !reply.is_ok() {
+                let trycreate = reply
+                    .code
+                    .as_deref()
+                    .is_some_and(|c| c.eq_ignore_ascii_case("TRYCREATE"));
+                return Err(if trycreate {
+                    self.failure(FailureKind::ImapFolderMissing)
+                        .arg("folder", folder)
+                } else {
+                    self.failure(FailureKind::ImapAppendRefused)
+                        .arg("folder", folder)
+                        .arg("detail", reply.describe())
+                });
+            }
+            start = end;
+        }
+        Ok(())
     }
 
     /// Whether `folder` holds a message with this Message-ID (without

@@ -52,6 +52,8 @@ pub struct Servers {
     pub localized: Account,
     /// Layout (a), for tests that create or delete folders.
     pub scratch: Account,
+    /// Layout (a), for benchmarks.
+    pub bench: Account,
     /// An address `special` may send as (a verified alias).
     pub special_alias: String,
 }
@@ -174,6 +176,7 @@ impl Servers {
             courier: account("COURIER")?,
             localized: account("LOCALIZED")?,
             scratch: account("SCRATCH")?,
+            bench: account("BENCH")?,
             special_alias: get("ALICE_ALIAS")?,
         };
         for port in [

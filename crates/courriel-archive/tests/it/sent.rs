@@ -133,3 +133,45 @@ fn the_folder_list_is_cached_until_the_settings_change_or_a_refresh() {
         );
     });
 }
+
+#[test]
+fn many_copies_in_one_multiappend() {
+    let s = Servers::get();
+    runtime().block_on(async {
+        let mut session = connect(&settings(
+            &s.scratch,
+            s.imap_tls_port,
+            Security::ImplicitTls,
+        ))
+        .await
+        .unwrap();
+        assert!(session.has("MULTIAPPEND"));
+        let run = std::process::id();
+        let copies: Vec<String> = (0..3)
+            .map(|i| {
+                format!(
+                    "Subject: batch {i}\r\nMessage-ID: <batch.{run}.{i}@test.courriel>\r\n\r\nx\r\n"
+                )
+            })
+            .collect();
+        let items: Vec<(&[u8], Option<&str>)> = copies
+            .iter()
+            .map(|c| (c.as_bytes(), Some("29-Nov-2026 12:00:00 +0000")))
+            .collect();
+        session.append_many("Sent", &items).await.unwrap();
+        for i in 0..3 {
+            assert!(
+                session
+                    .contains_message_id("Sent", &format!("batch.{run}.{i}@test.courriel"))
+                    .await
+                    .unwrap()
+            );
+        }
+        let missing = session
+            .append_many("No-Such-Folder", &items)
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), "IM011");
+        session.logout().await;
+    });
+}
