@@ -447,6 +447,30 @@ mod tests {
     }
 
     #[test]
+    fn a_sent_folder_is_not_confused_with_its_subfolders() {
+        let ns = Namespaces::default();
+        let f = folders(
+            &[
+                "* LIST () \"/\" \"Sent/Old Sent\"",
+                "* LIST (\\Noselect) \"/\" Sent",
+                "* LIST () \"/\" Archive/Sent",
+            ],
+            &ns,
+        );
+        assert_eq!(
+            choose_sent(&f, &ns, None, None),
+            None,
+            "a \\Noselect Sent, a nested one, and an old one do not qualify"
+        );
+        let mut with_sent = f.clone();
+        with_sent.extend(folders(&["* LIST () \"/\" \"Sent Items\""], &ns));
+        assert_eq!(
+            choose_sent(&with_sent, &ns, None, None).unwrap().folder.raw,
+            "Sent Items"
+        );
+    }
+
+    #[test]
     fn ties_do_not_depend_on_server_order() {
         let ns = Namespaces::default();
         let a = folders(&["* LIST () \"/\" Gesendet", "* LIST () \"/\" Sent"], &ns);
