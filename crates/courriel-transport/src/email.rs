@@ -1,0 +1,603 @@
+//! An email as the application builds it, checked, and rendered once to
+//! MIME with lettre: the rendered bytes are what is sent and what is filed
+//! in the Sent folder (there with its Bcc header, as mail clients keep it).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use courriel_core::EmailAddress;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{
+    Attachment as LettreAttachment, Mailbox as LettreMailbox, MultiPart, SinglePart,
+};
+
+/// A name and an address (`Isabelle Martin <isabelle.martin@yahoo.fr>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    /// Display name, if any.
+    pub name: Option<String>,
+    /// The address.
+    pub address: EmailAddress,
+}
+
+impl Mailbox {
+    /// A mailbox with an address only.
+    #[must_use]
+    pub fn new(address: EmailAddress) -> Mailbox {
+        Mailbox {
+            name: None,
+            address,
+        }
+    }
+
+    /// A mailbox with a display name.
+    #[must_use]
+    pub fn named(name: impl Into<String>, address: EmailAddress) -> Mailbox {
+        Mailbox {
+            name: Some(name.into()),
+            address,
+        }
+    }
+}
+
+/// A file attached to an email.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file name shown to the recipient.
+    pub filename: String,
+    /// Its MIME type (`application/pdf`).
+    pub content_type: String,
+    /// Its bytes.
+    pub content: Vec<u8>,
+}
+
+impl fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attachment")
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.content.len())
+            .finish()
+    }
+}
+
+/// Why an email cannot be built or rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EmailError {
+    /// No recipient in To, Cc or Bcc.
+    NoRecipient,
+    /// Neither a text nor an HTML body.
+    NoBody,
+    /// A line break (CR or LF) in a field that is one header line: an
+    /// attempt, deliberate or not, to add headers of its own.
+    LineBreak {
+        /// The field (`subject`, `header X-Ref`, `from name`...).
+        field: String,
+    },
+    /// A custom header whose name is not a valid header name.
+    HeaderName {
+        /// The name given.
+        name: String,
+    },
+    /// A custom header that courriel sets itself (From, To, Date...).
+    ReservedHeader {
+        /// The name given.
+        name: String,
+    },
+    /// An attachment's MIME type that does not parse.
+    ContentType {
+        /// The type given.
+        content_type: String,
+    },
+    /// lettre refused the message.
+    Render(String),
+}
+
+impl fmt::Display for EmailError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmailError::NoRecipient => {
+                f.write_str("the email has no recipient: add one in to, cc or bcc")
+            }
+            EmailError::NoBody => f.write_str("the email has no body: give a text or an HTML part"),
+            EmailError::LineBreak { field } => write!(
+                f,
+                "the {field} holds a line break, which could inject headers: remove it"
+            ),
+            EmailError::HeaderName { name } => write!(
+                f,
+                "`{name}` is not a valid header name (printable ASCII without `:` or spaces)"
+            ),
+            EmailError::ReservedHeader { name } => write!(
+                f,
+                "the header `{name}` is set by courriel itself: use the email's own field for it"
+            ),
+            EmailError::ContentType { content_type } => write!(
+                f,
+                "`{content_type}` is not a MIME type (such as application/pdf)"
+            ),
+            EmailError::Render(e) => write!(f, "the email cannot be rendered: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for EmailError {}
+
+/// Headers courriel writes itself; a custom header may not replace them.
+const RESERVED: &[&str] = &[
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "date",
+    "message-id",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "content-disposition",
+];
+
+/// An email to send.
+#[derive(Debug, Clone, Default)]
+pub struct Email {
+    from: Option<Mailbox>,
+    reply_to: Vec<Mailbox>,
+    to: Vec<Mailbox>,
+    cc: Vec<Mailbox>,
+    bcc: Vec<Mailbox>,
+    subject: String,
+    text: Option<String>,
+    html: Option<String>,
+    attachments: Vec<Attachment>,
+    headers: Vec<(String, String)>,
+}
+
+impl Email {
+    /// An email from `from`.
+    #[must_use]
+    pub fn from(from: Mailbox) -> Email {
+        Email {
+            from: Some(from),
+            ..Email::default()
+        }
+    }
+
+    /// Adds a Reply-To.
+    #[must_use]
+    pub fn reply_to(mut self, mailbox: Mailbox) -> Email {
+        self.reply_to.push(mailbox);
+        self
+    }
+
+    /// Adds a To recipient.
+    #[must_use]
+    pub fn to(mut self, mailbox: Mailbox) -> Email {
+        self.to.push(mailbox);
+        self
+    }
+
+    /// Adds a Cc recipient.
+    #[must_use]
+    pub fn cc(mut self, mailbox: Mailbox) -> Email {
+        self.cc.push(mailbox);
+        self
+    }
+
+    /// Adds a Bcc recipient: it receives the message, and the copy filed in
+    /// Sent names it, but what is transmitted does not.
+    #[must_use]
+    pub fn bcc(mut self, mailbox: Mailbox) -> Email {
+        self.bcc.push(mailbox);
+        self
+    }
+
+    /// Sets the subject.
+    #[must_use]
+    pub fn subject(mut self, subject: impl Into<String>) -> Email {
+        self.subject = subject.into();
+        self
+    }
+
+    /// Sets the plain-text body.
+    #[must_use]
+    pub fn text(mut self, text: impl Into<String>) -> Email {
+        self.text = Some(text.into());
+        self
+    }
+
+    /// Sets the HTML body.
+    #[must_use]
+    pub fn html(mut self, html: impl Into<String>) -> Email {
+        self.html = Some(html.into());
+        self
+    }
+
+    /// Attaches a file.
+    #[must_use]
+    pub fn attach(
+        mut self,
+        filename: impl Into<String>,
+        content_type: impl Into<String>,
+        content: Vec<u8>,
+    ) -> Email {
+        self.attachments.push(Attachment {
+            filename: filename.into(),
+            content_type: content_type.into(),
+            content,
+        });
+        self
+    }
+
+    /// Adds a custom header (`X-Invoice-Id: F-2026-0042`).
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Email {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Every recipient, To then Cc then Bcc.
+    pub fn recipients(&self) -> impl Iterator<Item = &EmailAddress> {
+        self.to
+            .iter()
+            .chain(&self.cc)
+            .chain(&self.bcc)
+            .map(|m| &m.address)
+    }
+
+    fn check(&self) -> Result<&Mailbox, EmailError> {
+        let from = self.from.as_ref().ok_or(EmailError::NoRecipient)?;
+        if self.recipients().next().is_none() {
+            return Err(EmailError::NoRecipient);
+        }
+        if self.text.is_none() && self.html.is_none() {
+            return Err(EmailError::NoBody);
+        }
+        let one_line = |field: &str, value: &str| {
+            if value.contains(['\r', '\n']) {
+                Err(EmailError::LineBreak {
+                    field: field.to_string(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        one_line("subject", &self.subject)?;
+        let boxes = std::iter::once(from)
+            .chain(&self.reply_to)
+            .chain(&self.to)
+            .chain(&self.cc)
+            .chain(&self.bcc);
+        for mailbox in boxes {
+            if let Some(name) = &mailbox.name {
+                one_line(&format!("name of {}", mailbox.address), name)?;
+            }
+        }
+        for attachment in &self.attachments {
+            one_line("attachment file name", &attachment.filename)?;
+            if attachment.content_type.parse::<ContentType>().is_err() {
+                return Err(EmailError::ContentType {
+                    content_type: attachment.content_type.clone(),
+                });
+            }
+        }
+        for (name, value) in &self.headers {
+            let valid =
+                !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':');
+            if !valid {
+                return Err(EmailError::HeaderName { name: name.clone() });
+            }
+            if RESERVED.contains(&name.to_ascii_lowercase().as_str()) {
+                return Err(EmailError::ReservedHeader { name: name.clone() });
+            }
+            one_line(&format!("header {name}"), value)?;
+        }
+        Ok(from)
+    }
+
+    /// Renders the email once, with a new Message-ID at the sender's domain
+    /// and the current date.
+    pub fn render(&self) -> Result<Rendered, EmailError> {
+        self.render_at(SystemTime::now(), None)
+    }
+
+    /// Renders with a given date and, if given, Message-ID (without angle
+    /// brackets): for reproducible output.
+    pub fn render_at(
+        &self,
+        date: SystemTime,
+        message_id: Option<&str>,
+    ) -> Result<Rendered, EmailError> {
+        let from = self.check()?;
+        let message_id = message_id.map_or_else(
+            || new_message_id(from.address.domain().as_str()),
+            str::to_string,
+        );
+        let mailbox = |m: &Mailbox| -> Result<LettreMailbox, EmailError> {
+            let address = m
+                .address
+                .to_string()
+                .parse()
+                .map_err(|e: lettre::address::AddressError| EmailError::Render(e.to_string()))?;
+            Ok(LettreMailbox::new(m.name.clone(), address))
+        };
+        let mut builder = lettre::Message::builder()
+            .from(mailbox(from)?)
+            .subject(self.subject.clone())
+            .date(date)
+            .message_id(Some(format!("<{message_id}>")))
+            .keep_bcc();
+        for m in &self.reply_to {
+            builder = builder.reply_to(mailbox(m)?);
+        }
+        for m in &self.to {
+            builder = builder.to(mailbox(m)?);
+        }
+        for m in &self.cc {
+            builder = builder.cc(mailbox(m)?);
+        }
+        for m in &self.bcc {
+            builder = builder.bcc(mailbox(m)?);
+        }
+        for (name, value) in &self.headers {
+            let name = HeaderName::new_from_ascii(name.clone())
+                .map_err(|_| EmailError::HeaderName { name: name.clone() })?;
+            builder = builder.raw_header(HeaderValue::new(name, value.clone()));
+        }
+        let body = match (&self.text, &self.html) {
+            (Some(text), Some(html)) => Body::Multi(MultiPart::alternative_plain_html(
+                text.clone(),
+                html.clone(),
+            )),
+            (Some(text), None) => Body::Single(SinglePart::plain(text.clone())),
+            (None, Some(html)) => Body::Single(SinglePart::html(html.clone())),
+            (None, None) => return Err(EmailError::NoBody),
+        };
+        let message = if self.attachments.is_empty() {
+            match body {
+                Body::Multi(m) => builder.multipart(m),
+                Body::Single(s) => builder.singlepart(s),
+            }
+        } else {
+            let mut mixed = match body {
+                Body::Multi(m) => MultiPart::mixed().multipart(m),
+                Body::Single(s) => MultiPart::mixed().singlepart(s),
+            };
+            for a in &self.attachments {
+                let content_type: ContentType =
+                    a.content_type
+                        .parse()
+                        .map_err(|_| EmailError::ContentType {
+                            content_type: a.content_type.clone(),
+                        })?;
+                mixed = mixed.singlepart(
+                    LettreAttachment::new(a.filename.clone()).body(a.content.clone(), content_type),
+                );
+            }
+            builder.multipart(mixed)
+        }
+        .map_err(|e| EmailError::Render(e.to_string()))?;
+        let archived = message.formatted();
+        let transmitted = strip_header(&archived, "bcc");
+        Ok(Rendered {
+            message_id,
+            envelope_from: from.address.clone(),
+            recipients: self.recipients().cloned().collect(),
+            archived,
+            transmitted,
+        })
+    }
+}
+
+enum Body {
+    Single(SinglePart),
+    Multi(MultiPart),
+}
+
+/// A unique Message-ID at `domain` (without angle brackets).
+fn new_message_id(domain: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{nanos:x}.{:x}.{count:x}.courriel@{domain}",
+        std::process::id()
+    )
+}
+
+/// The message without header `name` (and its folded continuation lines).
+fn strip_header(message: &[u8], name: &str) -> Vec<u8> {
+    let end = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(message.len(), |p| p + 2);
+    let (head, body) = message.split_at(end);
+    let mut out = Vec::with_capacity(message.len());
+    let mut skipping = false;
+    for line in head.split_inclusive(|&b| b == b'\n') {
+        let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+        if !continuation {
+            let field = line.split(|&b| b == b':').next().unwrap_or_default();
+            skipping = field.eq_ignore_ascii_case(name.as_bytes());
+        }
+        if !skipping {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+/// An email rendered once: what is transmitted, and what is filed.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Rendered {
+    /// Its Message-ID, without angle brackets.
+    pub message_id: String,
+    /// The envelope sender (MAIL FROM).
+    pub envelope_from: EmailAddress,
+    /// Every recipient (RCPT TO): To, Cc and Bcc.
+    pub recipients: Vec<EmailAddress>,
+    /// The bytes filed in the Sent folder: with the Bcc header.
+    pub archived: Vec<u8>,
+    /// The bytes sent: the same without the Bcc header.
+    pub transmitted: Vec<u8>,
+}
+
+impl fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rendered")
+            .field("message_id", &self.message_id)
+            .field("envelope_from", &self.envelope_from)
+            .field("recipients", &self.recipients)
+            .field("bytes", &self.transmitted.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> EmailAddress {
+        EmailAddress::parse(s).unwrap()
+    }
+
+    fn invoice() -> Email {
+        Email::from(Mailbox::named(
+            "Isabelle Martin",
+            addr("isabelle.martin@yahoo.fr"),
+        ))
+        .to(Mailbox::new(addr("client@example.org")))
+        .bcc(Mailbox::new(addr("compta@boulangerie-martin.fr")))
+        .subject("Facture F-2026-0042 — échéance")
+        .text("Bonjour,\nVoici la facture.\n")
+        .header("X-Invoice-Id", "F-2026-0042")
+    }
+
+    #[test]
+    fn bcc_is_filed_but_never_transmitted() {
+        let r = invoice().render().unwrap();
+        let archived = String::from_utf8(r.archived.clone()).unwrap();
+        let transmitted = String::from_utf8(r.transmitted.clone()).unwrap();
+        assert!(
+            archived.contains("Bcc: compta@boulangerie-martin.fr\r\n"),
+            "{archived}"
+        );
+        assert!(
+            !transmitted.to_ascii_lowercase().contains("bcc:"),
+            "{transmitted}"
+        );
+        assert_eq!(
+            archived.replace("Bcc: compta@boulangerie-martin.fr\r\n", ""),
+            transmitted,
+            "otherwise the same bytes"
+        );
+        assert_eq!(r.recipients.len(), 2, "the Bcc recipient still receives it");
+        assert!(transmitted.contains(&format!("Message-ID: <{}>\r\n", r.message_id)));
+        assert!(r.message_id.ends_with("@yahoo.fr"));
+        assert!(transmitted.contains("Date: "));
+        assert!(transmitted.contains("X-Invoice-Id: F-2026-0042\r\n"));
+        assert!(
+            transmitted.contains("Subject: Facture F-2026-0042 =?utf-8?b?"),
+            "non-ASCII words are encoded: {transmitted}"
+        );
+    }
+
+    #[test]
+    fn message_ids_are_unique() {
+        let a = invoice().render().unwrap();
+        let b = invoice().render().unwrap();
+        assert_ne!(a.message_id, b.message_id);
+    }
+
+    #[test]
+    fn header_injection_is_refused() {
+        let refused = |e: Email| e.render().unwrap_err();
+        assert_eq!(
+            refused(invoice().subject("Hi\r\nBcc: victim@example.org")),
+            EmailError::LineBreak {
+                field: "subject".into()
+            }
+        );
+        assert_eq!(
+            refused(invoice().header("X-Ref", "a\nb")),
+            EmailError::LineBreak {
+                field: "header X-Ref".into()
+            }
+        );
+        assert_eq!(
+            refused(invoice().header("X Ref", "a")),
+            EmailError::HeaderName {
+                name: "X Ref".into()
+            }
+        );
+        assert_eq!(
+            refused(invoice().header("Bcc", "x@example.org")),
+            EmailError::ReservedHeader { name: "Bcc".into() }
+        );
+        let named = Email::from(Mailbox::named(
+            "Eve\r\nBcc: x@example.org",
+            addr("eve@example.org"),
+        ))
+        .to(Mailbox::new(addr("a@example.org")))
+        .text("x");
+        assert!(matches!(refused(named), EmailError::LineBreak { .. }));
+        assert_eq!(
+            refused(invoice().attach("a.pdf", "not a type", vec![1])),
+            EmailError::ContentType {
+                content_type: "not a type".into()
+            }
+        );
+    }
+
+    #[test]
+    fn incomplete_emails_say_what_is_missing() {
+        let no_recipient = Email::from(Mailbox::new(addr("a@example.org"))).text("x");
+        assert_eq!(no_recipient.render().unwrap_err(), EmailError::NoRecipient);
+        let no_body = Email::from(Mailbox::new(addr("a@example.org")))
+            .to(Mailbox::new(addr("b@example.org")));
+        assert_eq!(no_body.render().unwrap_err(), EmailError::NoBody);
+        assert_eq!(
+            EmailError::NoBody.to_string(),
+            "the email has no body: give a text or an HTML part"
+        );
+    }
+
+    #[test]
+    fn html_alternative_and_attachments() {
+        let r = invoice()
+            .html("<p>Bonjour</p>")
+            .attach(
+                "facture.pdf",
+                "application/pdf",
+                vec![0x25, 0x50, 0x44, 0x46, 0xff, 0x00, 0x10],
+            )
+            .render()
+            .unwrap();
+        let text = String::from_utf8(r.transmitted).unwrap();
+        assert!(text.contains("multipart/mixed"));
+        assert!(text.contains("multipart/alternative"));
+        assert!(text.contains("text/html"));
+        assert!(text.contains("filename=\"facture.pdf\""));
+        assert!(
+            text.contains("Content-Transfer-Encoding: base64\r\n\r\nJVBERv8AEA=="),
+            "binary attachment in base64: {text}"
+        );
+    }
+
+    #[test]
+    fn strip_header_handles_folding_and_keeps_the_body() {
+        let m = b"From: a@b\r\nBcc: one@x,\r\n two@y\r\nTo: c@d\r\n\r\nBcc: not a header\r\n";
+        assert_eq!(
+            strip_header(m, "bcc"),
+            b"From: a@b\r\nTo: c@d\r\n\r\nBcc: not a header\r\n"
+        );
+    }
+}
