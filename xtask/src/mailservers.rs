@@ -478,6 +478,11 @@ fn configure(dir: &Path) -> Result<(), String> {
     write(&dir.join("postfix/main.cf"), &fill(POSTFIX_MAIN, dir))?;
     write(&dir.join("postfix/master.cf"), &fill(POSTFIX_MASTER, dir))?;
     write(&dir.join("postfix/sender_logins"), &logins)?;
+    // A recipient Postfix refuses at RCPT, for partial-delivery tests.
+    write(
+        &dir.join("postfix/recipient_access"),
+        "nosuchuser@courriel.test 550 5.1.1 <nosuchuser@courriel.test>: Recipient address rejected: User unknown\n",
+    )?;
     // Mail is stored as the `mail` user; Postfix owns its queue.
     sh(Command::new("chown")
         .args(["-R", "mail:mail"])

@@ -54,6 +54,20 @@ failures! {
     ImapFolderMissing => "IM011", "imap-folder-missing";
     ImapAppendRefused => "IM012", "imap-append-refused";
     ImapConnectionLost => "IM013", "imap-connection-lost";
+    SmtpDns => "SM002", "smtp-dns-failure";
+    SmtpRefused => "SM003", "smtp-connection-refused";
+    SmtpTimeout => "SM004", "smtp-timed-out";
+    SmtpUntrustedCertificate => "SM005", "smtp-untrusted-certificate";
+    SmtpCertificateName => "SM006", "smtp-certificate-name-mismatch";
+    SmtpTls => "SM007", "smtp-tls-failure";
+    SmtpStarttlsMissing => "SM008", "smtp-starttls-not-offered";
+    SmtpAuthRefused => "SM009", "smtp-authentication-refused";
+    SmtpSenderNotOwned => "SM010", "smtp-sender-not-owned";
+    SmtpRecipientsRefused => "SM011", "smtp-recipients-refused";
+    SmtpTooLarge => "SM012", "smtp-message-too-large";
+    SmtpTemporary => "SM013", "smtp-temporary-failure";
+    SmtpRejected => "SM014", "smtp-message-rejected";
+    SmtpUnexpected => "SM015", "smtp-unexpected-answer";
 }
 
 /// A failure, with the values its message needs.

@@ -3,9 +3,13 @@
 //! This crate grows in steps (issue 6). Today: an [`Email`], checked
 //! (no header injection) and rendered once to MIME with lettre, with its
 //! Message-ID and Date; the rendered bytes are both what is sent and what
-//! is filed in the Sent folder (there with the Bcc header). Sending over
-//! SMTP and through the default provider come next.
+//! is filed in the Sent folder (there with the Bcc header); sending over
+//! the user's SMTP server ([`send`], [`check`]) with every step bounded and
+//! every refusal a [`courriel_core::failure::Failure`] (SM codes). The
+//! default provider (SendGrid) and the choice between them come next.
 
 mod email;
+mod smtp;
 
 pub use email::{Attachment, Email, EmailError, Mailbox, Rendered};
+pub use smtp::{Receipt, SmtpSettings, SmtpTimeouts, check, send};

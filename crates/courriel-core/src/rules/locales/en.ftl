@@ -187,3 +187,47 @@ IM012 = The IMAP server refused to file the copy in "{ $folder }": { $detail }
 
 IM013 = The connection to the IMAP server { $host } was lost: { $detail }
     .help = Nothing to change if it happens rarely: the copy is kept and filed again later.
+
+## Failures met when sending (codes SM: SMTP).
+
+SM002 = The SMTP server name { $host } does not exist (DNS lookup failed).
+    .help = Check the spelling of the host name; your provider's help pages give the right one.
+
+SM003 = The SMTP server { $host } refuses connections on port { $port }.
+    .help = Check the port: 465 for implicit TLS, 587 for STARTTLS.
+
+SM004 = The SMTP server { $host }:{ $port } did not answer within { $seconds } s ({ $step }).
+    .help = Check the host and port (a port that expects TLS first hangs a STARTTLS client, and the reverse), then try again later.
+
+SM005 = The certificate of { $host } is not signed by an authority this system trusts.
+    .help = If your provider uses a private authority, give its certificate in ca_file; otherwise the connection may be intercepted: do not send.
+
+SM006 = The certificate presented by { $host } is for another name: { $detail }.
+    .help = Use the host name the certificate is for, as your provider documents it.
+
+SM007 = The secure connection to { $host } failed: { $detail }.
+    .help = Check the port and security mode: 465 with implicit-tls, 587 with starttls.
+
+SM008 = The SMTP server { $host }:{ $port } does not offer STARTTLS: your password would travel unencrypted, so courriel did not log in.
+    .help = Use port 465 with implicit-tls, or ask your provider for an encrypted connection.
+
+SM009 = The SMTP server refused the login of { $user }: { $detail }
+    .help = Check the username and password; many providers require an app password for other software.
+
+SM010 = The SMTP server refuses { $sender } as sender for the login { $user }: { $detail }
+    .help = Send as the address you log in with, or log in as { $sender } (see rule SE001).
+
+SM011 = The SMTP server refused every recipient: { $detail }
+    .help = Check the recipients' addresses.
+
+SM012 = The message is too large for the SMTP server: { $detail }
+    .help = Send smaller attachments, or share large files by link.
+
+SM013 = The SMTP server refused the message for now: { $detail }
+    .help = Nothing to change: courriel tries again later.
+
+SM014 = The SMTP server rejected the message: { $detail }
+    .help = Read the server's reason; if it mentions spam or policy, check the sender and the content.
+
+SM015 = The SMTP server { $host } answered something unexpected, or the connection broke: { $detail }
+    .help = Check that host and port are those of an SMTP submission server; if they are, try again later.

@@ -187,3 +187,47 @@ IM012 = Le serveur IMAP a refusé de ranger la copie dans « { $folder } » : { 
 
 IM013 = La connexion au serveur IMAP { $host } a été perdue : { $detail }
     .help = Rien à changer si cela arrive rarement : la copie est conservée et rangée plus tard.
+
+## Échecs rencontrés à l'envoi (codes SM : SMTP).
+
+SM002 = Le nom du serveur SMTP { $host } n'existe pas (échec de la résolution DNS).
+    .help = Vérifiez l'orthographe du nom de serveur ; les pages d'aide de votre fournisseur donnent le bon.
+
+SM003 = Le serveur SMTP { $host } refuse les connexions sur le port { $port }.
+    .help = Vérifiez le port : 465 en TLS implicite, 587 en STARTTLS.
+
+SM004 = Le serveur SMTP { $host }:{ $port } n'a pas répondu en { $seconds } s ({ $step }).
+    .help = Vérifiez le serveur et le port (un port qui attend d'abord TLS bloque un client STARTTLS, et inversement), puis réessayez plus tard.
+
+SM005 = Le certificat de { $host } n'est pas signé par une autorité reconnue par ce système.
+    .help = Si votre fournisseur utilise une autorité privée, indiquez son certificat dans ca_file ; sinon la connexion est peut-être interceptée : n'envoyez pas.
+
+SM006 = Le certificat présenté par { $host } est pour un autre nom : { $detail }.
+    .help = Utilisez le nom de serveur du certificat, tel que votre fournisseur l'indique.
+
+SM007 = La connexion sécurisée à { $host } a échoué : { $detail }.
+    .help = Vérifiez le port et le mode de sécurité : 465 en implicit-tls, 587 en starttls.
+
+SM008 = Le serveur SMTP { $host }:{ $port } ne propose pas STARTTLS : votre mot de passe circulerait en clair, courriel ne s'est donc pas connecté.
+    .help = Utilisez le port 465 en implicit-tls, ou demandez à votre fournisseur une connexion chiffrée.
+
+SM009 = Le serveur SMTP a refusé la connexion de { $user } : { $detail }
+    .help = Vérifiez l'identifiant et le mot de passe ; beaucoup de fournisseurs exigent un mot de passe d'application pour les autres logiciels.
+
+SM010 = Le serveur SMTP refuse { $sender } comme expéditeur pour l'identifiant { $user } : { $detail }
+    .help = Envoyez depuis l'adresse de connexion, ou connectez-vous en tant que { $sender } (voir la règle SE001).
+
+SM011 = Le serveur SMTP a refusé tous les destinataires : { $detail }
+    .help = Vérifiez les adresses des destinataires.
+
+SM012 = Le message est trop gros pour le serveur SMTP : { $detail }
+    .help = Envoyez des pièces jointes plus petites, ou partagez les gros fichiers par un lien.
+
+SM013 = Le serveur SMTP a refusé le message pour l'instant : { $detail }
+    .help = Rien à changer : courriel réessaie plus tard.
+
+SM014 = Le serveur SMTP a rejeté le message : { $detail }
+    .help = Lisez la raison donnée par le serveur ; si elle parle de spam ou de politique, vérifiez l'expéditeur et le contenu.
+
+SM015 = Le serveur SMTP { $host } a répondu quelque chose d'inattendu, ou la connexion a été coupée : { $detail }
+    .help = Vérifiez que le serveur et le port sont ceux d'un serveur d'envoi SMTP ; si oui, réessayez plus tard.

@@ -1,0 +1,500 @@
+//! Sending through the user's SMTP server with lettre's low-level async
+//! connection over a socket we own (`TCP_NODELAY`, our rustls verification),
+//! every step bounded in time, every refusal classified.
+//!
+//! We drive MAIL, RCPT and DATA one by one: lettre's `send` aborts the
+//! whole message on the first refused recipient and does not say which
+//! step failed; we keep going and report each recipient.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use courriel_core::failure::{Failure, FailureKind};
+use courriel_core::{EmailAddress, Security};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, ServerName};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::email::Rendered;
+
+/// Time bounds of each step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmtpTimeouts {
+    /// DNS lookup and TCP connect (default 10 s).
+    pub connect: Duration,
+    /// TLS handshake (default 10 s).
+    pub tls: Duration,
+    /// Greeting and EHLO (default 10 s).
+    pub greeting: Duration,
+    /// Each command (default 30 s).
+    pub command: Duration,
+    /// Transmitting the message and its final reply (default 120 s).
+    pub data: Duration,
+}
+
+impl Default for SmtpTimeouts {
+    fn default() -> Self {
+        SmtpTimeouts {
+            connect: Duration::from_secs(10),
+            tls: Duration::from_secs(10),
+            greeting: Duration::from_secs(10),
+            command: Duration::from_secs(30),
+            data: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The user's SMTP server.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    /// Host name or IP address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Implicit TLS or STARTTLS; never plaintext.
+    pub security: Security,
+    /// Login.
+    pub username: String,
+    /// Password (or app password).
+    pub password: SecretString,
+    /// Extra CA certificates (PEM) to trust beside the web's roots.
+    pub extra_ca_pem: Option<Vec<u8>>,
+    /// Time bounds.
+    pub timeouts: SmtpTimeouts,
+}
+
+impl fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &"[REDACTED]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpSettings {
+    /// Settings with default time bounds.
+    pub fn new(
+        host: impl Into<String>,
+        port: u16,
+        security: Security,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        SmtpSettings {
+            host: host.into(),
+            port,
+            security,
+            username: username.into(),
+            password: SecretString::from(password.into()),
+            extra_ca_pem: None,
+            timeouts: SmtpTimeouts::default(),
+        }
+    }
+
+    /// Also trusts the CA certificates in `pem`.
+    #[must_use]
+    pub fn with_extra_ca(mut self, pem: Vec<u8>) -> Self {
+        self.extra_ca_pem = Some(pem);
+        self
+    }
+
+    fn failure(&self, kind: FailureKind) -> Failure {
+        Failure::new(kind)
+            .arg("host", &self.host)
+            .arg("port", self.port)
+            .arg("user", &self.username)
+    }
+
+    fn timeout(&self, step: &str, limit: Duration) -> Failure {
+        self.failure(FailureKind::SmtpTimeout)
+            .arg("step", step)
+            .arg("seconds", limit.as_secs())
+    }
+
+    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, Failure> {
+        let tls = |e: String| self.failure(FailureKind::SmtpTls).arg("detail", e);
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(pem) = &self.extra_ca_pem {
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                roots
+                    .add(cert.map_err(|e| tls(e.to_string()))?)
+                    .map_err(|e| tls(e.to_string()))?;
+            }
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| tls(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Arc::new(config))
+    }
+}
+
+/// What happened to one send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Receipt {
+    /// The message's Message-ID.
+    pub message_id: String,
+    /// The server's final reply (`250 2.0.0 Ok: queued as ...`).
+    pub reply: String,
+    /// Recipients the server accepted.
+    pub accepted: Vec<EmailAddress>,
+    /// Recipients the server refused, with its reply.
+    pub refused: Vec<(EmailAddress, String)>,
+}
+
+impl Receipt {
+    /// Whether some recipients were refused (and others not).
+    #[must_use]
+    pub fn is_partial(&self) -> bool {
+        !self.refused.is_empty()
+    }
+}
+
+/// A stream whose first bytes are `prefix`: after our own STARTTLS, lettre
+/// reads this stand-in greeting, then says EHLO again as RFC 3207 requires.
+#[derive(Debug)]
+struct Prefixed<S> {
+    prefix: &'static [u8],
+    at: usize,
+    inner: S,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.at < self.prefix.len() {
+            let n = (self.prefix.len() - self.at).min(buf.remaining());
+            let start = self.at;
+            buf.put_slice(&self.prefix[start..start + n]);
+            self.at += n;
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl lettre::transport::smtp::client::AsyncTokioStream
+    for Prefixed<tokio_rustls::client::TlsStream<TcpStream>>
+{
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.inner.get_ref().0.peer_addr()
+    }
+}
+
+const HELLO: &str = "courriel.localhost";
+
+async fn tcp(s: &SmtpSettings) -> Result<TcpStream, Failure> {
+    let limit = s.timeouts.connect;
+    let addresses =
+        match tokio::time::timeout(limit, tokio::net::lookup_host((s.host.as_str(), s.port))).await
+        {
+            Err(_) => return Err(s.timeout("DNS lookup", limit)),
+            Ok(Err(_)) => return Err(s.failure(FailureKind::SmtpDns)),
+            Ok(Ok(a)) => a.collect::<Vec<_>>(),
+        };
+    let mut last = s.failure(FailureKind::SmtpDns);
+    for address in addresses {
+        match tokio::time::timeout(limit, TcpStream::connect(address)).await {
+            Err(_) => last = s.timeout("TCP connect", limit),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                last = s.failure(FailureKind::SmtpRefused);
+            }
+            Ok(Err(e)) => last = s.failure(FailureKind::SmtpUnexpected).arg("detail", e),
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+        }
+    }
+    Err(last)
+}
+
+async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &SmtpSettings,
+    io: S,
+) -> Result<tokio_rustls::client::TlsStream<S>, Failure> {
+    let name = ServerName::try_from(s.host.clone())
+        .map_err(|e| s.failure(FailureKind::SmtpTls).arg("detail", e))?;
+    let connector = tokio_rustls::TlsConnector::from(s.tls_config()?);
+    match tokio::time::timeout(s.timeouts.tls, connector.connect(name, io)).await {
+        Err(_) => Err(s.timeout("TLS handshake", s.timeouts.tls)),
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(e)) => Err(
+            match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                Some(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::UnknownIssuer,
+                )) => s.failure(FailureKind::SmtpUntrustedCertificate),
+                Some(rustls::Error::InvalidCertificate(
+                    c @ (rustls::CertificateError::NotValidForName
+                    | rustls::CertificateError::NotValidForNameContext { .. }),
+                )) => s
+                    .failure(FailureKind::SmtpCertificateName)
+                    .arg("detail", format!("{c:?}")),
+                Some(other) => s.failure(FailureKind::SmtpTls).arg("detail", other),
+                None => s.failure(FailureKind::SmtpTls).arg("detail", e),
+            },
+        ),
+    }
+}
+
+/// Reads one (multi-line) reply in plain text: `(code, text)`.
+async fn plain_reply(reader: &mut BufReader<TcpStream>) -> std::io::Result<(u16, String)> {
+    let mut text = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await? == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the server closed the connection",
+            ));
+        }
+        if line.len() > 4096 || text.len() > 65_536 {
+            return Err(std::io::Error::other("a reply too long"));
+        }
+        let code = line
+            .get(..3)
+            .and_then(|c| c.parse::<u16>().ok())
+            .ok_or_else(|| {
+                std::io::Error::other(format!("not an SMTP reply: {:?}", line.trim_end()))
+            })?;
+        text.push_str(line.get(4..).unwrap_or("").trim_end());
+        text.push(' ');
+        if line.as_bytes().get(3) != Some(&b'-') {
+            return Ok((code, text.trim_end().to_string()));
+        }
+    }
+}
+
+/// Greeting, EHLO and STARTTLS in plain text; the caller upgrades.
+async fn starttls(s: &SmtpSettings, stream: TcpStream) -> Result<TcpStream, Failure> {
+    let limit = s.timeouts.greeting;
+    let unexpected = |e: std::io::Error| s.failure(FailureKind::SmtpUnexpected).arg("detail", e);
+    let mut reader = BufReader::new(stream);
+    let (code, text) = tokio::time::timeout(limit, plain_reply(&mut reader))
+        .await
+        .map_err(|_| s.timeout("greeting", limit))?
+        .map_err(unexpected)?;
+    if code != 220 {
+        return Err(s
+            .failure(FailureKind::SmtpUnexpected)
+            .arg("detail", format!("{code} {text}")));
+    }
+    let exchange = async {
+        reader
+            .get_mut()
+            .write_all(format!("EHLO {HELLO}\r\n").as_bytes())
+            .await?;
+        let ehlo = plain_reply(&mut reader).await?;
+        if ehlo.0 != 250
+            || !ehlo
+                .1
+                .to_ascii_uppercase()
+                .split_whitespace()
+                .any(|w| w == "STARTTLS")
+        {
+            return Ok(None);
+        }
+        reader.get_mut().write_all(b"STARTTLS\r\n").await?;
+        plain_reply(&mut reader).await.map(Some)
+    };
+    match tokio::time::timeout(s.timeouts.command, exchange).await {
+        Err(_) => Err(s.timeout("STARTTLS", s.timeouts.command)),
+        Ok(Err(e)) => Err(unexpected(e)),
+        Ok(Ok(Some((220, _)))) => Ok(reader.into_inner()),
+        Ok(Ok(_)) => Err(s.failure(FailureKind::SmtpStarttlsMissing)),
+    }
+}
+
+/// Connects, secures and logs in.
+async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Failure> {
+    let stream = tcp(s).await?;
+    let hello = ClientId::Domain(HELLO.to_string());
+    let limit = s.timeouts.greeting;
+    let connected = match s.security {
+        Security::ImplicitTls => {
+            let stream = Prefixed {
+                prefix: b"",
+                at: 0,
+                inner: tls(s, stream).await?,
+            };
+            tokio::time::timeout(
+                limit,
+                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
+            )
+            .await
+        }
+        _ => {
+            let plain = starttls(s, stream).await?;
+            let stream = Prefixed {
+                prefix: b"220 courriel: TLS established\r\n",
+                at: 0,
+                inner: tls(s, plain).await?,
+            };
+            tokio::time::timeout(
+                limit,
+                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
+            )
+            .await
+        }
+    };
+    let mut conn = connected
+        .map_err(|_| s.timeout("greeting", limit))?
+        .map_err(|e| s.failure(FailureKind::SmtpUnexpected).arg("detail", e))?;
+    let credentials = Credentials::new(s.username.clone(), s.password.expose_secret().to_string());
+    match tokio::time::timeout(
+        s.timeouts.command,
+        conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
+    )
+    .await
+    {
+        Err(_) => Err(s.timeout("AUTH", s.timeouts.command)),
+        Ok(Err(e)) => Err(s.failure(FailureKind::SmtpAuthRefused).arg("detail", e)),
+        Ok(Ok(_)) => Ok(conn),
+    }
+}
+
+/// Connects, secures the connection and logs in, without sending.
+pub async fn check(settings: &SmtpSettings) -> Result<(), Failure> {
+    let mut conn = open(settings).await?;
+    let _ = tokio::time::timeout(settings.timeouts.command, conn.quit()).await;
+    Ok(())
+}
+
+fn status(e: &lettre::transport::smtp::Error) -> u16 {
+    e.status()
+        .and_then(|c| c.to_string().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Sends a rendered email: MAIL FROM, RCPT TO for each recipient (a refused
+/// one is reported and the others still receive it), DATA with the
+/// transmitted bytes (no Bcc header).
+pub async fn send(settings: &SmtpSettings, email: &Rendered) -> Result<Receipt, Failure> {
+    let s = settings;
+    let mut conn = open(s).await?;
+    let lettre_address = |a: &EmailAddress| {
+        a.to_string()
+            .parse::<lettre::Address>()
+            .map_err(|e| s.failure(FailureKind::SmtpRejected).arg("detail", e))
+    };
+    let mut options = Vec::new();
+    if !email.transmitted.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime)
+    {
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    let from = lettre_address(&email.envelope_from)?;
+    let sender = email.envelope_from.to_string();
+    let not_owned = |detail: String| {
+        s.failure(FailureKind::SmtpSenderNotOwned)
+            .arg("sender", &sender)
+            .arg("detail", detail)
+    };
+    match tokio::time::timeout(
+        s.timeouts.command,
+        conn.command(Mail::new(Some(from), options)),
+    )
+    .await
+    {
+        Err(_) => return Err(s.timeout("MAIL FROM", s.timeouts.command)),
+        Ok(Err(e)) if status(&e) == 553 || e.to_string().contains("not owned") => {
+            return Err(not_owned(e.to_string()));
+        }
+        Ok(Err(e)) if e.is_transient() => {
+            return Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e));
+        }
+        Ok(Err(e)) => return Err(s.failure(FailureKind::SmtpRejected).arg("detail", e)),
+        Ok(Ok(_)) => {}
+    }
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    for rcpt in &email.recipients {
+        match tokio::time::timeout(
+            s.timeouts.command,
+            conn.command(Rcpt::new(lettre_address(rcpt)?, Vec::new())),
+        )
+        .await
+        {
+            Err(_) => return Err(s.timeout("RCPT TO", s.timeouts.command)),
+            // Postfix's reject_sender_login_mismatch answers at RCPT time.
+            Ok(Err(e)) if e.to_string().contains("not owned by user") => {
+                conn.abort().await;
+                return Err(not_owned(e.to_string()));
+            }
+            Ok(Err(e)) => refused.push((rcpt.clone(), e.to_string())),
+            Ok(Ok(_)) => accepted.push(rcpt.clone()),
+        }
+    }
+    if accepted.is_empty() {
+        conn.abort().await;
+        let detail = refused
+            .iter()
+            .map(|(a, r)| format!("{a}: {r}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(s
+            .failure(FailureKind::SmtpRecipientsRefused)
+            .arg("detail", detail));
+    }
+    let transfer = async {
+        conn.command(Data).await?;
+        conn.message(&email.transmitted).await
+    };
+    let reply = match tokio::time::timeout(s.timeouts.data, transfer).await {
+        Err(_) => return Err(s.timeout("DATA", s.timeouts.data)),
+        Ok(Err(e)) if status(&e) == 552 || status(&e) == 523 => {
+            return Err(s.failure(FailureKind::SmtpTooLarge).arg("detail", e));
+        }
+        Ok(Err(e)) if e.is_transient() => {
+            return Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e));
+        }
+        Ok(Err(e)) => return Err(s.failure(FailureKind::SmtpRejected).arg("detail", e)),
+        Ok(Ok(response)) => format!(
+            "{} {}",
+            response.code(),
+            response.message().collect::<Vec<_>>().join(" ")
+        ),
+    };
+    let _ = tokio::time::timeout(s.timeouts.command, conn.quit()).await;
+    Ok(Receipt {
+        message_id: email.message_id.clone(),
+        reply,
+        accepted,
+        refused,
+    })
+}

@@ -1,0 +1,271 @@
+//! courriel-transport against the real Postfix (and a hostile local server).
+
+use std::time::{Duration, Instant};
+
+use courriel_core::account::Lang;
+use courriel_core::{EmailAddress, Security};
+use courriel_testkit::{Account, Servers};
+use courriel_transport::{Email, Mailbox, SmtpSettings, check, send};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn settings(account: &Account, port: u16, security: Security) -> SmtpSettings {
+    let s = Servers::get();
+    let mut settings =
+        SmtpSettings::new(&s.host, port, security, &account.address, &account.password)
+            .with_extra_ca(std::fs::read(&s.ca).unwrap());
+    settings.timeouts.greeting = Duration::from_secs(2);
+    settings.timeouts.tls = Duration::from_secs(5);
+    settings
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn addr(s: &str) -> EmailAddress {
+    EmailAddress::parse(s).unwrap()
+}
+
+/// Waits until `message_id` is in `account`'s INBOX (delivery goes through
+/// Postfix's queue and LMTP) and returns its header section.
+fn delivered(account: &Account, message_id: &str) -> String {
+    let s = Servers::get();
+    let mut imap = s.imap_as(account);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(imap.command("SELECT INBOX").unwrap().is_ok());
+        let found = imap
+            .command(&format!("UID SEARCH HEADER Message-ID \"<{message_id}>\""))
+            .unwrap();
+        let uid = found
+            .untagged
+            .iter()
+            .find_map(|l| l.strip_prefix("* SEARCH "))
+            .map(str::to_string);
+        if let Some(uid) = uid {
+            let fetched = imap
+                .command(&format!("UID FETCH {} (BODY.PEEK[HEADER])", uid.trim()))
+                .unwrap();
+            return fetched.untagged.join("\n");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{message_id} never reached {}",
+            account.address
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn sends_on_both_ports_and_the_bcc_header_is_not_transmitted() {
+    let s = Servers::get();
+    let rt = runtime();
+    for (port, security) in [
+        (s.smtp_tls_port, Security::ImplicitTls),
+        (s.smtp_starttls_port, Security::Starttls),
+    ] {
+        let email = Email::from(Mailbox::named("Alice", addr(&s.special.address)))
+            .to(Mailbox::new(addr(&s.courier.address)))
+            .bcc(Mailbox::new(addr(&s.localized.address)))
+            .subject(format!("Facture — port {port}"))
+            .text("Bonjour,\n.ligne qui commence par un point\n");
+        let rendered = email.render().unwrap();
+        let receipt = rt
+            .block_on(send(&settings(&s.special, port, security), &rendered))
+            .unwrap();
+        assert!(receipt.reply.starts_with("250"), "{receipt:?}");
+        assert_eq!(receipt.accepted.len(), 2);
+        assert!(!receipt.is_partial());
+        let to_header = delivered(&s.courier, &rendered.message_id);
+        assert!(
+            !to_header.to_ascii_lowercase().contains("bcc:"),
+            "{to_header}"
+        );
+        delivered(&s.localized, &rendered.message_id);
+    }
+}
+
+#[test]
+fn check_logs_in_without_sending() {
+    let s = Servers::get();
+    runtime()
+        .block_on(check(&settings(
+            &s.special,
+            s.smtp_starttls_port,
+            Security::Starttls,
+        )))
+        .unwrap();
+}
+
+fn failure_code(
+    account: &Account,
+    port: u16,
+    security: Security,
+    from: &str,
+    to: &[&str],
+) -> String {
+    let mut email = Email::from(Mailbox::new(addr(from))).subject("x").text("x");
+    for t in to {
+        email = email.to(Mailbox::new(addr(t)));
+    }
+    let rendered = email.render().unwrap();
+    let failure = runtime()
+        .block_on(send(&settings(account, port, security), &rendered))
+        .unwrap_err();
+    assert!(
+        !failure.message(Lang::Fr).contains("{$"),
+        "{}",
+        failure.message(Lang::Fr)
+    );
+    failure.code().to_string()
+}
+
+#[test]
+fn a_wrong_password_is_an_authentication_failure() {
+    let s = Servers::get();
+    let mut wrong = s.special.clone();
+    wrong.password = "not-the-password".into();
+    assert_eq!(
+        failure_code(
+            &wrong,
+            s.smtp_tls_port,
+            Security::ImplicitTls,
+            &s.special.address,
+            &[&s.courier.address]
+        ),
+        "SM009"
+    );
+}
+
+#[test]
+fn a_sender_not_owned_by_the_login_is_sm010() {
+    let s = Servers::get();
+    assert_eq!(
+        failure_code(
+            &s.special,
+            s.smtp_tls_port,
+            Security::ImplicitTls,
+            &s.courier.address,
+            &[&s.localized.address]
+        ),
+        "SM010"
+    );
+}
+
+#[test]
+fn one_refused_recipient_gives_a_partial_receipt() {
+    let s = Servers::get();
+    let email = Email::from(Mailbox::new(addr(&s.special.address)))
+        .to(Mailbox::new(addr(&s.courier.address)))
+        .to(Mailbox::new(addr("nosuchuser@courriel.test")))
+        .subject("partial")
+        .text("x");
+    let rendered = email.render().unwrap();
+    let receipt = runtime()
+        .block_on(send(
+            &settings(&s.special, s.smtp_tls_port, Security::ImplicitTls),
+            &rendered,
+        ))
+        .unwrap();
+    assert!(receipt.is_partial());
+    assert_eq!(receipt.accepted, [addr(&s.courier.address)]);
+    assert_eq!(receipt.refused[0].0, addr("nosuchuser@courriel.test"));
+    assert!(
+        receipt.refused[0].1.contains("550"),
+        "{:?}",
+        receipt.refused
+    );
+    delivered(&s.courier, &rendered.message_id);
+    // Every recipient refused: nothing sent.
+    assert_eq!(
+        failure_code(
+            &s.special,
+            s.smtp_tls_port,
+            Security::ImplicitTls,
+            &s.special.address,
+            &["nosuchuser@courriel.test"]
+        ),
+        "SM011"
+    );
+}
+
+#[test]
+fn ports_and_security_swapped_fail_clearly_within_the_bound() {
+    let s = Servers::get();
+    let start = Instant::now();
+    let from = &s.special.address;
+    assert_eq!(
+        failure_code(
+            &s.special,
+            s.smtp_starttls_port,
+            Security::ImplicitTls,
+            from,
+            &[&s.courier.address]
+        ),
+        "SM007"
+    );
+    assert_eq!(
+        failure_code(
+            &s.special,
+            s.smtp_tls_port,
+            Security::Starttls,
+            from,
+            &[&s.courier.address]
+        ),
+        "SM004"
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn an_untrusted_certificate_is_refused() {
+    let s = Servers::get();
+    let mut untrusted = settings(&s.special, s.smtp_tls_port, Security::ImplicitTls);
+    untrusted.host = s.untrusted_host.clone();
+    assert_eq!(
+        runtime().block_on(check(&untrusted)).unwrap_err().code(),
+        "SM005"
+    );
+}
+
+#[test]
+fn a_server_without_starttls_gets_no_password() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        runtime().block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let _ = stream.write_all(b"220 no-tls.example ESMTP\r\n").await;
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = stream.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        let said = String::from_utf8_lossy(&buf[..n]).to_string();
+                        assert!(!said.starts_with("AUTH"), "a password was offered in clear");
+                        let reply: &[u8] = if said.starts_with("EHLO") {
+                            b"250-no-tls.example\r\n250 AUTH PLAIN LOGIN\r\n"
+                        } else {
+                            b"502 no\r\n"
+                        };
+                        let _ = stream.write_all(reply).await;
+                    }
+                });
+            }
+        });
+    });
+    let s = Servers::get();
+    let mut settings = settings(&s.special, port, Security::Starttls);
+    settings.host = "127.0.0.1".into();
+    assert_eq!(
+        runtime().block_on(check(&settings)).unwrap_err().code(),
+        "SM008"
+    );
+}
