@@ -7,13 +7,14 @@ use courriel_core::Security;
 use courriel_core::account::AccountSettings;
 use courriel_core::rules::{Diagnostic, Severity};
 use courriel_presets::Catalog;
+use courriel_transport::SmtpSettings;
 
 use crate::diagnose::diagnose;
 
 /// Why settings cannot be used to connect.
 #[derive(Debug)]
 pub enum SettingsError {
-    /// The rules found errors in the IMAP settings (none: there is no `[imap]`).
+    /// The rules found errors in the settings (none: the table is missing).
     Rules(Vec<Diagnostic>),
     /// The `ca_file` cannot be read.
     CaFile(String, std::io::Error),
@@ -51,6 +52,51 @@ pub fn imap_settings(
         port,
         security,
         imap.username.clone().unwrap_or_default(),
+        password,
+    );
+    if let Some(ca) = &account.ca_file {
+        match std::fs::read(ca) {
+            Ok(pem) => settings = settings.with_extra_ca(pem),
+            Err(e) => return Err(SettingsError::CaFile(ca.clone(), e)),
+        }
+    }
+    Ok(settings)
+}
+
+/// The SMTP settings of an account, once the rules find no error in them.
+pub fn smtp_settings(
+    catalog: &Catalog,
+    account: &AccountSettings,
+    env: impl Fn(&str) -> Option<OsString> + Copy,
+) -> Result<SmtpSettings, SettingsError> {
+    let errors: Vec<Diagnostic> = diagnose(catalog, account, None, env)
+        .into_iter()
+        .filter(|d| {
+            d.severity == Severity::Error
+                && (d.field.as_str().starts_with("smtp") || d.field.as_str() == "sender")
+        })
+        .collect();
+    let Some(smtp) = account.smtp.as_ref().filter(|_| errors.is_empty()) else {
+        return Err(SettingsError::Rules(errors));
+    };
+    let host = smtp.host.clone().unwrap_or_default();
+    let port = smtp.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(465);
+    let security = if smtp.security.as_deref() == Some("starttls") {
+        Security::Starttls
+    } else {
+        Security::ImplicitTls
+    };
+    let password = smtp
+        .password_env
+        .as_deref()
+        .and_then(env)
+        .map(|v| v.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut settings = SmtpSettings::new(
+        host,
+        port,
+        security,
+        smtp.username.clone().unwrap_or_default(),
         password,
     );
     if let Some(ca) = &account.ca_file {

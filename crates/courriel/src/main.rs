@@ -3,6 +3,7 @@
 mod check;
 mod folders;
 mod lookup;
+mod send;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -112,6 +113,45 @@ The list is cached per connection settings; --refresh lists again.")]
         #[arg(long, value_name = "LANG")]
         lang: Option<courriel_core::account::Lang>,
     },
+    /// Send one message through the account's SMTP server.
+    #[command(after_help = "\
+Examples:
+  courriel send --config account.toml --to client@example.org --subject \"Facture F-42\" --text body.txt --attach F-42.pdf
+  courriel send --config account.toml --to a@example.org --bcc b@example.org --subject Hi --html body.html --json
+
+Exit code 1 when the message was not sent, or some recipients were refused.")]
+    Send {
+        /// The account file (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// A recipient (repeatable).
+        #[arg(long, value_name = "ADDR", required = true)]
+        to: Vec<String>,
+        /// A Cc recipient (repeatable).
+        #[arg(long, value_name = "ADDR")]
+        cc: Vec<String>,
+        /// A Bcc recipient (repeatable): receives it, is not shown to the others.
+        #[arg(long, value_name = "ADDR")]
+        bcc: Vec<String>,
+        /// The subject.
+        #[arg(long)]
+        subject: String,
+        /// A file holding the plain-text body.
+        #[arg(long, value_name = "FILE", required_unless_present = "html")]
+        text: Option<PathBuf>,
+        /// A file holding the HTML body.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// A file to attach (repeatable).
+        #[arg(long, value_name = "FILE")]
+        attach: Vec<PathBuf>,
+        /// Print the receipt as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Language of the messages: en or fr.
+        #[arg(long, value_name = "LANG")]
+        lang: Option<courriel_core::account::Lang>,
+    },
     /// List the providers of the catalog.
     #[command(after_help = "\
 Examples:
@@ -138,6 +178,32 @@ fn main() -> ExitCode {
             lookup::lookup(&catalog, &address, mx.as_deref(), json)
         }
         Command::Providers { json } => lookup::providers(&catalog, json),
+        Command::Send {
+            config,
+            to,
+            cc,
+            bcc,
+            subject,
+            text,
+            html,
+            attach,
+            json,
+            lang,
+        } => send::run(
+            &catalog,
+            &send::Options {
+                config,
+                to,
+                cc,
+                bcc,
+                subject,
+                text,
+                html,
+                attach,
+                json,
+                lang: lang.unwrap_or_else(env_lang),
+            },
+        ),
         Command::Folders {
             config,
             refresh,

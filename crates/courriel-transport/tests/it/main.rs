@@ -269,3 +269,24 @@ fn a_server_without_starttls_gets_no_password() {
         "SM008"
     );
 }
+
+#[test]
+fn a_message_over_the_servers_size_limit_is_sm012() {
+    let s = Servers::get();
+    // The test Postfix accepts up to 10 MiB; 8 MiB of attachment is ~11 MiB in base64.
+    let big = vec![0xa5u8; 8 * 1024 * 1024];
+    let email = Email::from(Mailbox::new(addr(&s.special.address)))
+        .to(Mailbox::new(addr(&s.courier.address)))
+        .subject("too big")
+        .text("x")
+        .attach("big.bin", "application/octet-stream", big);
+    let rendered = email.render().unwrap();
+    assert!(rendered.transmitted.len() > 10 * 1024 * 1024);
+    let failure = runtime()
+        .block_on(send(
+            &settings(&s.special, s.smtp_tls_port, Security::ImplicitTls),
+            &rendered,
+        ))
+        .unwrap_err();
+    assert_eq!(failure.code(), "SM012", "{failure}");
+}

@@ -4,6 +4,7 @@ mod check;
 mod lookup;
 mod providers;
 mod rules;
+mod send;
 
 use std::process::{Command, Output};
 
