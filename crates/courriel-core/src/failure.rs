@@ -68,6 +68,14 @@ failures! {
     SmtpTemporary => "SM013", "smtp-temporary-failure";
     SmtpRejected => "SM014", "smtp-message-rejected";
     SmtpUnexpected => "SM015", "smtp-unexpected-answer";
+    SendgridNotConfigured => "SG001", "sendgrid-not-configured";
+    SendgridKeyRefused => "SG002", "sendgrid-api-key-refused";
+    SendgridForbidden => "SG003", "sendgrid-forbidden";
+    SendgridBadRequest => "SG004", "sendgrid-bad-request";
+    SendgridTooLarge => "SG005", "sendgrid-message-too-large";
+    SendgridRateLimited => "SG006", "sendgrid-rate-limited";
+    SendgridServerError => "SG007", "sendgrid-server-error";
+    SendgridUnreachable => "SG008", "sendgrid-unreachable";
 }
 
 /// A failure, with the values its message needs.

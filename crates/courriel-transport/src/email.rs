@@ -145,16 +145,16 @@ const RESERVED: &[&str] = &[
 /// An email to send.
 #[derive(Debug, Clone, Default)]
 pub struct Email {
-    from: Option<Mailbox>,
-    reply_to: Vec<Mailbox>,
-    to: Vec<Mailbox>,
-    cc: Vec<Mailbox>,
-    bcc: Vec<Mailbox>,
-    subject: String,
-    text: Option<String>,
-    html: Option<String>,
-    attachments: Vec<Attachment>,
-    headers: Vec<(String, String)>,
+    pub(crate) from: Option<Mailbox>,
+    pub(crate) reply_to: Vec<Mailbox>,
+    pub(crate) to: Vec<Mailbox>,
+    pub(crate) cc: Vec<Mailbox>,
+    pub(crate) bcc: Vec<Mailbox>,
+    pub(crate) subject: String,
+    pub(crate) text: Option<String>,
+    pub(crate) html: Option<String>,
+    pub(crate) attachments: Vec<Attachment>,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Email {

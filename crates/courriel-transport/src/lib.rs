@@ -9,7 +9,9 @@
 //! default provider (SendGrid) and the choice between them come next.
 
 mod email;
+mod sendgrid;
 mod smtp;
 
 pub use email::{Attachment, Email, EmailError, Mailbox, Rendered};
+pub use sendgrid::{Retry, SendGridSettings, request_body, send_sendgrid};
 pub use smtp::{Receipt, SmtpSettings, SmtpTimeouts, check, send};

@@ -1,4 +1,7 @@
-//! courriel-transport against the real Postfix (and a hostile local server).
+//! courriel-transport against the real Postfix (and a hostile local server),
+//! and against a local server that answers like SendGrid's API.
+
+mod sendgrid;
 
 use std::time::{Duration, Instant};
 
@@ -18,14 +21,14 @@ fn settings(account: &Account, port: u16, security: Security) -> SmtpSettings {
     settings
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
 }
 
-fn addr(s: &str) -> EmailAddress {
+pub(crate) fn addr(s: &str) -> EmailAddress {
     EmailAddress::parse(s).unwrap()
 }
 

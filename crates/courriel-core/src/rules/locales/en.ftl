@@ -231,3 +231,29 @@ SM014 = The SMTP server rejected the message: { $detail }
 
 SM015 = The SMTP server { $host } answered something unexpected, or the connection broke: { $detail }
     .help = Check that host and port are those of an SMTP submission server; if they are, try again later.
+
+## Failures of the default provider (codes SG: SendGrid's API).
+
+SG001 = The default provider is not configured: no SendGrid API key was given.
+    .help = Set the API key (COURRIEL_SENDGRID_API_KEY for the courriel tool), or fill in the account's SMTP settings.
+
+SG002 = SendGrid refused the API key (401).
+    .help = Check the API key; create a new one with the Mail Send permission if it was revoked.
+
+SG003 = SendGrid refused to send (403): { $detail }
+    .help = Check that the API key has the Mail Send permission and that the sender is verified in SendGrid.
+
+SG004 = SendGrid rejected the message (400): { $detail }
+    .help = Correct what SendGrid names; the message was not sent.
+
+SG005 = The message is too large for SendGrid (413).
+    .help = Send smaller attachments (SendGrid takes up to 30 MB in all), or share large files by link.
+
+SG006 = SendGrid asks to slow down (429); it was still refusing after { $attempts } attempts.
+    .help = Nothing to change: courriel tries again later; if it lasts, check your SendGrid plan's limits.
+
+SG007 = SendGrid failed ({ $status }) after { $attempts } attempts.
+    .help = Nothing to change: courriel tries again later.
+
+SG008 = SendGrid could not be reached at { $url }: { $detail }
+    .help = Check the network and the API address; courriel tries again later.

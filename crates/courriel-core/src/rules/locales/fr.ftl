@@ -231,3 +231,29 @@ SM014 = Le serveur SMTP a rejeté le message : { $detail }
 
 SM015 = Le serveur SMTP { $host } a répondu quelque chose d'inattendu, ou la connexion a été coupée : { $detail }
     .help = Vérifiez que le serveur et le port sont ceux d'un serveur d'envoi SMTP ; si oui, réessayez plus tard.
+
+## Échecs du fournisseur par défaut (codes SG : l'API de SendGrid).
+
+SG001 = Le fournisseur par défaut n'est pas configuré : aucune clé d'API SendGrid n'a été donnée.
+    .help = Indiquez la clé d'API (COURRIEL_SENDGRID_API_KEY pour l'outil courriel), ou renseignez les réglages SMTP du compte.
+
+SG002 = SendGrid a refusé la clé d'API (401).
+    .help = Vérifiez la clé d'API ; créez-en une nouvelle avec la permission Mail Send si elle a été révoquée.
+
+SG003 = SendGrid a refusé d'envoyer (403) : { $detail }
+    .help = Vérifiez que la clé d'API a la permission Mail Send et que l'expéditeur est vérifié chez SendGrid.
+
+SG004 = SendGrid a rejeté le message (400) : { $detail }
+    .help = Corrigez ce que SendGrid indique ; le message n'a pas été envoyé.
+
+SG005 = Le message est trop gros pour SendGrid (413).
+    .help = Envoyez des pièces jointes plus petites (SendGrid accepte 30 Mo en tout), ou partagez les gros fichiers par un lien.
+
+SG006 = SendGrid demande de ralentir (429) ; il refusait encore après { $attempts } tentatives.
+    .help = Rien à changer : courriel réessaie plus tard ; si cela dure, vérifiez les limites de votre offre SendGrid.
+
+SG007 = SendGrid a échoué ({ $status }) après { $attempts } tentatives.
+    .help = Rien à changer : courriel réessaie plus tard.
+
+SG008 = SendGrid n'a pas pu être joint à { $url } : { $detail }
+    .help = Vérifiez le réseau et l'adresse de l'API ; courriel réessaie plus tard.
