@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::account::Lang;
-use crate::rules::Arg;
+pub use crate::rules::Arg;
 
 macro_rules! failures {
     ($($variant:ident => $code:literal, $name:literal;)*) => {

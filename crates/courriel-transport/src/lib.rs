@@ -9,9 +9,11 @@
 //! default provider (SendGrid) and the choice between them come next.
 
 mod email;
+mod route;
 mod sendgrid;
 mod smtp;
 
 pub use email::{Attachment, Email, EmailError, Mailbox, Rendered};
+pub use route::{Policy, Sent, Transport, deliver};
 pub use sendgrid::{Retry, SendGridSettings, request_body, send_sendgrid};
 pub use smtp::{Receipt, SmtpSettings, SmtpTimeouts, check, send};

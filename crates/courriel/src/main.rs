@@ -113,12 +113,15 @@ The list is cached per connection settings; --refresh lists again.")]
         #[arg(long, value_name = "LANG")]
         lang: Option<courriel_core::account::Lang>,
     },
-    /// Send one message through the account's SMTP server.
+    /// Send one message through the account's SMTP server, or the default
+    /// provider (SendGrid, its API key from the environment) when it has none.
     #[command(after_help = "\
 Examples:
   courriel send --config account.toml --to client@example.org --subject \"Facture F-42\" --text body.txt --attach F-42.pdf
   courriel send --config account.toml --to a@example.org --bcc b@example.org --subject Hi --html body.html --json
 
+Without [smtp] in the account, the default provider sends: its API key is
+read from COURRIEL_SENDGRID_API_KEY.
 Exit code 1 when the message was not sent, or some recipients were refused.")]
     Send {
         /// The account file (TOML).

@@ -7,7 +7,7 @@ use courriel::connect::smtp_settings;
 use courriel_core::EmailAddress;
 use courriel_core::account::Lang;
 use courriel_presets::Catalog;
-use courriel_transport::{Email, Mailbox, send};
+use courriel_transport::{Email, Mailbox, Policy, SendGridSettings, deliver};
 use serde_json::json;
 
 use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
@@ -46,6 +46,22 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
+/// The default provider from the environment: `COURRIEL_SENDGRID_API_KEY`,
+/// and for a local test server `COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL`
+/// (the key then travels unencrypted: tests only).
+fn default_provider() -> Option<SendGridSettings> {
+    let key = std::env::var("COURRIEL_SENDGRID_API_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())?;
+    let settings = SendGridSettings::new(key);
+    Some(
+        match std::env::var("COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL") {
+            Ok(url) if !url.is_empty() => settings.dangerous_plain_http_base_url(&url),
+            _ => settings,
+        },
+    )
+}
+
 fn usage(message: &str) -> u8 {
     eprintln!("courriel: {message}");
     EXIT_USAGE
@@ -56,18 +72,19 @@ pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
         Ok(a) => a,
         Err(e) => return usage(&e.to_string()),
     };
-    if account.smtp.is_none() {
-        return usage(
-            "the account has no [smtp] settings, and sending through the default provider (SendGrid) is not available in this version: add [smtp]",
-        );
-    }
-    let settings = match smtp_settings(catalog, &account, |v| std::env::var_os(v)) {
-        Ok(s) => s,
-        Err(e) => {
-            crate::folders::report_settings_error(&e, o.lang);
-            return EXIT_USAGE;
+    // The user's SMTP server when the account has one, else the default provider.
+    let smtp = if account.smtp.is_some() {
+        match smtp_settings(catalog, &account, |v| std::env::var_os(v)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                crate::folders::report_settings_error(&e, o.lang);
+                return EXIT_USAGE;
+            }
         }
+    } else {
+        None
     };
+    let default = default_provider();
     let Some(sender) = account
         .sender
         .as_deref()
@@ -79,15 +96,19 @@ pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
         Ok(email) => email,
         Err(e) => return usage(&e),
     };
-    let rendered = match email.render() {
-        Ok(r) => r,
-        Err(e) => return usage(&e.to_string()),
-    };
+    if let Err(e) = email.render() {
+        return usage(&e.to_string());
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    match runtime.block_on(send(&settings, &rendered)) {
+    match runtime.block_on(deliver(
+        smtp.as_ref(),
+        default.as_ref(),
+        &Policy::default(),
+        &email,
+    )) {
         Err(failure) => {
             if o.json {
                 crate::emit(&format!(
@@ -103,7 +124,8 @@ pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
             );
             EXIT_NOT_FOUND
         }
-        Ok(receipt) => {
+        Ok(sent) => {
+            let receipt = &sent.receipt;
             if o.json {
                 let refused: Vec<_> = receipt
                     .refused
@@ -112,7 +134,7 @@ pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
                     .collect();
                 let value = json!({
                     "sent": true,
-                    "transport": "smtp",
+                    "transport": sent.transport.as_str(),
                     "message_id": receipt.message_id,
                     "reply": receipt.reply,
                     "accepted": receipt.accepted.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -123,9 +145,13 @@ pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
                     serde_json::to_string_pretty(&value).expect("JSON")
                 ));
             } else {
+                let via = smtp.as_ref().map_or_else(
+                    || "the default provider (SendGrid)".to_string(),
+                    |s| format!("{}:{}", s.host, s.port),
+                );
                 let mut out = format!(
-                    "sent through {}:{} — Message-ID <{}>\n{}\n",
-                    settings.host, settings.port, receipt.message_id, receipt.reply
+                    "sent through {via} — Message-ID <{}>\n{}\n",
+                    receipt.message_id, receipt.reply
                 );
                 for (address, reply) in &receipt.refused {
                     let _ = writeln!(out, "refused: {address}: {reply}");

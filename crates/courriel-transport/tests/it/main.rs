@@ -1,6 +1,7 @@
 //! courriel-transport against the real Postfix (and a hostile local server),
 //! and against a local server that answers like SendGrid's API.
 
+mod route;
 mod sendgrid;
 
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use courriel_testkit::{Account, Servers};
 use courriel_transport::{Email, Mailbox, SmtpSettings, check, send};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn settings(account: &Account, port: u16, security: Security) -> SmtpSettings {
+pub(crate) fn settings(account: &Account, port: u16, security: Security) -> SmtpSettings {
     let s = Servers::get();
     let mut settings =
         SmtpSettings::new(&s.host, port, security, &account.address, &account.password)

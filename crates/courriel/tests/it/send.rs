@@ -113,27 +113,8 @@ fn sends_and_prints_a_receipt_naming_refused_recipients() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let s = Servers::get();
     let dir = account("usage");
     let body = dir.join("body.txt");
-    let no_smtp = dir.join("no-smtp.toml");
-    std::fs::write(&no_smtp, "sender = \"a@example.org\"\n").unwrap();
-    let out = run(
-        &[
-            "send",
-            "--config",
-            no_smtp.to_str().unwrap(),
-            "--to",
-            &s.courier.address,
-            "--subject",
-            "x",
-            "--text",
-            body.to_str().unwrap(),
-        ],
-        "x",
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("[smtp]"), "{}", stderr(&out));
     let config = dir.join("account.toml");
     let out = run(
         &[
@@ -152,6 +133,56 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("--to `not-an-address`"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn without_smtp_the_default_provider_sends() {
+    let (url, seen) = courriel_testkit::sendgrid::server();
+    let dir = account("sendgrid");
+    let no_smtp = dir.join("no-smtp.toml");
+    std::fs::write(&no_smtp, "sender = \"contact@boulangerie-martin.fr\"\n").unwrap();
+    let body = dir.join("body.txt");
+    let args = [
+        "send",
+        "--config",
+        no_smtp.to_str().unwrap(),
+        "--to",
+        "client@example.org",
+        "--subject",
+        "Facture",
+        "--text",
+        body.to_str().unwrap(),
+        "--json",
+    ];
+    let out = Command::new(env!("CARGO_BIN_EXE_courriel"))
+        .args(args)
+        .env("COURRIEL_SENDGRID_API_KEY", "good")
+        .env("COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["transport"], "sendgrid");
+    let (_, request) = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(
+        request["headers"]["Message-ID"],
+        format!("<{}>", v["message_id"].as_str().unwrap())
+    );
+
+    // No key: the default provider is not configured (SG001), said in French on request.
+    let out = Command::new(env!("CARGO_BIN_EXE_courriel"))
+        .args(args)
+        .args(["--lang", "fr"])
+        .env_remove("COURRIEL_SENDGRID_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("[SG001] Le fournisseur par défaut n'est pas configuré"),
         "{}",
         stderr(&out)
     );
