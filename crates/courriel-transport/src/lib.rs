@@ -16,4 +16,4 @@ mod smtp;
 pub use email::{Attachment, Email, EmailError, Mailbox, Rendered};
 pub use route::{Policy, Sent, Transport, deliver};
 pub use sendgrid::{Retry, SendGridSettings, request_body, send_sendgrid};
-pub use smtp::{Receipt, SmtpSettings, SmtpTimeouts, check, send};
+pub use smtp::{Receipt, SmtpConnection, SmtpSettings, SmtpTimeouts, check, send};

@@ -402,99 +402,164 @@ fn status(e: &lettre::transport::smtp::Error) -> u16 {
         .unwrap_or(0)
 }
 
-/// Sends a rendered email: MAIL FROM, RCPT TO for each recipient (a refused
-/// one is reported and the others still receive it), DATA with the
-/// transmitted bytes (no Bcc header).
-pub async fn send(settings: &SmtpSettings, email: &Rendered) -> Result<Receipt, Failure> {
-    let s = settings;
-    let mut conn = open(s).await?;
-    let lettre_address = |a: &EmailAddress| {
-        a.to_string()
-            .parse::<lettre::Address>()
-            .map_err(|e| s.failure(FailureKind::SmtpRejected).arg("detail", e))
-    };
-    let mut options = Vec::new();
-    if !email.transmitted.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime)
-    {
-        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+/// An open, logged-in SMTP connection that sends any number of messages,
+/// one after the other (the connection reuse a pool builds on).
+pub struct SmtpConnection {
+    conn: AsyncSmtpConnection,
+    settings: SmtpSettings,
+    sent: u32,
+}
+
+impl fmt::Debug for SmtpConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpConnection")
+            .field("host", &self.settings.host)
+            .field("sent", &self.sent)
+            .finish_non_exhaustive()
     }
-    let from = lettre_address(&email.envelope_from)?;
-    let sender = email.envelope_from.to_string();
-    let not_owned = |detail: String| {
-        s.failure(FailureKind::SmtpSenderNotOwned)
-            .arg("sender", &sender)
-            .arg("detail", detail)
-    };
-    match tokio::time::timeout(
+}
+
+/// After a refused transaction: RSET, so the connection can serve the next.
+async fn reset(conn: &mut AsyncSmtpConnection, s: &SmtpSettings) {
+    let _ = tokio::time::timeout(
         s.timeouts.command,
-        conn.command(Mail::new(Some(from), options)),
+        conn.command(lettre::transport::smtp::commands::Rset),
     )
-    .await
-    {
-        Err(_) => return Err(s.timeout("MAIL FROM", s.timeouts.command)),
-        Ok(Err(e)) if status(&e) == 553 || e.to_string().contains("not owned") => {
-            return Err(not_owned(e.to_string()));
-        }
-        Ok(Err(e)) if e.is_transient() => {
-            return Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e));
-        }
-        Ok(Err(e)) => return Err(s.failure(FailureKind::SmtpRejected).arg("detail", e)),
-        Ok(Ok(_)) => {}
+    .await;
+}
+
+impl SmtpConnection {
+    /// Connects, secures the connection and logs in.
+    pub async fn open(settings: &SmtpSettings) -> Result<SmtpConnection, Failure> {
+        Ok(SmtpConnection {
+            conn: open(settings).await?,
+            settings: settings.clone(),
+            sent: 0,
+        })
     }
-    let mut accepted = Vec::new();
-    let mut refused = Vec::new();
-    for rcpt in &email.recipients {
+
+    /// Whether the connection can still be used (not broken by a failure).
+    #[must_use]
+    pub fn is_usable(&self) -> bool {
+        !self.conn.has_broken()
+    }
+
+    /// Messages sent on this connection so far.
+    #[must_use]
+    pub fn sent(&self) -> u32 {
+        self.sent
+    }
+
+    /// Says QUIT (bounded).
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(self.settings.timeouts.command, self.conn.quit()).await;
+    }
+
+    /// Sends a rendered email: MAIL FROM, RCPT TO for each recipient (a
+    /// refused one is reported and the others still receive it), DATA with
+    /// the transmitted bytes (no Bcc header). A refused transaction is reset
+    /// so the connection stays usable.
+    pub async fn send(&mut self, email: &Rendered) -> Result<Receipt, Failure> {
+        let s = &self.settings;
+        let conn = &mut self.conn;
+        let lettre_address = |a: &EmailAddress| {
+            a.to_string()
+                .parse::<lettre::Address>()
+                .map_err(|e| s.failure(FailureKind::SmtpRejected).arg("detail", e))
+        };
+        let mut options = Vec::new();
+        if !email.transmitted.is_ascii()
+            && conn.server_info().supports_feature(Extension::EightBitMime)
+        {
+            options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        let from = lettre_address(&email.envelope_from)?;
+        let sender = email.envelope_from.to_string();
+        let not_owned = |detail: String| {
+            s.failure(FailureKind::SmtpSenderNotOwned)
+                .arg("sender", &sender)
+                .arg("detail", detail)
+        };
         match tokio::time::timeout(
             s.timeouts.command,
-            conn.command(Rcpt::new(lettre_address(rcpt)?, Vec::new())),
+            conn.command(Mail::new(Some(from), options)),
         )
         .await
         {
-            Err(_) => return Err(s.timeout("RCPT TO", s.timeouts.command)),
-            // Postfix's reject_sender_login_mismatch answers at RCPT time.
-            Ok(Err(e)) if e.to_string().contains("not owned by user") => {
-                conn.abort().await;
+            Err(_) => return Err(s.timeout("MAIL FROM", s.timeouts.command)),
+            Ok(Err(e)) if status(&e) == 553 || e.to_string().contains("not owned") => {
+                reset(conn, s).await;
                 return Err(not_owned(e.to_string()));
             }
-            Ok(Err(e)) => refused.push((rcpt.clone(), e.to_string())),
-            Ok(Ok(_)) => accepted.push(rcpt.clone()),
+            Ok(Err(e)) if e.is_transient() => {
+                return Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e));
+            }
+            Ok(Err(e)) => return Err(s.failure(FailureKind::SmtpRejected).arg("detail", e)),
+            Ok(Ok(_)) => {}
         }
+        let mut accepted = Vec::new();
+        let mut refused = Vec::new();
+        for rcpt in &email.recipients {
+            match tokio::time::timeout(
+                s.timeouts.command,
+                conn.command(Rcpt::new(lettre_address(rcpt)?, Vec::new())),
+            )
+            .await
+            {
+                Err(_) => return Err(s.timeout("RCPT TO", s.timeouts.command)),
+                // Postfix's reject_sender_login_mismatch answers at RCPT time.
+                Ok(Err(e)) if e.to_string().contains("not owned by user") => {
+                    reset(conn, s).await;
+                    return Err(not_owned(e.to_string()));
+                }
+                Ok(Err(e)) => refused.push((rcpt.clone(), e.to_string())),
+                Ok(Ok(_)) => accepted.push(rcpt.clone()),
+            }
+        }
+        if accepted.is_empty() {
+            reset(conn, s).await;
+            let detail = refused
+                .iter()
+                .map(|(a, r)| format!("{a}: {r}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(s
+                .failure(FailureKind::SmtpRecipientsRefused)
+                .arg("detail", detail));
+        }
+        let transfer = async {
+            conn.command(Data).await?;
+            conn.message(&email.transmitted).await
+        };
+        let reply = match tokio::time::timeout(s.timeouts.data, transfer).await {
+            Err(_) => return Err(s.timeout("DATA", s.timeouts.data)),
+            Ok(Err(e)) if status(&e) == 552 || status(&e) == 523 => {
+                return Err(s.failure(FailureKind::SmtpTooLarge).arg("detail", e));
+            }
+            Ok(Err(e)) if e.is_transient() => {
+                return Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e));
+            }
+            Ok(Err(e)) => return Err(s.failure(FailureKind::SmtpRejected).arg("detail", e)),
+            Ok(Ok(response)) => format!(
+                "{} {}",
+                response.code(),
+                response.message().collect::<Vec<_>>().join(" ")
+            ),
+        };
+        self.sent += 1;
+        Ok(Receipt {
+            message_id: email.message_id.clone(),
+            reply,
+            accepted,
+            refused,
+        })
     }
-    if accepted.is_empty() {
-        conn.abort().await;
-        let detail = refused
-            .iter()
-            .map(|(a, r)| format!("{a}: {r}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(s
-            .failure(FailureKind::SmtpRecipientsRefused)
-            .arg("detail", detail));
-    }
-    let transfer = async {
-        conn.command(Data).await?;
-        conn.message(&email.transmitted).await
-    };
-    let reply = match tokio::time::timeout(s.timeouts.data, transfer).await {
-        Err(_) => return Err(s.timeout("DATA", s.timeouts.data)),
-        Ok(Err(e)) if status(&e) == 552 || status(&e) == 523 => {
-            return Err(s.failure(FailureKind::SmtpTooLarge).arg("detail", e));
-        }
-        Ok(Err(e)) if e.is_transient() => {
-            return Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e));
-        }
-        Ok(Err(e)) => return Err(s.failure(FailureKind::SmtpRejected).arg("detail", e)),
-        Ok(Ok(response)) => format!(
-            "{} {}",
-            response.code(),
-            response.message().collect::<Vec<_>>().join(" ")
-        ),
-    };
-    let _ = tokio::time::timeout(s.timeouts.command, conn.quit()).await;
-    Ok(Receipt {
-        message_id: email.message_id.clone(),
-        reply,
-        accepted,
-        refused,
-    })
+}
+
+/// Sends one rendered email on a new connection (see [`SmtpConnection::send`]).
+pub async fn send(settings: &SmtpSettings, email: &Rendered) -> Result<Receipt, Failure> {
+    let mut connection = SmtpConnection::open(settings).await?;
+    let receipt = connection.send(email).await;
+    connection.close().await;
+    receipt
 }

@@ -294,3 +294,42 @@ fn a_message_over_the_servers_size_limit_is_sm012() {
         .unwrap_err();
     assert_eq!(failure.code(), "SM012", "{failure}");
 }
+
+#[test]
+fn one_connection_sends_many_and_survives_a_refused_transaction() {
+    use courriel_transport::SmtpConnection;
+    let s = Servers::get();
+    runtime().block_on(async {
+        let mut connection = SmtpConnection::open(&settings(
+            &s.special,
+            s.smtp_starttls_port,
+            Security::Starttls,
+        ))
+        .await
+        .unwrap();
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let to = if i == 1 {
+                "nosuchuser@courriel.test".to_string()
+            } else {
+                s.courier.address.clone()
+            };
+            let rendered = Email::from(Mailbox::new(addr(&s.special.address)))
+                .to(Mailbox::new(addr(&to)))
+                .subject(format!("reuse {i}"))
+                .text("x")
+                .render()
+                .unwrap();
+            match connection.send(&rendered).await {
+                Ok(_) => ids.push(rendered.message_id),
+                Err(f) => assert_eq!((i, f.code()), (1, "SM011")),
+            }
+            assert!(connection.is_usable());
+        }
+        assert_eq!(connection.sent(), 2);
+        connection.close().await;
+        for id in ids {
+            delivered(&s.courier, &id);
+        }
+    });
+}
