@@ -382,13 +382,13 @@ impl Email {
         }
         .map_err(|e| EmailError::Render(e.to_string()))?;
         let archived = message.formatted();
-        let transmitted = strip_header(&archived, "bcc");
+        let bcc = header_range(&archived, "bcc");
         Ok(Rendered {
             message_id,
             envelope_from: from.address.clone(),
             recipients: self.recipients().cloned().collect(),
             archived,
-            transmitted,
+            bcc,
         })
     }
 }
@@ -411,27 +411,38 @@ fn new_message_id(domain: &str) -> String {
     )
 }
 
-/// The message without header `name` (and its folded continuation lines).
-fn strip_header(message: &[u8], name: &str) -> Vec<u8> {
+/// Where header `name` (with its folded continuation lines) sits in the
+/// header section, if present. lettre writes each header once.
+fn header_range(message: &[u8], name: &str) -> Option<std::ops::Range<usize>> {
     let end = message
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map_or(message.len(), |p| p + 2);
-    let (head, body) = message.split_at(end);
-    let mut out = Vec::with_capacity(message.len());
-    let mut skipping = false;
-    for line in head.split_inclusive(|&b| b == b'\n') {
+    let mut range: Option<std::ops::Range<usize>> = None;
+    let mut at = 0;
+    for line in message[..end].split_inclusive(|&b| b == b'\n') {
         let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
-        if !continuation {
+        if let Some(r) = &mut range {
+            if continuation && r.end == at {
+                r.end = at + line.len();
+            }
+        } else if !continuation {
             let field = line.split(|&b| b == b':').next().unwrap_or_default();
-            skipping = field.eq_ignore_ascii_case(name.as_bytes());
+            if field.eq_ignore_ascii_case(name.as_bytes()) {
+                range = Some(at..at + line.len());
+            }
         }
-        if !skipping {
-            out.extend_from_slice(line);
-        }
+        at += line.len();
     }
-    out.extend_from_slice(body);
-    out
+    range
+}
+
+#[cfg(test)]
+fn strip_header(message: &[u8], name: &str) -> Vec<u8> {
+    match header_range(message, name) {
+        Some(r) => [&message[..r.start], &message[r.end..]].concat(),
+        None => message.to_vec(),
+    }
 }
 
 /// An email rendered once: what is transmitted, and what is filed.
@@ -446,8 +457,31 @@ pub struct Rendered {
     pub recipients: Vec<EmailAddress>,
     /// The bytes filed in the Sent folder: with the Bcc header.
     pub archived: Vec<u8>,
-    /// The bytes sent: the same without the Bcc header.
-    pub transmitted: Vec<u8>,
+    /// Where the Bcc header sits in `archived`: what is sent skips it.
+    bcc: Option<std::ops::Range<usize>>,
+}
+
+impl Rendered {
+    /// The bytes sent, as the parts of `archived` around its Bcc header (no copy).
+    #[must_use]
+    pub fn transmitted_parts(&self) -> [&[u8]; 2] {
+        match &self.bcc {
+            Some(r) => [&self.archived[..r.start], &self.archived[r.end..]],
+            None => [&self.archived, &[]],
+        }
+    }
+
+    /// The size of what is sent.
+    #[must_use]
+    pub fn transmitted_len(&self) -> usize {
+        self.archived.len() - self.bcc.as_ref().map_or(0, std::ops::Range::len)
+    }
+
+    /// The bytes sent, copied into one buffer.
+    #[must_use]
+    pub fn transmitted(&self) -> Vec<u8> {
+        self.transmitted_parts().concat()
+    }
 }
 
 impl fmt::Debug for Rendered {
@@ -456,7 +490,7 @@ impl fmt::Debug for Rendered {
             .field("message_id", &self.message_id)
             .field("envelope_from", &self.envelope_from)
             .field("recipients", &self.recipients)
-            .field("bytes", &self.transmitted.len())
+            .field("bytes", &self.transmitted_len())
             .finish_non_exhaustive()
     }
 }
@@ -485,7 +519,7 @@ mod tests {
     fn bcc_is_filed_but_never_transmitted() {
         let r = invoice().render().unwrap();
         let archived = String::from_utf8(r.archived.clone()).unwrap();
-        let transmitted = String::from_utf8(r.transmitted.clone()).unwrap();
+        let transmitted = String::from_utf8(r.transmitted()).unwrap();
         assert!(
             archived.contains("Bcc: compta@boulangerie-martin.fr\r\n"),
             "{archived}"
@@ -581,7 +615,7 @@ mod tests {
             )
             .render()
             .unwrap();
-        let text = String::from_utf8(r.transmitted).unwrap();
+        let text = String::from_utf8(r.transmitted()).unwrap();
         assert!(text.contains("multipart/mixed"));
         assert!(text.contains("multipart/alternative"));
         assert!(text.contains("text/html"));

@@ -468,7 +468,7 @@ impl SmtpConnection {
                 .map_err(|e| s.failure(FailureKind::SmtpRejected).arg("detail", e))
         };
         let mut options = Vec::new();
-        if !email.transmitted.is_ascii()
+        if !email.transmitted_parts().iter().all(|p| p.is_ascii())
             && conn.server_info().supports_feature(Extension::EightBitMime)
         {
             options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
@@ -529,7 +529,8 @@ impl SmtpConnection {
         }
         let transfer = async {
             conn.command(Data).await?;
-            conn.message(&email.transmitted).await
+            conn.message_iter(email.transmitted_parts().into_iter())
+                .await
         };
         let reply = match tokio::time::timeout(s.timeouts.data, transfer).await {
             Err(_) => return Err(s.timeout("DATA", s.timeouts.data)),

@@ -285,7 +285,7 @@ fn a_message_over_the_servers_size_limit_is_sm012() {
         .text("x")
         .attach("big.bin", "application/octet-stream", big);
     let rendered = email.render().unwrap();
-    assert!(rendered.transmitted.len() > 10 * 1024 * 1024);
+    assert!(rendered.transmitted_len() > 10 * 1024 * 1024);
     let failure = runtime()
         .block_on(send(
             &settings(&s.special, s.smtp_tls_port, Security::ImplicitTls),
