@@ -9,11 +9,13 @@
 //! default provider (SendGrid) and the choice between them come next.
 
 mod email;
+mod pool;
 mod route;
 mod sendgrid;
 mod smtp;
 
 pub use email::{Attachment, Email, EmailError, Mailbox, Rendered};
+pub use pool::SmtpPool;
 pub use route::{Policy, Sent, Transport, deliver};
 pub use sendgrid::{Retry, SendGridSettings, request_body, send_sendgrid};
 pub use smtp::{Receipt, SmtpConnection, SmtpSettings, SmtpTimeouts, check, send};

@@ -333,3 +333,61 @@ fn one_connection_sends_many_and_survives_a_refused_transaction() {
         }
     });
 }
+
+#[test]
+fn the_pool_reuses_and_bounds_connections_per_account() {
+    use courriel_transport::SmtpPool;
+    use std::sync::Arc;
+    let s = Servers::get();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pool = Arc::new(SmtpPool::new(2, Duration::from_secs(60)));
+    let smtp = settings(&s.special, s.smtp_tls_port, Security::ImplicitTls);
+    rt.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let (pool, smtp) = (pool.clone(), smtp.clone());
+            let (from, to) = (s.special.address.clone(), s.courier.address.clone());
+            tasks.spawn(async move {
+                let rendered = Email::from(Mailbox::new(addr(&from)))
+                    .to(Mailbox::new(addr(&to)))
+                    .subject(format!("pool {i}"))
+                    .text("x")
+                    .render()
+                    .unwrap();
+                pool.send("alice", &smtp, &rendered)
+                    .await
+                    .map(|_| rendered.message_id)
+            });
+        }
+        let mut ids = Vec::new();
+        while let Some(result) = tasks.join_next().await {
+            ids.push(result.unwrap().unwrap());
+        }
+        assert_eq!(ids.len(), 8);
+    });
+    assert!(
+        pool.opened() <= 2,
+        "8 sends, at most 2 connections: {}",
+        pool.opened()
+    );
+    assert!(pool.idle("alice", &smtp) <= 2);
+
+    // With no idle lifetime, every send opens a new connection.
+    let eager = SmtpPool::new(2, Duration::ZERO);
+    rt.block_on(async {
+        for i in 0..2 {
+            let rendered = Email::from(Mailbox::new(addr(&s.special.address)))
+                .to(Mailbox::new(addr(&s.courier.address)))
+                .subject(format!("expired {i}"))
+                .text("x")
+                .render()
+                .unwrap();
+            eager.send("alice", &smtp, &rendered).await.unwrap();
+        }
+    });
+    assert_eq!(eager.opened(), 2);
+}

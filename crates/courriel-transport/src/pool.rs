@@ -1,0 +1,140 @@
+//! Connections reused per account, bounded: at most `max_per_account`
+//! connections to one account's server at a time (providers cut off
+//! clients that open too many), and idle ones closed after `idle_expiry`.
+//! One slow or dead account holds only its own permits, never another's.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use courriel_core::failure::Failure;
+use tokio::sync::Semaphore;
+
+use crate::email::Rendered;
+use crate::smtp::{Receipt, SmtpConnection, SmtpSettings};
+
+#[derive(Default)]
+struct Account {
+    permits: Option<Arc<Semaphore>>,
+    idle: Vec<(SmtpConnection, Instant)>,
+}
+
+/// SMTP connections pooled per account.
+pub struct SmtpPool {
+    max_per_account: usize,
+    idle_expiry: Duration,
+    accounts: Mutex<HashMap<String, Account>>,
+    opened: AtomicUsize,
+}
+
+impl std::fmt::Debug for SmtpPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpPool")
+            .field("max_per_account", &self.max_per_account)
+            .field("idle_expiry", &self.idle_expiry)
+            .field("opened", &self.opened.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpPool {
+    /// A pool keeping at most `max_per_account` connections per account,
+    /// closing those idle longer than `idle_expiry`.
+    #[must_use]
+    pub fn new(max_per_account: usize, idle_expiry: Duration) -> SmtpPool {
+        SmtpPool {
+            max_per_account: max_per_account.max(1),
+            idle_expiry,
+            accounts: Mutex::new(HashMap::new()),
+            opened: AtomicUsize::new(0),
+        }
+    }
+
+    /// Connections opened since the pool was made.
+    #[must_use]
+    pub fn opened(&self) -> usize {
+        self.opened.load(Ordering::Relaxed)
+    }
+
+    /// Idle connections kept for `account`.
+    #[must_use]
+    pub fn idle(&self, account: &str, settings: &SmtpSettings) -> usize {
+        let key = Self::key(account, settings);
+        self.accounts
+            .lock()
+            .map_or(0, |a| a.get(&key).map_or(0, |acc| acc.idle.len()))
+    }
+
+    fn key(account: &str, s: &SmtpSettings) -> String {
+        format!(
+            "{account}\u{0}{}\u{0}{}\u{0}{}",
+            s.host.to_ascii_lowercase(),
+            s.port,
+            s.username
+        )
+    }
+
+    /// Sends through a connection of `account`'s (reused when one is idle
+    /// and fresh), waiting for a permit when `max_per_account` are busy.
+    pub async fn send(
+        &self,
+        account: &str,
+        settings: &SmtpSettings,
+        email: &Rendered,
+    ) -> Result<Receipt, Failure> {
+        let key = Self::key(account, settings);
+        let permits = {
+            let mut accounts = self
+                .accounts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let entry = accounts.entry(key.clone()).or_default();
+            entry
+                .permits
+                .get_or_insert_with(|| Arc::new(Semaphore::new(self.max_per_account)))
+                .clone()
+        };
+        // The permit first, then an idle connection: a connection is only
+        // ever used by the holder of a permit.
+        let _permit = permits
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let (reusable, expired) = {
+            let mut accounts = self
+                .accounts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let entry = accounts.entry(key.clone()).or_default();
+            let now = Instant::now();
+            let (fresh, expired): (Vec<_>, Vec<_>) = std::mem::take(&mut entry.idle)
+                .into_iter()
+                .partition(|(c, at)| c.is_usable() && now.duration_since(*at) < self.idle_expiry);
+            entry.idle = fresh;
+            (entry.idle.pop().map(|(c, _)| c), expired)
+        };
+        for (connection, _) in expired {
+            connection.close().await;
+        }
+        let mut connection = match reusable {
+            Some(c) => c,
+            None => {
+                let c = SmtpConnection::open(settings).await?;
+                self.opened.fetch_add(1, Ordering::Relaxed);
+                c
+            }
+        };
+        let result = connection.send(email).await;
+        if connection.is_usable() {
+            if let Ok(mut accounts) = self.accounts.lock() {
+                accounts
+                    .entry(key)
+                    .or_default()
+                    .idle
+                    .push((connection, Instant::now()));
+            }
+        }
+        result
+    }
+}
