@@ -96,7 +96,15 @@ s.quit()
         .trim()
         .parse()
         .unwrap_or_else(|_| panic!("smtplib: {}", String::from_utf8_lossy(&output.stderr)));
+    let nodemailer = nodemailer(s);
     let rate = |secs: f64| f64::from(MESSAGES) / secs;
+    if let Some(secs) = nodemailer {
+        println!(
+            "{MESSAGES} messages, Nodemailer (pool: true, maxConnections: 1): {secs:.2}s ({:.0}/s): ours {:.2}x",
+            rate(secs),
+            secs / ours.as_secs_f64()
+        );
+    }
     println!(
         "{MESSAGES} messages over one connection (STARTTLS + AUTH, Postfix): ours {:.2}s ({:.0}/s), Python smtplib {smtplib:.2}s ({:.0}/s): ours {:.2}x (target >= 1x)",
         ours.as_secs_f64(),
@@ -127,4 +135,71 @@ s.quit()
         peak.saturating_sub(before) as f64 * 1024.0 / size as f64,
         outcome.map_or_else(|f| f.code().to_string(), |r| r.reply)
     );
+}
+
+/// Nodemailer with `pool: true` over one connection, installed from npm
+/// into a temporary directory; `None` (with why) when npm is not there.
+fn nodemailer(s: &Servers) -> Option<f64> {
+    let dir = std::env::temp_dir().join("courriel-bench-nodemailer");
+    std::fs::create_dir_all(&dir).ok()?;
+    if !dir.join("node_modules/nodemailer").exists() {
+        let installed = Command::new("npm")
+            .args([
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                "nodemailer",
+            ])
+            .current_dir(&dir)
+            .status();
+        if !installed.is_ok_and(|st| st.success()) {
+            eprintln!("Nodemailer: npm install failed; skipped");
+            return None;
+        }
+    }
+    let script = format!(
+        r#"
+const nodemailer = require("nodemailer");
+const fs = require("fs");
+const t = nodemailer.createTransport({{ host: "{host}", port: {port}, secure: false, requireTLS: true, pool: true, maxConnections: 1, maxMessages: Infinity,
+  auth: {{ user: "{user}", pass: "{password}" }}, tls: {{ ca: fs.readFileSync("{ca}"), servername: "{name}" }} }});
+(async () => {{
+  await t.verify();
+  const start = process.hrtime.bigint();
+  const jobs = [];
+  for (let i = 0; i < {n}; i++) {{
+    jobs.push(t.sendMail({{ from: "{user}", to: "{to}", subject: "nodemailer " + i, text: "Bonjour\n" }}));
+  }}
+  await Promise.all(jobs);
+  console.log(Number(process.hrtime.bigint() - start) / 1e9);
+  t.close();
+}})().catch(e => {{ console.error(e); process.exit(1); }});
+"#,
+        host = s.host,
+        port = s.smtp_starttls_port,
+        user = s.special.address,
+        password = s.special.password,
+        ca = s.ca.display(),
+        name = s.tls_name,
+        to = s.courier.address,
+        n = MESSAGES
+    );
+    let output = Command::new("node")
+        .arg("-e")
+        .arg(&script)
+        .current_dir(&dir)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    match text.trim().parse() {
+        Ok(secs) => Some(secs),
+        Err(_) => {
+            eprintln!(
+                "Nodemailer failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            None
+        }
+    }
 }
