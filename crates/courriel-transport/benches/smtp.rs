@@ -61,41 +61,7 @@ fn main() {
         elapsed
     });
 
-    let script = format!(
-        r#"
-import smtplib, ssl, time
-from email.message import EmailMessage
-ctx = ssl.create_default_context(cafile={ca:?})
-s = smtplib.SMTP({host:?}, {port})
-s.starttls(context=ctx)
-s.login({user:?}, {password:?})
-start = time.perf_counter()
-for i in range({n}):
-    m = EmailMessage()
-    m["From"] = {user:?}
-    m["To"] = {to:?}
-    m["Subject"] = "smtplib %d" % i
-    m.set_content("Bonjour\n")
-    s.send_message(m)
-print(time.perf_counter() - start)
-s.quit()
-"#,
-        ca = s.ca.display().to_string(),
-        host = s.host,
-        port = s.smtp_starttls_port,
-        user = s.special.address,
-        password = s.special.password,
-        to = s.courier.address,
-        n = MESSAGES
-    );
-    let output = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .expect("python3");
-    let smtplib: f64 = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("smtplib: {}", String::from_utf8_lossy(&output.stderr)));
+    let smtplib = smtplib(s);
     let nodemailer = nodemailer(s);
     let rate = |secs: f64| f64::from(MESSAGES) / secs;
     if let Some(secs) = nodemailer {
@@ -202,4 +168,43 @@ const t = nodemailer.createTransport({{ host: "{host}", port: {port}, secure: fa
             None
         }
     }
+}
+
+/// Python's smtplib over one connection, timed inside Python.
+fn smtplib(s: &Servers) -> f64 {
+    let script = format!(
+        r#"
+import smtplib, ssl, time
+from email.message import EmailMessage
+ctx = ssl.create_default_context(cafile={ca:?})
+s = smtplib.SMTP({host:?}, {port})
+s.starttls(context=ctx)
+s.login({user:?}, {password:?})
+start = time.perf_counter()
+for i in range({n}):
+    m = EmailMessage()
+    m["From"] = {user:?}
+    m["To"] = {to:?}
+    m["Subject"] = "smtplib %d" % i
+    m.set_content("Bonjour\n")
+    s.send_message(m)
+print(time.perf_counter() - start)
+s.quit()
+"#,
+        ca = s.ca.display().to_string(),
+        host = s.host,
+        port = s.smtp_starttls_port,
+        user = s.special.address,
+        password = s.special.password,
+        to = s.courier.address,
+        n = MESSAGES
+    );
+    let output = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3");
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("smtplib: {}", String::from_utf8_lossy(&output.stderr)))
 }
