@@ -4,7 +4,7 @@ use std::ffi::OsString;
 
 use courriel_archive::ImapSettings;
 use courriel_core::Security;
-use courriel_core::account::AccountSettings;
+use courriel_core::account::{AccountSettings, ImapInput, ServerInput};
 use courriel_core::rules::{Diagnostic, Severity};
 use courriel_presets::Catalog;
 use courriel_transport::SmtpSettings;
@@ -20,47 +20,81 @@ pub enum SettingsError {
     CaFile(String, std::io::Error),
 }
 
+/// What both servers' settings are made of, once the rules find no error
+/// in the fields of `table` (`smtp` or `imap`).
+struct Parts {
+    host: String,
+    port: u16,
+    security: Security,
+    username: String,
+    password: String,
+    ca_pem: Option<Vec<u8>>,
+}
+
+fn parts(
+    catalog: &Catalog,
+    account: &AccountSettings,
+    env: impl Fn(&str) -> Option<OsString> + Copy,
+    table: &str,
+    server: Option<ServerInput>,
+    default_port: u16,
+) -> Result<Parts, SettingsError> {
+    let errors: Vec<Diagnostic> = diagnose(catalog, account, None, env)
+        .into_iter()
+        .filter(|d| {
+            d.severity == Severity::Error
+                && (d.field.as_str().starts_with(table) || d.field.as_str() == "sender")
+        })
+        .collect();
+    let Some(server) = server.filter(|_| errors.is_empty()) else {
+        return Err(SettingsError::Rules(errors));
+    };
+    // The rules checked every value below; these are their parsed forms.
+    let ca_pem = match &account.ca_file {
+        Some(ca) => Some(std::fs::read(ca).map_err(|e| SettingsError::CaFile(ca.clone(), e))?),
+        None => None,
+    };
+    Ok(Parts {
+        host: server.host.unwrap_or_default(),
+        port: server
+            .port
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(default_port),
+        security: if server.security.as_deref() == Some("starttls") {
+            Security::Starttls
+        } else {
+            Security::ImplicitTls
+        },
+        username: server.username.unwrap_or_default(),
+        password: server
+            .password_env
+            .as_deref()
+            .and_then(env)
+            .map(|v| v.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        ca_pem,
+    })
+}
+
 /// The IMAP settings of an account, once the rules find no error in them.
 pub fn imap_settings(
     catalog: &Catalog,
     account: &AccountSettings,
     env: impl Fn(&str) -> Option<OsString> + Copy,
 ) -> Result<ImapSettings, SettingsError> {
-    let errors: Vec<Diagnostic> = diagnose(catalog, account, None, env)
-        .into_iter()
-        .filter(|d| d.severity == Severity::Error && d.field.as_str().starts_with("imap"))
-        .collect();
-    let Some(imap) = account.imap.as_ref().filter(|_| errors.is_empty()) else {
-        return Err(SettingsError::Rules(errors));
-    };
-    // The rules checked every value below; these are their parsed forms.
-    let host = imap.host.clone().unwrap_or_default();
-    let port = imap.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(993);
-    let security = if imap.security.as_deref() == Some("starttls") {
-        Security::Starttls
-    } else {
-        Security::ImplicitTls
-    };
-    let password = imap
-        .password_env
-        .as_deref()
-        .and_then(env)
-        .map(|v| v.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut settings = ImapSettings::new(
-        host,
-        port,
-        security,
-        imap.username.clone().unwrap_or_default(),
-        password,
-    );
-    if let Some(ca) = &account.ca_file {
-        match std::fs::read(ca) {
-            Ok(pem) => settings = settings.with_extra_ca(pem),
-            Err(e) => return Err(SettingsError::CaFile(ca.clone(), e)),
-        }
-    }
-    Ok(settings)
+    let p = parts(
+        catalog,
+        account,
+        env,
+        "imap",
+        account.imap.as_ref().map(ImapInput::server),
+        993,
+    )?;
+    let settings = ImapSettings::new(p.host, p.port, p.security, p.username, p.password);
+    Ok(match p.ca_pem {
+        Some(pem) => settings.with_extra_ca(pem),
+        None => settings,
+    })
 }
 
 /// The SMTP settings of an account, once the rules find no error in them.
@@ -69,41 +103,10 @@ pub fn smtp_settings(
     account: &AccountSettings,
     env: impl Fn(&str) -> Option<OsString> + Copy,
 ) -> Result<SmtpSettings, SettingsError> {
-    let errors: Vec<Diagnostic> = diagnose(catalog, account, None, env)
-        .into_iter()
-        .filter(|d| {
-            d.severity == Severity::Error
-                && (d.field.as_str().starts_with("smtp") || d.field.as_str() == "sender")
-        })
-        .collect();
-    let Some(smtp) = account.smtp.as_ref().filter(|_| errors.is_empty()) else {
-        return Err(SettingsError::Rules(errors));
-    };
-    let host = smtp.host.clone().unwrap_or_default();
-    let port = smtp.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(465);
-    let security = if smtp.security.as_deref() == Some("starttls") {
-        Security::Starttls
-    } else {
-        Security::ImplicitTls
-    };
-    let password = smtp
-        .password_env
-        .as_deref()
-        .and_then(env)
-        .map(|v| v.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut settings = SmtpSettings::new(
-        host,
-        port,
-        security,
-        smtp.username.clone().unwrap_or_default(),
-        password,
-    );
-    if let Some(ca) = &account.ca_file {
-        match std::fs::read(ca) {
-            Ok(pem) => settings = settings.with_extra_ca(pem),
-            Err(e) => return Err(SettingsError::CaFile(ca.clone(), e)),
-        }
-    }
-    Ok(settings)
+    let p = parts(catalog, account, env, "smtp", account.smtp.clone(), 465)?;
+    let settings = SmtpSettings::new(p.host, p.port, p.security, p.username, p.password);
+    Ok(match p.ca_pem {
+        Some(pem) => settings.with_extra_ca(pem),
+        None => settings,
+    })
 }
