@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use courriel_core::Security;
 use courriel_core::failure::{Failure, FailureKind};
-use rustls::pki_types::ServerName;
+use courriel_net::{Kinds, NetError};
 use secrecy::ExposeSecret;
 use tokio::net::TcpStream;
 
@@ -72,71 +72,32 @@ impl Ctx<'_> {
     }
 }
 
-fn tls_failure(ctx: &Ctx<'_>, e: &std::io::Error) -> Failure {
-    let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
-    match inner {
-        Some(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {
-            ctx.failure(FailureKind::ImapUntrustedCertificate)
-        }
-        Some(rustls::Error::InvalidCertificate(
-            cert @ (rustls::CertificateError::NotValidForName
-            | rustls::CertificateError::NotValidForNameContext { .. }),
-        )) => ctx
-            .failure(FailureKind::ImapCertificateName)
-            .arg("detail", format!("{cert:?}")),
-        Some(other) => ctx.failure(FailureKind::ImapTls).arg("detail", other),
-        None => ctx.failure(FailureKind::ImapTls).arg("detail", e),
-    }
-}
+/// IMAP's failure for each way connecting can fail.
+const KINDS: Kinds = Kinds {
+    timeout: FailureKind::ImapTimeout,
+    dns: FailureKind::ImapDns,
+    refused: FailureKind::ImapRefused,
+    io: FailureKind::ImapConnectionLost,
+    untrusted: FailureKind::ImapUntrustedCertificate,
+    name: FailureKind::ImapCertificateName,
+    tls: FailureKind::ImapTls,
+};
 
 async fn tls(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Box<dyn Io>, Failure> {
     let s = ctx.settings;
-    let config = s
-        .tls_config()
-        .map_err(|e| ctx.failure(FailureKind::ImapTls).arg("detail", e))?;
-    let name = ServerName::try_from(s.host.clone())
-        .map_err(|e| ctx.failure(FailureKind::ImapTls).arg("detail", e))?;
-    let connector = tokio_rustls::TlsConnector::from(config);
-    match tokio::time::timeout(s.timeouts.tls, connector.connect(name, io)).await {
-        Err(_) => Err(ctx.timeout("TLS handshake", s.timeouts.tls)),
-        Ok(Err(e)) => Err(tls_failure(ctx, &e)),
-        Ok(Ok(stream)) => Ok(Box::new(stream)),
-    }
+    let failure = |e: NetError| e.into_failure(&KINDS, &s.host, s.port);
+    let config = s.tls_config().map_err(|e| failure(NetError::Tls(e)))?;
+    let stream = courriel_net::tls(config, &s.host, io, s.timeouts.tls)
+        .await
+        .map_err(failure)?;
+    Ok(Box::new(stream))
 }
 
 async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
     let s = ctx.settings;
-    let limit = s.timeouts.connect;
-    let addresses =
-        match tokio::time::timeout(limit, tokio::net::lookup_host((s.host.as_str(), s.port))).await
-        {
-            Err(_) => return Err(ctx.timeout("DNS lookup", limit)),
-            Ok(Err(_)) => return Err(ctx.failure(FailureKind::ImapDns)),
-            Ok(Ok(addresses)) => addresses.collect::<Vec<_>>(),
-        };
-    if addresses.is_empty() {
-        return Err(ctx.failure(FailureKind::ImapDns));
-    }
-    let mut last = None;
-    for address in addresses {
-        match tokio::time::timeout(limit, TcpStream::connect(address)).await {
-            Err(_) => last = Some(ctx.timeout("TCP connect", limit)),
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                last = Some(ctx.failure(FailureKind::ImapRefused));
-            }
-            Ok(Err(e)) => {
-                last = Some(
-                    ctx.failure(FailureKind::ImapConnectionLost)
-                        .arg("detail", e),
-                );
-            }
-            Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-        }
-    }
-    Err(last.unwrap_or_else(|| ctx.failure(FailureKind::ImapDns)))
+    courriel_net::tcp(&s.host, s.port, s.timeouts.connect)
+        .await
+        .map_err(|e| e.into_failure(&KINDS, &s.host, s.port))
 }
 
 /// Reads the greeting; returns the capabilities it carries, if any.

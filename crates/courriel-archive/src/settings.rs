@@ -5,8 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use courriel_core::Security;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject as _;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
@@ -125,30 +123,7 @@ impl ImapSettings {
     /// The rustls configuration: the web's roots (Mozilla's list) unless
     /// `only_extra_ca`, plus the extra CAs. Certificates are always verified.
     pub fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, String> {
-        let mut roots = rustls::RootCertStore::empty();
-        if !self.only_extra_ca {
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        }
-        if let Some(pem) = &self.extra_ca_pem {
-            let mut added = 0;
-            for cert in CertificateDer::pem_slice_iter(pem) {
-                let cert = cert.map_err(|e| format!("the extra CA is not valid PEM: {e}"))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("the extra CA is not a usable certificate: {e}"))?;
-                added += 1;
-            }
-            if added == 0 {
-                return Err("the extra CA file holds no certificate".to_string());
-            }
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Arc::new(config))
+        courriel_net::tls_config(self.extra_ca_pem.as_deref(), self.only_extra_ca)
     }
 }
 

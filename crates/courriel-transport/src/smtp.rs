@@ -8,18 +8,16 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use courriel_core::failure::{Failure, FailureKind};
 use courriel_core::{EmailAddress, Security};
+use courriel_net::{Kinds, NetError};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, ServerName};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::TcpStream;
@@ -124,24 +122,9 @@ impl SmtpSettings {
             .arg("seconds", limit.as_secs())
     }
 
-    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, Failure> {
-        let tls = |e: String| self.failure(FailureKind::SmtpTls).arg("detail", e);
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        if let Some(pem) = &self.extra_ca_pem {
-            for cert in CertificateDer::pem_slice_iter(pem) {
-                roots
-                    .add(cert.map_err(|e| tls(e.to_string()))?)
-                    .map_err(|e| tls(e.to_string()))?;
-            }
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| tls(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Arc::new(config))
+    fn net_failure(&self, e: NetError) -> Failure {
+        e.into_failure(&KINDS, &self.host, self.port)
+            .arg("user", &self.username)
     }
 }
 
@@ -219,58 +202,32 @@ impl lettre::transport::smtp::client::AsyncTokioStream
 
 const HELLO: &str = "courriel.localhost";
 
+/// SMTP's failure for each way connecting can fail.
+const KINDS: Kinds = Kinds {
+    timeout: FailureKind::SmtpTimeout,
+    dns: FailureKind::SmtpDns,
+    refused: FailureKind::SmtpRefused,
+    io: FailureKind::SmtpUnexpected,
+    untrusted: FailureKind::SmtpUntrustedCertificate,
+    name: FailureKind::SmtpCertificateName,
+    tls: FailureKind::SmtpTls,
+};
+
 async fn tcp(s: &SmtpSettings) -> Result<TcpStream, Failure> {
-    let limit = s.timeouts.connect;
-    let addresses =
-        match tokio::time::timeout(limit, tokio::net::lookup_host((s.host.as_str(), s.port))).await
-        {
-            Err(_) => return Err(s.timeout("DNS lookup", limit)),
-            Ok(Err(_)) => return Err(s.failure(FailureKind::SmtpDns)),
-            Ok(Ok(a)) => a.collect::<Vec<_>>(),
-        };
-    let mut last = s.failure(FailureKind::SmtpDns);
-    for address in addresses {
-        match tokio::time::timeout(limit, TcpStream::connect(address)).await {
-            Err(_) => last = s.timeout("TCP connect", limit),
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                last = s.failure(FailureKind::SmtpRefused);
-            }
-            Ok(Err(e)) => last = s.failure(FailureKind::SmtpUnexpected).arg("detail", e),
-            Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-        }
-    }
-    Err(last)
+    courriel_net::tcp(&s.host, s.port, s.timeouts.connect)
+        .await
+        .map_err(|e| s.net_failure(e))
 }
 
 async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
     s: &SmtpSettings,
     io: S,
 ) -> Result<tokio_rustls::client::TlsStream<S>, Failure> {
-    let name = ServerName::try_from(s.host.clone())
-        .map_err(|e| s.failure(FailureKind::SmtpTls).arg("detail", e))?;
-    let connector = tokio_rustls::TlsConnector::from(s.tls_config()?);
-    match tokio::time::timeout(s.timeouts.tls, connector.connect(name, io)).await {
-        Err(_) => Err(s.timeout("TLS handshake", s.timeouts.tls)),
-        Ok(Ok(stream)) => Ok(stream),
-        Ok(Err(e)) => Err(
-            match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                Some(rustls::Error::InvalidCertificate(
-                    rustls::CertificateError::UnknownIssuer,
-                )) => s.failure(FailureKind::SmtpUntrustedCertificate),
-                Some(rustls::Error::InvalidCertificate(
-                    c @ (rustls::CertificateError::NotValidForName
-                    | rustls::CertificateError::NotValidForNameContext { .. }),
-                )) => s
-                    .failure(FailureKind::SmtpCertificateName)
-                    .arg("detail", format!("{c:?}")),
-                Some(other) => s.failure(FailureKind::SmtpTls).arg("detail", other),
-                None => s.failure(FailureKind::SmtpTls).arg("detail", e),
-            },
-        ),
-    }
+    let config = courriel_net::tls_config(s.extra_ca_pem.as_deref(), false)
+        .map_err(|e| s.net_failure(NetError::Tls(e)))?;
+    courriel_net::tls(config, &s.host, io, s.timeouts.tls)
+        .await
+        .map_err(|e| s.net_failure(e))
 }
 
 /// Reads one (multi-line) reply in plain text: `(code, text)`.

@@ -1,0 +1,221 @@
+//! Connecting, shared by IMAP (courriel-archive) and SMTP
+//! (courriel-transport): DNS lookup and TCP connect within a time bound
+//! (with `TCP_NODELAY`), the rustls client configuration (the web's root
+//! CAs, plus extra CAs; certificates always verified), and the TLS
+//! handshake with its failures told apart. Each protocol turns a
+//! [`NetError`] into its own [`Failure`] with [`NetError::into_failure`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use courriel_core::failure::{Failure, FailureKind};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+/// What went wrong while connecting.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum NetError {
+    /// A step did not finish within its bound.
+    Timeout {
+        /// The step (`DNS lookup`, `TCP connect`, `TLS handshake`).
+        step: &'static str,
+        /// The bound.
+        limit: Duration,
+    },
+    /// The host name does not resolve.
+    Dns,
+    /// The server refuses connections on that port.
+    Refused,
+    /// Another network error.
+    Io(std::io::Error),
+    /// The certificate is not signed by a trusted authority.
+    UntrustedCertificate,
+    /// The certificate is for another name.
+    CertificateName(String),
+    /// Another TLS failure (a plaintext server, a bad extra CA...).
+    Tls(String),
+}
+
+/// The failure kinds of one protocol, for each [`NetError`].
+#[derive(Debug, Clone, Copy)]
+pub struct Kinds {
+    /// For [`NetError::Timeout`].
+    pub timeout: FailureKind,
+    /// For [`NetError::Dns`].
+    pub dns: FailureKind,
+    /// For [`NetError::Refused`].
+    pub refused: FailureKind,
+    /// For [`NetError::Io`].
+    pub io: FailureKind,
+    /// For [`NetError::UntrustedCertificate`].
+    pub untrusted: FailureKind,
+    /// For [`NetError::CertificateName`].
+    pub name: FailureKind,
+    /// For [`NetError::Tls`].
+    pub tls: FailureKind,
+}
+
+impl NetError {
+    /// The protocol's failure, with the `host` and `port` its message names.
+    #[must_use]
+    pub fn into_failure(self, kinds: &Kinds, host: &str, port: u16) -> Failure {
+        let failure = |kind| Failure::new(kind).arg("host", host).arg("port", port);
+        match self {
+            NetError::Timeout { step, limit } => failure(kinds.timeout)
+                .arg("step", step)
+                .arg("seconds", limit.as_secs()),
+            NetError::Dns => failure(kinds.dns),
+            NetError::Refused => failure(kinds.refused),
+            NetError::Io(e) => failure(kinds.io).arg("detail", e),
+            NetError::UntrustedCertificate => failure(kinds.untrusted),
+            NetError::CertificateName(detail) => failure(kinds.name).arg("detail", detail),
+            NetError::Tls(detail) => failure(kinds.tls).arg("detail", detail),
+        }
+    }
+}
+
+/// The rustls client configuration: the web's roots (Mozilla's list)
+/// unless `only_extra`, plus the CAs in `extra_ca_pem`.
+pub fn tls_config(
+    extra_ca_pem: Option<&[u8]>,
+    only_extra: bool,
+) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    if !only_extra {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    if let Some(pem) = extra_ca_pem {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| format!("the extra CA is not valid PEM: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("the extra CA is not a usable certificate: {e}"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err("the extra CA file holds no certificate".to_string());
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Resolves `host` and connects to the first address that answers, each
+/// step within `limit`; the socket has `TCP_NODELAY` set.
+pub async fn tcp(host: &str, port: u16, limit: Duration) -> Result<TcpStream, NetError> {
+    let addresses = match tokio::time::timeout(limit, tokio::net::lookup_host((host, port))).await {
+        Err(_) => {
+            return Err(NetError::Timeout {
+                step: "DNS lookup",
+                limit,
+            });
+        }
+        Ok(Err(_)) => return Err(NetError::Dns),
+        Ok(Ok(addresses)) => addresses.collect::<Vec<_>>(),
+    };
+    let mut last = NetError::Dns;
+    for address in addresses {
+        match tokio::time::timeout(limit, TcpStream::connect(address)).await {
+            Err(_) => {
+                last = NetError::Timeout {
+                    step: "TCP connect",
+                    limit,
+                }
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                last = NetError::Refused;
+            }
+            Ok(Err(e)) => last = NetError::Io(e),
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+        }
+    }
+    Err(last)
+}
+
+/// The TLS handshake with `host` over `io`, within `limit`.
+pub async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
+    config: Arc<rustls::ClientConfig>,
+    host: &str,
+    io: S,
+    limit: Duration,
+) -> Result<tokio_rustls::client::TlsStream<S>, NetError> {
+    let name = ServerName::try_from(host.to_string()).map_err(|e| NetError::Tls(e.to_string()))?;
+    let connector = tokio_rustls::TlsConnector::from(config);
+    match tokio::time::timeout(limit, connector.connect(name, io)).await {
+        Err(_) => Err(NetError::Timeout {
+            step: "TLS handshake",
+            limit,
+        }),
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(e)) => Err(
+            match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                Some(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::UnknownIssuer,
+                )) => NetError::UntrustedCertificate,
+                Some(rustls::Error::InvalidCertificate(
+                    c @ (rustls::CertificateError::NotValidForName
+                    | rustls::CertificateError::NotValidForNameContext { .. }),
+                )) => NetError::CertificateName(format!("{c:?}")),
+                Some(other) => NetError::Tls(other.to_string()),
+                None => NetError::Tls(e.to_string()),
+            },
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_extra_ca_must_hold_a_certificate() {
+        assert!(tls_config(None, false).is_ok());
+        assert_eq!(
+            tls_config(Some(b""), false).unwrap_err(),
+            "the extra CA file holds no certificate"
+        );
+    }
+
+    #[test]
+    fn errors_become_the_protocols_failures() {
+        let kinds = Kinds {
+            timeout: FailureKind::ImapTimeout,
+            dns: FailureKind::ImapDns,
+            refused: FailureKind::ImapRefused,
+            io: FailureKind::ImapConnectionLost,
+            untrusted: FailureKind::ImapUntrustedCertificate,
+            name: FailureKind::ImapCertificateName,
+            tls: FailureKind::ImapTls,
+        };
+        let f = NetError::Timeout {
+            step: "TCP connect",
+            limit: Duration::from_secs(3),
+        }
+        .into_failure(&kinds, "h", 1);
+        assert_eq!(f.code(), "IM004");
+        assert!(
+            f.message(courriel_core::account::Lang::En)
+                .contains("within 3 s (TCP connect)")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_refused() {
+        assert!(matches!(
+            tcp("127.0.0.1", 1, Duration::from_secs(2)).await,
+            Err(NetError::Refused)
+        ));
+    }
+}
