@@ -66,6 +66,8 @@ impl fmt::Debug for Attachment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EmailError {
+    /// No sender (an `Email::default()` never given one).
+    NoSender,
     /// No recipient in To, Cc or Bcc.
     NoRecipient,
     /// Neither a text nor an HTML body.
@@ -98,6 +100,9 @@ pub enum EmailError {
 impl fmt::Display for EmailError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            EmailError::NoSender => {
+                f.write_str("the email has no sender: build it with Email::from")
+            }
             EmailError::NoRecipient => {
                 f.write_str("the email has no recipient: add one in to, cc or bcc")
             }
@@ -250,7 +255,7 @@ impl Email {
     }
 
     fn check(&self) -> Result<&Mailbox, EmailError> {
-        let from = self.from.as_ref().ok_or(EmailError::NoRecipient)?;
+        let from = self.from.as_ref().ok_or(EmailError::NoSender)?;
         if self.recipients().next().is_none() {
             return Err(EmailError::NoRecipient);
         }
@@ -593,6 +598,14 @@ mod tests {
 
     #[test]
     fn incomplete_emails_say_what_is_missing() {
+        assert_eq!(
+            Email::default()
+                .to(Mailbox::new(addr("b@example.org")))
+                .text("x")
+                .render()
+                .unwrap_err(),
+            EmailError::NoSender
+        );
         let no_recipient = Email::from(Mailbox::new(addr("a@example.org"))).text("x");
         assert_eq!(no_recipient.render().unwrap_err(), EmailError::NoRecipient);
         let no_body = Email::from(Mailbox::new(addr("a@example.org")))

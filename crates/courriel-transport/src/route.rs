@@ -70,16 +70,15 @@ fn retryable(failure: &Failure) -> bool {
     }
 }
 
-/// Sends `email` through `smtp` when given, else through `default`.
+/// Sends `email`, rendered once by the caller as `rendered`, through
+/// `smtp` when given, else through `default`.
 pub async fn deliver(
     smtp: Option<&SmtpSettings>,
     default: Option<&SendGridSettings>,
     policy: &Policy,
     email: &Email,
+    rendered: Rendered,
 ) -> Result<Sent, Failure> {
-    let rendered: Rendered = email
-        .render()
-        .map_err(|e| Failure::new(FailureKind::SmtpRejected).arg("detail", e))?;
     let via_default = |rendered: Rendered| async move {
         let Some(default) = default else {
             return Err(Failure::new(FailureKind::SendgridNotConfigured));

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use courriel::account;
 use courriel::connect::imap_settings;
-use courriel::diagnose::{facts, to_json, to_text};
+use courriel::diagnose::{facts, to_json_value, to_text};
 use courriel_archive::{Failure, FolderCache, choose_sent};
 use courriel_core::account::{AccountSettings, Lang};
 use courriel_core::rules::{self, Severity};
@@ -43,8 +43,7 @@ pub(crate) fn check(catalog: &Catalog, options: &Options<'_>) -> u8 {
     let lang = options.lang;
     let failed = matches!(online, Some(Imap::Failed(_)));
     if options.json {
-        let mut value: serde_json::Value =
-            serde_json::from_str(&to_json(&diagnostics, lang)).expect("our own JSON");
+        let mut value = to_json_value(&diagnostics, lang);
         if let Some(online) = &online {
             value["imap"] = online.to_json(lang);
         }

@@ -63,10 +63,10 @@ pub fn to_text(diagnostics: &[Diagnostic], lang: Lang) -> String {
     out
 }
 
-/// The diagnostics as one JSON object: `diagnostics` (each with `code`,
+/// The diagnostics as one JSON value: `diagnostics` (each with `code`,
 /// `rule`, `severity`, `field`, `message`, `help`) and the counts.
 #[must_use]
-pub fn to_json(diagnostics: &[Diagnostic], lang: Lang) -> String {
+pub fn to_json_value(diagnostics: &[Diagnostic], lang: Lang) -> serde_json::Value {
     let (errors, warnings, hints) = counts(diagnostics);
     let list: Vec<_> = diagnostics
         .iter()
@@ -81,15 +81,21 @@ pub fn to_json(diagnostics: &[Diagnostic], lang: Lang) -> String {
             })
         })
         .collect();
-    let value = json!({
+    json!({
         "lang": lang.code(),
         "diagnostics": list,
         "errors": errors,
         "warnings": warnings,
         "hints": hints,
-    });
+    })
+}
+
+/// [`to_json_value`], pretty-printed.
+#[must_use]
+pub fn to_json(diagnostics: &[Diagnostic], lang: Lang) -> String {
     format!(
         "{}\n",
-        serde_json::to_string_pretty(&value).expect("JSON of plain data")
+        serde_json::to_string_pretty(&to_json_value(diagnostics, lang))
+            .expect("JSON of plain data")
     )
 }

@@ -96,9 +96,10 @@ pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
         Ok(email) => email,
         Err(e) => return usage(&e),
     };
-    if let Err(e) = email.render() {
-        return usage(&e.to_string());
-    }
+    let rendered = match email.render() {
+        Ok(rendered) => rendered,
+        Err(e) => return usage(&e.to_string()),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -108,6 +109,7 @@ pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
         default.as_ref(),
         &Policy::default(),
         &email,
+        rendered,
     )) {
         Err(failure) => {
             if o.json {

@@ -37,7 +37,13 @@ fn the_users_server_first_the_default_provider_otherwise() {
     let smtp = settings(&s.special, s.smtp_tls_port, Security::ImplicitTls);
     let rt = runtime();
     let sent = rt
-        .block_on(deliver(Some(&smtp), Some(&default), &quick(), &email()))
+        .block_on(deliver(
+            Some(&smtp),
+            Some(&default),
+            &quick(),
+            &email(),
+            email().render().unwrap(),
+        ))
         .unwrap();
     assert_eq!(sent.transport, Transport::Smtp);
     assert!(
@@ -46,7 +52,13 @@ fn the_users_server_first_the_default_provider_otherwise() {
     );
     assert!(seen.lock().unwrap().is_empty());
     let sent = rt
-        .block_on(deliver(None, Some(&default), &quick(), &email()))
+        .block_on(deliver(
+            None,
+            Some(&default),
+            &quick(),
+            &email(),
+            email().render().unwrap(),
+        ))
         .unwrap();
     assert_eq!(sent.transport, Transport::SendGrid);
     assert_eq!(seen.lock().unwrap().len(), 1);
@@ -61,7 +73,13 @@ fn a_permanent_refusal_does_not_fall_back_unless_the_policy_says_so() {
     wrong.password = "not-the-password".to_string().into();
     let rt = runtime();
     let failure = rt
-        .block_on(deliver(Some(&wrong), Some(&default), &quick(), &email()))
+        .block_on(deliver(
+            Some(&wrong),
+            Some(&default),
+            &quick(),
+            &email(),
+            email().render().unwrap(),
+        ))
         .unwrap_err();
     assert_eq!(failure.code(), "SM009");
     assert!(
@@ -73,7 +91,13 @@ fn a_permanent_refusal_does_not_fall_back_unless_the_policy_says_so() {
         ..quick()
     };
     let sent = rt
-        .block_on(deliver(Some(&wrong), Some(&default), &policy, &email()))
+        .block_on(deliver(
+            Some(&wrong),
+            Some(&default),
+            &policy,
+            &email(),
+            email().render().unwrap(),
+        ))
         .unwrap();
     assert_eq!(sent.transport, Transport::SendGrid);
 }
@@ -83,7 +107,13 @@ fn a_transient_failure_is_retried_then_reported() {
     let s = Servers::get();
     let down = settings(&s.special, 1, Security::ImplicitTls);
     let failure = runtime()
-        .block_on(deliver(Some(&down), None, &quick(), &email()))
+        .block_on(deliver(
+            Some(&down),
+            None,
+            &quick(),
+            &email(),
+            email().render().unwrap(),
+        ))
         .unwrap_err();
     assert_eq!(failure.code(), "SM003");
 }
