@@ -126,6 +126,18 @@ impl Failure {
     pub fn help(&self, lang: Lang) -> String {
         crate::rules::render_message(lang, self.code(), Some("help"), &self.args)
     }
+
+    /// The failure as a person reads it: `[SM004] message` then
+    /// `  help`, in `lang`.
+    #[must_use]
+    pub fn render(&self, lang: Lang) -> String {
+        format!(
+            "[{}] {}\n  {}",
+            self.code(),
+            self.message(lang),
+            self.help(lang)
+        )
+    }
 }
 
 impl fmt::Display for Failure {
@@ -135,3 +147,27 @@ impl fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_puts_the_code_and_message_on_one_line_and_the_help_indented_below() {
+        let failure = Failure::new(FailureKind::SmtpTimeout)
+            .arg("host", "smtp.example.org")
+            .arg("port", 587);
+        for lang in [Lang::En, Lang::Fr] {
+            let rendered = failure.render(lang);
+            let lines: Vec<&str> = rendered.lines().collect();
+            assert_eq!(
+                lines,
+                [
+                    format!("[SM004] {}", failure.message(lang)),
+                    format!("  {}", failure.help(lang)),
+                ]
+            );
+            assert!(rendered.contains("smtp.example.org"), "{rendered}");
+        }
+    }
+}

@@ -117,13 +117,9 @@ impl Imap {
                     "IMAP: connected; no folder qualifies as Sent\n\n".into()
                 }
             }
-            Imap::Failed(f) => format!(
-                "IMAP{} [{}] {}\n  {}\n\n",
-                if fr { " :" } else { ":" },
-                f.code(),
-                f.message(lang),
-                f.help(lang)
-            ),
+            Imap::Failed(f) => {
+                format!("IMAP{} {}\n\n", if fr { " :" } else { ":" }, f.render(lang))
+            }
         }
     }
 
@@ -153,13 +149,8 @@ fn imap_online(
     let Ok(settings) = imap_settings(catalog, account, env) else {
         return Imap::Skipped;
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
     // Checking lists afresh, and refreshes the cache `courriel folders` reads.
-    match runtime
-        .block_on(FolderCache::in_dir(crate::folders::cache_dir()).folders(&settings, true))
+    match crate::block_on(FolderCache::in_dir(crate::folders::cache_dir()).folders(&settings, true))
     {
         Err(failure) => Imap::Failed(failure),
         Ok((list, _)) => {

@@ -63,20 +63,11 @@ pub(crate) fn folders(
             return EXIT_USAGE;
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let listed = runtime.block_on(FolderCache::in_dir(cache_dir()).folders(&settings, refresh));
+    let listed = crate::block_on(FolderCache::in_dir(cache_dir()).folders(&settings, refresh));
     let (list, _asked) = match listed {
         Ok(list) => list,
         Err(failure) => {
-            eprintln!(
-                "[{}] {}\n  {}",
-                failure.code(),
-                failure.message(lang),
-                failure.help(lang)
-            );
+            eprintln!("{}", failure.render(lang));
             return EXIT_NOT_FOUND;
         }
     };

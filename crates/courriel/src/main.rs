@@ -262,6 +262,16 @@ fn emit(text: &str) {
     }
 }
 
+/// Runs `future` on a single-threaded runtime: a command makes a few
+/// network round trips, one after another.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(future)
+}
+
 enum Loaded {
     Static(&'static Catalog),
     Owned(Box<Catalog>),

@@ -100,11 +100,7 @@ pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
         Ok(rendered) => rendered,
         Err(e) => return usage(&e.to_string()),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    match runtime.block_on(deliver(
+    match crate::block_on(deliver(
         smtp.as_ref(),
         default.as_ref(),
         &Policy::default(),
@@ -118,12 +114,7 @@ pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
                     json!({ "sent": false, "code": failure.code(), "message": failure.message(o.lang), "help": failure.help(o.lang) })
                 ));
             }
-            eprintln!(
-                "[{}] {}\n  {}",
-                failure.code(),
-                failure.message(o.lang),
-                failure.help(o.lang)
-            );
+            eprintln!("{}", failure.render(o.lang));
             EXIT_NOT_FOUND
         }
         Ok(sent) => {
