@@ -13,3 +13,12 @@ mod wire;
 
 pub use servers::{Account, Servers};
 pub use wire::{Imap, Smtp, TlsMode, tls_config};
+
+/// A single-threaded tokio runtime, the way the tests drive the library.
+#[must_use]
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}

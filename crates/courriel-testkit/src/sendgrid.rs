@@ -111,85 +111,78 @@ pub fn server() -> (String, Seen) {
     let seen: Seen = Arc::default();
     let seen2 = seen.clone();
     std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime")
-            .block_on(async move {
-                let attempts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                while let Ok((mut stream, _)) = listener.accept().await {
-                    let (seen, attempts) = (seen2.clone(), attempts.clone());
-                    tokio::spawn(async move {
-                        let mut data = Vec::new();
-                        let mut buf = vec![0u8; 65536];
-                        let head_end = loop {
-                            let n = stream.read(&mut buf).await.unwrap_or(0);
-                            if n == 0 {
-                                return;
-                            }
-                            data.extend_from_slice(&buf[..n]);
-                            if let Some(p) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-                                break p + 4;
-                            }
-                        };
-                        let head = String::from_utf8_lossy(&data[..head_end]).to_string();
-                        let header = |name: &str| {
-                            head.lines().find_map(|l| {
-                                l.split_once(':')
-                                    .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-                                    .map(|(_, v)| v.trim().to_string())
-                            })
-                        };
-                        let length: usize = header("content-length")
-                            .and_then(|v| v.parse().ok())
-                            .unwrap_or(0);
-                        while data.len() < head_end + length {
-                            let n = stream.read(&mut buf).await.unwrap_or(0);
-                            if n == 0 {
-                                return;
-                            }
-                            data.extend_from_slice(&buf[..n]);
+        crate::runtime().block_on(async move {
+            let attempts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let (seen, attempts) = (seen2.clone(), attempts.clone());
+                tokio::spawn(async move {
+                    let mut data = Vec::new();
+                    let mut buf = vec![0u8; 65536];
+                    let head_end = loop {
+                        let n = stream.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
                         }
-                        let body: Value =
-                            serde_json::from_slice(&data[head_end..head_end + length])
-                                .unwrap_or(Value::Null);
-                        let key = header("authorization")
-                            .and_then(|a| a.strip_prefix("Bearer ").map(str::to_string))
-                            .unwrap_or_default();
-                        let request_line = head.lines().next().unwrap_or_default().to_string();
-                        let (status, headers, text) = if request_line
-                            != "POST /v3/mail/send HTTP/1.1"
-                        {
-                            (404, vec![], String::new())
-                        } else if header("content-type").as_deref() != Some("application/json") {
-                            (415, vec![], String::new())
-                        } else {
-                            let attempt = {
-                                let mut a = attempts.lock().unwrap();
-                                let n = a.entry(key.clone()).or_insert(0);
-                                *n += 1;
-                                *n
-                            };
-                            seen.lock().unwrap().push((key.clone(), body.clone()));
-                            answer(&key, attempt, &body)
-                        };
-                        let mut response = format!(
-                            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-                            text.len()
-                        );
-                        for (k, v) in headers {
-                            response.push_str(k);
-                            response.push_str(": ");
-                            response.push_str(&v);
-                            response.push_str("\r\n");
+                        data.extend_from_slice(&buf[..n]);
+                        if let Some(p) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break p + 4;
                         }
+                    };
+                    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+                    let header = |name: &str| {
+                        head.lines().find_map(|l| {
+                            l.split_once(':')
+                                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                                .map(|(_, v)| v.trim().to_string())
+                        })
+                    };
+                    let length: usize = header("content-length")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    while data.len() < head_end + length {
+                        let n = stream.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        data.extend_from_slice(&buf[..n]);
+                    }
+                    let body: Value = serde_json::from_slice(&data[head_end..head_end + length])
+                        .unwrap_or(Value::Null);
+                    let key = header("authorization")
+                        .and_then(|a| a.strip_prefix("Bearer ").map(str::to_string))
+                        .unwrap_or_default();
+                    let request_line = head.lines().next().unwrap_or_default().to_string();
+                    let (status, headers, text) = if request_line != "POST /v3/mail/send HTTP/1.1" {
+                        (404, vec![], String::new())
+                    } else if header("content-type").as_deref() != Some("application/json") {
+                        (415, vec![], String::new())
+                    } else {
+                        let attempt = {
+                            let mut a = attempts.lock().unwrap();
+                            let n = a.entry(key.clone()).or_insert(0);
+                            *n += 1;
+                            *n
+                        };
+                        seen.lock().unwrap().push((key.clone(), body.clone()));
+                        answer(&key, attempt, &body)
+                    };
+                    let mut response = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                        text.len()
+                    );
+                    for (k, v) in headers {
+                        response.push_str(k);
+                        response.push_str(": ");
+                        response.push_str(&v);
                         response.push_str("\r\n");
-                        response.push_str(&text);
-                        let _ = stream.write_all(response.as_bytes()).await;
-                    });
-                }
-            });
+                    }
+                    response.push_str("\r\n");
+                    response.push_str(&text);
+                    let _ = stream.write_all(response.as_bytes()).await;
+                });
+            }
+        });
     });
     (url, seen)
 }

@@ -27,9 +27,4 @@ pub(crate) fn settings(account: &Account, port: u16, security: Security) -> Imap
     settings
 }
 
-pub(crate) fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+pub(crate) use courriel_testkit::runtime;

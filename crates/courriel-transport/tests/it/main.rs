@@ -22,12 +22,7 @@ pub(crate) fn settings(account: &Account, port: u16, security: Security) -> Smtp
     settings
 }
 
-pub(crate) fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+pub(crate) use courriel_testkit::runtime;
 
 pub(crate) fn addr(s: &str) -> EmailAddress {
     EmailAddress::parse(s).unwrap()
