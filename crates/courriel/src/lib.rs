@@ -1,9 +1,10 @@
 //! courriel: send mail as your users.
 //!
-//! This facade gathers the workspace's crates behind one name. Today it
-//! offers the domain types and validation rules ([`core`]), the provider
-//! catalog ([`presets`]) and account files ([`account`]); sending and
-//! archiving join it as they land.
+//! This facade gathers the workspace's crates behind one name: the domain
+//! types and validation rules ([`core`]), the provider catalog
+//! ([`presets`]), account files ([`account`]) and what they turn into to
+//! connect ([`connect`]), sending ([`transport`]: SMTP, SendGrid, routing)
+//! and filing in the Sent folder ([`archive`]).
 //!
 //! ```
 //! let address = courriel::EmailAddress::parse("isabelle.martin@yahoo.fr").unwrap();
@@ -15,8 +16,10 @@ pub mod account;
 pub mod connect;
 pub mod diagnose;
 
+pub use courriel_archive as archive;
 pub use courriel_core as core;
 pub use courriel_presets as presets;
+pub use courriel_transport as transport;
 
 pub use courriel_core::{
     Credentials, Domain, EmailAddress, Security, ServerSettings, UsernameTemplate,
