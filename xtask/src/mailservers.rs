@@ -22,6 +22,9 @@ const IMAP_STARTTLS_PORT: u16 = 10143;
 const IMAP_TLS_PORT: u16 = 10993;
 const SMTP_STARTTLS_PORT: u16 = 10587;
 const SMTP_TLS_PORT: u16 = 10465;
+/// Plain SMTP without TLS or AUTH, 127.0.0.1 only, delivering to the test
+/// domains alone: the server's own ceiling, for `smtp-source` in benchmarks.
+const SMTP_PLAIN_PORT: u16 = 10025;
 const LMTP_PORT: u16 = 10024;
 const AUTH_PORT: u16 = 10026;
 
@@ -381,7 +384,7 @@ fn all_ports() -> Vec<SocketAddr> {
             ports.push(format!("{host}:{port}").parse().expect("valid address"));
         }
     }
-    for port in [LMTP_PORT, AUTH_PORT] {
+    for port in [SMTP_PLAIN_PORT, LMTP_PORT, AUTH_PORT] {
         ports.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
     ports
@@ -448,6 +451,7 @@ fn fill(template: &str, dir: &Path) -> String {
         .replace("{{IMAP_TLS_PORT}}", &IMAP_TLS_PORT.to_string())
         .replace("{{SMTP_STARTTLS_PORT}}", &SMTP_STARTTLS_PORT.to_string())
         .replace("{{SMTP_TLS_PORT}}", &SMTP_TLS_PORT.to_string())
+        .replace("{{SMTP_PLAIN_PORT}}", &SMTP_PLAIN_PORT.to_string())
         .replace("{{LMTP_PORT}}", &LMTP_PORT.to_string())
         .replace("{{AUTH_PORT}}", &AUTH_PORT.to_string())
 }
@@ -607,6 +611,7 @@ fn env_file(dir: &Path) -> String {
     var("IMAP_TLS_PORT", &IMAP_TLS_PORT.to_string());
     var("SMTP_STARTTLS_PORT", &SMTP_STARTTLS_PORT.to_string());
     var("SMTP_TLS_PORT", &SMTP_TLS_PORT.to_string());
+    var("SMTP_PLAIN_PORT", &SMTP_PLAIN_PORT.to_string());
     for (key, address, password, _) in ACCOUNTS {
         var(&format!("{key}_USER"), address);
         var(&format!("{key}_PASSWORD"), password);

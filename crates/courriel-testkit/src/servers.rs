@@ -44,6 +44,9 @@ pub struct Servers {
     pub smtp_starttls_port: u16,
     /// SMTP submission over implicit TLS.
     pub smtp_tls_port: u16,
+    /// Plain SMTP without TLS or AUTH (127.0.0.1 only): the server's
+    /// ceiling, for benchmarks; no test of ours sends a password there.
+    pub smtp_plain_port: u16,
     /// Mailbox layout (a): `/` separator, SPECIAL-USE `\Sent`.
     pub special: Account,
     /// Mailbox layout (b): `.` separator under `INBOX.`, no SPECIAL-USE.
@@ -172,6 +175,7 @@ impl Servers {
             imap_tls_port: port("IMAP_TLS_PORT")?,
             smtp_starttls_port: port("SMTP_STARTTLS_PORT")?,
             smtp_tls_port: port("SMTP_TLS_PORT")?,
+            smtp_plain_port: port("SMTP_PLAIN_PORT")?,
             special: account("SPECIAL")?,
             courier: account("COURIER")?,
             localized: account("LOCALIZED")?,

@@ -317,6 +317,29 @@ impl Email {
         date: SystemTime,
         message_id: Option<&str>,
     ) -> Result<Rendered, EmailError> {
+        self.render_with(date, message_id, None)
+    }
+
+    /// Renders like [`Email::render`], consuming the email: attachment bytes
+    /// move into the encoder instead of being copied, which keeps a large
+    /// attachment from being held twice while it is encoded.
+    pub fn into_rendered(mut self) -> Result<Rendered, EmailError> {
+        let contents = self
+            .attachments
+            .iter_mut()
+            .map(|a| std::mem::take(&mut a.content))
+            .collect();
+        self.render_with(SystemTime::now(), None, Some(contents))
+    }
+
+    /// Renders; attachment bytes come from `contents` when given (taken
+    /// from the email), else are copied from the email.
+    fn render_with(
+        &self,
+        date: SystemTime,
+        message_id: Option<&str>,
+        contents: Option<Vec<Vec<u8>>>,
+    ) -> Result<Rendered, EmailError> {
         let from = self.check()?;
         let message_id = message_id.map_or_else(
             || new_message_id(from.address.domain().as_str()),
@@ -372,7 +395,12 @@ impl Email {
                 Body::Multi(m) => MultiPart::mixed().multipart(m),
                 Body::Single(s) => MultiPart::mixed().singlepart(s),
             };
+            let mut contents = contents.map(Vec::into_iter);
             for a in &self.attachments {
+                let content = contents
+                    .as_mut()
+                    .and_then(Iterator::next)
+                    .unwrap_or_else(|| a.content.clone());
                 let content_type: ContentType =
                     a.content_type
                         .parse()
@@ -380,7 +408,7 @@ impl Email {
                             content_type: a.content_type.clone(),
                         })?;
                 mixed = mixed.singlepart(
-                    LettreAttachment::new(a.filename.clone()).body(a.content.clone(), content_type),
+                    LettreAttachment::new(a.filename.clone()).body(content, content_type),
                 );
             }
             builder.multipart(mixed)

@@ -376,6 +376,9 @@ impl fmt::Debug for SmtpConnection {
     }
 }
 
+/// How much of a message is dot-stuffed and written at a time.
+const DATA_CHUNK: usize = 64 * 1024;
+
 /// After a refused transaction: RSET, so the connection can serve the next.
 async fn reset(conn: &mut AsyncSmtpConnection, s: &SmtpSettings) {
     let _ = tokio::time::timeout(
@@ -486,8 +489,15 @@ impl SmtpConnection {
         }
         let transfer = async {
             conn.command(Data).await?;
-            conn.message_iter(email.transmitted_parts().into_iter())
-                .await
+            // In slices: lettre dot-stuffs each part into a buffer of its
+            // size, so a whole message would be copied once more.
+            conn.message_iter(
+                email
+                    .transmitted_parts()
+                    .into_iter()
+                    .flat_map(|part| part.chunks(DATA_CHUNK)),
+            )
+            .await
         };
         let reply = match tokio::time::timeout(s.timeouts.data, transfer).await {
             Err(_) => return Err(s.timeout("DATA", s.timeouts.data)),

@@ -4,6 +4,7 @@
 mod route;
 mod sendgrid;
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use courriel_core::account::Lang;
@@ -31,6 +32,11 @@ pub(crate) fn addr(s: &str) -> EmailAddress {
 /// Waits until `message_id` is in `account`'s INBOX (delivery goes through
 /// Postfix's queue and LMTP) and returns its header section.
 fn delivered(account: &Account, message_id: &str) -> String {
+    delivered_part(account, message_id, "HEADER")
+}
+
+/// Like [`delivered`], returning the FETCH of `BODY.PEEK[part]`.
+fn delivered_part(account: &Account, message_id: &str, part: &str) -> String {
     let s = Servers::get();
     let mut imap = s.imap_as(account);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -46,7 +52,7 @@ fn delivered(account: &Account, message_id: &str) -> String {
             .map(str::to_string);
         if let Some(uid) = uid {
             let fetched = imap
-                .command(&format!("UID FETCH {} (BODY.PEEK[HEADER])", uid.trim()))
+                .command(&format!("UID FETCH {} (BODY.PEEK[{part}])", uid.trim()))
                 .unwrap();
             return fetched.untagged.join("\n");
         }
@@ -86,6 +92,76 @@ fn sends_on_both_ports_and_the_bcc_header_is_not_transmitted() {
         );
         delivered(&s.localized, &rendered.message_id);
     }
+}
+
+/// The message is written in 64 KiB slices, dot-stuffed one after the
+/// other: a line starting with "." right at a slice boundary must still be
+/// stuffed (and unstuffed by the server), or the message would be cut or
+/// changed. The attachment is moved into the rendering (`into_rendered`).
+#[test]
+fn a_dot_line_across_a_write_boundary_arrives_intact() {
+    let s = Servers::get();
+    let date = std::time::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+    let email = |text: String| {
+        Email::from(Mailbox::new(addr(&s.special.address)))
+            .to(Mailbox::new(addr(&s.courier.address)))
+            .subject("Points")
+            .text(text)
+    };
+    // Where the body starts in the transmitted bytes (headers do not depend
+    // on a short 7-bit body's length).
+    let id = format!("dots.{}@courriel.test", std::process::id());
+    let probe = email("x\n".into())
+        .render_at(date, Some(&id))
+        .unwrap()
+        .transmitted();
+    let body_at = probe.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    // Lines of 64 bytes ("." + 61 + CRLF); the filler makes a "." line
+    // start exactly at offset 65536 of the transmitted message.
+    let filler = (65_536 - body_at) % 64;
+    let filler = if filler < 2 { filler + 64 } else { filler };
+    let mut text = "f".repeat(filler - 2) + "\n";
+    assert_eq!((body_at + text.len() + 1) % 64, 0, "one LF becomes CRLF");
+    for i in 0..2_100 {
+        writeln!(text, ".{i:061}").unwrap();
+    }
+    let rendered = email(text.clone()).render_at(date, Some(&id)).unwrap();
+    let wire = rendered.transmitted();
+    assert_eq!(wire[65_536], b'.', "the test puts a dot at the boundary");
+    assert_eq!(&wire[65_534..65_536], b"\r\n");
+    let receipt = runtime()
+        .block_on(send(
+            &settings(&s.special, s.smtp_tls_port, Security::ImplicitTls),
+            &rendered,
+        ))
+        .unwrap();
+    assert!(receipt.reply.starts_with("250"), "{receipt:?}");
+    let body = delivered_part(&s.courier, &id, "TEXT");
+    assert!(body.contains(&text.replace('\n', "\r\n")), "body changed");
+
+    // Moving the attachment into the rendering gives the same message.
+    let attached = |e: Email| e.attach("a.bin", "application/octet-stream", vec![7u8; 100_000]);
+    let borrowed = attached(email("x\n".into())).render().unwrap();
+    let owned = attached(email("x\n".into())).into_rendered().unwrap();
+    let body_of = |r: &courriel_transport::Rendered| {
+        let bytes = r.transmitted();
+        let text = String::from_utf8(bytes).unwrap();
+        let boundary = text
+            .split("boundary=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        text.split(&boundary)
+            .skip(2)
+            .collect::<Vec<_>>()
+            .join("|")
+            .replace(&boundary, "")
+    };
+    assert_eq!(body_of(&borrowed), body_of(&owned));
+    assert!(owned.transmitted_len() > 133_000, "the attachment is in it");
 }
 
 #[test]
