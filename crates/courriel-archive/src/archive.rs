@@ -22,9 +22,8 @@ pub enum Target {
     Folder(String),
 }
 
-/// What became of a copy.
+/// What became of a copy (exhaustive: callers map every outcome).
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Filed {
     /// Filed in this folder (raw name).
     Filed {
@@ -62,7 +61,7 @@ pub struct RetryReport {
     pub failed: usize,
 }
 
-fn is_permanent(failure: &Failure) -> bool {
+pub(crate) fn is_permanent(failure: &Failure) -> bool {
     matches!(
         failure.kind,
         FailureKind::ImapFolderMissing | FailureKind::ImapAppendRefused
@@ -75,6 +74,35 @@ fn describe(failure: &Failure) -> String {
         failure.code(),
         failure.message(courriel_core::account::Lang::En)
     )
+}
+
+/// Settles a filing attempt: a filed copy leaves the spool; a failed one
+/// stays, with its failure recorded (and marked failed when permanent).
+pub(crate) fn settle(
+    spool: &Spool,
+    entry: &mut Entry,
+    result: Result<String, Failure>,
+) -> std::io::Result<Filed> {
+    match result {
+        Ok(folder) => {
+            spool.remove(entry)?;
+            Ok(Filed::Filed { folder })
+        }
+        Err(failure) if is_permanent(&failure) => {
+            spool.record_failure(entry, &describe(&failure), true)?;
+            Ok(Filed::Failed {
+                entry: entry.id.clone(),
+                failure,
+            })
+        }
+        Err(failure) => {
+            spool.record_failure(entry, &describe(&failure), false)?;
+            Ok(Filed::Spooled {
+                entry: entry.id.clone(),
+                failure,
+            })
+        }
+    }
 }
 
 /// Files copies through a spool.
@@ -124,32 +152,7 @@ impl Archive {
             outcome.map(|(folder, _)| folder)
         }
         .await;
-        self.settle(&mut entry, result)
-    }
-
-    fn settle(&self, entry: &mut Entry, result: Result<String, Failure>) -> std::io::Result<Filed> {
-        match result {
-            Ok(folder) => {
-                self.spool.remove(entry)?;
-                Ok(Filed::Filed { folder })
-            }
-            Err(failure) if is_permanent(&failure) => {
-                self.spool
-                    .record_failure(entry, &describe(&failure), true)?;
-                Ok(Filed::Failed {
-                    entry: entry.id.clone(),
-                    failure,
-                })
-            }
-            Err(failure) => {
-                self.spool
-                    .record_failure(entry, &describe(&failure), false)?;
-                Ok(Filed::Spooled {
-                    entry: entry.id.clone(),
-                    failure,
-                })
-            }
-        }
+        settle(&self.spool, &mut entry, result)
     }
 
     /// Files every due copy; `settings_for` gives each account's settings
@@ -190,7 +193,7 @@ impl Archive {
                 None => continue,
             };
             let already = matches!(&result, Ok((_, true)));
-            match self.settle(&mut entry, result.map(|(folder, _)| folder))? {
+            match settle(&self.spool, &mut entry, result.map(|(folder, _)| folder))? {
                 Filed::Filed { .. } if already => report.already_filed += 1,
                 Filed::Filed { .. } => report.filed += 1,
                 Filed::Spooled { .. } => report.pending += 1,

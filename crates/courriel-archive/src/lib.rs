@@ -9,6 +9,7 @@
 mod archive;
 mod cache;
 mod conn;
+mod filer;
 pub mod folders;
 pub mod mutf7;
 mod session;
@@ -18,6 +19,8 @@ pub mod spool;
 pub use archive::{Archive, Filed, RetryReport, Target};
 pub use cache::{FolderCache, FolderList};
 pub use courriel_core::failure::{Failure, FailureKind};
+pub use filer::Filer;
 pub use folders::{Folder, NamespaceKind, Namespaces, Reason, SentChoice, choose_sent};
 pub use session::{Appended, CheckOutcome, Session, check, connect};
 pub use settings::{ImapSettings, Timeouts};
+pub use spool::{Entry, EntryState, Spool};

@@ -54,6 +54,8 @@ failures! {
     ImapFolderMissing => "IM011", "imap-folder-missing";
     ImapAppendRefused => "IM012", "imap-append-refused";
     ImapConnectionLost => "IM013", "imap-connection-lost";
+    ImapSettingsInvalid => "IM014", "imap-settings-invalid";
+    SpoolUnwritable => "SP001", "spool-unwritable";
     SmtpDns => "SM002", "smtp-dns-failure";
     SmtpRefused => "SM003", "smtp-connection-refused";
     SmtpTimeout => "SM004", "smtp-timed-out";

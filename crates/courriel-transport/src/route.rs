@@ -8,6 +8,7 @@
 use courriel_core::failure::{Arg, Failure, FailureKind};
 
 use crate::email::{Email, Rendered};
+use crate::pool::SmtpPool;
 use crate::sendgrid::{Retry, SendGridSettings, send_sendgrid};
 use crate::smtp::{Receipt, SmtpSettings, send};
 
@@ -71,9 +72,56 @@ fn retryable(failure: &Failure) -> bool {
 }
 
 /// Sends `email`, rendered once by the caller as `rendered`, through
-/// `smtp` when given, else through `default`.
+/// `smtp` when given (on a new connection), else through `default`.
 pub async fn deliver(
     smtp: Option<&SmtpSettings>,
+    default: Option<&SendGridSettings>,
+    policy: &Policy,
+    email: &Email,
+    rendered: Rendered,
+) -> Result<Sent, Failure> {
+    deliver_with(smtp.map(Smtp::Direct), default, policy, email, rendered).await
+}
+
+/// Like [`deliver`], through a connection of `account`'s in `pool`.
+pub async fn deliver_pooled(
+    pool: &SmtpPool,
+    account: &str,
+    smtp: Option<&SmtpSettings>,
+    default: Option<&SendGridSettings>,
+    policy: &Policy,
+    email: &Email,
+    rendered: Rendered,
+) -> Result<Sent, Failure> {
+    deliver_with(
+        smtp.map(|s| Smtp::Pooled(pool, account, s)),
+        default,
+        policy,
+        email,
+        rendered,
+    )
+    .await
+}
+
+/// How the user's server is reached.
+enum Smtp<'a> {
+    /// A connection of its own.
+    Direct(&'a SmtpSettings),
+    /// A connection of the account's in a pool.
+    Pooled(&'a SmtpPool, &'a str, &'a SmtpSettings),
+}
+
+impl Smtp<'_> {
+    async fn send(&self, rendered: &Rendered) -> Result<Receipt, Failure> {
+        match self {
+            Smtp::Direct(settings) => send(settings, rendered).await,
+            Smtp::Pooled(pool, account, settings) => pool.send(account, settings, rendered).await,
+        }
+    }
+}
+
+async fn deliver_with(
+    smtp: Option<Smtp<'_>>,
     default: Option<&SendGridSettings>,
     policy: &Policy,
     email: &Email,
@@ -97,7 +145,7 @@ pub async fn deliver(
     let mut wait = policy.smtp_retry.base;
     let mut attempt = 1;
     loop {
-        match send(smtp, &rendered).await {
+        match smtp.send(&rendered).await {
             Ok(receipt) => {
                 return Ok(Sent {
                     transport: Transport::Smtp,

@@ -1,5 +1,6 @@
-//! Account files: one account's mail settings in TOML, read into
-//! [`AccountSettings`] for the validation rules and, later, the mailer.
+//! Accounts: an account's settings with its passwords ([`Account`], what the
+//! [`Mailer`](crate::Mailer) sends for), and account files, one account's
+//! mail settings in TOML, read into [`AccountSettings`].
 //!
 //! ```toml
 //! sender = "isabelle.martin@yahoo.fr"
@@ -23,7 +24,132 @@
 use std::fmt;
 use std::path::Path;
 
-use courriel_core::account::AccountSettings;
+use courriel_core::account::{AccountSettings, Protocol};
+use courriel_core::rules::PasswordState;
+use secrecy::SecretString;
+
+/// One user's account as the mailer uses it: the application's key for it
+/// (spooled copies, pooled connections and cached folders are kept per
+/// key), its settings as written, and its passwords, which the application
+/// gives directly (from its own secret store) or takes from the variables
+/// the settings name ([`Account::from_env`]). `Debug` shows no password.
+#[derive(Clone)]
+pub struct Account {
+    id: String,
+    settings: AccountSettings,
+    smtp_password: Option<SecretString>,
+    imap_password: Option<SecretString>,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |p: &Option<SecretString>| if p.is_some() { "[REDACTED]" } else { "none" };
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("settings", &self.settings)
+            .field("smtp_password", &shown(&self.smtp_password))
+            .field("imap_password", &shown(&self.imap_password))
+            .finish()
+    }
+}
+
+impl Account {
+    /// An account with no password yet.
+    pub fn new(id: impl Into<String>, settings: AccountSettings) -> Account {
+        Account {
+            id: id.into(),
+            settings,
+            smtp_password: None,
+            imap_password: None,
+        }
+    }
+
+    /// With the SMTP server's password.
+    #[must_use]
+    pub fn with_smtp_password(mut self, password: impl Into<String>) -> Account {
+        self.smtp_password = Some(SecretString::from(password.into()));
+        self
+    }
+
+    /// With the IMAP server's password.
+    #[must_use]
+    pub fn with_imap_password(mut self, password: impl Into<String>) -> Account {
+        self.imap_password = Some(SecretString::from(password.into()));
+        self
+    }
+
+    /// An account whose passwords are in the environment variables its
+    /// settings name (`password_env`); an unset or empty variable gives no
+    /// password, which the rules report.
+    #[must_use]
+    pub fn from_env(id: impl Into<String>, settings: AccountSettings) -> Account {
+        let read = |name: Option<&String>| {
+            let value = std::env::var(name?.trim()).ok()?;
+            (!value.is_empty()).then(|| SecretString::from(value))
+        };
+        let smtp_password = read(settings.smtp.as_ref().and_then(|s| s.password_env.as_ref()));
+        let imap_password = read(settings.imap.as_ref().and_then(|i| i.password_env.as_ref()));
+        Account {
+            id: id.into(),
+            settings,
+            smtp_password,
+            imap_password,
+        }
+    }
+
+    /// Reads an account file, with passwords from the environment; the
+    /// account's key is the file's path.
+    pub fn load(path: &Path) -> Result<Account, AccountFileError> {
+        Ok(Account::from_env(path.display().to_string(), load(path)?))
+    }
+
+    /// The application's key for the account.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The settings, as written.
+    #[must_use]
+    pub fn settings(&self) -> &AccountSettings {
+        &self.settings
+    }
+
+    /// A server's password, if there is one.
+    #[must_use]
+    pub fn password(&self, protocol: Protocol) -> Option<&SecretString> {
+        match protocol {
+            Protocol::Smtp => self.smtp_password.as_ref(),
+            Protocol::Imap => self.imap_password.as_ref(),
+        }
+    }
+
+    /// Whether a server's password is at hand, for the rules: present;
+    /// missing, naming the variable that should hold it; or unknown (no
+    /// password and no variable: the rules say none is configured).
+    #[must_use]
+    pub fn password_state(&self, protocol: Protocol) -> PasswordState {
+        if self.password(protocol).is_some() {
+            return PasswordState::Present;
+        }
+        let variable = match protocol {
+            Protocol::Smtp => self
+                .settings
+                .smtp
+                .as_ref()
+                .and_then(|s| s.password_env.clone()),
+            Protocol::Imap => self
+                .settings
+                .imap
+                .as_ref()
+                .and_then(|i| i.password_env.clone()),
+        };
+        match variable.filter(|v| !v.trim().is_empty()) {
+            Some(name) => PasswordState::Missing(name.trim().to_string()),
+            None => PasswordState::Unknown,
+        }
+    }
+}
 
 /// Why an account file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use courriel::account;
+use courriel::Account;
 use courriel::connect::imap_settings;
-use courriel::diagnose::{facts, to_json_value, to_text};
+use courriel::diagnose::{account_facts, to_json_value, to_text};
 use courriel_archive::{Failure, FolderCache, choose_sent};
-use courriel_core::account::{AccountSettings, Lang};
+use courriel_core::account::Lang;
 use courriel_core::rules::{self, Severity};
 use courriel_presets::Catalog;
 use serde_json::json;
@@ -22,24 +22,24 @@ pub(crate) struct Options<'a> {
 }
 
 pub(crate) fn check(catalog: &Catalog, options: &Options<'_>) -> u8 {
-    let settings = match account::load(options.config) {
-        Ok(settings) => settings,
+    let account = match courriel::Account::load(options.config) {
+        Ok(account) => account,
         Err(e) => {
             eprintln!("courriel: {e}");
             return EXIT_USAGE;
         }
     };
-    let env = |name: &str| std::env::var_os(name);
-    let mut facts = facts(catalog, &settings, options.mx, env);
+    let settings = account.settings();
+    let mut facts = account_facts(catalog, &account, options.mx);
     let online = if options.offline {
         None
     } else {
-        Some(imap_online(catalog, &settings, env))
+        Some(imap_online(catalog, &account))
     };
     if let Some(Imap::Ok { sent_found, .. }) = &online {
         facts.sent_folder_found = *sent_found;
     }
-    let diagnostics = rules::check(&settings, &facts);
+    let diagnostics = rules::check(settings, &facts);
     let lang = options.lang;
     let failed = matches!(online, Some(Imap::Failed(_)));
     if options.json {
@@ -138,15 +138,11 @@ impl Imap {
     }
 }
 
-fn imap_online(
-    catalog: &Catalog,
-    account: &AccountSettings,
-    env: impl Fn(&str) -> Option<std::ffi::OsString> + Copy,
-) -> Imap {
-    if account.imap.is_none() {
+fn imap_online(catalog: &Catalog, account: &Account) -> Imap {
+    if account.settings().imap.is_none() {
         return Imap::NotConfigured;
     }
-    let Ok(settings) = imap_settings(catalog, account, env) else {
+    let Ok(settings) = imap_settings(catalog, account) else {
         return Imap::Skipped;
     };
     // Checking lists afresh, and refreshes the cache `courriel folders` reads.
@@ -154,7 +150,11 @@ fn imap_online(
     {
         Err(failure) => Imap::Failed(failure),
         Ok((list, _)) => {
-            let chosen = account.imap.as_ref().and_then(|i| i.sent_folder.as_deref());
+            let chosen = account
+                .settings()
+                .imap
+                .as_ref()
+                .and_then(|i| i.sent_folder.as_deref());
             let hint = catalog
                 .lookup_host(&settings.host)
                 .and_then(|p| p.sent_folder.clone());

@@ -1,15 +1,15 @@
 //! From an account file's settings to what the protocol crates connect with.
 
-use std::ffi::OsString;
-
 use courriel_archive::ImapSettings;
 use courriel_core::Security;
-use courriel_core::account::{AccountSettings, ImapInput, ServerInput};
+use courriel_core::account::{ImapInput, Protocol, ServerInput};
 use courriel_core::rules::{Diagnostic, Severity};
 use courriel_presets::Catalog;
 use courriel_transport::SmtpSettings;
+use secrecy::ExposeSecret;
 
-use crate::diagnose::diagnose;
+use crate::account::Account;
+use crate::diagnose::diagnose_account;
 
 /// Why settings cannot be used to connect.
 #[derive(Debug)]
@@ -33,13 +33,16 @@ struct Parts {
 
 fn parts(
     catalog: &Catalog,
-    account: &AccountSettings,
-    env: impl Fn(&str) -> Option<OsString> + Copy,
-    table: &str,
+    account: &Account,
+    protocol: Protocol,
     server: Option<ServerInput>,
     default_port: u16,
 ) -> Result<Parts, SettingsError> {
-    let errors: Vec<Diagnostic> = diagnose(catalog, account, None, env)
+    let table = match protocol {
+        Protocol::Smtp => "smtp",
+        Protocol::Imap => "imap",
+    };
+    let errors: Vec<Diagnostic> = diagnose_account(catalog, account, None)
         .into_iter()
         .filter(|d| {
             d.severity == Severity::Error
@@ -50,7 +53,7 @@ fn parts(
         return Err(SettingsError::Rules(errors));
     };
     // The rules checked every value below; these are their parsed forms.
-    let ca_pem = match &account.ca_file {
+    let ca_pem = match &account.settings().ca_file {
         Some(ca) => Some(std::fs::read(ca).map_err(|e| SettingsError::CaFile(ca.clone(), e))?),
         None => None,
     };
@@ -66,28 +69,21 @@ fn parts(
             Security::ImplicitTls
         },
         username: server.username.unwrap_or_default(),
-        password: server
-            .password_env
-            .as_deref()
-            .and_then(env)
-            .map(|v| v.to_string_lossy().into_owned())
+        password: account
+            .password(protocol)
+            .map(|p| p.expose_secret().to_string())
             .unwrap_or_default(),
         ca_pem,
     })
 }
 
 /// The IMAP settings of an account, once the rules find no error in them.
-pub fn imap_settings(
-    catalog: &Catalog,
-    account: &AccountSettings,
-    env: impl Fn(&str) -> Option<OsString> + Copy,
-) -> Result<ImapSettings, SettingsError> {
+pub fn imap_settings(catalog: &Catalog, account: &Account) -> Result<ImapSettings, SettingsError> {
     let p = parts(
         catalog,
         account,
-        env,
-        "imap",
-        account.imap.as_ref().map(ImapInput::server),
+        Protocol::Imap,
+        account.settings().imap.as_ref().map(ImapInput::server),
         993,
     )?;
     let settings = ImapSettings::new(p.host, p.port, p.security, p.username, p.password);
@@ -98,12 +94,14 @@ pub fn imap_settings(
 }
 
 /// The SMTP settings of an account, once the rules find no error in them.
-pub fn smtp_settings(
-    catalog: &Catalog,
-    account: &AccountSettings,
-    env: impl Fn(&str) -> Option<OsString> + Copy,
-) -> Result<SmtpSettings, SettingsError> {
-    let p = parts(catalog, account, env, "smtp", account.smtp.clone(), 465)?;
+pub fn smtp_settings(catalog: &Catalog, account: &Account) -> Result<SmtpSettings, SettingsError> {
+    let p = parts(
+        catalog,
+        account,
+        Protocol::Smtp,
+        account.settings().smtp.clone(),
+        465,
+    )?;
     let settings = SmtpSettings::new(p.host, p.port, p.security, p.username, p.password);
     Ok(match p.ca_pem {
         Some(pem) => settings.with_extra_ca(pem),

@@ -3,10 +3,12 @@
 
 use std::fmt::Write as _;
 
-use courriel_core::account::{AccountSettings, Lang};
+use courriel_core::account::{AccountSettings, Lang, Protocol};
 use courriel_core::rules::{self, Diagnostic, Facts, PasswordState, Severity};
 use courriel_presets::Catalog;
 use serde_json::json;
+
+use crate::account::Account;
 
 /// What the catalog knows of the account's providers, the MX host's
 /// provider when given, and whether each `password_env` variable is set
@@ -38,6 +40,22 @@ pub fn diagnose(
     env: impl Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Vec<Diagnostic> {
     rules::check(settings, &facts(catalog, settings, mx, env))
+}
+
+/// [`facts`] for an [`Account`], whose passwords say what is at hand.
+#[must_use]
+pub fn account_facts<'a>(catalog: &'a Catalog, account: &Account, mx: Option<&str>) -> Facts<'a> {
+    let mut facts = catalog.facts(account.settings());
+    facts.sender_mx_provider = mx.and_then(|mx| catalog.lookup_mx(mx));
+    facts.smtp_password = account.password_state(Protocol::Smtp);
+    facts.imap_password = account.password_state(Protocol::Imap);
+    facts
+}
+
+/// Runs the rules on an [`Account`] with [`account_facts`].
+#[must_use]
+pub fn diagnose_account(catalog: &Catalog, account: &Account, mx: Option<&str>) -> Vec<Diagnostic> {
+    rules::check(account.settings(), &account_facts(catalog, account, mx))
 }
 
 /// How many errors, warnings and hints.

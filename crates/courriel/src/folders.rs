@@ -49,14 +49,14 @@ pub(crate) fn folders(
     json: bool,
     lang: Lang,
 ) -> u8 {
-    let account = match courriel::account::load(config) {
+    let account = match courriel::Account::load(config) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("courriel: {e}");
             return EXIT_USAGE;
         }
     };
-    let settings = match imap_settings(catalog, &account, |v| std::env::var_os(v)) {
+    let settings = match imap_settings(catalog, &account) {
         Ok(s) => s,
         Err(e) => {
             report_settings_error(&e, lang);
@@ -71,7 +71,7 @@ pub(crate) fn folders(
             return EXIT_NOT_FOUND;
         }
     };
-    let imap = account.imap.as_ref();
+    let imap = account.settings().imap.as_ref();
     let hint = catalog
         .lookup_host(&settings.host)
         .and_then(|p| p.sent_folder.clone());

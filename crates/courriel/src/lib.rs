@@ -15,13 +15,17 @@
 pub mod account;
 pub mod connect;
 pub mod diagnose;
+pub mod mailer;
 
 pub use courriel_archive as archive;
 pub use courriel_core as core;
 pub use courriel_presets as presets;
 pub use courriel_transport as transport;
 
+pub use account::Account;
 pub use courriel_core::{
     Credentials, Domain, EmailAddress, Security, ServerSettings, UsernameTemplate,
 };
 pub use courriel_presets::{Autofill, Catalog, Provider};
+pub use courriel_transport::{Email, Mailbox};
+pub use mailer::{CheckReport, Filing, Mailer, Receipt, SendError};

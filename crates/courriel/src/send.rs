@@ -68,13 +68,13 @@ fn usage(message: &str) -> u8 {
 }
 
 pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
-    let account = match courriel::account::load(&o.config) {
+    let account = match courriel::Account::load(&o.config) {
         Ok(a) => a,
         Err(e) => return usage(&e.to_string()),
     };
     // The user's SMTP server when the account has one, else the default provider.
-    let smtp = if account.smtp.is_some() {
-        match smtp_settings(catalog, &account, |v| std::env::var_os(v)) {
+    let smtp = if account.settings().smtp.is_some() {
+        match smtp_settings(catalog, &account) {
             Ok(s) => Some(s),
             Err(e) => {
                 crate::folders::report_settings_error(&e, o.lang);
@@ -86,6 +86,7 @@ pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
     };
     let default = default_provider();
     let Some(sender) = account
+        .settings()
         .sender
         .as_deref()
         .and_then(|s| EmailAddress::parse(s).ok())

@@ -155,7 +155,8 @@ pub enum PasswordState {
     /// Not looked at (for example, the settings have no `password_env`).
     #[default]
     Unknown,
-    /// The environment variable named by `password_env` holds a password.
+    /// A password is at hand: the environment variable named by
+    /// `password_env` holds one, or the application gave it directly.
     Present,
     /// The environment variable named by `password_env` is unset or empty.
     Missing(String),

@@ -1,6 +1,7 @@
 //! ## What it does
 //! Checks that each configured server has a password: `password_env` names
-//! an environment variable, and that variable is set.
+//! an environment variable, and that variable is set (or the embedding
+//! application gave the password directly).
 //!
 //! ## Why is this bad?
 //! Without a password the server refuses the login. Passwords are never
@@ -32,6 +33,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             .map(str::trim)
             .filter(|v| !v.is_empty());
         let diagnostic = match (variable, state) {
+            (_, PasswordState::Present) => continue,
             (None, _) => {
                 Diagnostic::new(Rule::PasswordNotAvailable, Severity::Error, server.field(5))
                     .arg("protocol", server.protocol.name())

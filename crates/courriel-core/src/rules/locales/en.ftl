@@ -188,6 +188,12 @@ IM012 = The IMAP server refused to file the copy in "{ $folder }": { $detail }
 IM013 = The connection to the IMAP server { $host } was lost: { $detail }
     .help = Nothing to change if it happens rarely: the copy is kept and filed again later.
 
+IM014 = The IMAP settings have errors ({ $codes }): the copy of the sent message waits in the spool.
+    .help = Run `courriel check` and fix the IMAP settings; then `courriel spool retry` files the copy.
+
+SP001 = The copy of the sent message could not be written to the spool { $dir }: { $detail }
+    .help = The message was sent, but its copy is not kept: free disk space or fix the spool directory's permissions.
+
 ## Failures met when sending (codes SM: SMTP).
 
 SM002 = The SMTP server name { $host } does not exist (DNS lookup failed).

@@ -188,6 +188,12 @@ IM012 = Le serveur IMAP a refusé de ranger la copie dans « { $folder } » : { 
 IM013 = La connexion au serveur IMAP { $host } a été perdue : { $detail }
     .help = Rien à changer si cela arrive rarement : la copie est conservée et rangée plus tard.
 
+IM014 = Les réglages IMAP comportent des erreurs ({ $codes }) : la copie du message envoyé attend dans la file d'attente.
+    .help = Lancez `courriel check` et corrigez les réglages IMAP ; `courriel spool retry` rangera ensuite la copie.
+
+SP001 = La copie du message envoyé n'a pas pu être écrite dans la file d'attente { $dir } : { $detail }
+    .help = Le message est parti, mais sa copie n'est pas conservée : libérez de la place sur le disque ou corrigez les droits du dossier de la file d'attente.
+
 ## Échecs rencontrés à l'envoi (codes SM : SMTP).
 
 SM002 = Le nom du serveur SMTP { $host } n'existe pas (échec de la résolution DNS).

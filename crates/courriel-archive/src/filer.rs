@@ -1,0 +1,271 @@
+//! Filing copies for many accounts at once, as a mailer does after each
+//! send: the copy is spooled first (durable), then filed through a session
+//! kept open per account. Copies of one account that arrive while its
+//! session is busy are filed together in the next round, as one
+//! MULTIAPPEND (a group commit), so an account that sends fast pays one
+//! round trip per batch rather than per copy. The Sent folder chosen for an
+//! account is remembered until its settings change or the folder vanishes.
+//!
+//! One account's slow or dead server holds only that account's callers:
+//! every account has its own session lock, and every step is bounded by
+//! the account's IMAP timeouts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use courriel_core::failure::{Failure, FailureKind};
+use tokio::sync::oneshot;
+
+use crate::archive::{Filed, Target, is_permanent};
+use crate::folders::choose_sent;
+use crate::session::{Session, connect};
+use crate::settings::ImapSettings;
+use crate::spool::{Entry, Spool};
+
+/// A copy waiting to be filed, and who waits for the outcome.
+struct Job {
+    target: Target,
+    entry: Entry,
+    message: Arc<Vec<u8>>,
+    done: oneshot::Sender<std::io::Result<Filed>>,
+}
+
+/// An open session, what it was opened with, and when it was last used.
+struct Open {
+    session: Session,
+    fingerprint: String,
+    used: Instant,
+}
+
+#[derive(Default)]
+struct AccountState {
+    /// Copies spooled and not yet taken by a filing round.
+    queue: Mutex<Vec<Job>>,
+    /// Held by the caller running a filing round: one round at a time.
+    session: tokio::sync::Mutex<Option<Open>>,
+    /// The Sent folder chosen automatically, with the settings' fingerprint.
+    sent: Mutex<Option<(String, String)>>,
+}
+
+/// Files copies through a spool with one reusable session per account.
+pub struct Filer {
+    spool: Spool,
+    idle_expiry: Duration,
+    accounts: Mutex<HashMap<String, Arc<AccountState>>>,
+}
+
+impl std::fmt::Debug for Filer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filer")
+            .field("spool", &self.spool.dir())
+            .field("idle_expiry", &self.idle_expiry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Filer {
+    /// A filer spooling in `spool`, closing sessions idle for longer than
+    /// `idle_expiry` (servers drop idle sessions after some minutes:
+    /// Dovecot after 30, RFC 3501's minimum).
+    #[must_use]
+    pub fn new(spool: Spool, idle_expiry: Duration) -> Filer {
+        Filer {
+            spool,
+            idle_expiry,
+            accounts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The spool.
+    #[must_use]
+    pub fn spool(&self) -> &Spool {
+        &self.spool
+    }
+
+    fn state(&self, account: &str) -> Arc<AccountState> {
+        self.accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(account.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Files `message` (the exact bytes sent, shared, not copied) for `account`:
+    /// spooled first, then filed with the account's other waiting copies,
+    /// then removed from the spool. On failure the copy stays spooled and
+    /// the outcome says why. An error is returned only when the copy could
+    /// not be written to the spool (nothing was tried then).
+    pub async fn file(
+        &self,
+        account: &str,
+        settings: &ImapSettings,
+        target: &Target,
+        message_id: &str,
+        message: Arc<Vec<u8>>,
+    ) -> std::io::Result<Filed> {
+        let folder = match target {
+            Target::Folder(f) => Some(f.as_str()),
+            Target::Auto { .. } => None,
+        };
+        let entry = self
+            .spool
+            .put(account, folder, message_id, None, &message)?;
+        let state = self.state(account);
+        let (done, mut outcome) = oneshot::channel();
+        state
+            .queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Job {
+                target: target.clone(),
+                entry,
+                message,
+                done,
+            });
+        loop {
+            // Another caller's round may have filed this copy meanwhile.
+            if let Ok(result) = outcome.try_recv() {
+                return result;
+            }
+            let mut open = state.session.lock().await;
+            if let Ok(result) = outcome.try_recv() {
+                return result;
+            }
+            let jobs = std::mem::take(
+                &mut *state
+                    .queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            self.round(&state, &mut open, settings, jobs).await;
+        }
+    }
+
+    /// Files `jobs` (spooled already) over the account's session, reusing
+    /// it when it is fresh and opened with the same settings; one
+    /// MULTIAPPEND per target folder.
+    async fn round(
+        &self,
+        state: &AccountState,
+        open: &mut Option<Open>,
+        settings: &ImapSettings,
+        jobs: Vec<Job>,
+    ) {
+        let fingerprint = settings.fingerprint();
+        let expired = open
+            .as_ref()
+            .is_some_and(|o| o.fingerprint != fingerprint || o.used.elapsed() >= self.idle_expiry);
+        if expired && let Some(old) = open.take() {
+            old.session.logout().await;
+        }
+        let mut groups: Vec<(Target, Vec<Job>)> = Vec::new();
+        for job in jobs {
+            match groups.iter_mut().find(|(t, _)| *t == job.target) {
+                Some((_, group)) => group.push(job),
+                None => groups.push((job.target.clone(), vec![job])),
+            }
+        }
+        for (target, jobs) in groups {
+            let result = self
+                .file_group(state, open, settings, &fingerprint, &target, &jobs)
+                .await;
+            if let Err(failure) = &result {
+                if failure.kind == FailureKind::ImapFolderMissing {
+                    *state
+                        .sent
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+                }
+                if !is_permanent(failure) {
+                    // The session may be broken: the next round reconnects.
+                    *open = None;
+                }
+            }
+            for mut job in jobs {
+                let filed = crate::archive::settle(&self.spool, &mut job.entry, result.clone());
+                let _ = job.done.send(filed);
+            }
+        }
+    }
+
+    async fn file_group(
+        &self,
+        state: &AccountState,
+        open: &mut Option<Open>,
+        settings: &ImapSettings,
+        fingerprint: &str,
+        target: &Target,
+        jobs: &[Job],
+    ) -> Result<String, Failure> {
+        let o = match open {
+            Some(o) => o,
+            None => open.insert(Open {
+                session: connect(settings).await?,
+                fingerprint: fingerprint.to_string(),
+                used: Instant::now(),
+            }),
+        };
+        o.used = Instant::now();
+        let folder = self
+            .folder(state, &mut o.session, fingerprint, target)
+            .await?;
+        let messages: Vec<(&[u8], Option<&str>)> =
+            jobs.iter().map(|j| (j.message.as_slice(), None)).collect();
+        o.session.append_many(&folder, &messages).await?;
+        Ok(folder)
+    }
+
+    /// The folder to file in: the target's, or the Sent folder chosen on
+    /// the server (remembered per account and settings).
+    async fn folder(
+        &self,
+        state: &AccountState,
+        session: &mut Session,
+        fingerprint: &str,
+        target: &Target,
+    ) -> Result<String, Failure> {
+        let hint = match target {
+            Target::Folder(folder) => return Ok(folder.clone()),
+            Target::Auto { provider_hint } => provider_hint.as_deref(),
+        };
+        if let Some((for_settings, folder)) = state
+            .sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            && for_settings == fingerprint
+        {
+            return Ok(folder);
+        }
+        let namespaces = session.namespaces().await?;
+        let folders = session.folders(&namespaces).await?;
+        let folder = choose_sent(&folders, &namespaces, hint, None)
+            .map(|c| c.folder.raw)
+            .ok_or_else(|| Failure::new(FailureKind::ImapFolderMissing).arg("folder", "auto"))?;
+        *state
+            .sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((fingerprint.to_string(), folder.clone()));
+        Ok(folder)
+    }
+
+    /// Closes every open session (best effort, bounded by each account's
+    /// timeouts).
+    pub async fn close(&self) {
+        let states: Vec<_> = self
+            .accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for state in states {
+            if let Some(open) = state.session.lock().await.take() {
+                open.session.logout().await;
+            }
+        }
+    }
+}

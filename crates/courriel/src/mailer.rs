@@ -1,0 +1,607 @@
+//! The [`Mailer`]: "send this as Isabelle" in one call, with one answer.
+//!
+//! [`Mailer::send`] renders the email once, sends it through the account's
+//! SMTP server (or the application's default provider when the account has
+//! none), then files the exact bytes sent in the account's Sent folder, or
+//! keeps them in the spool to be filed later; the [`Receipt`] says all of
+//! it. [`Mailer::check`] runs the rules and both servers' live checks at
+//! once and returns one [`CheckReport`].
+//!
+//! A mailer serves many accounts at once: SMTP connections are reused per
+//! account (at most [`MailerBuilder::smtp_connections_per_account`] at a
+//! time, idle ones closed after [`MailerBuilder::idle_expiry`]), IMAP
+//! sessions likewise (one per account, copies that arrive together filed
+//! together), and every wait is bounded by the account's timeouts, so one
+//! slow or dead account never holds another's sends.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use courriel_archive::{
+    Filed, Filer, FolderCache, FolderList, ImapSettings, RetryReport, SentChoice, Spool, Target,
+    choose_sent,
+};
+use courriel_core::failure::{Failure, FailureKind};
+use courriel_core::provider::SentCopy;
+use courriel_core::rules::{self, Diagnostic, Severity};
+use courriel_presets::Catalog;
+use courriel_transport::{
+    Email, EmailError, Policy, SendGridSettings, SmtpPool, SmtpSettings, Transport, deliver_pooled,
+};
+
+use crate::account::Account;
+use crate::connect::{SettingsError, imap_settings, smtp_settings};
+use crate::diagnose::account_facts;
+
+/// Builds a [`Mailer`].
+#[derive(Debug)]
+pub struct MailerBuilder {
+    catalog: Option<Catalog>,
+    default: Option<SendGridSettings>,
+    spool: PathBuf,
+    policy: Policy,
+    smtp_connections_per_account: usize,
+    idle_expiry: Duration,
+}
+
+impl MailerBuilder {
+    /// The provider catalog (default: the built-in one).
+    #[must_use]
+    pub fn catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(catalog);
+        self
+    }
+
+    /// The application's default provider, for accounts without an SMTP
+    /// server (default: none; such sends fail with SG001).
+    #[must_use]
+    pub fn default_provider(mut self, settings: SendGridSettings) -> Self {
+        self.default = Some(settings);
+        self
+    }
+
+    /// What the application allows (fallback, retries).
+    #[must_use]
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// SMTP connections open at once per account (default 2; providers
+    /// cut off clients that open many).
+    #[must_use]
+    pub fn smtp_connections_per_account(mut self, n: usize) -> Self {
+        self.smtp_connections_per_account = n.max(1);
+        self
+    }
+
+    /// How long an unused connection or session is kept (default 60 s:
+    /// servers close idle SMTP connections after a few minutes).
+    #[must_use]
+    pub fn idle_expiry(mut self, expiry: Duration) -> Self {
+        self.idle_expiry = expiry;
+        self
+    }
+
+    /// The mailer; creates the spool directory if needed.
+    pub fn build(self) -> std::io::Result<Mailer> {
+        let spool = Spool::open(&self.spool)?;
+        Ok(Mailer {
+            catalog: Arc::new(self.catalog.unwrap_or_else(|| Catalog::builtin().clone())),
+            default: self.default,
+            policy: self.policy,
+            smtp: SmtpPool::new(self.smtp_connections_per_account, self.idle_expiry),
+            filer: Filer::new(spool, self.idle_expiry),
+            folders: FolderCache::in_memory(),
+        })
+    }
+}
+
+/// Sends as the application's users and files their copies.
+#[derive(Debug)]
+pub struct Mailer {
+    catalog: Arc<Catalog>,
+    default: Option<SendGridSettings>,
+    policy: Policy,
+    smtp: SmtpPool,
+    filer: Filer,
+    folders: FolderCache,
+}
+
+/// What became of the copy for the Sent folder.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Filing {
+    /// Filed in this folder (raw IMAP name).
+    Filed {
+        /// The folder.
+        folder: String,
+    },
+    /// Kept in the spool, to be filed by a later retry.
+    Spooled {
+        /// The spool entry.
+        entry: String,
+        /// Why it could not be filed now.
+        failure: Failure,
+    },
+    /// Kept in the spool, marked failed: retrying will not help until
+    /// something changes (folder gone, quota).
+    Failed {
+        /// The spool entry.
+        entry: String,
+        /// Why.
+        failure: Failure,
+    },
+    /// Not filed by us, on purpose.
+    NotFiled(NotFiled),
+    /// The copy could not even be written to the spool (disk full,
+    /// permissions): the message was sent, its copy is not kept (SP001).
+    NotKept(Failure),
+}
+
+/// Why no copy was filed, on purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotFiled {
+    /// The provider files a copy of what goes through its SMTP server
+    /// itself: ours would be a duplicate.
+    ProviderFilesItsOwn {
+        /// The provider's name.
+        provider: String,
+    },
+    /// The account has no IMAP settings.
+    NoImap,
+    /// The account's settings turn filing off (`copy_to_sent = false`).
+    Disabled,
+}
+
+impl Filing {
+    /// A short English summary (`filed in Sent`, `spooled: IM003 ...`).
+    #[must_use]
+    pub fn summary(&self, lang: courriel_core::account::Lang) -> String {
+        let fr = lang == courriel_core::account::Lang::Fr;
+        match self {
+            Filing::Filed { folder } if fr => format!("copie rangée dans {folder}"),
+            Filing::Filed { folder } => format!("copy filed in {folder}"),
+            Filing::Spooled { failure, .. } if fr => {
+                format!("copie en attente : {}", failure.render(lang))
+            }
+            Filing::Spooled { failure, .. } => format!("copy spooled: {}", failure.render(lang)),
+            Filing::Failed { failure, .. } | Filing::NotKept(failure) if fr => {
+                format!("copie non rangée : {}", failure.render(lang))
+            }
+            Filing::Failed { failure, .. } | Filing::NotKept(failure) => {
+                format!("copy not filed: {}", failure.render(lang))
+            }
+            Filing::NotFiled(NotFiled::ProviderFilesItsOwn { provider }) if fr => {
+                format!("pas de copie : {provider} range lui-même les messages envoyés")
+            }
+            Filing::NotFiled(NotFiled::ProviderFilesItsOwn { provider }) => {
+                format!("no copy filed: {provider} files sent mail itself")
+            }
+            Filing::NotFiled(NotFiled::NoImap) if fr => {
+                "pas de copie : IMAP n'est pas configuré".into()
+            }
+            Filing::NotFiled(NotFiled::NoImap) => "no copy filed: IMAP is not configured".into(),
+            Filing::NotFiled(NotFiled::Disabled) if fr => {
+                "pas de copie : désactivé (copy_to_sent = false)".into()
+            }
+            Filing::NotFiled(NotFiled::Disabled) => {
+                "no copy filed: turned off (copy_to_sent = false)".into()
+            }
+        }
+    }
+
+    /// `filed`, `spooled`, `failed`, `not-filed` or `not-kept`.
+    #[must_use]
+    pub fn status(&self) -> &'static str {
+        match self {
+            Filing::Filed { .. } => "filed",
+            Filing::Spooled { .. } => "spooled",
+            Filing::Failed { .. } => "failed",
+            Filing::NotFiled(_) => "not-filed",
+            Filing::NotKept(_) => "not-kept",
+        }
+    }
+}
+
+/// The answer to one send: how it went out, what the server said per
+/// recipient, the exact bytes, and what became of the Sent copy.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Receipt {
+    /// The transport used.
+    pub transport: Transport,
+    /// The Message-ID, without angle brackets.
+    pub message_id: String,
+    /// The server's final reply.
+    pub reply: String,
+    /// Recipients accepted.
+    pub accepted: Vec<courriel_core::EmailAddress>,
+    /// Recipients refused, with the server's reply: a partial send.
+    pub refused: Vec<(courriel_core::EmailAddress, String)>,
+    /// The copy for the Sent folder.
+    pub filing: Filing,
+    /// The exact bytes filed (what was transmitted, plus the Bcc header).
+    pub message: Arc<Vec<u8>>,
+}
+
+impl Receipt {
+    /// Whether some recipients were refused.
+    #[must_use]
+    pub fn is_partial(&self) -> bool {
+        !self.refused.is_empty()
+    }
+}
+
+/// Why nothing was sent.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The account's settings have errors (the rules' diagnostics).
+    Settings(Vec<Diagnostic>),
+    /// The extra CA file named by the settings cannot be read.
+    CaFile(String, std::io::Error),
+    /// The email cannot be rendered (header injection, no recipient...).
+    Email(EmailError),
+    /// The server or provider refused, or could not be reached.
+    Failed(Failure),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Settings(diagnostics) => {
+                let codes: Vec<_> = diagnostics.iter().map(|d| d.rule.code()).collect();
+                write!(
+                    f,
+                    "the account's settings have errors: {}",
+                    codes.join(", ")
+                )
+            }
+            SendError::CaFile(file, e) => write!(f, "cannot read the CA file {file}: {e}"),
+            SendError::Email(e) => write!(f, "{e}"),
+            SendError::Failed(failure) => write!(f, "{failure}"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+impl From<SettingsError> for SendError {
+    fn from(e: SettingsError) -> SendError {
+        match e {
+            SettingsError::Rules(d) => SendError::Settings(d),
+            SettingsError::CaFile(file, e) => SendError::CaFile(file, e),
+        }
+    }
+}
+
+/// One server's live check.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServerCheck<T> {
+    /// The account has no settings for it.
+    NotConfigured,
+    /// Not tried: its settings have errors (the diagnostics say which).
+    Skipped,
+    /// Connected, secured, logged in; what was found.
+    Ok(T),
+    /// What went wrong.
+    Failed(Failure),
+}
+
+/// What the IMAP check found.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ImapFound {
+    /// Every folder, with the namespaces.
+    pub folders: FolderList,
+    /// The Sent folder copies go to, and why it was chosen.
+    pub sent: Option<SentChoice>,
+}
+
+/// One answer for a settings page: the rules, and both servers live.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CheckReport {
+    /// The rules' diagnostics (with what the live IMAP check learnt).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The SMTP server.
+    pub smtp: ServerCheck<()>,
+    /// The IMAP server.
+    pub imap: ServerCheck<ImapFound>,
+    /// How long each live check took (SMTP, IMAP), and the whole.
+    pub timings: (Duration, Duration, Duration),
+}
+
+impl CheckReport {
+    /// Whether the settings can be used as they are: no error diagnostic
+    /// and no failed server.
+    #[must_use]
+    pub fn is_ok(&self) -> bool {
+        !self
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+            && !matches!(self.smtp, ServerCheck::Failed(_))
+            && !matches!(self.imap, ServerCheck::Failed(_))
+    }
+}
+
+impl Mailer {
+    /// A mailer builder spooling copies in `spool` (a directory).
+    pub fn builder(spool: impl Into<PathBuf>) -> MailerBuilder {
+        MailerBuilder {
+            catalog: None,
+            default: None,
+            spool: spool.into(),
+            policy: Policy::default(),
+            smtp_connections_per_account: 2,
+            idle_expiry: Duration::from_secs(60),
+        }
+    }
+
+    /// The catalog.
+    #[must_use]
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The spool.
+    #[must_use]
+    pub fn spool(&self) -> &Spool {
+        self.filer.spool()
+    }
+
+    /// SMTP connections opened so far (reuse shows as few openings).
+    #[must_use]
+    pub fn smtp_connections_opened(&self) -> usize {
+        self.smtp.opened()
+    }
+
+    fn smtp_of(&self, account: &Account) -> Result<Option<SmtpSettings>, SendError> {
+        match &account.settings().smtp {
+            None => Ok(None),
+            Some(_) => Ok(Some(smtp_settings(&self.catalog, account)?)),
+        }
+    }
+
+    /// Sends `email` as `account`'s user, then files the exact bytes in the
+    /// account's Sent folder (or spools them). An error means nothing was
+    /// sent; once sent, whatever happens to the copy is in the receipt.
+    pub async fn send(&self, account: &Account, email: Email) -> Result<Receipt, SendError> {
+        let smtp = self.smtp_of(account)?;
+        let rendered = email.render().map_err(SendError::Email)?;
+        let sent = deliver_pooled(
+            &self.smtp,
+            account.id(),
+            smtp.as_ref(),
+            self.default.as_ref(),
+            &self.policy,
+            &email,
+            rendered,
+        )
+        .await
+        .map_err(SendError::Failed)?;
+        drop(email);
+        let message = Arc::new(sent.archived);
+        let receipt = sent.receipt;
+        let filing = self
+            .file(
+                account,
+                sent.transport,
+                smtp.as_ref(),
+                &receipt.message_id,
+                &message,
+            )
+            .await;
+        Ok(Receipt {
+            transport: sent.transport,
+            message_id: receipt.message_id,
+            reply: receipt.reply,
+            accepted: receipt.accepted,
+            refused: receipt.refused,
+            filing,
+            message,
+        })
+    }
+
+    /// Files the copy of a message sent for `account`.
+    async fn file(
+        &self,
+        account: &Account,
+        transport: Transport,
+        smtp: Option<&SmtpSettings>,
+        message_id: &str,
+        message: &Arc<Vec<u8>>,
+    ) -> Filing {
+        let Some(imap) = &account.settings().imap else {
+            return Filing::NotFiled(NotFiled::NoImap);
+        };
+        if imap.copy_to_sent == Some(false) {
+            return Filing::NotFiled(NotFiled::Disabled);
+        }
+        // Only what went through the provider's own SMTP server is filed
+        // by the provider.
+        if transport == Transport::Smtp
+            && let Some(provider) = smtp.and_then(|s| self.catalog.lookup_host(&s.host))
+            && provider.sent_copy == SentCopy::ServerFiles
+        {
+            return Filing::NotFiled(NotFiled::ProviderFilesItsOwn {
+                provider: provider.name.clone(),
+            });
+        }
+        let folder = imap
+            .sent_folder
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty() && !f.eq_ignore_ascii_case("auto"));
+        let not_kept = |e: std::io::Error| {
+            Filing::NotKept(
+                Failure::new(FailureKind::SpoolUnwritable)
+                    .arg("dir", self.spool().dir().display().to_string())
+                    .arg("detail", e),
+            )
+        };
+        let settings = match imap_settings(&self.catalog, account) {
+            Ok(settings) => settings,
+            Err(e) => {
+                // Kept until the settings are fixed: never dropped.
+                let codes = match e {
+                    SettingsError::Rules(d) => d
+                        .iter()
+                        .map(|d| d.rule.code())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    SettingsError::CaFile(file, _) => format!("ca_file {file}"),
+                };
+                let failure = Failure::new(FailureKind::ImapSettingsInvalid).arg("codes", codes);
+                return match self
+                    .spool()
+                    .put(account.id(), folder, message_id, None, message)
+                {
+                    Ok(entry) => Filing::Spooled {
+                        entry: entry.id,
+                        failure,
+                    },
+                    Err(e) => not_kept(e),
+                };
+            }
+        };
+        let target = match folder {
+            Some(folder) => Target::Folder(folder.to_string()),
+            None => Target::Auto {
+                provider_hint: self.sent_hint(&settings),
+            },
+        };
+        match self
+            .filer
+            .file(
+                account.id(),
+                &settings,
+                &target,
+                message_id,
+                message.clone(),
+            )
+            .await
+        {
+            Ok(Filed::Filed { folder }) => Filing::Filed { folder },
+            Ok(Filed::Spooled { entry, failure }) => Filing::Spooled { entry, failure },
+            Ok(Filed::Failed { entry, failure }) => Filing::Failed { entry, failure },
+            Err(e) => not_kept(e),
+        }
+    }
+
+    fn sent_hint(&self, settings: &ImapSettings) -> Option<String> {
+        self.catalog
+            .lookup_host(&settings.host)
+            .and_then(|p| p.sent_folder.clone())
+    }
+
+    /// Files every spooled copy that is due; `account_for` gives the
+    /// account behind each spool key (`None` leaves its copies waiting).
+    /// A copy already in its folder (filed before a crash) is not filed
+    /// again.
+    pub async fn retry_spool(
+        &self,
+        account_for: impl Fn(&str) -> Option<Account>,
+    ) -> std::io::Result<RetryReport> {
+        let archive = courriel_archive::Archive::new(self.spool().clone());
+        archive
+            .retry(|id| {
+                let account = account_for(id)?;
+                let settings = imap_settings(&self.catalog, &account).ok()?;
+                let hint = self.sent_hint(&settings);
+                Some((settings, hint))
+            })
+            .await
+    }
+
+    /// Checks an account for a settings page: the rules offline, then the
+    /// SMTP and IMAP servers at the same time (connect, secure, log in; the
+    /// folder list and the Sent folder chosen), then the rules again with
+    /// what IMAP told. Wall time is about the slower check, not the sum.
+    pub async fn check(&self, account: &Account) -> CheckReport {
+        let start = Instant::now();
+        let mut facts = account_facts(&self.catalog, account, None);
+        let offline = rules::check(account.settings(), &facts);
+        let has_error = |protocol: &str| {
+            offline.iter().any(|d| {
+                d.severity == Severity::Error
+                    && (d.field.as_str().starts_with(protocol) || d.field.as_str() == "sender")
+            })
+        };
+        let smtp = async {
+            let t = Instant::now();
+            let outcome = if account.settings().smtp.is_none() {
+                ServerCheck::NotConfigured
+            } else if has_error("smtp") {
+                ServerCheck::Skipped
+            } else {
+                match smtp_settings(&self.catalog, account) {
+                    Err(_) => ServerCheck::Skipped,
+                    Ok(settings) => match courriel_transport::check(&settings).await {
+                        Ok(()) => ServerCheck::Ok(()),
+                        Err(failure) => ServerCheck::Failed(failure),
+                    },
+                }
+            };
+            (outcome, t.elapsed())
+        };
+        let imap = async {
+            let t = Instant::now();
+            let outcome = if account.settings().imap.is_none() {
+                ServerCheck::NotConfigured
+            } else if has_error("imap") {
+                ServerCheck::Skipped
+            } else {
+                match imap_settings(&self.catalog, account) {
+                    Err(_) => ServerCheck::Skipped,
+                    Ok(settings) => match self.folders.folders(&settings, true).await {
+                        Err(failure) => ServerCheck::Failed(failure),
+                        Ok((folders, _)) => {
+                            let chosen = account
+                                .settings()
+                                .imap
+                                .as_ref()
+                                .and_then(|i| i.sent_folder.as_deref());
+                            let hint = self.sent_hint(&settings);
+                            let sent = choose_sent(
+                                &folders.folders,
+                                &folders.namespaces,
+                                hint.as_deref(),
+                                chosen,
+                            );
+                            ServerCheck::Ok(ImapFound { folders, sent })
+                        }
+                    },
+                }
+            };
+            (outcome, t.elapsed())
+        };
+        let ((smtp, smtp_time), (imap, imap_time)) = tokio::join!(smtp, imap);
+        if let ServerCheck::Ok(found) = &imap {
+            let chosen = account
+                .settings()
+                .imap
+                .as_ref()
+                .and_then(|i| i.sent_folder.as_deref());
+            if chosen.is_some_and(|c| !c.trim().is_empty()) {
+                facts.sent_folder_found = Some(found.sent.is_some());
+            }
+        }
+        CheckReport {
+            diagnostics: rules::check(account.settings(), &facts),
+            smtp,
+            imap,
+            timings: (smtp_time, imap_time, start.elapsed()),
+        }
+    }
+
+    /// Closes pooled sessions (best effort, bounded).
+    pub async fn close(&self) {
+        self.filer.close().await;
+    }
+}
