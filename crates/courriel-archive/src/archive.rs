@@ -161,10 +161,24 @@ impl Archive {
         &self,
         settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
     ) -> std::io::Result<RetryReport> {
+        self.retry_with_progress(settings_for, |_, _| {}).await
+    }
+
+    /// Like [`Archive::retry`], calling `progress(done, total)` after each
+    /// copy (for a progress bar).
+    pub async fn retry_with_progress(
+        &self,
+        settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> std::io::Result<RetryReport> {
         self.spool.clean()?;
         let mut report = RetryReport::default();
         let mut sessions: HashMap<String, Result<Session, Failure>> = HashMap::new();
-        for mut entry in self.spool.due()? {
+        let due = self.spool.due()?;
+        let total = due.len();
+        progress(0, total);
+        for (done, mut entry) in due.into_iter().enumerate() {
+            progress(done, total);
             let Some((settings, hint)) = settings_for(&entry.account) else {
                 report.pending += 1;
                 continue;
@@ -200,6 +214,7 @@ impl Archive {
                 Filed::Failed { .. } => report.failed += 1,
             }
         }
+        progress(total, total);
         for (_, session) in sessions {
             if let Ok(session) = session {
                 session.logout().await;

@@ -508,14 +508,27 @@ impl Mailer {
         &self,
         account_for: impl Fn(&str) -> Option<Account>,
     ) -> std::io::Result<RetryReport> {
+        self.retry_spool_with_progress(account_for, |_, _| {}).await
+    }
+
+    /// Like [`Mailer::retry_spool`], calling `progress(done, total)` as
+    /// copies are handled (for a progress bar).
+    pub async fn retry_spool_with_progress(
+        &self,
+        account_for: impl Fn(&str) -> Option<Account>,
+        progress: impl FnMut(usize, usize),
+    ) -> std::io::Result<RetryReport> {
         let archive = courriel_archive::Archive::new(self.spool().clone());
         archive
-            .retry(|id| {
-                let account = account_for(id)?;
-                let settings = imap_settings(&self.catalog, &account).ok()?;
-                let hint = self.sent_hint(&settings);
-                Some((settings, hint))
-            })
+            .retry_with_progress(
+                |id| {
+                    let account = account_for(id)?;
+                    let settings = imap_settings(&self.catalog, &account).ok()?;
+                    let hint = self.sent_hint(&settings);
+                    Some((settings, hint))
+                },
+                progress,
+            )
             .await
     }
 
