@@ -95,7 +95,7 @@ async fn tls(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Box<dyn Io>, Failure> {
 
 async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
     let s = ctx.settings;
-    courriel_net::tcp(&s.host, s.port, s.timeouts.connect)
+    courriel_net::tcp(&s.host, s.port, s.address, s.timeouts.connect)
         .await
         .map_err(|e| e.into_failure(&KINDS, &s.host, s.port))
 }

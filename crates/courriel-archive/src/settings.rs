@@ -51,6 +51,9 @@ pub struct ImapSettings {
     pub only_extra_ca: bool,
     /// Time bounds.
     pub timeouts: Timeouts,
+    /// Connect to this address instead of resolving `host` (like curl's
+    /// `--resolve`); the certificate is still checked against `host`.
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl fmt::Debug for ImapSettings {
@@ -85,6 +88,7 @@ impl ImapSettings {
             extra_ca_pem: None,
             only_extra_ca: false,
             timeouts: Timeouts::default(),
+            address: None,
         }
     }
 

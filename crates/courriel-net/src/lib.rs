@@ -109,18 +109,28 @@ pub fn tls_config(
     Ok(Arc::new(config))
 }
 
-/// Resolves `host` and connects to the first address that answers, each
+/// Resolves `host` (unless `address` is given: then it is connected to
+/// instead, like curl's `--resolve`, and the certificate is still checked
+/// against `host`) and connects to the first address that answers, each
 /// step within `limit`; the socket has `TCP_NODELAY` set.
-pub async fn tcp(host: &str, port: u16, limit: Duration) -> Result<TcpStream, NetError> {
-    let addresses = match tokio::time::timeout(limit, tokio::net::lookup_host((host, port))).await {
-        Err(_) => {
-            return Err(NetError::Timeout {
-                step: "DNS lookup",
-                limit,
-            });
-        }
-        Ok(Err(_)) => return Err(NetError::Dns),
-        Ok(Ok(addresses)) => addresses.collect::<Vec<_>>(),
+pub async fn tcp(
+    host: &str,
+    port: u16,
+    address: Option<std::net::IpAddr>,
+    limit: Duration,
+) -> Result<TcpStream, NetError> {
+    let addresses = match address {
+        Some(ip) => vec![std::net::SocketAddr::new(ip, port)],
+        None => match tokio::time::timeout(limit, tokio::net::lookup_host((host, port))).await {
+            Err(_) => {
+                return Err(NetError::Timeout {
+                    step: "DNS lookup",
+                    limit,
+                });
+            }
+            Ok(Err(_)) => return Err(NetError::Dns),
+            Ok(Ok(addresses)) => addresses.collect::<Vec<_>>(),
+        },
     };
     let mut last = NetError::Dns;
     for address in addresses {

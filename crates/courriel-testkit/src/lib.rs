@@ -11,7 +11,7 @@ pub mod sendgrid;
 mod servers;
 mod wire;
 
-pub use servers::{Account, Servers};
+pub use servers::{Account, ImapBackOn, Servers};
 pub use wire::{Imap, Smtp, TlsMode, tls_config};
 
 /// A single-threaded tokio runtime, the way the tests drive the library.

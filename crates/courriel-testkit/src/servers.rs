@@ -59,6 +59,18 @@ pub struct Servers {
     pub bench: Account,
     /// An address `special` may send as (a verified alias).
     pub special_alias: String,
+    /// Where the servers keep their configuration and state.
+    pub dir: PathBuf,
+}
+
+/// Turns Dovecot's IMAP back on when dropped (also when a test panics).
+#[derive(Debug)]
+pub struct ImapBackOn;
+
+impl Drop for ImapBackOn {
+    fn drop(&mut self) {
+        Servers::get().set_imap_listening(true);
+    }
 }
 
 const HOW_TO_START: &str = "start the test mail servers first: `cargo xtask mail-servers start` \
@@ -116,6 +128,50 @@ impl Servers {
             response.status
         );
         imap
+    }
+
+    /// Turns Dovecot's IMAP listeners off (`false`) or back on (`true`),
+    /// and waits until the IMAP ports refuse or accept connections. Dovecot
+    /// is reloaded, not stopped: its auth and LMTP services keep serving
+    /// Postfix, as when a user's IMAP server is down and their SMTP server
+    /// is not. Only for test binaries of their own (no other test runs
+    /// meanwhile); pair it with [`ImapBackOn`] so a failing test does not
+    /// leave IMAP off for the next binary.
+    pub fn set_imap_listening(&self, on: bool) {
+        let off = self.dir.join("dovecot/imap-off.conf");
+        if on {
+            let _ = std::fs::remove_file(&off);
+        } else {
+            std::fs::write(
+                &off,
+                "service imap-login {\n  inet_listener imap {\n    port = 0\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}\n",
+            )
+            .expect("write imap-off.conf");
+        }
+        let pid = std::fs::read_to_string(self.dir.join("dovecot/run/master.pid"))
+            .expect("Dovecot's master.pid");
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", pid.trim()])
+            .status()
+            .expect("kill -HUP");
+        assert!(status.success(), "reloading Dovecot failed");
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let ports = [self.imap_starttls_port, self.imap_tls_port];
+        loop {
+            let listening = ports.iter().all(|port| {
+                let addr: SocketAddr = format!("{}:{port}", self.host).parse().expect("address");
+                TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+            });
+            if listening == on {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Dovecot's IMAP did not turn {} within 15 s",
+                if on { "on" } else { "off" }
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The file the servers' settings are read from.
@@ -182,6 +238,7 @@ impl Servers {
             scratch: account("SCRATCH")?,
             bench: account("BENCH")?,
             special_alias: get("ALICE_ALIAS")?,
+            dir: get("DIR")?.into(),
         };
         for port in [
             servers.imap_starttls_port,

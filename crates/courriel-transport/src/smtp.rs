@@ -68,6 +68,9 @@ pub struct SmtpSettings {
     pub extra_ca_pem: Option<Vec<u8>>,
     /// Time bounds.
     pub timeouts: SmtpTimeouts,
+    /// Connect to this address instead of resolving `host` (like curl's
+    /// `--resolve`); the certificate is still checked against `host`.
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl fmt::Debug for SmtpSettings {
@@ -99,6 +102,7 @@ impl SmtpSettings {
             password: SecretString::from(password.into()),
             extra_ca_pem: None,
             timeouts: SmtpTimeouts::default(),
+            address: None,
         }
     }
 
@@ -214,7 +218,7 @@ const KINDS: Kinds = Kinds {
 };
 
 async fn tcp(s: &SmtpSettings) -> Result<TcpStream, Failure> {
-    courriel_net::tcp(&s.host, s.port, s.timeouts.connect)
+    courriel_net::tcp(&s.host, s.port, s.address, s.timeouts.connect)
         .await
         .map_err(|e| s.net_failure(e))
 }

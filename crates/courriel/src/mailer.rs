@@ -14,20 +14,23 @@
 //! together), and every wait is bounded by the account's timeouts, so one
 //! slow or dead account never holds another's sends.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use courriel_archive::{
     Filed, Filer, FolderCache, FolderList, ImapSettings, RetryReport, SentChoice, Spool, Target,
-    choose_sent,
+    Timeouts as ImapTimeouts, choose_sent,
 };
 use courriel_core::failure::{Failure, FailureKind};
 use courriel_core::provider::SentCopy;
 use courriel_core::rules::{self, Diagnostic, Severity};
 use courriel_presets::Catalog;
 use courriel_transport::{
-    Email, EmailError, Policy, SendGridSettings, SmtpPool, SmtpSettings, Transport, deliver_pooled,
+    Email, EmailError, Policy, SendGridSettings, SmtpPool, SmtpSettings, SmtpTimeouts, Transport,
+    deliver_pooled,
 };
 
 use crate::account::Account;
@@ -43,9 +46,45 @@ pub struct MailerBuilder {
     policy: Policy,
     smtp_connections_per_account: usize,
     idle_expiry: Duration,
+    tuning: Tuning,
+}
+
+/// What the mailer applies to every account's connection settings.
+#[derive(Debug, Clone, Default)]
+struct Tuning {
+    smtp_timeouts: Option<SmtpTimeouts>,
+    imap_timeouts: Option<ImapTimeouts>,
+    resolve: HashMap<String, IpAddr>,
 }
 
 impl MailerBuilder {
+    /// Time bounds of every SMTP step, for every account (default:
+    /// [`SmtpTimeouts::default`]).
+    #[must_use]
+    pub fn smtp_timeouts(mut self, timeouts: SmtpTimeouts) -> Self {
+        self.tuning.smtp_timeouts = Some(timeouts);
+        self
+    }
+
+    /// Time bounds of every IMAP step, for every account (default:
+    /// [`ImapTimeouts::default`]).
+    #[must_use]
+    pub fn imap_timeouts(mut self, timeouts: ImapTimeouts) -> Self {
+        self.tuning.imap_timeouts = Some(timeouts);
+        self
+    }
+
+    /// Connects to `address` whenever a server is named `host`, instead of
+    /// resolving it (like curl's `--resolve`: split-horizon DNS, tests);
+    /// the server's certificate is still checked against `host`.
+    #[must_use]
+    pub fn resolve(mut self, host: &str, address: IpAddr) -> Self {
+        self.tuning
+            .resolve
+            .insert(host.trim_end_matches('.').to_ascii_lowercase(), address);
+        self
+    }
+
     /// The provider catalog (default: the built-in one).
     #[must_use]
     pub fn catalog(mut self, catalog: Catalog) -> Self {
@@ -94,7 +133,16 @@ impl MailerBuilder {
             smtp: SmtpPool::new(self.smtp_connections_per_account, self.idle_expiry),
             filer: Filer::new(spool, self.idle_expiry),
             folders: FolderCache::in_memory(),
+            tuning: self.tuning,
         })
+    }
+}
+
+impl Tuning {
+    fn address_of(&self, host: &str) -> Option<IpAddr> {
+        self.resolve
+            .get(&host.trim_end_matches('.').to_ascii_lowercase())
+            .copied()
     }
 }
 
@@ -107,6 +155,7 @@ pub struct Mailer {
     smtp: SmtpPool,
     filer: Filer,
     folders: FolderCache,
+    tuning: Tuning,
 }
 
 /// What became of the copy for the Sent folder.
@@ -340,6 +389,7 @@ impl Mailer {
             policy: Policy::default(),
             smtp_connections_per_account: 2,
             idle_expiry: Duration::from_secs(60),
+            tuning: Tuning::default(),
         }
     }
 
@@ -364,8 +414,28 @@ impl Mailer {
     fn smtp_of(&self, account: &Account) -> Result<Option<SmtpSettings>, SendError> {
         match &account.settings().smtp {
             None => Ok(None),
-            Some(_) => Ok(Some(smtp_settings(&self.catalog, account)?)),
+            Some(_) => Ok(Some(self.smtp_settings(account)?)),
         }
+    }
+
+    /// The account's SMTP settings, with the mailer's tuning.
+    fn smtp_settings(&self, account: &Account) -> Result<SmtpSettings, SettingsError> {
+        let mut settings = smtp_settings(&self.catalog, account)?;
+        if let Some(timeouts) = &self.tuning.smtp_timeouts {
+            settings.timeouts = timeouts.clone();
+        }
+        settings.address = self.tuning.address_of(&settings.host);
+        Ok(settings)
+    }
+
+    /// The account's IMAP settings, with the mailer's tuning.
+    fn imap_settings(&self, account: &Account) -> Result<ImapSettings, SettingsError> {
+        let mut settings = imap_settings(&self.catalog, account)?;
+        if let Some(timeouts) = &self.tuning.imap_timeouts {
+            settings.timeouts = timeouts.clone();
+        }
+        settings.address = self.tuning.address_of(&settings.host);
+        Ok(settings)
     }
 
     /// Sends `email` as `account`'s user, then files the exact bytes in the
@@ -445,7 +515,7 @@ impl Mailer {
                     .arg("detail", e),
             )
         };
-        let settings = match imap_settings(&self.catalog, account) {
+        let settings = match self.imap_settings(account) {
             Ok(settings) => settings,
             Err(e) => {
                 // Kept until the settings are fixed: never dropped.
@@ -523,7 +593,7 @@ impl Mailer {
             .retry_with_progress(
                 |id| {
                     let account = account_for(id)?;
-                    let settings = imap_settings(&self.catalog, &account).ok()?;
+                    let settings = self.imap_settings(&account).ok()?;
                     let hint = self.sent_hint(&settings);
                     Some((settings, hint))
                 },
@@ -553,7 +623,7 @@ impl Mailer {
             } else if has_error("smtp") {
                 ServerCheck::Skipped
             } else {
-                match smtp_settings(&self.catalog, account) {
+                match self.smtp_settings(account) {
                     Err(_) => ServerCheck::Skipped,
                     Ok(settings) => match courriel_transport::check(&settings).await {
                         Ok(()) => ServerCheck::Ok(()),
@@ -570,7 +640,7 @@ impl Mailer {
             } else if has_error("imap") {
                 ServerCheck::Skipped
             } else {
-                match imap_settings(&self.catalog, account) {
+                match self.imap_settings(account) {
                     Err(_) => ServerCheck::Skipped,
                     Ok(settings) => match self.folders.folders(&settings, true).await {
                         Err(failure) => ServerCheck::Failed(failure),

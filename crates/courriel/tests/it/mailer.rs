@@ -1,0 +1,387 @@
+//! The `Mailer` against the real Postfix and Dovecot: send then file the
+//! exact bytes once; a provider that files its own copy; `check` with a
+//! dead server; one dead account never holds another's sends.
+
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::time::{Duration, Instant};
+
+use courriel::mailer::{NotFiled, ServerCheck};
+use courriel::{Account, Catalog, Email, Filing, Mailbox, Mailer};
+use courriel_core::account::{AccountSettings, ImapInput, ServerInput};
+use courriel_core::failure::FailureKind;
+use courriel_testkit::{Account as TestAccount, Servers, runtime};
+use courriel_transport::{SmtpTimeouts, Transport};
+
+/// A fresh spool directory for one test.
+pub(crate) fn spool_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "courriel-mailer-{test}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Settings for a test account: SMTP (STARTTLS) on `smtp`, IMAP over
+/// implicit TLS on `imap`, passwords given directly.
+pub(crate) fn account_at(
+    id: &str,
+    who: &TestAccount,
+    smtp: Option<(&str, u16)>,
+    imap: Option<(&str, u16)>,
+) -> Account {
+    let s = Servers::get();
+    let server = |(host, port): (&str, u16), security: &str| ServerInput {
+        host: Some(host.to_string()),
+        port: Some(i64::from(port)),
+        security: Some(security.to_string()),
+        username: Some(who.address.clone()),
+        password_env: None,
+    };
+    let settings = AccountSettings {
+        sender: Some(who.address.clone()),
+        smtp: smtp.map(|a| server(a, "starttls")),
+        imap: imap.map(|a| {
+            let i = server(a, "implicit-tls");
+            ImapInput {
+                host: i.host,
+                port: i.port,
+                security: i.security,
+                username: i.username,
+                password_env: None,
+                sent_folder: Some("auto".into()),
+                copy_to_sent: None,
+            }
+        }),
+        ca_file: Some(s.ca.display().to_string()),
+    };
+    Account::new(id, settings)
+        .with_smtp_password(&who.password)
+        .with_imap_password(&who.password)
+}
+
+/// A test account on both real servers.
+pub(crate) fn account(who: &TestAccount) -> Account {
+    let s = Servers::get();
+    account_at(
+        &who.address,
+        who,
+        Some((&s.host, s.smtp_starttls_port)),
+        Some((&s.host, s.imap_tls_port)),
+    )
+}
+
+pub(crate) fn email(from: &TestAccount, to: &TestAccount, subject: &str) -> Email {
+    let address = |a: &TestAccount| courriel::EmailAddress::parse(&a.address).unwrap();
+    Email::from(Mailbox::new(address(from)))
+        .to(Mailbox::new(address(to)))
+        .subject(subject)
+        .text("Bonjour,\nvoici la facture.\n")
+}
+
+/// The full text of every message in `folder` of `who` with this
+/// Message-ID (FETCH BODY.PEEK[]).
+pub(crate) fn copies(who: &TestAccount, folder: &str, message_id: &str) -> Vec<String> {
+    let mut imap = Servers::get().imap_as(who);
+    assert!(
+        imap.command(&format!("SELECT \"{folder}\""))
+            .unwrap()
+            .is_ok()
+    );
+    let found = imap
+        .command(&format!("UID SEARCH HEADER Message-ID \"<{message_id}>\""))
+        .unwrap();
+    let uids: Vec<String> = found
+        .untagged
+        .iter()
+        .filter_map(|l| l.strip_prefix("* SEARCH"))
+        .flat_map(|rest| rest.split_whitespace().map(str::to_string))
+        .collect();
+    uids.iter()
+        .map(|uid| {
+            imap.command(&format!("UID FETCH {uid} (BODY.PEEK[])"))
+                .unwrap()
+                .untagged
+                .join("\n")
+        })
+        .collect()
+}
+
+/// Waits (bounded) until `message_id` reached `who`'s INBOX through
+/// Postfix's queue and LMTP, and returns it.
+pub(crate) fn delivered(who: &TestAccount, message_id: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(found) = copies(who, "INBOX", message_id).pop() {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{message_id} never reached {}",
+            who.address
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn sends_then_files_the_exact_bytes_once() {
+    let s = Servers::get();
+    let dir = spool_dir("once");
+    let mailer = Mailer::builder(&dir).build().unwrap();
+    let sent = email(&s.special, &s.courier, "Facture F-1 (mailer)").bcc(Mailbox::new(
+        courriel::EmailAddress::parse(&s.localized.address).unwrap(),
+    ));
+    let receipt = runtime()
+        .block_on(mailer.send(&account(&s.special), sent))
+        .unwrap();
+    assert_eq!(receipt.transport, Transport::Smtp);
+    assert!(receipt.reply.starts_with("250"), "{receipt:?}");
+    assert_eq!(receipt.accepted.len(), 2);
+    assert!(
+        matches!(&receipt.filing, Filing::Filed { folder } if folder == "Sent"),
+        "{:?}",
+        receipt.filing
+    );
+
+    let bytes = String::from_utf8(receipt.message.to_vec()).unwrap();
+    assert!(bytes.contains("Bcc: "), "the Sent copy keeps Bcc");
+    let filed = copies(&s.special, "Sent", &receipt.message_id);
+    assert_eq!(filed.len(), 1, "filed exactly once");
+    assert!(filed[0].contains(&bytes), "the exact bytes sent are filed");
+    let received = delivered(&s.courier, &receipt.message_id);
+    assert!(!received.contains("Bcc: "), "Bcc is never transmitted");
+    assert!(
+        mailer.spool().entries().unwrap().is_empty(),
+        "a filed copy leaves the spool"
+    );
+}
+
+#[test]
+fn copies_sent_together_are_filed_each_once_over_reused_connections() {
+    let s = Servers::get();
+    let mailer = std::sync::Arc::new(Mailer::builder(spool_dir("together")).build().unwrap());
+    let alice = std::sync::Arc::new(account(&s.special));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let receipts = rt.block_on(async {
+        let mut sends = tokio::task::JoinSet::new();
+        for i in 0..12 {
+            let (mailer, alice) = (mailer.clone(), alice.clone());
+            sends.spawn(async move {
+                let s = Servers::get();
+                mailer
+                    .send(
+                        &alice,
+                        email(&s.special, &s.courier, &format!("Lot {i} (mailer)")),
+                    )
+                    .await
+            });
+        }
+        sends.join_all().await
+    });
+    for receipt in &receipts {
+        let receipt = receipt.as_ref().unwrap();
+        assert!(
+            matches!(receipt.filing, Filing::Filed { .. }),
+            "{receipt:?}"
+        );
+        assert_eq!(copies(&s.special, "Sent", &receipt.message_id).len(), 1);
+    }
+    assert!(
+        mailer.smtp_connections_opened() <= 2,
+        "at most the per-account bound of connections: {}",
+        mailer.smtp_connections_opened()
+    );
+}
+
+const SELF_FILING: &str = r#"Provider(
+    id: "selffiling",
+    name: "Self Filing Mail",
+    domains: [
+        "selffiling.test",
+    ],
+    smtp: [
+        Server(host: "mail.courriel.test", port: 587, security: Starttls, username: Address),
+    ],
+    imap: [
+        Server(host: "mail.courriel.test", port: 993, security: ImplicitTls, username: Address),
+    ],
+    sender_policy: MustMatchLogin,
+    auth: Password,
+    sent_copy: ServerFiles,
+    documentation: "https://example.com/",
+    source: [
+        "https://example.com/",
+    ],
+    last_checked: "2026-11-29",
+)
+"#;
+
+#[test]
+fn a_provider_that_files_its_own_copy_gets_none_from_us() {
+    let s = Servers::get();
+    let catalog = Catalog::builder()
+        .builtin()
+        .add_ron("selffiling.ron", SELF_FILING)
+        .build()
+        .unwrap();
+    // The provider's server is the test Postfix under its certificate's name.
+    let mailer = Mailer::builder(spool_dir("selffiling"))
+        .catalog(catalog)
+        .resolve("mail.courriel.test", IpAddr::V4(Ipv4Addr::LOCALHOST))
+        .build()
+        .unwrap();
+    let alice = account_at(
+        "alice-selffiling",
+        &s.special,
+        Some(("mail.courriel.test", s.smtp_starttls_port)),
+        Some((&s.host, s.imap_tls_port)),
+    );
+    let receipt = runtime()
+        .block_on(mailer.send(
+            &alice,
+            email(&s.special, &s.courier, "Filed by the provider"),
+        ))
+        .unwrap();
+    assert_eq!(receipt.filing.status(), "not-filed", "{:?}", receipt.filing);
+    assert!(matches!(
+        &receipt.filing,
+        Filing::NotFiled(NotFiled::ProviderFilesItsOwn { provider }) if provider == "Self Filing Mail"
+    ));
+    assert!(
+        receipt
+            .filing
+            .summary(courriel_core::account::Lang::En)
+            .contains("Self Filing Mail files sent mail itself")
+    );
+    delivered(&s.courier, &receipt.message_id);
+    assert!(copies(&s.special, "Sent", &receipt.message_id).is_empty());
+    assert!(mailer.spool().entries().unwrap().is_empty());
+}
+
+/// A port that accepts connections and never says a word.
+fn silent_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+/// A port where nothing listens.
+fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn check_reports_the_live_server_fully_and_the_dead_one_with_its_reason() {
+    let s = Servers::get();
+    let mut timeouts = SmtpTimeouts::default();
+    timeouts.greeting = Duration::from_secs(2);
+    let mailer = Mailer::builder(spool_dir("check"))
+        .smtp_timeouts(timeouts)
+        .build()
+        .unwrap();
+    let rt = runtime();
+
+    // SMTP silent: the bound applies, IMAP is reported in full.
+    let silent = silent_port();
+    let report = rt.block_on(mailer.check(&account_at(
+        "check-silent",
+        &s.special,
+        Some((&s.host, silent)),
+        Some((&s.host, s.imap_tls_port)),
+    )));
+    match &report.smtp {
+        ServerCheck::Failed(f) => {
+            assert_eq!(f.kind, FailureKind::SmtpTimeout, "{f:?}");
+            assert!(f.message(courriel_core::account::Lang::En).contains("2 s"));
+        }
+        other => panic!("SMTP should time out: {other:?}"),
+    }
+    match &report.imap {
+        ServerCheck::Ok(found) => {
+            assert!(found.folders.folders.iter().any(|f| f.raw == "Sent"));
+            assert_eq!(found.sent.as_ref().unwrap().folder.raw, "Sent");
+        }
+        other => panic!("IMAP should be checked fully: {other:?}"),
+    }
+    assert!(!report.is_ok());
+
+    // IMAP dead, SMTP live.
+    let report = rt.block_on(mailer.check(&account_at(
+        "check-imap-dead",
+        &s.special,
+        Some((&s.host, s.smtp_starttls_port)),
+        Some((&s.host, closed_port())),
+    )));
+    assert!(matches!(report.smtp, ServerCheck::Ok(())), "{report:?}");
+    assert!(
+        matches!(&report.imap, ServerCheck::Failed(f) if f.kind == FailureKind::ImapRefused),
+        "{report:?}"
+    );
+
+    // Both live: OK, and the rules ran.
+    let report = rt.block_on(mailer.check(&account(&s.special)));
+    assert!(report.is_ok(), "{report:?}");
+    assert!(matches!(report.smtp, ServerCheck::Ok(())));
+}
+
+#[test]
+fn one_dead_account_never_holds_another() {
+    let s = Servers::get();
+    let mut timeouts = SmtpTimeouts::default();
+    timeouts.greeting = Duration::from_secs(60);
+    let mailer = std::sync::Arc::new(
+        Mailer::builder(spool_dir("dead"))
+            .smtp_timeouts(timeouts)
+            .build()
+            .unwrap(),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dead = account_at(
+        "dead-account",
+        &s.special,
+        Some((&s.host, silent_port())),
+        None,
+    );
+    let alive = account(&s.special);
+    rt.block_on(async {
+        let stuck = {
+            let (mailer, dead) = (mailer.clone(), dead.clone());
+            tokio::spawn(async move {
+                let email = email(&Servers::get().special, &Servers::get().courier, "stuck");
+                mailer.send(&dead, email).await
+            })
+        };
+        for i in 0..5 {
+            let receipt = mailer
+                .send(&alive, email(&s.special, &s.courier, &format!("alive {i}")))
+                .await
+                .unwrap();
+            assert!(matches!(receipt.filing, Filing::Filed { .. }));
+        }
+        assert!(
+            !stuck.is_finished(),
+            "the other account's sends did not wait for the dead one"
+        );
+        stuck.abort();
+    });
+}
