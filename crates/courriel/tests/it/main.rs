@@ -2,6 +2,7 @@
 
 mod check;
 mod lookup;
+mod mailer;
 mod providers;
 mod rules;
 mod send;
