@@ -64,6 +64,19 @@ const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
+/// Accounts for benchmarks that serve many users at once:
+/// `fleetNN@courriel.test`, password `fleetNN-test-password`, layout (a).
+const FLEET: usize = 20;
+
+fn fleet() -> impl Iterator<Item = (String, String)> {
+    (1..=FLEET).map(|i| {
+        (
+            format!("fleet{i:02}@courriel.test"),
+            format!("fleet{i:02}-test-password"),
+        )
+    })
+}
+
 /// Addresses a login may send as, besides its own: (address, login).
 const ALIASES: &[(&str, &str)] = &[("billing@courriel.test", "alice@courriel.test")];
 
@@ -474,6 +487,14 @@ fn configure(dir: &Path) -> Result<(), String> {
         );
         let _ = writeln!(logins, "{address} {address}");
     }
+    for (address, password) in fleet() {
+        let _ = writeln!(passwd, "{address}:{{PLAIN}}{password}");
+        let _ = writeln!(
+            users,
+            "{address}:::::::userdb_namespace/special/disabled=no"
+        );
+        let _ = writeln!(logins, "{address} {address}");
+    }
     for (alias, login) in ALIASES {
         let _ = writeln!(logins, "{alias} {login}");
     }
@@ -612,6 +633,13 @@ fn env_file(dir: &Path) -> String {
     var("SMTP_STARTTLS_PORT", &SMTP_STARTTLS_PORT.to_string());
     var("SMTP_TLS_PORT", &SMTP_TLS_PORT.to_string());
     var("SMTP_PLAIN_PORT", &SMTP_PLAIN_PORT.to_string());
+    var(
+        "FLEET",
+        &fleet()
+            .map(|(address, password)| format!("{address}:{password}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     for (key, address, password, _) in ACCOUNTS {
         var(&format!("{key}_USER"), address);
         var(&format!("{key}_PASSWORD"), password);

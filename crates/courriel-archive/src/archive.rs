@@ -169,12 +169,38 @@ impl Archive {
     pub async fn retry_with_progress(
         &self,
         settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
-        mut progress: impl FnMut(usize, usize),
+        progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
         self.spool.clean()?;
+        let due = self.spool.due()?;
+        self.retry_entries(due, settings_for, progress).await
+    }
+
+    /// Like [`Archive::retry_with_progress`], for every pending copy, due or
+    /// not (a person asking to retry now, once the server is back).
+    pub async fn retry_all_with_progress(
+        &self,
+        settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
+        progress: impl FnMut(usize, usize),
+    ) -> std::io::Result<RetryReport> {
+        self.spool.clean()?;
+        let pending = self
+            .spool
+            .entries()?
+            .into_iter()
+            .filter(|e| e.state == crate::spool::EntryState::Pending)
+            .collect();
+        self.retry_entries(pending, settings_for, progress).await
+    }
+
+    async fn retry_entries(
+        &self,
+        due: Vec<Entry>,
+        settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> std::io::Result<RetryReport> {
         let mut report = RetryReport::default();
         let mut sessions: HashMap<String, Result<Session, Failure>> = HashMap::new();
-        let due = self.spool.due()?;
         let total = due.len();
         progress(0, total);
         for (done, mut entry) in due.into_iter().enumerate() {

@@ -61,6 +61,9 @@ pub struct Servers {
     pub special_alias: String,
     /// Where the servers keep their configuration and state.
     pub dir: PathBuf,
+    /// Twenty more accounts of layout (a), for benchmarks that serve many
+    /// users at once (`fleet01@courriel.test`...).
+    pub fleet: Vec<Account>,
 }
 
 /// Turns Dovecot's IMAP back on when dropped (also when a test panics).
@@ -132,9 +135,9 @@ impl Servers {
 
     /// Turns Dovecot's IMAP listeners off (`false`) or back on (`true`),
     /// and waits until the IMAP ports refuse or accept connections. Dovecot
-    /// is reloaded, not stopped: its auth and LMTP services keep serving
-    /// Postfix, as when a user's IMAP server is down and their SMTP server
-    /// is not. Only for test binaries of their own (no other test runs
+    /// is reloaded, not stopped, and open IMAP sessions are kicked: its
+    /// auth and LMTP services keep serving Postfix, as when a user's IMAP
+    /// server is down and their SMTP server is not. Only for test binaries of their own (no other test runs
     /// meanwhile); pair it with [`ImapBackOn`] so a failing test does not
     /// leave IMAP off for the next binary.
     pub fn set_imap_listening(&self, on: bool) {
@@ -158,12 +161,16 @@ impl Servers {
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         let ports = [self.imap_starttls_port, self.imap_tls_port];
         loop {
-            let listening = ports.iter().all(|port| {
-                let addr: SocketAddr = format!("{}:{port}", self.host).parse().expect("address");
-                TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
-            });
-            if listening == on {
-                return;
+            let answering = ports
+                .iter()
+                .filter(|port| {
+                    let addr: SocketAddr =
+                        format!("{}:{port}", self.host).parse().expect("address");
+                    TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+                })
+                .count();
+            if answering == if on { ports.len() } else { 0 } {
+                break;
             }
             assert!(
                 std::time::Instant::now() < deadline,
@@ -171,6 +178,14 @@ impl Servers {
                 if on { "on" } else { "off" }
             );
             std::thread::sleep(Duration::from_millis(50));
+        }
+        if !on {
+            // Open sessions outlive a reload: end them, as a stop would.
+            let _ = std::process::Command::new("doveadm")
+                .arg("-c")
+                .arg(self.dir.join("dovecot/dovecot.conf"))
+                .args(["kick", "127.0.0.0/8"])
+                .output();
         }
     }
 
@@ -239,6 +254,14 @@ impl Servers {
             bench: account("BENCH")?,
             special_alias: get("ALICE_ALIAS")?,
             dir: get("DIR")?.into(),
+            fleet: get("FLEET")?
+                .split(',')
+                .filter_map(|pair| pair.split_once(':'))
+                .map(|(address, password)| Account {
+                    address: address.to_string(),
+                    password: password.to_string(),
+                })
+                .collect(),
         };
         for port in [
             servers.imap_starttls_port,

@@ -1,3 +1,175 @@
-//! Placeholder, filled in by the Mailer benchmark.
+//! The Mailer against the project's Postfix and Dovecot (start them first
+//! with `cargo xtask mail-servers start`):
+//!
+//! (a) 1,000 send-and-file operations across 20 accounts, all submitted at
+//!     once, against the same 1,000 sends with filing turned off (the
+//!     transport alone). Target: filing costs less than 25% of throughput.
+//! (b) `Mailer::check` (rules, SMTP and IMAP at once) against the sum of the
+//!     two single checks run one after the other. Target: under 0.6x.
+//!
+//! `cargo bench -p courriel --bench mailer`
 
-fn main() {}
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use courriel::{Account, Email, EmailAddress, Filing, Mailbox, Mailer};
+use courriel_archive::FolderCache;
+use courriel_core::account::{AccountSettings, ImapInput, ServerInput};
+use courriel_testkit::{Account as TestAccount, Servers};
+
+const SENDS: usize = 1_000;
+const ROUNDS: usize = 15;
+
+fn account(who: &TestAccount, file: bool) -> Account {
+    let s = Servers::get();
+    let server = |port: u16, security: &str| ServerInput {
+        host: Some(s.host.clone()),
+        port: Some(i64::from(port)),
+        security: Some(security.into()),
+        username: Some(who.address.clone()),
+        password_env: None,
+    };
+    let imap = server(s.imap_tls_port, "implicit-tls");
+    let settings = AccountSettings {
+        sender: Some(who.address.clone()),
+        smtp: Some(server(s.smtp_starttls_port, "starttls")),
+        imap: Some(ImapInput {
+            host: imap.host,
+            port: imap.port,
+            security: imap.security,
+            username: imap.username,
+            password_env: None,
+            sent_folder: Some("auto".into()),
+            copy_to_sent: Some(file),
+        }),
+        ca_file: Some(s.ca.display().to_string()),
+    };
+    Account::new(&who.address, settings)
+        .with_smtp_password(&who.password)
+        .with_imap_password(&who.password)
+}
+
+fn spool(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("courriel-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Sends `SENDS` messages spread over the fleet's accounts, all at once;
+/// returns the wall time and how many copies were filed.
+async fn run(mailer: Arc<Mailer>, accounts: &[Arc<Account>], to: &str) -> (Duration, usize) {
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..SENDS {
+        let account = accounts[i % accounts.len()].clone();
+        let mailer = mailer.clone();
+        let to = EmailAddress::parse(to).unwrap();
+        tasks.spawn(async move {
+            let from = EmailAddress::parse(&account.settings().sender.clone().unwrap()).unwrap();
+            let email = Email::from(Mailbox::new(from))
+                .to(Mailbox::new(to))
+                .subject(format!("fleet {i}"))
+                .text("Bonjour,\nvoici la facture.\n");
+            mailer.send(&account, email).await
+        });
+    }
+    let mut filed = 0;
+    while let Some(done) = tasks.join_next().await {
+        let receipt = done.unwrap().unwrap();
+        if matches!(receipt.filing, Filing::Filed { .. }) {
+            filed += 1;
+        }
+    }
+    (start.elapsed(), filed)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+// Counts and seconds as f64: far below 2^52, no precision lost.
+#[allow(clippy::cast_precision_loss)]
+fn main() {
+    let s = Servers::get();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    assert!(
+        s.fleet.len() >= 20,
+        "the test servers have 20 fleet accounts"
+    );
+
+    // (a) Send and file, against the transport alone.
+    let with_filing: Vec<_> = s.fleet.iter().map(|a| Arc::new(account(a, true))).collect();
+    let transport_only: Vec<_> = s
+        .fleet
+        .iter()
+        .map(|a| Arc::new(account(a, false)))
+        .collect();
+    let mut rows = Vec::new();
+    for (name, accounts) in [
+        ("transport alone (copy_to_sent = false)", &transport_only),
+        ("send and file", &with_filing),
+    ] {
+        let mailer = Arc::new(
+            Mailer::builder(spool(name.split(' ').next().unwrap()))
+                .build()
+                .unwrap(),
+        );
+        let (elapsed, filed) = rt.block_on(run(mailer.clone(), accounts, &s.bench.address));
+        rt.block_on(mailer.close());
+        assert!(
+            mailer.spool().entries().unwrap().is_empty(),
+            "nothing left spooled"
+        );
+        println!(
+            "{SENDS} sends across {} accounts, {name}: {:.2}s ({:.0}/s), {filed} copies filed, {} SMTP connections",
+            accounts.len(),
+            elapsed.as_secs_f64(),
+            SENDS as f64 / elapsed.as_secs_f64(),
+            mailer.smtp_connections_opened()
+        );
+        rows.push(elapsed);
+    }
+    let cost = rows[1].as_secs_f64() / rows[0].as_secs_f64();
+    println!(
+        "filing's cost: send-and-file throughput is {:.2}x the transport's alone, {:.0}% less (target: under 25% less)",
+        1.0 / cost,
+        (1.0 - 1.0 / cost) * 100.0
+    );
+
+    // (b) check against the two single checks one after the other.
+    let alice = account(&s.special, true);
+    let mailer = Mailer::builder(spool("check")).build().unwrap();
+    let smtp = courriel::connect::smtp_settings(mailer.catalog(), &alice).unwrap();
+    let imap = courriel::connect::imap_settings(mailer.catalog(), &alice).unwrap();
+    let cache = FolderCache::in_memory();
+    let (mut both, mut smtp_alone, mut imap_alone) = (Vec::new(), Vec::new(), Vec::new());
+    rt.block_on(async {
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            courriel_transport::check(&smtp).await.unwrap();
+            smtp_alone.push(t.elapsed());
+            let t = Instant::now();
+            cache.folders(&imap, true).await.unwrap();
+            imap_alone.push(t.elapsed());
+            let t = Instant::now();
+            let report = mailer.check(&alice).await;
+            both.push(t.elapsed());
+            assert!(report.is_ok(), "{report:?}");
+        }
+    });
+    let (both, smtp_alone, imap_alone) = (median(both), median(smtp_alone), median(imap_alone));
+    let sum = smtp_alone + imap_alone;
+    println!(
+        "check (rules + SMTP + IMAP with folders, at once): {:.1} ms; SMTP alone {:.1} ms + IMAP alone {:.1} ms = {:.1} ms: {:.2}x the sum (target < 0.6x), medians of {ROUNDS}",
+        both.as_secs_f64() * 1e3,
+        smtp_alone.as_secs_f64() * 1e3,
+        imap_alone.as_secs_f64() * 1e3,
+        sum.as_secs_f64() * 1e3,
+        both.as_secs_f64() / sum.as_secs_f64()
+    );
+}

@@ -589,16 +589,32 @@ impl Mailer {
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
         let archive = courriel_archive::Archive::new(self.spool().clone());
+        let settings_for = |id: &str| {
+            let account = account_for(id)?;
+            let settings = self.imap_settings(&account).ok()?;
+            let hint = self.sent_hint(&settings);
+            Some((settings, hint))
+        };
+        archive.retry_with_progress(settings_for, progress).await
+    }
+
+    /// Like [`Mailer::retry_spool_with_progress`], for every pending copy,
+    /// even those whose backoff has not run out: for a person who knows the
+    /// server is back (`courriel spool retry`).
+    pub async fn retry_spool_now(
+        &self,
+        account_for: impl Fn(&str) -> Option<Account>,
+        progress: impl FnMut(usize, usize),
+    ) -> std::io::Result<RetryReport> {
+        let archive = courriel_archive::Archive::new(self.spool().clone());
+        let settings_for = |id: &str| {
+            let account = account_for(id)?;
+            let settings = self.imap_settings(&account).ok()?;
+            let hint = self.sent_hint(&settings);
+            Some((settings, hint))
+        };
         archive
-            .retry_with_progress(
-                |id| {
-                    let account = account_for(id)?;
-                    let settings = self.imap_settings(&account).ok()?;
-                    let hint = self.sent_hint(&settings);
-                    Some((settings, hint))
-                },
-                progress,
-            )
+            .retry_all_with_progress(settings_for, progress)
             .await
     }
 
