@@ -109,9 +109,22 @@ impl Filer {
             Target::Folder(f) => Some(f.as_str()),
             Target::Auto { .. } => None,
         };
-        let entry = self
-            .spool
-            .put(account, folder, message_id, None, &message)?;
+        // Disk writes and fsyncs wait on the blocking pool, not on the
+        // threads that drive every account's connections.
+        let entry = {
+            let (spool, account, folder, message_id, message) = (
+                self.spool.clone(),
+                account.to_string(),
+                folder.map(str::to_string),
+                message_id.to_string(),
+                message.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                spool.put(&account, folder.as_deref(), &message_id, None, &message)
+            })
+            .await
+            .map_err(std::io::Error::other)??
+        };
         let state = self.state(account);
         let (done, mut outcome) = oneshot::channel();
         state
@@ -183,9 +196,20 @@ impl Filer {
                     *open = None;
                 }
             }
-            for mut job in jobs {
-                let filed = crate::archive::settle(&self.spool, &mut job.entry, result.clone());
-                let _ = job.done.send(filed);
+            let spool = self.spool.clone();
+            let settled = tokio::task::spawn_blocking(move || {
+                jobs.into_iter()
+                    .map(|mut job| {
+                        let filed = crate::archive::settle(&spool, &mut job.entry, result.clone());
+                        (job.done, filed)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+            // The blocking pool only fails if the runtime shuts down; the copies
+            // then stay spooled, and their callers see no answer.
+            for (done, filed) in settled.unwrap_or_default() {
+                let _ = done.send(filed);
             }
         }
     }
