@@ -11,17 +11,39 @@
 //! the account's IMAP timeouts.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use courriel_core::failure::{Failure, FailureKind};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 use crate::archive::{Filed, Target, is_permanent};
 use crate::folders::choose_sent;
 use crate::session::{Session, connect};
 use crate::settings::ImapSettings;
 use crate::spool::{Entry, Spool};
+
+/// Copies enough for one batch: no reason to wait for more.
+const LINGER_BATCH: usize = 100;
+
+/// A send under way whose copy will follow ([`Filer::expect`]).
+pub struct Expected {
+    state: Arc<AccountState>,
+}
+
+impl std::fmt::Debug for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Expected")
+    }
+}
+
+impl Drop for Expected {
+    fn drop(&mut self) {
+        self.state.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.state.changed.notify_waiters();
+    }
+}
 
 /// A copy waiting to be filed, and who waits for the outcome.
 struct Job {
@@ -40,6 +62,11 @@ struct Open {
 
 #[derive(Default)]
 struct AccountState {
+    /// Sends of this account under way whose copies will follow
+    /// ([`Filer::expect`]).
+    in_flight: AtomicUsize,
+    /// Woken when a copy is queued or an expected one is given up.
+    changed: Notify,
     /// Copies spooled and not yet taken by a filing round.
     queue: Mutex<Vec<Job>>,
     /// Held by the caller running a filing round: one round at a time.
@@ -52,6 +79,7 @@ struct AccountState {
 pub struct Filer {
     spool: Spool,
     idle_expiry: Duration,
+    linger: Duration,
     accounts: Mutex<HashMap<String, Arc<AccountState>>>,
 }
 
@@ -73,8 +101,30 @@ impl Filer {
         Filer {
             spool,
             idle_expiry,
+            linger: Duration::from_millis(20),
             accounts: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// How long a copy may wait for the copies of the same account's sends
+    /// under way, to be filed with them in one command (default 20 ms; zero
+    /// files each copy at once). Like a database's commit delay: only when
+    /// other sends of the account are under way ([`Filer::expect`]), and
+    /// never longer than this.
+    #[must_use]
+    pub fn with_linger(mut self, linger: Duration) -> Filer {
+        self.linger = linger;
+        self
+    }
+
+    /// Says a copy for `account` will follow (a send has begun): copies
+    /// filed meanwhile may wait a little for it. The copy is expected until
+    /// the returned guard is given to [`Filer::file`] or dropped.
+    #[must_use]
+    pub fn expect(&self, account: &str) -> Expected {
+        let state = self.state(account);
+        state.in_flight.fetch_add(1, Ordering::SeqCst);
+        Expected { state }
     }
 
     /// The spool.
@@ -104,6 +154,7 @@ impl Filer {
         target: &Target,
         message_id: &str,
         message: Arc<Vec<u8>>,
+        expected: Option<Expected>,
     ) -> std::io::Result<Filed> {
         let folder = match target {
             Target::Folder(f) => Some(f.as_str()),
@@ -137,6 +188,9 @@ impl Filer {
                 message,
                 done,
             });
+        drop(expected);
+        state.changed.notify_waiters();
+        self.linger(&state).await;
         loop {
             // Another caller's round may have filed this copy meanwhile.
             if let Ok(result) = outcome.try_recv() {
@@ -153,6 +207,31 @@ impl Filer {
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
             self.round(&state, &mut open, settings, jobs).await;
+        }
+    }
+
+    /// Waits, at most the linger, while other copies of the account are
+    /// expected and the batch is not full.
+    async fn linger(&self, state: &AccountState) {
+        if self.linger.is_zero() {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + self.linger;
+        loop {
+            let changed = state.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let queued = state
+                .queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .len();
+            if state.in_flight.load(Ordering::SeqCst) == 0 || queued >= LINGER_BATCH {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return;
+            }
         }
     }
 

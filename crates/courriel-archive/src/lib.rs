@@ -19,7 +19,7 @@ pub mod spool;
 pub use archive::{Archive, Filed, RetryReport, Target};
 pub use cache::{FolderCache, FolderList};
 pub use courriel_core::failure::{Failure, FailureKind};
-pub use filer::Filer;
+pub use filer::{Expected, Filer};
 pub use folders::{Folder, NamespaceKind, Namespaces, Reason, SentChoice, choose_sent};
 pub use session::{Appended, CheckOutcome, Session, check, connect};
 pub use settings::{ImapSettings, Timeouts};
