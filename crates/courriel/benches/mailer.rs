@@ -83,6 +83,38 @@ async fn run(mailer: Arc<Mailer>, accounts: &[Arc<Account>], to: &str) -> (Durat
     (start.elapsed(), filed)
 }
 
+/// Waits until Postfix has delivered everything queued, so one run's
+/// deliveries do not take the CPU from the next run.
+fn drain_postfix_queue() {
+    let queue = Servers::get().dir.join("postfix/queue");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let queued = || {
+        ["maildrop", "incoming", "active", "deferred"]
+            .iter()
+            .map(|d| count_files(&queue.join(d)))
+            .sum::<usize>()
+    };
+    while queued() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+fn count_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    count_files(&e.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
+    })
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -109,30 +141,42 @@ fn main() {
         .iter()
         .map(|a| Arc::new(account(a, false)))
         .collect();
-    let mut rows = Vec::new();
-    for (name, accounts) in [
-        ("transport alone (copy_to_sent = false)", &transport_only),
-        ("send and file", &with_filing),
-    ] {
-        let mailer = Arc::new(
-            Mailer::builder(spool(name.split(' ').next().unwrap()))
-                .build()
-                .unwrap(),
-        );
-        let (elapsed, filed) = rt.block_on(run(mailer.clone(), accounts, &s.bench.address));
-        rt.block_on(mailer.close());
-        assert!(
-            mailer.spool().entries().unwrap().is_empty(),
-            "nothing left spooled"
-        );
-        println!(
-            "{SENDS} sends across {} accounts, {name}: {:.2}s ({:.0}/s), {filed} copies filed, {} SMTP connections",
-            accounts.len(),
-            elapsed.as_secs_f64(),
-            SENDS as f64 / elapsed.as_secs_f64(),
-            mailer.smtp_connections_opened()
-        );
-        rows.push(elapsed);
+    let linger = std::env::var("COURRIEL_BENCH_LINGER_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_millis(20), Duration::from_millis);
+    // Each variant twice, alternating; the better run of each counts.
+    let mut rows = [Duration::MAX, Duration::MAX];
+    for round in 0..2 {
+        for (i, (name, accounts)) in [
+            ("transport alone (copy_to_sent = false)", &transport_only),
+            ("send and file", &with_filing),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            drain_postfix_queue();
+            let mailer = Arc::new(
+                Mailer::builder(spool(&format!("{i}-{round}")))
+                    .filing_linger(linger)
+                    .build()
+                    .unwrap(),
+            );
+            let (elapsed, filed) = rt.block_on(run(mailer.clone(), accounts, &s.bench.address));
+            rt.block_on(mailer.close());
+            assert!(
+                mailer.spool().entries().unwrap().is_empty(),
+                "nothing left spooled"
+            );
+            println!(
+                "{SENDS} sends across {} accounts, {name}: {:.2}s ({:.0}/s), {filed} copies filed, {} SMTP connections",
+                accounts.len(),
+                elapsed.as_secs_f64(),
+                SENDS as f64 / elapsed.as_secs_f64(),
+                mailer.smtp_connections_opened()
+            );
+            rows[i] = rows[i].min(elapsed);
+        }
     }
     let cost = rows[1].as_secs_f64() / rows[0].as_secs_f64();
     println!(
@@ -142,6 +186,7 @@ fn main() {
     );
 
     // (b) check against the two single checks one after the other.
+    drain_postfix_queue();
     let alice = account(&s.special, true);
     let mailer = Mailer::builder(spool("check")).build().unwrap();
     let smtp = courriel::connect::smtp_settings(mailer.catalog(), &alice).unwrap();
