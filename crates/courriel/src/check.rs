@@ -1,17 +1,19 @@
-//! `courriel check`: an account file's settings against the rules.
+//! `courriel check`: an account's settings against the rules, then (unless
+//! `--offline`) its SMTP and IMAP servers, both at once, through
+//! [`Mailer::check`](courriel::Mailer::check).
 
-use std::path::Path;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use courriel::Account;
-use courriel::connect::imap_settings;
-use courriel::diagnose::{account_facts, to_json_value, to_text};
-use courriel_archive::{Failure, FolderCache, choose_sent};
+use courriel::diagnose::{account_facts, diagnose_account, to_json_value, to_text};
+use courriel::mailer::{CheckReport, ImapFound, ServerCheck};
 use courriel_core::account::Lang;
-use courriel_core::rules::{self, Severity};
+use courriel_core::rules::{self, Diagnostic, Severity};
 use courriel_presets::Catalog;
 use serde_json::json;
 
-use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
+use crate::{EXIT_NOT_FOUND, EXIT_OK, tr};
 
 pub(crate) struct Options<'a> {
     pub(crate) config: &'a Path,
@@ -21,152 +23,224 @@ pub(crate) struct Options<'a> {
     pub(crate) json: bool,
 }
 
-pub(crate) fn check(catalog: &Catalog, options: &Options<'_>) -> u8 {
-    let account = match courriel::Account::load(options.config) {
+/// What was checked: the rules' diagnostics, and the servers when online.
+struct Checked {
+    diagnostics: Vec<Diagnostic>,
+    online: Option<(ServerCheck<()>, ServerCheck<ImapFound>)>,
+}
+
+pub(crate) fn check(
+    catalog: &Catalog,
+    options: &Options<'_>,
+    spool: impl FnOnce() -> Result<PathBuf, u8>,
+) -> u8 {
+    let account = match crate::load_account(options.config) {
         Ok(account) => account,
-        Err(e) => {
-            eprintln!("courriel: {e}");
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
-    let settings = account.settings();
-    let mut facts = account_facts(catalog, &account, options.mx);
-    let online = if options.offline {
-        None
+    let checked = if options.offline {
+        Checked {
+            diagnostics: diagnose_account(catalog, &account, options.mx),
+            online: None,
+        }
     } else {
-        Some(imap_online(catalog, &account))
+        let mailer = match spool().and_then(|dir| crate::mailer(catalog, &dir, options.lang)) {
+            Ok(mailer) => mailer,
+            Err(code) => return code,
+        };
+        let report = crate::block_on(async {
+            let report = mailer.check(&account).await;
+            mailer.close().await;
+            report
+        });
+        online(catalog, &account, options.mx, report)
     };
-    if let Some(Imap::Ok { sent_found, .. }) = &online {
-        facts.sent_folder_found = *sent_found;
-    }
-    let diagnostics = rules::check(settings, &facts);
     let lang = options.lang;
-    let failed = matches!(online, Some(Imap::Failed(_)));
     if options.json {
-        let mut value = to_json_value(&diagnostics, lang);
-        if let Some(online) = &online {
-            value["imap"] = online.to_json(lang);
+        let mut value = to_json_value(&checked.diagnostics, lang);
+        if let Some((smtp, imap)) = &checked.online {
+            value["ok"] = json!(is_ok(&checked));
+            value["smtp"] = smtp_json(smtp, &account, lang);
+            value["imap"] = imap_json(imap, lang);
         }
-        crate::emit(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&value).expect("JSON")
-        ));
+        crate::emit_json(&value);
     } else {
         let mut text = String::new();
-        if let Some(online) = &online {
-            text.push_str(&online.to_text(lang));
-            text.push_str(if lang == Lang::Fr {
-                "SMTP : non vérifié en ligne par cette version\n\n"
-            } else {
-                "SMTP: not checked online by this version\n\n"
-            });
+        if let Some((smtp, imap)) = &checked.online {
+            let _ = writeln!(text, "{}", smtp_text(smtp, &account, lang));
+            let _ = writeln!(text, "{}\n", imap_text(imap, lang));
         }
-        text.push_str(&to_text(&diagnostics, lang));
+        text.push_str(&to_text(&checked.diagnostics, lang));
         crate::emit(&text);
     }
-    if failed || diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        EXIT_NOT_FOUND
-    } else {
+    if is_ok(&checked) {
         EXIT_OK
+    } else {
+        EXIT_NOT_FOUND
     }
 }
 
-/// What the online IMAP check found.
-enum Imap {
-    /// No `[imap]` table.
-    NotConfigured,
-    /// Settings with errors: not tried (the diagnostics say why).
-    Skipped,
-    /// Connected and logged in; the Sent folder chosen, if any.
-    Ok {
-        sent: Option<(String, String, &'static str)>,
-        sent_found: Option<bool>,
-    },
-    /// What went wrong.
-    Failed(Failure),
-}
-
-impl Imap {
-    fn to_text(&self, lang: Lang) -> String {
-        let fr = lang == Lang::Fr;
-        match self {
-            Imap::NotConfigured => String::new(),
-            Imap::Skipped => {
-                if fr {
-                    "IMAP : non vérifié, les réglages ont des erreurs\n\n".into()
-                } else {
-                    "IMAP: not checked, the settings have errors\n\n".into()
-                }
-            }
-            Imap::Ok {
-                sent: Some((name, _, reason)),
-                ..
-            } => {
-                if fr {
-                    format!(
-                        "IMAP : connexion réussie ; dossier des envoyés : {name} ({reason})\n\n"
-                    )
-                } else {
-                    format!("IMAP: connected; Sent folder: {name} ({reason})\n\n")
-                }
-            }
-            Imap::Ok { sent: None, .. } => {
-                if fr {
-                    "IMAP : connexion réussie ; aucun dossier des envoyés ne convient\n\n".into()
-                } else {
-                    "IMAP: connected; no folder qualifies as Sent\n\n".into()
-                }
-            }
-            Imap::Failed(f) => {
-                format!("IMAP{} {}\n\n", if fr { " :" } else { ":" }, f.render(lang))
-            }
-        }
-    }
-
-    fn to_json(&self, lang: Lang) -> serde_json::Value {
-        match self {
-            Imap::NotConfigured => json!({ "status": "not-configured" }),
-            Imap::Skipped => json!({ "status": "skipped" }),
-            Imap::Ok { sent, .. } => json!({
-                "status": "ok",
-                "sent": sent.as_ref().map(|(name, raw, reason)| json!({ "name": name, "raw": raw, "reason": reason })),
-            }),
-            Imap::Failed(f) => {
-                json!({ "status": "failed", "code": f.code(), "message": f.message(lang), "help": f.help(lang) })
-            }
-        }
-    }
-}
-
-fn imap_online(catalog: &Catalog, account: &Account) -> Imap {
-    if account.settings().imap.is_none() {
-        return Imap::NotConfigured;
-    }
-    let Ok(settings) = imap_settings(catalog, account) else {
-        return Imap::Skipped;
-    };
-    // Checking lists afresh, and refreshes the cache `courriel folders` reads.
-    match crate::block_on(FolderCache::in_dir(crate::folders::cache_dir()).folders(&settings, true))
-    {
-        Err(failure) => Imap::Failed(failure),
-        Ok((list, _)) => {
+/// The report's findings; with an MX host, the rules run again with what
+/// the catalog knows of it (the mailer checks without one).
+fn online(catalog: &Catalog, account: &Account, mx: Option<&str>, report: CheckReport) -> Checked {
+    let diagnostics = match mx {
+        None => report.diagnostics,
+        Some(mx) => {
+            let mut facts = account_facts(catalog, account, Some(mx));
             let chosen = account
                 .settings()
                 .imap
                 .as_ref()
                 .and_then(|i| i.sent_folder.as_deref());
-            let hint = catalog
-                .lookup_host(&settings.host)
-                .and_then(|p| p.sent_folder.clone());
-            let choice = choose_sent(&list.folders, &list.namespaces, hint.as_deref(), chosen);
-            let sent_found = match chosen {
-                Some(c) if !c.trim().is_empty() => Some(choice.is_some()),
-                _ => None,
-            };
-            Imap::Ok {
-                sent: choice.map(|c| (c.folder.name, c.folder.raw, c.reason.as_str())),
-                sent_found,
+            if let ServerCheck::Ok(found) = &report.imap
+                && chosen.is_some_and(|c| !c.trim().is_empty())
+            {
+                facts.sent_folder_found = Some(found.sent.is_some());
             }
+            rules::check(account.settings(), &facts)
         }
+    };
+    Checked {
+        diagnostics,
+        online: Some((report.smtp, report.imap)),
     }
+}
+
+/// No error in the settings, and no server failed.
+fn is_ok(checked: &Checked) -> bool {
+    let failed = checked.online.as_ref().is_some_and(|(smtp, imap)| {
+        matches!(smtp, ServerCheck::Failed(_)) || matches!(imap, ServerCheck::Failed(_))
+    });
+    !failed
+        && !checked
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+}
+
+/// `host:port` of the account's SMTP server, as written.
+fn smtp_server(account: &Account) -> Option<String> {
+    let smtp = account.settings().smtp.as_ref()?;
+    Some(format!(
+        "{}:{}",
+        smtp.host.as_deref().unwrap_or_default(),
+        smtp.port.map_or_else(String::new, |p| p.to_string())
+    ))
+}
+
+fn smtp_text(smtp: &ServerCheck<()>, account: &Account, lang: Lang) -> String {
+    let label = tr(lang, "SMTP:", "SMTP :");
+    let server = smtp_server(account).unwrap_or_default();
+    let what = match smtp {
+        ServerCheck::NotConfigured => tr(
+            lang,
+            "not configured: mail goes through the default provider",
+            "non configuré : le courrier part par le fournisseur par défaut",
+        )
+        .to_string(),
+        ServerCheck::Skipped => tr(
+            lang,
+            "not checked, the settings have errors",
+            "non vérifié, les réglages ont des erreurs",
+        )
+        .to_string(),
+        ServerCheck::Ok(()) => format!(
+            "{} ({server})",
+            tr(
+                lang,
+                "connected and logged in",
+                "connexion et identification réussies"
+            )
+        ),
+        ServerCheck::Failed(failure) => failure.render(lang),
+        _ => tr(lang, "not checked", "non vérifié").to_string(),
+    };
+    format!("{label} {what}")
+}
+
+fn imap_text(imap: &ServerCheck<ImapFound>, lang: Lang) -> String {
+    let label = tr(lang, "IMAP:", "IMAP :");
+    let what = match imap {
+        ServerCheck::NotConfigured => tr(
+            lang,
+            "not configured: no copy of sent mail is filed",
+            "non configuré : aucune copie des messages envoyés n'est rangée",
+        )
+        .to_string(),
+        ServerCheck::Skipped => tr(
+            lang,
+            "not checked, the settings have errors",
+            "non vérifié, les réglages ont des erreurs",
+        )
+        .to_string(),
+        ServerCheck::Ok(found) => match &found.sent {
+            Some(sent) => format!(
+                "{} {} ({})",
+                tr(
+                    lang,
+                    "connected and logged in; Sent folder:",
+                    "connexion et identification réussies ; dossier des envoyés :"
+                ),
+                sent.folder.name,
+                sent.reason.as_str()
+            ),
+            None => tr(
+                lang,
+                "connected and logged in; no folder qualifies as Sent",
+                "connexion et identification réussies ; aucun dossier des envoyés ne convient",
+            )
+            .to_string(),
+        },
+        ServerCheck::Failed(failure) => failure.render(lang),
+        _ => tr(lang, "not checked", "non vérifié").to_string(),
+    };
+    format!("{label} {what}")
+}
+
+fn status(check: &ServerCheck<impl Sized>) -> &'static str {
+    match check {
+        ServerCheck::NotConfigured => "not-configured",
+        ServerCheck::Skipped => "skipped",
+        ServerCheck::Ok(_) => "ok",
+        ServerCheck::Failed(_) => "failed",
+        _ => "not-checked",
+    }
+}
+
+fn smtp_json(smtp: &ServerCheck<()>, account: &Account, lang: Lang) -> serde_json::Value {
+    let mut value = json!({ "status": status(smtp), "server": smtp_server(account) });
+    if let ServerCheck::Failed(f) = smtp {
+        value["code"] = json!(f.code());
+        value["message"] = json!(f.message(lang));
+        value["help"] = json!(f.help(lang));
+    }
+    value
+}
+
+fn imap_json(imap: &ServerCheck<ImapFound>, lang: Lang) -> serde_json::Value {
+    let mut value = json!({ "status": status(imap) });
+    match imap {
+        ServerCheck::Ok(found) => {
+            value["sent"] = json!(found.sent.as_ref().map(|c| json!({
+                "name": c.folder.name,
+                "raw": c.folder.raw,
+                "reason": c.reason.as_str(),
+            })));
+            value["folders"] = json!(
+                found
+                    .folders
+                    .folders
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+            );
+        }
+        ServerCheck::Failed(f) => {
+            value["code"] = json!(f.code());
+            value["message"] = json!(f.message(lang));
+            value["help"] = json!(f.help(lang));
+        }
+        _ => {}
+    }
+    value
 }

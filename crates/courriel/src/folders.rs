@@ -38,7 +38,10 @@ pub(crate) fn report_settings_error(error: &SettingsError, lang: Lang) {
                 eprintln!("{}\n", d.render(lang));
             }
         }
-        SettingsError::CaFile(path, e) => eprintln!("courriel: ca_file {path}: {e}"),
+        SettingsError::CaFile(path, e) => eprintln!(
+            "courriel: ca_file {path}: {} ({e})",
+            crate::tr(lang, "cannot be read", "illisible")
+        ),
     }
 }
 
@@ -49,12 +52,9 @@ pub(crate) fn folders(
     json: bool,
     lang: Lang,
 ) -> u8 {
-    let account = match courriel::Account::load(config) {
+    let account = match crate::load_account(config) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("courriel: {e}");
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let settings = match imap_settings(catalog, &account) {
         Ok(s) => s,
@@ -90,11 +90,7 @@ pub(crate) fn folders(
         let sent = choice.as_ref().map(
             |c| json!({ "name": c.folder.name, "raw": c.folder.raw, "reason": c.reason.as_str() }),
         );
-        crate::emit(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&json!({ "folders": folders, "sent": sent }))
-                .expect("JSON")
-        ));
+        crate::emit_json(&json!({ "folders": folders, "sent": sent }));
     } else {
         let mut out = String::new();
         for f in &list.folders {

@@ -6,13 +6,28 @@ use courriel_core::{EmailAddress, Security, ServerSettings};
 use courriel_presets::{Auth, Catalog, Match, Provider, SenderPolicy, SentCopy, Status};
 use serde_json::json;
 
-use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
+use courriel_core::account::Lang;
 
-pub(crate) fn lookup(catalog: &Catalog, input: &str, mx: Option<&str>, json: bool) -> u8 {
+use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, tr};
+
+pub(crate) fn lookup(
+    catalog: &Catalog,
+    input: &str,
+    mx: Option<&str>,
+    json: bool,
+    lang: Lang,
+) -> u8 {
     let address = match EmailAddress::parse(input) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("courriel: `{input}` is not a valid address: {e}");
+            eprintln!(
+                "courriel: `{input}` {} {e}",
+                tr(
+                    lang,
+                    "is not a valid address:",
+                    "n'est pas une adresse valide :"
+                )
+            );
             return EXIT_USAGE;
         }
     };
@@ -27,12 +42,18 @@ pub(crate) fn lookup(catalog: &Catalog, input: &str, mx: Option<&str>, json: boo
                 json!({ "address": address.to_string(), "provider": null })
             ));
         }
-        eprintln!(
-            "courriel: no provider in the catalog for `{}` ({} mail domains known).\n\
-             If it is a custom domain, its hosting provider's settings apply: look them up on its help pages and enter them by hand.",
-            address.domain().to_unicode(),
-            catalog.domain_count()
-        );
+        let (domain, known) = (address.domain().to_unicode(), catalog.domain_count());
+        if lang == Lang::Fr {
+            eprintln!(
+                "courriel : aucun fournisseur du catalogue pour `{domain}` ({known} domaines de messagerie connus).\n\
+                 Si c'est un domaine personnalisé, les réglages de son hébergeur s'appliquent : cherchez-les dans son aide et saisissez-les à la main."
+            );
+        } else {
+            eprintln!(
+                "courriel: no provider in the catalog for `{domain}` ({known} mail domains known).\n\
+                 If it is a custom domain, its hosting provider's settings apply: look them up on its help pages and enter them by hand."
+            );
+        }
         return EXIT_NOT_FOUND;
     };
     if json {

@@ -1,43 +1,97 @@
-//! The `courriel` command-line tool.
+//! The `courriel` command-line tool: one interface over the library's
+//! [`Mailer`](courriel::Mailer) — look settings up, check an account, send
+//! as its user with a copy in their Sent folder, and file the copies that
+//! had to wait.
 
 mod check;
 mod folders;
 mod lookup;
+mod progress;
 mod send;
+mod spool;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use courriel::{Account, Mailer};
+use courriel_core::account::Lang;
 use courriel_presets::{Catalog, CatalogError};
+use courriel_transport::SendGridSettings;
 
 /// Exit code: the command did what was asked.
 const EXIT_OK: u8 = 0;
-/// Exit code: the command ran, and the answer is "not found" or "not OK".
+/// Exit code: the command ran, and the answer is "not found", "not OK",
+/// "not sent" or "partly done".
 const EXIT_NOT_FOUND: u8 = 1;
 /// Exit code: the command line or its input is wrong.
 const EXIT_USAGE: u8 = 2;
 /// Exit code: a provider file given with --providers is invalid.
 const EXIT_CONFIG: u8 = 3;
 
+/// The heading of the options every verb takes.
+const GLOBAL: &str = "Options of every verb";
+
+/// Examples, the exit codes and the language, shown at the end of `--help`.
+const AFTER_HELP: &str = "\
+Examples:
+  courriel lookup isabelle.martin@yahoo.fr
+  courriel check --config account.toml
+  courriel send --config account.toml --to client@example.org --subject \"Facture F-42\" --text body.txt
+  courriel spool status
+  courriel spool retry
+
+Exit codes:
+  0  done: found (lookup), no error (check), sent to every recipient (send),
+     nothing left waiting (spool retry)
+  1  not found (lookup: no provider for the address); not OK (check: an error
+     in the settings or a server failed; folders: no Sent folder); not sent
+     or partly sent (send: some recipients refused, or some messages of
+     --to-list failed); copies still waiting or failed (spool retry)
+  2  usage error: invalid arguments, address, account file or address list;
+     settings too wrong to connect; a spool directory that cannot be opened
+  3  invalid provider file given with --providers
+
+Once a message is sent, the exit code no longer depends on its Sent copy
+(sending again would send twice): the receipt says where the copy went.
+
+Language: --lang, else LC_ALL, LC_MESSAGES or LANG (French when it starts with fr).
+Spool: --spool, else COURRIEL_SPOOL, else $XDG_STATE_HOME/courriel/spool,
+else ~/.local/state/courriel/spool.";
+
 #[derive(Parser)]
 #[command(
     name = "courriel",
     version,
-    about = "Find and check the mail settings of your users' addresses.",
-    after_help = "\
-Exit codes:
-  0  done (check: no error found)
-  1  not found (lookup: no provider for the address), or check found an error
-  2  usage error (invalid arguments, address or account file)
-  3  invalid provider file given with --providers
-
-Language: --lang, else LC_ALL, LC_MESSAGES or LANG (French when it starts with fr)."
+    about = "Send mail as your users: their own SMTP server, settings from a provider catalog, a copy in their Sent folder.",
+    after_help = AFTER_HELP,
 )]
 struct Cli {
     /// Also load provider files (*.ron) from this directory.
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     providers: Option<PathBuf>,
+
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help_heading = GLOBAL,
+        help = "Where copies for the Sent folder wait until filed (send, spool, check) [default: $COURRIEL_SPOOL, else $XDG_STATE_HOME/courriel/spool, else ~/.local/state/courriel/spool]"
+    )]
+    spool: Option<PathBuf>,
+
+    #[arg(
+        long,
+        global = true,
+        value_name = "LANG",
+        help_heading = GLOBAL,
+        help = "Language of messages and errors: en or fr [default: from LC_ALL, LC_MESSAGES or LANG]"
+    )]
+    lang: Option<Lang>,
+
+    /// Print JSON on standard output instead of text (no progress bar).
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    json: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -58,15 +112,19 @@ Examples:
         /// domains at a hoster (OVH, IONOS, Google Workspace…) are found by it.
         #[arg(long, value_name = "HOST")]
         mx: Option<String>,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
     },
-    /// Check an account file's settings against the validation rules.
+    /// List the providers of the catalog.
+    #[command(after_help = "\
+Examples:
+  courriel providers
+  courriel providers --json | jq '.[] | select(.id == \"gmail\")'")]
+    Providers,
+    /// Check an account: the rules, then its SMTP and IMAP servers at once
+    /// (connection, TLS, login; the folders and the Sent folder chosen).
     #[command(after_help = "\
 Examples:
   courriel check --config account.toml
-  courriel check --offline --config account.toml --lang fr --json
+  courriel check --config account.toml --lang fr --json
   courriel check --offline --config account.toml --mx mx1.mail.ovh.net
 
 The account file (TOML) holds `sender`, and tables [smtp] and [imap] with
@@ -78,19 +136,12 @@ See the README for an example.")]
         /// The account file (TOML).
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
-        /// Only the rules, without connecting to the servers (by default the
-        /// IMAP server is checked too: connection, login, Sent folder).
+        /// Only the rules, without connecting to the servers.
         #[arg(long)]
         offline: bool,
         /// The MX host of the sender's domain, when known, to check custom domains.
         #[arg(long, value_name = "HOST")]
         mx: Option<String>,
-        /// Language of the messages: en or fr.
-        #[arg(long, value_name = "LANG")]
-        lang: Option<courriel_core::account::Lang>,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
     },
     /// List an account's IMAP folders and the Sent folder chosen, with why.
     #[command(after_help = "\
@@ -106,30 +157,42 @@ The list is cached per connection settings; --refresh lists again.")]
         /// List on the server even if the settings have not changed.
         #[arg(long)]
         refresh: bool,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
-        /// Language of the messages: en or fr.
-        #[arg(long, value_name = "LANG")]
-        lang: Option<courriel_core::account::Lang>,
     },
-    /// Send one message through the account's SMTP server, or the default
-    /// provider (SendGrid, its API key from the environment) when it has none.
+    /// Send a message as the account's user, through its SMTP server (or the
+    /// default provider, SendGrid, when it has none), and file a copy in its
+    /// Sent folder.
     #[command(after_help = "\
 Examples:
   courriel send --config account.toml --to client@example.org --subject \"Facture F-42\" --text body.txt --attach F-42.pdf
   courriel send --config account.toml --to a@example.org --bcc b@example.org --subject Hi --html body.html --json
+  courriel send --config account.toml --to-list clients.txt --subject \"Nouveaux horaires\" --text body.txt
+
+The receipt says how the message went out, which recipients were refused,
+and what became of the Sent copy: filed (in which folder), spooled (why; filed
+later by `courriel spool retry`), or not filed (the provider files its own,
+no [imap], copy_to_sent = false).
+
+--to-list FILE sends one separate message to each address of FILE (one per
+line; blank lines and lines starting with # are skipped), reusing connections.
 
 Without [smtp] in the account, the default provider sends: its API key is
 read from COURRIEL_SENDGRID_API_KEY.
-Exit code 1 when the message was not sent, or some recipients were refused.")]
+Exit code 1 when a message was not sent, or some recipients were refused.")]
     Send {
         /// The account file (TOML).
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
         /// A recipient (repeatable).
-        #[arg(long, value_name = "ADDR", required = true)]
+        #[arg(
+            long,
+            value_name = "ADDR",
+            required_unless_present = "to_list",
+            conflicts_with = "to_list"
+        )]
         to: Vec<String>,
+        /// A file of addresses, one per line: each gets its own message.
+        #[arg(long, value_name = "FILE")]
+        to_list: Option<PathBuf>,
         /// A Cc recipient (repeatable).
         #[arg(long, value_name = "ADDR")]
         cc: Vec<String>,
@@ -148,106 +211,218 @@ Exit code 1 when the message was not sent, or some recipients were refused.")]
         /// A file to attach (repeatable).
         #[arg(long, value_name = "FILE")]
         attach: Vec<PathBuf>,
-        /// Print the receipt as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Language of the messages: en or fr.
-        #[arg(long, value_name = "LANG")]
-        lang: Option<courriel_core::account::Lang>,
     },
-    /// List the providers of the catalog.
+    /// The spool: copies for the Sent folder that could not be filed yet.
     #[command(after_help = "\
 Examples:
-  courriel providers
-  courriel providers --json | jq '.[] | select(.id == \"gmail\")'")]
-    Providers {
-        /// Print a JSON array instead of text.
+  courriel spool status
+  courriel spool retry
+  courriel --spool /var/lib/app/courriel-spool spool status --json")]
+    Spool {
+        #[command(subcommand)]
+        command: SpoolCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SpoolCommand {
+    /// List the spooled copies per account: pending or failed, attempts,
+    /// last error, next attempt.
+    #[command(after_help = "\
+Examples:
+  courriel spool status
+  courriel spool status --json | jq '.entries[] | select(.state == \"failed\")'")]
+    Status,
+    /// File every copy that is due, each with its account (its file is read
+    /// again from the path the copy was sent with); a copy already in the
+    /// folder is not filed twice.
+    #[command(after_help = "\
+Examples:
+  courriel spool retry
+  courriel spool retry --now --json
+
+Without --now, only the copies whose next attempt has come are tried (a
+failed attempt waits 30 s, then 1 min, 2 min... up to 6 h), so it can run
+from cron. Exit code 1 when copies are still waiting or failed: `courriel
+spool status` says which and why.")]
+    Retry {
+        /// Try every pending copy now, even those whose next attempt has
+        /// not come (when you know the server is back).
         #[arg(long)]
-        json: bool,
+        now: bool,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let lang = cli.lang.unwrap_or_else(env_lang);
     let catalog = match load_catalog(cli.providers.as_deref()) {
         Ok(catalog) => catalog,
         Err(e) => {
-            eprintln!("courriel: the provider files are invalid:\n{e}");
+            eprintln!(
+                "courriel: {}\n{e}",
+                tr(
+                    lang,
+                    "the provider files are invalid:",
+                    "les fichiers de fournisseurs ne sont pas valides :"
+                )
+            );
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let json = cli.json;
+    let spool = || spool_dir(cli.spool.clone(), lang);
     let code = match cli.command {
-        Command::Lookup { address, mx, json } => {
-            lookup::lookup(&catalog, &address, mx.as_deref(), json)
+        Command::Lookup { address, mx } => {
+            lookup::lookup(&catalog, &address, mx.as_deref(), json, lang)
         }
-        Command::Providers { json } => lookup::providers(&catalog, json),
-        Command::Send {
-            config,
-            to,
-            cc,
-            bcc,
-            subject,
-            text,
-            html,
-            attach,
-            json,
-            lang,
-        } => send::run(
-            &catalog,
-            &send::Options {
-                config,
-                to,
-                cc,
-                bcc,
-                subject,
-                text,
-                html,
-                attach,
-                json,
-                lang: lang.unwrap_or_else(env_lang),
-            },
-        ),
-        Command::Folders {
-            config,
-            refresh,
-            json,
-            lang,
-        } => folders::folders(
-            &catalog,
-            &config,
-            refresh,
-            json,
-            lang.unwrap_or_else(env_lang),
-        ),
+        Command::Providers => lookup::providers(&catalog, json),
         Command::Check {
             config,
             offline,
             mx,
-            lang,
-            json,
         } => check::check(
             &catalog,
             &check::Options {
                 config: &config,
                 offline,
                 mx: mx.as_deref(),
-                lang: lang.unwrap_or_else(env_lang),
+                lang,
                 json,
             },
+            spool,
         ),
+        Command::Folders { config, refresh } => {
+            folders::folders(&catalog, &config, refresh, json, lang)
+        }
+        Command::Send {
+            config,
+            to,
+            to_list,
+            cc,
+            bcc,
+            subject,
+            text,
+            html,
+            attach,
+        } => match spool() {
+            Err(code) => code,
+            Ok(spool) => send::run(
+                &catalog,
+                &spool,
+                &send::Options {
+                    config,
+                    to,
+                    to_list,
+                    cc,
+                    bcc,
+                    subject,
+                    text,
+                    html,
+                    attach,
+                    json,
+                    lang,
+                },
+            ),
+        },
+        Command::Spool { command } => match spool() {
+            Err(code) => code,
+            Ok(dir) => match command {
+                SpoolCommand::Status => spool::status(&dir, json, lang),
+                SpoolCommand::Retry { now } => spool::retry(&catalog, &dir, now, json, lang),
+            },
+        },
     };
     ExitCode::from(code)
 }
 
+/// `en` in English, `fr` in French.
+fn tr<'a>(lang: Lang, en: &'a str, fr: &'a str) -> &'a str {
+    if lang == Lang::Fr { fr } else { en }
+}
+
 /// The language from the environment: `LC_ALL`, `LC_MESSAGES`, then `LANG`.
-fn env_lang() -> courriel_core::account::Lang {
+fn env_lang() -> Lang {
     ["LC_ALL", "LC_MESSAGES", "LANG"]
         .iter()
         .filter_map(|v| std::env::var(v).ok())
         .find(|v| !v.is_empty())
-        .map_or(courriel_core::account::Lang::En, |v| {
-            courriel_core::account::Lang::from_locale(&v)
+        .map_or(Lang::En, |v| Lang::from_locale(&v))
+}
+
+/// The spool directory: `--spool`, else `COURRIEL_SPOOL`, else
+/// `$XDG_STATE_HOME/courriel/spool`, else `~/.local/state/courriel/spool`.
+fn spool_dir(given: Option<PathBuf>, lang: Lang) -> Result<PathBuf, u8> {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    given
+        .or_else(|| set("COURRIEL_SPOOL").map(PathBuf::from))
+        .or_else(|| set("XDG_STATE_HOME").map(|d| PathBuf::from(d).join("courriel/spool")))
+        .or_else(|| set("HOME").map(|h| PathBuf::from(h).join(".local/state/courriel/spool")))
+        .ok_or_else(|| {
+            eprintln!(
+                "courriel: {}",
+                tr(
+                    lang,
+                    "no spool directory: give --spool DIR or set COURRIEL_SPOOL",
+                    "pas de répertoire d'attente : donnez --spool DIR ou définissez COURRIEL_SPOOL"
+                )
+            );
+            EXIT_USAGE
         })
+}
+
+/// Reads an account file, with its passwords from the environment. The
+/// account's key is the file's absolute path, so that a copy spooled now can
+/// be filed by `courriel spool retry` run from anywhere.
+fn load_account(path: &Path) -> Result<Account, u8> {
+    match courriel::account::load(path) {
+        Ok(settings) => {
+            let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            Ok(Account::from_env(key.display().to_string(), settings))
+        }
+        Err(e) => {
+            eprintln!("courriel: {e}");
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+/// The default provider from the environment: `COURRIEL_SENDGRID_API_KEY`,
+/// and for a local test server `COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL`
+/// (the key then travels unencrypted: tests only).
+fn default_provider() -> Option<SendGridSettings> {
+    let key = std::env::var("COURRIEL_SENDGRID_API_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())?;
+    let settings = SendGridSettings::new(key);
+    Some(
+        match std::env::var("COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL") {
+            Ok(url) if !url.is_empty() => settings.dangerous_plain_http_base_url(&url),
+            _ => settings,
+        },
+    )
+}
+
+/// The mailer every verb that sends, checks or files goes through: this
+/// catalog, the default provider from the environment, copies spooled in
+/// `spool`.
+fn mailer(catalog: &Catalog, spool: &Path, lang: Lang) -> Result<Mailer, u8> {
+    let mut builder = Mailer::builder(spool).catalog(catalog.clone());
+    if let Some(default) = default_provider() {
+        builder = builder.default_provider(default);
+    }
+    builder.build().map_err(|e| {
+        eprintln!(
+            "courriel: {} {}: {e}",
+            tr(
+                lang,
+                "cannot open the spool directory",
+                "impossible d'ouvrir le répertoire d'attente"
+            ),
+            spool.display()
+        );
+        EXIT_USAGE
+    })
 }
 
 /// Writes to standard output; a closed pipe (`courriel providers | head`)
@@ -262,8 +437,16 @@ fn emit(text: &str) {
     }
 }
 
-/// Runs `future` on a single-threaded runtime: a command makes a few
-/// network round trips, one after another.
+/// Writes `value` pretty-printed, then a new line.
+fn emit_json(value: &serde_json::Value) {
+    emit(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(value).expect("JSON of plain data")
+    ));
+}
+
+/// Runs `future` on a single-threaded runtime: the tool's concurrency (both
+/// servers checked at once, a few sends in flight) needs no more.
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -1,20 +1,31 @@
-//! `courriel send`: one message through the account's SMTP server.
+//! `courriel send`: a message as the account's user through
+//! [`Mailer::send`](courriel::Mailer::send), which also files the copy in
+//! the Sent folder (or spools it); and `--to-list`, one message per address
+//! of a file through the same mailer, so connections are reused.
 
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use courriel::connect::smtp_settings;
+use courriel::mailer::NotFiled;
+use courriel::{Account, Filing, Mailer, Receipt, SendError};
 use courriel_core::EmailAddress;
 use courriel_core::account::Lang;
 use courriel_presets::Catalog;
-use courriel_transport::{Email, Mailbox, Policy, SendGridSettings, deliver};
+use courriel_transport::{Email, Mailbox};
 use serde_json::json;
 
-use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
+use crate::progress::Progress;
+use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, tr};
+
+/// Messages of a `--to-list` in flight at once: the mailer keeps two SMTP
+/// connections per account, and copies filed together share a session.
+const IN_FLIGHT: usize = 2;
 
 pub(crate) struct Options {
     pub(crate) config: PathBuf,
     pub(crate) to: Vec<String>,
+    pub(crate) to_list: Option<PathBuf>,
     pub(crate) cc: Vec<String>,
     pub(crate) bcc: Vec<String>,
     pub(crate) subject: String,
@@ -46,129 +57,435 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// The default provider from the environment: `COURRIEL_SENDGRID_API_KEY`,
-/// and for a local test server `COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL`
-/// (the key then travels unencrypted: tests only).
-fn default_provider() -> Option<SendGridSettings> {
-    let key = std::env::var("COURRIEL_SENDGRID_API_KEY")
-        .ok()
-        .filter(|k| !k.trim().is_empty())?;
-    let settings = SendGridSettings::new(key);
-    Some(
-        match std::env::var("COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL") {
-            Ok(url) if !url.is_empty() => settings.dangerous_plain_http_base_url(&url),
-            _ => settings,
-        },
-    )
-}
-
 fn usage(message: &str) -> u8 {
     eprintln!("courriel: {message}");
     EXIT_USAGE
 }
 
-pub(crate) fn run(catalog: &Catalog, o: &Options) -> u8 {
-    let account = match courriel::Account::load(&o.config) {
+pub(crate) fn run(catalog: &Catalog, spool: &Path, o: &Options) -> u8 {
+    let account = match crate::load_account(&o.config) {
         Ok(a) => a,
-        Err(e) => return usage(&e.to_string()),
+        Err(code) => return code,
     };
-    // The user's SMTP server when the account has one, else the default provider.
-    let smtp = if account.settings().smtp.is_some() {
-        match smtp_settings(catalog, &account) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                crate::folders::report_settings_error(&e, o.lang);
-                return EXIT_USAGE;
-            }
-        }
-    } else {
-        None
-    };
-    let default = default_provider();
+    let lang = o.lang;
     let Some(sender) = account
         .settings()
         .sender
         .as_deref()
         .and_then(|s| EmailAddress::parse(s).ok())
     else {
-        return usage("the account's sender is missing or invalid: run `courriel check --offline`");
+        return usage(tr(
+            lang,
+            "the account's sender is missing or invalid: run `courriel check --offline`",
+            "l'expéditeur du compte manque ou n'est pas valide : lancez `courriel check --offline`",
+        ));
     };
-    let email = match build_email(o, sender) {
+    // Settings too wrong to connect are the user's to fix, before anything is sent.
+    if account.settings().smtp.is_some()
+        && let Err(e) = courriel::connect::smtp_settings(catalog, &account)
+    {
+        crate::folders::report_settings_error(&e, lang);
+        return EXIT_USAGE;
+    }
+    let template = match build_email(o, sender) {
         Ok(email) => email,
         Err(e) => return usage(&e),
     };
-    let rendered = match email.render() {
-        Ok(rendered) => rendered,
-        Err(e) => return usage(&e.to_string()),
+    let mailer = match crate::mailer(catalog, spool, lang) {
+        Ok(mailer) => mailer,
+        Err(code) => return code,
     };
-    match crate::block_on(deliver(
-        smtp.as_ref(),
-        default.as_ref(),
-        &Policy::default(),
-        &email,
-        rendered,
-    )) {
-        Err(failure) => {
-            if o.json {
-                crate::emit(&format!(
-                    "{}\n",
-                    json!({ "sent": false, "code": failure.code(), "message": failure.message(o.lang), "help": failure.help(o.lang) })
-                ));
-            }
-            eprintln!("{}", failure.render(o.lang));
-            EXIT_NOT_FOUND
-        }
-        Ok(sent) => {
-            let receipt = &sent.receipt;
-            if o.json {
-                let refused: Vec<_> = receipt
-                    .refused
-                    .iter()
-                    .map(|(a, r)| json!({ "address": a.to_string(), "reply": r }))
-                    .collect();
-                let value = json!({
-                    "sent": true,
-                    "transport": sent.transport.as_str(),
-                    "message_id": receipt.message_id,
-                    "reply": receipt.reply,
-                    "accepted": receipt.accepted.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                    "refused": refused,
-                });
-                crate::emit(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&value).expect("JSON")
-                ));
-            } else {
-                let via = smtp.as_ref().map_or_else(
-                    || "the default provider (SendGrid)".to_string(),
-                    |s| format!("{}:{}", s.host, s.port),
-                );
-                let mut out = format!(
-                    "sent through {via} — Message-ID <{}>\n{}\n",
-                    receipt.message_id, receipt.reply
-                );
-                for (address, reply) in &receipt.refused {
-                    let _ = writeln!(out, "refused: {address}: {reply}");
-                }
-                crate::emit(&out);
-            }
-            if receipt.is_partial() {
-                EXIT_NOT_FOUND
-            } else {
-                EXIT_OK
-            }
-        }
+    match &o.to_list {
+        None => send_one(&mailer, &account, template, o),
+        Some(list) => send_list(&mailer, &account, &template, list, o),
     }
 }
 
-/// The email the options describe, from `sender`.
+/// How a send ended, for the exit code.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Sent,
+    Partial,
+    NotSent,
+    Usage,
+}
+
+fn send_one(mailer: &Mailer, account: &Account, email: Email, o: &Options) -> u8 {
+    let result = crate::block_on(async {
+        let result = mailer.send(account, email).await;
+        mailer.close().await;
+        result
+    });
+    let (outcome, value, text) = describe(result, account, o.lang);
+    if o.json {
+        crate::emit_json(&value);
+    }
+    match outcome {
+        Outcome::Sent | Outcome::Partial => {
+            if !o.json {
+                crate::emit(&text);
+            }
+        }
+        Outcome::NotSent | Outcome::Usage => eprintln!("{text}"),
+    }
+    match outcome {
+        Outcome::Sent => EXIT_OK,
+        Outcome::Partial | Outcome::NotSent => EXIT_NOT_FOUND,
+        Outcome::Usage => EXIT_USAGE,
+    }
+}
+
+/// The addresses of a `--to-list` file: one per line, blank lines and
+/// `#` comments skipped; an invalid one is an error naming its line.
+fn read_list(path: &Path, lang: Lang) -> Result<Vec<EmailAddress>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "{} {}: {e}",
+            tr(lang, "cannot read", "impossible de lire"),
+            path.display()
+        )
+    })?;
+    let mut addresses = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match EmailAddress::parse(line) {
+            Ok(a) => addresses.push(a),
+            Err(e) => {
+                return Err(format!(
+                    "{}:{}: `{line}` {} {e}",
+                    path.display(),
+                    n + 1,
+                    tr(
+                        lang,
+                        "is not a valid address:",
+                        "n'est pas une adresse valide :"
+                    )
+                ));
+            }
+        }
+    }
+    if addresses.is_empty() {
+        return Err(format!(
+            "{}: {}",
+            path.display(),
+            tr(
+                lang,
+                "no address in the list",
+                "aucune adresse dans la liste"
+            )
+        ));
+    }
+    Ok(addresses)
+}
+
+fn send_list(mailer: &Mailer, account: &Account, template: &Email, list: &Path, o: &Options) -> u8 {
+    let lang = o.lang;
+    let recipients = match read_list(list, lang) {
+        Ok(r) => r,
+        Err(e) => return usage(&e),
+    };
+    // Every message differs only by its recipient: one that cannot be
+    // rendered is a usage error, found before anything is sent.
+    if let Err(e) = template
+        .clone()
+        .to(Mailbox::new(recipients[0].clone()))
+        .render()
+    {
+        return usage(&e.to_string());
+    }
+    let total = recipients.len();
+    let results: RefCell<Vec<Option<(Outcome, serde_json::Value, String)>>> =
+        RefCell::new(vec![None; total]);
+    let next = Cell::new(0);
+    let done = Cell::new(0);
+    let progress = RefCell::new(Progress::new(tr(lang, "sending", "envoi"), o.json));
+    progress.borrow_mut().update(0, total);
+    let (next, done, results, progress, recipients) =
+        (&next, &done, &results, &progress, &recipients);
+    let worker = move || async move {
+        loop {
+            let i = next.get();
+            if i >= total {
+                break;
+            }
+            next.set(i + 1);
+            let email = template.clone().to(Mailbox::new(recipients[i].clone()));
+            let result = mailer.send(account, email).await;
+            let (outcome, mut value, text) = describe(result, account, lang);
+            value["to"] = json!(recipients[i].to_string());
+            results.borrow_mut()[i] = Some((outcome, value, text));
+            done.set(done.get() + 1);
+            progress.borrow_mut().update(done.get(), total);
+        }
+    };
+    crate::block_on(async {
+        let workers: Vec<_> = (0..IN_FLIGHT.min(total)).map(|_| worker()).collect();
+        join_all(workers).await;
+        mailer.close().await;
+    });
+    progress.borrow_mut().finish();
+    let results: Vec<_> = results.take().into_iter().flatten().collect();
+    let all_sent = results.iter().all(|(o, _, _)| *o == Outcome::Sent);
+    if o.json {
+        crate::emit_json(&json!(
+            results.iter().map(|(_, v, _)| v).collect::<Vec<_>>()
+        ));
+    } else {
+        let mut out = String::new();
+        for ((outcome, value, _), to) in results.iter().zip(recipients.iter()) {
+            let status = match outcome {
+                Outcome::Sent => tr(lang, "sent", "envoyé"),
+                Outcome::Partial => tr(lang, "partly", "en partie"),
+                Outcome::NotSent | Outcome::Usage => tr(lang, "FAILED", "ÉCHEC"),
+            };
+            let _ = writeln!(out, "{status:<9} {to}  {}", list_line(value, lang));
+        }
+        let sent = results
+            .iter()
+            .filter(|(o, _, _)| *o == Outcome::Sent)
+            .count();
+        let _ = writeln!(
+            out,
+            "{}",
+            match lang {
+                Lang::Fr => format!("{sent} messages envoyés sur {total}"),
+                _ => format!("{sent} of {total} messages sent"),
+            }
+        );
+        crate::emit(&out);
+    }
+    if all_sent { EXIT_OK } else { EXIT_NOT_FOUND }
+}
+
+/// One recipient's line of a `--to-list` send, from its JSON: the
+/// Message-ID and the Sent copy's fate, or why it was not sent.
+fn list_line(value: &serde_json::Value, lang: Lang) -> String {
+    let text = |key: &str| value[key].as_str().unwrap_or_default().to_string();
+    if value["sent"] != true {
+        return match value["code"].as_str() {
+            Some(code) => format!("[{code}] {}", text("message")),
+            None => text("message"),
+        };
+    }
+    let mut line = format!(
+        "<{}>  {}",
+        text("message_id"),
+        value["filing"]["summary"]
+            .as_str()
+            .and_then(|s| s.lines().next())
+            .unwrap_or_default()
+    );
+    for refused in value["refused"].as_array().into_iter().flatten() {
+        let _ = write!(
+            line,
+            "; {} {}",
+            tr(lang, "refused:", "refusé :"),
+            refused["address"].as_str().unwrap_or_default()
+        );
+    }
+    line
+}
+
+/// Runs every future to its end, together (no spawning: the futures borrow).
+async fn join_all<F: std::future::Future<Output = ()>>(futures: Vec<F>) {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    std::future::poll_fn(|cx| {
+        futures.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if futures.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// A send's outcome, its JSON and its text (the receipt, or the error).
+fn describe(
+    result: Result<Receipt, SendError>,
+    account: &Account,
+    lang: Lang,
+) -> (Outcome, serde_json::Value, String) {
+    match result {
+        Ok(receipt) => {
+            let outcome = if receipt.is_partial() {
+                Outcome::Partial
+            } else {
+                Outcome::Sent
+            };
+            (
+                outcome,
+                receipt_json(&receipt, lang),
+                receipt_text(&receipt, account, lang),
+            )
+        }
+        Err(SendError::Failed(failure)) => (
+            Outcome::NotSent,
+            json!({
+                "sent": false,
+                "code": failure.code(),
+                "message": failure.message(lang),
+                "help": failure.help(lang),
+            }),
+            failure.render(lang),
+        ),
+        Err(SendError::Settings(diagnostics)) => {
+            let text = diagnostics
+                .iter()
+                .map(|d| d.render(lang))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            let codes: Vec<_> = diagnostics
+                .iter()
+                .map(courriel_core::rules::Diagnostic::code)
+                .collect();
+            (
+                Outcome::Usage,
+                json!({ "sent": false, "codes": codes, "message": text }),
+                text,
+            )
+        }
+        Err(e) => (
+            Outcome::Usage,
+            json!({ "sent": false, "message": e.to_string() }),
+            format!("courriel: {e}"),
+        ),
+    }
+}
+
+fn receipt_json(receipt: &Receipt, lang: Lang) -> serde_json::Value {
+    let refused: Vec<_> = receipt
+        .refused
+        .iter()
+        .map(|(a, r)| json!({ "address": a.to_string(), "reply": r }))
+        .collect();
+    json!({
+        "sent": true,
+        "transport": receipt.transport.as_str(),
+        "message_id": receipt.message_id,
+        "reply": receipt.reply,
+        "accepted": receipt.accepted.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "refused": refused,
+        "filing": filing_json(&receipt.filing, lang),
+    })
+}
+
+/// What became of the Sent copy: `status` (`filed`, `spooled`, `failed`,
+/// `not-filed`, `not-kept`), the folder or the spool entry, and why.
+fn filing_json(filing: &Filing, lang: Lang) -> serde_json::Value {
+    let mut value = json!({ "status": filing.status(), "summary": filing.summary(lang) });
+    let failure = match filing {
+        Filing::Filed { folder } => {
+            value["folder"] = json!(display_folder(folder));
+            value["raw"] = json!(folder);
+            None
+        }
+        Filing::Spooled { entry, failure } | Filing::Failed { entry, failure } => {
+            value["entry"] = json!(entry);
+            Some(failure)
+        }
+        Filing::NotKept(failure) => Some(failure),
+        Filing::NotFiled(why) => {
+            value["reason"] = json!(match why {
+                NotFiled::ProviderFilesItsOwn { provider } => {
+                    value["provider"] = json!(provider);
+                    "provider-files-its-own"
+                }
+                NotFiled::NoImap => "no-imap",
+                NotFiled::Disabled => "disabled",
+                _ => "other",
+            });
+            None
+        }
+        _ => None,
+    };
+    if let Some(f) = failure {
+        value["code"] = json!(f.code());
+        value["message"] = json!(f.message(lang));
+        value["help"] = json!(f.help(lang));
+    }
+    value
+}
+
+/// A folder's name as people read it (IMAP names travel in modified UTF-7).
+fn display_folder(raw: &str) -> String {
+    courriel_archive::mutf7::decode_lenient(raw)
+}
+
+fn receipt_text(receipt: &Receipt, account: &Account, lang: Lang) -> String {
+    let via = match receipt.transport {
+        courriel_transport::Transport::SendGrid => tr(
+            lang,
+            "the default provider (SendGrid)",
+            "le fournisseur par défaut (SendGrid)",
+        )
+        .to_string(),
+        _ => account
+            .settings()
+            .smtp
+            .as_ref()
+            .map_or_else(String::new, |s| {
+                format!(
+                    "{}:{}",
+                    s.host.as_deref().unwrap_or_default(),
+                    s.port.map_or_else(String::new, |p| p.to_string())
+                )
+            }),
+    };
+    let mut out = format!(
+        "{} {via} — Message-ID <{}>\n{}\n",
+        tr(lang, "sent through", "envoyé par"),
+        receipt.message_id,
+        receipt.reply
+    );
+    for (address, reply) in &receipt.refused {
+        let _ = writeln!(
+            out,
+            "{} {address}: {reply}",
+            tr(lang, "refused:", "refusé :")
+        );
+    }
+    let summary = match &receipt.filing {
+        Filing::Filed { folder } => match lang {
+            Lang::Fr => format!("copie rangée dans {}", display_folder(folder)),
+            _ => format!("copy filed in {}", display_folder(folder)),
+        },
+        Filing::Spooled { .. } => format!(
+            "{}\n  {}",
+            receipt.filing.summary(lang),
+            tr(
+                lang,
+                "(filed later by `courriel spool retry`)",
+                "(rangée plus tard par `courriel spool retry`)"
+            )
+        ),
+        other => other.summary(lang),
+    };
+    let _ = writeln!(out, "{summary}");
+    out
+}
+
+/// The email the options describe, from `sender`, to the `--to` recipients.
 fn build_email(o: &Options, sender: EmailAddress) -> Result<Email, String> {
+    let lang = o.lang;
     let mut email = Email::from(Mailbox::new(sender)).subject(o.subject.clone());
     for (list, kind) in [(&o.to, "to"), (&o.cc, "cc"), (&o.bcc, "bcc")] {
         for raw in list {
             let address = match EmailAddress::parse(raw) {
                 Ok(a) => a,
-                Err(e) => return Err(format!("--{kind} `{raw}` is not a valid address: {e}")),
+                Err(e) => {
+                    return Err(format!(
+                        "--{kind} `{raw}` {} {e}",
+                        tr(
+                            lang,
+                            "is not a valid address:",
+                            "n'est pas une adresse valide :"
+                        )
+                    ));
+                }
             };
             email = match kind {
                 "to" => email.to(Mailbox::new(address)),
@@ -177,33 +494,38 @@ fn build_email(o: &Options, sender: EmailAddress) -> Result<Email, String> {
             };
         }
     }
-    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| {
+            format!(
+                "{} {}: {e}",
+                tr(lang, "cannot read", "impossible de lire"),
+                p.display()
+            )
+        })
+    };
     let text = |p: &Path| {
         read(p).and_then(|b| {
-            String::from_utf8(b).map_err(|_| format!("{} is not UTF-8 text", p.display()))
+            String::from_utf8(b).map_err(|_| {
+                format!(
+                    "{} {}",
+                    p.display(),
+                    tr(lang, "is not UTF-8 text", "n'est pas du texte UTF-8")
+                )
+            })
         })
     };
     if let Some(path) = &o.text {
-        match text(path) {
-            Ok(t) => email = email.text(t),
-            Err(e) => return Err(e),
-        }
+        email = email.text(text(path)?);
     }
     if let Some(path) = &o.html {
-        match text(path) {
-            Ok(t) => email = email.html(t),
-            Err(e) => return Err(e),
-        }
+        email = email.html(text(path)?);
     }
     for path in &o.attach {
         let name = path.file_name().map_or_else(
             || "attachment".to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        match read(path) {
-            Ok(bytes) => email = email.attach(name, content_type(path), bytes),
-            Err(e) => return Err(e),
-        }
+        email = email.attach(name, content_type(path), read(path)?);
     }
     Ok(email)
 }

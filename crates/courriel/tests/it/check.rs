@@ -1,4 +1,5 @@
-//! `courriel check`: exit codes, languages, JSON, account file errors.
+//! `courriel check`: exit codes, languages, JSON, account file errors; and
+//! online, both servers of an account at once (the test Postfix and Dovecot).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -56,7 +57,13 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     ] {
         command.env_remove(var);
     }
-    command.envs(env.iter().copied()).output().unwrap()
+    // The mailer behind the online check opens a spool: never the user's.
+    let spool = std::env::temp_dir().join(format!("courriel-check-spool-{}", std::process::id()));
+    command
+        .env("COURRIEL_SPOOL", spool)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -326,4 +333,86 @@ fn folders_lists_and_chooses_with_its_reason() {
         .count();
     assert_eq!(files, 1, "one listing cached, keyed by the fingerprint");
     std::fs::remove_dir_all(&cache).unwrap();
+}
+
+#[test]
+fn online_check_reports_smtp_and_imap_both() {
+    let dir = crate::fresh_dir("check-both");
+    let config = crate::alice_account(&dir, None);
+    let spool = dir.join("spool");
+    let (config, spool) = (config.to_str().unwrap(), spool.to_str().unwrap());
+    let out = crate::run_as_alice(&["check", "--config", config, "--spool", spool], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    let s = courriel_testkit::Servers::get();
+    assert!(
+        text.contains(&format!(
+            "SMTP: connected and logged in ({}:{})",
+            s.host, s.smtp_starttls_port
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("IMAP: connected and logged in; Sent folder: Sent (attribute)"),
+        "{text}"
+    );
+    assert!(!text.contains("not checked online"), "{text}");
+
+    let out = crate::run_as_alice(
+        &["check", "--json", "--config", config, "--spool", spool],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["smtp"]["status"], "ok");
+    assert_eq!(v["imap"]["status"], "ok");
+    assert_eq!(v["imap"]["sent"]["raw"], "Sent");
+    assert_eq!(v["imap"]["sent"]["reason"], "attribute");
+    assert!(
+        v["imap"]["folders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "Drafts"),
+        "{v}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn online_check_reports_a_dead_smtp_server_and_still_all_of_imap() {
+    let dir = crate::fresh_dir("check-dead-smtp");
+    // Nothing listens on port 1.
+    let config = crate::alice_account(&dir, Some(1));
+    let spool = dir.join("spool");
+    let (config, spool) = (config.to_str().unwrap(), spool.to_str().unwrap());
+    let out = crate::run_as_alice(
+        &["check", "--json", "--config", config, "--spool", spool],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["smtp"]["status"], "failed");
+    assert_eq!(v["smtp"]["code"], "SM003");
+    assert_eq!(v["imap"]["status"], "ok");
+    assert_eq!(v["imap"]["sent"]["raw"], "Sent");
+
+    let out = crate::run_as_alice(
+        &[
+            "check", "--lang", "fr", "--config", config, "--spool", spool,
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.starts_with("SMTP : [SM003] "), "{text}");
+    assert!(
+        text.contains(
+            "IMAP : connexion et identification réussies ; dossier des envoyés : Sent (attribute)"
+        ),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

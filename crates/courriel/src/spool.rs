@@ -1,0 +1,369 @@
+//! `courriel spool status` and `courriel spool retry`: the copies for the
+//! Sent folder that could not be filed when their message was sent.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use courriel::Account;
+use courriel::connect::{SettingsError, imap_settings};
+use courriel_archive::{Entry, EntryState, RetryReport, Spool};
+use courriel_core::account::Lang;
+use courriel_presets::Catalog;
+use serde_json::json;
+
+use crate::progress::Progress;
+use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, tr};
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Seconds since the Unix epoch as `2026-11-29 15:30:00 UTC`.
+fn utc(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// When a pending copy is next tried: `now`, or `in 4 min (date)`.
+fn next_attempt(entry: &Entry, now: u64, lang: Lang) -> String {
+    if entry.state == EntryState::Failed {
+        return tr(
+            lang,
+            "not retried: fix the cause, the copy is kept",
+            "plus retentée : corrigez la cause, la copie est gardée",
+        )
+        .to_string();
+    }
+    if entry.next_attempt <= now {
+        return tr(lang, "now (due)", "maintenant (due)").to_string();
+    }
+    let wait = entry.next_attempt - now;
+    let wait = if wait < 60 {
+        format!("{wait} s")
+    } else if wait < 3600 {
+        format!("{} min", wait.div_ceil(60))
+    } else {
+        format!("{} h {:02} min", wait / 3600, wait % 3600 / 60)
+    };
+    format!(
+        "{} {wait} ({})",
+        tr(lang, "in", "dans"),
+        utc(entry.next_attempt)
+    )
+}
+
+fn state(entry: &Entry) -> &'static str {
+    match entry.state {
+        EntryState::Pending => "pending",
+        EntryState::Failed => "failed",
+    }
+}
+
+/// The spool's entries; a spool directory that does not exist yet is empty
+/// (and is not created by looking).
+fn entries(dir: &Path) -> std::io::Result<Vec<Entry>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    Spool::open(dir)?.entries()
+}
+
+pub(crate) fn status(dir: &Path, json: bool, lang: Lang) -> u8 {
+    let entries = match entries(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            eprintln!(
+                "courriel: {} {}: {e}",
+                tr(
+                    lang,
+                    "cannot read the spool",
+                    "impossible de lire le répertoire d'attente"
+                ),
+                dir.display()
+            );
+            return EXIT_USAGE;
+        }
+    };
+    if json {
+        crate::emit_json(&status_json(dir, &entries, now()));
+    } else {
+        crate::emit(&status_text(dir, &entries, now(), lang));
+    }
+    EXIT_OK
+}
+
+fn counts(entries: &[Entry]) -> (usize, usize) {
+    let failed = entries
+        .iter()
+        .filter(|e| e.state == EntryState::Failed)
+        .count();
+    (entries.len() - failed, failed)
+}
+
+fn status_json(dir: &Path, entries: &[Entry], now: u64) -> serde_json::Value {
+    let (pending, failed) = counts(entries);
+    let list: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            let mut value = serde_json::to_value(e).expect("JSON of plain data");
+            value["next_attempt_utc"] = json!(utc(e.next_attempt));
+            value["due"] = json!(e.state == EntryState::Pending && e.next_attempt <= now);
+            value
+        })
+        .collect();
+    json!({
+        "spool": dir.display().to_string(),
+        "pending": pending,
+        "failed": failed,
+        "entries": list,
+    })
+}
+
+/// The copies per account, then a summary line.
+fn status_text(dir: &Path, entries: &[Entry], now: u64, lang: Lang) -> String {
+    let mut out = String::new();
+    if entries.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} ({})",
+            tr(
+                lang,
+                "no copy waiting: the spool is empty",
+                "aucune copie en attente : le répertoire d'attente est vide"
+            ),
+            dir.display()
+        );
+        return out;
+    }
+    let mut by_account: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+    for entry in entries {
+        by_account.entry(&entry.account).or_default().push(entry);
+    }
+    for (account, list) in by_account {
+        let _ = writeln!(out, "{account}");
+        for e in list {
+            let folder = e.folder.as_deref().map_or_else(
+                || "auto".to_string(),
+                courriel_archive::mutf7::decode_lenient,
+            );
+            let _ = writeln!(
+                out,
+                "  {:<8} <{}>  {} {folder}  {} {}",
+                state(e),
+                e.message_id,
+                tr(lang, "folder", "dossier"),
+                tr(lang, "attempts", "tentatives"),
+                e.attempts
+            );
+            let _ = writeln!(
+                out,
+                "           {} {}",
+                tr(lang, "next attempt:", "prochaine tentative :"),
+                next_attempt(e, now, lang)
+            );
+            if let Some(error) = &e.last_error {
+                let _ = writeln!(
+                    out,
+                    "           {} {error}",
+                    tr(lang, "last error:", "dernière erreur :")
+                );
+            }
+        }
+        out.push('\n');
+    }
+    let (pending, failed) = counts(entries);
+    let _ = writeln!(
+        out,
+        "{} {}, {} {pending}, {} {failed} ({})",
+        tr(lang, "copies waiting:", "copies en attente :"),
+        entries.len(),
+        tr(lang, "pending:", "à ranger :"),
+        tr(lang, "failed:", "en échec :"),
+        dir.display()
+    );
+    out
+}
+
+/// Why an account's copies cannot be filed now.
+fn settings_problem(error: &SettingsError, lang: Lang) -> String {
+    match error {
+        SettingsError::Rules(d) if d.is_empty() => tr(
+            lang,
+            "the account file has no [imap] settings",
+            "le fichier de compte n'a pas de réglages [imap]",
+        )
+        .to_string(),
+        SettingsError::Rules(d) => d
+            .iter()
+            .map(|d| d.render(lang))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        SettingsError::CaFile(file, e) => format!("ca_file {file}: {e}"),
+    }
+}
+
+/// Reads each account once, from the path its copies were sent with, and
+/// remembers why one cannot be used (said after the progress bar is gone).
+struct Accounts<'a> {
+    catalog: &'a Catalog,
+    lang: Lang,
+    loaded: RefCell<HashMap<String, Option<Account>>>,
+    problems: RefCell<BTreeMap<String, String>>,
+}
+
+impl Accounts<'_> {
+    fn get(&self, id: &str) -> Option<Account> {
+        if let Some(known) = self.loaded.borrow().get(id) {
+            return known.clone();
+        }
+        let loaded = match courriel::account::load(Path::new(id)) {
+            Err(e) => {
+                self.problems
+                    .borrow_mut()
+                    .insert(id.to_string(), e.to_string());
+                None
+            }
+            Ok(settings) => {
+                let account = Account::from_env(id, settings);
+                match imap_settings(self.catalog, &account) {
+                    Ok(_) => Some(account),
+                    Err(e) => {
+                        self.problems
+                            .borrow_mut()
+                            .insert(id.to_string(), settings_problem(&e, self.lang));
+                        None
+                    }
+                }
+            }
+        };
+        self.loaded
+            .borrow_mut()
+            .insert(id.to_string(), loaded.clone());
+        loaded
+    }
+}
+
+pub(crate) fn retry(catalog: &Catalog, dir: &Path, now: bool, json: bool, lang: Lang) -> u8 {
+    let mailer = match crate::mailer(catalog, dir, lang) {
+        Ok(mailer) => mailer,
+        Err(code) => return code,
+    };
+    let accounts = Accounts {
+        catalog,
+        lang,
+        loaded: RefCell::default(),
+        problems: RefCell::default(),
+    };
+    let mut progress = Progress::new(tr(lang, "filing", "rangement"), json);
+    let report = crate::block_on(async {
+        let account_for = |id: &str| accounts.get(id);
+        let progress = |done, total| progress.update(done, total);
+        let report = if now {
+            mailer.retry_spool_now(account_for, progress).await
+        } else {
+            mailer
+                .retry_spool_with_progress(account_for, progress)
+                .await
+        };
+        mailer.close().await;
+        report
+    });
+    progress.finish();
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!(
+                "courriel: {} {}: {e}",
+                tr(
+                    lang,
+                    "cannot read the spool",
+                    "impossible de lire le répertoire d'attente"
+                ),
+                dir.display()
+            );
+            return EXIT_USAGE;
+        }
+    };
+    // Copies not tried this time (not due yet, or failed before) still wait.
+    let remaining = mailer.spool().entries().map_or(0, |e| e.len());
+    let problems = accounts.problems.take();
+    if json {
+        let problems: Vec<_> = problems
+            .iter()
+            .map(|(account, message)| json!({ "account": account, "message": message }))
+            .collect();
+        crate::emit_json(&json!({
+            "filed": report.filed,
+            "already_filed": report.already_filed,
+            "pending": report.pending,
+            "failed": report.failed,
+            "remaining": remaining,
+            "problems": problems,
+        }));
+    } else {
+        crate::emit(&report_text(&report, remaining, lang));
+    }
+    for (account, problem) in &problems {
+        eprintln!(
+            "courriel: {account}: {}\n{problem}",
+            tr(
+                lang,
+                "its copies stay in the spool:",
+                "ses copies restent en attente :"
+            )
+        );
+    }
+    if report.pending + report.failed + remaining > 0 {
+        EXIT_NOT_FOUND
+    } else {
+        EXIT_OK
+    }
+}
+
+fn report_text(report: &RetryReport, remaining: usize, lang: Lang) -> String {
+    let mut out = format!(
+        "{} {}, {} {}, {} {}, {} {}\n",
+        tr(lang, "filed:", "rangées :"),
+        report.filed,
+        tr(lang, "already filed:", "déjà rangées :"),
+        report.already_filed,
+        tr(lang, "pending:", "en attente :"),
+        report.pending,
+        tr(lang, "failed:", "en échec :"),
+        report.failed,
+    );
+    if remaining > 0 {
+        let _ = writeln!(
+            out,
+            "{} {remaining} ({})",
+            tr(lang, "still in the spool:", "toujours en attente :"),
+            tr(
+                lang,
+                "see `courriel spool status`; `courriel spool retry --now` tries pending copies before their next attempt",
+                "voir `courriel spool status` ; `courriel spool retry --now` essaie les copies à ranger sans attendre"
+            )
+        );
+    }
+    out
+}
