@@ -1,6 +1,7 @@
 //! Tests of the `courriel` tool, run as a user runs it.
 
 mod check;
+mod help;
 mod lookup;
 mod mailer;
 mod providers;
