@@ -91,13 +91,20 @@ pub(crate) fn run(catalog: &Catalog, spool: &Path, o: &Options) -> u8 {
         Ok(email) => email,
         Err(e) => return usage(&e),
     };
+    let recipients = match &o.to_list {
+        None => None,
+        Some(list) => match read_list(list, lang) {
+            Ok(r) => Some(r),
+            Err(e) => return usage(&e),
+        },
+    };
     let mailer = match crate::mailer(catalog, spool, lang) {
         Ok(mailer) => mailer,
         Err(code) => return code,
     };
-    match &o.to_list {
+    match recipients {
         None => send_one(&mailer, &account, template, o),
-        Some(list) => send_list(&mailer, &account, &template, list, o),
+        Some(recipients) => send_list(&mailer, &account, &template, &recipients, o),
     }
 }
 
@@ -181,12 +188,14 @@ fn read_list(path: &Path, lang: Lang) -> Result<Vec<EmailAddress>, String> {
     Ok(addresses)
 }
 
-fn send_list(mailer: &Mailer, account: &Account, template: &Email, list: &Path, o: &Options) -> u8 {
+fn send_list(
+    mailer: &Mailer,
+    account: &Account,
+    template: &Email,
+    recipients: &[EmailAddress],
+    o: &Options,
+) -> u8 {
     let lang = o.lang;
-    let recipients = match read_list(list, lang) {
-        Ok(r) => r,
-        Err(e) => return usage(&e),
-    };
     // Every message differs only by its recipient: one that cannot be
     // rendered is a usage error, found before anything is sent.
     if let Err(e) = template
@@ -203,8 +212,7 @@ fn send_list(mailer: &Mailer, account: &Account, template: &Email, list: &Path, 
     let done = Cell::new(0);
     let progress = RefCell::new(Progress::new(tr(lang, "sending", "envoi"), o.json));
     progress.borrow_mut().update(0, total);
-    let (next, done, results, progress, recipients) =
-        (&next, &done, &results, &progress, &recipients);
+    let (next, done, results, progress) = (&next, &done, &results, &progress);
     let worker = move || async move {
         loop {
             let i = next.get();
