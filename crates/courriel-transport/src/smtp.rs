@@ -345,6 +345,11 @@ async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Failure> {
     .await
     {
         Err(_) => Err(s.timeout("AUTH", s.timeouts.command)),
+        // 454 4.7.0 "Temporary authentication failure": the server's own
+        // authentication service is unreachable; the login may be right.
+        Ok(Err(e)) if e.is_transient() => {
+            Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e))
+        }
         Ok(Err(e)) => Err(s.failure(FailureKind::SmtpAuthRefused).arg("detail", e)),
         Ok(Ok(_)) => Ok(conn),
     }
