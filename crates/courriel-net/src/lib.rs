@@ -224,8 +224,29 @@ mod tests {
     #[tokio::test]
     async fn a_closed_port_is_refused() {
         assert!(matches!(
-            tcp("127.0.0.1", 1, Duration::from_secs(2)).await,
+            tcp("127.0.0.1", 1, None, Duration::from_secs(2)).await,
             Err(NetError::Refused)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_given_address_is_used_instead_of_resolving() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // `.invalid` never resolves (RFC 6761): only the given address works.
+        let name = "mail.courriel.invalid";
+        assert!(matches!(
+            tcp(name, port, None, Duration::from_secs(2)).await,
+            Err(NetError::Dns | NetError::Timeout { .. })
+        ));
+        let stream = tcp(
+            name,
+            port,
+            Some([127, 0, 0, 1].into()),
+            Duration::from_secs(2),
+        )
+        .await
+        .unwrap();
+        assert_eq!(stream.peer_addr().unwrap().port(), port);
     }
 }

@@ -179,6 +179,14 @@ impl Servers {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        // The reload restarted Dovecot's auth service: Postfix's running
+        // smtpd processes would answer the next AUTH with 454 ("connection
+        // lost to authentication server"); a Postfix reload replaces them.
+        let _ = std::process::Command::new("/usr/sbin/postfix")
+            .arg("-c")
+            .arg(self.dir.join("postfix"))
+            .arg("reload")
+            .output();
         if !on {
             // Open sessions outlive a reload: end them, as a stop would.
             let _ = std::process::Command::new("doveadm")

@@ -210,6 +210,13 @@ fn main() {
         (cpu[1].as_secs_f64() / cpu[0].as_secs_f64() - 1.0) * 100.0
     );
 
+    check_against_single_checks(&rt);
+}
+
+/// (b) `Mailer::check` against the two single checks one after the other.
+#[allow(clippy::cast_precision_loss)]
+fn check_against_single_checks(rt: &tokio::runtime::Runtime) {
+    let s = Servers::get();
     // (b) check against the two single checks one after the other.
     drain_postfix_queue();
     let alice = account(&s.special, true);

@@ -435,7 +435,7 @@ impl Mailer {
     fn smtp_settings(&self, account: &Account) -> Result<SmtpSettings, SettingsError> {
         let mut settings = smtp_settings(&self.catalog, account)?;
         if let Some(timeouts) = &self.tuning.smtp_timeouts {
-            settings.timeouts = timeouts.clone();
+            settings.timeouts = *timeouts;
         }
         settings.address = self.tuning.address_of(&settings.host);
         Ok(settings)
@@ -445,7 +445,7 @@ impl Mailer {
     fn imap_settings(&self, account: &Account) -> Result<ImapSettings, SettingsError> {
         let mut settings = imap_settings(&self.catalog, account)?;
         if let Some(timeouts) = &self.tuning.imap_timeouts {
-            settings.timeouts = timeouts.clone();
+            settings.timeouts = *timeouts;
         }
         settings.address = self.tuning.address_of(&settings.host);
         Ok(settings)

@@ -5,8 +5,6 @@
 //! binary runs alone: cargo runs test binaries one after another, and its
 //! tests take a lock so they never overlap each other either.
 
-#[path = "it/mailer.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::sync::Mutex;
@@ -54,7 +52,6 @@ fn with_imap_down_the_copy_is_spooled_then_filed_exactly_once() {
         ),
         other => panic!("the copy should wait in the spool: {other:?}"),
     }
-    delivered(&s.courier, &during.message_id);
     let entries = mailer.spool().entries().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].message_id, during.message_id);
@@ -64,6 +61,7 @@ fn with_imap_down_the_copy_is_spooled_then_filed_exactly_once() {
     assert_eq!((report.filed, report.pending), (0, 1), "{report:?}");
 
     drop(back_on);
+    delivered(&s.courier, &during.message_id);
     let report = rt.block_on(force_due_then_retry(&mailer, &alice)).unwrap();
     assert_eq!(report.filed, 1, "{report:?}");
     let filed = copies(&s.special, "Sent", &during.message_id);
@@ -96,4 +94,100 @@ async fn force_due_then_retry(
     mailer
         .retry_spool_now(|_| Some(account.clone()), |_, _| {})
         .await
+}
+
+/// The same through the tool, as a person would: `courriel send` while IMAP
+/// is down says the copy waits; once IMAP is back, `courriel spool retry`
+/// files it exactly once, and a second retry files nothing.
+#[test]
+fn the_tool_spools_then_spool_retry_files_exactly_once() {
+    let _one_at_a_time = IMAP
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = Servers::get();
+    let dir = spool_dir("tool");
+    std::fs::create_dir_all(&dir).unwrap();
+    let account = dir.join("alice.toml");
+    std::fs::write(
+        &account,
+        format!(
+            "sender = \"{a}\"\nca_file = \"{ca}\"\n[smtp]\nhost = \"{h}\"\nport = {sp}\nsecurity = \"starttls\"\nusername = \"{a}\"\npassword_env = \"COURRIEL_TEST_PASSWORD\"\n[imap]\nhost = \"{h}\"\nport = {ip}\nsecurity = \"implicit-tls\"\nusername = \"{a}\"\npassword_env = \"COURRIEL_TEST_PASSWORD\"\nsent_folder = \"auto\"\n",
+            a = s.special.address,
+            ca = s.ca.display(),
+            h = s.host,
+            sp = s.smtp_starttls_port,
+            ip = s.imap_tls_port,
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("body.txt"), "Bonjour\n").unwrap();
+    let spool = dir.join("spool");
+    let courriel = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_courriel"))
+            .args(args)
+            .args(["--spool", spool.to_str().unwrap(), "--json"])
+            .env("COURRIEL_TEST_PASSWORD", &s.special.password)
+            .env_remove("LANG")
+            .env_remove("LC_ALL")
+            .output()
+            .unwrap()
+    };
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+
+    let back_on = ImapBackOn;
+    s.set_imap_listening(false);
+    let sent = courriel(&[
+        "send",
+        "--config",
+        account.to_str().unwrap(),
+        "--to",
+        &s.courier.address,
+        "--subject",
+        "sent while IMAP is down (tool)",
+        "--text",
+        dir.join("body.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        sent.status.code(),
+        Some(0),
+        "sent: the copy's fate does not fail the send"
+    );
+    let receipt = json(&sent);
+    assert_eq!(receipt["filing"]["status"], "spooled", "{receipt}");
+    let message_id = receipt["message_id"].as_str().unwrap().to_string();
+
+    // Still down: the copy stays, exit 1 says so.
+    let retry = courriel(&["spool", "retry", "--now"]);
+    assert_eq!(retry.status.code(), Some(1));
+    assert_eq!(json(&retry)["pending"], 1);
+
+    drop(back_on);
+    let retry = courriel(&["spool", "retry", "--now"]);
+    assert_eq!(
+        retry.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&retry.stderr)
+    );
+    assert_eq!(json(&retry)["filed"], 1);
+    assert_eq!(copies(&s.special, "Sent", &message_id).len(), 1);
+
+    let again = courriel(&["spool", "retry", "--now"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(
+        (
+            json(&again)["filed"].as_u64(),
+            json(&again)["already_filed"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+    assert_eq!(
+        copies(&s.special, "Sent", &message_id).len(),
+        1,
+        "filed exactly once"
+    );
+    delivered(&s.courier, &message_id);
 }

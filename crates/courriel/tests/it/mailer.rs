@@ -3,130 +3,15 @@
 //! dead server; one dead account never holds another's sends.
 
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use courriel::mailer::{NotFiled, ServerCheck};
-use courriel::{Account, Catalog, Email, Filing, Mailbox, Mailer};
-use courriel_core::account::{AccountSettings, ImapInput, ServerInput};
+use courriel::{Catalog, Filing, Mailbox, Mailer};
 use courriel_core::failure::FailureKind;
-use courriel_testkit::{Account as TestAccount, Servers, runtime};
+use courriel_testkit::{Servers, runtime};
 use courriel_transport::{SmtpTimeouts, Transport};
 
-/// A fresh spool directory for one test.
-pub(crate) fn spool_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "courriel-mailer-{test}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Settings for a test account: SMTP (STARTTLS) on `smtp`, IMAP over
-/// implicit TLS on `imap`, passwords given directly.
-pub(crate) fn account_at(
-    id: &str,
-    who: &TestAccount,
-    smtp: Option<(&str, u16)>,
-    imap: Option<(&str, u16)>,
-) -> Account {
-    let s = Servers::get();
-    let server = |(host, port): (&str, u16), security: &str| ServerInput {
-        host: Some(host.to_string()),
-        port: Some(i64::from(port)),
-        security: Some(security.to_string()),
-        username: Some(who.address.clone()),
-        password_env: None,
-    };
-    let settings = AccountSettings {
-        sender: Some(who.address.clone()),
-        smtp: smtp.map(|a| server(a, "starttls")),
-        imap: imap.map(|a| {
-            let i = server(a, "implicit-tls");
-            ImapInput {
-                host: i.host,
-                port: i.port,
-                security: i.security,
-                username: i.username,
-                password_env: None,
-                sent_folder: Some("auto".into()),
-                copy_to_sent: None,
-            }
-        }),
-        ca_file: Some(s.ca.display().to_string()),
-    };
-    Account::new(id, settings)
-        .with_smtp_password(&who.password)
-        .with_imap_password(&who.password)
-}
-
-/// A test account on both real servers.
-pub(crate) fn account(who: &TestAccount) -> Account {
-    let s = Servers::get();
-    account_at(
-        &who.address,
-        who,
-        Some((&s.host, s.smtp_starttls_port)),
-        Some((&s.host, s.imap_tls_port)),
-    )
-}
-
-pub(crate) fn email(from: &TestAccount, to: &TestAccount, subject: &str) -> Email {
-    let address = |a: &TestAccount| courriel::EmailAddress::parse(&a.address).unwrap();
-    Email::from(Mailbox::new(address(from)))
-        .to(Mailbox::new(address(to)))
-        .subject(subject)
-        .text("Bonjour,\nvoici la facture.\n")
-}
-
-/// The full text of every message in `folder` of `who` with this
-/// Message-ID (FETCH BODY.PEEK[]).
-pub(crate) fn copies(who: &TestAccount, folder: &str, message_id: &str) -> Vec<String> {
-    let mut imap = Servers::get().imap_as(who);
-    assert!(
-        imap.command(&format!("SELECT \"{folder}\""))
-            .unwrap()
-            .is_ok()
-    );
-    let found = imap
-        .command(&format!("UID SEARCH HEADER Message-ID \"<{message_id}>\""))
-        .unwrap();
-    let uids: Vec<String> = found
-        .untagged
-        .iter()
-        .filter_map(|l| l.strip_prefix("* SEARCH"))
-        .flat_map(|rest| rest.split_whitespace().map(str::to_string))
-        .collect();
-    uids.iter()
-        .map(|uid| {
-            imap.command(&format!("UID FETCH {uid} (BODY.PEEK[])"))
-                .unwrap()
-                .untagged
-                .join("\n")
-        })
-        .collect()
-}
-
-/// Waits (bounded) until `message_id` reached `who`'s INBOX through
-/// Postfix's queue and LMTP, and returns it.
-pub(crate) fn delivered(who: &TestAccount, message_id: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(found) = copies(who, "INBOX", message_id).pop() {
-            return found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{message_id} never reached {}",
-            who.address
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use crate::common::{account, account_at, copies, delivered, email, spool_dir};
 
 #[test]
 fn sends_then_files_the_exact_bytes_once() {
@@ -289,8 +174,10 @@ fn closed_port() -> u16 {
 #[test]
 fn check_reports_the_live_server_fully_and_the_dead_one_with_its_reason() {
     let s = Servers::get();
-    let mut timeouts = SmtpTimeouts::default();
-    timeouts.greeting = Duration::from_secs(2);
+    let timeouts = SmtpTimeouts {
+        greeting: Duration::from_secs(2),
+        ..SmtpTimeouts::default()
+    };
     let mailer = Mailer::builder(spool_dir("check"))
         .smtp_timeouts(timeouts)
         .build()
@@ -343,8 +230,10 @@ fn check_reports_the_live_server_fully_and_the_dead_one_with_its_reason() {
 #[test]
 fn one_dead_account_never_holds_another() {
     let s = Servers::get();
-    let mut timeouts = SmtpTimeouts::default();
-    timeouts.greeting = Duration::from_secs(60);
+    let timeouts = SmtpTimeouts {
+        greeting: Duration::from_secs(60),
+        ..SmtpTimeouts::default()
+    };
     let mailer = std::sync::Arc::new(
         Mailer::builder(spool_dir("dead"))
             .smtp_timeouts(timeouts)

@@ -1,5 +1,8 @@
 //! Tests of the `courriel` tool, run as a user runs it.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod check;
 mod help;
 mod lookup;
