@@ -6,10 +6,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use courriel::Account;
-use courriel::diagnose::{account_facts, diagnose_account, to_json_value, to_text};
+use courriel::diagnose::{diagnose_account, to_json_value, to_text};
 use courriel::mailer::{CheckReport, ImapFound, ServerCheck};
 use courriel_core::account::Lang;
-use courriel_core::rules::{self, Diagnostic, Severity};
+use courriel_core::rules::{Diagnostic, Severity};
 use courriel_presets::Catalog;
 use serde_json::json;
 
@@ -49,11 +49,11 @@ pub(crate) fn check(
             Err(code) => return code,
         };
         let report = crate::block_on(async {
-            let report = mailer.check(&account).await;
+            let report = mailer.check_with_mx(&account, options.mx).await;
             mailer.close().await;
             report
         });
-        online(catalog, &account, options.mx, report)
+        online(report)
     };
     let lang = options.lang;
     if options.json {
@@ -80,28 +80,10 @@ pub(crate) fn check(
     }
 }
 
-/// The report's findings; with an MX host, the rules run again with what
-/// the catalog knows of it (the mailer checks without one).
-fn online(catalog: &Catalog, account: &Account, mx: Option<&str>, report: CheckReport) -> Checked {
-    let diagnostics = match mx {
-        None => report.diagnostics,
-        Some(mx) => {
-            let mut facts = account_facts(catalog, account, Some(mx));
-            let chosen = account
-                .settings()
-                .imap
-                .as_ref()
-                .and_then(|i| i.sent_folder.as_deref());
-            if let ServerCheck::Ok(found) = &report.imap
-                && chosen.is_some_and(|c| !c.trim().is_empty())
-            {
-                facts.sent_folder_found = Some(found.sent.is_some());
-            }
-            rules::check(account.settings(), &facts)
-        }
-    };
+/// The report's findings.
+fn online(report: CheckReport) -> Checked {
     Checked {
-        diagnostics,
+        diagnostics: report.diagnostics,
         online: Some((report.smtp, report.imap)),
     }
 }

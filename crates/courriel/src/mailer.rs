@@ -47,6 +47,7 @@ pub struct MailerBuilder {
     smtp_connections_per_account: usize,
     idle_expiry: Duration,
     filing_linger: Duration,
+    folders: Option<FolderCache>,
     tuning: Tuning,
 }
 
@@ -135,6 +136,15 @@ impl MailerBuilder {
         self
     }
 
+    /// Where [`Mailer::check`] keeps the folder lists it fetches (default:
+    /// in memory). A directory cache is shared with other processes, such
+    /// as the `courriel folders` tool.
+    #[must_use]
+    pub fn folder_cache(mut self, cache: FolderCache) -> Self {
+        self.folders = Some(cache);
+        self
+    }
+
     /// The mailer; creates the spool directory if needed.
     pub fn build(self) -> std::io::Result<Mailer> {
         let spool = Spool::open(&self.spool)?;
@@ -144,7 +154,7 @@ impl MailerBuilder {
             policy: self.policy,
             smtp: SmtpPool::new(self.smtp_connections_per_account, self.idle_expiry),
             filer: Filer::new(spool, self.idle_expiry).with_linger(self.filing_linger),
-            folders: FolderCache::in_memory(),
+            folders: self.folders.unwrap_or_else(FolderCache::in_memory),
             tuning: self.tuning,
         })
     }
@@ -402,6 +412,7 @@ impl Mailer {
             smtp_connections_per_account: 2,
             idle_expiry: Duration::from_secs(60),
             filing_linger: Duration::from_millis(20),
+            folders: None,
             tuning: Tuning::default(),
         }
     }
@@ -641,8 +652,15 @@ impl Mailer {
     /// folder list and the Sent folder chosen), then the rules again with
     /// what IMAP told. Wall time is about the slower check, not the sum.
     pub async fn check(&self, account: &Account) -> CheckReport {
+        self.check_with_mx(account, None).await
+    }
+
+    /// Like [`Mailer::check`], knowing the MX host of the sender's domain
+    /// (from discovery): custom domains hosted by a known provider are then
+    /// checked against that provider's facts too.
+    pub async fn check_with_mx(&self, account: &Account, mx: Option<&str>) -> CheckReport {
         let start = Instant::now();
-        let mut facts = account_facts(&self.catalog, account, None);
+        let mut facts = account_facts(&self.catalog, account, mx);
         let offline = rules::check(account.settings(), &facts);
         let has_error = |protocol: &str| {
             offline.iter().any(|d| {

@@ -407,7 +407,10 @@ fn default_provider() -> Option<SendGridSettings> {
 /// catalog, the default provider from the environment, copies spooled in
 /// `spool`.
 fn mailer(catalog: &Catalog, spool: &Path, lang: Lang) -> Result<Mailer, u8> {
-    let mut builder = Mailer::builder(spool).catalog(catalog.clone());
+    // Checking lists folders afresh and refreshes the cache `folders` reads.
+    let mut builder = Mailer::builder(spool)
+        .catalog(catalog.clone())
+        .folder_cache(courriel_archive::FolderCache::in_dir(folders::cache_dir()));
     if let Some(default) = default_provider() {
         builder = builder.default_provider(default);
     }
