@@ -187,6 +187,12 @@ impl Servers {
             .arg(self.dir.join("postfix"))
             .arg("reload")
             .output();
+        // Mail deferred while Dovecot's LMTP restarted goes out now.
+        let _ = std::process::Command::new("/usr/sbin/postqueue")
+            .arg("-c")
+            .arg(self.dir.join("postfix"))
+            .arg("-f")
+            .output();
         if !on {
             // Open sessions outlive a reload: end them, as a stop would.
             let _ = std::process::Command::new("doveadm")
