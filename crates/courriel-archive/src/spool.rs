@@ -3,8 +3,13 @@
 //! and filed again after a crash only if the folder does not already hold
 //! its Message-ID. So a copy is never lost and never filed twice.
 //!
-//! Layout: `DIR/ID.eml` holds the exact bytes, `DIR/ID.json` the metadata;
-//! an entry exists when its `.json` does (written last).
+//! Layout: one file per copy, `DIR/ID.copy`: a line of JSON metadata, then
+//! the exact bytes. It is written whole to a hidden temporary file, synced,
+//! renamed into place and the directory synced, so an entry exists whole
+//! or not at all. Removing a filed copy is a single unlink, not synced: if
+//! a crash brings the entry back, the retry finds its Message-ID in the
+//! folder and files nothing (one file and few system calls per copy: the
+//! spool sits on every send's path).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -64,11 +69,25 @@ pub fn backoff(attempts: u32) -> Duration {
     Duration::from_secs((30u64 << attempts.min(10)).min(6 * 3600))
 }
 
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+/// The file of entry `id`.
+fn file_name(id: &str) -> String {
+    format!("{id}.{EXTENSION}")
+}
+
+const EXTENSION: &str = "copy";
+
+/// The longest metadata line read back (a guard against a foreign file).
+const MAX_METADATA: u64 = 64 * 1024;
+
+/// Writes `parts` one after the other as file `name` in `dir`, durably:
+/// a hidden temporary file, synced, renamed, the directory synced.
+fn write_atomic(dir: &Path, name: &str, parts: &[&[u8]]) -> std::io::Result<()> {
     let tmp = dir.join(format!(".{name}.tmp"));
     {
         let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
+        for part in parts {
+            file.write_all(part)?;
+        }
         file.sync_all()?;
     }
     std::fs::rename(&tmp, dir.join(name))?;
@@ -120,19 +139,37 @@ impl Spool {
             last_error: None,
             state: EntryState::Pending,
         };
-        write_atomic(&self.dir, &format!("{id}.eml"), message)?;
-        self.save(&entry)?;
+        self.save(&entry, message)?;
         Ok(entry)
     }
 
-    fn save(&self, entry: &Entry) -> std::io::Result<()> {
-        let json = serde_json::to_vec_pretty(entry).map_err(std::io::Error::other)?;
-        write_atomic(&self.dir, &format!("{}.json", entry.id), &json)
+    /// Writes an entry's file: its metadata line, then `message`.
+    fn save(&self, entry: &Entry, message: &[u8]) -> std::io::Result<()> {
+        let mut metadata = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+        metadata.push(b'\n');
+        write_atomic(&self.dir, &file_name(&entry.id), &[&metadata, message])
+    }
+
+    /// Reads the metadata line of an entry's file (`None`: not a spool file).
+    fn read_entry(path: &Path) -> std::io::Result<(Entry, u64)> {
+        use std::io::{BufRead as _, Read as _};
+        let file = std::fs::File::open(path)?;
+        let mut line = Vec::new();
+        std::io::BufReader::new(file.take(MAX_METADATA)).read_until(b'\n', &mut line)?;
+        let entry: Entry = serde_json::from_slice(&line)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+        Ok((entry, line.len() as u64))
     }
 
     /// The exact bytes of an entry.
     pub fn message(&self, entry: &Entry) -> std::io::Result<Vec<u8>> {
-        std::fs::read(self.dir.join(format!("{}.eml", entry.id)))
+        let path = self.dir.join(file_name(&entry.id));
+        let (_, offset) = Self::read_entry(&path)?;
+        let mut file = std::fs::File::open(&path)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(offset))?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes)?;
+        Ok(bytes)
     }
 
     /// Every entry, oldest first. Unreadable metadata is reported as an error
@@ -141,17 +178,14 @@ impl Spool {
         let mut entries = Vec::new();
         for file in std::fs::read_dir(&self.dir)? {
             let path = file?.path();
-            let is_json = path.extension().is_some_and(|e| e == "json");
+            let ours = path.extension().is_some_and(|e| e == EXTENSION);
             let hidden = path
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if !is_json || hidden {
+            if !ours || hidden {
                 continue;
             }
-            let bytes = std::fs::read(&path)?;
-            let entry: Entry = serde_json::from_slice(&bytes)
-                .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
-            entries.push(entry);
+            entries.push(Self::read_entry(&path)?.0);
         }
         entries.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(entries)
@@ -181,27 +215,21 @@ impl Spool {
         if permanent {
             entry.state = EntryState::Failed;
         }
-        self.save(entry)
+        let message = self.message(entry)?;
+        self.save(entry, &message)
     }
 
-    /// Removes a filed entry: metadata first, so a crash in between leaves
-    /// only an orphan `.eml`, which [`Spool::clean`] removes.
+    /// Removes a filed entry: one unlink, not synced (see the module's
+    /// documentation: a resurrected entry is found filed, never filed twice).
     pub fn remove(&self, entry: &Entry) -> std::io::Result<()> {
-        std::fs::remove_file(self.dir.join(format!("{}.json", entry.id)))?;
-        let _ = std::fs::remove_file(self.dir.join(format!("{}.eml", entry.id)));
-        std::fs::File::open(&self.dir)?.sync_all()
+        std::fs::remove_file(self.dir.join(file_name(&entry.id)))
     }
 
-    /// Removes leftovers of interrupted writes and removals.
+    /// Removes leftovers of interrupted writes.
     pub fn clean(&self) -> std::io::Result<()> {
         for file in std::fs::read_dir(&self.dir)? {
             let path = file?.path();
-            let extension = path
-                .extension()
-                .map(|e| e.to_string_lossy().to_ascii_lowercase());
-            let orphan =
-                extension.as_deref() == Some("eml") && !path.with_extension("json").exists();
-            if extension.as_deref() == Some("tmp") || orphan {
+            if path.extension().is_some_and(|e| e == "tmp") {
                 std::fs::remove_file(&path)?;
             }
         }
@@ -236,10 +264,10 @@ mod tests {
             .record_failure(&mut entry, "IM012 quota", true)
             .unwrap();
         assert_eq!(again.entries().unwrap()[0].state, EntryState::Failed);
-        std::fs::write(dir.join("orphan.eml"), b"x").unwrap();
-        std::fs::write(dir.join(".x.json.tmp"), b"x").unwrap();
+        assert_eq!(again.message(&entry).unwrap(), b"bytes", "kept whole");
+        std::fs::write(dir.join(".x.copy.tmp"), b"x").unwrap();
         again.clean().unwrap();
-        assert!(!dir.join("orphan.eml").exists() && !dir.join(".x.json.tmp").exists());
+        assert!(!dir.join(".x.copy.tmp").exists());
         again.remove(&entry).unwrap();
         assert!(again.entries().unwrap().is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
