@@ -22,6 +22,13 @@ const ROUNDS: usize = 31;
 
 fn account(who: &TestAccount, file: bool) -> Account {
     let s = Servers::get();
+    account_on(who, s.smtp_starttls_port, s.imap_tls_port, file)
+}
+
+/// `who` on the test servers, reached at these ports of 127.0.0.1;
+/// `file`: whether copies are filed in Sent.
+fn account_on(who: &TestAccount, smtp_port: u16, imap_port: u16, file: bool) -> Account {
+    let s = Servers::get();
     let server = |port: u16, security: &str| ServerInput {
         host: Some(s.host.clone()),
         port: Some(i64::from(port)),
@@ -29,10 +36,10 @@ fn account(who: &TestAccount, file: bool) -> Account {
         username: Some(who.address.clone()),
         password_env: None,
     };
-    let imap = server(s.imap_tls_port, "implicit-tls");
+    let imap = server(imap_port, "implicit-tls");
     let settings = AccountSettings {
         sender: Some(who.address.clone()),
-        smtp: Some(server(s.smtp_starttls_port, "starttls")),
+        smtp: Some(server(smtp_port, "starttls")),
         imap: Some(ImapInput {
             host: imap.host,
             port: imap.port,
@@ -213,44 +220,109 @@ fn main() {
     check_against_single_checks(&rt);
 }
 
-/// (b) `Mailer::check` against the two single checks one after the other.
+/// (b) `Mailer::check` against the two single checks one after the other,
+/// on loopback and through a proxy that adds `latency` each way (a user's
+/// servers are across a network: round trips, not server CPU, dominate).
 #[allow(clippy::cast_precision_loss)]
 fn check_against_single_checks(rt: &tokio::runtime::Runtime) {
     let s = Servers::get();
-    // (b) check against the two single checks one after the other.
     drain_postfix_queue();
-    let alice = account(&s.special, true);
-    let mailer = Mailer::builder(spool("check")).build().unwrap();
-    let smtp = courriel::connect::smtp_settings(mailer.catalog(), &alice).unwrap();
-    let imap = courriel::connect::imap_settings(mailer.catalog(), &alice).unwrap();
-    let cache = FolderCache::in_memory();
-    let (mut both, mut smtp_alone, mut imap_alone, mut ratios) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    rt.block_on(async {
-        for _ in 0..ROUNDS {
-            let t = Instant::now();
-            courriel_transport::check(&smtp).await.unwrap();
-            let smtp_time = t.elapsed();
-            let t = Instant::now();
-            cache.folders(&imap, true).await.unwrap();
-            let imap_time = t.elapsed();
-            let t = Instant::now();
-            let report = mailer.check(&alice).await;
-            let both_time = t.elapsed();
-            assert!(report.is_ok(), "{report:?}");
-            smtp_alone.push(smtp_time);
-            imap_alone.push(imap_time);
-            both.push(both_time);
-            ratios.push(both_time.as_secs_f64() / (smtp_time + imap_time).as_secs_f64());
+    for latency in [Duration::ZERO, Duration::from_millis(10)] {
+        let (smtp_port, imap_port) = if latency.is_zero() {
+            (s.smtp_starttls_port, s.imap_tls_port)
+        } else {
+            (
+                rt.block_on(delaying_proxy(s.smtp_starttls_port, latency)),
+                rt.block_on(delaying_proxy(s.imap_tls_port, latency)),
+            )
+        };
+        let alice = account_on(&s.special, smtp_port, imap_port, true);
+        let mailer = Mailer::builder(spool("check")).build().unwrap();
+        let smtp = courriel::connect::smtp_settings(mailer.catalog(), &alice).unwrap();
+        let imap = courriel::connect::imap_settings(mailer.catalog(), &alice).unwrap();
+        let cache = FolderCache::in_memory();
+        let (mut both, mut smtp_alone, mut imap_alone, mut ratios) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        rt.block_on(async {
+            for _ in 0..ROUNDS {
+                let t = Instant::now();
+                courriel_transport::check(&smtp).await.unwrap();
+                let smtp_time = t.elapsed();
+                let t = Instant::now();
+                cache.folders(&imap, true).await.unwrap();
+                let imap_time = t.elapsed();
+                let t = Instant::now();
+                let report = mailer.check(&alice).await;
+                let both_time = t.elapsed();
+                assert!(report.is_ok(), "{report:?}");
+                smtp_alone.push(smtp_time);
+                imap_alone.push(imap_time);
+                both.push(both_time);
+                ratios.push(both_time.as_secs_f64() / (smtp_time + imap_time).as_secs_f64());
+            }
+        });
+        ratios.sort_by(f64::total_cmp);
+        let (both, smtp_alone, imap_alone) = (median(both), median(smtp_alone), median(imap_alone));
+        println!(
+            "check, {} ms added each way: at once (rules + SMTP + IMAP with folders) {:.1} ms; SMTP alone {:.1} ms, IMAP alone {:.1} ms; check / (SMTP + IMAP) per round: {:.2}x (target < 0.6x; floor here max/sum = {:.2}), medians of {ROUNDS} rounds",
+            latency.as_millis(),
+            both.as_secs_f64() * 1e3,
+            smtp_alone.as_secs_f64() * 1e3,
+            imap_alone.as_secs_f64() * 1e3,
+            ratios[ratios.len() / 2],
+            smtp_alone.max(imap_alone).as_secs_f64() / (smtp_alone + imap_alone).as_secs_f64()
+        );
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 to the test server's `port` that delivers
+/// every chunk `latency` after it arrived, in each direction, in order.
+async fn delaying_proxy(port: u16, latency: Duration) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                continue;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            tokio::spawn(delay(client_read, server_write, latency));
+            tokio::spawn(delay(server_read, client_write, latency));
         }
     });
-    ratios.sort_by(f64::total_cmp);
-    let (both, smtp_alone, imap_alone) = (median(both), median(smtp_alone), median(imap_alone));
-    println!(
-        "check (rules + SMTP + IMAP with folders, at once): {:.1} ms; SMTP alone {:.1} ms, IMAP alone {:.1} ms; check / (SMTP + IMAP) per round: {:.2}x (target < 0.6x), medians of {ROUNDS} rounds",
-        both.as_secs_f64() * 1e3,
-        smtp_alone.as_secs_f64() * 1e3,
-        imap_alone.as_secs_f64() * 1e3,
-        ratios[ratios.len() / 2]
-    );
+    local
+}
+
+/// Copies `from` to `to`, each chunk held until `latency` after arrival.
+async fn delay(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    latency: Duration,
+) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+    let writer = tokio::spawn(async move {
+        while let Some((at, chunk)) = rx.recv().await {
+            tokio::time::sleep_until(at + latency).await;
+            if to.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+        let _ = to.shutdown().await;
+    });
+    let mut buf = vec![0; 64 * 1024];
+    while let Ok(n) = from.read(&mut buf).await {
+        if n == 0
+            || tx
+                .send((tokio::time::Instant::now(), buf[..n].to_vec()))
+                .is_err()
+        {
+            break;
+        }
+    }
+    drop(tx);
+    let _ = writer.await;
 }
