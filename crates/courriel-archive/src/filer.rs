@@ -80,6 +80,8 @@ pub struct Filer {
     spool: Spool,
     idle_expiry: Duration,
     linger: Duration,
+    /// When idle sessions of every account were last looked over.
+    swept: Mutex<Instant>,
     accounts: Mutex<HashMap<String, Arc<AccountState>>>,
 }
 
@@ -102,6 +104,7 @@ impl Filer {
             spool,
             idle_expiry,
             linger: Duration::from_millis(20),
+            swept: Mutex::new(Instant::now()),
             accounts: Mutex::new(HashMap::new()),
         }
     }
@@ -125,6 +128,64 @@ impl Filer {
         let state = self.state(account);
         state.in_flight.fetch_add(1, Ordering::SeqCst);
         Expected { state }
+    }
+
+    /// Logs out of every account's session idle for longer than the
+    /// expiry, at most once a second (sessions in use are left alone): an
+    /// application serving thousands of accounts does not keep a session
+    /// open for each one that sent once.
+    fn sweep(&self) {
+        let now = Instant::now();
+        {
+            let Ok(mut swept) = self.swept.lock() else {
+                return;
+            };
+            if now.duration_since(*swept) < Duration::from_secs(1) {
+                return;
+            }
+            *swept = now;
+        }
+        let states: Vec<_> = self
+            .accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        let mut expired = Vec::new();
+        for state in states {
+            if let Ok(mut open) = state.session.try_lock()
+                && open
+                    .as_ref()
+                    .is_some_and(|o| now.duration_since(o.used) >= self.idle_expiry)
+                && let Some(old) = open.take()
+            {
+                expired.push(old.session);
+            }
+        }
+        if !expired.is_empty() {
+            tokio::spawn(async move {
+                for session in expired {
+                    session.logout().await;
+                }
+            });
+        }
+    }
+
+    /// Open sessions, all accounts together (those in use included).
+    #[must_use]
+    pub fn open_sessions(&self) -> usize {
+        let states: Vec<_> = self
+            .accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        states
+            .iter()
+            .filter(|state| state.session.try_lock().map_or(true, |open| open.is_some()))
+            .count()
     }
 
     /// The spool.
@@ -156,6 +217,7 @@ impl Filer {
         message: Arc<Vec<u8>>,
         expected: Option<Expected>,
     ) -> std::io::Result<Filed> {
+        self.sweep();
         let folder = match target {
             Target::Folder(f) => Some(f.as_str()),
             Target::Auto { .. } => None,

@@ -26,6 +26,8 @@ pub struct SmtpPool {
     idle_expiry: Duration,
     accounts: Mutex<HashMap<String, Account>>,
     opened: AtomicUsize,
+    /// When idle connections of every account were last looked over.
+    swept: Mutex<Instant>,
 }
 
 impl std::fmt::Debug for SmtpPool {
@@ -48,7 +50,50 @@ impl SmtpPool {
             idle_expiry,
             accounts: Mutex::new(HashMap::new()),
             opened: AtomicUsize::new(0),
+            swept: Mutex::new(Instant::now()),
         }
+    }
+
+    /// Closes the idle connections of every account that have expired, at
+    /// most once a second: an application serving thousands of accounts
+    /// does not keep a connection open for each one that sent once.
+    fn sweep(&self) {
+        let now = Instant::now();
+        {
+            let Ok(mut swept) = self.swept.lock() else {
+                return;
+            };
+            if now.duration_since(*swept) < Duration::from_secs(1) {
+                return;
+            }
+            *swept = now;
+        }
+        let mut expired = Vec::new();
+        if let Ok(mut accounts) = self.accounts.lock() {
+            for account in accounts.values_mut() {
+                let (keep, old): (Vec<_>, Vec<_>) = std::mem::take(&mut account.idle)
+                    .into_iter()
+                    .partition(|(_, at)| now.duration_since(*at) < self.idle_expiry);
+                account.idle = keep;
+                expired.extend(old.into_iter().map(|(c, _)| c));
+            }
+        }
+        if !expired.is_empty() {
+            // Said goodbye to in the background: the caller is sending.
+            tokio::spawn(async move {
+                for connection in expired {
+                    connection.close().await;
+                }
+            });
+        }
+    }
+
+    /// Idle connections kept, all accounts together.
+    #[must_use]
+    pub fn idle_total(&self) -> usize {
+        self.accounts
+            .lock()
+            .map_or(0, |a| a.values().map(|acc| acc.idle.len()).sum())
     }
 
     /// Connections opened since the pool was made.
@@ -83,6 +128,7 @@ impl SmtpPool {
         settings: &SmtpSettings,
         email: &Rendered,
     ) -> Result<Receipt, Failure> {
+        self.sweep();
         let key = Self::key(account, settings);
         let permits = {
             let mut accounts = self

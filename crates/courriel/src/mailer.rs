@@ -435,6 +435,14 @@ impl Mailer {
         self.smtp.opened()
     }
 
+    /// Connections kept open now: idle SMTP connections and IMAP sessions,
+    /// all accounts together. Idle ones are closed once they pass the
+    /// idle expiry (looked over at most once a second, as sends go by).
+    #[must_use]
+    pub fn connections_kept(&self) -> (usize, usize) {
+        (self.smtp.idle_total(), self.filer.open_sessions())
+    }
+
     fn smtp_of(&self, account: &Account) -> Result<Option<SmtpSettings>, SendError> {
         match &account.settings().smtp {
             None => Ok(None),

@@ -274,3 +274,32 @@ fn one_dead_account_never_holds_another() {
         stuck.abort();
     });
 }
+
+#[test]
+fn idle_connections_of_every_account_are_closed_after_the_expiry() {
+    let s = Servers::get();
+    let mailer = Mailer::builder(spool_dir("expiry"))
+        .idle_expiry(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let rt = runtime();
+    for who in [&s.special, &s.courier] {
+        let receipt = rt
+            .block_on(mailer.send(&account(who), email(who, &s.localized, "expiry")))
+            .unwrap();
+        assert!(
+            matches!(receipt.filing, Filing::Filed { .. }),
+            "{receipt:?}"
+        );
+    }
+    assert_eq!(mailer.connections_kept(), (2, 2), "kept for reuse");
+    // Past the expiry (and the once-a-second look-over), another account's
+    // send closes them: accounts that went quiet hold nothing open.
+    std::thread::sleep(Duration::from_millis(1_200));
+    rt.block_on(mailer.send(
+        &account(&s.scratch),
+        email(&s.scratch, &s.localized, "expiry"),
+    ))
+    .unwrap();
+    assert_eq!(mailer.connections_kept(), (1, 1), "only the last account's");
+}
