@@ -219,6 +219,22 @@ impl Spool {
         self.save(entry, &message)
     }
 
+    /// Puts every copy marked failed back in the queue, due now (once the
+    /// folder exists again, or the quota was raised); returns how many.
+    pub fn requeue_failed(&self) -> std::io::Result<usize> {
+        let mut requeued = 0;
+        for mut entry in self.entries()? {
+            if entry.state == EntryState::Failed {
+                let message = self.message(&entry)?;
+                entry.state = EntryState::Pending;
+                entry.next_attempt = 0;
+                self.save(&entry, &message)?;
+                requeued += 1;
+            }
+        }
+        Ok(requeued)
+    }
+
     /// Removes a filed entry: one unlink, not synced (see the module's
     /// documentation: a resurrected entry is found filed, never filed twice).
     pub fn remove(&self, entry: &Entry) -> std::io::Result<()> {
@@ -264,6 +280,13 @@ mod tests {
             .record_failure(&mut entry, "IM012 quota", true)
             .unwrap();
         assert_eq!(again.entries().unwrap()[0].state, EntryState::Failed);
+        assert!(
+            again.due().unwrap().is_empty(),
+            "a failed copy is not retried"
+        );
+        assert_eq!(again.requeue_failed().unwrap(), 1);
+        assert_eq!(again.due().unwrap().len(), 1, "requeued, due now");
+        assert_eq!(again.message(&entry).unwrap(), b"bytes");
         assert_eq!(again.message(&entry).unwrap(), b"bytes", "kept whole");
         std::fs::write(dir.join(".x.copy.tmp"), b"x").unwrap();
         again.clean().unwrap();

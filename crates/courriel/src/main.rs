@@ -240,6 +240,7 @@ Examples:
 Examples:
   courriel spool retry
   courriel spool retry --now --json
+  courriel spool retry --failed     # once the missing folder or the quota is fixed
 
 Without --now, only the copies whose next attempt has come are tried (a
 failed attempt waits 30 s, then 1 min, 2 min... up to 6 h), so it can run
@@ -250,6 +251,10 @@ spool status` says which and why.")]
         /// not come (when you know the server is back).
         #[arg(long)]
         now: bool,
+        /// Also put copies marked failed (folder gone, quota) back in the
+        /// queue and try them now, once the cause is fixed.
+        #[arg(long)]
+        failed: bool,
     },
 }
 
@@ -329,7 +334,9 @@ fn main() -> ExitCode {
             Err(code) => code,
             Ok(dir) => match command {
                 SpoolCommand::Status => spool::status(&dir, json, lang),
-                SpoolCommand::Retry { now } => spool::retry(&catalog, &dir, now, json, lang),
+                SpoolCommand::Retry { now, failed } => {
+                    spool::retry(&catalog, &dir, now, failed, json, lang)
+                }
             },
         },
     };

@@ -264,11 +264,23 @@ impl Accounts<'_> {
     }
 }
 
-pub(crate) fn retry(catalog: &Catalog, dir: &Path, now: bool, json: bool, lang: Lang) -> u8 {
+pub(crate) fn retry(
+    catalog: &Catalog,
+    dir: &Path,
+    now: bool,
+    failed: bool,
+    json: bool,
+    lang: Lang,
+) -> u8 {
     let mailer = match crate::mailer(catalog, dir, lang) {
         Ok(mailer) => mailer,
         Err(code) => return code,
     };
+    if failed && let Err(e) = mailer.spool().requeue_failed() {
+        eprintln!("courriel: {}: {e}", dir.display());
+        return crate::EXIT_USAGE;
+    }
+    let now = now || failed;
     let accounts = Accounts {
         catalog,
         lang,

@@ -214,3 +214,34 @@ fn retry_keeps_copies_it_cannot_file_and_exits_1() {
     assert_eq!(copies_in_alices_sent(&other_id), 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn retry_failed_puts_failed_copies_back_and_files_them() {
+    let dir = fresh_dir("spool-failed");
+    let account = crate::alice_account(&dir, None);
+    let spool_dir = dir.join("spool");
+    let message_id = crate::unique_message_id("failed");
+    spool_copy(&spool_dir, &account, &message_id);
+    // As after a refused APPEND (quota): marked failed, never retried alone.
+    let spool = Spool::open(&spool_dir).unwrap();
+    let mut entry = spool.entries().unwrap().remove(0);
+    spool
+        .record_failure(&mut entry, "IM012 over quota", true)
+        .unwrap();
+    let path = spool_dir.to_str().unwrap();
+
+    let out = run_as_alice(&["spool", "retry", "--now", "--json", "--spool", path], &[]);
+    assert_eq!(out.status.code(), Some(1), "a failed copy remains");
+    assert_eq!(copies_in_alices_sent(&message_id), 0);
+
+    let out = run_as_alice(
+        &["spool", "retry", "--failed", "--json", "--spool", path],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["filed"], 1, "{v}");
+    assert_eq!(copies_in_alices_sent(&message_id), 1);
+    assert!(spool.entries().unwrap().is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
