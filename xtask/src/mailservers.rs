@@ -26,6 +26,9 @@ const SMTP_TLS_PORT: u16 = 10465;
 /// domains alone: the server's own ceiling, for `smtp-source` in benchmarks.
 const SMTP_PLAIN_PORT: u16 = 10025;
 const LMTP_PORT: u16 = 10024;
+/// DNS (dnsmasq, UDP and TCP) serving the test domains of discovery:
+/// authoritative for `.test`, nothing forwarded anywhere.
+const DNS_PORT: u16 = 10053;
 const AUTH_PORT: u16 = 10026;
 
 /// The test accounts, one per mailbox layout: (key, address, password, namespace).
@@ -84,7 +87,17 @@ const DOVECOT_CONF: &str = include_str!("../mail-servers/dovecot.conf");
 const POSTFIX_MAIN: &str = include_str!("../mail-servers/main.cf");
 const POSTFIX_MASTER: &str = include_str!("../mail-servers/master.cf");
 
-const PACKAGES: &[&str] = &["dovecot-imapd", "dovecot-lmtpd", "postfix", "openssl"];
+const PACKAGES: &[&str] = &[
+    "dovecot-imapd",
+    "dovecot-lmtpd",
+    "postfix",
+    "openssl",
+    "dnsmasq-base",
+];
+
+/// The test DNS zone (dnsmasq's configuration): the custom domains the
+/// discovery tests look up. Every name is under `.test` (RFC 6761).
+const DNSMASQ_CONF: &str = include_str!("../mail-servers/dnsmasq.conf");
 
 pub(crate) const HELP: &str = "\
 cargo xtask mail-servers start    (re)start Postfix and Dovecot on 127.0.0.1, fresh state
@@ -144,6 +157,7 @@ pub(crate) fn installed() -> bool {
         && Path::new("/usr/lib/dovecot/lmtp").exists()
         && Path::new("/usr/sbin/postfix").exists()
         && Path::new("/usr/bin/openssl").exists()
+        && Path::new("/usr/sbin/dnsmasq").exists()
 }
 
 /// Installs the Debian packages (as root, with apt-get).
@@ -247,7 +261,17 @@ fn start(dir: &Path) -> Result<(), String> {
             .arg(dir.join("postfix"))
             .arg("start-fg"),
     )?;
-    std::fs::write(dir.join("pgids"), format!("{dovecot}\n{postfix}\n"))
+    let dnsmasq = launch(
+        dir,
+        "dnsmasq",
+        Command::new("/usr/sbin/dnsmasq")
+            .arg("--keep-in-foreground")
+            .arg(format!("--conf-file={}", dir.join("dnsmasq.conf").display())),
+    )?;
+    std::fs::write(
+        dir.join("pgids"),
+        format!("{dovecot}\n{postfix}\n{dnsmasq}\n"),
+    )
         .map_err(|e| e.to_string())?;
 
     wait_ready(dir)?;
@@ -397,7 +421,7 @@ fn all_ports() -> Vec<SocketAddr> {
             ports.push(format!("{host}:{port}").parse().expect("valid address"));
         }
     }
-    for port in [SMTP_PLAIN_PORT, LMTP_PORT, AUTH_PORT] {
+    for port in [SMTP_PLAIN_PORT, LMTP_PORT, AUTH_PORT, DNS_PORT] {
         ports.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
     ports
@@ -467,6 +491,7 @@ fn fill(template: &str, dir: &Path) -> String {
         .replace("{{SMTP_PLAIN_PORT}}", &SMTP_PLAIN_PORT.to_string())
         .replace("{{LMTP_PORT}}", &LMTP_PORT.to_string())
         .replace("{{AUTH_PORT}}", &AUTH_PORT.to_string())
+        .replace("{{DNS_PORT}}", &DNS_PORT.to_string())
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {
@@ -475,6 +500,7 @@ fn write(path: &Path, contents: &str) -> Result<(), String> {
 
 fn configure(dir: &Path) -> Result<(), String> {
     write(&dir.join("dovecot/dovecot.conf"), &fill(DOVECOT_CONF, dir))?;
+    write(&dir.join("dnsmasq.conf"), &fill(DNSMASQ_CONF, dir))?;
     let mut passwd = String::new();
     let mut users = String::new();
     let mut logins = String::new();
@@ -527,7 +553,8 @@ fn certificates(tls: &Path) -> Result<(), String> {
     let ext = tls.join("server.ext");
     write(
         &ext,
-        "subjectAltName = DNS:localhost, DNS:mail.courriel.test, IP:127.0.0.1, IP:127.0.0.2\n\
+        "subjectAltName = DNS:localhost, DNS:mail.courriel.test, IP:127.0.0.1, IP:127.0.0.2, \
+         DNS:boulangerie.test, DNS:*.boulangerie.test, DNS:*.srvin.test\n\
          basicConstraints = critical, CA:FALSE\n\
          keyUsage = critical, digitalSignature\n\
          extendedKeyUsage = serverAuth\n",
@@ -633,6 +660,7 @@ fn env_file(dir: &Path) -> String {
     var("SMTP_STARTTLS_PORT", &SMTP_STARTTLS_PORT.to_string());
     var("SMTP_TLS_PORT", &SMTP_TLS_PORT.to_string());
     var("SMTP_PLAIN_PORT", &SMTP_PLAIN_PORT.to_string());
+    var("DNS_PORT", &DNS_PORT.to_string());
     var(
         "FLEET",
         &fleet()

@@ -47,6 +47,9 @@ pub struct Servers {
     /// Plain SMTP without TLS or AUTH (127.0.0.1 only): the server's
     /// ceiling, for benchmarks; no test of ours sends a password there.
     pub smtp_plain_port: u16,
+    /// The test DNS server (UDP and TCP on `host`), authoritative for the
+    /// discovery tests' `.test` domains (`xtask/mail-servers/dnsmasq.conf`).
+    pub dns_port: u16,
     /// Mailbox layout (a): `/` separator, SPECIAL-USE `\Sent`.
     pub special: Account,
     /// Mailbox layout (b): `.` separator under `INBOX.`, no SPECIAL-USE.
@@ -261,6 +264,7 @@ impl Servers {
             smtp_starttls_port: port("SMTP_STARTTLS_PORT")?,
             smtp_tls_port: port("SMTP_TLS_PORT")?,
             smtp_plain_port: port("SMTP_PLAIN_PORT")?,
+            dns_port: port("DNS_PORT")?,
             special: account("SPECIAL")?,
             courier: account("COURIER")?,
             localized: account("LOCALIZED")?,
