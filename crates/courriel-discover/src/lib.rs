@@ -1,0 +1,788 @@
+//! Discovery beyond the catalog: the mail settings of a custom domain
+//! (`contact@boulangerie-martin.fr`, hosted at OVH, IONOS, Gandi, Google
+//! Workspace...), found the way Thunderbird does, with stricter trust.
+//!
+//! Every source starts at once and each is bounded by its own timeout:
+//!
+//! | rank | source | trusted |
+//! |---|---|---|
+//! | 1 | the catalog, by the address's domain | yes |
+//! | 2 | the domain's own autoconfig file | over https; never over http |
+//! | 3 | the catalog, by the domain's MX host | when the MX host is inside the domain |
+//! | 4 | the autoconfig file at the MX host's base domain | when inside the domain |
+//! | 5 | RFC 6186 / 8314 SRV records | only targets inside the domain are taken |
+//! | 6 | guessing `imap.`, `smtp.`, `mail.` and the bare domain | never |
+//!
+//! The answer is settled as soon as a result can no longer be outranked
+//! (every better source has finished), or at the overall deadline with the
+//! best result so far; a source that hangs never delays the answer past
+//! its own timeout. Untrusted results must be confirmed by the user.
+//! Guessing is TLS only (implicit TLS, or STARTTLS that must be offered),
+//! never port 25, and logs in to nothing.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use courriel_discover::Discovery;
+//! let address = courriel_core::EmailAddress::parse("contact@boulangerie-martin.fr").unwrap();
+//! let report = Discovery::new(courriel_presets::Catalog::builtin().clone())
+//!     .discover(&address)
+//!     .await;
+//! if let Some(found) = &report.best {
+//!     println!("{} (trusted: {})", found.source.as_str(), found.trusted);
+//! }
+//! # }
+//! ```
+
+mod autoconfig;
+mod dns;
+mod probe;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use courriel_core::{EmailAddress, Security, ServerSettings};
+use courriel_presets::Catalog;
+use tokio::task::JoinSet;
+
+use crate::dns::Dns;
+use crate::probe::Protocol;
+
+/// Where a result came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// The catalog knows the address's domain.
+    Catalog,
+    /// The domain's own autoconfig file, at this URL.
+    Autoconfig {
+        /// Where it was read.
+        url: String,
+    },
+    /// The catalog knows the domain's MX host.
+    CatalogViaMx {
+        /// The MX host.
+        mx: String,
+    },
+    /// The autoconfig file at the MX host's base domain.
+    AutoconfigViaMx {
+        /// Where it was read.
+        url: String,
+    },
+    /// SRV records of the domain.
+    Srv,
+    /// Servers found by probing usual names and ports.
+    Guess,
+}
+
+impl Source {
+    /// `catalog`, `autoconfig`, `catalog-via-mx`, `autoconfig-via-mx`,
+    /// `srv` or `guess`.
+    #[must_use]
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Source::Catalog => "catalog",
+            Source::Autoconfig { .. } => "autoconfig",
+            Source::CatalogViaMx { .. } => "catalog-via-mx",
+            Source::AutoconfigViaMx { .. } => "autoconfig-via-mx",
+            Source::Srv => "srv",
+            Source::Guess => "guess",
+        }
+    }
+
+    /// Lower ranks win.
+    fn rank(&self) -> u8 {
+        match self {
+            Source::Catalog => 1,
+            Source::Autoconfig { .. } => 2,
+            Source::CatalogViaMx { .. } => 3,
+            Source::AutoconfigViaMx { .. } => 4,
+            Source::Srv => 5,
+            Source::Guess => 6,
+        }
+    }
+}
+
+/// Settings found by one source.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Found {
+    /// Where they came from.
+    pub source: Source,
+    /// Whether they can be used without the user confirming them.
+    pub trusted: bool,
+    /// Why not trusted, in English (`fetched over plain http`...).
+    pub untrusted_because: Option<String>,
+    /// The provider's name, when the source gave one.
+    pub provider: Option<String>,
+    /// SMTP servers, most preferred first.
+    pub smtp: Vec<ServerSettings>,
+    /// IMAP servers, most preferred first.
+    pub imap: Vec<ServerSettings>,
+}
+
+/// How one source went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// It found settings.
+    Found,
+    /// It answered, with nothing usable (and why).
+    Nothing(String),
+    /// It did not answer within its timeout.
+    TimedOut,
+    /// Not waited for: a better result was already settled.
+    NotWaited,
+}
+
+/// One source's attempt.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// The source (`autoconfig`, `mx`, `srv`, `guess`...).
+    pub source: &'static str,
+    /// How it went.
+    pub outcome: Outcome,
+    /// How long it took (until the answer was settled, if not waited for).
+    pub elapsed: Duration,
+}
+
+/// What a discovery found.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Report {
+    /// The best result: the highest ranked source that found settings.
+    pub best: Option<Found>,
+    /// Every result, best first.
+    pub found: Vec<Found>,
+    /// Every source, and how it went.
+    pub attempts: Vec<Attempt>,
+    /// Wall time of the whole discovery.
+    pub elapsed: Duration,
+}
+
+/// How discovery runs: the catalog, the DNS server, what to trust, and the
+/// time bounds.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    catalog: Arc<Catalog>,
+    dns_server: Option<SocketAddr>,
+    extra_ca_pem: Option<Vec<u8>>,
+    deadline: Duration,
+    source_timeout: Duration,
+    plain_http: bool,
+    guess: bool,
+    only: Option<Vec<&'static str>>,
+    ports: HashMap<u16, u16>,
+}
+
+/// A source's answer.
+type Answer = (&'static str, Result<Vec<Found>, String>);
+
+impl Discovery {
+    /// Discovery with `catalog`, the system's DNS servers, the web's
+    /// certificate authorities, a 10 s deadline and 6 s per source.
+    #[must_use]
+    pub fn new(catalog: Catalog) -> Discovery {
+        Discovery {
+            catalog: Arc::new(catalog),
+            dns_server: None,
+            extra_ca_pem: None,
+            deadline: Duration::from_secs(10),
+            source_timeout: Duration::from_secs(6),
+            plain_http: false,
+            guess: true,
+            only: None,
+            ports: HashMap::new(),
+        }
+    }
+
+    /// Asks this DNS server (UDP, then TCP) instead of the system's.
+    #[must_use]
+    pub fn dns_server(mut self, server: SocketAddr) -> Self {
+        self.dns_server = Some(server);
+        self
+    }
+
+    /// Also trusts these CA certificates (PEM), for autoconfig hosts and
+    /// guessed servers with a private CA.
+    #[must_use]
+    pub fn extra_ca(mut self, pem: Vec<u8>) -> Self {
+        self.extra_ca_pem = Some(pem);
+        self
+    }
+
+    /// The answer comes by then, with the best result so far.
+    #[must_use]
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Each source gives up after this.
+    #[must_use]
+    pub fn source_timeout(mut self, timeout: Duration) -> Self {
+        self.source_timeout = timeout;
+        self
+    }
+
+    /// Also fetches autoconfig files over plain http, as Thunderbird does.
+    /// Anyone on the path can change such a file: what it gives is marked
+    /// untrusted, and the address is never sent over http.
+    #[must_use]
+    pub fn dangerous_allow_plain_http(mut self) -> Self {
+        self.plain_http = true;
+        self
+    }
+
+    /// Whether to probe usual names and ports (default: yes).
+    #[must_use]
+    pub fn guess(mut self, guess: bool) -> Self {
+        self.guess = guess;
+        self
+    }
+
+    /// Runs only these sources (`autoconfig`, `mx`, `srv`, `guess`): to
+    /// measure one alone.
+    #[must_use]
+    pub fn only(mut self, sources: &[&'static str]) -> Self {
+        self.only = Some(sources.to_vec());
+        self
+    }
+
+    /// Connects to `actual` wherever a source would use the standard port
+    /// `standard` (443 and 80 for autoconfig, 993, 143, 465 and 587 for
+    /// guessing): for test servers and networks that map ports.
+    #[must_use]
+    pub fn map_port(mut self, standard: u16, actual: u16) -> Self {
+        self.ports.insert(standard, actual);
+        self
+    }
+
+    fn port(&self, standard: u16) -> u16 {
+        self.ports.get(&standard).copied().unwrap_or(standard)
+    }
+
+    fn runs(&self, source: &str) -> bool {
+        self.only.as_ref().is_none_or(|o| o.contains(&source))
+    }
+
+    /// Finds settings for `address`: see the crate's documentation.
+    pub async fn discover(&self, address: &EmailAddress) -> Report {
+        let start = Instant::now();
+        if self.only.is_none()
+            && let Some(filled) = self.catalog.autofill(address)
+        {
+            let found = Found {
+                source: Source::Catalog,
+                trusted: true,
+                untrusted_because: None,
+                provider: Some(filled.provider.name.clone()),
+                smtp: filled.smtp,
+                imap: filled.imap,
+            };
+            return Report {
+                best: Some(found.clone()),
+                found: vec![found],
+                attempts: vec![Attempt {
+                    source: "catalog",
+                    outcome: Outcome::Found,
+                    elapsed: start.elapsed(),
+                }],
+                elapsed: start.elapsed(),
+            };
+        }
+        let dns = match Dns::new(self.dns_server, self.source_timeout) {
+            Ok(dns) => dns,
+            Err(e) => {
+                return Report {
+                    best: None,
+                    found: Vec::new(),
+                    attempts: vec![Attempt {
+                        source: "dns",
+                        outcome: Outcome::Nothing(e),
+                        elapsed: start.elapsed(),
+                    }],
+                    elapsed: start.elapsed(),
+                };
+            }
+        };
+        let mut tasks: JoinSet<Answer> = JoinSet::new();
+        // The best rank each source can give.
+        let mut pending: HashMap<&'static str, u8> = HashMap::new();
+        let timeout = self.source_timeout;
+        let mut spawn = |name: &'static str,
+                         rank: u8,
+                         work: std::pin::Pin<
+            Box<dyn Future<Output = Result<Vec<Found>, String>> + Send>,
+        >| {
+            pending.insert(name, rank);
+            tasks.spawn(async move {
+                match tokio::time::timeout(timeout, work).await {
+                    Ok(result) => (name, result),
+                    Err(_) => (name, Err(TIMED_OUT.into())),
+                }
+            });
+        };
+        if self.runs("autoconfig") {
+            spawn(
+                "autoconfig",
+                2,
+                Box::pin(self.clone().autoconfig(dns.clone(), address.clone())),
+            );
+        }
+        if self.runs("mx") {
+            spawn(
+                "mx",
+                3,
+                Box::pin(self.clone().via_mx(dns.clone(), address.clone())),
+            );
+        }
+        if self.runs("srv") {
+            spawn(
+                "srv",
+                5,
+                Box::pin(self.clone().srv(dns.clone(), address.clone())),
+            );
+        }
+        if self.guess && self.runs("guess") {
+            spawn(
+                "guess",
+                6,
+                Box::pin(self.clone().guess_servers(dns, address.clone())),
+            );
+        }
+        let deadline = tokio::time::Instant::now() + self.deadline;
+        let (mut found, attempts) = settle(tasks, pending, deadline, start).await;
+        found.sort_by_key(|f| (f.source.rank(), !f.trusted));
+        Report {
+            best: found.first().cloned(),
+            found,
+            attempts,
+            elapsed: start.elapsed(),
+        }
+    }
+
+    fn http_client(&self, dns: Dns) -> Result<reqwest::Client, String> {
+        let mut builder = reqwest::Client::builder()
+            .dns_resolver(Arc::new(dns))
+            .timeout(self.source_timeout)
+            .connect_timeout(self.source_timeout)
+            .user_agent(concat!("courriel/", env!("CARGO_PKG_VERSION")))
+            // Follow only to https, a few times: never downgrade.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                if attempt.url().scheme() == "https" && attempt.previous().len() < 5 {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }));
+        if let Some(pem) = &self.extra_ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem).map_err(|e| e.to_string())? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        builder.build().map_err(|e| e.to_string())
+    }
+
+    /// The URLs of `domain`'s autoconfig file: https with the address;
+    /// http (when allowed) without it.
+    fn autoconfig_urls(&self, domain: &str, address: Option<&EmailAddress>) -> Vec<(String, bool)> {
+        let https = self.port(443);
+        let http = self.port(80);
+        let query = address
+            .map(|a| format!("?emailaddress={}", percent(&a.to_string())))
+            .unwrap_or_default();
+        let mut urls = vec![
+            (
+                format!("https://autoconfig.{domain}:{https}/mail/config-v1.1.xml{query}"),
+                true,
+            ),
+            (
+                format!("https://{domain}:{https}/.well-known/autoconfig/mail/config-v1.1.xml"),
+                true,
+            ),
+        ];
+        if self.plain_http {
+            urls.push((
+                format!("http://autoconfig.{domain}:{http}/mail/config-v1.1.xml"),
+                false,
+            ));
+            urls.push((
+                format!("http://{domain}:{http}/.well-known/autoconfig/mail/config-v1.1.xml"),
+                false,
+            ));
+        }
+        urls
+    }
+
+    /// Reads the first usable file among `urls`, all fetched at once; https
+    /// ones are preferred to http ones.
+    async fn first_file(
+        client: reqwest::Client,
+        urls: Vec<(String, bool)>,
+        address: &EmailAddress,
+    ) -> Result<(String, bool, autoconfig::Config), String> {
+        let mut fetches = JoinSet::new();
+        for (i, (url, https)) in urls.into_iter().enumerate() {
+            let client = client.clone();
+            fetches.spawn(async move {
+                (
+                    i,
+                    url.clone(),
+                    https,
+                    autoconfig::fetch(&client, &url).await,
+                )
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(Ok(done)) = fetches.join_next().await {
+            results.push(done);
+        }
+        results.sort_by_key(|(i, ..)| *i);
+        let mut errors = Vec::new();
+        for (_, url, https, text) in results {
+            match text.and_then(|t| autoconfig::read(&t, address)) {
+                Ok(config) => return Ok((url, https, config)),
+                Err(e) => errors.push(e),
+            }
+        }
+        Err(errors.join("; "))
+    }
+
+    async fn autoconfig(self, dns: Dns, address: EmailAddress) -> Result<Vec<Found>, String> {
+        let client = self.http_client(dns)?;
+        let domain = address.domain().as_str().to_string();
+        let urls = self.autoconfig_urls(&domain, Some(&address));
+        let (url, https, config) = Self::first_file(client, urls, &address).await?;
+        Ok(vec![Found {
+            source: Source::Autoconfig { url },
+            trusted: https,
+            untrusted_because: (!https).then(|| "fetched over plain http".to_string()),
+            provider: config.provider,
+            smtp: config.smtp,
+            imap: config.imap,
+        }])
+    }
+
+    async fn via_mx(self, dns: Dns, address: EmailAddress) -> Result<Vec<Found>, String> {
+        let domain = address.domain().as_str().to_string();
+        let hosts = dns.mx(&domain).await?;
+        let Some(mx) = hosts.first().cloned() else {
+            return Ok(Vec::new());
+        };
+        let inside = within(&mx, &domain);
+        let because = |what: &str| {
+            (!inside).then(|| format!("{what} {mx} is outside {domain}: another organisation"))
+        };
+        let mut results = Vec::new();
+        if let Some(filled) = self.catalog.autofill_with_mx(&address, &mx) {
+            results.push(Found {
+                source: Source::CatalogViaMx { mx: mx.clone() },
+                trusted: inside,
+                untrusted_because: because("the MX host"),
+                provider: Some(filled.provider.name.clone()),
+                smtp: filled.smtp,
+                imap: filled.imap,
+            });
+            return Ok(results);
+        }
+        // The provider's own autoconfig, at the MX host's base domain.
+        let base = base_domain(&mx);
+        if base != domain {
+            let client = self.http_client(dns)?;
+            let urls = self.autoconfig_urls(&base, None);
+            if let Ok((url, https, config)) = Self::first_file(client, urls, &address).await {
+                let trusted = https && inside;
+                results.push(Found {
+                    source: Source::AutoconfigViaMx { url },
+                    trusted,
+                    untrusted_because: if https {
+                        because("the MX host")
+                    } else {
+                        Some("fetched over plain http".into())
+                    },
+                    provider: config.provider,
+                    smtp: config.smtp,
+                    imap: config.imap,
+                });
+            }
+        }
+        Ok(results)
+    }
+
+    async fn srv(self, dns: Dns, address: EmailAddress) -> Result<Vec<Found>, String> {
+        let domain = address.domain().as_str().to_string();
+        let names = [
+            ("_submissions._tcp", Protocol::Smtp, Security::ImplicitTls),
+            ("_submission._tcp", Protocol::Smtp, Security::Starttls),
+            ("_imaps._tcp", Protocol::Imap, Security::ImplicitTls),
+            ("_imap._tcp", Protocol::Imap, Security::Starttls),
+        ];
+        let mut lookups = JoinSet::new();
+        for (i, (label, protocol, security)) in names.into_iter().enumerate() {
+            let (dns, name) = (dns.clone(), format!("{label}.{domain}"));
+            lookups.spawn(async move { (i, protocol, security, dns.srv(&name).await) });
+        }
+        let mut answers = Vec::new();
+        while let Some(Ok(answer)) = lookups.join_next().await {
+            answers.push(answer);
+        }
+        answers.sort_by_key(|(i, ..)| *i);
+        let (mut smtp, mut imap, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+        for (_, protocol, security, records) in answers {
+            for record in records.unwrap_or_default() {
+                if record.target.is_empty() || record.port == 0 {
+                    continue; // "." : the service is not offered
+                }
+                if !within(&record.target, &domain) {
+                    refused.push(format!("{}:{}", record.target, record.port));
+                    continue;
+                }
+                if record.port == 25 {
+                    continue;
+                }
+                let settings = ServerSettings {
+                    host: record.target.clone(),
+                    port: record.port,
+                    security,
+                    username: address.to_string(),
+                };
+                match protocol {
+                    Protocol::Smtp => smtp.push(settings),
+                    Protocol::Imap => imap.push(settings),
+                }
+            }
+        }
+        if smtp.is_empty() && imap.is_empty() {
+            return if refused.is_empty() {
+                Ok(Vec::new())
+            } else {
+                Err(format!(
+                    "SRV targets outside {domain} refused: {}",
+                    refused.join(", ")
+                ))
+            };
+        }
+        Ok(vec![Found {
+            source: Source::Srv,
+            trusted: true,
+            untrusted_because: None,
+            provider: None,
+            smtp,
+            imap,
+        }])
+    }
+
+    async fn guess_servers(self, dns: Dns, address: EmailAddress) -> Result<Vec<Found>, String> {
+        let domain = address.domain().as_str().to_string();
+        let tls = courriel_net::tls_config(self.extra_ca_pem.as_deref(), false)?;
+        let mut candidates = Vec::new();
+        for (protocol, prefixes, ports) in [
+            (
+                Protocol::Imap,
+                ["imap.", "mail.", ""],
+                [(993, Security::ImplicitTls), (143, Security::Starttls)],
+            ),
+            (
+                Protocol::Smtp,
+                ["smtp.", "mail.", ""],
+                [(465, Security::ImplicitTls), (587, Security::Starttls)],
+            ),
+        ] {
+            for prefix in prefixes {
+                for (port, security) in ports {
+                    candidates.push((protocol, format!("{prefix}{domain}"), port, security));
+                }
+            }
+        }
+        let mut probes = JoinSet::new();
+        for (i, (protocol, host, port, security)) in candidates.into_iter().enumerate() {
+            let (dns, tls, actual) = (dns.clone(), tls.clone(), self.port(port));
+            let timeout = self.source_timeout;
+            probes.spawn(async move {
+                // Staggered: the likeliest first, the rest 25 ms apart.
+                tokio::time::sleep(Duration::from_millis(25) * u32::try_from(i).unwrap_or(0)).await;
+                let result = match dns.addresses(&host).await {
+                    Ok(addresses) => {
+                        probe::probe(
+                            &host,
+                            addresses[0],
+                            actual,
+                            protocol,
+                            security,
+                            tls,
+                            timeout,
+                        )
+                        .await
+                    }
+                    Err(e) => Err(e),
+                };
+                (i, protocol, host, port, security, result)
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(Ok(done)) = probes.join_next().await {
+            results.push(done);
+        }
+        results.sort_by_key(|(i, ..)| *i);
+        let (mut smtp, mut imap) = (Vec::new(), Vec::new());
+        for (_, protocol, host, port, security, result) in results {
+            if result.is_err() {
+                continue;
+            }
+            let settings = ServerSettings {
+                host,
+                port,
+                security,
+                username: address.to_string(),
+            };
+            match protocol {
+                Protocol::Smtp if smtp.is_empty() => smtp.push(settings),
+                Protocol::Imap if imap.is_empty() => imap.push(settings),
+                _ => {}
+            }
+        }
+        if smtp.is_empty() && imap.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Found {
+            source: Source::Guess,
+            trusted: false,
+            untrusted_because: Some("guessed: no one vouches for these servers".into()),
+            provider: None,
+            smtp,
+            imap,
+        }])
+    }
+}
+
+const TIMED_OUT: &str = "timed out";
+
+/// Collects the sources' answers until the best result can no longer be
+/// outranked (every better source finished), or until `deadline`; the
+/// sources still running are stopped and reported as not waited for.
+async fn settle(
+    mut tasks: JoinSet<Answer>,
+    mut pending: HashMap<&'static str, u8>,
+    deadline: tokio::time::Instant,
+    start: Instant,
+) -> (Vec<Found>, Vec<Attempt>) {
+    let mut found: Vec<Found> = Vec::new();
+    let mut attempts = Vec::new();
+    loop {
+        let best = found.iter().map(|f| f.source.rank()).min();
+        let better_pending = pending.values().any(|&rank| best.is_none_or(|b| rank < b));
+        if pending.is_empty() || (best.is_some() && !better_pending) {
+            break;
+        }
+        match tokio::time::timeout_at(deadline, tasks.join_next()).await {
+            Ok(Some(Ok((name, result)))) => {
+                pending.remove(name);
+                let outcome = match result {
+                    Ok(results) if !results.is_empty() => {
+                        found.extend(results);
+                        Outcome::Found
+                    }
+                    Ok(_) => Outcome::Nothing("nothing found".into()),
+                    Err(e) if e == TIMED_OUT => Outcome::TimedOut,
+                    Err(e) => Outcome::Nothing(e),
+                };
+                attempts.push(Attempt {
+                    source: name,
+                    outcome,
+                    elapsed: start.elapsed(),
+                });
+            }
+            // Every task joined, one panicked, or the deadline passed.
+            Ok(Some(Err(_)) | None) | Err(_) => break,
+        }
+    }
+    tasks.abort_all();
+    let mut left: Vec<_> = pending.keys().copied().collect();
+    left.sort_unstable();
+    for name in left {
+        attempts.push(Attempt {
+            source: name,
+            outcome: Outcome::NotWaited,
+            elapsed: start.elapsed(),
+        });
+    }
+    (found, attempts)
+}
+
+/// Whether `host` is `domain` or a name under it.
+fn within(host: &str, domain: &str) -> bool {
+    host == domain || host.ends_with(&format!(".{domain}"))
+}
+
+/// The base domain of a host: its last two labels, or three under a
+/// country's second-level domain (`co.uk`, `com.au`...). An approximation
+/// of the public suffix list, used only to find an autoconfig file whose
+/// result is marked untrusted anyway unless it is inside the domain.
+fn base_domain(host: &str) -> String {
+    let labels: Vec<&str> = host.split('.').collect();
+    let n = labels.len();
+    if n <= 2 {
+        return host.to_string();
+    }
+    let second_level = [
+        "co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "gouv",
+    ];
+    let take = if labels[n - 1].len() == 2 && second_level.contains(&labels[n - 2]) {
+        3
+    } else {
+        2
+    };
+    labels[n - take.min(n)..].join(".")
+}
+
+/// Percent-encodes a query value.
+fn percent(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_domains_and_inside() {
+        assert_eq!(base_domain("mx1.mail.ovh.net"), "ovh.net");
+        assert_eq!(base_domain("mx.example.co.uk"), "example.co.uk");
+        assert_eq!(base_domain("ovh.net"), "ovh.net");
+        assert!(within("mail.boulangerie.test", "boulangerie.test"));
+        assert!(within("boulangerie.test", "boulangerie.test"));
+        assert!(!within("evilboulangerie.test", "boulangerie.test"));
+        assert!(!within("imap.elsewhere.test", "srvout.test"));
+    }
+
+    #[test]
+    fn the_address_is_encoded_in_the_query() {
+        assert_eq!(
+            percent("jean+facture@boulangerie.fr"),
+            "jean%2Bfacture%40boulangerie.fr"
+        );
+    }
+
+    #[test]
+    fn the_address_never_goes_over_http() {
+        let d = Discovery::new(Catalog::builder().build().unwrap()).dangerous_allow_plain_http();
+        let address = EmailAddress::parse("jean@boulangerie.test").unwrap();
+        for (url, https) in d.autoconfig_urls("boulangerie.test", Some(&address)) {
+            assert_eq!(url.starts_with("https://"), https);
+            if !https {
+                assert!(!url.contains("jean"), "{url}");
+            }
+        }
+    }
+}
