@@ -266,13 +266,16 @@ fn start(dir: &Path) -> Result<(), String> {
         "dnsmasq",
         Command::new("/usr/sbin/dnsmasq")
             .arg("--keep-in-foreground")
-            .arg(format!("--conf-file={}", dir.join("dnsmasq.conf").display())),
+            .arg(format!(
+                "--conf-file={}",
+                dir.join("dnsmasq.conf").display()
+            )),
     )?;
     std::fs::write(
         dir.join("pgids"),
         format!("{dovecot}\n{postfix}\n{dnsmasq}\n"),
     )
-        .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?;
 
     wait_ready(dir)?;
     let env = env_file(dir);

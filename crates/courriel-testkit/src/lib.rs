@@ -9,9 +9,11 @@
 
 pub mod sendgrid;
 mod servers;
+mod web;
 mod wire;
 
 pub use servers::{Account, ImapBackOn, Servers};
+pub use web::{Page, Web, serve as serve_web, silent};
 pub use wire::{Imap, Smtp, TlsMode, tls_config};
 
 /// A single-threaded tokio runtime, the way the tests drive the library.
