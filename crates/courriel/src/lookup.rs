@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use courriel_core::{EmailAddress, Security, ServerSettings};
+use courriel_discover::{Discovery, Outcome, Report, Source};
 use courriel_presets::{Auth, Catalog, Match, Provider, SenderPolicy, SentCopy, Status};
 use serde_json::json;
 
@@ -10,10 +11,21 @@ use courriel_core::account::Lang;
 
 use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, tr};
 
+/// How `lookup --discover` looks beyond the catalog.
+pub(crate) struct DiscoverOptions {
+    /// The DNS server to ask (default: the system's).
+    pub(crate) dns: Option<std::net::SocketAddr>,
+    /// Extra CA certificates (PEM) to trust.
+    pub(crate) ca_file: Option<std::path::PathBuf>,
+    /// Also fetch autoconfig files over plain http.
+    pub(crate) plain_http: bool,
+}
+
 pub(crate) fn lookup(
     catalog: &Catalog,
     input: &str,
     mx: Option<&str>,
+    discover: Option<&DiscoverOptions>,
     json: bool,
     lang: Lang,
 ) -> u8 {
@@ -36,6 +48,9 @@ pub(crate) fn lookup(
         None => catalog.autofill(&address),
     };
     let Some(filled) = filled else {
+        if let Some(options) = discover {
+            return discovered(catalog, &address, options, json, lang);
+        }
         if json {
             crate::emit(&format!(
                 "{}\n",
@@ -95,6 +110,9 @@ fn lookup_json(
             "last_checked": p.last_checked,
         },
         "matched": match filled.matched { Match::Domain => "domain", Match::Mx => "mx", _ => "other" },
+        "source": match filled.matched { Match::Mx => "catalog-via-mx", _ => "catalog" },
+        // Found by an MX host the caller gave: another organisation's.
+        "trusted": filled.matched == Match::Domain,
         "smtp": filled.smtp.first().map(server_json),
         "imap": filled.imap.first().map(server_json),
         "alternatives": {
@@ -204,6 +222,188 @@ fn sent_copy_text(copy: SentCopy) -> &'static str {
         SentCopy::ClientFiles => "to be filed by the sending software over IMAP",
         _ => "not known",
     }
+}
+
+/// `lookup --discover` for an address the catalog does not know.
+fn discovered(
+    catalog: &Catalog,
+    address: &EmailAddress,
+    options: &DiscoverOptions,
+    json: bool,
+    lang: Lang,
+) -> u8 {
+    let mut discovery = Discovery::new(catalog.clone());
+    if let Some(dns) = options.dns {
+        discovery = discovery.dns_server(dns);
+    }
+    if let Some(path) = &options.ca_file {
+        match std::fs::read(path) {
+            Ok(pem) => discovery = discovery.extra_ca(pem),
+            Err(e) => {
+                eprintln!("courriel: --ca-file {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if options.plain_http {
+        discovery = discovery.dangerous_allow_plain_http();
+    }
+    let report = crate::block_on(discovery.discover(address));
+    if json {
+        crate::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&discovered_json(address, &report)).expect("JSON")
+        ));
+    } else if report.best.is_some() {
+        crate::emit(&discovered_text(address, &report, lang));
+    }
+    if report.best.is_none() {
+        eprintln!(
+            "courriel: {} `{}`: {}",
+            tr(lang, "no settings found for", "aucun réglage trouvé pour"),
+            address.domain().to_unicode(),
+            attempts_text(&report)
+        );
+        return EXIT_NOT_FOUND;
+    }
+    EXIT_OK
+}
+
+fn outcome_text(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Found => "found".into(),
+        Outcome::Nothing(why) => format!("nothing ({why})"),
+        Outcome::TimedOut => "timed out".into(),
+        Outcome::NotWaited => "not waited for".into(),
+        _ => "other".into(),
+    }
+}
+
+fn attempts_text(report: &Report) -> String {
+    report
+        .attempts
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {} ({} ms)",
+                a.source,
+                outcome_text(&a.outcome),
+                a.elapsed.as_millis()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn source_detail(source: &Source) -> Option<String> {
+    match source {
+        Source::Autoconfig { url } | Source::AutoconfigViaMx { url } => Some(url.clone()),
+        Source::CatalogViaMx { mx } => Some(mx.clone()),
+        _ => None,
+    }
+}
+
+fn discovered_json(address: &EmailAddress, report: &Report) -> serde_json::Value {
+    let Some(best) = &report.best else {
+        return json!({
+            "address": address.to_string(),
+            "provider": null,
+            "source": null,
+            "trusted": false,
+            "attempts": attempts_json(report),
+        });
+    };
+    json!({
+        "address": address.to_string(),
+        "provider": best.provider.as_ref().map(|name| json!({ "name": name })),
+        "source": best.source.as_str(),
+        "source_detail": source_detail(&best.source),
+        "trusted": best.trusted,
+        "untrusted_because": best.untrusted_because,
+        "smtp": best.smtp.first().map(server_json),
+        "imap": best.imap.first().map(server_json),
+        "alternatives": {
+            "smtp": best.smtp.iter().skip(1).map(server_json).collect::<Vec<_>>(),
+            "imap": best.imap.iter().skip(1).map(server_json).collect::<Vec<_>>(),
+        },
+        "attempts": attempts_json(report),
+        "elapsed_ms": u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+fn attempts_json(report: &Report) -> Vec<serde_json::Value> {
+    report
+        .attempts
+        .iter()
+        .map(|a| {
+            json!({
+                "source": a.source,
+                "outcome": outcome_text(&a.outcome),
+                "ms": u64::try_from(a.elapsed.as_millis()).unwrap_or(u64::MAX),
+            })
+        })
+        .collect()
+}
+
+fn discovered_text(address: &EmailAddress, report: &Report, lang: Lang) -> String {
+    let Some(best) = &report.best else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let name = best
+        .provider
+        .as_deref()
+        .unwrap_or_else(|| tr(lang, "(unnamed provider)", "(fournisseur sans nom)"));
+    let _ = writeln!(out, "{name} {} {address}", tr(lang, "for", "pour"));
+    let detail = source_detail(&best.source)
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{}{}{detail}",
+        tr(lang, "found by:   ", "trouvé par : "),
+        best.source.as_str()
+    );
+    let trust = if best.trusted {
+        tr(lang, "yes", "oui").to_string()
+    } else {
+        format!(
+            "{}: {}",
+            tr(
+                lang,
+                "NO, confirm these settings before using them",
+                "NON, confirmez ces réglages avant de les utiliser"
+            ),
+            best.untrusted_because.as_deref().unwrap_or_default()
+        )
+    };
+    let _ = writeln!(
+        out,
+        "{}{trust}",
+        tr(lang, "trusted:    ", "de confiance : ")
+    );
+    for (label, servers) in [("SMTP", &best.smtp), ("IMAP", &best.imap)] {
+        let _ = writeln!(out, "{label}");
+        if servers.is_empty() {
+            let _ = writeln!(out, "  {}", tr(lang, "(none)", "(aucun)"));
+        }
+        for s in servers {
+            let endpoint = format!("{}:{}", s.host, s.port);
+            let _ = writeln!(
+                out,
+                "  {endpoint:<34} {:<13} username {}",
+                security_text(s.security),
+                s.username
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{}{}",
+        tr(lang, "sources:    ", "sources : "),
+        attempts_text(report)
+    );
+    out
 }
 
 pub(crate) fn providers(catalog: &Catalog, json: bool) -> u8 {

@@ -104,7 +104,8 @@ enum Command {
 Examples:
   courriel lookup isabelle.martin@yahoo.fr
   courriel lookup jean.dupont@free.fr --json | jq .smtp
-  courriel lookup contact@boulangerie-martin.fr --mx mx1.mail.ovh.net")]
+  courriel lookup contact@boulangerie-martin.fr --mx mx1.mail.ovh.net
+  courriel lookup contact@boulangerie-martin.fr --discover --json")]
     Lookup {
         /// The mail address, e.g. isabelle.martin@yahoo.fr.
         address: String,
@@ -112,6 +113,23 @@ Examples:
         /// domains at a hoster (OVH, IONOS, Google Workspace…) are found by it.
         #[arg(long, value_name = "HOST")]
         mx: Option<String>,
+        /// When the catalog does not know the domain, look further: its MX
+        /// host, its autoconfig file, SRV records, then probing usual names
+        /// over TLS (all at once, within 10 s). Results not vouched for are
+        /// marked untrusted.
+        #[arg(long)]
+        discover: bool,
+        /// The DNS server discovery asks (default: the system's).
+        #[arg(long, value_name = "IP:PORT", requires = "discover")]
+        dns: Option<std::net::SocketAddr>,
+        /// Extra CA certificates (PEM) discovery trusts.
+        #[arg(long, value_name = "FILE", requires = "discover")]
+        ca_file: Option<PathBuf>,
+        /// Also read autoconfig files over plain http (anyone on the path
+        /// can change them: such results are untrusted; your address is
+        /// never sent over http).
+        #[arg(long, requires = "discover")]
+        dangerous_plain_http: bool,
     },
     /// List the providers of the catalog.
     #[command(after_help = "\
@@ -278,9 +296,27 @@ fn main() -> ExitCode {
     let json = cli.json;
     let spool = || spool_dir(cli.spool.clone(), lang);
     let code = match cli.command {
-        Command::Lookup { address, mx } => {
-            lookup::lookup(&catalog, &address, mx.as_deref(), json, lang)
-        }
+        Command::Lookup {
+            address,
+            mx,
+            discover,
+            dns,
+            ca_file,
+            dangerous_plain_http,
+        } => lookup::lookup(
+            &catalog,
+            &address,
+            mx.as_deref(),
+            discover
+                .then_some(lookup::DiscoverOptions {
+                    dns,
+                    ca_file,
+                    plain_http: dangerous_plain_http,
+                })
+                .as_ref(),
+            json,
+            lang,
+        ),
         Command::Providers => lookup::providers(&catalog, json),
         Command::Check {
             config,

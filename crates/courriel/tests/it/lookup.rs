@@ -75,6 +75,71 @@ fn json_has_the_documented_fields() {
     assert_eq!(v["imap"]["username"], "isabelle.martin@yahoo.fr");
     assert_eq!(v["alternatives"]["smtp"][0]["security"], "starttls");
     assert_eq!(v["provider"]["sender_policy"], "must-match-login");
+    assert_eq!(v["source"], "catalog");
+    assert_eq!(v["trusted"], true);
+}
+
+/// `lookup --discover` against the project's DNS server and test servers.
+fn discover(address: &str, extra: &[&str]) -> std::process::Output {
+    let s = courriel_testkit::Servers::get();
+    let dns = format!("{}:{}", s.host, s.dns_port);
+    let ca = s.ca.display().to_string();
+    let mut args = vec![
+        "lookup",
+        address,
+        "--discover",
+        "--dns",
+        &dns,
+        "--ca-file",
+        &ca,
+    ];
+    args.extend_from_slice(extra);
+    courriel(&args)
+}
+
+#[test]
+fn discover_finds_a_custom_domain_by_its_mx_and_says_it_is_untrusted() {
+    let out = discover("jean@fournil.test", &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["source"], "catalog-via-mx");
+    assert_eq!(v["source_detail"], "mx1.mail.ovh.net");
+    assert_eq!(v["trusted"], false);
+    assert_eq!(v["smtp"]["host"], "ssl0.ovh.net");
+    assert_eq!(v["provider"]["name"], "OVHcloud MX Plan");
+
+    let out = discover("jean@fournil.test", &["--lang", "fr"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("trouvé par : catalog-via-mx (mx1.mail.ovh.net)"),
+        "{text}"
+    );
+    assert!(text.contains("NON, confirmez ces réglages"), "{text}");
+}
+
+#[test]
+fn discover_takes_srv_records_inside_the_domain_as_trusted() {
+    let s = courriel_testkit::Servers::get();
+    let out = discover("jean@srvin.test", &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["source"], "srv");
+    assert_eq!(v["trusted"], true);
+    assert_eq!(v["imap"]["host"], "imap.srvin.test");
+    assert_eq!(v["imap"]["port"], s.imap_tls_port);
+}
+
+#[test]
+fn discover_says_when_nothing_is_found() {
+    let out = discover("jean@nothing.test", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        crate::stderr(&out).contains("no settings found for `nothing.test`"),
+        "{}",
+        crate::stderr(&out)
+    );
+    let out = courriel(&["lookup", "jean@nothing.test", "--dns", "127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(2), "--dns needs --discover");
 }
 
 #[test]
