@@ -597,13 +597,19 @@ impl Discovery {
                 }
             }
         }
+        // Each protocol's candidates in order of likelihood, 25 ms apart;
+        // the two protocols side by side.
         let mut probes = JoinSet::new();
-        for (i, (protocol, host, port, security)) in candidates.into_iter().enumerate() {
+        let mut order = [0usize; 2];
+        let slot = |p: Protocol| usize::from(p == Protocol::Smtp);
+        for (protocol, host, port, security) in candidates {
+            let rank = order[slot(protocol)];
+            order[slot(protocol)] += 1;
             let (dns, tls, actual) = (dns.clone(), tls.clone(), self.port(port));
             let timeout = self.source_timeout;
             probes.spawn(async move {
-                // Staggered: the likeliest first, the rest 25 ms apart.
-                tokio::time::sleep(Duration::from_millis(25) * u32::try_from(i).unwrap_or(0)).await;
+                tokio::time::sleep(Duration::from_millis(25) * u32::try_from(rank).unwrap_or(0))
+                    .await;
                 let result = match dns.addresses(&host).await {
                     Ok(addresses) => {
                         probe::probe(
@@ -619,31 +625,42 @@ impl Discovery {
                     }
                     Err(e) => Err(e),
                 };
-                (i, protocol, host, port, security, result)
+                (rank, protocol, host, port, security, result.is_ok())
             });
         }
-        let mut results = Vec::new();
-        while let Some(Ok(done)) = probes.join_next().await {
-            results.push(done);
-        }
-        results.sort_by_key(|(i, ..)| *i);
-        let (mut smtp, mut imap) = (Vec::new(), Vec::new());
-        for (_, protocol, host, port, security, result) in results {
-            if result.is_err() {
-                continue;
+        // Done with a protocol once its likeliest success is known: every
+        // likelier candidate has failed. Lesser probes are not waited for.
+        let mut outcomes: [Vec<Option<Probed>>; 2] = [vec![None; order[0]], vec![None; order[1]]];
+        let settled = |list: &Vec<Option<Probed>>| {
+            for entry in list {
+                match entry {
+                    None => return false,
+                    Some((.., true)) => return true,
+                    Some(_) => {}
+                }
             }
-            let settings = ServerSettings {
-                host,
-                port,
-                security,
-                username: address.to_string(),
-            };
-            match protocol {
-                Protocol::Smtp if smtp.is_empty() => smtp.push(settings),
-                Protocol::Imap if imap.is_empty() => imap.push(settings),
-                _ => {}
+            true
+        };
+        while let Some(Ok((rank, protocol, host, port, security, ok))) = probes.join_next().await {
+            outcomes[slot(protocol)][rank] = Some((host, port, security, ok));
+            if settled(&outcomes[0]) && settled(&outcomes[1]) {
+                break;
             }
         }
+        probes.abort_all();
+        let pick = |list: &[Option<Probed>]| {
+            list.iter()
+                .map_while(|e| e.as_ref())
+                .find(|(.., ok)| *ok)
+                .map(|(host, port, security, _)| ServerSettings {
+                    host: host.clone(),
+                    port: *port,
+                    security: *security,
+                    username: address.to_string(),
+                })
+        };
+        let imap: Vec<ServerSettings> = pick(&outcomes[0]).into_iter().collect();
+        let smtp: Vec<ServerSettings> = pick(&outcomes[1]).into_iter().collect();
         if smtp.is_empty() && imap.is_empty() {
             return Ok(Vec::new());
         }
@@ -659,6 +676,10 @@ impl Discovery {
 }
 
 const TIMED_OUT: &str = "timed out";
+
+/// A guessed candidate once probed: host, standard port, security, and
+/// whether it answered over TLS.
+type Probed = (String, u16, Security, bool);
 
 /// Collects the sources' answers until the best result can no longer be
 /// outranked (every better source finished), or until `deadline`; the

@@ -8,7 +8,7 @@ use std::time::Duration;
 use courriel_core::{EmailAddress, Security};
 use courriel_discover::{Discovery, Outcome, Report, Source};
 use courriel_presets::Catalog;
-use courriel_testkit::{Page, Servers, runtime, serve_web, silent};
+use courriel_testkit::{AUTOCONFIG_BOULANGERIE, Page, Servers, runtime, serve_web, silent};
 
 fn discovery() -> Discovery {
     let s = Servers::get();
@@ -33,48 +33,11 @@ fn outcome<'a>(report: &'a Report, source: &str) -> &'a Outcome {
         .outcome
 }
 
-const CONFIG: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<clientConfig version="1.1">
-  <emailProvider id="boulangerie.test">
-    <domain>boulangerie.test</domain>
-    <displayName>Boulangerie Martin</displayName>
-    <incomingServer type="imap">
-      <hostname>mail.%EMAILDOMAIN%</hostname>
-      <port>993</port>
-      <socketType>SSL</socketType>
-      <username>%EMAILADDRESS%</username>
-      <authentication>password-cleartext</authentication>
-    </incomingServer>
-    <incomingServer type="pop3">
-      <hostname>pop.boulangerie.test</hostname>
-      <port>995</port>
-      <socketType>SSL</socketType>
-      <username>%EMAILADDRESS%</username>
-      <authentication>password-cleartext</authentication>
-    </incomingServer>
-    <outgoingServer type="smtp">
-      <hostname>mail.boulangerie.test</hostname>
-      <port>465</port>
-      <socketType>SSL</socketType>
-      <username>%EMAILADDRESS%</username>
-      <authentication>password-cleartext</authentication>
-    </outgoingServer>
-    <outgoingServer type="smtp">
-      <hostname>mail.boulangerie.test</hostname>
-      <port>25</port>
-      <socketType>plain</socketType>
-      <username>%EMAILADDRESS%</username>
-      <authentication>password-cleartext</authentication>
-    </outgoingServer>
-  </emailProvider>
-</clientConfig>
-"#;
-
 fn autoconfig_page(host: &str) -> Page {
     Page {
         host: host.into(),
         path: "/mail/config-v1.1.xml".into(),
-        body: CONFIG.into(),
+        body: AUTOCONFIG_BOULANGERIE.into(),
     }
 }
 

@@ -13,7 +13,9 @@ mod web;
 mod wire;
 
 pub use servers::{Account, ImapBackOn, Servers};
-pub use web::{Page, Web, serve as serve_web, silent};
+pub use web::{
+    AUTOCONFIG_BOULANGERIE, Page, Web, serve as serve_web, serve_slowly as serve_web_slowly, silent,
+};
 pub use wire::{Imap, Smtp, TlsMode, tls_config};
 
 /// A single-threaded tokio runtime, the way the tests drive the library.

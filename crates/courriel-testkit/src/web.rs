@@ -12,6 +12,46 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::Servers;
 
+/// An autoconfig file (`clientConfig` 1.1) for `boulangerie.test`: IMAP on
+/// `mail.%EMAILDOMAIN%`:993, SMTP on `mail.boulangerie.test`:465, plus a
+/// POP3 server and a plaintext port-25 server that discovery must leave out.
+pub const AUTOCONFIG_BOULANGERIE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1">
+  <emailProvider id="boulangerie.test">
+    <domain>boulangerie.test</domain>
+    <displayName>Boulangerie Martin</displayName>
+    <incomingServer type="imap">
+      <hostname>mail.%EMAILDOMAIN%</hostname>
+      <port>993</port>
+      <socketType>SSL</socketType>
+      <username>%EMAILADDRESS%</username>
+      <authentication>password-cleartext</authentication>
+    </incomingServer>
+    <incomingServer type="pop3">
+      <hostname>pop.boulangerie.test</hostname>
+      <port>995</port>
+      <socketType>SSL</socketType>
+      <username>%EMAILADDRESS%</username>
+      <authentication>password-cleartext</authentication>
+    </incomingServer>
+    <outgoingServer type="smtp">
+      <hostname>mail.boulangerie.test</hostname>
+      <port>465</port>
+      <socketType>SSL</socketType>
+      <username>%EMAILADDRESS%</username>
+      <authentication>password-cleartext</authentication>
+    </outgoingServer>
+    <outgoingServer type="smtp">
+      <hostname>mail.boulangerie.test</hostname>
+      <port>25</port>
+      <socketType>plain</socketType>
+      <username>%EMAILADDRESS%</username>
+      <authentication>password-cleartext</authentication>
+    </outgoingServer>
+  </emailProvider>
+</clientConfig>
+"#;
+
 /// A file served: for requests to `host` whose path (without the query)
 /// is `path`.
 #[derive(Debug, Clone)]
@@ -54,6 +94,13 @@ fn server_config() -> Arc<rustls::ServerConfig> {
 /// Starts a server for `pages`, over TLS when `tls`.
 #[must_use]
 pub fn serve(tls: bool, pages: Vec<Page>) -> Web {
+    serve_slowly(tls, pages, std::time::Duration::ZERO)
+}
+
+/// Like [`serve`], answering each request only after `delay` (a far
+/// server, for benchmarks).
+#[must_use]
+pub fn serve_slowly(tls: bool, pages: Vec<Page>, delay: std::time::Duration) -> Web {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
     let port = listener.local_addr().expect("its address").port();
     let requests: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -69,9 +116,14 @@ pub fn serve(tls: bool, pages: Vec<Page>) -> Web {
                         let Ok(connection) = rustls::ServerConnection::new(config) else {
                             return;
                         };
-                        answer(rustls::StreamOwned::new(connection, stream), &pages, &seen)
+                        answer(
+                            rustls::StreamOwned::new(connection, stream),
+                            &pages,
+                            &seen,
+                            delay,
+                        )
                     }
-                    None => answer(stream, &pages, &seen),
+                    None => answer(stream, &pages, &seen, delay),
                 };
             });
         }
@@ -84,6 +136,7 @@ fn answer<S: std::io::Read + std::io::Write>(
     stream: S,
     pages: &[Page],
     seen: &Mutex<Vec<String>>,
+    delay: std::time::Duration,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     let mut request = String::new();
@@ -113,6 +166,7 @@ fn answer<S: std::io::Read + std::io::Write>(
     seen.lock()
         .expect("requests")
         .push(format!("{host} {target}"));
+    std::thread::sleep(delay);
     let path = target.split('?').next().unwrap_or_default();
     let page = pages.iter().find(|p| p.host == host && p.path == path);
     let (status, body) = page.map_or(("404 Not Found", ""), |p| ("200 OK", p.body.as_str()));
