@@ -73,7 +73,7 @@ pub struct Web {
     pub requests: Arc<Mutex<Vec<String>>>,
 }
 
-fn server_config() -> Arc<rustls::ServerConfig> {
+pub(crate) fn server_config() -> Arc<rustls::ServerConfig> {
     let dir = Servers::get().dir.join("tls");
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("server.pem"))
         .expect("the test server certificate")

@@ -362,6 +362,19 @@ pub async fn check(settings: &SmtpSettings) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A failed MAIL or DATA: refused for now (4xx), the connection broken
+/// (no reply code: nothing was refused), or refused for good.
+fn refusal(s: &SmtpSettings, e: lettre::transport::smtp::Error) -> Failure {
+    let kind = if e.is_transient() {
+        FailureKind::SmtpTemporary
+    } else if e.status().is_none() {
+        FailureKind::SmtpUnexpected
+    } else {
+        FailureKind::SmtpRejected
+    };
+    s.failure(kind).arg("detail", e)
+}
+
 fn status(e: &lettre::transport::smtp::Error) -> u16 {
     e.status()
         .and_then(|c| c.to_string().parse().ok())
@@ -460,10 +473,7 @@ impl SmtpConnection {
                 reset(conn, s).await;
                 return Err(not_owned(e.to_string()));
             }
-            Ok(Err(e)) if e.is_transient() => {
-                return Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e));
-            }
-            Ok(Err(e)) => return Err(s.failure(FailureKind::SmtpRejected).arg("detail", e)),
+            Ok(Err(e)) => return Err(refusal(s, e)),
             Ok(Ok(_)) => {}
         }
         let mut accepted = Vec::new();
@@ -513,10 +523,7 @@ impl SmtpConnection {
             Ok(Err(e)) if status(&e) == 552 || status(&e) == 523 => {
                 return Err(s.failure(FailureKind::SmtpTooLarge).arg("detail", e));
             }
-            Ok(Err(e)) if e.is_transient() => {
-                return Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e));
-            }
-            Ok(Err(e)) => return Err(s.failure(FailureKind::SmtpRejected).arg("detail", e)),
+            Ok(Err(e)) => return Err(refusal(s, e)),
             Ok(Ok(response)) => format!(
                 "{} {}",
                 response.code(),

@@ -1,0 +1,144 @@
+//! Small hostile servers for fault-injection tests, on 127.0.0.1: each
+//! connection is handed to a script (a closure) that says what it likes,
+//! when it likes, over TLS with the test certificate or in plain text; and
+//! a proxy to a real server that cuts the connection after a number of
+//! bytes from the client (a server dying mid-transaction).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A connection as a script sees it.
+pub trait Stream: Read + Write + Send {}
+impl<T: Read + Write + Send> Stream for T {}
+
+/// A line-oriented view of a connection for scripts.
+pub struct Script {
+    reader: BufReader<Box<dyn Stream>>,
+}
+
+impl std::fmt::Debug for Script {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Script")
+    }
+}
+
+impl Script {
+    /// Writes `text` and flushes (errors ignored: the client may be gone).
+    pub fn say(&mut self, text: &str) {
+        let stream = self.reader.get_mut();
+        let _ = stream.write_all(text.as_bytes());
+        let _ = stream.flush();
+    }
+
+    /// Writes raw bytes.
+    pub fn say_bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let stream = self.reader.get_mut();
+        stream.write_all(bytes)?;
+        stream.flush()
+    }
+
+    /// Reads one line (without its end); `None` when the client is gone.
+    pub fn hear(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end().to_string()),
+        }
+    }
+
+    /// The underlying stream, for a TLS upgrade by the script.
+    #[must_use]
+    pub fn into_inner(self) -> Box<dyn Stream> {
+        self.reader.into_inner()
+    }
+}
+
+/// Starts a server on 127.0.0.1 whose every connection runs `script`;
+/// over TLS (the test certificate) when `tls`. Returns the port.
+pub fn serve(tls: bool, script: impl Fn(Script) + Send + Sync + 'static) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("its address").port();
+    let script = Arc::new(script);
+    let config = tls.then(crate::web::server_config);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (script, config) = (script.clone(), config.clone());
+            std::thread::spawn(move || {
+                let stream: Box<dyn Stream> = match config {
+                    Some(config) => match rustls::ServerConnection::new(config) {
+                        Ok(c) => Box::new(rustls::StreamOwned::new(c, stream)),
+                        Err(_) => return,
+                    },
+                    None => Box::new(stream),
+                };
+                script(Script {
+                    reader: BufReader::new(stream),
+                });
+            });
+        }
+    });
+    port
+}
+
+/// Upgrades a plain connection to TLS with the test certificate (after a
+/// script answered STARTTLS).
+#[must_use]
+pub fn upgrade(script: Script) -> Script {
+    let stream = script.into_inner();
+    let connection =
+        rustls::ServerConnection::new(crate::web::server_config()).expect("a TLS server");
+    Script {
+        reader: BufReader::new(Box::new(rustls::StreamOwned::new(connection, stream))),
+    }
+}
+
+/// A proxy on 127.0.0.1 to `target_port` that forwards both ways until
+/// the client has sent `cut_after` bytes, then closes both connections at
+/// once (a server dying mid-transaction). Returns the port and a flag set
+/// once a cut happened.
+#[must_use]
+pub fn cutting_proxy(target_port: u16, cut_after: usize) -> (u16, Arc<AtomicBool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("its address").port();
+    let cut = Arc::new(AtomicBool::new(false));
+    let flag = cut.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                continue;
+            };
+            let flag = flag.clone();
+            let (mut client_read, mut server_write) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            let (mut server_read, mut client_write) = (server, client);
+            let down = std::thread::spawn(move || {
+                let _ = std::io::copy(&mut server_read, &mut client_write);
+                let _ = client_write.shutdown(Shutdown::Both);
+            });
+            let mut passed = 0usize;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = client_read.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let take = n.min(cut_after.saturating_sub(passed));
+                if server_write.write_all(&buf[..take]).is_err() {
+                    break;
+                }
+                passed += take;
+                if passed >= cut_after {
+                    flag.store(true, Ordering::SeqCst);
+                    break;
+                }
+            }
+            let _ = server_write.shutdown(Shutdown::Both);
+            let _ = client_read.shutdown(Shutdown::Both);
+            let _ = down.join();
+        }
+    });
+    (port, cut)
+}

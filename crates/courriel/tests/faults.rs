@@ -1,0 +1,519 @@
+//! The fault-injection suite: hostile servers written for the tests on
+//! 127.0.0.1 (silent, dripping, hanging up, failing TLS, downgrading,
+//! sending enormous or malformed answers) and the real Postfix and Dovecot
+//! dying mid-transaction (a proxy cuts the connection during DATA and
+//! during APPEND). Each scenario must end within its bound with its typed
+//! outcome, without a panic, with memory bounded; none may lose a message
+//! or file one twice. It prints a table and fails if any row is wrong.
+//!
+//! A test binary without the standard harness, so its table is always
+//! shown: `cargo test -p courriel --test faults`.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{account_at, copies, email, spool_dir};
+use courriel::{Filing, Mailer};
+use courriel_archive::{ImapSettings, Timeouts};
+use courriel_core::Security;
+use courriel_core::failure::Failure;
+use courriel_testkit::hostile::{Script, cutting_proxy, serve};
+use courriel_testkit::{Servers, runtime, silent};
+use courriel_transport::{SmtpSettings, SmtpTimeouts};
+
+const BOUND: Duration = Duration::from_secs(2);
+
+/// One scenario's row.
+struct Row {
+    scenario: &'static str,
+    expected: &'static str,
+    outcome: String,
+    time: Duration,
+    lost: usize,
+    duplicates: usize,
+    /// Anything else wrong (a password sent in clear, memory...).
+    problem: Option<String>,
+}
+
+fn smtp_settings(port: u16, security: Security) -> SmtpSettings {
+    let s = Servers::get();
+    let mut settings = SmtpSettings::new(
+        "127.0.0.1",
+        port,
+        security,
+        "jean@example.test",
+        "secret-pw",
+    )
+    .with_extra_ca(std::fs::read(&s.ca).unwrap());
+    settings.timeouts = SmtpTimeouts {
+        connect: BOUND,
+        tls: BOUND,
+        greeting: BOUND,
+        command: BOUND,
+        data: BOUND,
+    };
+    settings
+}
+
+fn imap_settings(port: u16, security: Security) -> ImapSettings {
+    let s = Servers::get();
+    let mut settings = ImapSettings::new(
+        "127.0.0.1",
+        port,
+        security,
+        "jean@example.test",
+        "secret-pw",
+    )
+    .with_extra_ca(std::fs::read(&s.ca).unwrap());
+    settings.timeouts = Timeouts {
+        connect: BOUND,
+        tls: BOUND,
+        greeting: BOUND,
+        command: BOUND,
+    };
+    settings
+}
+
+fn code(result: Result<(), Failure>) -> String {
+    if let Err(f) = &result
+        && std::env::var_os("FAULTS_VERBOSE").is_some()
+    {
+        eprintln!("{}", f.render(courriel_core::account::Lang::En));
+    }
+    result.map_or_else(|f| f.code().to_string(), |()| "ok".to_string())
+}
+
+fn smtp(port: u16, security: Security) -> (String, Duration) {
+    let start = Instant::now();
+    let outcome = runtime().block_on(courriel_transport::check(&smtp_settings(port, security)));
+    (code(outcome), start.elapsed())
+}
+
+/// Connects, logs in, lists the folders.
+fn imap(port: u16, security: Security) -> (String, Duration) {
+    let start = Instant::now();
+    let outcome = runtime().block_on(async {
+        let mut session = courriel_archive::connect(&imap_settings(port, security)).await?;
+        let namespaces = session.namespaces().await?;
+        session.folders(&namespaces).await?;
+        Ok(())
+    });
+    (code(outcome), start.elapsed())
+}
+
+fn row(scenario: &'static str, expected: &'static str, (outcome, time): (String, Duration)) -> Row {
+    Row {
+        scenario,
+        expected,
+        outcome,
+        time,
+        lost: 0,
+        duplicates: 0,
+        problem: None,
+    }
+}
+
+/// An SMTP greeting, then EHLO answered with `capabilities`.
+fn smtp_greet(script: &mut Script, capabilities: &str) -> Option<()> {
+    script.say("220 hostile.test ESMTP\r\n");
+    script.hear()?;
+    script.say(&format!("250-hostile.test\r\n{capabilities}\r\n"));
+    Some(())
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// An IMAP server over implicit TLS that greets, accepts any login, and
+/// answers every later command with `answer(tag)`.
+fn imap_answering(answer: impl Fn(&mut Script, &str) + Send + Sync + 'static) -> u16 {
+    serve(true, move |mut script| {
+        script.say("* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] hostile.test\r\n");
+        while let Some(line) = script.hear() {
+            let tag = line.split_whitespace().next().unwrap_or("*").to_string();
+            let command = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            match command.as_str() {
+                "LOGIN" | "AUTHENTICATE" => script.say(&format!(
+                    "{tag} OK [CAPABILITY IMAP4rev1 LITERAL+ NAMESPACE] in\r\n"
+                )),
+                "CAPABILITY" => script.say(&format!(
+                    "* CAPABILITY IMAP4rev1 LITERAL+ NAMESPACE\r\n{tag} OK\r\n"
+                )),
+                "NAMESPACE" => script.say(&format!(
+                    "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n{tag} OK\r\n"
+                )),
+                "LOGOUT" => {
+                    script.say(&format!("* BYE\r\n{tag} OK\r\n"));
+                    return;
+                }
+                _ => answer(&mut script, &tag),
+            }
+        }
+    })
+}
+
+fn smtp_rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    let smtp_tls = Security::ImplicitTls;
+
+    rows.push(row(
+        "SMTP: accepts TCP, never speaks",
+        "SM004",
+        smtp(silent(), smtp_tls),
+    ));
+    let drip = serve(false, |mut s| {
+        for b in b"220 hostile.test ESMTP\r\n" {
+            if s.say_bytes(&[*b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    rows.push(row(
+        "SMTP: speaks one byte a second",
+        "SM004",
+        smtp(drip, Security::Starttls),
+    ));
+    let hang_up = serve(false, |mut s| {
+        s.say("220 hostile.test ESMTP\r\n");
+    });
+    rows.push(row(
+        "SMTP: closes right after the greeting",
+        "SM015",
+        smtp(hang_up, Security::Starttls),
+    ));
+    let bad_tls = serve(false, |mut s| {
+        if smtp_greet(&mut s, "250 STARTTLS").is_some() && s.hear().is_some() {
+            s.say("220 go ahead\r\n");
+            let _ = s.say_bytes(b"this is not a TLS handshake\r\n");
+        }
+    });
+    rows.push(row(
+        "SMTP: offers STARTTLS, then fails the handshake",
+        "SM007",
+        smtp(bad_tls, Security::Starttls),
+    ));
+    let heard_auth = Arc::new(AtomicBool::new(false));
+    let heard = heard_auth.clone();
+    let downgrade = serve(false, move |mut s| {
+        if smtp_greet(&mut s, "250 AUTH PLAIN LOGIN").is_some() {
+            while let Some(line) = s.hear() {
+                if line.to_ascii_uppercase().starts_with("AUTH") || line.contains("secret-pw") {
+                    heard.store(true, Ordering::SeqCst);
+                }
+                s.say("250 ok\r\n");
+            }
+        }
+    });
+    let mut r = row(
+        "SMTP: never offers STARTTLS (downgrade)",
+        "SM008",
+        smtp(downgrade, Security::Starttls),
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    if heard_auth.load(Ordering::SeqCst) {
+        r.problem = Some("the password was offered in clear".into());
+    }
+    rows.push(r);
+
+    rows
+}
+
+fn imap_rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    let imap_tls = Security::ImplicitTls;
+    rows.push(row(
+        "IMAP: accepts TCP, never speaks",
+        "IM004",
+        imap(silent(), imap_tls),
+    ));
+    let drip = serve(false, |mut s| {
+        for b in b"* OK hostile.test\r\n" {
+            if s.say_bytes(&[*b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    rows.push(row(
+        "IMAP: speaks one byte a second",
+        "IM004",
+        imap(drip, Security::Starttls),
+    ));
+    let hang_up = serve(false, |mut s| {
+        s.say("* OK [CAPABILITY IMAP4rev1 STARTTLS] hostile.test\r\n");
+    });
+    rows.push(row(
+        "IMAP: closes right after the greeting",
+        "IM013",
+        imap(hang_up, Security::Starttls),
+    ));
+    let bad_tls = serve(false, |mut s| {
+        s.say("* OK [CAPABILITY IMAP4rev1 STARTTLS] hostile.test\r\n");
+        while let Some(line) = s.hear() {
+            let tag = line.split_whitespace().next().unwrap_or("*").to_string();
+            if line.to_ascii_uppercase().contains("STARTTLS") {
+                s.say(&format!("{tag} OK begin TLS\r\n"));
+                let _ = s.say_bytes(b"this is not a TLS handshake\r\n");
+                return;
+            }
+            s.say(&format!("* CAPABILITY IMAP4rev1 STARTTLS\r\n{tag} OK\r\n"));
+        }
+    });
+    rows.push(row(
+        "IMAP: offers STARTTLS, then fails the handshake",
+        "IM007",
+        imap(bad_tls, Security::Starttls),
+    ));
+    let heard_login = Arc::new(AtomicBool::new(false));
+    let heard = heard_login.clone();
+    let downgrade = serve(false, move |mut s| {
+        s.say("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hostile.test\r\n");
+        while let Some(line) = s.hear() {
+            let tag = line.split_whitespace().next().unwrap_or("*").to_string();
+            let upper = line.to_ascii_uppercase();
+            if upper.contains("LOGIN")
+                || upper.contains("AUTHENTICATE")
+                || line.contains("secret-pw")
+            {
+                heard.store(true, Ordering::SeqCst);
+            }
+            // A server without STARTTLS: it does not know the command.
+            if upper.contains("CAPABILITY") {
+                s.say(&format!(
+                    "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK\r\n"
+                ));
+            } else {
+                s.say(&format!("{tag} BAD unknown command\r\n"));
+            }
+        }
+    });
+    let mut r = row(
+        "IMAP: never offers STARTTLS (downgrade)",
+        "IM008",
+        imap(downgrade, Security::Starttls),
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    if heard_login.load(Ordering::SeqCst) {
+        r.problem = Some("the password was offered in clear".into());
+    }
+    rows.push(r);
+
+    rows.extend(imap_answer_rows());
+    rows
+}
+
+/// IMAP servers that answer with enormous or malformed responses.
+fn imap_answer_rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    let imap_tls = Security::ImplicitTls;
+    let before = peak_rss_kib();
+    let huge = imap_answering(|s, _tag| {
+        s.say("* LIST () \"/\" {104857600}\r\n");
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..100 {
+            if s.say_bytes(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let mut r = row("IMAP: a 100 MB literal", "IM010", imap(huge, imap_tls));
+    let grew = peak_rss_kib().saturating_sub(before) / 1024;
+    if grew > 50 {
+        r.problem = Some(format!("memory grew by {grew} MB"));
+    }
+    rows.push(r);
+    let long_line = imap_answering(|s, tag| {
+        s.say(&format!(
+            "* LIST () \"/\" {}\r\n{tag} OK\r\n",
+            "x".repeat(1 << 20)
+        ));
+    });
+    rows.push(row(
+        "IMAP: a LIST line of 1 MB",
+        "IM010",
+        imap(long_line, imap_tls),
+    ));
+    let bad_utf7 = imap_answering(|s, tag| {
+        s.say(&format!(
+            "* LIST () \"/\" \"&AAA\"\r\n* LIST () \"/\" \"&-&\"\r\n* LIST () \"/\" \"Envoy&AOk\"\r\n* LIST (\\Sent) \"/\" \"Sent\"\r\n{tag} OK\r\n"
+        ));
+    });
+    rows.push(row(
+        "IMAP: invalid modified UTF-7 names",
+        "ok",
+        imap(bad_utf7, imap_tls),
+    ));
+    rows
+}
+
+/// The real servers dying mid-transaction, through a cutting proxy.
+fn mid_transaction_rows() -> Vec<Row> {
+    let s = Servers::get();
+    let mut rows = Vec::new();
+    let big = "Lorem ipsum dolor sit amet.\n".repeat(8_000); // ~220 KB
+    let mailer = Mailer::builder(spool_dir("faults"))
+        .smtp_timeouts(SmtpTimeouts {
+            connect: BOUND,
+            tls: BOUND,
+            greeting: BOUND,
+            command: BOUND,
+            data: BOUND,
+        })
+        .build()
+        .unwrap();
+    let rt = runtime();
+
+    // Postfix's connection dies during DATA: the send fails, is not
+    // retried (it might have been taken), and nothing arrives twice.
+    let (smtp_cut, cut) = cutting_proxy(s.smtp_tls_port, 30_000);
+    let mut account = account_at(
+        "faults-data",
+        &s.special,
+        Some(("127.0.0.1", smtp_cut)),
+        Some((&s.host, s.imap_tls_port)),
+    );
+    account = implicit_smtp(&account);
+    let start = Instant::now();
+    let sent = rt.block_on(mailer.send(
+        &account,
+        email(&s.special, &s.courier, "cut during DATA").text(big.clone()),
+    ));
+    let time = start.elapsed();
+    let outcome = match &sent {
+        Ok(_) => "sent".to_string(),
+        Err(courriel::SendError::Failed(f)) => f.code().to_string(),
+        Err(e) => format!("{e}"),
+    };
+    let mut r = Row {
+        scenario: "Postfix dies during DATA",
+        expected: "SM015",
+        outcome,
+        time,
+        lost: 0,
+        duplicates: 0,
+        problem: (!cut.load(Ordering::SeqCst)).then(|| "the proxy never cut".to_string()),
+    };
+    if sent.is_ok() {
+        r.problem = Some("reported sent although the connection died in DATA".into());
+    }
+    rows.push(r);
+
+    // Dovecot's connection dies during APPEND: the copy stays spooled, and
+    // a retry files it exactly once.
+    let (imap_cut, cut) = cutting_proxy(s.imap_tls_port, 40_000);
+    let account = account_at(
+        "faults-append",
+        &s.special,
+        Some((&s.host, s.smtp_starttls_port)),
+        Some(("127.0.0.1", imap_cut)),
+    );
+    let start = Instant::now();
+    let receipt = rt
+        .block_on(mailer.send(
+            &account,
+            email(&s.special, &s.courier, "cut during APPEND").text(big),
+        ))
+        .unwrap();
+    let outcome = match &receipt.filing {
+        Filing::Spooled { failure, .. } => failure.code().to_string(),
+        other => other.status().to_string(),
+    };
+    let direct = account_at(
+        "faults-append",
+        &s.special,
+        Some((&s.host, s.smtp_starttls_port)),
+        Some((&s.host, s.imap_tls_port)),
+    );
+    let report = rt
+        .block_on(mailer.retry_spool_now(|_| Some(direct.clone()), |_, _| {}))
+        .unwrap();
+    let filed = copies(&s.special, "Sent", &receipt.message_id).len();
+    rows.push(Row {
+        scenario: "Dovecot dies during APPEND, then a retry",
+        expected: "IM013",
+        outcome,
+        time: start.elapsed(),
+        lost: usize::from(filed == 0),
+        duplicates: filed.saturating_sub(1),
+        problem: if !cut.load(Ordering::SeqCst) {
+            Some("the proxy never cut".into())
+        } else if report.filed != 1 || !mailer.spool().entries().unwrap().is_empty() {
+            Some(format!("the retry did not file it once: {report:?}"))
+        } else {
+            None
+        },
+    });
+    rows
+}
+
+/// The account's SMTP server over implicit TLS.
+fn implicit_smtp(account: &courriel::Account) -> courriel::Account {
+    let mut settings = account.settings().clone();
+    if let Some(smtp) = settings.smtp.as_mut() {
+        smtp.security = Some("implicit-tls".into());
+    }
+    let s = Servers::get();
+    courriel::Account::new(account.id(), settings)
+        .with_smtp_password(&s.special.password)
+        .with_imap_password(&s.special.password)
+}
+
+fn main() {
+    let started = Instant::now();
+    let rows = Arc::new(Mutex::new(Vec::new()));
+    rows.lock().unwrap().extend(smtp_rows());
+    rows.lock().unwrap().extend(imap_rows());
+    rows.lock().unwrap().extend(mid_transaction_rows());
+    let rows = rows.lock().unwrap();
+    println!(
+        "{:<48} {:>8} {:>8} {:>8} {:>5} {:>10}  problem",
+        "scenario", "expected", "outcome", "time", "lost", "duplicates"
+    );
+    let mut failed = 0;
+    for r in rows.iter() {
+        let within = r.time <= BOUND * 3;
+        let ok = r.outcome == r.expected
+            && r.lost == 0
+            && r.duplicates == 0
+            && r.problem.is_none()
+            && within;
+        if !ok {
+            failed += 1;
+        }
+        println!(
+            "{:<48} {:>8} {:>8} {:>7.2}s {:>5} {:>10}  {}{}",
+            r.scenario,
+            r.expected,
+            r.outcome,
+            r.time.as_secs_f64(),
+            r.lost,
+            r.duplicates,
+            r.problem.as_deref().unwrap_or(""),
+            if within { "" } else { " (over its bound)" }
+        );
+    }
+    println!(
+        "{} scenarios, {failed} wrong, in {:.1}s",
+        rows.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
