@@ -191,3 +191,117 @@ fn the_tool_spools_then_spool_retry_files_exactly_once() {
     );
     delivered(&s.courier, &message_id);
 }
+
+/// Soak: 1,000 sends while Dovecot's IMAP goes off and on at random
+/// moments (at most 8 outages, all on loopback); afterwards every copy of
+/// every message sent is in the Sent folder exactly once, counted by
+/// Message-ID.
+#[test]
+fn a_thousand_sends_through_imap_outages_file_every_copy_exactly_once() {
+    let _one_at_a_time = IMAP
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = Servers::get();
+    let who = &s.scratch;
+    let mailer = std::sync::Arc::new(Mailer::builder(spool_dir("soak")).build().unwrap());
+    let account = std::sync::Arc::new(account(who));
+    let back_on = ImapBackOn;
+    let sending = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+
+    // The outages: random moments, bounded in count and time.
+    let toggler = {
+        let sending = sending.clone();
+        std::thread::spawn(move || {
+            let mut seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let mut outages = 0;
+            while outages < 8 && sending.load(std::sync::atomic::Ordering::SeqCst) {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                std::thread::sleep(std::time::Duration::from_millis(
+                    150 + u64::from(seed % 500),
+                ));
+                Servers::get().set_imap_listening(false);
+                std::thread::sleep(std::time::Duration::from_millis(
+                    100 + u64::from(seed % 300),
+                ));
+                Servers::get().set_imap_listening(true);
+                outages += 1;
+            }
+            outages
+        })
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let ids: Vec<String> = rt.block_on(async {
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..1_000 {
+            let (mailer, account, permits) = (mailer.clone(), account.clone(), permits.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let who = &Servers::get().scratch;
+                let email = email(who, &Servers::get().localized, &format!("soak {i}"));
+                mailer.send(&account, email).await
+            });
+        }
+        let mut ids = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            // A send refused while Dovecot's auth restarted is not sent:
+            // the caller knows; only sent messages must be filed.
+            if let Ok(receipt) = done.unwrap() {
+                ids.push(receipt.message_id);
+            }
+        }
+        ids
+    });
+    sending.store(false, std::sync::atomic::Ordering::SeqCst);
+    let outages = toggler.join().unwrap();
+    drop(back_on);
+    // IMAP is back: retry until nothing waits (bounded).
+    for _ in 0..5 {
+        if mailer.spool().entries().unwrap().is_empty() {
+            break;
+        }
+        rt.block_on(mailer.retry_spool_now(|_| Some((*account).clone()), |_, _| {}))
+            .unwrap();
+    }
+    assert!(
+        mailer.spool().entries().unwrap().is_empty(),
+        "copies left waiting"
+    );
+    assert!(ids.len() >= 900, "most sends went through: {}", ids.len());
+
+    // Count every Message-ID in the Sent folder.
+    let mut imap = s.imap_as(who);
+    assert!(imap.command("SELECT Sent").unwrap().is_ok());
+    let fetched = imap
+        .command("UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        .unwrap();
+    let mut counts = std::collections::HashMap::<String, usize>::new();
+    for line in &fetched.untagged {
+        for part in line.split('<').skip(1) {
+            if let Some(id) = part.split('>').next() {
+                *counts.entry(id.to_string()).or_default() += 1;
+            }
+        }
+    }
+    let lost = ids.iter().filter(|id| !counts.contains_key(*id)).count();
+    let twice = ids
+        .iter()
+        .filter(|id| counts.get(*id).copied().unwrap_or(0) > 1)
+        .count();
+    println!(
+        "soak: {} sent through {outages} IMAP outages; lost {lost}, filed twice {twice}",
+        ids.len()
+    );
+    assert_eq!((lost, twice), (0, 0));
+    assert!(
+        outages >= 1,
+        "at least one outage happened during the sends"
+    );
+}
