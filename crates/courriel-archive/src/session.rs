@@ -131,6 +131,8 @@ fn capabilities_in(text: &str) -> Option<Vec<String>> {
 
 /// Connects, secures the connection as the settings say, and logs in.
 pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
+    // The settings' Debug redacts the password.
+    tracing::debug!(settings = ?settings, "IMAP: connecting");
     let ctx = Ctx { settings };
     let stream = tcp(&ctx).await?;
     // `Security` may grow; anything but implicit TLS starts in plain text
@@ -373,6 +375,7 @@ impl Session {
             }
             return Ok(());
         }
+        tracing::debug!(host = %self.host, folder, copies = messages.len(), "IMAP: filing");
         let mut start = 0;
         while start < messages.len() {
             let mut body = format!("APPEND {mailbox}").into_bytes();

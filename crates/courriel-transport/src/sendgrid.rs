@@ -192,6 +192,8 @@ pub async fn send_sendgrid(
     if settings.api_key.expose_secret().trim().is_empty() {
         return Err(Failure::new(FailureKind::SendgridNotConfigured));
     }
+    // The settings' Debug redacts the API key.
+    tracing::debug!(settings = ?settings, message_id = %rendered.message_id, "SendGrid: sending");
     let client = reqwest::Client::builder()
         .timeout(settings.timeout)
         .build()

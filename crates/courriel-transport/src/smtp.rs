@@ -304,6 +304,8 @@ async fn starttls(s: &SmtpSettings, stream: TcpStream) -> Result<TcpStream, Fail
 
 /// Connects, secures and logs in.
 async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Failure> {
+    // The settings' Debug redacts the password.
+    tracing::debug!(settings = ?s, "SMTP: connecting");
     let stream = tcp(s).await?;
     let hello = ClientId::Domain(HELLO.to_string());
     let limit = s.timeouts.greeting;
@@ -351,7 +353,10 @@ async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Failure> {
             Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e))
         }
         Ok(Err(e)) => Err(s.failure(FailureKind::SmtpAuthRefused).arg("detail", e)),
-        Ok(Ok(_)) => Ok(conn),
+        Ok(Ok(_)) => {
+            tracing::debug!(host = %s.host, port = s.port, user = %s.username, "SMTP: logged in");
+            Ok(conn)
+        }
     }
 }
 
@@ -531,6 +536,7 @@ impl SmtpConnection {
             ),
         };
         self.sent += 1;
+        tracing::debug!(host = %s.host, message_id = %email.message_id, %reply, "SMTP: sent");
         Ok(Receipt {
             message_id: email.message_id.clone(),
             reply,

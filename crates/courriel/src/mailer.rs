@@ -488,7 +488,10 @@ impl Mailer {
             rendered,
         )
         .await
-        .map_err(SendError::Failed)?;
+        .map_err(|failure| {
+            tracing::warn!(account = account.id(), code = failure.code(), "not sent");
+            SendError::Failed(failure)
+        })?;
         drop(email);
         let message = Arc::new(sent.archived);
         let receipt = sent.receipt;
@@ -502,6 +505,13 @@ impl Mailer {
                 expected,
             )
             .await;
+        tracing::info!(
+            account = account.id(),
+            transport = sent.transport.as_str(),
+            message_id = %receipt.message_id,
+            filing = filing.status(),
+            "sent"
+        );
         Ok(Receipt {
             transport: sent.transport,
             message_id: receipt.message_id,

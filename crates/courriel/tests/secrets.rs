@@ -1,0 +1,149 @@
+//! No secret in any log: every `tracing` event and every `log` record of
+//! this process (courriel's own, and rustls', reqwest's, hickory's...) is
+//! captured at trace level while a full send-and-file runs, a login is
+//! refused, and the default provider sends; none holds a password, an API
+//! key, or the AUTH PLAIN form of one. A test binary of its own: the
+//! subscriber and the logger are the process's.
+
+mod common;
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use common::{account, account_at, email, spool_dir};
+use courriel::{Account, Filing, Mailer};
+use courriel_testkit::{Servers, runtime};
+use courriel_transport::SendGridSettings;
+
+/// Everything logged, as text.
+static CAPTURED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+#[derive(Clone)]
+struct Capture;
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURED.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `log` records (rustls, and any crate logging through `log`).
+struct LogCapture;
+
+impl log::Log for LogCapture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        let _ = writeln!(
+            Capture,
+            "{} {}: {}",
+            record.level(),
+            record.target(),
+            record.args()
+        );
+    }
+    fn flush(&self) {}
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_secret_reaches_the_logs() {
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(|| Capture)
+            .with_ansi(false)
+            .finish(),
+    )
+    .unwrap();
+    log::set_boxed_logger(Box::new(LogCapture)).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
+
+    let s = Servers::get();
+    let api_key = "SG.secret-api-key-0123456789";
+    let (sendgrid_url, _) = courriel_testkit::sendgrid::server();
+    let mailer = Mailer::builder(spool_dir("secrets"))
+        .default_provider(
+            SendGridSettings::new(api_key).dangerous_plain_http_base_url(&sendgrid_url),
+        )
+        .build()
+        .unwrap();
+    let rt = runtime();
+
+    // A full send-and-file.
+    let receipt = rt
+        .block_on(mailer.send(
+            &account(&s.special),
+            email(&s.special, &s.courier, "secrets"),
+        ))
+        .unwrap();
+    assert!(matches!(receipt.filing, Filing::Filed { .. }));
+    // A refused login, on both servers.
+    let wrong = "wrong-secret-password-42";
+    let refused = Account::new("secrets-wrong", account(&s.special).settings().clone())
+        .with_smtp_password(wrong)
+        .with_imap_password(wrong);
+    assert!(
+        rt.block_on(mailer.send(&refused, email(&s.special, &s.courier, "refused")))
+            .is_err()
+    );
+    let _ = rt.block_on(mailer.check(&refused));
+    // The default provider.
+    let no_smtp = account_at("secrets-sendgrid", &s.special, None, None);
+    let sent = rt
+        .block_on(mailer.send(
+            &no_smtp,
+            email(&s.special, &s.courier, "via the default provider"),
+        ))
+        .unwrap();
+    assert_eq!(sent.transport.as_str(), "sendgrid");
+
+    let logged = String::from_utf8_lossy(&CAPTURED.lock().unwrap()).to_string();
+    // The capture works: the run's own events are there.
+    assert!(logged.contains("SMTP: logged in"), "{logged}");
+    assert!(logged.contains(&receipt.message_id), "{logged}");
+    assert!(logged.contains("IMAP: filing"), "{logged}");
+    assert!(logged.contains("SendGrid: sending"), "{logged}");
+    assert!(
+        logged.contains("[REDACTED]"),
+        "settings are logged, redacted"
+    );
+    for secret in [s.special.password.as_str(), wrong, api_key] {
+        assert!(!logged.contains(secret), "`{secret}` was logged");
+        let plain = format!("\0{}\0{secret}", s.special.address);
+        assert!(
+            !logged.contains(&base64(plain.as_bytes())),
+            "AUTH PLAIN for `{secret}` was logged"
+        );
+        assert!(
+            !logged.contains(&base64(secret.as_bytes())),
+            "`{secret}` in base64 was logged"
+        );
+    }
+    println!("{} bytes of logs, no secret", logged.len());
+}
