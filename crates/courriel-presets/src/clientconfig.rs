@@ -127,7 +127,12 @@ pub fn parse(xml: &str) -> Result<ClientConfig, XmlError> {
                 end_element(&mut config, &path, &name, text.trim());
                 text.clear();
             }
-            Event::Eof => break,
+            // quick-xml reports the end of input even with elements left
+            // open: a truncated document must not pass for a shorter one.
+            Event::Eof => match path.last() {
+                Some(open) => return Err(error(&reader, format!("<{open}> is not closed"))),
+                None => break,
+            },
             _ => {}
         }
         if text.len() > MAX_TEXT {
@@ -409,5 +414,17 @@ mod tests {
             "a".repeat(5000)
         );
         assert!(parse(&big).unwrap_err().message.contains("more than"));
+    }
+
+    #[test]
+    fn a_truncated_document_is_refused() {
+        // Cut right after the IMAP server: it used to parse, without SMTP.
+        let cut = &XML[..XML.find("<outgoingServer").unwrap()];
+        assert_eq!(
+            parse(cut).unwrap_err().message,
+            "<emailProvider> is not closed"
+        );
+        assert!(parse("<clientConfig version='1.1'>").is_err());
+        assert!(parse("<clientConfig version='1.1'/>").is_ok());
     }
 }
