@@ -145,15 +145,8 @@ impl Filer {
             }
             *swept = now;
         }
-        let states: Vec<_> = self
-            .accounts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-            .cloned()
-            .collect();
         let mut expired = Vec::new();
-        for state in states {
+        for state in self.states() {
             if let Ok(mut open) = state.session.try_lock()
                 && open
                     .as_ref()
@@ -172,17 +165,20 @@ impl Filer {
         }
     }
 
-    /// Open sessions, all accounts together (those in use included).
-    #[must_use]
-    pub fn open_sessions(&self) -> usize {
-        let states: Vec<_> = self
-            .accounts
+    /// Every account's state, out of the lock.
+    fn states(&self) -> Vec<Arc<AccountState>> {
+        self.accounts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .values()
             .cloned()
-            .collect();
-        states
+            .collect()
+    }
+
+    /// Open sessions, all accounts together (those in use included).
+    #[must_use]
+    pub fn open_sessions(&self) -> usize {
+        self.states()
             .iter()
             .filter(|state| state.session.try_lock().map_or(true, |open| open.is_some()))
             .count()
@@ -420,14 +416,7 @@ impl Filer {
     /// Closes every open session (best effort, bounded by each account's
     /// timeouts).
     pub async fn close(&self) {
-        let states: Vec<_> = self
-            .accounts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-            .cloned()
-            .collect();
-        for state in states {
+        for state in self.states() {
             if let Some(open) = state.session.lock().await.take() {
                 open.session.logout().await;
             }

@@ -635,14 +635,27 @@ impl Mailer {
         account_for: impl Fn(&str) -> Option<Account>,
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
-        let archive = courriel_archive::Archive::new(self.spool().clone());
-        let settings_for = |id: &str| {
+        self.archive()
+            .retry_with_progress(self.filing_settings(account_for), progress)
+            .await
+    }
+
+    /// The spool's archive.
+    fn archive(&self) -> courriel_archive::Archive {
+        courriel_archive::Archive::new(self.spool().clone())
+    }
+
+    /// For a retry: each spool key's IMAP settings and Sent folder hint.
+    fn filing_settings(
+        &self,
+        account_for: impl Fn(&str) -> Option<Account>,
+    ) -> impl Fn(&str) -> Option<(ImapSettings, Option<String>)> {
+        move |id: &str| {
             let account = account_for(id)?;
             let settings = self.imap_settings(&account).ok()?;
             let hint = self.sent_hint(&settings);
             Some((settings, hint))
-        };
-        archive.retry_with_progress(settings_for, progress).await
+        }
     }
 
     /// Like [`Mailer::retry_spool_with_progress`], for every pending copy,
@@ -653,15 +666,8 @@ impl Mailer {
         account_for: impl Fn(&str) -> Option<Account>,
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
-        let archive = courriel_archive::Archive::new(self.spool().clone());
-        let settings_for = |id: &str| {
-            let account = account_for(id)?;
-            let settings = self.imap_settings(&account).ok()?;
-            let hint = self.sent_hint(&settings);
-            Some((settings, hint))
-        };
-        archive
-            .retry_all_with_progress(settings_for, progress)
+        self.archive()
+            .retry_all_with_progress(self.filing_settings(account_for), progress)
             .await
     }
 

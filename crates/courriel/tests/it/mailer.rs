@@ -8,7 +8,7 @@ use std::time::Duration;
 use courriel::mailer::{NotFiled, ServerCheck};
 use courriel::{Catalog, Filing, Mailbox, Mailer};
 use courriel_core::failure::FailureKind;
-use courriel_testkit::{Servers, runtime};
+use courriel_testkit::{Servers, runtime, silent};
 use courriel_transport::{SmtpTimeouts, Transport};
 
 use crate::common::{account, account_at, copies, delivered, email, spool_dir};
@@ -152,19 +152,6 @@ fn a_provider_that_files_its_own_copy_gets_none_from_us() {
     assert!(mailer.spool().entries().unwrap().is_empty());
 }
 
-/// A port that accepts connections and never says a word.
-fn silent_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming() {
-            held.push(stream);
-        }
-    });
-    port
-}
-
 /// A port where nothing listens.
 fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -185,7 +172,7 @@ fn check_reports_the_live_server_fully_and_the_dead_one_with_its_reason() {
     let rt = runtime();
 
     // SMTP silent: the bound applies, IMAP is reported in full.
-    let silent = silent_port();
+    let silent = silent();
     let report = rt.block_on(mailer.check(&account_at(
         "check-silent",
         &s.special,
@@ -248,7 +235,7 @@ fn one_dead_account_never_holds_another() {
     let dead = account_at(
         "dead-account",
         &s.special,
-        Some((&s.host, silent_port())),
+        Some((&s.host, silent())),
         None,
     );
     let alive = account(&s.special);
