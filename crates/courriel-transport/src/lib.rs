@@ -7,9 +7,11 @@
 //! the user's SMTP server ([`send`], [`check`]) with every step bounded and
 //! every refusal a [`courriel_core::failure::Failure`] (SM codes). The
 //! default provider (SendGrid) and the choice between them come next.
+//! [`reply::parse_reply`] reads the SMTP replies exchanged before TLS.
 
 mod email;
 mod pool;
+pub mod reply;
 mod route;
 mod sendgrid;
 mod smtp;

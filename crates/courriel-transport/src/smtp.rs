@@ -23,6 +23,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::TcpStream;
 
 use crate::email::Rendered;
+use crate::reply::{MAX_REPLY, ReplyError, parse_reply};
 
 /// Time bounds of each step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,9 +235,10 @@ async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
         .map_err(|e| s.net_failure(e))
 }
 
-/// Reads one (multi-line) reply in plain text: `(code, text)`.
+/// Reads one (multi-line) reply in plain text: `(code, text)`, parsed by
+/// [`parse_reply`]; reads no further than the reply's last line.
 async fn plain_reply(reader: &mut BufReader<TcpStream>) -> std::io::Result<(u16, String)> {
-    let mut text = String::new();
+    let mut reply = Vec::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).await? == 0 {
@@ -245,20 +247,13 @@ async fn plain_reply(reader: &mut BufReader<TcpStream>) -> std::io::Result<(u16,
                 "the server closed the connection",
             ));
         }
-        if line.len() > 4096 || text.len() > 65_536 {
-            return Err(std::io::Error::other("a reply too long"));
+        reply.extend_from_slice(line.as_bytes());
+        // The line alone says whether the reply goes on (and a bad line
+        // fails at once); the whole is parsed once, when it ends or fails.
+        if reply.len() <= MAX_REPLY && parse_reply(line.as_bytes()) == Err(ReplyError::Incomplete) {
+            continue;
         }
-        let code = line
-            .get(..3)
-            .and_then(|c| c.parse::<u16>().ok())
-            .ok_or_else(|| {
-                std::io::Error::other(format!("not an SMTP reply: {:?}", line.trim_end()))
-            })?;
-        text.push_str(line.get(4..).unwrap_or("").trim_end());
-        text.push(' ');
-        if line.as_bytes().get(3) != Some(&b'-') {
-            return Ok((code, text.trim_end().to_string()));
-        }
+        return parse_reply(&reply).map_err(std::io::Error::other);
     }
 }
 
