@@ -232,12 +232,7 @@ fn one_dead_account_never_holds_another() {
         .enable_all()
         .build()
         .unwrap();
-    let dead = account_at(
-        "dead-account",
-        &s.special,
-        Some((&s.host, silent())),
-        None,
-    );
+    let dead = account_at("dead-account", &s.special, Some((&s.host, silent())), None);
     let alive = account(&s.special);
     rt.block_on(async {
         let stuck = {
