@@ -458,4 +458,23 @@ mod tests {
         assert!(!is_url("https://"));
         assert!(!is_url("see the help page"));
     }
+
+    /// Found by review for the `provider_file` fuzz target: a valid file
+    /// whose raw string holds a `"` then 100,000 `[` overflowed the stack
+    /// when a check failed and `locate.rs` looked for the value (it ends
+    /// the string at the `"` and reads the brackets). Now the error comes,
+    /// located.
+    #[test]
+    fn a_raw_string_full_of_brackets_is_located_without_overflow() {
+        let text = format!(
+            "Provider(\n    id: \"a.example\",\n    name: \"A\",\n    domains: [\"a.example\"],\n    smtp: [Server(host: \"smtp.a.example\", port: 465, security: ImplicitTls, username: Address)],\n    sender_policy: Unknown,\n    auth: Password,\n    sent_copy: Unknown,\n    source: [r#\"https://a.example/\"{}\"#],\n    last_checked: \"2026-02-30\",\n)\n",
+            "[".repeat(100_000)
+        );
+        let errors = check_file("a.example.ron", &text).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("2026-02-30"), "{errors:?}");
+        // The reader lost its place in the raw string: the closest value it
+        // knows, the file's start, rather than line 10.
+        assert_eq!(errors[0].position, Position { line: 1, column: 1 });
+    }
 }

@@ -6,6 +6,13 @@
 
 use std::collections::HashMap;
 
+/// How deep the reader follows nested values: as deep as RON itself reads
+/// (its default recursion limit). Deeper groups, which only text RON does
+/// not read as values can hold (a raw string, a nested comment: this reader
+/// knows neither), are skipped, not followed: following them recursed once
+/// per bracket, and a 100 KB file overflowed the stack.
+const MAX_DEPTH: usize = 128;
+
 /// A 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {
@@ -28,6 +35,7 @@ impl Locations {
         let mut reader = Reader {
             tokens: tokenize(text),
             at: 0,
+            depth: 0,
             out: Locations::default(),
         };
         reader.value("");
@@ -151,6 +159,8 @@ fn tokenize(text: &str) -> Vec<(Tok, Position)> {
 struct Reader {
     tokens: Vec<(Tok, Position)>,
     at: usize,
+    /// Values being read, one inside the other.
+    depth: usize,
     out: Locations,
 }
 
@@ -165,6 +175,11 @@ impl Reader {
         };
         self.out.values.entry(path.to_string()).or_insert(pos);
         self.at += 1;
+        if self.depth == MAX_DEPTH {
+            self.skip_group(&tok);
+            return;
+        }
+        self.depth += 1;
         match tok {
             Tok::Ident(_) if self.peek(0) == Some(&Tok::Punct('(')) => {
                 self.at += 1;
@@ -174,6 +189,29 @@ impl Reader {
             Tok::Punct('(') => self.fields_or_items(path, ')'),
             Tok::Punct('{') => self.map(path),
             _ => {}
+        }
+        self.depth -= 1;
+    }
+
+    /// Steps over the group `tok` opens (`Name(`, `(`, `[`, `{`) to its
+    /// closing bracket, without recursion or recording.
+    fn skip_group(&mut self, tok: &Tok) {
+        let mut open = match tok {
+            Tok::Ident(_) if self.peek(0) == Some(&Tok::Punct('(')) => {
+                self.at += 1;
+                1
+            }
+            Tok::Punct('(' | '[' | '{') => 1,
+            _ => 0,
+        };
+        while open > 0 {
+            match self.peek(0) {
+                None => return,
+                Some(Tok::Punct('(' | '[' | '{')) => open += 1,
+                Some(Tok::Punct(')' | ']' | '}')) => open -= 1,
+                Some(_) => {}
+            }
+            self.at += 1;
         }
     }
 
@@ -280,5 +318,48 @@ mod tests {
             }
         );
         assert_eq!(loc.find("nothing"), Position { line: 2, column: 1 });
+    }
+
+    /// Found by review for the `provider_file` fuzz target (its inputs stay
+    /// under 4 KB, too short to overflow libFuzzer's main-thread stack):
+    /// every bracket in a value position recursed, so 100,000 of them,
+    /// which RON reads as one raw string, overflowed the stack.
+    #[test]
+    fn deep_nesting_is_skipped_not_recursed() {
+        let deep = 100_000;
+        let text = format!(
+            "Provider(\n    a: {}{},\n    b: [1, 2],\n)\n",
+            "[".repeat(deep),
+            "]".repeat(deep)
+        );
+        let loc = Locations::of(&text);
+        assert_eq!(loc.find("a"), Position { line: 2, column: 8 });
+        // Past the skipped group, the reader is in step again.
+        assert_eq!(
+            loc.find("b[1]"),
+            Position {
+                line: 3,
+                column: 12
+            }
+        );
+        // Unclosed, it ends the document.
+        let unclosed = format!("Provider(a: {}", "(".repeat(deep));
+        assert_eq!(
+            Locations::of(&unclosed).find("a"),
+            Position {
+                line: 1,
+                column: 13
+            }
+        );
+        // Within the bound, every level is followed.
+        let nested = format!("{}x{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let path = "[0]".repeat(MAX_DEPTH);
+        assert_eq!(
+            Locations::of(&nested).find(&path),
+            Position {
+                line: 1,
+                column: 129
+            }
+        );
     }
 }
