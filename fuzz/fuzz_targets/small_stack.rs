@@ -13,10 +13,12 @@ use std::sync::mpsc::{Sender, SyncSender, channel, sync_channel};
 use std::sync::{Mutex, OnceLock};
 
 type Job = Box<dyn FnOnce() + Send>;
+/// Where jobs go, each with where to say it is done.
+type Jobs = Sender<(Job, SyncSender<()>)>;
 
 /// Runs `job` on the small-stack thread and waits for it.
 pub fn run(job: impl FnOnce() + Send + 'static) {
-    static WORKER: OnceLock<Mutex<Sender<(Job, SyncSender<()>)>>> = OnceLock::new();
+    static WORKER: OnceLock<Mutex<Jobs>> = OnceLock::new();
     let worker = WORKER.get_or_init(|| {
         let (jobs, queue) = channel::<(Job, SyncSender<()>)>();
         std::thread::Builder::new()
