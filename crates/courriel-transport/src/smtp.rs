@@ -19,11 +19,13 @@ use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
+use tokio::io::{
+    AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf,
+};
 use tokio::net::TcpStream;
 
 use crate::email::Rendered;
-use crate::reply::{MAX_REPLY, ReplyError, parse_reply};
+use crate::reply::{MAX_LINE, MAX_REPLY, ReplyError, parse_reply};
 
 /// Time bounds of each step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,17 +242,25 @@ async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
 async fn plain_reply(reader: &mut BufReader<TcpStream>) -> std::io::Result<(u16, String)> {
     let mut reply = Vec::new();
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await? == 0 {
+        // Never more than one line's bound past it: a server that sends a
+        // line without end is cut off, not buffered.
+        let mut line = Vec::new();
+        let limit = u64::try_from(MAX_LINE).unwrap_or(u64::MAX) + 2;
+        if (&mut *reader)
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .await?
+            == 0
+        {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "the server closed the connection",
             ));
         }
-        reply.extend_from_slice(line.as_bytes());
+        reply.extend_from_slice(&line);
         // The line alone says whether the reply goes on (and a bad line
         // fails at once); the whole is parsed once, when it ends or fails.
-        if reply.len() <= MAX_REPLY && parse_reply(line.as_bytes()) == Err(ReplyError::Incomplete) {
+        if reply.len() <= MAX_REPLY && parse_reply(&line) == Err(ReplyError::Incomplete) {
             continue;
         }
         return parse_reply(&reply).map_err(std::io::Error::other);

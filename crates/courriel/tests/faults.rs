@@ -197,6 +197,25 @@ fn smtp_rows() -> Vec<Row> {
         "SM015",
         smtp(hang_up, Security::Starttls),
     ));
+    let before = peak_rss_kib();
+    let endless = serve(false, |mut s| {
+        let chunk = vec![b'2'; 1 << 20];
+        for _ in 0..100 {
+            if s.say_bytes(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let mut r = row(
+        "SMTP: a 100 MB greeting line without end",
+        "SM015",
+        smtp(endless, Security::Starttls),
+    );
+    let grew = peak_rss_kib().saturating_sub(before) / 1024;
+    if grew > 50 {
+        r.problem = Some(format!("memory grew by {grew} MB"));
+    }
+    rows.push(r);
     let bad_tls = serve(false, |mut s| {
         if smtp_greet(&mut s, "250 STARTTLS").is_some() && s.hear().is_some() {
             s.say("220 go ahead\r\n");
