@@ -5,7 +5,8 @@
 //! handshake with its failures told apart. Each protocol turns a
 //! [`NetError`] into its own [`Failure`] with [`NetError::into_failure`].
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use courriel_core::failure::{Failure, FailureKind};
@@ -77,9 +78,34 @@ impl NetError {
     }
 }
 
+/// Client configurations already built, by (only the extra CAs, the extra
+/// CAs' PEM); bounded, emptied when full.
+type Configs = HashMap<(bool, Option<Vec<u8>>), Arc<rustls::ClientConfig>>;
+static CONFIGS: LazyLock<Mutex<Configs>> = LazyLock::new(Mutex::default);
+const MAX_CONFIGS: usize = 64;
+
 /// The rustls client configuration: the web's roots (Mozilla's list)
-/// unless `only_extra`, plus the CAs in `extra_ca_pem`.
+/// unless `only_extra`, plus the CAs in `extra_ca_pem`. One configuration
+/// per set of trusted CAs is shared by every connection: the roots are
+/// parsed once, and TLS sessions are resumed from its session cache.
 pub fn tls_config(
+    extra_ca_pem: Option<&[u8]>,
+    only_extra: bool,
+) -> Result<Arc<rustls::ClientConfig>, String> {
+    let key = (only_extra, extra_ca_pem.map(<[u8]>::to_vec));
+    let mut configs = CONFIGS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(config) = configs.get(&key) {
+        return Ok(config.clone());
+    }
+    let config = build_tls_config(extra_ca_pem, only_extra)?;
+    if configs.len() >= MAX_CONFIGS {
+        configs.clear();
+    }
+    configs.insert(key, config.clone());
+    Ok(config)
+}
+
+fn build_tls_config(
     extra_ca_pem: Option<&[u8]>,
     only_extra: bool,
 ) -> Result<Arc<rustls::ClientConfig>, String> {
