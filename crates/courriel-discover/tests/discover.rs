@@ -8,7 +8,7 @@ use std::time::Duration;
 use courriel_core::{EmailAddress, Security};
 use courriel_discover::{Discovery, Outcome, Report, Source};
 use courriel_presets::Catalog;
-use courriel_testkit::{AUTOCONFIG_BOULANGERIE, Page, Servers, runtime, serve_web, silent};
+use courriel_testkit::{AUTOCONFIG_BOULANGERIE, Page, Servers, closed, runtime, serve_web, silent};
 
 fn discovery() -> Discovery {
     let s = Servers::get();
@@ -96,10 +96,7 @@ fn autoconfig_over_https_is_used_and_trusted() {
 #[test]
 fn autoconfig_over_http_only_when_allowed_untrusted_and_without_the_address() {
     let web = serve_web(false, vec![autoconfig_page("autoconfig.boulangerie.test")]);
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let closed = closed();
     let base = discovery()
         .map_port(443, closed)
         .map_port(80, web.port)
@@ -186,10 +183,7 @@ fn guessing_finds_the_test_servers_over_tls_and_never_plaintext() {
 
     // A submission port without STARTTLS (the test Postfix's plain port)
     // is not taken, and nothing else answers for SMTP.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let closed = closed();
     let report = discover(
         &discovery()
             .only(&["guess"])

@@ -15,7 +15,8 @@ mod wire;
 
 pub use servers::{Account, ImapBackOn, Servers};
 pub use web::{
-    AUTOCONFIG_BOULANGERIE, Page, Web, serve as serve_web, serve_slowly as serve_web_slowly, silent,
+    AUTOCONFIG_BOULANGERIE, Page, Web, closed, serve as serve_web,
+    serve_slowly as serve_web_slowly, silent,
 };
 pub use wire::{Imap, Smtp, TlsMode, tls_config};
 
@@ -26,4 +27,18 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a tokio runtime")
+}
+
+/// This process's peak resident memory so far (`VmHWM`, KiB), for tests
+/// and benchmarks that bound memory; 0 where /proc is not there.
+#[must_use]
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }

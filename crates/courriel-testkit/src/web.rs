@@ -179,6 +179,13 @@ fn answer<S: std::io::Read + std::io::Write>(
     stream.flush()
 }
 
+/// A port on 127.0.0.1 where nothing listens (connections are refused).
+#[must_use]
+pub fn closed() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    listener.local_addr().expect("its address").port()
+}
+
 /// A port on 127.0.0.1 that accepts connections and never says a word.
 #[must_use]
 pub fn silent() -> u16 {

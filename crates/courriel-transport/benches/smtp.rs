@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use courriel_core::{EmailAddress, Security};
-use courriel_testkit::Servers;
+use courriel_testkit::{Servers, peak_rss_kib};
 use courriel_transport::{Email, Mailbox, SmtpConnection, SmtpPool, SmtpSettings};
 
 const MESSAGES: usize = 1_000;
@@ -21,17 +21,6 @@ const MESSAGES: usize = 1_000;
 const CONCURRENCY: usize = 4;
 /// Set in the child process that measures memory (its peak is its own).
 const MEMORY_MODE: &str = "COURRIEL_BENCH_MEMORY";
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 fn settings(s: &Servers) -> SmtpSettings {
     SmtpSettings::new(

@@ -89,21 +89,25 @@ fn entries(dir: &Path) -> std::io::Result<Vec<Entry>> {
     Spool::open(dir)?.entries()
 }
 
+/// Says, in the user's language, that the spool in `dir` cannot be read
+/// (or written); the exit code for it.
+fn unreadable(dir: &Path, e: &std::io::Error, lang: Lang) -> u8 {
+    eprintln!(
+        "courriel: {} {}: {e}",
+        tr(
+            lang,
+            "cannot read the spool",
+            "impossible de lire le répertoire d'attente"
+        ),
+        dir.display()
+    );
+    EXIT_USAGE
+}
+
 pub(crate) fn status(dir: &Path, json: bool, lang: Lang) -> u8 {
     let entries = match entries(dir) {
         Ok(entries) => entries,
-        Err(e) => {
-            eprintln!(
-                "courriel: {} {}: {e}",
-                tr(
-                    lang,
-                    "cannot read the spool",
-                    "impossible de lire le répertoire d'attente"
-                ),
-                dir.display()
-            );
-            return EXIT_USAGE;
-        }
+        Err(e) => return unreadable(dir, &e, lang),
     };
     if json {
         crate::emit_json(&status_json(dir, &entries, now()));
@@ -277,8 +281,7 @@ pub(crate) fn retry(
         Err(code) => return code,
     };
     if failed && let Err(e) = mailer.spool().requeue_failed() {
-        eprintln!("courriel: {}: {e}", dir.display());
-        return crate::EXIT_USAGE;
+        return unreadable(dir, &e, lang);
     }
     let now = now || failed;
     let accounts = Accounts {
@@ -304,18 +307,7 @@ pub(crate) fn retry(
     progress.finish();
     let report = match report {
         Ok(report) => report,
-        Err(e) => {
-            eprintln!(
-                "courriel: {} {}: {e}",
-                tr(
-                    lang,
-                    "cannot read the spool",
-                    "impossible de lire le répertoire d'attente"
-                ),
-                dir.display()
-            );
-            return EXIT_USAGE;
-        }
+        Err(e) => return unreadable(dir, &e, lang),
     };
     // Copies not tried this time (not due yet, or failed before) still wait.
     let remaining = mailer.spool().entries().map_or(0, |e| e.len());

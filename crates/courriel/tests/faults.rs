@@ -11,8 +11,8 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{account_at, copies, email, spool_dir};
@@ -21,7 +21,7 @@ use courriel_archive::{ImapSettings, Timeouts};
 use courriel_core::Security;
 use courriel_core::failure::Failure;
 use courriel_testkit::hostile::{Script, cutting_proxy, serve};
-use courriel_testkit::{Servers, runtime, silent};
+use courriel_testkit::{Servers, peak_rss_kib, runtime, silent};
 use courriel_transport::{SmtpSettings, SmtpTimeouts};
 
 const BOUND: Duration = Duration::from_secs(2);
@@ -124,15 +124,35 @@ fn smtp_greet(script: &mut Script, capabilities: &str) -> Option<()> {
     Some(())
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+/// A plain server that says `greeting` one byte a second.
+fn drip(greeting: &'static [u8]) -> u16 {
+    serve(false, move |mut s| {
+        for b in greeting {
+            if s.say_bytes(&[*b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    })
+}
+
+/// Sends 100 MiB of `byte` (until the client hangs up).
+fn flood(script: &mut Script, byte: u8) {
+    let chunk = vec![byte; 1 << 20];
+    for _ in 0..100 {
+        if script.say_bytes(&chunk).is_err() {
+            return;
+        }
+    }
+}
+
+/// Marks `row` wrong if the peak memory grew by more than 50 MB since
+/// `before` (KiB, from [`peak_rss_kib`]).
+fn bound_memory(row: &mut Row, before: u64) {
+    let grew = peak_rss_kib().saturating_sub(before) / 1024;
+    if grew > 50 {
+        row.problem = Some(format!("memory grew by {grew} MB"));
+    }
 }
 
 /// An IMAP server over implicit TLS that greets, accepts any login, and
@@ -176,14 +196,7 @@ fn smtp_rows() -> Vec<Row> {
         "SM004",
         smtp(silent(), smtp_tls),
     ));
-    let drip = serve(false, |mut s| {
-        for b in b"220 hostile.test ESMTP\r\n" {
-            if s.say_bytes(&[*b]).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_secs(1));
-        }
-    });
+    let drip = drip(b"220 hostile.test ESMTP\r\n");
     rows.push(row(
         "SMTP: speaks one byte a second",
         "SM004",
@@ -198,23 +211,13 @@ fn smtp_rows() -> Vec<Row> {
         smtp(hang_up, Security::Starttls),
     ));
     let before = peak_rss_kib();
-    let endless = serve(false, |mut s| {
-        let chunk = vec![b'2'; 1 << 20];
-        for _ in 0..100 {
-            if s.say_bytes(&chunk).is_err() {
-                return;
-            }
-        }
-    });
+    let endless = serve(false, |mut s| flood(&mut s, b'2'));
     let mut r = row(
         "SMTP: a 100 MB greeting line without end",
         "SM015",
         smtp(endless, Security::Starttls),
     );
-    let grew = peak_rss_kib().saturating_sub(before) / 1024;
-    if grew > 50 {
-        r.problem = Some(format!("memory grew by {grew} MB"));
-    }
+    bound_memory(&mut r, before);
     rows.push(r);
     let bad_tls = serve(false, |mut s| {
         if smtp_greet(&mut s, "250 STARTTLS").is_some() && s.hear().is_some() {
@@ -261,14 +264,7 @@ fn imap_rows() -> Vec<Row> {
         "IM004",
         imap(silent(), imap_tls),
     ));
-    let drip = serve(false, |mut s| {
-        for b in b"* OK hostile.test\r\n" {
-            if s.say_bytes(&[*b]).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_secs(1));
-        }
-    });
+    let drip = drip(b"* OK hostile.test\r\n");
     rows.push(row(
         "IMAP: speaks one byte a second",
         "IM004",
@@ -344,18 +340,10 @@ fn imap_answer_rows() -> Vec<Row> {
     let before = peak_rss_kib();
     let huge = imap_answering(|s, _tag| {
         s.say("* LIST () \"/\" {104857600}\r\n");
-        let chunk = vec![b'a'; 1 << 20];
-        for _ in 0..100 {
-            if s.say_bytes(&chunk).is_err() {
-                return;
-            }
-        }
+        flood(s, b'a');
     });
     let mut r = row("IMAP: a 100 MB literal", "IM010", imap(huge, imap_tls));
-    let grew = peak_rss_kib().saturating_sub(before) / 1024;
-    if grew > 50 {
-        r.problem = Some(format!("memory grew by {grew} MB"));
-    }
+    bound_memory(&mut r, before);
     rows.push(r);
     let long_line = imap_answering(|s, tag| {
         s.say(&format!(
@@ -495,17 +483,15 @@ fn implicit_smtp(account: &courriel::Account) -> courriel::Account {
 
 fn main() {
     let started = Instant::now();
-    let rows = Arc::new(Mutex::new(Vec::new()));
-    rows.lock().unwrap().extend(smtp_rows());
-    rows.lock().unwrap().extend(imap_rows());
-    rows.lock().unwrap().extend(mid_transaction_rows());
-    let rows = rows.lock().unwrap();
+    let mut rows = smtp_rows();
+    rows.extend(imap_rows());
+    rows.extend(mid_transaction_rows());
     println!(
         "{:<48} {:>8} {:>8} {:>8} {:>5} {:>10}  problem",
         "scenario", "expected", "outcome", "time", "lost", "duplicates"
     );
     let mut failed = 0;
-    for r in rows.iter() {
+    for r in &rows {
         let within = r.time <= BOUND * 3;
         let ok = r.outcome == r.expected
             && r.lost == 0

@@ -11,7 +11,6 @@ use courriel_core::account::Lang;
 use courriel_core::{EmailAddress, Security};
 use courriel_testkit::{Account, Servers};
 use courriel_transport::{Email, Mailbox, SmtpSettings, check, send};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub(crate) fn settings(account: &Account, port: u16, security: Security) -> SmtpSettings {
     let s = Servers::get();
@@ -309,32 +308,20 @@ fn an_untrusted_certificate_is_refused() {
 
 #[test]
 fn a_server_without_starttls_gets_no_password() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        runtime().block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            while let Ok((mut stream, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let _ = stream.write_all(b"220 no-tls.example ESMTP\r\n").await;
-                    let mut buf = [0u8; 1024];
-                    while let Ok(n) = stream.read(&mut buf).await {
-                        if n == 0 {
-                            break;
-                        }
-                        let said = String::from_utf8_lossy(&buf[..n]).to_string();
-                        assert!(!said.starts_with("AUTH"), "a password was offered in clear");
-                        let reply: &[u8] = if said.starts_with("EHLO") {
-                            b"250-no-tls.example\r\n250 AUTH PLAIN LOGIN\r\n"
-                        } else {
-                            b"502 no\r\n"
-                        };
-                        let _ = stream.write_all(reply).await;
-                    }
-                });
+    let offered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let heard = offered.clone();
+    let port = courriel_testkit::hostile::serve(false, move |mut s| {
+        s.say("220 no-tls.example ESMTP\r\n");
+        while let Some(line) = s.hear() {
+            if line.to_ascii_uppercase().starts_with("AUTH") {
+                heard.store(true, std::sync::atomic::Ordering::SeqCst);
             }
-        });
+            if line.to_ascii_uppercase().starts_with("EHLO") {
+                s.say("250-no-tls.example\r\n250 AUTH PLAIN LOGIN\r\n");
+            } else {
+                s.say("502 no\r\n");
+            }
+        }
     });
     let s = Servers::get();
     let mut settings = settings(&s.special, port, Security::Starttls);
@@ -342,6 +329,10 @@ fn a_server_without_starttls_gets_no_password() {
     assert_eq!(
         runtime().block_on(check(&settings)).unwrap_err().code(),
         "SM008"
+    );
+    assert!(
+        !offered.load(std::sync::atomic::Ordering::SeqCst),
+        "a password was offered in clear"
     );
 }
 

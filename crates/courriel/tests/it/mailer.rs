@@ -2,13 +2,13 @@
 //! exact bytes once; a provider that files its own copy; `check` with a
 //! dead server; one dead account never holds another's sends.
 
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use courriel::mailer::{NotFiled, ServerCheck};
 use courriel::{Catalog, Filing, Mailbox, Mailer};
 use courriel_core::failure::FailureKind;
-use courriel_testkit::{Servers, runtime, silent};
+use courriel_testkit::{Servers, closed, runtime, silent};
 use courriel_transport::{SmtpTimeouts, Transport};
 
 use crate::common::{account, account_at, copies, delivered, email, spool_dir};
@@ -152,12 +152,6 @@ fn a_provider_that_files_its_own_copy_gets_none_from_us() {
     assert!(mailer.spool().entries().unwrap().is_empty());
 }
 
-/// A port where nothing listens.
-fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[test]
 fn check_reports_the_live_server_fully_and_the_dead_one_with_its_reason() {
     let s = Servers::get();
@@ -200,7 +194,7 @@ fn check_reports_the_live_server_fully_and_the_dead_one_with_its_reason() {
         "check-imap-dead",
         &s.special,
         Some((&s.host, s.smtp_starttls_port)),
-        Some((&s.host, closed_port())),
+        Some((&s.host, closed())),
     )));
     assert!(matches!(report.smtp, ServerCheck::Ok(())), "{report:?}");
     assert!(
