@@ -1,16 +1,21 @@
 //! `cargo xtask mail-servers start|stop|env|status`: the real Postfix and
 //! Dovecot the test suite talks to, on loopback, with a test certificate
-//! authority generated at start-up.
+//! authority generated at start-up, beside dnsmasq (the test DNS zone) and
+//! PostgreSQL (for the spool).
 //!
 //! Everything lives in one state directory (`/tmp/courriel-mail-servers`,
 //! or `$COURRIEL_MAIL_SERVERS_DIR`), rebuilt from scratch at every start.
-//! Both servers run in the foreground of their own process group, whose id
-//! is recorded there: `stop`, and a `start` after a crash, kill the whole
-//! group, so no orphaned child keeps a port.
+//! Postfix, Dovecot and dnsmasq run in the foreground of their own process
+//! group, whose id is recorded there: `stop`, and a `start` after a crash,
+//! kill the whole group, so no orphaned child keeps a port. PostgreSQL gets
+//! a fresh cluster (initdb) in `postgres/data` and is started and stopped
+//! with its own `pg_ctl`, as the `postgres` system user when we are root
+//! (it refuses to run as root).
 
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader};
 use std::net::{SocketAddr, TcpStream};
+use std::os::unix::fs::PermissionsExt as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,6 +35,13 @@ const LMTP_PORT: u16 = 10024;
 /// authoritative for `.test`, nothing forwarded anywhere.
 const DNS_PORT: u16 = 10053;
 const AUTH_PORT: u16 = 10026;
+/// PostgreSQL, 127.0.0.1 only, password authentication (scram-sha-256).
+const POSTGRES_PORT: u16 = 10432;
+/// Its superuser (initdb's bootstrap user), that user's password (a test
+/// password, shown freely) and the database tests use by default.
+const POSTGRES_USER: &str = "courriel";
+const POSTGRES_PASSWORD: &str = "courriel-test-only";
+const POSTGRES_DATABASE: &str = "courriel";
 
 /// The test accounts, one per mailbox layout: (key, address, password, namespace).
 const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
@@ -86,6 +98,8 @@ const ALIASES: &[(&str, &str)] = &[("billing@courriel.test", "alice@courriel.tes
 const DOVECOT_CONF: &str = include_str!("../mail-servers/dovecot.conf");
 const POSTFIX_MAIN: &str = include_str!("../mail-servers/main.cf");
 const POSTFIX_MASTER: &str = include_str!("../mail-servers/master.cf");
+/// Appended to the `postgresql.conf` initdb writes.
+const POSTGRES_CONF: &str = include_str!("../mail-servers/postgresql.conf");
 
 const PACKAGES: &[&str] = &[
     "dovecot-imapd",
@@ -93,6 +107,7 @@ const PACKAGES: &[&str] = &[
     "postfix",
     "openssl",
     "dnsmasq-base",
+    "postgresql",
 ];
 
 /// The test DNS zone (dnsmasq's configuration): the custom domains the
@@ -100,9 +115,11 @@ const PACKAGES: &[&str] = &[
 const DNSMASQ_CONF: &str = include_str!("../mail-servers/dnsmasq.conf");
 
 pub(crate) const HELP: &str = "\
-cargo xtask mail-servers start    (re)start Postfix and Dovecot on 127.0.0.1, fresh state
+cargo xtask mail-servers start    (re)start Postfix, Dovecot, dnsmasq and PostgreSQL
+                                  on 127.0.0.1, fresh state
 cargo xtask mail-servers stop     stop them
-cargo xtask mail-servers env      print the file tests read (ports, accounts, CA)
+cargo xtask mail-servers env      print the file tests read (ports, accounts, CA,
+                                  PostgreSQL URL)
 cargo xtask mail-servers status   say whether they answer
 ";
 
@@ -124,7 +141,7 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
         ["status"] => {
             if all_ports_answer() {
                 println!(
-                    "mail servers answer on 127.0.0.1 (state in {})",
+                    "mail servers and PostgreSQL (port {POSTGRES_PORT}) answer on 127.0.0.1 (state in {})",
                     dir.display()
                 );
                 Ok(())
@@ -158,6 +175,33 @@ pub(crate) fn installed() -> bool {
         && Path::new("/usr/sbin/postfix").exists()
         && Path::new("/usr/bin/openssl").exists()
         && Path::new("/usr/sbin/dnsmasq").exists()
+        && postgres_bin().is_some()
+}
+
+/// The newest PostgreSQL's programs: Debian installs each major version
+/// in `/usr/lib/postgresql/VERSION/bin` (bookworm: 15).
+fn postgres_bin() -> Option<PathBuf> {
+    std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let version: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            ["initdb", "pg_ctl", "psql"]
+                .iter()
+                .all(|program| bin.join(program).exists())
+                .then_some((version, bin))
+        })
+        .max()
+        .map(|(_, bin)| bin)
+}
+
+/// Whether this process runs as root (real user id 0).
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    })
 }
 
 /// Installs the Debian packages (as root, with apt-get).
@@ -165,13 +209,9 @@ pub(crate) fn install() -> Result<(), String> {
     if installed() {
         return Ok(());
     }
-    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-    });
-    if !root {
+    if !is_root() {
         return Err(format!(
-            "Dovecot and Postfix are not installed, and only root can install them: run `apt-get update && apt-get install -y {}` as root",
+            "the test servers (Dovecot, Postfix, dnsmasq, PostgreSQL) are not all installed, and only root can install them: run `apt-get update && apt-get install -y {}` as root",
             PACKAGES.join(" ")
         ));
     }
@@ -223,7 +263,7 @@ pub(crate) fn test(args: &[&str]) -> Result<(), String> {
 fn start(dir: &Path) -> Result<(), String> {
     if !installed() {
         return Err(format!(
-            "Dovecot and Postfix are not installed: run `apt-get update && apt-get install -y {}` as root (`.ci/run` and `cargo xtask test` do it)",
+            "the test servers (Dovecot, Postfix, dnsmasq, PostgreSQL) are not all installed: run `apt-get update && apt-get install -y {}` as root (`.ci/run` and `cargo xtask test` do it)",
             PACKAGES.join(" ")
         ));
     }
@@ -243,9 +283,30 @@ fn start(dir: &Path) -> Result<(), String> {
         std::fs::create_dir_all(dir.join(sub))
             .map_err(|e| format!("cannot create {}: {e}", dir.join(sub).display()))?;
     }
+    // initdb takes most of a second: the others start meanwhile.
+    std::thread::scope(|scope| {
+        let postgres = scope.spawn(|| start_postgres(dir));
+        let others = start_mail_servers(dir);
+        let postgres = postgres
+            .join()
+            .unwrap_or_else(|_| Err("starting PostgreSQL panicked".to_string()));
+        others.and(postgres)
+    })?;
+    wait_ready(dir)?;
+    let env = env_file(dir);
+    std::fs::write(dir.join("servers.env"), &env).map_err(|e| e.to_string())?;
+    println!(
+        "mail servers ready; tests read {}",
+        dir.join("servers.env").display()
+    );
+    Ok(())
+}
+
+/// Dovecot, Postfix and dnsmasq: certificates, configurations, launched
+/// (they come up in the background; `wait_ready` waits for them).
+fn start_mail_servers(dir: &Path) -> Result<(), String> {
     certificates(&dir.join("tls"))?;
     configure(dir)?;
-
     let dovecot = launch(
         dir,
         "dovecot",
@@ -275,16 +336,7 @@ fn start(dir: &Path) -> Result<(), String> {
         dir.join("pgids"),
         format!("{dovecot}\n{postfix}\n{dnsmasq}\n"),
     )
-    .map_err(|e| e.to_string())?;
-
-    wait_ready(dir)?;
-    let env = env_file(dir);
-    std::fs::write(dir.join("servers.env"), &env).map_err(|e| e.to_string())?;
-    println!(
-        "mail servers ready; tests read {}",
-        dir.join("servers.env").display()
-    );
-    Ok(())
+    .map_err(|e| e.to_string())
 }
 
 /// Starts `command` in a process group of its own, logging to `log/NAME.out`.
@@ -302,11 +354,13 @@ fn launch(dir: &Path, name: &str, command: &mut Command) -> Result<u32, String> 
     Ok(child.id())
 }
 
-/// Stops whatever serves our ports: the process groups recorded by the last
-/// start (Postfix's master makes a session of its own, so its pid file is
-/// read too), then any process still listening on one of our ports, as after
-/// a crash. Waits until the ports are free.
+/// Stops whatever serves our ports: PostgreSQL (see [`stop_postgres`]), the
+/// process groups recorded by the last start (Postfix's master makes a
+/// session of its own, so its pid file is read too), then any process still
+/// listening on one of our ports, as after a crash. Waits until the ports
+/// are free.
 fn stop(dir: &Path) {
+    stop_postgres(dir);
     let mut groups: Vec<u32> = Vec::new();
     for file in [
         "pgids",
@@ -424,7 +478,13 @@ fn all_ports() -> Vec<SocketAddr> {
             ports.push(format!("{host}:{port}").parse().expect("valid address"));
         }
     }
-    for port in [SMTP_PLAIN_PORT, LMTP_PORT, AUTH_PORT, DNS_PORT] {
+    for port in [
+        SMTP_PLAIN_PORT,
+        LMTP_PORT,
+        AUTH_PORT,
+        DNS_PORT,
+        POSTGRES_PORT,
+    ] {
         ports.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
     ports
@@ -458,18 +518,30 @@ fn wait_ready(dir: &Path) -> Result<(), String> {
         if Instant::now() > deadline {
             let mut message =
                 String::from("the mail servers did not come up within 30 s; their logs:\n");
-            for log in ["dovecot.out", "dovecot.log", "postfix.out", "postfix.log"] {
-                let text = std::fs::read_to_string(dir.join("log").join(log)).unwrap_or_default();
-                let tail: Vec<&str> = text.lines().rev().take(15).collect();
-                let _ = writeln!(message, "--- log/{log}");
-                for line in tail.iter().rev() {
-                    let _ = writeln!(message, "{line}");
-                }
+            for log in [
+                "dovecot.out",
+                "dovecot.log",
+                "postfix.out",
+                "postfix.log",
+                "postgres.log",
+            ] {
+                message.push_str(&log_tail(dir, log));
             }
             return Err(message);
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The last 15 lines of `log/NAME`, under a `--- log/NAME` heading.
+fn log_tail(dir: &Path, name: &str) -> String {
+    let text = std::fs::read_to_string(dir.join("log").join(name)).unwrap_or_default();
+    let tail: Vec<&str> = text.lines().rev().take(15).collect();
+    let mut out = format!("--- log/{name}\n");
+    for line in tail.iter().rev() {
+        let _ = writeln!(out, "{line}");
+    }
+    out
 }
 
 fn greets(port: u16, expect: &str) -> bool {
@@ -495,6 +567,7 @@ fn fill(template: &str, dir: &Path) -> String {
         .replace("{{LMTP_PORT}}", &LMTP_PORT.to_string())
         .replace("{{AUTH_PORT}}", &AUTH_PORT.to_string())
         .replace("{{DNS_PORT}}", &DNS_PORT.to_string())
+        .replace("{{POSTGRES_PORT}}", &POSTGRES_PORT.to_string())
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {
@@ -623,6 +696,146 @@ fn certificates(tls: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A fresh PostgreSQL cluster in `postgres/data`: initdb (superuser
+/// [`POSTGRES_USER`] with its password, scram-sha-256 everywhere), our
+/// settings appended to its `postgresql.conf`, `pg_ctl start` (which waits
+/// until it accepts connections), then the database [`POSTGRES_DATABASE`],
+/// created over TCP as a test would connect. initdb's `--no-sync` only skips
+/// flushing the new cluster's files at the end of initdb (the cluster is
+/// thrown away at the next start); the server's own durability settings
+/// stay at their defaults.
+fn start_postgres(dir: &Path) -> Result<(), String> {
+    let bin = postgres_bin().ok_or("PostgreSQL is not installed (apt-get install postgresql)")?;
+    let home = dir.join("postgres");
+    let data = home.join("data");
+    let log = dir.join("log/postgres.log");
+    let password_file = home.join("password");
+    std::fs::create_dir_all(&home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+    // The postgres user goes through these to its own files, whatever the umask.
+    for open in [dir, &dir.join("log")] {
+        std::fs::set_permissions(open, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("cannot chmod {}: {e}", open.display()))?;
+    }
+    write(&password_file, &format!("{POSTGRES_PASSWORD}\n"))?;
+    write(&log, "")?;
+    if is_root() {
+        sh(Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&home)
+            .arg(&log))?;
+    }
+    let initdb = sh(as_postgres(&bin.join("initdb"), &home)
+        .arg("--pgdata")
+        .arg(&data)
+        .args([
+            "--username",
+            POSTGRES_USER,
+            "--auth=scram-sha-256",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-instructions",
+            "--no-sync",
+        ])
+        .arg(format!("--pwfile={}", password_file.display())));
+    let _ = std::fs::remove_file(&password_file);
+    initdb?;
+    let conf = data.join("postgresql.conf");
+    let initial = std::fs::read_to_string(&conf)
+        .map_err(|e| format!("cannot read {}: {e}", conf.display()))?;
+    write(&conf, &format!("{initial}\n{}", fill(POSTGRES_CONF, dir)))?;
+    sh(as_postgres(&bin.join("pg_ctl"), &home)
+        .args(["start", "--wait", "--timeout=30", "--pgdata"])
+        .arg(&data)
+        .arg("--log")
+        .arg(&log))
+    .map_err(|e| format!("{e}\n{}", log_tail(dir, "postgres.log")))?;
+    sh(Command::new(bin.join("psql"))
+        .env("PGPASSWORD", POSTGRES_PASSWORD)
+        .env("PGCONNECT_TIMEOUT", "10")
+        .args(["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1"])
+        .args(["--host=127.0.0.1", &format!("--port={POSTGRES_PORT}")])
+        .args([&format!("--username={POSTGRES_USER}"), "--dbname=postgres"])
+        .arg(format!("--command=CREATE DATABASE {POSTGRES_DATABASE}")))
+}
+
+/// `program` run as the `postgres` system user when we are root
+/// (PostgreSQL refuses to run as root), as ourselves otherwise; in `cwd`,
+/// a directory that user can enter.
+fn as_postgres(program: &Path, cwd: &Path) -> Command {
+    let mut command = if is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    };
+    command.current_dir(cwd);
+    command
+}
+
+/// Stops the PostgreSQL of the last start: a fast shutdown (`pg_ctl stop -m
+/// fast`: sessions ended, a checkpoint), else `kill -9` of the postmaster
+/// (its children leave when they notice). Only a process working in our
+/// data directory is signalled: after a crash, the pid file's pid may be
+/// another process's by now. A postmaster killed with `kill -9` leaves its
+/// pid file and a small System V shared memory segment, removed here.
+fn stop_postgres(dir: &Path) {
+    let data = dir.join("postgres/data");
+    let pid_file = data.join("postmaster.pid");
+    let Ok(contents) = std::fs::read_to_string(&pid_file) else {
+        return;
+    };
+    let lines: Vec<&str> = contents.lines().collect();
+    let postmaster = lines
+        .first()
+        .and_then(|l| l.trim().parse::<u32>().ok())
+        .filter(|pid| works_in(*pid, &data));
+    if let Some(pid) = postmaster {
+        let stopped = postgres_bin().is_some_and(|bin| {
+            sh(as_postgres(&bin.join("pg_ctl"), dir)
+                .args(["stop", "--mode=fast", "--wait", "--timeout=10", "--pgdata"])
+                .arg(&data))
+            .is_ok()
+        });
+        if !stopped {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && works_in(pid, &data) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+    if !pid_file.exists() {
+        return; // a clean shutdown removes it, and the segment
+    }
+    // Line 7: the segment's key and id, as /proc/sysvipc/shm lists them.
+    let segment: Vec<&str> = lines
+        .get(6)
+        .map(|l| l.split_whitespace().collect())
+        .unwrap_or_default();
+    let ours = std::fs::read_to_string("/proc/sysvipc/shm").is_ok_and(|table| {
+        table
+            .lines()
+            .any(|row| row.split_whitespace().take(2).eq(segment.iter().copied()))
+    });
+    if ours && let [_, id] = segment.as_slice() {
+        let _ = Command::new("ipcrm")
+            .args(["-m", id])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Whether process `pid` runs with `dir` as its working directory (the
+/// postmaster and its children work in the data directory).
+fn works_in(pid: u32, dir: &Path) -> bool {
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"));
+    matches!((cwd, std::fs::canonicalize(dir)), (Ok(cwd), Ok(dir)) if cwd == dir)
+}
+
 fn sh(command: &mut Command) -> Result<(), String> {
     let output = command
         .stdin(Stdio::null())
@@ -664,6 +877,16 @@ fn env_file(dir: &Path) -> String {
     var("SMTP_TLS_PORT", &SMTP_TLS_PORT.to_string());
     var("SMTP_PLAIN_PORT", &SMTP_PLAIN_PORT.to_string());
     var("DNS_PORT", &DNS_PORT.to_string());
+    var("POSTGRES_PORT", &POSTGRES_PORT.to_string());
+    var("POSTGRES_USER", POSTGRES_USER);
+    var("POSTGRES_PASSWORD", POSTGRES_PASSWORD);
+    var("POSTGRES_DATABASE", POSTGRES_DATABASE);
+    var(
+        "POSTGRES_URL",
+        &format!(
+            "postgres://{POSTGRES_USER}:{POSTGRES_PASSWORD}@127.0.0.1:{POSTGRES_PORT}/{POSTGRES_DATABASE}"
+        ),
+    );
     var(
         "FLEET",
         &fleet()

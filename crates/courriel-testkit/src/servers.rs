@@ -1,9 +1,11 @@
-//! Where the test mail servers listen, read from the file
-//! `cargo xtask mail-servers start` writes.
+//! Where the test mail servers (and the test PostgreSQL) listen, read from
+//! the file `cargo xtask mail-servers start` writes.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -50,6 +52,16 @@ pub struct Servers {
     /// The test DNS server (UDP and TCP on `host`), authoritative for the
     /// discovery tests' `.test` domains (`xtask/mail-servers/dnsmasq.conf`).
     pub dns_port: u16,
+    /// PostgreSQL on `host` (TCP, password authentication): connect with
+    /// [`Servers::postgres_url`] or [`Servers::fresh_postgres_database`].
+    pub postgres_port: u16,
+    /// Its superuser (`courriel`).
+    pub postgres_user: String,
+    /// That superuser's password (a test password, shown freely).
+    pub postgres_password: String,
+    /// The database [`Servers::postgres_url`] names (`courriel`), shared
+    /// by whoever uses it.
+    pub postgres_database: String,
     /// Mailbox layout (a): `/` separator, SPECIAL-USE `\Sent`.
     pub special: Account,
     /// Mailbox layout (b): `.` separator under `INBOX.`, no SPECIAL-USE.
@@ -80,8 +92,11 @@ impl Drop for ImapBackOn {
 }
 
 const HOW_TO_START: &str = "start the test mail servers first: `cargo xtask mail-servers start` \
-     (as root, with Debian's dovecot-imapd, dovecot-lmtpd and postfix installed), \
-     or run every test with `cargo xtask test`, which does both";
+     (as root, with Debian's dovecot-imapd, dovecot-lmtpd, postfix, dnsmasq-base and \
+     postgresql installed), or run every test with `cargo xtask test`, which does both";
+
+/// Databases [`Servers::fresh_postgres_database`] never drops.
+const KEPT_DATABASES: &[&str] = &["postgres", "template0", "template1"];
 
 impl Servers {
     /// The servers, checked to answer; panics with how to start them when
@@ -206,6 +221,118 @@ impl Servers {
         }
     }
 
+    /// The test PostgreSQL's shared database, as a URL:
+    /// `postgres://courriel:courriel-test-only@127.0.0.1:10432/courriel`.
+    /// A test that writes should rather take a database of its own
+    /// ([`Servers::fresh_postgres_database`]).
+    #[must_use]
+    pub fn postgres_url(&self) -> String {
+        self.postgres_url_of(&self.postgres_database)
+    }
+
+    fn postgres_url_of(&self, database: &str) -> String {
+        format!(
+            "postgres://{}:{}@{}:{}/{database}",
+            self.postgres_user, self.postgres_password, self.host, self.postgres_port
+        )
+    }
+
+    /// An empty database called `name` on the test PostgreSQL, and its URL:
+    /// whatever database had that name is dropped first, its sessions ended
+    /// (`DROP DATABASE ... WITH (FORCE)`). Give each test a name of its own
+    /// (lowercase ASCII letters, digits and `_`, at most 63 bytes, not
+    /// starting with a digit), so tests running at once do not share one.
+    #[must_use]
+    pub fn fresh_postgres_database(&self, name: &str) -> String {
+        let valid = (1..=63).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        assert!(
+            valid,
+            "database name `{name}`: use lowercase ASCII letters, digits and `_` (at most 63 bytes, not starting with a digit)"
+        );
+        assert!(
+            !KEPT_DATABASES.contains(&name) && name != self.postgres_database,
+            "fresh_postgres_database(\"{name}\") would drop a database others use: pick a name of this test's own"
+        );
+        // A script runs each statement on its own: DROP DATABASE refuses to
+        // run in a transaction, which `psql -c` would put both in.
+        let _ = self.psql(
+            &self.postgres_url_of("postgres"),
+            &format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE);\nCREATE DATABASE \"{name}\";"
+            ),
+        );
+        self.postgres_url_of(name)
+    }
+
+    /// Runs the SQL script `sql` with `psql` on the database at `url` (a
+    /// URL of [`Servers::postgres_url`]'s form), each statement on its own,
+    /// stopping at the first error; returns what it printed: one line per
+    /// row, columns separated by `|`, no headers. The password goes to psql
+    /// in its environment (`PGPASSWORD`), never on its command line. Panics
+    /// when psql cannot run or fails.
+    #[must_use]
+    pub fn psql(&self, url: &str, sql: &str) -> String {
+        let (scheme, rest) = url
+            .split_once("://")
+            .unwrap_or_else(|| panic!("`{url}` is not a postgres:// URL"));
+        let (user, password, at) = match rest.split_once('@') {
+            Some((userinfo, at)) => match userinfo.split_once(':') {
+                Some((user, password)) => (user, Some(password), at),
+                None => (userinfo, None, at),
+            },
+            None => ("", None, rest),
+        };
+        let url_without_password = if user.is_empty() {
+            format!("{scheme}://{at}")
+        } else {
+            format!("{scheme}://{user}@{at}")
+        };
+        let mut command = Command::new("psql");
+        if let Some(password) = password {
+            command.env("PGPASSWORD", password);
+        }
+        let mut child = command
+            .env("PGCONNECT_TIMEOUT", "10")
+            .args([
+                "--no-psqlrc",
+                "--quiet",
+                "--no-align",
+                "--tuples-only",
+                "--set=ON_ERROR_STOP=1",
+                "--file=-",
+                "--dbname",
+            ])
+            .arg(&url_without_password)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run psql (Debian's postgresql-client, which postgresql installs): {e}"
+                )
+            });
+        // A psql that could not connect has left: its status and stderr say why.
+        let _ = child
+            .stdin
+            .take()
+            .expect("psql's stdin")
+            .write_all(sql.as_bytes());
+        let output = child.wait_with_output().expect("psql's output");
+        assert!(
+            output.status.success(),
+            "psql on {url_without_password} ({}): {}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr),
+            sql
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     /// The file the servers' settings are read from.
     #[must_use]
     pub fn env_file() -> PathBuf {
@@ -265,6 +392,10 @@ impl Servers {
             smtp_tls_port: port("SMTP_TLS_PORT")?,
             smtp_plain_port: port("SMTP_PLAIN_PORT")?,
             dns_port: port("DNS_PORT")?,
+            postgres_port: port("POSTGRES_PORT")?,
+            postgres_user: get("POSTGRES_USER")?,
+            postgres_password: get("POSTGRES_PASSWORD")?,
+            postgres_database: get("POSTGRES_DATABASE")?,
             special: account("SPECIAL")?,
             courier: account("COURIER")?,
             localized: account("LOCALIZED")?,
@@ -286,6 +417,7 @@ impl Servers {
             servers.imap_tls_port,
             servers.smtp_starttls_port,
             servers.smtp_tls_port,
+            servers.postgres_port,
         ] {
             let addr: SocketAddr = format!("{}:{port}", servers.host).parse().map_err(|_| {
                 format!("COURRIEL_TEST_HOST `{}` is not an IP address", servers.host)

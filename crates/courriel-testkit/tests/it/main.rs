@@ -1,8 +1,10 @@
 //! The project's own Postfix and Dovecot behave as the library's tests need:
 //! submission with STARTTLS or implicit TLS, senders bound to logins,
-//! delivery into Dovecot, and the three mailbox layouts.
+//! delivery into Dovecot, and the three mailbox layouts; PostgreSQL gives
+//! each test a database of its own.
 
 mod imap;
+mod postgres;
 mod smtp;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
