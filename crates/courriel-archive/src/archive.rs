@@ -1,14 +1,15 @@
 //! Filing copies: spool first, file, then forget; retry what could not be
-//! filed, checking the folder for the Message-ID first.
+//! filed, checking the folder for the Message-ID first. [`Archive`] is the
+//! simple face of the [`Filer`] for one caller at a time.
 
-use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use courriel_core::failure::{Failure, FailureKind};
 
-use crate::folders::choose_sent;
-use crate::session::{Session, connect};
+use crate::filer::Filer;
 use crate::settings::ImapSettings;
-use crate::spool::{Entry, Spool};
+use crate::spool::{NewCopy, Spool};
 
 /// Where to file a copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,12 @@ pub enum Filed {
         entry: String,
         /// Why it could not be filed now.
         failure: Failure,
+    },
+    /// Found already filed in this folder (by a run that died before
+    /// forgetting it): not filed again, forgotten by the spool.
+    AlreadyFiled {
+        /// The folder.
+        folder: String,
     },
     /// Not filed, and retrying will not help until something changes
     /// (folder gone, quota): kept in the spool, marked failed.
@@ -68,7 +75,8 @@ pub(crate) fn is_permanent(failure: &Failure) -> bool {
     )
 }
 
-fn describe(failure: &Failure) -> String {
+/// A failure as the spool records it: code and English message.
+pub(crate) fn describe(failure: &Failure) -> String {
     format!(
         "{}: {}",
         failure.code(),
@@ -76,52 +84,26 @@ fn describe(failure: &Failure) -> String {
     )
 }
 
-/// Settles a filing attempt: a filed copy leaves the spool; a failed one
-/// stays, with its failure recorded (and marked failed when permanent).
-pub(crate) fn settle(
-    spool: &Spool,
-    entry: &mut Entry,
-    result: Result<String, Failure>,
-) -> std::io::Result<Filed> {
-    match result {
-        Ok(folder) => {
-            spool.remove(entry)?;
-            Ok(Filed::Filed { folder })
-        }
-        Err(failure) if is_permanent(&failure) => {
-            spool.record_failure(entry, &describe(&failure), true)?;
-            Ok(Filed::Failed {
-                entry: entry.id.clone(),
-                failure,
-            })
-        }
-        Err(failure) => {
-            spool.record_failure(entry, &describe(&failure), false)?;
-            Ok(Filed::Spooled {
-                entry: entry.id.clone(),
-                failure,
-            })
-        }
-    }
-}
-
-/// Files copies through a spool.
-#[derive(Debug, Clone)]
+/// Files copies through a spool, one session per call (a mailer serving
+/// many accounts keeps them open: [`Filer`]).
+#[derive(Debug)]
 pub struct Archive {
-    spool: Spool,
+    filer: Filer,
 }
 
 impl Archive {
     /// An archive spooling in `spool`.
     #[must_use]
     pub fn new(spool: Spool) -> Archive {
-        Archive { spool }
+        Archive {
+            filer: Filer::new(spool, Duration::from_secs(60)).with_linger(Duration::ZERO),
+        }
     }
 
     /// The spool.
     #[must_use]
     pub fn spool(&self) -> &Spool {
-        &self.spool
+        self.filer.spool()
     }
 
     /// Files `message` (the exact bytes sent) for `account`: written to the
@@ -136,27 +118,27 @@ impl Archive {
         date: Option<&str>,
         message: &[u8],
     ) -> std::io::Result<Filed> {
-        let folder = match target {
-            Target::Folder(f) => Some(f.as_str()),
-            Target::Auto { .. } => None,
+        let copy = NewCopy {
+            account,
+            folder: match target {
+                Target::Folder(f) => Some(f.as_str()),
+                Target::Auto { .. } => None,
+            },
+            message_id,
+            date,
         };
-        let mut entry = self.spool.put(account, folder, message_id, date, message)?;
-        let hint = match target {
-            Target::Auto { provider_hint } => provider_hint.as_deref(),
-            Target::Folder(_) => None,
-        };
-        let result = async {
-            let mut session = connect(settings).await?;
-            let outcome = file_entry(&mut session, &entry, hint, message, false).await;
-            session.logout().await;
-            outcome.map(|(folder, _)| folder)
-        }
-        .await;
-        settle(&self.spool, &mut entry, result)
+        let filed = self
+            .filer
+            .file_copy(copy, settings, target, Arc::new(message.to_vec()), None)
+            .await;
+        // One call, one session: nothing outlives the caller's runtime.
+        self.filer.close().await;
+        filed
     }
 
     /// Files every due copy; `settings_for` gives each account's settings
-    /// (`None` leaves its copies waiting). One session per account.
+    /// (`None` leaves its copies waiting). One session per account; copies
+    /// claimed by other processes sharing the spool are left to them.
     pub async fn retry(
         &self,
         settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
@@ -171,9 +153,9 @@ impl Archive {
         settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
-        self.spool.clean()?;
-        let due = self.spool.due()?;
-        self.retry_entries(due, settings_for, progress).await
+        let report = self.filer.retry(settings_for, false, progress).await;
+        self.filer.close().await;
+        report
     }
 
     /// Like [`Archive::retry_with_progress`], for every pending copy, due or
@@ -183,102 +165,8 @@ impl Archive {
         settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
-        self.spool.clean()?;
-        let pending = self
-            .spool
-            .entries()?
-            .into_iter()
-            .filter(|e| e.state == crate::spool::EntryState::Pending)
-            .collect();
-        self.retry_entries(pending, settings_for, progress).await
+        let report = self.filer.retry(settings_for, true, progress).await;
+        self.filer.close().await;
+        report
     }
-
-    async fn retry_entries(
-        &self,
-        due: Vec<Entry>,
-        settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
-        mut progress: impl FnMut(usize, usize),
-    ) -> std::io::Result<RetryReport> {
-        let mut report = RetryReport::default();
-        let mut sessions: HashMap<String, Result<Session, Failure>> = HashMap::new();
-        let total = due.len();
-        progress(0, total);
-        for (done, mut entry) in due.into_iter().enumerate() {
-            progress(done, total);
-            let Some((settings, hint)) = settings_for(&entry.account) else {
-                report.pending += 1;
-                continue;
-            };
-            if !sessions.contains_key(&entry.account) {
-                sessions.insert(entry.account.clone(), connect(&settings).await);
-            }
-            let result = match sessions.get_mut(&entry.account) {
-                Some(Ok(session)) => match self.spool.message(&entry) {
-                    Ok(message) => {
-                        let result =
-                            file_entry(session, &entry, hint.as_deref(), &message, true).await;
-                        if let Err(f) = &result
-                            && !is_permanent(f)
-                        {
-                            // The session may be broken: the next entry reconnects.
-                            sessions.remove(&entry.account);
-                        }
-                        result
-                    }
-                    Err(e) => Err(Failure::new(FailureKind::ImapAppendRefused)
-                        .arg("folder", entry.folder.as_deref().unwrap_or("auto"))
-                        .arg("detail", format!("the spooled copy cannot be read: {e}"))),
-                },
-                Some(Err(failure)) => Err(failure.clone()),
-                None => continue,
-            };
-            let already = matches!(&result, Ok((_, true)));
-            match settle(&self.spool, &mut entry, result.map(|(folder, _)| folder))? {
-                Filed::Filed { .. } if already => report.already_filed += 1,
-                Filed::Filed { .. } => report.filed += 1,
-                Filed::Spooled { .. } => report.pending += 1,
-                Filed::Failed { .. } => report.failed += 1,
-            }
-        }
-        progress(total, total);
-        for (_, session) in sessions {
-            if let Ok(session) = session {
-                session.logout().await;
-            }
-        }
-        Ok(report)
-    }
-}
-
-/// Files one entry, returning the folder and whether the copy was already
-/// there: with `check_first`, the folder is searched for the Message-ID
-/// first and nothing is filed if it is found.
-async fn file_entry(
-    session: &mut Session,
-    entry: &Entry,
-    hint: Option<&str>,
-    message: &[u8],
-    check_first: bool,
-) -> Result<(String, bool), Failure> {
-    let folder = match &entry.folder {
-        Some(folder) => folder.clone(),
-        None => {
-            let namespaces = session.namespaces().await?;
-            let folders = session.folders(&namespaces).await?;
-            choose_sent(&folders, &namespaces, hint, None)
-                .map(|c| c.folder.raw)
-                .ok_or_else(|| Failure::new(FailureKind::ImapFolderMissing).arg("folder", "auto"))?
-        }
-    };
-    if check_first
-        && session
-            .contains_message_id(&folder, &entry.message_id)
-            .await?
-    {
-        return Ok((folder, true));
-    }
-    session
-        .append(&folder, message, entry.date.as_deref(), false)
-        .await?;
-    Ok((folder, false))
 }

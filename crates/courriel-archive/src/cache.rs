@@ -1,16 +1,19 @@
 //! The folder list, fetched only when the connection settings change (their
 //! fingerprint) or when a refresh is asked for, like the reference
-//! product's "…" button.
+//! product's "…" button. Kept in memory, in a directory shared by the
+//! processes of one machine, or (feature `postgres`) in the spool's
+//! database, shared by every worker ([`crate::Spool::folder_cache`]).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
 use crate::folders::{Folder, Namespaces};
-use crate::session::connect;
+use crate::session::{Session, connect};
 use crate::settings::ImapSettings;
+use crate::spool::StoreFuture;
 use courriel_core::failure::Failure;
 
 /// An account's folders as last listed.
@@ -22,56 +25,144 @@ pub struct FolderList {
     pub folders: Vec<Folder>,
 }
 
-/// Where listings are kept.
+/// Where folder lists are kept, keyed by the settings' fingerprint. A
+/// cache: a store that fails only costs a listing.
+pub trait FolderStore: Send + Sync + 'static {
+    /// The list kept for `key`, if any.
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<FolderList>>;
+    /// Keeps `list` for `key`.
+    fn put<'a>(&'a self, key: &'a str, list: &'a FolderList) -> StoreFuture<'a, ()>;
+}
+
+/// In this process only.
+#[derive(Debug, Default)]
+struct Memory(Mutex<HashMap<String, FolderList>>);
+
+impl FolderStore for Memory {
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<FolderList>> {
+        let list = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(key)
+            .cloned();
+        Box::pin(std::future::ready(Ok(list)))
+    }
+
+    fn put<'a>(&'a self, key: &'a str, list: &'a FolderList) -> StoreFuture<'a, ()> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.to_string(), list.clone());
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// In a directory, one JSON file per fingerprint (shared by processes).
 #[derive(Debug)]
-pub enum FolderCache {
-    /// In this process only.
-    Memory(Mutex<HashMap<String, FolderList>>),
-    /// In a directory, one JSON file per fingerprint (shared by processes).
-    Dir(PathBuf),
+struct Dir(PathBuf);
+
+impl FolderStore for Dir {
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<FolderList>> {
+        let list = std::fs::read(self.0.join(format!("{key}.json")))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        Box::pin(std::future::ready(Ok(list)))
+    }
+
+    fn put<'a>(&'a self, key: &'a str, list: &'a FolderList) -> StoreFuture<'a, ()> {
+        let result = (|| {
+            std::fs::create_dir_all(&self.0)?;
+            let json = serde_json::to_vec(list).map_err(std::io::Error::other)?;
+            let tmp = self.0.join(format!(".{key}.{}.tmp", std::process::id()));
+            std::fs::write(&tmp, json)?;
+            std::fs::rename(tmp, self.0.join(format!("{key}.json")))
+        })();
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// Where listings are kept.
+#[derive(Clone)]
+pub struct FolderCache {
+    store: Arc<dyn FolderStore>,
+    kind: &'static str,
+}
+
+impl std::fmt::Debug for FolderCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FolderCache")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
 }
 
 impl FolderCache {
     /// A cache in memory.
     #[must_use]
     pub fn in_memory() -> FolderCache {
-        FolderCache::Memory(Mutex::new(HashMap::new()))
+        FolderCache {
+            store: Arc::new(Memory::default()),
+            kind: "memory",
+        }
     }
 
     /// A cache in a directory.
     #[must_use]
     pub fn in_dir(dir: impl Into<PathBuf>) -> FolderCache {
-        FolderCache::Dir(dir.into())
+        FolderCache {
+            store: Arc::new(Dir(dir.into())),
+            kind: "dir",
+        }
     }
 
-    fn get(&self, key: &str) -> Option<FolderList> {
-        match self {
-            FolderCache::Memory(map) => map.lock().ok()?.get(key).cloned(),
-            FolderCache::Dir(dir) => {
-                serde_json::from_slice(&std::fs::read(dir.join(format!("{key}.json"))).ok()?).ok()
+    /// A cache on any store.
+    #[must_use]
+    pub fn from_store(store: Arc<dyn FolderStore>) -> FolderCache {
+        FolderCache {
+            store,
+            kind: "store",
+        }
+    }
+
+    /// Keeps `list` as the folders of the account with these settings
+    /// (one listed elsewhere, say).
+    pub async fn remember(
+        &self,
+        settings: &ImapSettings,
+        list: &FolderList,
+    ) -> std::io::Result<()> {
+        self.store.put(&settings.fingerprint(), list).await
+    }
+
+    /// The list kept for these settings, if any (a store that fails counts
+    /// as none: it is listed again).
+    pub async fn get(&self, settings: &ImapSettings) -> Option<FolderList> {
+        match self.store.get(&settings.fingerprint()).await {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::warn!(error = %e, "folder cache unreadable; listing again");
+                None
             }
         }
     }
 
-    fn put(&self, key: &str, list: &FolderList) {
-        match self {
-            FolderCache::Memory(map) => {
-                if let Ok(mut map) = map.lock() {
-                    map.insert(key.to_string(), list.clone());
-                }
-            }
-            FolderCache::Dir(dir) => {
-                // A cache: failing to write it only costs a listing later.
-                if std::fs::create_dir_all(dir).is_ok()
-                    && let Ok(json) = serde_json::to_vec(list)
-                {
-                    let tmp = dir.join(format!(".{key}.tmp"));
-                    if std::fs::write(&tmp, json).is_ok() {
-                        let _ = std::fs::rename(tmp, dir.join(format!("{key}.json")));
-                    }
-                }
-            }
+    /// Lists the folders over `session` and keeps the list.
+    pub(crate) async fn list(
+        &self,
+        session: &mut Session,
+        settings: &ImapSettings,
+    ) -> Result<FolderList, Failure> {
+        let namespaces = session.namespaces().await?;
+        let folders = session.folders(&namespaces).await?;
+        let list = FolderList {
+            namespaces,
+            folders,
+        };
+        if let Err(e) = self.store.put(&settings.fingerprint(), &list).await {
+            tracing::warn!(error = %e, "folder cache not written");
         }
+        Ok(list)
     }
 
     /// The folders of the account, from the cache when its settings have not
@@ -82,19 +173,12 @@ impl FolderCache {
         settings: &ImapSettings,
         refresh: bool,
     ) -> Result<(FolderList, bool), Failure> {
-        let key = settings.fingerprint();
-        if !refresh && let Some(list) = self.get(&key) {
+        if !refresh && let Some(list) = self.get(settings).await {
             return Ok((list, false));
         }
         let mut session = connect(settings).await?;
-        let namespaces = session.namespaces().await?;
-        let folders = session.folders(&namespaces).await?;
+        let list = self.list(&mut session, settings).await;
         session.logout().await;
-        let list = FolderList {
-            namespaces,
-            folders,
-        };
-        self.put(&key, &list);
-        Ok((list, true))
+        Ok((list?, true))
     }
 }

@@ -9,8 +9,17 @@
 //! One account's slow or dead server holds only that account's callers:
 //! every account has its own session lock, and every step is bounded by
 //! the account's IMAP timeouts.
+//!
+//! Every copy is claimed in the spool while it is filed (a send's copy
+//! from the moment it is spooled; a retried one when [`Filer::retry`]
+//! claims it), the claims are renewed just before the APPEND and only the
+//! copies still claimed are appended, so workers sharing one spool never
+//! file a copy twice. A retried copy is looked for by its Message-ID
+//! first: one filed by a worker that died before forgetting it is not
+//! filed again. The Sent folder is chosen from the folder cache when it
+//! has the account's list (shared by every worker on a PostgreSQL spool).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,11 +27,12 @@ use std::time::{Duration, Instant};
 use courriel_core::failure::{Failure, FailureKind};
 use tokio::sync::{Notify, oneshot};
 
-use crate::archive::{Filed, Target, is_permanent};
+use crate::archive::{Filed, RetryReport, Target, describe, is_permanent};
+use crate::cache::FolderCache;
 use crate::folders::choose_sent;
 use crate::session::{Session, connect};
 use crate::settings::ImapSettings;
-use crate::spool::{Entry, Spool};
+use crate::spool::{Claimed, NewCopy, Spool};
 
 /// Copies enough for one batch: no reason to wait for more.
 const LINGER_BATCH: usize = 100;
@@ -48,9 +58,19 @@ impl Drop for Expected {
 /// A copy waiting to be filed, and who waits for the outcome.
 struct Job {
     target: Target,
-    entry: Entry,
-    message: Arc<Vec<u8>>,
-    done: oneshot::Sender<std::io::Result<Filed>>,
+    claim: Claimed,
+    /// A retried copy: looked for in the folder before it is appended.
+    check_first: bool,
+    done: oneshot::Sender<Filed>,
+}
+
+/// What became of one job of a group filed together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Appended,
+    AlreadyThere,
+    /// Its claim ran out and another worker holds it now.
+    Lost,
 }
 
 /// An open session, what it was opened with, and when it was last used.
@@ -73,13 +93,19 @@ struct AccountState {
     session: tokio::sync::Mutex<Option<Open>>,
     /// The Sent folder chosen automatically, with the settings' fingerprint.
     sent: Mutex<Option<(String, String)>>,
+    /// The folder list cached may be wrong (the folder chosen from it was
+    /// missing): list on the server next time.
+    stale: std::sync::atomic::AtomicBool,
 }
 
 /// Files copies through a spool with one reusable session per account.
 pub struct Filer {
     spool: Spool,
+    folders: FolderCache,
     idle_expiry: Duration,
     linger: Duration,
+    /// Copies a retry claims at once.
+    batch: usize,
     /// When idle sessions of every account were last looked over.
     swept: Mutex<Instant>,
     accounts: Mutex<HashMap<String, Arc<AccountState>>>,
@@ -88,22 +114,31 @@ pub struct Filer {
 impl std::fmt::Debug for Filer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Filer")
-            .field("spool", &self.spool.dir())
+            .field("spool", &self.spool)
             .field("idle_expiry", &self.idle_expiry)
             .finish_non_exhaustive()
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Filer {
     /// A filer spooling in `spool`, closing sessions idle for longer than
     /// `idle_expiry` (servers drop idle sessions after some minutes:
-    /// Dovecot after 30, RFC 3501's minimum).
+    /// Dovecot after 30, RFC 3501's minimum). Folder lists are kept in the
+    /// spool's own cache when it has one (PostgreSQL), else in memory.
     #[must_use]
     pub fn new(spool: Spool, idle_expiry: Duration) -> Filer {
         Filer {
+            folders: spool.folder_cache().unwrap_or_else(FolderCache::in_memory),
             spool,
             idle_expiry,
             linger: Duration::from_millis(20),
+            batch: 200,
             swept: Mutex::new(Instant::now()),
             accounts: Mutex::new(HashMap::new()),
         }
@@ -117,6 +152,23 @@ impl Filer {
     #[must_use]
     pub fn with_linger(mut self, linger: Duration) -> Filer {
         self.linger = linger;
+        self
+    }
+
+    /// How many copies a retry claims at a time (default 200): workers
+    /// sharing a spool each take a batch, so smaller batches share the work
+    /// more evenly and leave fewer copies waiting on a worker that dies.
+    #[must_use]
+    pub fn with_retry_batch(mut self, batch: usize) -> Filer {
+        self.batch = batch.max(1);
+        self
+    }
+
+    /// Where the Sent folder is chosen from: folder lists kept per
+    /// settings (default: the spool's cache, else in memory).
+    #[must_use]
+    pub fn with_folder_cache(mut self, folders: FolderCache) -> Filer {
+        self.folders = folders;
         self
     }
 
@@ -137,9 +189,7 @@ impl Filer {
     fn sweep(&self) {
         let now = Instant::now();
         {
-            let Ok(mut swept) = self.swept.lock() else {
-                return;
-            };
+            let mut swept = lock(&self.swept);
             if now.duration_since(*swept) < Duration::from_secs(1) {
                 return;
             }
@@ -167,12 +217,7 @@ impl Filer {
 
     /// Every account's state, out of the lock.
     fn states(&self) -> Vec<Arc<AccountState>> {
-        self.accounts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-            .cloned()
-            .collect()
+        lock(&self.accounts).values().cloned().collect()
     }
 
     /// Open sessions, all accounts together (those in use included).
@@ -190,10 +235,14 @@ impl Filer {
         &self.spool
     }
 
+    /// The folder cache.
+    #[must_use]
+    pub fn folder_cache(&self) -> &FolderCache {
+        &self.folders
+    }
+
     fn state(&self, account: &str) -> Arc<AccountState> {
-        self.accounts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.accounts)
             .entry(account.to_string())
             .or_default()
             .clone()
@@ -213,58 +262,93 @@ impl Filer {
         message: Arc<Vec<u8>>,
         expected: Option<Expected>,
     ) -> std::io::Result<Filed> {
-        self.sweep();
-        let folder = match target {
-            Target::Folder(f) => Some(f.as_str()),
-            Target::Auto { .. } => None,
+        let copy = NewCopy {
+            account,
+            folder: match target {
+                Target::Folder(f) => Some(f.as_str()),
+                Target::Auto { .. } => None,
+            },
+            message_id,
+            date: None,
         };
-        // Disk writes and fsyncs wait on the blocking pool, not on the
-        // threads that drive every account's connections.
-        let entry = {
-            let (spool, account, folder, message_id, message) = (
-                self.spool.clone(),
-                account.to_string(),
-                folder.map(str::to_string),
-                message_id.to_string(),
-                message.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                spool.put(&account, folder.as_deref(), &message_id, None, &message)
-            })
+        self.file_copy(copy, settings, target, message, expected)
             .await
-            .map_err(std::io::Error::other)??
-        };
-        let state = self.state(account);
-        let (done, mut outcome) = oneshot::channel();
-        state
-            .queue
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(Job {
-                target: target.clone(),
-                entry,
-                message,
-                done,
-            });
+    }
+
+    /// [`Filer::file`] for a copy described whole (with its date).
+    pub(crate) async fn file_copy(
+        &self,
+        copy: NewCopy<'_>,
+        settings: &ImapSettings,
+        target: &Target,
+        message: Arc<Vec<u8>>,
+        expected: Option<Expected>,
+    ) -> std::io::Result<Filed> {
+        self.sweep();
+        let claim = self.spool.put(copy, message).await?;
+        let state = self.state(copy.account);
+        let outcome = Self::enqueue(&state, target.clone(), claim, false);
         drop(expected);
         state.changed.notify_waiters();
         self.linger(&state).await;
+        Ok(self.wait(&state, settings, outcome).await)
+    }
+
+    /// Files a copy claimed from the spool (a retry): looked for in the
+    /// folder first, appended only if absent, with the account's other
+    /// claimed copies.
+    pub async fn refile(
+        &self,
+        claim: Claimed,
+        settings: &ImapSettings,
+        hint: Option<&str>,
+    ) -> Filed {
+        let target = match &claim.entry.folder {
+            Some(folder) => Target::Folder(folder.clone()),
+            None => Target::Auto {
+                provider_hint: hint.map(str::to_string),
+            },
+        };
+        let state = self.state(&claim.entry.account);
+        let outcome = Self::enqueue(&state, target, claim, true);
+        state.changed.notify_waiters();
+        self.wait(&state, settings, outcome).await
+    }
+
+    fn enqueue(
+        state: &AccountState,
+        target: Target,
+        claim: Claimed,
+        check_first: bool,
+    ) -> oneshot::Receiver<Filed> {
+        let (done, outcome) = oneshot::channel();
+        lock(&state.queue).push(Job {
+            target,
+            claim,
+            check_first,
+            done,
+        });
+        outcome
+    }
+
+    /// Runs filing rounds until this copy's outcome is known (another
+    /// caller's round may file it).
+    async fn wait(
+        &self,
+        state: &AccountState,
+        settings: &ImapSettings,
+        mut outcome: oneshot::Receiver<Filed>,
+    ) -> Filed {
         loop {
-            // Another caller's round may have filed this copy meanwhile.
-            if let Ok(result) = outcome.try_recv() {
-                return result;
+            if let Ok(filed) = outcome.try_recv() {
+                return filed;
             }
             let mut open = state.session.lock().await;
-            if let Ok(result) = outcome.try_recv() {
-                return result;
+            if let Ok(filed) = outcome.try_recv() {
+                return filed;
             }
-            let jobs = std::mem::take(
-                &mut *state
-                    .queue
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            );
-            self.round(&state, &mut open, settings, jobs).await;
+            let jobs = std::mem::take(&mut *lock(&state.queue));
+            self.round(state, &mut open, settings, jobs).await;
         }
     }
 
@@ -279,11 +363,7 @@ impl Filer {
             let changed = state.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let queued = state
-                .queue
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .len();
+            let queued = lock(&state.queue).len();
             if state.in_flight.load(Ordering::SeqCst) == 0 || queued >= LINGER_BATCH {
                 return;
             }
@@ -293,8 +373,8 @@ impl Filer {
         }
     }
 
-    /// Files `jobs` (spooled already) over the account's session, reusing
-    /// it when it is fresh and opened with the same settings; one
+    /// Files `jobs` (claimed in the spool) over the account's session,
+    /// reusing it when it is fresh and opened with the same settings; one
     /// MULTIAPPEND per target folder.
     async fn round(
         &self,
@@ -323,30 +403,68 @@ impl Filer {
                 .await;
             if let Err(failure) = &result {
                 if failure.kind == FailureKind::ImapFolderMissing {
-                    *state
-                        .sent
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+                    *lock(&state.sent) = None;
+                    state.stale.store(true, Ordering::SeqCst);
                 }
                 if !is_permanent(failure) {
                     // The session may be broken: the next round reconnects.
                     *open = None;
                 }
             }
-            let spool = self.spool.clone();
-            let settled = tokio::task::spawn_blocking(move || {
-                jobs.into_iter()
-                    .map(|mut job| {
-                        let filed = crate::archive::settle(&spool, &mut job.entry, result.clone());
-                        (job.done, filed)
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .await;
-            // The blocking pool only fails if the runtime shuts down; the copies
-            // then stay spooled, and their callers see no answer.
-            for (done, filed) in settled.unwrap_or_default() {
-                let _ = done.send(filed);
+            self.settle(jobs, result).await;
+        }
+    }
+
+    /// Records each job's outcome in the spool and tells its caller. A
+    /// spool that cannot record a filed copy only leaves it to be found
+    /// filed by the next retry; one that cannot record a failure leaves
+    /// the copy claimed until its claim runs out.
+    async fn settle(&self, jobs: Vec<Job>, result: Result<(String, Vec<Outcome>), Failure>) {
+        match result {
+            Ok((folder, outcomes)) => {
+                let mut filed = Vec::new();
+                let mut answers = Vec::new();
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let answer = match outcome {
+                        Outcome::Appended => Filed::Filed {
+                            folder: folder.clone(),
+                        },
+                        Outcome::AlreadyThere => Filed::AlreadyFiled {
+                            folder: folder.clone(),
+                        },
+                        Outcome::Lost => Filed::Spooled {
+                            entry: job.claim.entry.id.clone(),
+                            failure: Failure::new(FailureKind::SpoolClaimLost)
+                                .arg("entry", job.claim.entry.id.clone()),
+                        },
+                    };
+                    if outcome != Outcome::Lost {
+                        filed.push(job.claim);
+                    }
+                    answers.push((job.done, answer));
+                }
+                if let Err(e) = self.spool.filed(filed).await {
+                    tracing::warn!(error = %e, "filed copies not yet forgotten by the spool; a retry will find them filed");
+                }
+                for (done, answer) in answers {
+                    let _ = done.send(answer);
+                }
+            }
+            Err(failure) => {
+                let permanent = is_permanent(&failure);
+                let text = describe(&failure);
+                for job in jobs {
+                    let entry = job.claim.entry.id.clone();
+                    if let Err(e) = self.spool.failed(job.claim, &text, permanent).await {
+                        tracing::warn!(error = %e, entry, "failure not recorded; the copy is retried when its claim runs out");
+                    }
+                    let failure = failure.clone();
+                    let _ = job.done.send(if permanent {
+                        Filed::Failed { entry, failure }
+                    } else {
+                        Filed::Spooled { entry, failure }
+                    });
+                }
             }
         }
     }
@@ -359,7 +477,7 @@ impl Filer {
         fingerprint: &str,
         target: &Target,
         jobs: &[Job],
-    ) -> Result<String, Failure> {
+    ) -> Result<(String, Vec<Outcome>), Failure> {
         let o = match open {
             Some(o) => o,
             None => open.insert(Open {
@@ -369,48 +487,161 @@ impl Filer {
             }),
         };
         o.used = Instant::now();
-        let folder = self
-            .folder(state, &mut o.session, fingerprint, target)
-            .await?;
-        let messages: Vec<(&[u8], Option<&str>)> =
-            jobs.iter().map(|j| (j.message.as_slice(), None)).collect();
-        o.session.append_many(&folder, &messages).await?;
-        Ok(folder)
+        let folder = self.folder(state, &mut o.session, settings, target).await?;
+        let mut outcomes = vec![Outcome::Appended; jobs.len()];
+        let checked: Vec<usize> = (0..jobs.len()).filter(|&i| jobs[i].check_first).collect();
+        if !checked.is_empty() {
+            let ids: Vec<&str> = checked
+                .iter()
+                .map(|&i| jobs[i].claim.entry.message_id.as_str())
+                .collect();
+            let found = o.session.contains_message_ids(&folder, &ids).await?;
+            for (&i, found) in checked.iter().zip(found) {
+                if found {
+                    outcomes[i] = Outcome::AlreadyThere;
+                }
+            }
+        }
+        // Renewed just before the APPEND: only copies still ours are filed.
+        let to_append: Vec<usize> = (0..jobs.len())
+            .filter(|&i| outcomes[i] == Outcome::Appended)
+            .collect();
+        let claims: Vec<&Claimed> = to_append.iter().map(|&i| &jobs[i].claim).collect();
+        let held: HashSet<String> = self
+            .spool
+            .renew(&claims)
+            .await
+            .map_err(|e| {
+                Failure::new(FailureKind::SpoolUnwritable)
+                    .arg("dir", self.spool.location())
+                    .arg("detail", e)
+            })?
+            .into_iter()
+            .collect();
+        let mut messages = Vec::new();
+        for &i in &to_append {
+            if held.contains(&jobs[i].claim.entry.id) {
+                messages.push((
+                    jobs[i].claim.message.as_slice(),
+                    jobs[i].claim.entry.date.as_deref(),
+                ));
+            } else {
+                outcomes[i] = Outcome::Lost;
+            }
+        }
+        if !messages.is_empty() {
+            o.session.append_many(&folder, &messages).await?;
+        }
+        Ok((folder, outcomes))
     }
 
     /// The folder to file in: the target's, or the Sent folder chosen on
-    /// the server (remembered per account and settings).
+    /// the server (remembered per account and settings; the list taken
+    /// from the folder cache unless it proved wrong).
     async fn folder(
         &self,
         state: &AccountState,
         session: &mut Session,
-        fingerprint: &str,
+        settings: &ImapSettings,
         target: &Target,
     ) -> Result<String, Failure> {
         let hint = match target {
             Target::Folder(folder) => return Ok(folder.clone()),
             Target::Auto { provider_hint } => provider_hint.as_deref(),
         };
-        if let Some((for_settings, folder)) = state
-            .sent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        let fingerprint = settings.fingerprint();
+        if let Some((for_settings, folder)) = lock(&state.sent).clone()
             && for_settings == fingerprint
         {
             return Ok(folder);
         }
-        let namespaces = session.namespaces().await?;
-        let folders = session.folders(&namespaces).await?;
-        let folder = choose_sent(&folders, &namespaces, hint, None)
-            .map(|c| c.folder.raw)
-            .ok_or_else(|| Failure::new(FailureKind::ImapFolderMissing).arg("folder", "auto"))?;
-        *state
-            .sent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some((fingerprint.to_string(), folder.clone()));
+        let stale = state.stale.swap(false, Ordering::SeqCst);
+        let cached = if stale {
+            None
+        } else {
+            self.folders.get(settings).await
+        };
+        let choose = |list: &crate::FolderList| {
+            choose_sent(&list.folders, &list.namespaces, hint, None).map(|c| c.folder.raw)
+        };
+        let folder = match cached.as_ref().and_then(choose) {
+            Some(folder) => folder,
+            None => {
+                let list = self.folders.list(session, settings).await?;
+                choose(&list).ok_or_else(|| {
+                    Failure::new(FailureKind::ImapFolderMissing).arg("folder", "auto")
+                })?
+            }
+        };
+        *lock(&state.sent) = Some((fingerprint, folder.clone()));
         Ok(folder)
+    }
+
+    /// Files every due copy of the spool, claiming them a batch at a time
+    /// (so workers sharing the spool split them); `settings_for` gives each
+    /// account's settings and Sent folder hint (`None` leaves its copies
+    /// waiting). With `all`, pending copies not yet due are made due
+    /// first. Calls `progress(done, total)` as copies are handled.
+    pub async fn retry(
+        &self,
+        settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
+        all: bool,
+        mut progress: impl FnMut(usize, usize),
+    ) -> std::io::Result<RetryReport> {
+        if all {
+            self.spool.make_due().await?;
+        }
+        let mut total = self.spool.due().await?.len();
+        let mut report = RetryReport::default();
+        let mut seen = HashSet::new();
+        let mut done = 0;
+        progress(0, total);
+        loop {
+            let claims = self.spool.claim(self.batch).await?;
+            if claims.is_empty() {
+                break;
+            }
+            let mut filing = Vec::new();
+            let mut again = 0;
+            for claim in claims {
+                // Seen in this pass already (a backoff of zero): next pass.
+                if !seen.insert(claim.entry.id.clone()) {
+                    again += 1;
+                    self.spool.release(claim, self.spool.backoff().base).await?;
+                    continue;
+                }
+                match settings_for(&claim.entry.account) {
+                    Some((settings, hint)) => filing.push((claim, settings, hint)),
+                    None => {
+                        report.pending += 1;
+                        done += 1;
+                        self.spool.release(claim, self.spool.backoff().base).await?;
+                    }
+                }
+            }
+            if filing.is_empty() && again > 0 {
+                break;
+            }
+            total = total.max(done + filing.len());
+            let outcomes = futures_util::future::join_all(filing.into_iter().map(
+                |(claim, settings, hint)| async move {
+                    self.refile(claim, &settings, hint.as_deref()).await
+                },
+            ))
+            .await;
+            for outcome in outcomes {
+                match outcome {
+                    Filed::Filed { .. } => report.filed += 1,
+                    Filed::AlreadyFiled { .. } => report.already_filed += 1,
+                    Filed::Spooled { .. } => report.pending += 1,
+                    Filed::Failed { .. } => report.failed += 1,
+                }
+                done += 1;
+                progress(done, total);
+            }
+        }
+        progress(done, total.max(done));
+        Ok(report)
     }
 
     /// Closes every open session (best effort, bounded by each account's

@@ -17,10 +17,12 @@ mod settings;
 pub mod spool;
 
 pub use archive::{Archive, Filed, RetryReport, Target};
-pub use cache::{FolderCache, FolderList};
+pub use cache::{FolderCache, FolderList, FolderStore};
 pub use courriel_core::failure::{Failure, FailureKind};
 pub use filer::{Expected, Filer};
 pub use folders::{Folder, NamespaceKind, Namespaces, Reason, SentChoice, choose_sent};
 pub use session::{Appended, CheckOutcome, Session, check, connect};
 pub use settings::{ImapSettings, Timeouts};
-pub use spool::{Entry, EntryState, Spool};
+pub use spool::{
+    Backoff, Claimed, Entry, EntryState, NewCopy, Spool, SpoolLocation, SpoolOptions, SpoolStore,
+};

@@ -422,8 +422,23 @@ impl Session {
         folder: &str,
         message_id: &str,
     ) -> Result<bool, Failure> {
-        let (Some(mailbox), Some(id)) = (quote(folder), quote(&format!("<{message_id}>"))) else {
-            return Ok(false);
+        Ok(self
+            .contains_message_ids(folder, &[message_id])
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(false))
+    }
+
+    /// For each Message-ID (without angle brackets), whether `folder` holds
+    /// a message with it: the folder examined once, one search per id.
+    pub async fn contains_message_ids(
+        &mut self,
+        folder: &str,
+        message_ids: &[&str],
+    ) -> Result<Vec<bool>, Failure> {
+        let Some(mailbox) = quote(folder) else {
+            return Ok(vec![false; message_ids.len()]);
         };
         let examined = self.run(&format!("EXAMINE {mailbox}"), "EXAMINE").await?;
         if !examined.is_ok() {
@@ -431,18 +446,27 @@ impl Session {
                 .failure(FailureKind::ImapFolderMissing)
                 .arg("folder", folder));
         }
-        let reply = self
-            .run(&format!("UID SEARCH HEADER Message-ID {id}"), "SEARCH")
-            .await?;
-        let found = reply
-            .untagged
-            .iter()
-            .filter_map(|l| {
-                String::from_utf8_lossy(l)
-                    .strip_prefix("* SEARCH")
-                    .map(str::to_string)
-            })
-            .any(|rest| !rest.trim().is_empty());
+        let mut found = Vec::with_capacity(message_ids.len());
+        for message_id in message_ids {
+            let Some(id) = quote(&format!("<{message_id}>")) else {
+                found.push(false);
+                continue;
+            };
+            let reply = self
+                .run(&format!("UID SEARCH HEADER Message-ID {id}"), "SEARCH")
+                .await?;
+            found.push(
+                reply
+                    .untagged
+                    .iter()
+                    .filter_map(|l| {
+                        String::from_utf8_lossy(l)
+                            .strip_prefix("* SEARCH")
+                            .map(str::to_string)
+                    })
+                    .any(|rest| !rest.trim().is_empty()),
+            );
+        }
         let _ = self.run("UNSELECT", "UNSELECT").await;
         Ok(found)
     }

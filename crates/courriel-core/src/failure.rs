@@ -56,6 +56,7 @@ failures! {
     ImapConnectionLost => "IM013", "imap-connection-lost";
     ImapSettingsInvalid => "IM014", "imap-settings-invalid";
     SpoolUnwritable => "SP001", "spool-unwritable";
+    SpoolClaimLost => "SP002", "spool-claim-lost";
     SmtpDns => "SM002", "smtp-dns-failure";
     SmtpRefused => "SM003", "smtp-connection-refused";
     SmtpTimeout => "SM004", "smtp-timed-out";

@@ -13,7 +13,7 @@ mod servers;
 mod web;
 mod wire;
 
-pub use servers::{Account, ImapBackOn, Servers};
+pub use servers::{Account, DovecotBack, ImapBackOn, Servers};
 pub use web::{
     AUTOCONFIG_BOULANGERIE, Page, Web, closed, serve as serve_web,
     serve_slowly as serve_web_slowly, silent,

@@ -91,6 +91,17 @@ impl Drop for ImapBackOn {
     }
 }
 
+/// Starts Dovecot again when dropped ([`Servers::stop_dovecot`]), even when
+/// a test fails.
+#[derive(Debug)]
+pub struct DovecotBack;
+
+impl Drop for DovecotBack {
+    fn drop(&mut self) {
+        Servers::get().start_dovecot();
+    }
+}
+
 const HOW_TO_START: &str = "start the test mail servers first: `cargo xtask mail-servers start` \
      (as root, with Debian's dovecot-imapd, dovecot-lmtpd, postfix, dnsmasq-base and \
      postgresql installed), or run every test with `cargo xtask test`, which does both";
@@ -176,6 +187,57 @@ impl Servers {
             .status()
             .expect("kill -HUP");
         assert!(status.success(), "reloading Dovecot failed");
+        self.wait_for_imap(on);
+        self.after_dovecot_restart();
+        if !on {
+            // Open sessions outlive a reload: end them, as a stop would.
+            let _ = std::process::Command::new("doveadm")
+                .arg("-c")
+                .arg(self.dir.join("dovecot/dovecot.conf"))
+                .args(["kick", "127.0.0.0/8"])
+                .output();
+        }
+    }
+
+    /// Stops Dovecot for real (its master process ends, every session
+    /// with it) and returns a guard that starts it again when dropped.
+    /// Only for test binaries of their own, like [`Servers::set_imap_listening`].
+    #[must_use]
+    pub fn stop_dovecot(&self) -> DovecotBack {
+        let pid_file = self.dir.join("dovecot/run/master.pid");
+        let pid = std::fs::read_to_string(&pid_file).expect("Dovecot's master.pid");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", pid.trim()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success(), "stopping Dovecot failed");
+        self.wait_for_imap(false);
+        let alive = std::path::Path::new("/proc").join(pid.trim());
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while alive.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Dovecot did not stop within 15 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        DovecotBack
+    }
+
+    /// Starts Dovecot again after [`Servers::stop_dovecot`].
+    fn start_dovecot(&self) {
+        let status = std::process::Command::new("/usr/sbin/dovecot")
+            .arg("-c")
+            .arg(self.dir.join("dovecot/dovecot.conf"))
+            .status()
+            .expect("start Dovecot");
+        assert!(status.success(), "starting Dovecot failed");
+        self.wait_for_imap(true);
+        self.after_dovecot_restart();
+    }
+
+    /// Waits until both IMAP ports answer (`on`) or neither does.
+    fn wait_for_imap(&self, on: bool) {
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         let ports = [self.imap_starttls_port, self.imap_tls_port];
         loop {
@@ -188,7 +250,7 @@ impl Servers {
                 })
                 .count();
             if answering == if on { ports.len() } else { 0 } {
-                break;
+                return;
             }
             assert!(
                 std::time::Instant::now() < deadline,
@@ -197,28 +259,22 @@ impl Servers {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        // The reload restarted Dovecot's auth service: Postfix's running
-        // smtpd processes would answer the next AUTH with 454 ("connection
-        // lost to authentication server"); a Postfix reload replaces them.
+    }
+
+    /// Postfix's running smtpd processes lost Dovecot's auth service and
+    /// would answer the next AUTH with 454: a reload replaces them; mail
+    /// deferred while Dovecot's LMTP was away goes out now.
+    fn after_dovecot_restart(&self) {
         let _ = std::process::Command::new("/usr/sbin/postfix")
             .arg("-c")
             .arg(self.dir.join("postfix"))
             .arg("reload")
             .output();
-        // Mail deferred while Dovecot's LMTP restarted goes out now.
         let _ = std::process::Command::new("/usr/sbin/postqueue")
             .arg("-c")
             .arg(self.dir.join("postfix"))
             .arg("-f")
             .output();
-        if !on {
-            // Open sessions outlive a reload: end them, as a stop would.
-            let _ = std::process::Command::new("doveadm")
-                .arg("-c")
-                .arg(self.dir.join("dovecot/dovecot.conf"))
-                .args(["kick", "127.0.0.0/8"])
-                .output();
-        }
     }
 
     /// The test PostgreSQL's shared database, as a URL:

@@ -189,7 +189,7 @@ fn main() {
             let used = cpu_time().saturating_sub(cpu_before);
             rt.block_on(mailer.close());
             assert!(
-                mailer.spool().entries().unwrap().is_empty(),
+                rt.block_on(mailer.spool().entries()).unwrap().is_empty(),
                 "nothing left spooled"
             );
             println!(

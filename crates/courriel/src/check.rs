@@ -3,7 +3,7 @@
 //! [`Mailer::check`](courriel::Mailer::check).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use courriel::Account;
 use courriel::diagnose::{diagnose_account, to_json_value, to_text};
@@ -32,7 +32,7 @@ struct Checked {
 pub(crate) fn check(
     catalog: &Catalog,
     options: &Options<'_>,
-    spool: impl FnOnce() -> Result<PathBuf, u8>,
+    spool: impl FnOnce() -> Result<String, u8>,
 ) -> u8 {
     let account = match crate::load_account(options.config) {
         Ok(account) => account,

@@ -51,6 +51,7 @@ pub(crate) fn folders(
     refresh: bool,
     json: bool,
     lang: Lang,
+    spool: Option<&str>,
 ) -> u8 {
     let account = match crate::load_account(config) {
         Ok(a) => a,
@@ -63,7 +64,22 @@ pub(crate) fn folders(
             return EXIT_USAGE;
         }
     };
-    let listed = crate::block_on(FolderCache::in_dir(cache_dir()).folders(&settings, refresh));
+    // A database spool keeps the folder lists its workers share; a
+    // directory spool, the user's cache directory.
+    let cache = match spool.map(courriel_archive::SpoolLocation::parse) {
+        Some(courriel_archive::SpoolLocation::Postgres(_)) => {
+            match crate::open_spool(
+                spool.unwrap_or_default(),
+                &courriel_archive::SpoolOptions::default(),
+                lang,
+            ) {
+                Ok(spool) => crate::folder_cache(&spool),
+                Err(code) => return code,
+            }
+        }
+        _ => FolderCache::in_dir(cache_dir()),
+    };
+    let listed = crate::block_on(cache.folders(&settings, refresh));
     let (list, _asked) = match listed {
         Ok(list) => list,
         Err(failure) => {

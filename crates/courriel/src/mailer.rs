@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use courriel_archive::{
-    Expected, Filed, Filer, FolderCache, FolderList, ImapSettings, RetryReport, SentChoice, Spool,
-    Target, Timeouts as ImapTimeouts, choose_sent,
+    Expected, Filed, Filer, FolderCache, FolderList, ImapSettings, NewCopy, RetryReport,
+    SentChoice, Spool, Target, Timeouts as ImapTimeouts, choose_sent,
 };
 use courriel_core::failure::{Failure, FailureKind};
 use courriel_core::provider::SentCopy;
@@ -42,13 +42,23 @@ use crate::diagnose::account_facts;
 pub struct MailerBuilder {
     catalog: Option<Catalog>,
     default: Option<SendGridSettings>,
-    spool: PathBuf,
+    spool: SpoolChoice,
     policy: Policy,
     smtp_connections_per_account: usize,
     idle_expiry: Duration,
     filing_linger: Duration,
+    retry_batch: usize,
     folders: Option<FolderCache>,
     tuning: Tuning,
+}
+
+/// The spool a builder was given.
+#[derive(Debug)]
+enum SpoolChoice {
+    /// A directory, opened (created) by `build`.
+    Dir(PathBuf),
+    /// A spool opened by the application (PostgreSQL, say).
+    Open(Spool),
 }
 
 /// What the mailer applies to every account's connection settings.
@@ -136,8 +146,19 @@ impl MailerBuilder {
         self
     }
 
-    /// Where [`Mailer::check`] keeps the folder lists it fetches (default:
-    /// in memory). A directory cache is shared with other processes, such
+    /// How many spooled copies a retry claims at a time (default 200).
+    /// Workers sharing a spool each take a batch: smaller batches share
+    /// the work more evenly.
+    #[must_use]
+    pub fn retry_batch(mut self, batch: usize) -> Self {
+        self.retry_batch = batch.max(1);
+        self
+    }
+
+    /// Where folder lists are kept, for [`Mailer::check`] and for choosing
+    /// the Sent folder when filing (default: the spool's database when the
+    /// spool is in PostgreSQL, shared by every worker; else in memory). A
+    /// directory cache is shared with other processes of the machine, such
     /// as the `courriel folders` tool.
     #[must_use]
     pub fn folder_cache(mut self, cache: FolderCache) -> Self {
@@ -147,14 +168,24 @@ impl MailerBuilder {
 
     /// The mailer; creates the spool directory if needed.
     pub fn build(self) -> std::io::Result<Mailer> {
-        let spool = Spool::open(&self.spool)?;
+        let spool = match self.spool {
+            SpoolChoice::Dir(dir) => Spool::dir(dir)?,
+            SpoolChoice::Open(spool) => spool,
+        };
+        let folders = self
+            .folders
+            .or_else(|| spool.folder_cache())
+            .unwrap_or_else(FolderCache::in_memory);
         Ok(Mailer {
             catalog: Arc::new(self.catalog.unwrap_or_else(|| Catalog::builtin().clone())),
             default: self.default,
             policy: self.policy,
             smtp: SmtpPool::new(self.smtp_connections_per_account, self.idle_expiry),
-            filer: Filer::new(spool, self.idle_expiry).with_linger(self.filing_linger),
-            folders: self.folders.unwrap_or_else(FolderCache::in_memory),
+            filer: Filer::new(spool, self.idle_expiry)
+                .with_linger(self.filing_linger)
+                .with_retry_batch(self.retry_batch)
+                .with_folder_cache(folders.clone()),
+            folders,
             tuning: self.tuning,
         })
     }
@@ -404,14 +435,26 @@ impl CheckReport {
 impl Mailer {
     /// A mailer builder spooling copies in `spool` (a directory).
     pub fn builder(spool: impl Into<PathBuf>) -> MailerBuilder {
+        Self::builder_with(SpoolChoice::Dir(spool.into()))
+    }
+
+    /// A mailer builder spooling copies in a spool the application opened
+    /// ([`Spool::open`]: a directory or, with the cargo feature `postgres`,
+    /// a PostgreSQL database shared by many workers).
+    pub fn with_spool(spool: Spool) -> MailerBuilder {
+        Self::builder_with(SpoolChoice::Open(spool))
+    }
+
+    fn builder_with(spool: SpoolChoice) -> MailerBuilder {
         MailerBuilder {
             catalog: None,
             default: None,
-            spool: spool.into(),
+            spool,
             policy: Policy::default(),
             smtp_connections_per_account: 2,
             idle_expiry: Duration::from_secs(60),
             filing_linger: Duration::from_millis(20),
+            retry_batch: 200,
             folders: None,
             tuning: Tuning::default(),
         }
@@ -557,7 +600,7 @@ impl Mailer {
         let not_kept = |e: std::io::Error| {
             Filing::NotKept(
                 Failure::new(FailureKind::SpoolUnwritable)
-                    .arg("dir", self.spool().dir().display().to_string())
+                    .arg("dir", self.spool().location())
                     .arg("detail", e),
             )
         };
@@ -574,14 +617,25 @@ impl Mailer {
                     SettingsError::CaFile(file, _) => format!("ca_file {file}"),
                 };
                 let failure = Failure::new(FailureKind::ImapSettingsInvalid).arg("codes", codes);
-                return match self
-                    .spool()
-                    .put(account.id(), folder, message_id, None, message)
-                {
-                    Ok(entry) => Filing::Spooled {
-                        entry: entry.id,
-                        failure,
-                    },
+                let copy = NewCopy {
+                    account: account.id(),
+                    folder,
+                    message_id,
+                    date: None,
+                };
+                let spooled = match self.spool().put(copy, message.clone()).await {
+                    // Due at once: filed as soon as the settings are fixed.
+                    Ok(claim) => {
+                        let entry = claim.entry.id.clone();
+                        self.spool()
+                            .release(claim, Duration::ZERO)
+                            .await
+                            .map(|()| entry)
+                    }
+                    Err(e) => Err(e),
+                };
+                return match spooled {
+                    Ok(entry) => Filing::Spooled { entry, failure },
                     Err(e) => not_kept(e),
                 };
             }
@@ -604,7 +658,9 @@ impl Mailer {
             )
             .await
         {
-            Ok(Filed::Filed { folder }) => Filing::Filed { folder },
+            Ok(Filed::Filed { folder } | Filed::AlreadyFiled { folder }) => {
+                Filing::Filed { folder }
+            }
             Ok(Filed::Spooled { entry, failure }) => Filing::Spooled { entry, failure },
             Ok(Filed::Failed { entry, failure }) => Filing::Failed { entry, failure },
             Err(e) => not_kept(e),
@@ -635,14 +691,9 @@ impl Mailer {
         account_for: impl Fn(&str) -> Option<Account>,
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
-        self.archive()
-            .retry_with_progress(self.filing_settings(account_for), progress)
+        self.filer
+            .retry(self.filing_settings(account_for), false, progress)
             .await
-    }
-
-    /// The spool's archive.
-    fn archive(&self) -> courriel_archive::Archive {
-        courriel_archive::Archive::new(self.spool().clone())
     }
 
     /// For a retry: each spool key's IMAP settings and Sent folder hint.
@@ -666,8 +717,8 @@ impl Mailer {
         account_for: impl Fn(&str) -> Option<Account>,
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
-        self.archive()
-            .retry_all_with_progress(self.filing_settings(account_for), progress)
+        self.filer
+            .retry(self.filing_settings(account_for), true, progress)
             .await
     }
 

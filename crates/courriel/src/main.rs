@@ -15,9 +15,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use courriel::{Account, Mailer};
+use courriel_archive::{Backoff, Spool, SpoolOptions};
 use courriel_core::account::Lang;
 use courriel_presets::{Catalog, CatalogError};
 use courriel_transport::SendGridSettings;
+use std::time::Duration;
 
 /// Exit code: the command did what was asked.
 const EXIT_OK: u8 = 0;
@@ -74,11 +76,11 @@ struct Cli {
     #[arg(
         long,
         global = true,
-        value_name = "DIR",
+        value_name = "SPOOL",
         help_heading = GLOBAL,
-        help = "Where copies for the Sent folder wait until filed (send, spool, check) [default: $COURRIEL_SPOOL, else $XDG_STATE_HOME/courriel/spool, else ~/.local/state/courriel/spool]"
+        help = "Where copies for the Sent folder wait until filed (send, spool, check, folders): a directory (DIR or dir:DIR) or a PostgreSQL database shared by many workers (postgres://user:password@host/db, with the `postgres` feature) [default: $COURRIEL_SPOOL, else $XDG_STATE_HOME/courriel/spool, else ~/.local/state/courriel/spool]"
     )]
-    spool: Option<PathBuf>,
+    spool: Option<String>,
 
     #[arg(
         long,
@@ -235,7 +237,9 @@ Exit code 1 when a message was not sent, or some recipients were refused.")]
 Examples:
   courriel spool status
   courriel spool retry
-  courriel --spool /var/lib/app/courriel-spool spool status --json")]
+  courriel spool work
+  courriel --spool /var/lib/app/courriel-spool spool status --json
+  courriel --spool postgres://courriel@db.internal/app spool status")]
     Spool {
         #[command(subcommand)]
         command: SpoolCommand,
@@ -274,6 +278,44 @@ spool status` says which and why.")]
         #[arg(long)]
         failed: bool,
     },
+    /// Keep filing copies as they come due, until stopped: a worker. Any
+    /// number of workers, on any number of machines, can share one
+    /// PostgreSQL spool (or processes of one machine a directory): each
+    /// copy is claimed by one of them and filed once.
+    #[command(after_help = "\
+Examples:
+  courriel --spool postgres://courriel@db.internal/app spool work
+  courriel --spool /var/lib/app/courriel-spool spool work --until-empty --json
+
+Prints one line per pass that handled copies (with --json, one JSON object
+per line). A worker killed while
+filing lets its copies go: at once for a directory (its locks die with it),
+after --lease for PostgreSQL; whoever takes them over looks for each in the
+folder before filing it. Stops on SIGINT or SIGTERM after the pass under
+way.")]
+    Work {
+        /// Stop once the spool is empty (no copy pending, failed or claimed).
+        #[arg(long)]
+        until_empty: bool,
+        /// Seconds between looks at the spool when nothing is due.
+        #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+        poll: f64,
+        /// Seconds a claim on a copy lasts (PostgreSQL): longer than one
+        /// filing can take with the accounts' IMAP timeouts.
+        #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+        lease: f64,
+        /// Seconds before the first retry of a copy that could not be
+        /// filed; doubled at each failure...
+        #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+        retry_base: f64,
+        /// ...up to this many seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 21600.0)]
+        retry_max: f64,
+        /// Copies claimed at a time: workers sharing a spool each take a
+        /// batch.
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        batch: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -294,7 +336,7 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    let spool = || spool_dir(cli.spool.clone(), lang);
+    let spool = || spool_spec(cli.spool.clone(), lang);
     let code = match cli.command {
         Command::Lookup {
             address,
@@ -334,7 +376,7 @@ fn main() -> ExitCode {
             spool,
         ),
         Command::Folders { config, refresh } => {
-            folders::folders(&catalog, &config, refresh, json, lang)
+            folders::folders(&catalog, &config, refresh, json, lang, cli.spool.as_deref())
         }
         Command::Send {
             config,
@@ -368,11 +410,35 @@ fn main() -> ExitCode {
         },
         Command::Spool { command } => match spool() {
             Err(code) => code,
-            Ok(dir) => match command {
-                SpoolCommand::Status => spool::status(&dir, json, lang),
+            Ok(spec) => match command {
+                SpoolCommand::Status => spool::status(&spec, json, lang),
                 SpoolCommand::Retry { now, failed } => {
-                    spool::retry(&catalog, &dir, now, failed, json, lang)
+                    spool::retry(&catalog, &spec, now, failed, json, lang)
                 }
+                SpoolCommand::Work {
+                    until_empty,
+                    poll,
+                    lease,
+                    retry_base,
+                    retry_max,
+                    batch,
+                } => spool::work(
+                    &catalog,
+                    &spec,
+                    &spool::WorkOptions {
+                        until_empty,
+                        batch,
+                        poll: Duration::from_secs_f64(poll),
+                        options: SpoolOptions::default()
+                            .lease(Duration::from_secs_f64(lease))
+                            .backoff(Backoff {
+                                base: Duration::from_secs_f64(retry_base),
+                                max: Duration::from_secs_f64(retry_max.max(retry_base)),
+                            }),
+                    },
+                    json,
+                    lang,
+                ),
             },
         },
     };
@@ -393,14 +459,15 @@ fn env_lang() -> Lang {
         .map_or(Lang::En, |v| Lang::from_locale(&v))
 }
 
-/// The spool directory: `--spool`, else `COURRIEL_SPOOL`, else
+/// The spool: `--spool`, else `COURRIEL_SPOOL`, else
 /// `$XDG_STATE_HOME/courriel/spool`, else `~/.local/state/courriel/spool`.
-fn spool_dir(given: Option<PathBuf>, lang: Lang) -> Result<PathBuf, u8> {
-    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+fn spool_spec(given: Option<String>, lang: Lang) -> Result<String, u8> {
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let dir = |d: PathBuf| d.display().to_string();
     given
-        .or_else(|| set("COURRIEL_SPOOL").map(PathBuf::from))
-        .or_else(|| set("XDG_STATE_HOME").map(|d| PathBuf::from(d).join("courriel/spool")))
-        .or_else(|| set("HOME").map(|h| PathBuf::from(h).join(".local/state/courriel/spool")))
+        .or_else(|| set("COURRIEL_SPOOL"))
+        .or_else(|| set("XDG_STATE_HOME").map(|d| dir(PathBuf::from(d).join("courriel/spool"))))
+        .or_else(|| set("HOME").map(|h| dir(PathBuf::from(h).join(".local/state/courriel/spool"))))
         .ok_or_else(|| {
             eprintln!(
                 "courriel: {}",
@@ -446,14 +513,61 @@ fn default_provider() -> Option<SendGridSettings> {
     )
 }
 
+/// Opens the spool named by `spec` (a directory or a PostgreSQL URL); says
+/// why not in the user's language.
+fn open_spool(spec: &str, options: &SpoolOptions, lang: Lang) -> Result<Spool, u8> {
+    block_on(Spool::open_with(spec, options)).map_err(|e| {
+        // The error names the spool without its password.
+        eprintln!(
+            "courriel: {}: {e}",
+            tr(
+                lang,
+                "cannot open the spool",
+                "impossible d'ouvrir la file d'attente"
+            ),
+        );
+        EXIT_USAGE
+    })
+}
+
+/// The folder cache that goes with a spool: its database's when it has
+/// one (PostgreSQL), else the user's cache directory.
+fn folder_cache(spool: &Spool) -> courriel_archive::FolderCache {
+    spool
+        .folder_cache()
+        .unwrap_or_else(|| courriel_archive::FolderCache::in_dir(folders::cache_dir()))
+}
+
 /// The mailer every verb that sends, checks or files goes through: this
 /// catalog, the default provider from the environment, copies spooled in
-/// `spool`.
-fn mailer(catalog: &Catalog, spool: &Path, lang: Lang) -> Result<Mailer, u8> {
+/// the spool `spec` names.
+fn mailer(catalog: &Catalog, spec: &str, lang: Lang) -> Result<Mailer, u8> {
+    mailer_with(catalog, spec, &SpoolOptions::default(), lang)
+}
+
+/// [`mailer`] with spool options and a retry batch.
+fn mailer_with(
+    catalog: &Catalog,
+    spec: &str,
+    options: &SpoolOptions,
+    lang: Lang,
+) -> Result<Mailer, u8> {
+    mailer_batched(catalog, spec, options, 200, lang)
+}
+
+fn mailer_batched(
+    catalog: &Catalog,
+    spec: &str,
+    options: &SpoolOptions,
+    batch: usize,
+    lang: Lang,
+) -> Result<Mailer, u8> {
+    let spool = open_spool(spec, options, lang)?;
     // Checking lists folders afresh and refreshes the cache `folders` reads.
-    let mut builder = Mailer::builder(spool)
+    let mut builder = Mailer::with_spool(spool.clone())
+        .retry_batch(batch)
         .catalog(catalog.clone())
-        .folder_cache(courriel_archive::FolderCache::in_dir(folders::cache_dir()));
+        .folder_cache(folder_cache(&spool));
     if let Some(default) = default_provider() {
         builder = builder.default_provider(default);
     }
@@ -462,10 +576,10 @@ fn mailer(catalog: &Catalog, spool: &Path, lang: Lang) -> Result<Mailer, u8> {
             "courriel: {} {}: {e}",
             tr(
                 lang,
-                "cannot open the spool directory",
-                "impossible d'ouvrir le répertoire d'attente"
+                "cannot open the spool",
+                "impossible d'ouvrir la file d'attente"
             ),
-            spool.display()
+            spool.location()
         );
         EXIT_USAGE
     })

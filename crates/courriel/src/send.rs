@@ -62,7 +62,7 @@ fn usage(message: &str) -> u8 {
     EXIT_USAGE
 }
 
-pub(crate) fn run(catalog: &Catalog, spool: &Path, o: &Options) -> u8 {
+pub(crate) fn run(catalog: &Catalog, spool: &str, o: &Options) -> u8 {
     let account = match crate::load_account(&o.config) {
         Ok(a) => a,
         Err(code) => return code,

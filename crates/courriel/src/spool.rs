@@ -1,15 +1,16 @@
-//! `courriel spool status` and `courriel spool retry`: the copies for the
-//! Sent folder that could not be filed when their message was sent.
+//! `courriel spool status`, `courriel spool retry` and `courriel spool
+//! work`: the copies for the Sent folder that could not be filed when their
+//! message was sent, in a directory or a PostgreSQL database.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use courriel::Account;
 use courriel::connect::{SettingsError, imap_settings};
-use courriel_archive::{Entry, EntryState, RetryReport, Spool};
+use courriel_archive::{Entry, EntryState, RetryReport, SpoolLocation, SpoolOptions};
 use courriel_core::account::Lang;
 use courriel_presets::Catalog;
 use serde_json::json;
@@ -73,46 +74,44 @@ fn next_attempt(entry: &Entry, now: u64, lang: Lang) -> String {
     )
 }
 
-fn state(entry: &Entry) -> &'static str {
-    match entry.state {
-        EntryState::Pending => "pending",
-        EntryState::Failed => "failed",
+/// The spool's location and entries; a spool directory that does not
+/// exist yet is empty (and is not created by looking).
+fn entries(spec: &str, lang: Lang) -> Result<(String, Vec<Entry>), u8> {
+    if let SpoolLocation::Dir(dir) = SpoolLocation::parse(spec)
+        && !dir.exists()
+    {
+        return Ok((dir.display().to_string(), Vec::new()));
+    }
+    let spool = crate::open_spool(spec, &SpoolOptions::default(), lang)?;
+    match crate::block_on(spool.entries()) {
+        Ok(entries) => Ok((spool.location(), entries)),
+        Err(e) => Err(unreadable(&spool.location(), &e, lang)),
     }
 }
 
-/// The spool's entries; a spool directory that does not exist yet is empty
-/// (and is not created by looking).
-fn entries(dir: &Path) -> std::io::Result<Vec<Entry>> {
-    if !dir.exists() {
-        return Ok(Vec::new());
-    }
-    Spool::open(dir)?.entries()
-}
-
-/// Says, in the user's language, that the spool in `dir` cannot be read
-/// (or written); the exit code for it.
-fn unreadable(dir: &Path, e: &std::io::Error, lang: Lang) -> u8 {
+/// Says, in the user's language, that the spool cannot be read (or
+/// written); the exit code for it.
+fn unreadable(location: &str, e: &std::io::Error, lang: Lang) -> u8 {
     eprintln!(
-        "courriel: {} {}: {e}",
+        "courriel: {} {location}: {e}",
         tr(
             lang,
             "cannot read the spool",
-            "impossible de lire le répertoire d'attente"
+            "impossible de lire la file d'attente"
         ),
-        dir.display()
     );
     EXIT_USAGE
 }
 
-pub(crate) fn status(dir: &Path, json: bool, lang: Lang) -> u8 {
-    let entries = match entries(dir) {
-        Ok(entries) => entries,
-        Err(e) => return unreadable(dir, &e, lang),
+pub(crate) fn status(spec: &str, json: bool, lang: Lang) -> u8 {
+    let (location, entries) = match entries(spec, lang) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     if json {
-        crate::emit_json(&status_json(dir, &entries, now()));
+        crate::emit_json(&status_json(&location, &entries, now()));
     } else {
-        crate::emit(&status_text(dir, &entries, now(), lang));
+        crate::emit(&status_text(&location, &entries, now(), lang));
     }
     EXIT_OK
 }
@@ -125,7 +124,7 @@ fn counts(entries: &[Entry]) -> (usize, usize) {
     (entries.len() - failed, failed)
 }
 
-fn status_json(dir: &Path, entries: &[Entry], now: u64) -> serde_json::Value {
+fn status_json(location: &str, entries: &[Entry], now: u64) -> serde_json::Value {
     let (pending, failed) = counts(entries);
     let list: Vec<_> = entries
         .iter()
@@ -137,7 +136,7 @@ fn status_json(dir: &Path, entries: &[Entry], now: u64) -> serde_json::Value {
         })
         .collect();
     json!({
-        "spool": dir.display().to_string(),
+        "spool": location,
         "pending": pending,
         "failed": failed,
         "entries": list,
@@ -145,7 +144,7 @@ fn status_json(dir: &Path, entries: &[Entry], now: u64) -> serde_json::Value {
 }
 
 /// The copies per account, then a summary line.
-fn status_text(dir: &Path, entries: &[Entry], now: u64, lang: Lang) -> String {
+fn status_text(location: &str, entries: &[Entry], now: u64, lang: Lang) -> String {
     let mut out = String::new();
     if entries.is_empty() {
         let _ = writeln!(
@@ -154,9 +153,9 @@ fn status_text(dir: &Path, entries: &[Entry], now: u64, lang: Lang) -> String {
             tr(
                 lang,
                 "no copy waiting: the spool is empty",
-                "aucune copie en attente : le répertoire d'attente est vide"
+                "aucune copie en attente : la file d'attente est vide"
             ),
-            dir.display()
+            location
         );
         return out;
     }
@@ -174,7 +173,7 @@ fn status_text(dir: &Path, entries: &[Entry], now: u64, lang: Lang) -> String {
             let _ = writeln!(
                 out,
                 "  {:<8} <{}>  {} {folder}  {} {}",
-                state(e),
+                e.state.as_str(),
                 e.message_id,
                 tr(lang, "folder", "dossier"),
                 tr(lang, "attempts", "tentatives"),
@@ -186,6 +185,13 @@ fn status_text(dir: &Path, entries: &[Entry], now: u64, lang: Lang) -> String {
                 tr(lang, "next attempt:", "prochaine tentative :"),
                 next_attempt(e, now, lang)
             );
+            if let Some(worker) = &e.claimed_by {
+                let _ = writeln!(
+                    out,
+                    "           {} {worker}",
+                    tr(lang, "being filed by:", "en cours de rangement par :")
+                );
+            }
             if let Some(error) = &e.last_error {
                 let _ = writeln!(
                     out,
@@ -204,7 +210,7 @@ fn status_text(dir: &Path, entries: &[Entry], now: u64, lang: Lang) -> String {
         entries.len(),
         tr(lang, "pending:", "à ranger :"),
         tr(lang, "failed:", "en échec :"),
-        dir.display()
+        location
     );
     out
 }
@@ -270,18 +276,19 @@ impl Accounts<'_> {
 
 pub(crate) fn retry(
     catalog: &Catalog,
-    dir: &Path,
+    spec: &str,
     now: bool,
     failed: bool,
     json: bool,
     lang: Lang,
 ) -> u8 {
-    let mailer = match crate::mailer(catalog, dir, lang) {
+    let mailer = match crate::mailer(catalog, spec, lang) {
         Ok(mailer) => mailer,
         Err(code) => return code,
     };
-    if failed && let Err(e) = mailer.spool().requeue_failed() {
-        return unreadable(dir, &e, lang);
+    let location = mailer.spool().location();
+    if failed && let Err(e) = crate::block_on(mailer.spool().requeue_failed()) {
+        return unreadable(&location, &e, lang);
     }
     let now = now || failed;
     let accounts = Accounts {
@@ -307,10 +314,10 @@ pub(crate) fn retry(
     progress.finish();
     let report = match report {
         Ok(report) => report,
-        Err(e) => return unreadable(dir, &e, lang),
+        Err(e) => return unreadable(&location, &e, lang),
     };
     // Copies not tried this time (not due yet, or failed before) still wait.
-    let remaining = mailer.spool().entries().map_or(0, |e| e.len());
+    let remaining = crate::block_on(mailer.spool().entries()).map_or(0, |e| e.len());
     let problems = accounts.problems.take();
     if json {
         let problems: Vec<_> = problems
@@ -343,6 +350,110 @@ pub(crate) fn retry(
     } else {
         EXIT_OK
     }
+}
+
+/// What `courriel spool work` was asked.
+pub(crate) struct WorkOptions {
+    pub(crate) until_empty: bool,
+    pub(crate) batch: usize,
+    pub(crate) poll: Duration,
+    pub(crate) options: SpoolOptions,
+}
+
+/// Stops on SIGINT or SIGTERM.
+async fn stopped() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
+}
+
+/// `courriel spool work`: retry passes until stopped (or, with
+/// `--until-empty`, until no copy is pending).
+pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, lang: Lang) -> u8 {
+    let mailer = match crate::mailer_batched(catalog, spec, &o.options, o.batch, lang) {
+        Ok(mailer) => mailer,
+        Err(code) => return code,
+    };
+    let location = mailer.spool().location();
+    let accounts = Accounts {
+        catalog,
+        lang,
+        loaded: RefCell::default(),
+        problems: RefCell::default(),
+    };
+    let mut told = BTreeMap::new();
+    crate::block_on(async {
+        let stop = stopped();
+        tokio::pin!(stop);
+        loop {
+            // Account files are read again each pass: fixed ones are used.
+            accounts.loaded.borrow_mut().clear();
+            let handled = match mailer.retry_spool(|id| accounts.get(id)).await {
+                Ok(report) => {
+                    let handled =
+                        report.filed + report.already_filed + report.pending + report.failed;
+                    if handled > 0 {
+                        if json {
+                            // One line per pass (JSON Lines), for log collectors.
+                            crate::emit(&format!(
+                                "{}\n",
+                                json!({
+                                    "filed": report.filed,
+                                    "already_filed": report.already_filed,
+                                    "pending": report.pending,
+                                    "failed": report.failed,
+                                })
+                            ));
+                        } else {
+                            crate::emit(&report_text(&report, 0, lang));
+                        }
+                    }
+                    report.filed + report.already_filed
+                }
+                Err(e) => {
+                    // The database restarting, say: the next pass tries again.
+                    unreadable(&location, &e, lang);
+                    0
+                }
+            };
+            for (account, problem) in accounts.problems.take() {
+                if told.get(&account) != Some(&problem) {
+                    eprintln!(
+                        "courriel: {account}: {}\n{problem}",
+                        tr(
+                            lang,
+                            "its copies stay in the spool:",
+                            "ses copies restent en attente :"
+                        )
+                    );
+                    told.insert(account, problem);
+                }
+            }
+            if o.until_empty
+                && let Ok(entries) = mailer.spool().entries().await
+                && entries.iter().all(|e| e.state == EntryState::Failed)
+            {
+                break;
+            }
+            let wait = if handled > 0 { Duration::ZERO } else { o.poll };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = &mut stop => break,
+            }
+        }
+        mailer.close().await;
+    });
+    EXIT_OK
 }
 
 fn report_text(report: &RetryReport, remaining: usize, lang: Lang) -> String {

@@ -460,7 +460,7 @@ fn mid_transaction_rows() -> Vec<Row> {
         duplicates: filed.saturating_sub(1),
         problem: if !cut.load(Ordering::SeqCst) {
             Some("the proxy never cut".into())
-        } else if report.filed != 1 || !mailer.spool().entries().unwrap().is_empty() {
+        } else if report.filed != 1 || !rt.block_on(mailer.spool().entries()).unwrap().is_empty() {
             Some(format!("the retry did not file it once: {report:?}"))
         } else {
             None

@@ -52,7 +52,7 @@ fn with_imap_down_the_copy_is_spooled_then_filed_exactly_once() {
         ),
         other => panic!("the copy should wait in the spool: {other:?}"),
     }
-    let entries = mailer.spool().entries().unwrap();
+    let entries = rt.block_on(mailer.spool().entries()).unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].message_id, during.message_id);
 
@@ -67,7 +67,7 @@ fn with_imap_down_the_copy_is_spooled_then_filed_exactly_once() {
     let filed = copies(&s.special, "Sent", &during.message_id);
     assert_eq!(filed.len(), 1, "filed exactly once");
     assert!(filed[0].contains(&String::from_utf8(during.message.to_vec()).unwrap()));
-    assert!(mailer.spool().entries().unwrap().is_empty());
+    assert!(rt.block_on(mailer.spool().entries()).unwrap().is_empty());
 
     // Nothing left to file, nothing filed twice.
     let report = rt.block_on(force_due_then_retry(&mailer, &alice)).unwrap();
@@ -264,14 +264,14 @@ fn a_thousand_sends_through_imap_outages_file_every_copy_exactly_once() {
     drop(back_on);
     // IMAP is back: retry until nothing waits (bounded).
     for _ in 0..5 {
-        if mailer.spool().entries().unwrap().is_empty() {
+        if rt.block_on(mailer.spool().entries()).unwrap().is_empty() {
             break;
         }
         rt.block_on(mailer.retry_spool_now(|_| Some((*account).clone()), |_, _| {}))
             .unwrap();
     }
     assert!(
-        mailer.spool().entries().unwrap().is_empty(),
+        rt.block_on(mailer.spool().entries()).unwrap().is_empty(),
         "copies left waiting"
     );
     assert!(ids.len() >= 900, "most sends went through: {}", ids.len());

@@ -1,16 +1,51 @@
-//! The spool under `kill -9`: a process killed after spooling a copy (or
-//! after filing it, before forgetting it) leaves a spool from which a
-//! restart files the copy exactly once.
+//! The spool, run against each store (a directory; PostgreSQL): under
+//! `kill -9` (a process killed after spooling a copy, or after filing it
+//! before forgetting it, leaves a spool from which a restart files the
+//! copy exactly once), failures kept with their reason, several workers
+//! sharing one spool, claims that run out, the shared folder cache.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
 
 use courriel_archive::spool::Spool;
-use courriel_archive::{Archive, Filed, Target};
+use courriel_archive::{Archive, Backoff, Filed, Filer, FolderList, NewCopy, SpoolOptions, Target};
 use courriel_core::Security;
 use courriel_testkit::Servers;
 
 use crate::{runtime, settings};
+
+/// The stores every test here runs against: (name, spec for
+/// [`Spool::open_with`]). Each call gives empty ones.
+fn stores(test: &str) -> Vec<(&'static str, String)> {
+    let dir = std::env::temp_dir().join(format!("courriel-spool-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    #[allow(unused_mut)]
+    let mut stores = vec![("dir", format!("dir:{}", dir.display()))];
+    #[cfg(feature = "postgres")]
+    stores.push((
+        "postgres",
+        Servers::get().fresh_postgres_database(&format!("archive_{}", test.replace('-', "_"))),
+    ));
+    stores
+}
+
+/// Options for tests: claims that run out in 2 s, retries after 1 s.
+fn options() -> SpoolOptions {
+    SpoolOptions::default()
+        .lease(Duration::from_secs(2))
+        .backoff(Backoff {
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(2),
+        })
+}
+
+fn open(spec: &str) -> Spool {
+    runtime()
+        .block_on(Spool::open_with(spec, &options()))
+        .unwrap()
+}
 
 const CHILD: &str = "COURRIEL_SPOOL_CHILD";
 
@@ -45,14 +80,20 @@ fn child_process() {
         return;
     };
     let mut parts = spec.splitn(3, '|');
-    let (dir, point, id) = (
+    let (store, point, id) = (
         parts.next().unwrap(),
         parts.next().unwrap(),
         parts.next().unwrap(),
     );
-    let spool = Spool::open(dir).unwrap();
-    let entry = spool
-        .put("alice", Some("Sent"), id, None, message(id).as_bytes())
+    let spool = open(store);
+    let copy = NewCopy {
+        account: "alice",
+        folder: Some("Sent"),
+        message_id: id,
+        date: None,
+    };
+    let entry = runtime()
+        .block_on(spool.put(copy, Arc::new(message(id).into_bytes())))
         .unwrap();
     if point == "after-append" {
         let s = Servers::get();
@@ -79,149 +120,361 @@ fn child_process() {
 #[test]
 fn a_copy_survives_kill_9_and_is_filed_exactly_once() {
     let s = Servers::get();
-    for point in ["after-spool", "after-append"] {
-        let dir = std::env::temp_dir().join(format!(
-            "courriel-spool-kill-{}-{point}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        let id = format!(
-            "kill.{point}.{}.{}@test.courriel",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "spool::child_process",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD, format!("{}|{point}|{id}", dir.display()))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let ready = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .any(|l| l.contains("READY"));
-        assert!(ready, "{point}: the child never got ready");
-        child.kill().unwrap(); // SIGKILL: no destructor, no cleanup runs.
-        child.wait().unwrap();
+    for (store, spec) in stores("kill") {
+        for point in ["after-spool", "after-append"] {
+            let id = format!(
+                "kill.{store}.{point}.{}.{}@test.courriel",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+            );
+            let mut child = Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "spool::child_process",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(CHILD, format!("{spec}|{point}|{id}"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let stdout = child.stdout.take().unwrap();
+            let ready = BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .any(|l| l.contains("READY"));
+            assert!(ready, "{store} {point}: the child never got ready");
+            child.kill().unwrap(); // SIGKILL: no destructor, no cleanup runs.
+            child.wait().unwrap();
 
-        let expected_before = usize::from(point == "after-append");
-        assert_eq!(
-            copies_in_sent(&id),
-            expected_before,
-            "{point}: before the restart"
-        );
-        let archive = Archive::new(Spool::open(&dir).unwrap());
-        assert_eq!(
-            archive.spool().entries().unwrap().len(),
-            1,
-            "{point}: the copy is in the spool"
-        );
-        let report = runtime()
-            .block_on(archive.retry(|account| {
-                assert_eq!(account, "alice");
-                Some((
-                    settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
-                    None,
-                ))
-            }))
-            .unwrap();
-        assert_eq!(
-            (report.filed, report.already_filed),
-            if point == "after-spool" {
-                (1, 0)
-            } else {
-                (0, 1)
-            },
-            "{point}: {report:?}"
-        );
-        assert_eq!(copies_in_sent(&id), 1, "{point}: exactly one copy filed");
-        assert!(
-            archive.spool().entries().unwrap().is_empty(),
-            "{point}: the spool is empty"
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
+            let expected_before = usize::from(point == "after-append");
+            assert_eq!(
+                copies_in_sent(&id),
+                expected_before,
+                "{store} {point}: before the restart"
+            );
+            let archive = Archive::new(open(&spec));
+            let entries = runtime().block_on(archive.spool().entries()).unwrap();
+            assert_eq!(
+                entries.len(),
+                1,
+                "{store} {point}: the copy is in the spool"
+            );
+            // The dead process's claim: a lock gone with it, or a lease
+            // that runs out (2 s here).
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let mut total = courriel_archive::RetryReport::default();
+            loop {
+                let report = runtime()
+                    .block_on(archive.retry(|account| {
+                        assert_eq!(account, "alice");
+                        Some((
+                            settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
+                            None,
+                        ))
+                    }))
+                    .unwrap();
+                total.filed += report.filed;
+                total.already_filed += report.already_filed;
+                if report.filed + report.already_filed > 0 {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{store} {point}: the dead child's claim never ran out"
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            assert_eq!(
+                (total.filed, total.already_filed),
+                if point == "after-spool" {
+                    (1, 0)
+                } else {
+                    (0, 1)
+                },
+                "{store} {point}: {total:?}"
+            );
+            assert_eq!(
+                copies_in_sent(&id),
+                1,
+                "{store} {point}: exactly one copy filed"
+            );
+            assert!(
+                runtime()
+                    .block_on(archive.spool().entries())
+                    .unwrap()
+                    .is_empty(),
+                "{store} {point}: the spool is empty"
+            );
+        }
     }
 }
 
 #[test]
 fn a_copy_that_cannot_be_filed_stays_spooled_with_its_reason() {
     let s = Servers::get();
-    let dir = std::env::temp_dir().join(format!("courriel-spool-down-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let archive = Archive::new(Spool::open(&dir).unwrap());
-    let id = format!("down.{}@test.courriel", std::process::id());
-    // The server is "down": nothing listens on port 1.
-    let down = settings(&s.special, 1, Security::ImplicitTls);
-    let filed = runtime()
-        .block_on(archive.file(
-            "alice",
-            &down,
-            &Target::Auto {
-                provider_hint: None,
-            },
-            &id,
-            None,
-            message(&id).as_bytes(),
-        ))
-        .unwrap();
-    let Filed::Spooled { failure, .. } = filed else {
-        panic!("{filed:?}")
-    };
-    assert_eq!(failure.code(), "IM003");
-    let entries = archive.spool().entries().unwrap();
-    assert_eq!(entries.len(), 1);
-    assert!(
-        entries[0]
-            .last_error
-            .as_deref()
-            .unwrap()
-            .starts_with("IM003")
-    );
+    for (store, spec) in stores("down") {
+        let archive = Archive::new(open(&spec));
+        let id = format!("down.{store}.{}@test.courriel", std::process::id());
+        // The server is "down": nothing listens on port 1.
+        let down = settings(&s.special, 1, Security::ImplicitTls);
+        let filed = runtime()
+            .block_on(archive.file(
+                "alice",
+                &down,
+                &Target::Auto {
+                    provider_hint: None,
+                },
+                &id,
+                None,
+                message(&id).as_bytes(),
+            ))
+            .unwrap();
+        let Filed::Spooled { failure, .. } = filed else {
+            panic!("{store}: {filed:?}")
+        };
+        assert_eq!(failure.code(), "IM003", "{store}");
+        let entries = runtime().block_on(archive.spool().entries()).unwrap();
+        assert_eq!(entries.len(), 1, "{store}");
+        assert_eq!(entries[0].attempts, 1, "{store}: the attempt is recorded");
+        assert!(
+            entries[0]
+                .last_error
+                .as_deref()
+                .unwrap()
+                .starts_with("IM003"),
+            "{store}: {entries:?}"
+        );
+        assert_eq!(
+            entries[0].claimed_by, None,
+            "{store}: the claim is released"
+        );
 
-    // A folder that does not exist is a failure retrying will not fix: kept, marked failed.
+        // A folder that does not exist is a failure retrying will not fix: kept, marked failed.
+        let up = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
+        let filed = runtime()
+            .block_on(archive.file(
+                "alice",
+                &up,
+                &Target::Folder("No-Such-Folder".into()),
+                &id,
+                None,
+                message(&id).as_bytes(),
+            ))
+            .unwrap();
+        assert!(matches!(filed, Filed::Failed { .. }), "{store}: {filed:?}");
+        let entries = runtime().block_on(archive.spool().entries()).unwrap();
+        assert_eq!(entries.len(), 2, "{store}: both kept");
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.state == courriel_archive::EntryState::Failed)
+                .count(),
+            1,
+            "{store}"
+        );
+
+        // Filing for real: chosen automatically, filed once, spool entry gone.
+        let id2 = format!("up.{store}.{}@test.courriel", std::process::id());
+        let filed = runtime()
+            .block_on(archive.file(
+                "alice",
+                &up,
+                &Target::Auto {
+                    provider_hint: None,
+                },
+                &id2,
+                None,
+                message(&id2).as_bytes(),
+            ))
+            .unwrap();
+        assert!(
+            matches!(&filed, Filed::Filed { folder } if folder == "Sent"),
+            "{store}: {filed:?}"
+        );
+        assert_eq!(copies_in_sent(&id2), 1, "{store}");
+        assert_eq!(
+            runtime().block_on(archive.spool().entries()).unwrap().len(),
+            2,
+            "{store}"
+        );
+    }
+}
+
+/// Spools `n` copies for alice without filing them (as if IMAP had been
+/// down); returns their Message-IDs.
+fn spool_copies(spool: &Spool, n: usize, tag: &str) -> Vec<String> {
+    runtime().block_on(async {
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let id = format!("{tag}.{i}.{}@test.courriel", std::process::id());
+            let copy = NewCopy {
+                account: "alice",
+                folder: None,
+                message_id: &id,
+                date: None,
+            };
+            let claim = spool
+                .put(copy, Arc::new(message(&id).into_bytes()))
+                .await
+                .unwrap();
+            spool.release(claim, Duration::ZERO).await.unwrap();
+            ids.push(id);
+        }
+        ids
+    })
+}
+
+#[test]
+fn workers_sharing_a_spool_file_each_copy_once() {
+    let s = Servers::get();
+    for (store, spec) in stores("shared") {
+        let ids = spool_copies(&open(&spec), 60, &format!("shared.{store}"));
+        // Three workers, each with its own connection to the store, at once.
+        let workers: Vec<Archive> = (0..3).map(|_| Archive::new(open(&spec))).collect();
+        let reports = runtime().block_on(futures_util::future::join_all(workers.iter().map(|w| {
+            w.retry(|_| {
+                Some((
+                    settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
+                    None,
+                ))
+            })
+        })));
+        let filed: usize = reports.iter().map(|r| r.as_ref().unwrap().filed).sum();
+        let already: usize = reports
+            .iter()
+            .map(|r| r.as_ref().unwrap().already_filed)
+            .sum();
+        assert_eq!((filed, already), (60, 0), "{store}: {reports:?}");
+        for id in &ids {
+            assert_eq!(copies_in_sent(id), 1, "{store}: {id}");
+        }
+        assert!(
+            runtime()
+                .block_on(workers[0].spool().entries())
+                .unwrap()
+                .is_empty(),
+            "{store}"
+        );
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_lease_that_runs_out_passes_the_copy_to_another_worker_and_is_not_filed_twice() {
+    let s = Servers::get();
+    let url = s.fresh_postgres_database("archive_lease");
+    let first = open(&url);
+    let second = open(&url);
     let up = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
-    let filed = runtime()
-        .block_on(archive.file(
-            "alice",
-            &up,
-            &Target::Folder("No-Such-Folder".into()),
-            &id,
-            None,
-            message(&id).as_bytes(),
-        ))
-        .unwrap();
-    assert!(matches!(filed, Filed::Failed { .. }), "{filed:?}");
-    assert_eq!(archive.spool().entries().unwrap().len(), 2, "both kept");
+    let id = format!("lease.{}@test.courriel", std::process::id());
+    runtime().block_on(async {
+        let copy = NewCopy {
+            account: "alice",
+            folder: Some("Sent"),
+            message_id: &id,
+            date: None,
+        };
+        // The first worker spools a copy and stalls past its lease.
+        let stalled = first
+            .put(copy, Arc::new(message(&id).into_bytes()))
+            .await
+            .unwrap();
+        assert!(
+            second.claim(10).await.unwrap().is_empty(),
+            "held by its lease"
+        );
+        let entries = second.entries().await.unwrap();
+        assert!(entries[0].claimed_by.is_some(), "status names the holder");
+        tokio::time::sleep(Duration::from_millis(2300)).await;
+        let taken = second.claim(10).await.unwrap();
+        assert_eq!(
+            taken.len(),
+            1,
+            "the lease ran out: another worker claims it"
+        );
+        // The stalled worker comes back: its claim is gone, it files nothing.
+        let filer = Filer::new(first.clone(), Duration::from_secs(60));
+        let again = Filer::new(second.clone(), Duration::from_secs(60));
+        let lost = filer.refile(stalled, &up, None).await;
+        let Filed::Spooled { failure, .. } = lost else {
+            panic!("{lost:?}")
+        };
+        assert_eq!(failure.code(), "SP002");
+        assert_eq!(
+            copies_in_sent(&id),
+            0,
+            "not filed by the worker that lost it"
+        );
+        let filed = again
+            .refile(taken.into_iter().next().unwrap(), &up, None)
+            .await;
+        assert!(matches!(filed, Filed::Filed { .. }), "{filed:?}");
+        assert_eq!(copies_in_sent(&id), 1);
+        assert!(second.entries().await.unwrap().is_empty());
+        filer.close().await;
+        again.close().await;
+    });
+}
 
-    // Filing for real: chosen automatically, filed once, spool entry gone.
-    let id2 = format!("up.{}@test.courriel", std::process::id());
-    let filed = runtime()
-        .block_on(archive.file(
-            "alice",
-            &up,
-            &Target::Auto {
-                provider_hint: None,
-            },
-            &id2,
-            None,
-            message(&id2).as_bytes(),
-        ))
-        .unwrap();
-    assert!(
-        matches!(&filed, Filed::Filed { folder } if folder == "Sent"),
-        "{filed:?}"
-    );
-    assert_eq!(copies_in_sent(&id2), 1);
-    assert_eq!(archive.spool().entries().unwrap().len(), 2);
-    std::fs::remove_dir_all(&dir).unwrap();
+#[cfg(feature = "postgres")]
+#[test]
+fn every_worker_chooses_the_sent_folder_from_the_shared_folder_list() {
+    let s = Servers::get();
+    let url = s.fresh_postgres_database("archive_folders");
+    let up = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
+    runtime().block_on(async {
+        let spool = Spool::open_with(&url, &options()).await.unwrap();
+        let cache = spool.folder_cache().expect("PostgreSQL keeps folder lists");
+        // One worker lists alice's folders (the Sent folder is `Sent`)...
+        let (listed, asked) = cache.folders(&up, false).await.unwrap();
+        assert!(asked);
+        let (_, asked) = cache.folders(&up, false).await.unwrap();
+        assert!(!asked, "the second look comes from the database");
+        // ...and the list every worker reads is the database's: edited
+        // there to mark Drafts as the Sent folder, a new worker files there.
+        let mut edited: FolderList = listed.clone();
+        for folder in &mut edited.folders {
+            folder
+                .attributes
+                .retain(|a| !a.eq_ignore_ascii_case("\\Sent"));
+            if folder.raw == "Drafts" {
+                folder.attributes.push("\\Sent".into());
+            }
+        }
+        cache.remember(&up, &edited).await.unwrap();
+        let other = Spool::open_with(&url, &options()).await.unwrap();
+        let filer = Filer::new(other, Duration::from_secs(60));
+        let id = format!("cache.{}@test.courriel", std::process::id());
+        let filed = filer
+            .file(
+                "alice",
+                &up,
+                &Target::Auto {
+                    provider_hint: None,
+                },
+                &id,
+                Arc::new(message(&id).into_bytes()),
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(&filed, Filed::Filed { folder } if folder == "Drafts"),
+            "chosen from the shared list, not listed again: {filed:?}"
+        );
+        filer.close().await;
+        // A refresh (the "…" button) lists on the server again.
+        let (fresh, asked) = cache.folders(&up, true).await.unwrap();
+        assert!(asked);
+        let (cached, asked) = cache.folders(&up, false).await.unwrap();
+        assert!(!asked);
+        assert_eq!(cached, fresh, "the refreshed list replaced the edited one");
+        let sent = courriel_archive::choose_sent(&cached.folders, &cached.namespaces, None, None);
+        assert_eq!(sent.unwrap().folder.raw, "Sent");
+    });
 }

@@ -41,7 +41,10 @@ fn sends_then_files_the_exact_bytes_once() {
     let received = delivered(&s.courier, &receipt.message_id);
     assert!(!received.contains("Bcc: "), "Bcc is never transmitted");
     assert!(
-        mailer.spool().entries().unwrap().is_empty(),
+        courriel_testkit::runtime()
+            .block_on(mailer.spool().entries())
+            .unwrap()
+            .is_empty(),
         "a filed copy leaves the spool"
     );
 }
@@ -149,7 +152,12 @@ fn a_provider_that_files_its_own_copy_gets_none_from_us() {
     );
     delivered(&s.courier, &receipt.message_id);
     assert!(copies(&s.special, "Sent", &receipt.message_id).is_empty());
-    assert!(mailer.spool().entries().unwrap().is_empty());
+    assert!(
+        courriel_testkit::runtime()
+            .block_on(mailer.spool().entries())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]

@@ -192,7 +192,10 @@ IM014 = The IMAP settings have errors ({ $codes }): the copy of the sent message
     .help = Run `courriel check` and fix the IMAP settings; then `courriel spool retry` files the copy.
 
 SP001 = The copy of the sent message could not be written to the spool { $dir }: { $detail }
-    .help = The message was sent, but its copy is not kept: free disk space or fix the spool directory's permissions.
+    .help = The message was sent, but its copy is not kept: free disk space or fix the spool directory's permissions; for a PostgreSQL spool, check that the database answers.
+
+SP002 = The copy { $entry } is being filed by another worker: this one held it too long (its claim on the spool expired).
+    .help = Nothing is lost and it will not be filed twice. If this happens often, give the spool a longer lease than the IMAP timeouts allow a filing to take.
 
 ## Failures met when sending (codes SM: SMTP).
 

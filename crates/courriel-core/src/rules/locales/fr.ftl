@@ -192,7 +192,10 @@ IM014 = Les réglages IMAP comportent des erreurs ({ $codes }) : la copie du mes
     .help = Lancez `courriel check` et corrigez les réglages IMAP ; `courriel spool retry` rangera ensuite la copie.
 
 SP001 = La copie du message envoyé n'a pas pu être écrite dans la file d'attente { $dir } : { $detail }
-    .help = Le message est parti, mais sa copie n'est pas conservée : libérez de la place sur le disque ou corrigez les droits du dossier de la file d'attente.
+    .help = Le message est parti, mais sa copie n'est pas conservée : libérez de la place sur le disque ou corrigez les droits du dossier de la file d'attente ; pour une file d'attente PostgreSQL, vérifiez que la base de données répond.
+
+SP002 = La copie { $entry } est classée par un autre processus : celui-ci l'a gardée trop longtemps (sa réservation dans la file d'attente a expiré).
+    .help = Rien n'est perdu et elle ne sera pas classée deux fois. Si cela arrive souvent, donnez à la file d'attente un bail plus long que la durée qu'un classement peut prendre selon les délais IMAP.
 
 ## Échecs rencontrés à l'envoi (codes SM : SMTP).
 

@@ -1,0 +1,462 @@
+//! The embedded store: a directory on this machine.
+//!
+//! Layout: one file per copy, `DIR/ID.copy`: a line of JSON metadata, then
+//! the exact bytes. It is written whole to a hidden temporary file, synced,
+//! renamed into place and the directory synced, so an entry exists whole
+//! or not at all. Removing a filed copy is a single unlink, not synced: if
+//! a crash brings the entry back, the retry finds its Message-ID in the
+//! folder and files nothing (one file and few system calls per copy: the
+//! spool sits on every send's path).
+//!
+//! A claim is an exclusive `flock` on the entry's file, held from the put
+//! (or the claim) until the copy is settled: processes of one machine
+//! sharing the directory (an application and `courriel spool retry`, say)
+//! never file the same copy at once, and the kernel releases the lock of a
+//! process that dies. A claim is checked against the path after locking
+//! (the file may have been filed and removed, or rewritten, meanwhile).
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Claimed, Entry, EntryState, NewCopy, SpoolStore, StoreFuture, new_id, now};
+
+/// A spool directory.
+#[derive(Debug, Clone)]
+pub struct DirStore {
+    dir: PathBuf,
+}
+
+/// The file of entry `id`.
+fn file_name(id: &str) -> String {
+    format!("{id}.{EXTENSION}")
+}
+
+const EXTENSION: &str = "copy";
+
+/// The longest metadata line read back (a guard against a foreign file).
+const MAX_METADATA: u64 = 64 * 1024;
+
+/// Writes `parts` one after the other as file `name` in `dir`, durably:
+/// a hidden temporary file, synced, renamed, the directory synced. With
+/// `lock`, the file is locked before it appears under its name, and the
+/// locked handle returned.
+fn write_atomic(
+    dir: &Path,
+    name: &str,
+    parts: &[&[u8]],
+    lock: bool,
+) -> std::io::Result<Option<File>> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut file = File::create(&tmp)?;
+    if lock {
+        file.lock()?;
+    }
+    for part in parts {
+        file.write_all(part)?;
+    }
+    file.sync_all()?;
+    std::fs::rename(&tmp, dir.join(name))?;
+    File::open(dir)?.sync_all()?;
+    Ok(lock.then_some(file))
+}
+
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// Whether `file` (locked) is still the one at `path`.
+fn still_at(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    }
+}
+
+/// Reads the metadata line at the start of `reader`; returns the entry and
+/// the line's length.
+fn read_metadata(reader: impl std::io::Read, path: &Path) -> std::io::Result<(Entry, u64)> {
+    use std::io::BufRead as _;
+    let mut line = Vec::new();
+    std::io::BufReader::new(reader.take(MAX_METADATA)).read_until(b'\n', &mut line)?;
+    let entry: Entry = serde_json::from_slice(&line)
+        .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+    Ok((entry, line.len() as u64))
+}
+
+impl DirStore {
+    /// Opens (creating it if needed) a spool directory, and removes the
+    /// leftovers of interrupted writes.
+    pub fn open(dir: &Path) -> std::io::Result<DirStore> {
+        std::fs::create_dir_all(dir)?;
+        let store = DirStore {
+            dir: dir.to_path_buf(),
+        };
+        store.clean()?;
+        Ok(store)
+    }
+
+    /// The directory.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Removes leftovers of interrupted writes (never one being written:
+    /// a writer holds its temporary file locked... or is younger than a
+    /// minute).
+    fn clean(&self) -> std::io::Result<()> {
+        for file in std::fs::read_dir(&self.dir)? {
+            let path = file?.path();
+            let old = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(60));
+            if old && path.extension().is_some_and(|e| e == "tmp") {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn path(&self, id: &str) -> PathBuf {
+        self.dir.join(file_name(id))
+    }
+
+    /// Writes an entry's file (metadata line, then `message`).
+    fn save(&self, entry: &Entry, message: &[u8], lock: bool) -> std::io::Result<Option<File>> {
+        let mut metadata = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+        metadata.push(b'\n');
+        write_atomic(
+            &self.dir,
+            &file_name(&entry.id),
+            &[&metadata, message],
+            lock,
+        )
+    }
+
+    /// Locks an entry's file if nobody holds it and it is still in place;
+    /// returns the locked file, its entry and the message's offset.
+    fn try_claim(path: &Path) -> std::io::Result<Option<(File, Entry, u64)>> {
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+        if !still_at(&file, path) {
+            return Ok(None);
+        }
+        let (entry, offset) = read_metadata(&mut file, path)?;
+        Ok(Some((file, entry, offset)))
+    }
+
+    /// The message bytes after the metadata line.
+    fn read_message(mut file: &File, offset: u64) -> std::io::Result<Vec<u8>> {
+        use std::io::{Read as _, Seek as _};
+        file.seek(std::io::SeekFrom::Start(offset))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The entries' files, oldest first.
+    fn files(&self) -> std::io::Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for file in std::fs::read_dir(&self.dir)? {
+            let path = file?.path();
+            let ours = path.extension().is_some_and(|e| e == EXTENSION);
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if ours && !hidden {
+                files.push(path);
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    fn entries_now(&self) -> std::io::Result<Vec<Entry>> {
+        let mut entries = Vec::new();
+        for path in self.files()? {
+            match File::open(&path) {
+                Ok(file) => entries.push(read_metadata(file, &path)?.0),
+                // Filed and removed since the listing.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(entries)
+    }
+
+    fn claim_now(&self, limit: usize) -> std::io::Result<Vec<Claimed>> {
+        let now = now();
+        let mut claimed = Vec::new();
+        for path in self.files()? {
+            if claimed.len() >= limit {
+                break;
+            }
+            let Some((file, entry, offset)) = Self::try_claim(&path)? else {
+                continue;
+            };
+            if entry.state != EntryState::Pending || entry.next_attempt > now {
+                continue;
+            }
+            let message = Arc::new(Self::read_message(&file, offset)?);
+            claimed.push(Claimed::new(entry, message, Some(Box::new(file))));
+        }
+        Ok(claimed)
+    }
+
+    fn requeue_now(&self, failed_too: bool) -> std::io::Result<usize> {
+        let mut changed = 0;
+        for path in self.files()? {
+            let Some((file, mut entry, offset)) = Self::try_claim(&path)? else {
+                continue;
+            };
+            let change = match entry.state {
+                EntryState::Failed => failed_too,
+                EntryState::Pending => entry.next_attempt > now(),
+            };
+            if change {
+                let message = Self::read_message(&file, offset)?;
+                entry.state = EntryState::Pending;
+                entry.next_attempt = 0;
+                self.save(&entry, &message, false)?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+}
+
+impl SpoolStore for DirStore {
+    fn location(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn put<'a>(&'a self, copy: NewCopy<'a>, message: Arc<Vec<u8>>) -> StoreFuture<'a, Claimed> {
+        let entry = Entry {
+            id: new_id(copy.message_id),
+            account: copy.account.to_string(),
+            folder: copy.folder.map(str::to_string),
+            message_id: copy.message_id.to_string(),
+            date: copy.date.map(str::to_string),
+            attempts: 0,
+            next_attempt: 0,
+            last_error: None,
+            state: EntryState::Pending,
+            claimed_by: None,
+        };
+        let store = self.clone();
+        Box::pin(blocking(move || {
+            let file = store.save(&entry, &message, true)?;
+            Ok(Claimed::new(
+                entry,
+                message,
+                file.map(|f| Box::new(f) as Box<_>),
+            ))
+        }))
+    }
+
+    fn claim(&self, limit: usize) -> StoreFuture<'_, Vec<Claimed>> {
+        let store = self.clone();
+        Box::pin(blocking(move || store.claim_now(limit)))
+    }
+
+    fn renew<'a>(&'a self, claims: &'a [&'a Claimed]) -> StoreFuture<'a, Vec<String>> {
+        // A lock lasts as long as the process holds it.
+        let ids = claims.iter().map(|c| c.entry.id.clone()).collect();
+        Box::pin(std::future::ready(Ok(ids)))
+    }
+
+    fn filed(&self, claims: Vec<Claimed>) -> StoreFuture<'_, ()> {
+        let store = self.clone();
+        Box::pin(blocking(move || {
+            for claim in claims {
+                // Removed while still locked; the lock goes with the claim.
+                match std::fs::remove_file(store.path(&claim.entry.id)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        }))
+    }
+
+    fn failed<'a>(
+        &'a self,
+        claim: Claimed,
+        error: &'a str,
+        permanent: bool,
+        retry_after: Duration,
+    ) -> StoreFuture<'a, Entry> {
+        let store = self.clone();
+        let error = error.to_string();
+        Box::pin(blocking(move || {
+            let mut entry = claim.entry.clone();
+            entry.attempts += 1;
+            entry.last_error = Some(error);
+            entry.next_attempt = now() + retry_after.as_secs();
+            if permanent {
+                entry.state = EntryState::Failed;
+            }
+            store.save(&entry, &claim.message, false)?;
+            drop(claim);
+            Ok(entry)
+        }))
+    }
+
+    fn release(&self, claim: Claimed, retry_after: Duration) -> StoreFuture<'_, ()> {
+        let store = self.clone();
+        Box::pin(blocking(move || {
+            let mut entry = claim.entry.clone();
+            entry.next_attempt = now() + retry_after.as_secs();
+            store.save(&entry, &claim.message, false)?;
+            drop(claim);
+            Ok(())
+        }))
+    }
+
+    fn entries(&self) -> StoreFuture<'_, Vec<Entry>> {
+        let store = self.clone();
+        Box::pin(blocking(move || store.entries_now()))
+    }
+
+    fn requeue(&self, failed_too: bool) -> StoreFuture<'_, usize> {
+        let store = self.clone();
+        Box::pin(blocking(move || store.requeue_now(failed_too)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Spool, backoff};
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn copy<'a>(id: &'a str) -> NewCopy<'a> {
+        NewCopy {
+            account: "alice",
+            folder: Some("Sent"),
+            message_id: id,
+            date: None,
+        }
+    }
+
+    #[test]
+    fn entries_survive_reopening_and_failures_are_kept() {
+        let dir = std::env::temp_dir().join(format!("courriel-spool-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        runtime().block_on(async {
+            let spool = Spool::dir(&dir).unwrap();
+            let claim = spool
+                .put(copy("a@b"), Arc::new(b"bytes".to_vec()))
+                .await
+                .unwrap();
+            let entry = claim.entry.clone();
+            let again = Spool::dir(&dir).unwrap();
+            assert_eq!(again.entries().await.unwrap(), [entry.clone()]);
+            assert!(again.claim(10).await.unwrap().is_empty(), "held by its put");
+            again.failed(claim, "IM004 timeout", false).await.unwrap();
+            assert!(
+                again.claim(10).await.unwrap().is_empty(),
+                "not due before its backoff"
+            );
+            assert_eq!(again.due().await.unwrap().len(), 0);
+            assert_eq!(again.make_due().await.unwrap(), 1);
+            let mut claims = again.claim(10).await.unwrap();
+            assert_eq!(claims.len(), 1);
+            assert_eq!(claims[0].message.as_slice(), b"bytes");
+            assert_eq!(claims[0].entry.attempts, 1);
+            assert!(
+                spool.claim(10).await.unwrap().is_empty(),
+                "one claim at a time"
+            );
+            let failed = again
+                .failed(claims.remove(0), "IM012 quota", true)
+                .await
+                .unwrap();
+            assert_eq!(failed.state, EntryState::Failed);
+            assert_eq!(again.entries().await.unwrap()[0].state, EntryState::Failed);
+            assert!(
+                again.claim(10).await.unwrap().is_empty(),
+                "a failed copy is not retried"
+            );
+            assert_eq!(again.requeue_failed().await.unwrap(), 1);
+            let claims = again.claim(10).await.unwrap();
+            assert_eq!(claims.len(), 1, "requeued, due now");
+            assert_eq!(claims[0].message.as_slice(), b"bytes", "kept whole");
+            again.filed(claims).await.unwrap();
+            assert!(again.entries().await.unwrap().is_empty());
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_claim_is_released_with_its_holder() {
+        let dir = std::env::temp_dir().join(format!("courriel-spool-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        runtime().block_on(async {
+            let spool = Spool::dir(&dir).unwrap();
+            let claim = spool
+                .put(copy("x@y"), Arc::new(b"m".to_vec()))
+                .await
+                .unwrap();
+            assert!(spool.claim(1).await.unwrap().is_empty());
+            // A holder that goes away (a process killed) lets go of its lock.
+            drop(claim);
+            let claims = spool.claim(5).await.unwrap();
+            assert_eq!(claims.len(), 1);
+            spool
+                .release(claims.into_iter().next().unwrap(), backoff(0))
+                .await
+                .unwrap();
+            assert!(
+                spool.claim(5).await.unwrap().is_empty(),
+                "released for later"
+            );
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn leftovers_of_interrupted_writes_are_removed_when_old() {
+        let dir = std::env::temp_dir().join(format!("courriel-spool-tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let old = dir.join(".x.copy.tmp");
+        let young = dir.join(".y.copy.tmp");
+        std::fs::write(&old, b"x").unwrap();
+        std::fs::write(&young, b"y").unwrap();
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
+        DirStore::open(&dir).unwrap();
+        assert!(!old.exists());
+        assert!(young.exists(), "maybe being written by another process");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,221 @@
+//! Many workers, one spool: three `courriel spool work` processes share a
+//! spool of 1,000 copies across 20 accounts while Dovecot is stopped and
+//! started again, and one worker is killed with `kill -9` midway. Every
+//! copy must end up in its account's Sent folder exactly once (counted by
+//! Message-ID), and nothing may be left in the spool, claimed or not.
+//!
+//! The same test runs against each store: a directory shared by the
+//! processes of one machine, and PostgreSQL (feature `postgres`). A binary
+//! of its own: it stops Dovecot, which no other test may see.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use courriel_archive::{NewCopy, Spool};
+use courriel_testkit::{Account, Servers, runtime};
+
+const COPIES: usize = 1_000;
+const WORKERS: usize = 3;
+
+/// An account file for a fleet account (its password in an environment
+/// variable named after it); its spool key is the file's path.
+fn account_file(dir: &Path, account: &Account) -> PathBuf {
+    let s = Servers::get();
+    let name = account.address.split('@').next().unwrap();
+    let contents = format!(
+        "sender = \"{address}\"\nca_file = \"{ca}\"\n\n[imap]\nhost = \"{host}\"\nport = {port}\nsecurity = \"implicit-tls\"\nusername = \"{address}\"\npassword_env = \"COURRIEL_TEST_{upper}_PASSWORD\"\nsent_folder = \"auto\"\n",
+        address = account.address,
+        ca = s.ca.display(),
+        host = s.host,
+        port = s.imap_tls_port,
+        upper = name.to_ascii_uppercase(),
+    );
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn message(from: &str, message_id: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: bob@courriel.test\r\nSubject: worker test\r\nDate: Sun, 29 Nov 2026 12:00:00 +0000\r\nMessage-ID: <{message_id}>\r\n\r\nBonjour\r\n"
+    )
+    .into_bytes()
+}
+
+/// Starts a worker on `spool`: small batches, quick retries, a short lease.
+fn worker(spool: &str) -> Child {
+    let s = Servers::get();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_courriel"));
+    command
+        .args([
+            "--json",
+            "--spool",
+            spool,
+            "spool",
+            "work",
+            "--poll",
+            "0.2",
+            "--lease",
+            "5",
+            "--retry-base",
+            "0.5",
+            "--retry-max",
+            "2",
+            "--batch",
+            "25",
+        ])
+        .env_remove("LC_ALL")
+        .env_remove("LANG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for account in &s.fleet {
+        let name = account.address.split('@').next().unwrap();
+        command.env(
+            format!("COURRIEL_TEST_{}_PASSWORD", name.to_ascii_uppercase()),
+            &account.password,
+        );
+    }
+    command.spawn().unwrap()
+}
+
+/// Copies left in the spool.
+fn left(spool: &Spool) -> usize {
+    runtime().block_on(spool.entries()).unwrap().len()
+}
+
+/// Waits until `done()` or panics after `limit` saying `what`.
+fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Every Message-ID in the Sent folder of `account`, with its count.
+fn sent_ids(account: &Account, counts: &mut HashMap<String, usize>) {
+    let mut imap = Servers::get().imap_as(account);
+    assert!(imap.command("SELECT Sent").unwrap().is_ok());
+    let fetched = imap
+        .command("UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        .unwrap();
+    for line in &fetched.untagged {
+        for part in line.split('<').skip(1) {
+            if let Some(id) = part.split('>').next() {
+                *counts.entry(id.to_string()).or_default() += 1;
+            }
+        }
+    }
+}
+
+fn run(store: &str, spool_spec: &str) {
+    let s = Servers::get();
+    let dir = std::env::temp_dir().join(format!("courriel-workers-{store}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let files: Vec<PathBuf> = s.fleet.iter().map(|a| account_file(&dir, a)).collect();
+    let spool = runtime().block_on(Spool::open(spool_spec)).unwrap();
+
+    // 1,000 copies waiting, as sends left them while IMAP was unreachable.
+    let run_tag = format!(
+        "{store}.{}.{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    );
+    let ids: Vec<String> = (0..COPIES)
+        .map(|i| format!("w{i}.{run_tag}@test.courriel"))
+        .collect();
+    runtime().block_on(async {
+        for (i, id) in ids.iter().enumerate() {
+            let n = i % s.fleet.len();
+            let copy = NewCopy {
+                account: files[n].to_str().unwrap(),
+                folder: None,
+                message_id: id,
+                date: None,
+            };
+            let claim = spool
+                .put(copy, Arc::new(message(&s.fleet[n].address, id)))
+                .await
+                .unwrap();
+            spool.release(claim, Duration::ZERO).await.unwrap();
+        }
+    });
+    assert_eq!(left(&spool), COPIES);
+
+    // Dovecot stopped: the workers start, fail, back off.
+    let dovecot = s.stop_dovecot();
+    let mut workers: Vec<Child> = (0..WORKERS).map(|_| worker(spool_spec)).collect();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(left(&spool), COPIES, "nothing filed while Dovecot is down");
+    let failed_attempts = runtime()
+        .block_on(spool.entries())
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e.attempts > 0
+                && e.last_error
+                    .as_deref()
+                    .is_some_and(|l| l.starts_with("IM003"))
+        })
+        .count();
+    assert!(failed_attempts > 0, "the workers tried and recorded IM003");
+    drop(dovecot); // started again
+
+    // Midway: one worker killed (SIGKILL: no cleanup), the others go on.
+    wait_for(
+        Duration::from_secs(120),
+        "a third of the copies filed",
+        || left(&spool) <= COPIES * 2 / 3,
+    );
+    let remaining_at_kill = left(&spool);
+    workers[0].kill().unwrap();
+    workers[0].wait().unwrap();
+    assert!(remaining_at_kill > 0, "killed midway, not after the end");
+
+    // Everything filed, nothing left claimed (a dead worker's claims come
+    // back: at once for a directory, after the 5 s lease for PostgreSQL).
+    wait_for(Duration::from_secs(180), "the spool emptied", || {
+        left(&spool) == 0
+    });
+    for worker in &mut workers[1..] {
+        // SIGTERM: each stops after the pass under way.
+        let _ = Command::new("kill").arg(worker.id().to_string()).status();
+        let status = worker.wait().unwrap();
+        assert!(status.success(), "a worker stopped cleanly: {status}");
+    }
+
+    let mut counts = HashMap::new();
+    for account in &s.fleet {
+        sent_ids(account, &mut counts);
+    }
+    let lost = ids.iter().filter(|id| !counts.contains_key(*id)).count();
+    let twice = ids
+        .iter()
+        .filter(|id| counts.get(*id).copied().unwrap_or(0) > 1)
+        .count();
+    println!(
+        "{store}: {COPIES} copies, {WORKERS} workers, Dovecot stopped and started, one worker killed with {remaining_at_kill} left; lost {lost}, filed twice {twice}"
+    );
+    assert_eq!((lost, twice), (0, 0), "{store}");
+    assert_eq!(left(&spool), 0, "{store}: nothing left claimed");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn three_workers_share_one_spool_through_a_dovecot_restart_and_a_kill_9() {
+    let dir = std::env::temp_dir().join(format!("courriel-workers-spool-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    run("dir", &format!("dir:{}", dir.display()));
+    #[cfg(feature = "postgres")]
+    run(
+        "postgres",
+        &Servers::get().fresh_postgres_database("workers"),
+    );
+}
