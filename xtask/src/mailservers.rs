@@ -225,6 +225,9 @@ pub(crate) fn install() -> Result<(), String> {
 }
 
 /// `cargo xtask test`: every test, with the servers they need.
+/// The cargo features the tests run with: every optional store.
+pub(crate) const FEATURES: &str = "courriel/postgres,courriel-archive/postgres";
+
 pub(crate) fn test(args: &[&str]) -> Result<(), String> {
     install()?;
     let dir = state_dir();
@@ -247,7 +250,9 @@ pub(crate) fn test(args: &[&str]) -> Result<(), String> {
         );
         command.args(["test", "--workspace"]);
     }
+    // Every optional store too: the spool suites run against each.
     let status = command
+        .args(["--features", FEATURES])
         .args(args)
         .current_dir(crate::project_root())
         .status()

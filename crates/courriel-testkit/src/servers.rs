@@ -199,20 +199,32 @@ impl Servers {
         }
     }
 
-    /// Stops Dovecot for real (its master process ends, every session
-    /// with it) and returns a guard that starts it again when dropped.
+    /// Stops Dovecot at once, as a crash or a power cut would: its master
+    /// and every process of its group killed with SIGKILL, sessions cut
+    /// mid-command. Returns a guard that starts it again when dropped.
     /// Only for test binaries of their own, like [`Servers::set_imap_listening`].
     #[must_use]
     pub fn stop_dovecot(&self) -> DovecotBack {
         let pid_file = self.dir.join("dovecot/run/master.pid");
         let pid = std::fs::read_to_string(&pid_file).expect("Dovecot's master.pid");
+        let pid = pid.trim();
+        // The master leads its own process group (it daemonizes, or xtask
+        // started it in a group of its own): the group is every process.
+        let group = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().nth(2).map(str::to_string))
+            })
+            .unwrap_or_else(|| pid.to_string());
         let status = std::process::Command::new("kill")
-            .args(["-TERM", pid.trim()])
+            .args(["-KILL", "--", &format!("-{group}")])
             .status()
-            .expect("kill -TERM");
+            .expect("kill -KILL");
         assert!(status.success(), "stopping Dovecot failed");
         self.wait_for_imap(false);
-        let alive = std::path::Path::new("/proc").join(pid.trim());
+        let alive = std::path::Path::new("/proc").join(pid);
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         while alive.exists() {
             assert!(

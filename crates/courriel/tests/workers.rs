@@ -1,6 +1,7 @@
 //! Many workers, one spool: three `courriel spool work` processes share a
 //! spool of 1,000 copies across 20 accounts while Dovecot is stopped and
-//! started again, and one worker is killed with `kill -9` midway. Every
+//! started again (before they start, then killed while they are filing), and one
+//! worker is killed with `kill -9` midway. Every
 //! copy must end up in its account's Sent folder exactly once (counted by
 //! Message-ID), and nothing may be left in the spool, claimed or not.
 //!
@@ -65,7 +66,7 @@ fn worker(spool: &str) -> Child {
             "--retry-max",
             "2",
             "--batch",
-            "25",
+            "10",
         ])
         .env_remove("LC_ALL")
         .env_remove("LANG")
@@ -168,6 +169,16 @@ fn run(store: &str, spool_spec: &str) {
     assert!(failed_attempts > 0, "the workers tried and recorded IM003");
     drop(dovecot); // started again
 
+    // Stopped again (killed: a crash) while the workers are filing:
+    // sessions cut mid-command.
+    wait_for(Duration::from_secs(120), "filing under way", || {
+        left(&spool) <= COPIES * 9 / 10
+    });
+    let dovecot = s.stop_dovecot();
+    let remaining_at_stop = left(&spool);
+    std::thread::sleep(Duration::from_secs(1));
+    drop(dovecot);
+
     // Midway: one worker killed (SIGKILL: no cleanup), the others go on.
     wait_for(
         Duration::from_secs(120),
@@ -177,7 +188,10 @@ fn run(store: &str, spool_spec: &str) {
     let remaining_at_kill = left(&spool);
     workers[0].kill().unwrap();
     workers[0].wait().unwrap();
-    assert!(remaining_at_kill > 0, "killed midway, not after the end");
+    assert!(
+        remaining_at_kill >= COPIES / 4,
+        "killed midway, not near the end: {remaining_at_kill} left"
+    );
 
     // Everything filed, nothing left claimed (a dead worker's claims come
     // back: at once for a directory, after the 5 s lease for PostgreSQL).
@@ -201,7 +215,7 @@ fn run(store: &str, spool_spec: &str) {
         .filter(|id| counts.get(*id).copied().unwrap_or(0) > 1)
         .count();
     println!(
-        "{store}: {COPIES} copies, {WORKERS} workers, Dovecot stopped and started, one worker killed with {remaining_at_kill} left; lost {lost}, filed twice {twice}"
+        "{store}: {COPIES} copies, {WORKERS} workers, Dovecot stopped before and again with {remaining_at_stop} left, one worker killed with {remaining_at_kill} left; lost {lost}, filed twice {twice}"
     );
     assert_eq!((lost, twice), (0, 0), "{store}");
     assert_eq!(left(&spool), 0, "{store}: nothing left claimed");
