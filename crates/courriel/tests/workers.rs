@@ -10,34 +10,15 @@
 //! of its own: it stops Dovecot, which no other test may see.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use courriel_archive::{NewCopy, Spool};
-use courriel_testkit::{Account, Servers, runtime};
+use courriel_testkit::{Servers, runtime};
 
 const COPIES: usize = 1_000;
 const WORKERS: usize = 3;
-
-/// An account file for a fleet account (its password in an environment
-/// variable named after it); its spool key is the file's path.
-fn account_file(dir: &Path, account: &Account) -> PathBuf {
-    let s = Servers::get();
-    let name = account.address.split('@').next().unwrap();
-    let contents = format!(
-        "sender = \"{address}\"\nca_file = \"{ca}\"\n\n[imap]\nhost = \"{host}\"\nport = {port}\nsecurity = \"implicit-tls\"\nusername = \"{address}\"\npassword_env = \"COURRIEL_TEST_{upper}_PASSWORD\"\nsent_folder = \"auto\"\n",
-        address = account.address,
-        ca = s.ca.display(),
-        host = s.host,
-        port = s.imap_tls_port,
-        upper = name.to_ascii_uppercase(),
-    );
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, contents).unwrap();
-    path
-}
 
 fn message(from: &str, message_id: &str) -> Vec<u8> {
     format!(
@@ -48,7 +29,6 @@ fn message(from: &str, message_id: &str) -> Vec<u8> {
 
 /// Starts a worker on `spool`: small batches, quick retries, a short lease.
 fn worker(spool: &str) -> Child {
-    let s = Servers::get();
     let mut command = Command::new(env!("CARGO_BIN_EXE_courriel"));
     command
         .args([
@@ -72,13 +52,7 @@ fn worker(spool: &str) -> Child {
         .env_remove("LANG")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    for account in &s.fleet {
-        let name = account.address.split('@').next().unwrap();
-        command.env(
-            format!("COURRIEL_TEST_{}_PASSWORD", name.to_ascii_uppercase()),
-            &account.password,
-        );
-    }
+    courriel_testkit::fleet::with_passwords(&mut command);
     command.spawn().unwrap()
 }
 
@@ -96,28 +70,12 @@ fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Every Message-ID in the Sent folder of `account`, with its count.
-fn sent_ids(account: &Account, counts: &mut HashMap<String, usize>) {
-    let mut imap = Servers::get().imap_as(account);
-    assert!(imap.command("SELECT Sent").unwrap().is_ok());
-    let fetched = imap
-        .command("UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
-        .unwrap();
-    for line in &fetched.untagged {
-        for part in line.split('<').skip(1) {
-            if let Some(id) = part.split('>').next() {
-                *counts.entry(id.to_string()).or_default() += 1;
-            }
-        }
-    }
-}
-
 fn run(store: &str, spool_spec: &str) {
     let s = Servers::get();
     let dir = std::env::temp_dir().join(format!("courriel-workers-{store}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let files: Vec<PathBuf> = s.fleet.iter().map(|a| account_file(&dir, a)).collect();
+    let files = courriel_testkit::fleet::account_files(&dir);
     let spool = runtime().block_on(Spool::open(spool_spec)).unwrap();
 
     // 1,000 copies waiting, as sends left them while IMAP was unreachable.
@@ -195,9 +153,11 @@ fn run(store: &str, spool_spec: &str) {
 
     // Everything filed, nothing left claimed (a dead worker's claims come
     // back: at once for a directory, after the 5 s lease for PostgreSQL).
+    let killed_at = Instant::now();
     wait_for(Duration::from_secs(180), "the spool emptied", || {
         left(&spool) == 0
     });
+    let rest = killed_at.elapsed();
     for worker in &mut workers[1..] {
         // SIGTERM: each stops after the pass under way.
         let _ = Command::new("kill").arg(worker.id().to_string()).status();
@@ -207,7 +167,7 @@ fn run(store: &str, spool_spec: &str) {
 
     let mut counts = HashMap::new();
     for account in &s.fleet {
-        sent_ids(account, &mut counts);
+        courriel_testkit::fleet::count_sent(account, &mut counts);
     }
     let lost = ids.iter().filter(|id| !counts.contains_key(*id)).count();
     let twice = ids
@@ -215,7 +175,7 @@ fn run(store: &str, spool_spec: &str) {
         .filter(|id| counts.get(*id).copied().unwrap_or(0) > 1)
         .count();
     println!(
-        "{store}: {COPIES} copies, {WORKERS} workers, Dovecot stopped before and again with {remaining_at_stop} left, one worker killed with {remaining_at_kill} left; lost {lost}, filed twice {twice}"
+        "{store}: {COPIES} copies, {WORKERS} workers, Dovecot stopped before and again with {remaining_at_stop} left, one worker killed with {remaining_at_kill} left (the rest filed in {rest:.1?}); lost {lost}, filed twice {twice}"
     );
     assert_eq!((lost, twice), (0, 0), "{store}");
     assert_eq!(left(&spool), 0, "{store}: nothing left claimed");

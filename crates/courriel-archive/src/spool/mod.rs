@@ -108,6 +108,8 @@ pub struct Claimed {
     pub message: Arc<Vec<u8>>,
     /// What holds the claim for the store (a locked file), if anything.
     guard: Option<Box<dyn Any + Send + Sync>>,
+    /// When it was claimed (or last renewed), by this process's clock.
+    at: std::time::Instant,
 }
 
 impl Claimed {
@@ -123,7 +125,14 @@ impl Claimed {
             entry,
             message,
             guard,
+            at: std::time::Instant::now(),
         }
+    }
+
+    /// How long ago it was claimed (or last renewed).
+    #[must_use]
+    pub fn age(&self) -> Duration {
+        self.at.elapsed()
     }
 
     /// The store's guard, for the store that made it.

@@ -92,11 +92,15 @@ pub struct PgStore {
 
 struct Inner {
     config: Config,
+    /// The same, with `synchronous_commit = off`: for every statement but
+    /// the put (see [`PgStore::relaxed`]).
+    relaxed_config: Config,
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     location: String,
     worker: String,
     lease: Duration,
     clients: Vec<tokio::sync::Mutex<Option<Arc<Client>>>>,
+    relaxed: Vec<tokio::sync::Mutex<Option<Arc<Client>>>>,
     next: AtomicUsize,
 }
 
@@ -264,16 +268,25 @@ impl PgStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
+        let connections = options.connections.max(1);
+        let mut relaxed_config = config.clone();
+        let given = relaxed_config.get_options().unwrap_or("").to_string();
+        relaxed_config.options(format!("{given} -c synchronous_commit=off").trim());
+        let slots = || {
+            (0..connections)
+                .map(|_| tokio::sync::Mutex::new(None))
+                .collect()
+        };
         let store = PgStore {
             inner: Arc::new(Inner {
                 config,
+                relaxed_config,
                 tls,
                 location,
                 worker: options.worker.unwrap_or_else(worker_name),
                 lease: options.lease,
-                clients: (0..options.connections.max(1))
-                    .map(|_| tokio::sync::Mutex::new(None))
-                    .collect(),
+                clients: slots(),
+                relaxed: slots(),
                 next: AtomicUsize::new(0),
             }),
         };
@@ -293,38 +306,56 @@ impl PgStore {
         MIGRATIONS.last().map_or(0, |m| m.0)
     }
 
-    async fn open_client(&self) -> std::io::Result<Client> {
+    async fn open_client(&self, config: &Config) -> std::io::Result<Client> {
         let inner = &self.inner;
         let err = |e: tokio_postgres::Error| db_error(&inner.location, &e);
         match &inner.tls {
             None => {
-                let (client, connection) = inner
-                    .config
-                    .connect(tokio_postgres::NoTls)
-                    .await
-                    .map_err(err)?;
+                let (client, connection) =
+                    config.connect(tokio_postgres::NoTls).await.map_err(err)?;
                 tokio::spawn(connection);
                 Ok(client)
             }
             Some(tls) => {
-                let (client, connection) = inner.config.connect(tls.clone()).await.map_err(err)?;
+                let (client, connection) = config.connect(tls.clone()).await.map_err(err)?;
                 tokio::spawn(connection);
                 Ok(client)
             }
         }
     }
 
-    /// A shared connection (opened, or reopened if it was closed).
+    /// A shared connection whose commits are durable (opened, or reopened
+    /// if it was closed): for putting copies.
     async fn client(&self) -> std::io::Result<Arc<Client>> {
-        let inner = &self.inner;
-        let slot = &inner.clients[inner.next.fetch_add(1, Ordering::Relaxed) % inner.clients.len()];
+        self.pick(&self.inner.clients, &self.inner.config).await
+    }
+
+    /// A shared connection whose commits are not waited for on disk
+    /// (`synchronous_commit = off`): for claims, renewals, outcomes and
+    /// the folder cache. A crash of the database may forget the last of
+    /// these; nothing is lost or filed twice then: a forgotten claim or
+    /// renewal makes the worker's renewal fail (it files nothing), a
+    /// forgotten removal leaves a filed copy that the next retry finds by
+    /// its Message-ID, a forgotten failure only an attempt uncounted.
+    /// Only the put, which holds the copy itself, waits for the disk.
+    async fn relaxed(&self) -> std::io::Result<Arc<Client>> {
+        self.pick(&self.inner.relaxed, &self.inner.relaxed_config)
+            .await
+    }
+
+    async fn pick(
+        &self,
+        slots: &[tokio::sync::Mutex<Option<Arc<Client>>>],
+        config: &Config,
+    ) -> std::io::Result<Arc<Client>> {
+        let slot = &slots[self.inner.next.fetch_add(1, Ordering::Relaxed) % slots.len()];
         let mut slot = slot.lock().await;
         if let Some(client) = slot.as_ref()
             && !client.is_closed()
         {
             return Ok(client.clone());
         }
-        let client = Arc::new(self.open_client().await?);
+        let client = Arc::new(self.open_client(config).await?);
         *slot = Some(client.clone());
         Ok(client)
     }
@@ -336,7 +367,7 @@ impl PgStore {
     /// Applies the migrations this database lacks, one transaction each,
     /// under an advisory lock.
     async fn migrate(&self) -> std::io::Result<()> {
-        let mut client = self.open_client().await?;
+        let mut client = self.open_client(&self.inner.config).await?;
         let tx = client.transaction().await.map_err(|e| self.err(&e))?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await
@@ -423,7 +454,7 @@ impl SpoolStore for PgStore {
 
     fn claim(&self, limit: usize) -> StoreFuture<'_, Vec<Claimed>> {
         Box::pin(async move {
-            let client = self.client().await?;
+            let client = self.relaxed().await?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let rows = client
                 .query(
@@ -457,8 +488,17 @@ impl SpoolStore for PgStore {
 
     fn renew<'a>(&'a self, claims: &'a [&'a Claimed]) -> StoreFuture<'a, Vec<String>> {
         Box::pin(async move {
-            let ids: Vec<&str> = claims.iter().map(|c| c.entry.id.as_str()).collect();
-            let client = self.client().await?;
+            // Claims taken less than a third of a lease ago still have two
+            // thirds of it: more than one APPEND may take. Only older ones
+            // cost a round trip.
+            let (fresh, old): (Vec<&Claimed>, Vec<&Claimed>) =
+                claims.iter().partition(|c| c.age() < self.inner.lease / 3);
+            let mut held: Vec<String> = fresh.iter().map(|c| c.entry.id.clone()).collect();
+            if old.is_empty() {
+                return Ok(held);
+            }
+            let ids: Vec<&str> = old.iter().map(|c| c.entry.id.as_str()).collect();
+            let client = self.relaxed().await?;
             let rows = client
                 .query(
                     "UPDATE courriel_spool SET lease_until = now() + make_interval(secs => $2)
@@ -468,14 +508,15 @@ impl SpoolStore for PgStore {
                 )
                 .await
                 .map_err(|e| self.err(&e))?;
-            Ok(rows.iter().map(|r| r.get(0)).collect())
+            held.extend(rows.iter().map(|r| r.get::<_, String>(0)));
+            Ok(held)
         })
     }
 
     fn filed(&self, claims: Vec<Claimed>) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let ids: Vec<&str> = claims.iter().map(|c| c.entry.id.as_str()).collect();
-            let client = self.client().await?;
+            let client = self.relaxed().await?;
             client
                 .execute("DELETE FROM courriel_spool WHERE id = ANY($1)", &[&ids])
                 .await
@@ -492,7 +533,7 @@ impl SpoolStore for PgStore {
         retry_after: Duration,
     ) -> StoreFuture<'a, Entry> {
         Box::pin(async move {
-            let client = self.client().await?;
+            let client = self.relaxed().await?;
             let state = if permanent { "failed" } else { "pending" };
             let row = client
                 .query_opt(
@@ -522,7 +563,7 @@ impl SpoolStore for PgStore {
 
     fn release(&self, claim: Claimed, retry_after: Duration) -> StoreFuture<'_, ()> {
         Box::pin(async move {
-            let client = self.client().await?;
+            let client = self.relaxed().await?;
             client
                 .execute(
                     "UPDATE courriel_spool
@@ -543,7 +584,7 @@ impl SpoolStore for PgStore {
 
     fn entries(&self) -> StoreFuture<'_, Vec<Entry>> {
         Box::pin(async move {
-            let client = self.client().await?;
+            let client = self.relaxed().await?;
             let rows = client
                 .query(
                     &format!("SELECT {ENTRY_COLUMNS} FROM courriel_spool ORDER BY id"),
@@ -557,7 +598,7 @@ impl SpoolStore for PgStore {
 
     fn requeue(&self, failed_too: bool) -> StoreFuture<'_, usize> {
         Box::pin(async move {
-            let client = self.client().await?;
+            let client = self.relaxed().await?;
             let changed = client
                 .execute(
                     "UPDATE courriel_spool SET state = 'pending', next_attempt = now()
@@ -579,7 +620,7 @@ impl SpoolStore for PgStore {
 impl FolderStore for PgStore {
     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<FolderList>> {
         Box::pin(async move {
-            let client = self.client().await?;
+            let client = self.relaxed().await?;
             let row = client
                 .query_opt(
                     "SELECT list FROM courriel_folder_cache WHERE fingerprint = $1",
@@ -595,7 +636,7 @@ impl FolderStore for PgStore {
     fn put<'a>(&'a self, key: &'a str, list: &'a FolderList) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let json = serde_json::to_string(list).map_err(io)?;
-            let client = self.client().await?;
+            let client = self.relaxed().await?;
             client
                 .execute(
                     "INSERT INTO courriel_folder_cache (fingerprint, list) VALUES ($1, $2)

@@ -1,0 +1,131 @@
+//! Filing a shared spool with worker processes (start the test servers
+//! first with `cargo xtask mail-servers start`): 2,000 copies waiting
+//! across 20 accounts, filed by `courriel spool work --until-empty`
+//! processes, timed from their start to the last one's exit. PostgreSQL
+//! with 1, 2 and 4 workers against the embedded directory with one worker
+//! (and, for comparison, the directory with 2 and 4 workers of one
+//! machine). Each run starts from empty Sent folders, and checks every
+//! copy was filed exactly once.
+//!
+//! `cargo bench -p courriel --features postgres --bench spool`
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use courriel_archive::{NewCopy, Spool};
+use courriel_testkit::{Servers, fleet, runtime};
+
+const COPIES: usize = 2_000;
+
+fn message(from: &str, message_id: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: bob@courriel.test\r\nSubject: spool bench\r\nDate: Sun, 29 Nov 2026 12:00:00 +0000\r\nMessage-ID: <{message_id}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
+        "Bonjour, voici la facture du mois. ".repeat(40)
+    )
+    .into_bytes()
+}
+
+/// Files `COPIES` copies from `spec` with `workers` processes; copies/s.
+fn run(name: &str, spec: &str, workers: usize) -> f64 {
+    let s = Servers::get();
+    let dir = std::env::temp_dir().join(format!("courriel-bench-spool-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = fleet::account_files(&dir);
+    for account in &s.fleet {
+        fleet::empty_sent(account);
+    }
+    let spool = runtime().block_on(Spool::open(spec)).unwrap();
+    let tag = format!("{name}.{workers}.{}", std::process::id());
+    let ids: Vec<String> = (0..COPIES)
+        .map(|i| format!("b{i}.{tag}@bench.courriel"))
+        .collect();
+    runtime().block_on(async {
+        for (i, id) in ids.iter().enumerate() {
+            let n = i % files.len();
+            let copy = NewCopy {
+                account: files[n].to_str().unwrap(),
+                folder: None,
+                message_id: id,
+                date: None,
+            };
+            let claim = spool
+                .put(copy, Arc::new(message(&s.fleet[n].address, id)))
+                .await
+                .unwrap();
+            spool.release(claim, Duration::ZERO).await.unwrap();
+        }
+    });
+
+    let start = Instant::now();
+    let mut children: Vec<_> = (0..workers)
+        .map(|_| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_courriel"));
+            command
+                .args([
+                    "--json",
+                    "--spool",
+                    spec,
+                    "spool",
+                    "work",
+                    "--until-empty",
+                    "--poll",
+                    "0.05",
+                    "--batch",
+                    "50",
+                ])
+                .stdout(std::process::Stdio::null());
+            fleet::with_passwords(&mut command).spawn().unwrap()
+        })
+        .collect();
+    for child in &mut children {
+        assert!(child.wait().unwrap().success());
+    }
+    let elapsed = start.elapsed();
+
+    assert!(runtime().block_on(spool.entries()).unwrap().is_empty());
+    let mut counts = HashMap::new();
+    for account in &s.fleet {
+        fleet::count_sent(account, &mut counts);
+    }
+    let once = ids.iter().filter(|id| counts.get(*id) == Some(&1)).count();
+    assert_eq!(once, COPIES, "{name}: every copy filed exactly once");
+    std::fs::remove_dir_all(&dir).unwrap();
+    COPIES as f64 / elapsed.as_secs_f64()
+}
+
+fn main() {
+    let s = Servers::get();
+    let dir = |n: usize| {
+        let path = std::env::temp_dir().join(format!(
+            "courriel-bench-spool-dir-{n}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        format!("dir:{}", path.display())
+    };
+    let embedded = run("dir", &dir(1), 1);
+    println!(
+        "{COPIES} copies across {} accounts, filed by `courriel spool work` processes (each run from empty Sent folders)",
+        s.fleet.len()
+    );
+    println!("embedded directory, 1 worker: {embedded:.0} copies/s (the reference)");
+    for workers in [1, 2, 4] {
+        let url = s.fresh_postgres_database(&format!("bench_spool_{workers}"));
+        let rate = run("postgres", &url, workers);
+        println!(
+            "PostgreSQL, {workers} worker{}: {rate:.0} copies/s ({:.2}x the embedded directory with 1 worker)",
+            if workers == 1 { "" } else { "s" },
+            rate / embedded
+        );
+    }
+    for workers in [2, 4] {
+        let rate = run("dir", &dir(workers), workers);
+        println!(
+            "embedded directory, {workers} workers of one machine: {rate:.0} copies/s ({:.2}x)",
+            rate / embedded
+        );
+    }
+}
