@@ -27,8 +27,26 @@ fn message(from: &str, message_id: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Files `COPIES` copies from `spec` with `workers` processes; copies/s.
-fn run(name: &str, spec: &str, workers: usize) -> f64 {
+/// Busy and total CPU time of the whole machine so far (`/proc/stat`,
+/// clock ticks): how much of its cores a run kept busy.
+fn machine_cpu() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    let total: u64 = ticks.iter().sum();
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    (total - idle, total)
+}
+
+/// Files `COPIES` copies from `spec` with `workers` processes; copies/s
+/// and the share of the machine's cores kept busy meanwhile.
+fn run(name: &str, spec: &str, workers: usize) -> (f64, f64) {
     let s = Servers::get();
     let dir = std::env::temp_dir().join(format!("courriel-bench-spool-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -60,6 +78,7 @@ fn run(name: &str, spec: &str, workers: usize) -> f64 {
     });
 
     let start = Instant::now();
+    let cpu_before = machine_cpu();
     let mut children: Vec<_> = (0..workers)
         .map(|_| {
             let mut command = Command::new(env!("CARGO_BIN_EXE_courriel"));
@@ -84,6 +103,8 @@ fn run(name: &str, spec: &str, workers: usize) -> f64 {
         assert!(child.wait().unwrap().success());
     }
     let elapsed = start.elapsed();
+    let cpu_after = machine_cpu();
+    let busy = (cpu_after.0 - cpu_before.0) as f64 / (cpu_after.1 - cpu_before.1).max(1) as f64;
 
     assert!(runtime().block_on(spool.entries()).unwrap().is_empty());
     let mut counts = HashMap::new();
@@ -93,7 +114,7 @@ fn run(name: &str, spec: &str, workers: usize) -> f64 {
     let once = ids.iter().filter(|id| counts.get(*id) == Some(&1)).count();
     assert_eq!(once, COPIES, "{name}: every copy filed exactly once");
     std::fs::remove_dir_all(&dir).unwrap();
-    COPIES as f64 / elapsed.as_secs_f64()
+    (COPIES as f64 / elapsed.as_secs_f64(), busy)
 }
 
 fn main() {
@@ -106,26 +127,31 @@ fn main() {
         let _ = std::fs::remove_dir_all(&path);
         format!("dir:{}", path.display())
     };
-    let embedded = run("dir", &dir(1), 1);
+    let (embedded, busy) = run("dir", &dir(1), 1);
     println!(
         "{COPIES} copies across {} accounts, filed by `courriel spool work` processes (each run from empty Sent folders)",
         s.fleet.len()
     );
-    println!("embedded directory, 1 worker: {embedded:.0} copies/s (the reference)");
+    println!(
+        "embedded directory, 1 worker: {embedded:.0} copies/s (the reference; cores busy {:.0}%)",
+        busy * 100.0
+    );
     for workers in [1, 2, 4] {
         let url = s.fresh_postgres_database(&format!("bench_spool_{workers}"));
-        let rate = run("postgres", &url, workers);
+        let (rate, busy) = run("postgres", &url, workers);
         println!(
-            "PostgreSQL, {workers} worker{}: {rate:.0} copies/s ({:.2}x the embedded directory with 1 worker)",
+            "PostgreSQL, {workers} worker{}: {rate:.0} copies/s ({:.2}x the embedded directory with 1 worker; cores busy {:.0}%)",
             if workers == 1 { "" } else { "s" },
-            rate / embedded
+            rate / embedded,
+            busy * 100.0
         );
     }
     for workers in [2, 4] {
-        let rate = run("dir", &dir(workers), workers);
+        let (rate, busy) = run("dir", &dir(workers), workers);
         println!(
-            "embedded directory, {workers} workers of one machine: {rate:.0} copies/s ({:.2}x)",
-            rate / embedded
+            "embedded directory, {workers} workers of one machine: {rate:.0} copies/s ({:.2}x; cores busy {:.0}%)",
+            rate / embedded,
+            busy * 100.0
         );
     }
 }
