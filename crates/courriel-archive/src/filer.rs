@@ -555,8 +555,8 @@ impl Filer {
         {
             return Ok(folder);
         }
-        let stale = state.stale.swap(false, Ordering::SeqCst);
-        let cached = if stale {
+        let listed_wrong = state.stale.swap(false, Ordering::SeqCst);
+        let cached = if listed_wrong {
             None
         } else {
             self.folders.get(settings).await

@@ -3,7 +3,6 @@
 //! environment variables, and their Sent folders counted or emptied, for
 //! tests and benchmarks that run many accounts through worker processes.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -47,20 +46,24 @@ pub fn with_passwords(command: &mut Command) -> &mut Command {
     command
 }
 
-/// Adds every Message-ID in `account`'s Sent folder to `counts`.
-pub fn count_sent(account: &Account, counts: &mut HashMap<String, usize>) {
+/// The Message-ID of every message in `account`'s Sent folder (a copy
+/// filed twice appears twice).
+#[must_use]
+pub fn sent_message_ids(account: &Account) -> Vec<String> {
     let mut imap = Servers::get().imap_as(account);
     assert!(imap.command("SELECT Sent").expect("SELECT").is_ok());
     let fetched = imap
         .command("UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
         .expect("FETCH");
+    let mut ids = Vec::new();
     for line in &fetched.untagged {
         for part in line.split('<').skip(1) {
             if let Some(id) = part.split('>').next() {
-                *counts.entry(id.to_string()).or_default() += 1;
+                ids.push(id.to_string());
             }
         }
     }
+    ids
 }
 
 /// Empties `account`'s Sent folder (so a benchmark's searches cost the

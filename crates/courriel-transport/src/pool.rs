@@ -172,14 +172,14 @@ impl SmtpPool {
             }
         };
         let result = connection.send(email).await;
-        if connection.is_usable() {
-            if let Ok(mut accounts) = self.accounts.lock() {
-                accounts
-                    .entry(key)
-                    .or_default()
-                    .idle
-                    .push((connection, Instant::now()));
-            }
+        if connection.is_usable()
+            && let Ok(mut accounts) = self.accounts.lock()
+        {
+            accounts
+                .entry(key)
+                .or_default()
+                .idle
+                .push((connection, Instant::now()));
         }
         result
     }

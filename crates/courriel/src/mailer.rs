@@ -441,6 +441,7 @@ impl Mailer {
     /// A mailer builder spooling copies in a spool the application opened
     /// ([`Spool::open`]: a directory or, with the cargo feature `postgres`,
     /// a PostgreSQL database shared by many workers).
+    #[must_use]
     pub fn with_spool(spool: Spool) -> MailerBuilder {
         Self::builder_with(SpoolChoice::Open(spool))
     }

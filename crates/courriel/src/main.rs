@@ -298,18 +298,18 @@ way.")]
         #[arg(long)]
         until_empty: bool,
         /// Seconds between looks at the spool when nothing is due.
-        #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+        #[arg(long, value_name = "SECS", value_parser = seconds, default_value_t = 5.0)]
         poll: f64,
         /// Seconds a claim on a copy lasts (PostgreSQL): longer than one
         /// filing can take with the accounts' IMAP timeouts.
-        #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+        #[arg(long, value_name = "SECS", value_parser = seconds, default_value_t = 300.0)]
         lease: f64,
         /// Seconds before the first retry of a copy that could not be
         /// filed; doubled at each failure...
-        #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+        #[arg(long, value_name = "SECS", value_parser = seconds, default_value_t = 30.0)]
         retry_base: f64,
         /// ...up to this many seconds.
-        #[arg(long, value_name = "SECS", default_value_t = 21600.0)]
+        #[arg(long, value_name = "SECS", value_parser = seconds, default_value_t = 21600.0)]
         retry_max: f64,
         /// Copies claimed at a time: workers sharing a spool each take a
         /// batch.
@@ -410,39 +410,56 @@ fn main() -> ExitCode {
         },
         Command::Spool { command } => match spool() {
             Err(code) => code,
-            Ok(spec) => match command {
-                SpoolCommand::Status => spool::status(&spec, json, lang),
-                SpoolCommand::Retry { now, failed } => {
-                    spool::retry(&catalog, &spec, now, failed, json, lang)
-                }
-                SpoolCommand::Work {
-                    until_empty,
-                    poll,
-                    lease,
-                    retry_base,
-                    retry_max,
-                    batch,
-                } => spool::work(
-                    &catalog,
-                    &spec,
-                    &spool::WorkOptions {
-                        until_empty,
-                        batch,
-                        poll: Duration::from_secs_f64(poll),
-                        options: SpoolOptions::default()
-                            .lease(Duration::from_secs_f64(lease))
-                            .backoff(Backoff {
-                                base: Duration::from_secs_f64(retry_base),
-                                max: Duration::from_secs_f64(retry_max.max(retry_base)),
-                            }),
-                    },
-                    json,
-                    lang,
-                ),
-            },
+            Ok(spec) => spool_command(&catalog, &spec, &command, json, lang),
         },
     };
     ExitCode::from(code)
+}
+
+/// A number of seconds: not negative, finite, at most a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=86_400.0).contains(&secs) => Ok(secs),
+        _ => Err("give seconds between 0 and 86400, such as 5 or 0.5".into()),
+    }
+}
+
+/// `courriel spool ...` on the spool `spec`.
+fn spool_command(
+    catalog: &Catalog,
+    spec: &str,
+    command: &SpoolCommand,
+    json: bool,
+    lang: Lang,
+) -> u8 {
+    match *command {
+        SpoolCommand::Status => spool::status(spec, json, lang),
+        SpoolCommand::Retry { now, failed } => spool::retry(catalog, spec, now, failed, json, lang),
+        SpoolCommand::Work {
+            until_empty,
+            poll,
+            lease,
+            retry_base,
+            retry_max,
+            batch,
+        } => spool::work(
+            catalog,
+            spec,
+            &spool::WorkOptions {
+                until_empty,
+                batch,
+                poll: Duration::from_secs_f64(poll),
+                options: SpoolOptions::default()
+                    .lease(Duration::from_secs_f64(lease))
+                    .backoff(Backoff {
+                        base: Duration::from_secs_f64(retry_base),
+                        max: Duration::from_secs_f64(retry_max.max(retry_base)),
+                    }),
+            },
+            json,
+            lang,
+        ),
+    }
 }
 
 /// `en` in English, `fr` in French.
@@ -590,10 +607,10 @@ fn mailer_batched(
 fn emit(text: &str) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("courriel: cannot write the output: {e}");
-        }
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("courriel: cannot write the output: {e}");
     }
 }
 

@@ -167,7 +167,9 @@ fn run(store: &str, spool_spec: &str) {
 
     let mut counts = HashMap::new();
     for account in &s.fleet {
-        courriel_testkit::fleet::count_sent(account, &mut counts);
+        for id in courriel_testkit::fleet::sent_message_ids(account) {
+            *counts.entry(id).or_insert(0usize) += 1;
+        }
     }
     let lost = ids.iter().filter(|id| !counts.contains_key(*id)).count();
     let twice = ids

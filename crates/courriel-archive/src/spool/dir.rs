@@ -354,7 +354,7 @@ mod tests {
             .unwrap()
     }
 
-    fn copy<'a>(id: &'a str) -> NewCopy<'a> {
+    fn copy(id: &str) -> NewCopy<'_> {
         NewCopy {
             account: "alice",
             folder: Some("Sent"),
@@ -375,7 +375,7 @@ mod tests {
                 .unwrap();
             let entry = claim.entry.clone();
             let again = Spool::dir(&dir).unwrap();
-            assert_eq!(again.entries().await.unwrap(), [entry.clone()]);
+            assert_eq!(again.entries().await.unwrap(), std::slice::from_ref(&entry));
             assert!(again.claim(10).await.unwrap().is_empty(), "held by its put");
             again.failed(claim, "IM004 timeout", false).await.unwrap();
             assert!(

@@ -358,6 +358,8 @@ impl Spool {
     }
 
     /// [`Spool::open`] with options.
+    // Awaits only when built with PostgreSQL.
+    #[cfg_attr(not(feature = "postgres"), allow(clippy::unused_async))]
     pub async fn open_with(spec: &str, options: &SpoolOptions) -> std::io::Result<Spool> {
         let spool = match SpoolLocation::parse(spec) {
             SpoolLocation::Dir(path) => Spool::dir(path)?,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use courriel_archive::spool::Spool;
-use courriel_archive::{Archive, Backoff, Filed, Filer, FolderList, NewCopy, SpoolOptions, Target};
+use courriel_archive::{Archive, Backoff, Filed, NewCopy, SpoolOptions, Target};
 use courriel_core::Security;
 use courriel_testkit::Servers;
 
@@ -398,9 +398,9 @@ fn a_lease_that_runs_out_passes_the_copy_to_another_worker_and_is_not_filed_twic
             "the lease ran out: another worker claims it"
         );
         // The stalled worker comes back: its claim is gone, it files nothing.
-        let filer = Filer::new(first.clone(), Duration::from_secs(60));
-        let again = Filer::new(second.clone(), Duration::from_secs(60));
-        let lost = filer.refile(stalled, &up, None).await;
+        let stalled_worker = courriel_archive::Filer::new(first.clone(), Duration::from_secs(60));
+        let again = courriel_archive::Filer::new(second.clone(), Duration::from_secs(60));
+        let lost = stalled_worker.refile(stalled, &up, None).await;
         let Filed::Spooled { failure, .. } = lost else {
             panic!("{lost:?}")
         };
@@ -416,7 +416,7 @@ fn a_lease_that_runs_out_passes_the_copy_to_another_worker_and_is_not_filed_twic
         assert!(matches!(filed, Filed::Filed { .. }), "{filed:?}");
         assert_eq!(copies_in_sent(&id), 1);
         assert!(second.entries().await.unwrap().is_empty());
-        filer.close().await;
+        stalled_worker.close().await;
         again.close().await;
     });
 }
@@ -437,7 +437,7 @@ fn every_worker_chooses_the_sent_folder_from_the_shared_folder_list() {
         assert!(!asked, "the second look comes from the database");
         // ...and the list every worker reads is the database's: edited
         // there to mark Drafts as the Sent folder, a new worker files there.
-        let mut edited: FolderList = listed.clone();
+        let mut edited: courriel_archive::FolderList = listed.clone();
         for folder in &mut edited.folders {
             folder
                 .attributes
@@ -448,9 +448,9 @@ fn every_worker_chooses_the_sent_folder_from_the_shared_folder_list() {
         }
         cache.remember(&up, &edited).await.unwrap();
         let other = Spool::open_with(&url, &options()).await.unwrap();
-        let filer = Filer::new(other, Duration::from_secs(60));
+        let worker = courriel_archive::Filer::new(other, Duration::from_secs(60));
         let id = format!("cache.{}@test.courriel", std::process::id());
-        let filed = filer
+        let filed = worker
             .file(
                 "alice",
                 &up,
@@ -467,7 +467,7 @@ fn every_worker_chooses_the_sent_folder_from_the_shared_folder_list() {
             matches!(&filed, Filed::Filed { folder } if folder == "Drafts"),
             "chosen from the shared list, not listed again: {filed:?}"
         );
-        filer.close().await;
+        worker.close().await;
         // A refresh (the "…" button) lists on the server again.
         let (fresh, asked) = cache.folders(&up, true).await.unwrap();
         assert!(asked);
