@@ -218,22 +218,62 @@ impl Servers {
                     .and_then(|rest| rest.split_whitespace().nth(2).map(str::to_string))
             })
             .unwrap_or_else(|| pid.to_string());
+        // Its processes first, so that the master, still alive, reaps them:
+        // a killed process nobody reaps may keep its connections open
+        // (seen under gVisor, whose init does not wait for orphans), and
+        // clients would wait for their timeouts instead of seeing a reset.
+        let children: Vec<String> = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+                let pgrp = stat
+                    .rsplit(')')
+                    .next()?
+                    .split_whitespace()
+                    .nth(2)?
+                    .to_string();
+                (pgrp == group && name != pid).then_some(name)
+            })
+            .collect();
+        if !children.is_empty() {
+            let _ = std::process::Command::new("kill")
+                .arg("-KILL")
+                .args(&children)
+                .status();
+            std::thread::sleep(Duration::from_millis(200));
+        }
         let status = std::process::Command::new("kill")
             .args(["-KILL", "--", &format!("-{group}")])
             .status()
             .expect("kill -KILL");
         assert!(status.success(), "stopping Dovecot failed");
+        // From here on, a failing wait still starts Dovecot again.
+        let back = DovecotBack;
         self.wait_for_imap(false);
-        let alive = std::path::Path::new("/proc").join(pid);
+        // Gone, or a zombie nobody reaps yet (its parent may be an init
+        // that does not wait for orphans): either way, not running.
+        let running = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .is_some_and(|state| state != "Z" && state != "X")
+            })
+        };
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        while alive.exists() {
+        while running() {
             assert!(
                 std::time::Instant::now() < deadline,
                 "Dovecot did not stop within 15 s"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        DovecotBack
+        // A zombie keeps its pid: Dovecot would think itself still running.
+        let _ = std::fs::remove_file(&pid_file);
+        back
     }
 
     /// Starts Dovecot again after [`Servers::stop_dovecot`].

@@ -58,6 +58,7 @@ Once a message is sent, the exit code no longer depends on its Sent copy
 (sending again would send twice): the receipt says where the copy went.
 
 Language: --lang, else LC_ALL, LC_MESSAGES or LANG (French when it starts with fr).
+Logs: COURRIEL_LOG=info (or debug...) logs to standard error.
 Spool: --spool, else COURRIEL_SPOOL, else $XDG_STATE_HOME/courriel/spool,
 else ~/.local/state/courriel/spool.";
 
@@ -318,8 +319,29 @@ way.")]
     },
 }
 
+/// Logs to standard error at the level `COURRIEL_LOG` names (`error`,
+/// `warn`, `info`, `debug`, `trace`), for a worker run as a service;
+/// nothing when unset. Passwords never appear: settings log redacted.
+fn init_logging() {
+    let Ok(level) = std::env::var("COURRIEL_LOG") else {
+        return;
+    };
+    let Ok(level) = level.trim().parse::<tracing::Level>() else {
+        eprintln!("courriel: COURRIEL_LOG={level}: give error, warn, info, debug or trace");
+        return;
+    };
+    let _ = tracing::subscriber::set_global_default(
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .finish(),
+    );
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let lang = cli.lang.unwrap_or_else(env_lang);
     let catalog = match load_catalog(cli.providers.as_deref()) {
         Ok(catalog) => catalog,

@@ -123,6 +123,29 @@ fn no_secret_reaches_the_logs() {
         .unwrap();
     assert_eq!(sent.transport.as_str(), "sendgrid");
 
+    // A spool in PostgreSQL: its password never logged either.
+    #[cfg(feature = "postgres")]
+    let database_password = {
+        let url = s.fresh_postgres_database("secrets");
+        let spool = rt.block_on(courriel_archive::Spool::open(&url)).unwrap();
+        let pg_mailer = Mailer::with_spool(spool).build().unwrap();
+        let filed = rt
+            .block_on(pg_mailer.send(
+                &account(&s.special),
+                email(&s.special, &s.courier, "secrets, spooled in PostgreSQL"),
+            ))
+            .unwrap();
+        assert!(matches!(filed.filing, Filing::Filed { .. }));
+        rt.block_on(pg_mailer.close());
+        assert!(
+            !format!("{pg_mailer:?}").contains(&s.postgres_password),
+            "the mailer's Debug shows no database password"
+        );
+        s.postgres_password.clone()
+    };
+    #[cfg(not(feature = "postgres"))]
+    let database_password = String::from("no database in this build");
+
     let logged = String::from_utf8_lossy(&CAPTURED.lock().unwrap()).to_string();
     // The capture works: the run's own events are there.
     assert!(logged.contains("SMTP: logged in"), "{logged}");
@@ -133,7 +156,12 @@ fn no_secret_reaches_the_logs() {
         logged.contains("[REDACTED]"),
         "settings are logged, redacted"
     );
-    for secret in [s.special.password.as_str(), wrong, api_key] {
+    for secret in [
+        s.special.password.as_str(),
+        wrong,
+        api_key,
+        database_password.as_str(),
+    ] {
         assert!(!logged.contains(secret), "`{secret}` was logged");
         let plain = format!("\0{}\0{secret}", s.special.address);
         assert!(

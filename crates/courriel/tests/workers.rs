@@ -28,7 +28,7 @@ fn message(from: &str, message_id: &str) -> Vec<u8> {
 }
 
 /// Starts a worker on `spool`: small batches, quick retries, a short lease.
-fn worker(spool: &str) -> Child {
+fn worker(spool: &str, log: &std::path::Path) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_courriel"));
     command
         .args([
@@ -50,8 +50,9 @@ fn worker(spool: &str) -> Child {
         ])
         .env_remove("LC_ALL")
         .env_remove("LANG")
+        .env("COURRIEL_LOG", "debug")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(log).unwrap());
     courriel_testkit::fleet::with_passwords(&mut command);
     command.spawn().unwrap()
 }
@@ -110,7 +111,9 @@ fn run(store: &str, spool_spec: &str) {
 
     // Dovecot stopped: the workers start, fail, back off.
     let dovecot = s.stop_dovecot();
-    let mut workers: Vec<Child> = (0..WORKERS).map(|_| worker(spool_spec)).collect();
+    let mut workers: Vec<Child> = (0..WORKERS)
+        .map(|n| worker(spool_spec, &dir.join(format!("worker{n}.log"))))
+        .collect();
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(left(&spool), COPIES, "nothing filed while Dovecot is down");
     let failed_attempts = runtime()
@@ -181,7 +184,14 @@ fn run(store: &str, spool_spec: &str) {
     );
     assert_eq!((lost, twice), (0, 0), "{store}");
     assert_eq!(left(&spool), 0, "{store}: nothing left claimed");
-    std::fs::remove_dir_all(&dir).unwrap();
+    if rest > Duration::from_secs(10) {
+        println!(
+            "{store}: slow; the workers' logs are kept in {}",
+            dir.display()
+        );
+    } else {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
 
 #[test]
