@@ -11,21 +11,15 @@
 
 use std::collections::HashMap;
 use std::process::Command;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use courriel_archive::{NewCopy, Spool};
+use courriel_archive::Spool;
 use courriel_testkit::{Servers, fleet, runtime};
 
-const COPIES: usize = 2_000;
+#[path = "../tests/common/fleet_spool.rs"]
+mod fleet_spool;
 
-fn message(from: &str, message_id: &str) -> Vec<u8> {
-    format!(
-        "From: {from}\r\nTo: bob@courriel.test\r\nSubject: spool bench\r\nDate: Sun, 29 Nov 2026 12:00:00 +0000\r\nMessage-ID: <{message_id}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
-        "Bonjour, voici la facture du mois. ".repeat(40)
-    )
-    .into_bytes()
-}
+const COPIES: usize = 2_000;
 
 /// Busy and total CPU time of the whole machine so far (`/proc/stat`,
 /// clock ticks): how much of its cores a run kept busy.
@@ -61,22 +55,7 @@ fn run(name: &str, spec: &str, workers: usize) -> (f64, f64) {
     let ids: Vec<String> = (0..COPIES)
         .map(|i| format!("b{i}.{tag}@bench.courriel"))
         .collect();
-    runtime().block_on(async {
-        for (i, id) in ids.iter().enumerate() {
-            let n = i % files.len();
-            let copy = NewCopy {
-                account: files[n].to_str().unwrap(),
-                folder: None,
-                message_id: id,
-                date: None,
-            };
-            let claim = spool
-                .put(copy, Arc::new(message(&s.fleet[n].address, id)))
-                .await
-                .unwrap();
-            spool.release(claim, Duration::ZERO).await.unwrap();
-        }
-    });
+    fleet_spool::spool_copies(&spool, &files, &ids, 40);
 
     let start = Instant::now();
     let cpu_before = machine_cpu();

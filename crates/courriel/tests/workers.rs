@@ -11,21 +11,16 @@
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use courriel_archive::{NewCopy, Spool};
+use courriel_archive::Spool;
 use courriel_testkit::{Servers, runtime};
+
+#[path = "common/fleet_spool.rs"]
+mod fleet_spool;
 
 const COPIES: usize = 1_000;
 const WORKERS: usize = 3;
-
-fn message(from: &str, message_id: &str) -> Vec<u8> {
-    format!(
-        "From: {from}\r\nTo: bob@courriel.test\r\nSubject: worker test\r\nDate: Sun, 29 Nov 2026 12:00:00 +0000\r\nMessage-ID: <{message_id}>\r\n\r\nBonjour\r\n"
-    )
-    .into_bytes()
-}
 
 /// Starts a worker on `spool`: small batches, quick retries, a short lease.
 fn worker(spool: &str, log: &std::path::Path) -> Child {
@@ -91,22 +86,7 @@ fn run(store: &str, spool_spec: &str) {
     let ids: Vec<String> = (0..COPIES)
         .map(|i| format!("w{i}.{run_tag}@test.courriel"))
         .collect();
-    runtime().block_on(async {
-        for (i, id) in ids.iter().enumerate() {
-            let n = i % s.fleet.len();
-            let copy = NewCopy {
-                account: files[n].to_str().unwrap(),
-                folder: None,
-                message_id: id,
-                date: None,
-            };
-            let claim = spool
-                .put(copy, Arc::new(message(&s.fleet[n].address, id)))
-                .await
-                .unwrap();
-            spool.release(claim, Duration::ZERO).await.unwrap();
-        }
-    });
+    fleet_spool::spool_copies(&spool, &files, &ids, 1);
     assert_eq!(left(&spool), COPIES);
 
     // Dovecot stopped: the workers start, fail, back off.
