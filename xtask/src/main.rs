@@ -19,9 +19,11 @@ verbs:
   validate [--fix]        check every provider file (file:line:col for each problem);
                           --fix rewrites files in canonical form
   gen                     regenerate committed generated files (embedded catalog list)
-  test [ARGS]             every test: install Postfix and Dovecot if missing (apt-get,
-                          as root), start them, `cargo test --workspace ARGS`, stop them
-  mail-servers VERB       start|stop|env|status the test Postfix and Dovecot
+  test [ARGS]             every test: install the test servers if missing (apt-get, as
+                          root), start them, `cargo test --workspace --features
+                          courriel/postgres,courriel-archive/postgres ARGS`, stop them
+  mail-servers VERB       start|stop|env|status the test servers (Postfix, Dovecot,
+                          dnsmasq, PostgreSQL)
   import-ispdb [DIR]      turn Thunderbird's ISPDB (default third_party/ispdb) into
                           providers/ispdb/*.ron and providers/ispdb/REPORT.md
   help                    this text

@@ -51,7 +51,7 @@ Exit codes:
      or partly sent (send: some recipients refused, or some messages of
      --to-list failed); copies still waiting or failed (spool retry)
   2  usage error: invalid arguments, address, account file or address list;
-     settings too wrong to connect; a spool directory that cannot be opened
+     settings too wrong to connect; a spool that cannot be opened
   3  invalid provider file given with --providers
 
 Once a message is sent, the exit code no longer depends on its Sent copy

@@ -479,3 +479,41 @@ fn every_worker_chooses_the_sent_folder_from_the_shared_folder_list() {
         assert_eq!(sent.unwrap().folder.raw, "Sent");
     });
 }
+
+#[cfg(feature = "postgres")]
+#[test]
+fn migrations_run_once_when_workers_start_together_and_a_newer_schema_is_refused() {
+    let s = Servers::get();
+    let url = s.fresh_postgres_database("archive_migrations");
+    runtime().block_on(async {
+        // Six workers start at once on an empty database.
+        let opened = futures_util::future::join_all((0..6).map(|_| {
+            let options = options();
+            let url = url.clone();
+            async move { Spool::open_with(&url, &options).await }
+        }))
+        .await;
+        for spool in &opened {
+            assert!(spool.is_ok(), "{spool:?}");
+        }
+    });
+    let versions = s.psql(
+        &url,
+        "SELECT string_agg(version::text, ',' ORDER BY version) FROM courriel_migrations",
+    );
+    assert_eq!(versions.trim(), "1,2", "each migration applied once");
+    // A database migrated by a newer courriel: this build says so.
+    let _ = s.psql(
+        &url,
+        "INSERT INTO courriel_migrations (version, name) VALUES (99, 'future')",
+    );
+    let refused = runtime()
+        .block_on(Spool::open_with(&url, &options()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("version 99, newer than this build"),
+        "{refused}"
+    );
+    assert!(!refused.contains(&s.postgres_password), "{refused}");
+}
