@@ -243,7 +243,15 @@ impl Servers {
                 .arg("-KILL")
                 .args(&children)
                 .status();
-            std::thread::sleep(Duration::from_millis(200));
+            // Until the master has reaped them (bounded).
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            while std::time::Instant::now() < deadline
+                && children
+                    .iter()
+                    .any(|c| std::path::Path::new("/proc").join(c).exists())
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
         let status = std::process::Command::new("kill")
             .args(["-KILL", "--", &format!("-{group}")])

@@ -316,6 +316,12 @@ way.")]
         /// batch.
         #[arg(long, value_name = "N", default_value_t = 200)]
         batch: usize,
+        /// Seconds an IMAP command may take (connecting, TLS and the
+        /// greeting get at most 10 of them): a server that died without
+        /// closing its connections holds a worker this long. The lease
+        /// must be more than 1.5 times this.
+        #[arg(long, value_name = "SECS", value_parser = seconds, default_value_t = 30.0)]
+        imap_timeout: f64,
     },
 }
 
@@ -464,12 +470,14 @@ fn spool_command(
             retry_base,
             retry_max,
             batch,
+            imap_timeout,
         } => spool::work(
             catalog,
             spec,
             &spool::WorkOptions {
                 until_empty,
                 batch,
+                imap_timeout: Duration::from_secs_f64(imap_timeout),
                 poll: Duration::from_secs_f64(poll),
                 options: SpoolOptions::default()
                     .lease(Duration::from_secs_f64(lease))
@@ -581,32 +589,24 @@ fn folder_cache(spool: &Spool) -> courriel_archive::FolderCache {
 /// catalog, the default provider from the environment, copies spooled in
 /// the spool `spec` names.
 fn mailer(catalog: &Catalog, spec: &str, lang: Lang) -> Result<Mailer, u8> {
-    mailer_with(catalog, spec, &SpoolOptions::default(), lang)
+    mailer_with(catalog, spec, &SpoolOptions::default(), lang, |b| b)
 }
 
-/// [`mailer`] with spool options and a retry batch.
+/// [`mailer`] with spool options, and `tune` applied to the builder.
 fn mailer_with(
     catalog: &Catalog,
     spec: &str,
     options: &SpoolOptions,
     lang: Lang,
-) -> Result<Mailer, u8> {
-    mailer_batched(catalog, spec, options, 200, lang)
-}
-
-fn mailer_batched(
-    catalog: &Catalog,
-    spec: &str,
-    options: &SpoolOptions,
-    batch: usize,
-    lang: Lang,
+    tune: impl FnOnce(courriel::mailer::MailerBuilder) -> courriel::mailer::MailerBuilder,
 ) -> Result<Mailer, u8> {
     let spool = open_spool(spec, options, lang)?;
     // Checking lists folders afresh and refreshes the cache `folders` reads.
-    let mut builder = Mailer::with_spool(spool.clone())
-        .retry_batch(batch)
-        .catalog(catalog.clone())
-        .folder_cache(folder_cache(&spool));
+    let mut builder = tune(
+        Mailer::with_spool(spool.clone())
+            .catalog(catalog.clone())
+            .folder_cache(folder_cache(&spool)),
+    );
     if let Some(default) = default_provider() {
         builder = builder.default_provider(default);
     }

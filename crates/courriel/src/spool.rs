@@ -356,6 +356,7 @@ pub(crate) fn retry(
 pub(crate) struct WorkOptions {
     pub(crate) until_empty: bool,
     pub(crate) batch: usize,
+    pub(crate) imap_timeout: Duration,
     pub(crate) poll: Duration,
     pub(crate) options: SpoolOptions,
 }
@@ -380,7 +381,30 @@ async fn stopped() {
 /// `courriel spool work`: retry passes until stopped (or, with
 /// `--until-empty`, until no copy is pending).
 pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, lang: Lang) -> u8 {
-    let mailer = match crate::mailer_batched(catalog, spec, &o.options, o.batch, lang) {
+    // After its renewal a claim has two thirds of the lease left: enough
+    // for the APPEND, or another worker may take the copy over meanwhile.
+    if o.options.lease.as_secs_f64() <= 1.5 * o.imap_timeout.as_secs_f64() {
+        eprintln!(
+            "courriel: {}",
+            tr(
+                lang,
+                "--lease must be more than 1.5 times --imap-timeout (a claim must outlast an APPEND)",
+                "--lease doit dépasser 1,5 fois --imap-timeout (une réservation doit durer plus qu'un APPEND)"
+            )
+        );
+        return crate::EXIT_USAGE;
+    }
+    let bound = o.imap_timeout.min(Duration::from_secs(10));
+    let timeouts = courriel_archive::Timeouts {
+        connect: bound,
+        tls: bound,
+        greeting: bound,
+        command: o.imap_timeout,
+    };
+    let batch = o.batch;
+    let mailer = match crate::mailer_with(catalog, spec, &o.options, lang, |b| {
+        b.retry_batch(batch).imap_timeouts(timeouts)
+    }) {
         Ok(mailer) => mailer,
         Err(code) => return code,
     };

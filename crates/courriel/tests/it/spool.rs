@@ -363,3 +363,45 @@ fn a_database_spool_is_named_without_its_password_and_refused_when_unreachable()
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_worker_refuses_a_lease_an_append_could_outlast() {
+    let dir = fresh_dir("spool-lease");
+    let spool = dir.join("spool");
+    let out = run_as_alice(
+        &[
+            "spool",
+            "work",
+            "--lease",
+            "40",
+            "--imap-timeout",
+            "30",
+            "--spool",
+            spool.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("--lease must be more than 1.5 times --imap-timeout"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_as_alice(
+        &[
+            "spool",
+            "work",
+            "--poll=-1",
+            "--spool",
+            spool.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("give seconds between 0 and 86400"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
