@@ -1,0 +1,455 @@
+//! The page's JSON API: lookup (catalog then discovery), the rules'
+//! diagnostics, the IMAP folder list with the Sent folder chosen, and the
+//! test message. Answers never contain a password.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use courriel::archive::Reason;
+use courriel::core::account::{AccountSettings, ImapInput, Lang, ServerInput};
+use courriel::core::failure::{Failure, FailureKind};
+use courriel::core::rules::{self, Diagnostic, PasswordState, Severity};
+use courriel::core::{EmailAddress, ServerSettings};
+use courriel::diagnose::account_facts;
+use courriel::mailer::{SendError, ServerCheck};
+use courriel::{Email, Mailbox};
+use courriel_discover::Source;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{App, api_lang, tr};
+
+/// One server as the form has it; every value optional, checked by the rules.
+#[derive(Deserialize, Default)]
+pub(crate) struct ServerForm {
+    host: Option<String>,
+    /// A number, or the text typed.
+    port: Option<Value>,
+    security: Option<String>,
+    username: Option<String>,
+    /// IMAP only: a folder's raw name, or `auto`.
+    sent_folder: Option<String>,
+}
+
+/// The form's settings.
+#[derive(Deserialize, Default)]
+pub(crate) struct SettingsForm {
+    address: Option<String>,
+    smtp: Option<ServerForm>,
+    imap: Option<ServerForm>,
+}
+
+/// The passwords typed (no `Debug`: they never print).
+#[derive(Deserialize, Default)]
+pub(crate) struct Passwords {
+    smtp: Option<String>,
+    imap: Option<String>,
+}
+
+/// Whether each password field is filled (the rules say when one is not).
+#[derive(Deserialize, Default, Clone, Copy)]
+pub(crate) struct PasswordsGiven {
+    smtp: bool,
+    imap: bool,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LookupRequest {
+    address: String,
+    lang: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DiagnoseRequest {
+    settings: SettingsForm,
+    /// Not in every caller's request: then the passwords are taken as given.
+    passwords_given: Option<PasswordsGiven>,
+    lang: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ServerRequest {
+    settings: SettingsForm,
+    #[serde(default)]
+    passwords: Passwords,
+    /// Accepted for the API's shape; the mailer's check always lists live.
+    #[serde(default)]
+    #[allow(dead_code)]
+    refresh: bool,
+    lang: Option<String>,
+}
+
+/// A value typed, trimmed; `None` when empty.
+fn text(value: Option<&String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A port as typed: a number, or text that may not be one (the rules say).
+fn port(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) if s.trim().is_empty() => None,
+        // Not a number: out of range, so the rules report it as invalid.
+        Value::String(s) => Some(s.trim().parse().unwrap_or(-1)),
+        _ => None,
+    }
+}
+
+impl ServerForm {
+    /// Whether nothing is filled in: the server is not configured.
+    fn is_empty(&self) -> bool {
+        text(self.host.as_ref()).is_none()
+            && port(self.port.as_ref()).is_none()
+            && text(self.username.as_ref()).is_none()
+    }
+
+    fn input(&self) -> ServerInput {
+        ServerInput {
+            host: text(self.host.as_ref()),
+            port: port(self.port.as_ref()),
+            security: text(self.security.as_ref()),
+            username: text(self.username.as_ref()),
+            password_env: None,
+        }
+    }
+}
+
+impl App {
+    /// The settings the library reads, from the form's.
+    fn settings(&self, form: &SettingsForm) -> AccountSettings {
+        let smtp = form.smtp.as_ref().filter(|s| !s.is_empty());
+        let imap = form.imap.as_ref().filter(|s| !s.is_empty());
+        AccountSettings {
+            sender: text(form.address.as_ref()),
+            smtp: smtp.map(ServerForm::input),
+            imap: imap.map(|i| {
+                let server = i.input();
+                ImapInput {
+                    host: server.host,
+                    port: server.port,
+                    security: server.security,
+                    username: server.username,
+                    password_env: None,
+                    sent_folder: Some(
+                        text(i.sent_folder.as_ref()).unwrap_or_else(|| "auto".into()),
+                    ),
+                    copy_to_sent: None,
+                }
+            }),
+            ca_file: self.ca_file.clone(),
+        }
+    }
+
+    /// A server found, with the port to connect to.
+    fn server_json(&self, s: &ServerSettings) -> Value {
+        json!({
+            "host": s.host,
+            "port": self.mapped(s.port),
+            "security": s.security.as_str(),
+            "username": s.username,
+        })
+    }
+}
+
+/// `{code, message, help}` of a failure.
+fn failure_json(failure: &Failure, lang: Lang) -> Value {
+    json!({
+        "ok": false,
+        "code": failure.code(),
+        "message": failure.message(lang),
+        "help": failure.help(lang),
+    })
+}
+
+/// `{code, message, help}` of the first error among `diagnostics`
+/// concerning `fields` (a prefix such as `imap`, or every field).
+fn diagnostic_failure(diagnostics: &[Diagnostic], fields: &[&str], lang: Lang) -> Option<Value> {
+    let d = diagnostics.iter().find(|d| {
+        d.severity == Severity::Error
+            && fields
+                .iter()
+                .any(|f| d.field.as_str() == *f || d.field.as_str().starts_with(&format!("{f}.")))
+    })?;
+    Some(json!({
+        "ok": false,
+        "code": d.code(),
+        "field": d.field.as_str(),
+        "message": d.message(lang),
+        "help": d.help(lang),
+    }))
+}
+
+/// `POST /api/lookup`: the catalog, then discovery.
+pub(crate) async fn lookup(
+    State(app): State<Arc<App>>,
+    Json(req): Json<LookupRequest>,
+) -> Json<Value> {
+    let lang = api_lang(req.lang.as_deref());
+    let input = req.address.trim();
+    let not_found = |message: String| {
+        Json(json!({
+            "found": false, "source": null, "source_detail": null, "trusted": false,
+            "untrusted_because": null, "smtp": null, "imap": null, "message": message,
+        }))
+    };
+    let address = match EmailAddress::parse(input) {
+        Ok(address) => address,
+        Err(e) => {
+            return not_found(format!(
+                "{} {e}",
+                tr(
+                    lang,
+                    "Not a valid address yet:",
+                    "Adresse pas encore valide :"
+                )
+            ));
+        }
+    };
+    let report = app.discovery.discover(&address).await;
+    let Some(best) = report.best else {
+        let tried = report
+            .attempts
+            .iter()
+            .map(|a| a.source)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let domain = address.domain().to_unicode();
+        return not_found(if lang == Lang::Fr {
+            format!(
+                "Aucun réglage trouvé pour {domain} (sources essayées : {tried}) : saisissez-les à la main."
+            )
+        } else {
+            format!(
+                "No settings found for {domain} (sources tried: {tried}): fill them in by hand."
+            )
+        });
+    };
+    let detail = match &best.source {
+        Source::Autoconfig { url } | Source::AutoconfigViaMx { url } => Some(url.clone()),
+        Source::CatalogViaMx { mx } => Some(mx.clone()),
+        _ => None,
+    };
+    let source = best.source.as_str();
+    let provider = best
+        .provider
+        .clone()
+        .unwrap_or_else(|| tr(lang, "unnamed provider", "fournisseur sans nom").into());
+    let shown = match &detail {
+        Some(d) => format!("{source} ({d})"),
+        None => source.to_string(),
+    };
+    let why = best.untrusted_because.clone().unwrap_or_default();
+    let message = match (best.trusted, lang) {
+        (true, Lang::Fr) => format!("{provider} — source : {shown} — de confiance."),
+        (true, _) => format!("{provider} — source: {shown} — trusted."),
+        (false, Lang::Fr) => format!(
+            "{provider} — source : {shown} — NON fiable : {why}. Vérifiez ces réglages, puis cochez la case pour les utiliser."
+        ),
+        (false, _) => format!(
+            "{provider} — source: {shown} — NOT trusted: {why}. Check these settings, then tick the box to use them."
+        ),
+    };
+    Json(json!({
+        "found": true,
+        "source": source,
+        "source_detail": detail,
+        "trusted": best.trusted,
+        "untrusted_because": best.untrusted_because,
+        "provider": best.provider,
+        "smtp": best.smtp.first().map(|s| app.server_json(s)),
+        "imap": best.imap.first().map(|s| app.server_json(s)),
+        "message": message,
+    }))
+}
+
+/// `POST /api/diagnose`: the rules, with what the catalog knows. Ports are
+/// judged as the standard ones they map from.
+pub(crate) async fn diagnose(
+    State(app): State<Arc<App>>,
+    Json(req): Json<DiagnoseRequest>,
+) -> Json<Value> {
+    let lang = api_lang(req.lang.as_deref());
+    let mut settings = app.settings(&req.settings);
+    if let Some(smtp) = &mut settings.smtp {
+        smtp.port = smtp.port.map(|p| app.standard(p));
+    }
+    if let Some(imap) = &mut settings.imap {
+        imap.port = imap.port.map(|p| app.standard(p));
+    }
+    let account = app.account(settings, None, None);
+    let mut facts = account_facts(app.mailer.catalog(), &account, None);
+    let given = req.passwords_given.unwrap_or(PasswordsGiven {
+        smtp: true,
+        imap: true,
+    });
+    let state = |given| {
+        if given {
+            PasswordState::Present
+        } else {
+            PasswordState::Unknown
+        }
+    };
+    facts.smtp_password = state(given.smtp);
+    facts.imap_password = state(given.imap);
+    let list: Vec<Value> = rules::check(account.settings(), &facts)
+        .iter()
+        .map(|d| {
+            json!({
+                "code": d.code(),
+                "severity": d.severity.as_str(),
+                "field": d.field.as_str(),
+                "message": d.message(lang),
+                "help": d.help(lang),
+            })
+        })
+        .collect();
+    Json(json!({ "diagnostics": list }))
+}
+
+/// Why the folder was chosen, as a sentence.
+fn reason_text(reason: &Reason, lang: Lang) -> String {
+    match reason {
+        Reason::Attribute => tr(
+            lang,
+            "The server marks this folder as the Sent folder (\\Sent).",
+            "Le serveur désigne ce dossier comme celui des messages envoyés (\\Sent).",
+        )
+        .into(),
+        Reason::ProviderHint => tr(
+            lang,
+            "The provider names this folder as its Sent folder.",
+            "Le fournisseur indique ce dossier comme celui des messages envoyés.",
+        )
+        .into(),
+        Reason::LocalizedName { matched } if lang == Lang::Fr => {
+            format!("Son nom, « {matched} », est un nom courant du dossier des messages envoyés.")
+        }
+        Reason::LocalizedName { matched } => {
+            format!("Its name, \u{201c}{matched}\u{201d}, is a usual name of the Sent folder.")
+        }
+        Reason::UserChoice => tr(
+            lang,
+            "You chose this folder.",
+            "Vous avez choisi ce dossier.",
+        )
+        .into(),
+        other => other.as_str().into(),
+    }
+}
+
+/// The headline of a folder list that failed.
+fn headline(lang: Lang) -> &'static str {
+    tr(
+        lang,
+        "IMAP server not configured or not accessible",
+        "Serveur IMAP non configuré ou inaccessible",
+    )
+}
+
+/// `POST /api/folders`: log in to IMAP, list the folders, choose Sent.
+pub(crate) async fn folders(
+    State(app): State<Arc<App>>,
+    Json(req): Json<ServerRequest>,
+) -> Json<Value> {
+    let lang = api_lang(req.lang.as_deref());
+    let mut settings = app.settings(&req.settings);
+    // The IMAP side alone: no SMTP check for a folder list.
+    settings.smtp = None;
+    // The folders do not depend on the address: IMAP filled in first is
+    // listed all the same.
+    if settings.sender.is_none() {
+        settings.sender = settings.imap.as_ref().and_then(|i| i.username.clone());
+    }
+    let account = app.account(settings, None, req.passwords.imap.as_deref());
+    let report = app.mailer.check(&account).await;
+    let mut answer = match report.imap {
+        ServerCheck::Ok(found) => {
+            let folders: Vec<Value> = found
+                .folders
+                .folders
+                .iter()
+                .filter(|f| f.selectable)
+                .map(|f| json!({ "name": f.name, "raw": f.raw }))
+                .collect();
+            let sent = found.sent.as_ref().map(|c| {
+                json!({
+                    "raw": c.folder.raw,
+                    "name": c.folder.name,
+                    "reason": c.reason.as_str(),
+                    "reason_text": reason_text(&c.reason, lang),
+                })
+            });
+            return Json(json!({ "ok": true, "folders": folders, "sent": sent }));
+        }
+        ServerCheck::Failed(failure) => failure_json(&failure, lang),
+        ServerCheck::Skipped => diagnostic_failure(&report.diagnostics, &["imap", "sender"], lang)
+            .unwrap_or_else(|| failure_json(&Failure::new(FailureKind::ImapNotConfigured), lang)),
+        _ => failure_json(&Failure::new(FailureKind::ImapNotConfigured), lang),
+    };
+    answer["headline"] = json!(headline(lang));
+    Json(answer)
+}
+
+/// `POST /api/test`: a test message to the user's own address, its copy filed.
+pub(crate) async fn test_send(
+    State(app): State<Arc<App>>,
+    Json(req): Json<ServerRequest>,
+) -> Json<Value> {
+    let lang = api_lang(req.lang.as_deref());
+    let settings = app.settings(&req.settings);
+    let account = app.account(
+        settings,
+        req.passwords.smtp.as_deref(),
+        req.passwords.imap.as_deref(),
+    );
+    let Some(Ok(address)) = account
+        .settings()
+        .sender
+        .as_deref()
+        .map(EmailAddress::parse)
+    else {
+        let facts = account_facts(app.mailer.catalog(), &account, None);
+        let diagnostics = rules::check(account.settings(), &facts);
+        return Json(
+            diagnostic_failure(&diagnostics, &["sender"], lang).unwrap_or_else(
+                || json!({ "ok": false, "code": "FD002", "message": "", "help": "" }),
+            ),
+        );
+    };
+    let email = Email::from(Mailbox::new(address.clone()))
+        .to(Mailbox::new(address))
+        .subject(tr(
+            lang,
+            "Test message from your mail settings",
+            "Message d'essai de vos réglages de messagerie",
+        ))
+        .text(tr(
+            lang,
+            "This message was sent to check your mail settings. A copy should be in your Sent folder.\n",
+            "Ce message a été envoyé pour vérifier vos réglages de messagerie. Une copie devrait se trouver dans vos messages envoyés.\n",
+        ));
+    Json(match app.mailer.send(&account, email).await {
+        Ok(receipt) => json!({
+            "ok": true,
+            "message_id": receipt.message_id,
+            "transport": receipt.transport.as_str(),
+            "filing_status": receipt.filing.status(),
+            "filing_text": receipt.filing.summary(lang),
+        }),
+        Err(SendError::Settings(diagnostics)) => {
+            diagnostic_failure(&diagnostics, &["sender", "smtp", "imap"], lang).unwrap_or_else(|| {
+                json!({ "ok": false, "code": "settings", "message": SendError::Settings(diagnostics).to_string(), "help": "" })
+            })
+        }
+        Err(SendError::Failed(failure)) => failure_json(&failure, lang),
+        Err(other) => json!({
+            "ok": false,
+            "code": match &other { SendError::CaFile(..) => "ca-file", SendError::Email(_) => "email", _ => "error" },
+            "message": other.to_string(),
+            "help": "",
+        }),
+    })
+}

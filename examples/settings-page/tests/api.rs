@@ -1,0 +1,497 @@
+//! The settings page's API against the real Postfix and Dovecot, served
+//! in-process: lookup from the catalog (and discovery), the rules'
+//! diagnostics, the folder list on each Dovecot layout, a wrong password in
+//! English and French, a test message filed in the Sent folder. No answer
+//! ever holds a password.
+//!
+//! `cargo test -p courriel-settings-page --test api` (test servers started:
+//! `cargo xtask mail-servers start`).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use courriel_settings_page::Config;
+use courriel_testkit::{Account, Servers};
+use serde_json::{Value, json};
+
+/// The test servers as a provider: `courriel.test` and `example.test` on
+/// `mail.courriel.test` (the test certificate's name) at the standard
+/// ports, which the page maps to the test ports.
+const TEST_PROVIDER: &str = r#"Provider(
+    id: "courrieltest",
+    name: "Courriel Test Mail",
+    domains: [
+        "courriel.test",
+        "example.test",
+    ],
+    smtp: [
+        Server(host: "mail.courriel.test", port: 587, security: Starttls, username: Address),
+    ],
+    imap: [
+        Server(host: "mail.courriel.test", port: 993, security: ImplicitTls, username: Address),
+    ],
+    sender_policy: MustMatchLogin,
+    auth: Password,
+    sent_copy: ClientFiles,
+    documentation: "https://example.com/",
+    source: [
+        "https://example.com/",
+    ],
+    last_checked: "2026-11-29",
+)
+"#;
+
+const HOST: &str = "mail.courriel.test";
+const WRONG_PASSWORD: &str = "wrong-password-for-the-api-test-4417";
+const HEADLINE_EN: &str = "IMAP server not configured or not accessible";
+const HEADLINE_FR: &str = "Serveur IMAP non configuré ou inaccessible";
+
+fn config(s: &Servers, name: &str) -> Config {
+    let catalog = courriel::Catalog::builder()
+        .builtin()
+        .add_ron("courrieltest.ron", TEST_PROVIDER)
+        .build()
+        .expect("the built-in catalog and the test provider");
+    let spool = std::env::temp_dir().join(format!(
+        "courriel-settings-page-api-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&spool);
+    Config {
+        catalog,
+        spool,
+        extra_ca: Some(s.ca.clone()),
+        resolve: vec![(HOST.to_string(), IpAddr::V4(Ipv4Addr::LOCALHOST))],
+        port_map: vec![(587, s.smtp_starttls_port), (993, s.imap_tls_port)],
+        discovery_dns: Some(SocketAddr::new(
+            s.host.parse().expect("the test servers' address"),
+            s.dns_port,
+        )),
+    }
+}
+
+/// The page served in-process, and a client that checks every answer for
+/// passwords.
+struct Page {
+    base: String,
+    client: reqwest::Client,
+    secrets: Vec<String>,
+}
+
+impl Page {
+    async fn start(name: &str) -> Page {
+        let s = Servers::get();
+        let (address, _task) =
+            courriel_settings_page::serve(config(s, name), "127.0.0.1:0".parse().unwrap())
+                .await
+                .expect("the settings page listens");
+        Page {
+            base: format!("http://{address}"),
+            client: reqwest::Client::new(),
+            secrets: [&s.special, &s.courier, &s.localized]
+                .iter()
+                .map(|a| a.password.clone())
+                .chain([WRONG_PASSWORD.to_string()])
+                .collect(),
+        }
+    }
+
+    fn no_password_in(&self, what: &str, text: &str) {
+        for secret in &self.secrets {
+            assert!(!text.contains(secret.as_str()), "a password in {what}");
+        }
+    }
+
+    async fn get(&self, path: &str, accept_language: Option<&str>) -> String {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(lang) = accept_language {
+            request = request.header("accept-language", lang);
+        }
+        let response = request.send().await.expect("GET");
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        let text = response.text().await.expect("the page");
+        self.no_password_in(path, &text);
+        text
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status();
+        let text = response.text().await.expect("an answer");
+        assert!(status.is_success(), "POST {path}: {status} {text}");
+        self.no_password_in(path, &text);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("JSON from {path}: {e}: {text}"))
+    }
+}
+
+/// The form's settings for `who` on the test servers (ports as the
+/// autofill gives them), the SMTP login `smtp_user`.
+fn settings(s: &Servers, who: &Account, smtp_user: &str) -> Value {
+    json!({
+        "address": who.address,
+        "smtp": { "host": HOST, "port": s.smtp_starttls_port, "security": "starttls", "username": smtp_user },
+        "imap": { "host": HOST, "port": s.imap_tls_port, "security": "implicit-tls",
+                  "username": who.address, "sent_folder": "auto" },
+    })
+}
+
+fn passwords(smtp: &str, imap: &str) -> Value {
+    json!({ "smtp": smtp, "imap": imap })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lookup_fills_the_catalogs_settings_with_the_mapped_ports() {
+    let s = Servers::get();
+    let page = Page::start("lookup").await;
+    let found = page
+        .post(
+            "/api/lookup",
+            &json!({ "address": s.special.address, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(found["found"], true, "{found}");
+    assert_eq!(found["source"], "catalog", "{found}");
+    assert_eq!(found["trusted"], true, "{found}");
+    assert_eq!(
+        found["smtp"],
+        json!({ "host": HOST, "port": s.smtp_starttls_port, "security": "starttls", "username": s.special.address })
+    );
+    assert_eq!(
+        found["imap"],
+        json!({ "host": HOST, "port": s.imap_tls_port, "security": "implicit-tls", "username": s.special.address })
+    );
+    let message = found["message"].as_str().unwrap();
+    assert!(
+        message.contains("catalog") && message.contains("trusted"),
+        "{message}"
+    );
+
+    let fr = page
+        .post(
+            "/api/lookup",
+            &json!({ "address": s.localized.address, "lang": "fr" }),
+        )
+        .await;
+    assert_eq!(fr["imap"]["username"], s.localized.address);
+    assert!(
+        fr["message"].as_str().unwrap().contains("de confiance"),
+        "{fr}"
+    );
+
+    let invalid = page
+        .post("/api/lookup", &json!({ "address": "alice@", "lang": "en" }))
+        .await;
+    assert_eq!(invalid["found"], false, "{invalid}");
+    assert!(!invalid["message"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guessed_result_is_marked_untrusted() {
+    let page = Page::start("guess").await;
+    let started = Instant::now();
+    let found = page
+        .post(
+            "/api/lookup",
+            &json!({ "address": "jean@boulangerie.test", "lang": "en" }),
+        )
+        .await;
+    assert_eq!(found["found"], true, "{found}");
+    assert_ne!(found["source"], "catalog", "{found}");
+    assert_eq!(found["trusted"], false, "{found}");
+    assert!(
+        !found["untrusted_because"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{found}"
+    );
+    assert!(
+        found["message"].as_str().unwrap().contains("NOT trusted"),
+        "{found}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diagnose_flags_a_sender_that_is_not_the_smtp_login() {
+    let s = Servers::get();
+    let page = Page::start("diagnose").await;
+    let codes = |answer: &Value| -> Vec<(String, String)> {
+        answer["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_string(),
+                    d["field"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let given = json!({ "smtp": true, "imap": true });
+    let mismatch = page
+        .post(
+            "/api/diagnose",
+            &json!({ "settings": settings(s, &s.special, &s.courier.address), "passwords_given": given, "lang": "en" }),
+        )
+        .await;
+    let se001 = mismatch["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "SE001")
+        .unwrap_or_else(|| panic!("SE001 in {mismatch}"));
+    assert_eq!(
+        se001["severity"], "error",
+        "the provider rejects other senders: {se001}"
+    );
+    let message = se001["message"].as_str().unwrap();
+    assert!(
+        message.contains(&s.special.address) && message.contains(&s.courier.address),
+        "{message}"
+    );
+    assert!(!se001["help"].as_str().unwrap().is_empty());
+
+    let fr = page
+        .post(
+            "/api/diagnose",
+            &json!({ "settings": settings(s, &s.special, &s.courier.address), "passwords_given": given, "lang": "fr" }),
+        )
+        .await;
+    let fr_message = fr["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "SE001")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(fr_message, message, "rendered in French");
+
+    // The right login: nothing to say; the mapped test ports are judged as
+    // the standard ones the provider documents.
+    let fine = page
+        .post(
+            "/api/diagnose",
+            &json!({ "settings": settings(s, &s.special, &s.special.address), "passwords_given": given, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(codes(&fine), Vec::<(String, String)>::new(), "{fine}");
+
+    // No password typed: said next to the password field.
+    let none = page
+        .post(
+            "/api/diagnose",
+            &json!({ "settings": settings(s, &s.special, &s.special.address),
+                     "passwords_given": { "smtp": false, "imap": true }, "lang": "en" }),
+        )
+        .await;
+    assert!(
+        codes(&none).contains(&("LG004".into(), "smtp.password_env".into())),
+        "{none}"
+    );
+
+    // No SMTP server: the default provider, a hint on the SMTP section.
+    let default = page
+        .post(
+            "/api/diagnose",
+            &json!({ "settings": { "address": s.special.address, "smtp": null, "imap": null }, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(
+        codes(&default),
+        [("DF001".to_string(), "smtp".to_string())],
+        "{default}"
+    );
+}
+
+/// `/api/folders` for `who`: the Sent folder chosen (raw name) and why.
+async fn sent_of(page: &Page, s: &Servers, who: &Account) -> Value {
+    let answer = page
+        .post(
+            "/api/folders",
+            &json!({ "settings": settings(s, who, &who.address), "passwords": passwords("", &who.password),
+                     "refresh": false, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(answer["ok"], true, "{answer}");
+    let sent = answer["sent"].clone();
+    let raw = sent["raw"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a Sent folder: {answer}"));
+    assert!(
+        answer["folders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["raw"] == raw),
+        "the chosen folder is listed: {answer}"
+    );
+    assert!(!sent["reason_text"].as_str().unwrap().is_empty(), "{sent}");
+    sent
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn folders_choose_sent_on_each_dovecot_layout() {
+    let s = Servers::get();
+    let page = Page::start("folders").await;
+
+    let alice = sent_of(&page, s, &s.special).await;
+    assert_eq!(
+        (alice["raw"].as_str(), alice["reason"].as_str()),
+        (Some("Sent"), Some("attribute"))
+    );
+
+    let bob = sent_of(&page, s, &s.courier).await;
+    assert_eq!(bob["raw"], "INBOX.Sent", "{bob}");
+
+    let chloe = sent_of(&page, s, &s.localized).await;
+    assert_eq!(chloe["raw"], "&AMk-l&AOk-ments envoy&AOk-s", "{chloe}");
+    assert_eq!(chloe["name"], "Éléments envoyés", "{chloe}");
+    assert_eq!(chloe["reason"], "localized-name", "{chloe}");
+
+    // "…" asks again, and a folder the user chose stays chosen.
+    let mut chosen = settings(s, &s.special, &s.special.address);
+    chosen["imap"]["sent_folder"] = json!("Drafts");
+    let answer = page
+        .post(
+            "/api/folders",
+            &json!({ "settings": chosen, "passwords": passwords("", &s.special.password), "refresh": true, "lang": "fr" }),
+        )
+        .await;
+    assert_eq!(answer["sent"]["raw"], "Drafts", "{answer}");
+    assert_eq!(answer["sent"]["reason"], "user-choice", "{answer}");
+    assert_eq!(
+        answer["sent"]["reason_text"], "Vous avez choisi ce dossier.",
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_imap_password_says_why_in_english_and_french() {
+    let s = Servers::get();
+    let page = Page::start("wrong").await;
+    let mut messages = Vec::new();
+    for (lang, headline) in [("en", HEADLINE_EN), ("fr", HEADLINE_FR)] {
+        let answer = page
+            .post(
+                "/api/folders",
+                &json!({ "settings": settings(s, &s.special, &s.special.address),
+                         "passwords": passwords("", WRONG_PASSWORD), "refresh": true, "lang": lang }),
+            )
+            .await;
+        assert_eq!(answer["ok"], false, "{answer}");
+        assert_eq!(answer["code"], "IM009", "{answer}");
+        assert_eq!(answer["headline"], headline, "{answer}");
+        assert!(!answer["help"].as_str().unwrap().is_empty(), "{answer}");
+        messages.push(answer["message"].as_str().unwrap().to_string());
+    }
+    assert_ne!(messages[0], messages[1], "rendered in each language");
+
+    // No IMAP settings at all: the same headline.
+    let answer = page
+        .post(
+            "/api/folders",
+            &json!({ "settings": { "address": s.special.address, "smtp": null, "imap": null },
+                     "passwords": { "smtp": null, "imap": null }, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(
+        (answer["ok"].as_bool(), answer["code"].as_str()),
+        (Some(false), Some("IM001"))
+    );
+    assert_eq!(answer["headline"], HEADLINE_EN);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_test_message_goes_to_the_users_own_address_and_its_copy_is_filed() {
+    let s = Servers::get();
+    let page = Page::start("send").await;
+    let answer = page
+        .post(
+            "/api/test",
+            &json!({ "settings": settings(s, &s.special, &s.special.address),
+                     "passwords": passwords(&s.special.password, &s.special.password), "lang": "en" }),
+        )
+        .await;
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(answer["transport"], "smtp", "{answer}");
+    assert_eq!(answer["filing_status"], "filed", "{answer}");
+    assert!(
+        answer["filing_text"].as_str().unwrap().contains("Sent"),
+        "{answer}"
+    );
+    let message_id = answer["message_id"].as_str().unwrap().to_string();
+
+    let started = Instant::now();
+    loop {
+        let mut imap = s.imap_as(&s.special);
+        assert!(imap.command("SELECT Sent").unwrap().is_ok());
+        let found = imap
+            .command(&format!("UID SEARCH HEADER Message-ID \"<{message_id}>\""))
+            .unwrap();
+        let uids: Vec<&str> = found
+            .untagged
+            .iter()
+            .filter_map(|l| l.strip_prefix("* SEARCH"))
+            .flat_map(str::split_whitespace)
+            .collect();
+        assert!(uids.len() < 2, "filed once: {uids:?}");
+        if uids.len() == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the copy of <{message_id}> in Sent"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Right after a send with the right password, a wrong one still fails:
+    // the connection pooled for the first is not reused for the second.
+    let wrong = page
+        .post(
+            "/api/test",
+            &json!({ "settings": settings(s, &s.special, &s.special.address),
+                     "passwords": passwords(WRONG_PASSWORD, &s.special.password), "lang": "fr" }),
+        )
+        .await;
+    assert_eq!(wrong["ok"], false, "{wrong}");
+    assert_eq!(wrong["code"], "SM009", "{wrong}");
+    assert!(!wrong["help"].as_str().unwrap().is_empty(), "{wrong}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_is_in_the_language_asked_for() {
+    let page = Page::start("page").await;
+    let en = page.get("/", None).await;
+    assert!(en.contains(r#"<html lang="en">"#) && en.contains("Send a test message"));
+    let fr = page.get("/", Some("fr-FR,fr;q=0.9,en;q=0.5")).await;
+    assert!(fr.contains(r#"<html lang="fr">"#) && fr.contains("Envoyer un message d&#39;essai"));
+    let asked = page.get("/?lang=en", Some("fr-FR")).await;
+    assert!(asked.contains(r#"<html lang="en">"#));
+    for page in [&en, &fr] {
+        assert!(page.contains(r#"<body data-pending="0">"#));
+        for input in page.split("<input").skip(1) {
+            let tag = input.split('>').next().unwrap();
+            assert!(!tag.contains("value="), "no input is given a value: {tag}");
+        }
+    }
+}
