@@ -164,6 +164,21 @@ fn failure_json(failure: &Failure, lang: Lang) -> Value {
     })
 }
 
+/// What to do about a diagnostic, said for this form: the rules speak of
+/// account files, where a password comes from an environment variable
+/// (`password_env`); here it is typed.
+fn help_of(d: &Diagnostic, lang: Lang) -> String {
+    if d.code() == "LG004" {
+        return tr(
+            lang,
+            "Type the password of this server (or an app password, if the provider requires one).",
+            "Saisissez le mot de passe de ce serveur (ou un mot de passe d'application, si le fournisseur l'exige).",
+        )
+        .into();
+    }
+    d.help(lang)
+}
+
 /// `{code, message, help}` of the first error among `diagnostics`
 /// concerning `fields` (a prefix such as `imap`, or every field).
 fn diagnostic_failure(diagnostics: &[Diagnostic], fields: &[&str], lang: Lang) -> Option<Value> {
@@ -178,7 +193,7 @@ fn diagnostic_failure(diagnostics: &[Diagnostic], fields: &[&str], lang: Lang) -
         "code": d.code(),
         "field": d.field.as_str(),
         "message": d.message(lang),
-        "help": d.help(lang),
+        "help": help_of(d, lang),
     }))
 }
 
@@ -302,7 +317,7 @@ pub(crate) async fn diagnose(
                 "severity": d.severity.as_str(),
                 "field": d.field.as_str(),
                 "message": d.message(lang),
-                "help": d.help(lang),
+                "help": help_of(d, lang),
             })
         })
         .collect();

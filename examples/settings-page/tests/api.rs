@@ -307,6 +307,19 @@ async fn diagnose_flags_a_sender_that_is_not_the_smtp_login() {
         codes(&none).contains(&("LG004".into(), "smtp.password_env".into())),
         "{none}"
     );
+    let lg004 = none["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "LG004")
+        .unwrap();
+    assert!(
+        lg004["help"]
+            .as_str()
+            .unwrap()
+            .starts_with("Type the password"),
+        "said for the form, not for account files: {lg004}"
+    );
 
     // No SMTP server: the default provider, a hint on the SMTP section.
     let default = page
