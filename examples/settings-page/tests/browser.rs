@@ -1,0 +1,460 @@
+//! The settings page in a real browser: headless Chromium, driven through
+//! `chromedriver` (Debian's `chromium` and `chromium-driver`), against the
+//! page served in-process and the project's test Postfix and Dovecot.
+//!
+//! One browser session goes through the scenarios in turn, as a user
+//! would: autofill of a known address, the Sent folder chosen on each of
+//! Dovecot's three layouts and reloaded with "…", a wrong IMAP password (in
+//! English and French), the sender-mismatch diagnostic, a test message
+//! whose copy is filed in the Sent folder, and no password ever in the
+//! page. A screenshot of each state goes to
+//! `target/settings-page-screenshots/NN-name.png`; with
+//! `COURRIEL_UPDATE_DOCS_SCREENSHOT=1` the filled form also replaces
+//! `docs/settings-page.png`, which the README shows.
+//!
+//! `cargo test -p courriel-settings-page --test browser` (test servers
+//! started: `cargo xtask mail-servers start`).
+
+mod browser_harness;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use browser_harness::{Chromedriver, Page, Scratch, Snapshot, target_dir};
+use courriel_settings_page::Config;
+use courriel_testkit::{Account, Servers};
+
+/// The test servers as a provider of the catalog: `courriel.test` and
+/// `example.test` on `mail.courriel.test` (the test certificate's name),
+/// at the standard ports the page maps to the test ports.
+const TEST_PROVIDER: &str = r#"Provider(
+    id: "courrieltest",
+    name: "Courriel Test Mail",
+    domains: [
+        "courriel.test",
+        "example.test",
+    ],
+    smtp: [
+        Server(host: "mail.courriel.test", port: 587, security: Starttls, username: Address),
+    ],
+    imap: [
+        Server(host: "mail.courriel.test", port: 993, security: ImplicitTls, username: Address),
+    ],
+    sender_policy: MustMatchLogin,
+    auth: Password,
+    sent_copy: ClientFiles,
+    documentation: "https://example.com/",
+    source: [
+        "https://example.com/",
+    ],
+    last_checked: "2026-11-29",
+)
+"#;
+
+const HOST: &str = "mail.courriel.test";
+const WRONG_PASSWORD: &str = "not-the-imap-password-7731";
+const HEADLINE_EN: &str = "IMAP server not configured or not accessible";
+const HEADLINE_FR: &str = "Serveur IMAP non configuré ou inaccessible";
+
+fn config(s: &Servers, spool: &Path) -> Config {
+    let catalog = courriel::Catalog::builder()
+        .builtin()
+        .add_ron("courrieltest.ron", TEST_PROVIDER)
+        .build()
+        .expect("the built-in catalog and the test provider");
+    Config {
+        catalog,
+        spool: spool.to_path_buf(),
+        extra_ca: Some(s.ca.clone()),
+        resolve: vec![(HOST.to_string(), IpAddr::V4(Ipv4Addr::LOCALHOST))],
+        port_map: vec![(587, s.smtp_starttls_port), (993, s.imap_tls_port)],
+        discovery_dns: Some(SocketAddr::new(
+            s.host.parse().expect("the test servers' address"),
+            s.dns_port,
+        )),
+    }
+}
+
+#[test]
+fn the_settings_page_in_a_real_browser() {
+    let started = Instant::now();
+    let s = Servers::get();
+    let chromedriver = Chromedriver::start();
+    let spool = Scratch::new("spool");
+    let shots = target_dir().join("settings-page-screenshots");
+    std::fs::create_dir_all(&shots).unwrap_or_else(|e| panic!("{}: {e}", shots.display()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let (address, _server) =
+            courriel_settings_page::serve(config(s, &spool.0), "127.0.0.1:0".parse().unwrap())
+                .await
+                .expect("the settings page listens");
+        let page = Page {
+            client: chromedriver.session().await,
+            base: format!("http://{address}"),
+            shots,
+        };
+        eprintln!("browser up after {:?}", started.elapsed());
+        let mut typed = Vec::new();
+
+        let step = Instant::now();
+        let filled = known_address_and_its_folders(&page, s, &mut typed).await;
+        eprintln!("autofill, alice's folders, reload: {:?}", step.elapsed());
+        let step = Instant::now();
+        sender_mismatch(&page, s).await;
+        eprintln!("sender mismatch: {:?}", step.elapsed());
+        let step = Instant::now();
+        test_message_filed_in_sent(&page, s).await;
+        no_password_in_the_page(&page, &typed).await;
+        eprintln!("test message filed: {:?}", step.elapsed());
+        let step = Instant::now();
+        other_layouts(&page, s, &mut typed).await;
+        eprintln!("bob's and chloe's folders: {:?}", step.elapsed());
+        let step = Instant::now();
+        wrong_imap_password(&page, s, "en", HEADLINE_EN, &mut typed).await;
+        wrong_imap_password(&page, s, "fr", HEADLINE_FR, &mut typed).await;
+        no_password_in_the_page(&page, &typed).await;
+        eprintln!("wrong IMAP password, en and fr: {:?}", step.elapsed());
+
+        if std::env::var_os("COURRIEL_UPDATE_DOCS_SCREENSHOT").is_some() {
+            let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/settings-page.png");
+            std::fs::copy(&filled, &docs).unwrap_or_else(|e| panic!("{}: {e}", docs.display()));
+        }
+        page.client.close().await.expect("close the browser");
+    });
+    eprintln!("all scenarios in {:?}", started.elapsed());
+}
+
+/// Scenarios 1 and 2 for alice: autofill from the catalog, then the folder
+/// list with the SPECIAL-USE `\Sent` chosen, and "…" reloading it. Returns
+/// the screenshot of the filled form.
+async fn known_address_and_its_folders(
+    page: &Page,
+    s: &Servers,
+    typed: &mut Vec<String>,
+) -> std::path::PathBuf {
+    let blank = page.open("/?lang=en").await;
+    assert_eq!(blank.value("smtp-host"), "", "{blank:#?}");
+    for id in ["smtp-password", "imap-password"] {
+        assert_eq!(
+            page.attribute(id, "type").await.as_deref(),
+            Some("password")
+        );
+        assert_eq!(
+            page.attribute(id, "autocomplete").await.as_deref(),
+            Some("new-password")
+        );
+    }
+    page.screenshot("01-empty").await;
+
+    let filled = autofill(page, s, &s.special).await;
+    let status = filled.text("autofill-status").to_lowercase();
+    assert!(
+        status.contains("catalog"),
+        "#autofill-status names the catalog: {status:?}"
+    );
+    assert!(
+        status.contains("trusted")
+            && !status.contains("untrusted")
+            && !status.contains("not trusted"),
+        "#autofill-status says trusted: {status:?}"
+    );
+    assert_eq!(filled.value("smtp-security"), "starttls");
+    assert_eq!(filled.value("imap-security"), "implicit-tls");
+    assert_eq!(filled.value("smtp-username"), s.special.address);
+    assert_eq!(filled.value("imap-username"), s.special.address);
+    page.screenshot("02-autofill").await;
+
+    page.type_into("smtp-password", &s.special.password).await;
+    typed.push(s.special.password.clone());
+    let listed = folders_of(page, &s.special, "Sent", typed).await;
+    assert!(
+        listed.folders.iter().any(|f| f.value == "INBOX"),
+        "INBOX is listed too: {:?}",
+        listed.folders
+    );
+    let shot = page.screenshot("03-folders-alice").await;
+
+    // "…" asks the server again: the status is cleared here, so only a new
+    // answer fills it again.
+    let asked = listed.answers_of("/api/folders").len();
+    page.client
+        .execute(
+            "document.getElementById('folders-status').textContent = '';",
+            vec![],
+        )
+        .await
+        .expect("clear #folders-status");
+    let reload_text = page
+        .client
+        .find(fantoccini::Locator::Id("reload-folders"))
+        .await
+        .expect("#reload-folders")
+        .text()
+        .await
+        .expect("#reload-folders' text");
+    assert_eq!(reload_text.trim(), "…");
+    page.click("reload-folders").await;
+    let reloaded = page
+        .wait_for("the folders reloaded with the reason", |p| {
+            !p.text("folders-status").trim().is_empty()
+                && p.chosen_folder().is_some_and(|f| f.value == "Sent")
+        })
+        .await;
+    let answers = reloaded.answers_of("/api/folders");
+    if asked > 0 || !answers.is_empty() {
+        assert!(
+            answers.len() > asked,
+            "a new /api/folders request: {answers:?}"
+        );
+        let last = answers.last().unwrap();
+        assert_eq!(last["ok"], true, "{last}");
+        let reason = last["sent"]["reason_text"].as_str().unwrap_or_default();
+        assert!(
+            reloaded.text("folders-status").contains(reason),
+            "#folders-status shows the reason {reason:?}: {:?}",
+            reloaded.text("folders-status")
+        );
+    }
+    page.screenshot("04-folders-reloaded").await;
+    shot
+}
+
+/// Types `account`'s address and waits for the catalog's settings, mapped to
+/// the test ports.
+async fn autofill(page: &Page, s: &Servers, account: &Account) -> Snapshot {
+    page.type_into("address", &account.address).await;
+    let smtp_port = s.smtp_starttls_port.to_string();
+    let imap_port = s.imap_tls_port.to_string();
+    page.wait_for(&format!("autofill of {}", account.address), |p| {
+        p.value("smtp-host") == HOST
+            && p.value("imap-host") == HOST
+            && p.value("smtp-port") == smtp_port
+            && p.value("imap-port") == imap_port
+            && !p.text("autofill-status").trim().is_empty()
+    })
+    .await
+}
+
+/// Types `account`'s IMAP password and waits for the folder list with
+/// `sent` (raw name) chosen, and the reason shown.
+async fn folders_of(
+    page: &Page,
+    account: &Account,
+    sent: &str,
+    typed: &mut Vec<String>,
+) -> Snapshot {
+    page.type_into("imap-password", &account.password).await;
+    typed.push(account.password.clone());
+    let listed = page
+        .wait_for(
+            &format!("{}'s folders with {sent} chosen", account.address),
+            |p| {
+                p.chosen_folder().is_some_and(|f| f.value == sent)
+                    && !p.text("folders-status").trim().is_empty()
+            },
+        )
+        .await;
+    assert_eq!(listed.value("sent-folder"), sent);
+    assert!(
+        !listed.text("folders-status").contains(HEADLINE_EN),
+        "{:?}",
+        listed.text("folders-status")
+    );
+    listed
+}
+
+/// Scenario 4: an SMTP login that is not the sender's address shows the
+/// diagnostic next to the field; the right login clears it.
+async fn sender_mismatch(page: &Page, s: &Servers) {
+    page.type_into("smtp-username", &s.courier.address).await;
+    let flagged = page
+        .wait_for("the sender-mismatch diagnostic", |p| {
+            p.diagnostics
+                .iter()
+                .any(|d| d.visible && d.text.contains("SE001"))
+        })
+        .await;
+    let diagnostic = flagged
+        .diagnostics
+        .iter()
+        .find(|d| d.text.contains("SE001"))
+        .unwrap();
+    assert!(
+        matches!(
+            diagnostic.field.as_deref(),
+            Some("sender" | "smtp.username")
+        ),
+        "next to the address or the SMTP username: {diagnostic:?}"
+    );
+    assert!(
+        diagnostic.text.contains(&s.courier.address)
+            && diagnostic.text.contains(&s.special.address),
+        "names the sender and the login: {diagnostic:?}"
+    );
+    assert!(
+        !flagged.text("sender-advice").trim().is_empty(),
+        "#sender-advice: {flagged:#?}"
+    );
+    page.screenshot("05-sender-mismatch").await;
+
+    page.type_into("smtp-username", &s.special.address).await;
+    page.wait_for("the sender-mismatch diagnostic gone", |p| {
+        !p.diagnostics.iter().any(|d| d.text.contains("SE001"))
+    })
+    .await;
+}
+
+/// Scenario 5: "send a test message" shows a receipt, and the copy is in
+/// alice's Sent folder.
+async fn test_message_filed_in_sent(page: &Page, s: &Servers) {
+    let before = page.snapshot().await.answers_of("/api/test").len();
+    page.click("test-send").await;
+    let done = page
+        .wait_for("the test message's receipt", |p| {
+            !p.text("receipt").trim().is_empty()
+        })
+        .await;
+    let receipt = done.text("receipt").to_string();
+    let answers = done.answers_of("/api/test");
+    let message_id = if answers.len() > before {
+        let answer = answers.last().unwrap();
+        assert_eq!(answer["ok"], true, "the test message was sent: {answer}");
+        answer["message_id"]
+            .as_str()
+            .expect("a message_id")
+            .trim_matches(|c| c == '<' || c == '>')
+            .to_string()
+    } else {
+        // The page did not go through `fetch`: read the id off the receipt.
+        receipt
+            .split('<')
+            .nth(1)
+            .and_then(|rest| rest.split('>').next())
+            .unwrap_or_else(|| panic!("a Message-ID <...> in the receipt: {receipt:?}"))
+            .to_string()
+    };
+    assert!(
+        receipt.contains(&message_id),
+        "the receipt shows the Message-ID {message_id}: {receipt:?}"
+    );
+    eprintln!("receipt of <{message_id}>: {receipt:?}");
+    page.screenshot("06-test-sent").await;
+
+    let started = Instant::now();
+    loop {
+        let mut imap = s.imap_as(&s.special);
+        assert!(imap.command("SELECT Sent").expect("SELECT Sent").is_ok());
+        let found = imap
+            .command(&format!("UID SEARCH HEADER Message-ID \"<{message_id}>\""))
+            .expect("UID SEARCH");
+        let uids: Vec<&str> = found
+            .untagged
+            .iter()
+            .filter_map(|l| l.strip_prefix("* SEARCH"))
+            .flat_map(str::split_whitespace)
+            .collect();
+        if uids.len() == 1 {
+            break;
+        }
+        assert!(uids.len() < 2, "filed once: {uids:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the copy of <{message_id}> in alice's Sent folder (receipt: {receipt:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Scenario 2 on the other layouts: bob's `INBOX.Sent` (no SPECIAL-USE,
+/// `.` separator) and chloe's localized "Éléments envoyés".
+async fn other_layouts(page: &Page, s: &Servers, typed: &mut Vec<String>) {
+    page.open("/?lang=en").await;
+    autofill(page, s, &s.courier).await;
+    folders_of(page, &s.courier, "INBOX.Sent", typed).await;
+    page.screenshot("07-folders-bob").await;
+    no_password_in_the_page(page, typed).await;
+
+    page.open("/?lang=en").await;
+    autofill(page, s, &s.localized).await;
+    let listed = folders_of(page, &s.localized, "&AMk-l&AOk-ments envoy&AOk-s", typed).await;
+    let chosen = listed.chosen_folder().unwrap();
+    assert!(
+        chosen.text.contains("Éléments envoyés"),
+        "shown decoded: {chosen:?}"
+    );
+    assert!(
+        listed.folders.iter().any(|f| f.value == "Gesendet"),
+        "the other candidates listed: {:?}",
+        listed.folders
+    );
+    page.screenshot("08-folders-chloe").await;
+    no_password_in_the_page(page, typed).await;
+}
+
+/// Scenario 3: a wrong IMAP password shows the headline and the failure's
+/// message, in the page's language.
+async fn wrong_imap_password(
+    page: &Page,
+    s: &Servers,
+    lang: &str,
+    headline: &str,
+    typed: &mut Vec<String>,
+) {
+    page.open(&format!("/?lang={lang}")).await;
+    autofill(page, s, &s.special).await;
+    page.type_into("imap-password", WRONG_PASSWORD).await;
+    typed.push(WRONG_PASSWORD.to_string());
+    let failed = page
+        .wait_for(&format!("the folder failure in {lang}"), |p| {
+            p.text("folders-status").contains(headline)
+        })
+        .await;
+    let status = failed.text("folders-status");
+    eprintln!("#folders-status ({lang}): {status:?}");
+    match failed.answers_of("/api/folders").last() {
+        Some(answer) => {
+            assert_eq!(answer["ok"], false, "{answer}");
+            assert_eq!(answer["headline"], headline, "{answer}");
+            let message = answer["message"].as_str().unwrap_or_default();
+            assert!(
+                !message.is_empty() && status.contains(message),
+                "#folders-status shows the failure's message {message:?}: {status:?}"
+            );
+        }
+        None => assert!(
+            status.trim().len() > headline.len() + 10,
+            "#folders-status shows more than the headline: {status:?}"
+        ),
+    }
+    page.screenshot(if lang == "fr" {
+        "10-wrong-password-fr"
+    } else {
+        "09-wrong-password"
+    })
+    .await;
+    no_password_in_the_page(page, typed).await;
+}
+
+/// Scenario 6: the page's HTML (what the browser has now, typed values
+/// included when a script copied them into attributes) and the API answers
+/// never hold a password typed.
+async fn no_password_in_the_page(page: &Page, typed: &[String]) {
+    let source = page.source().await;
+    let answers = serde_json::to_string(&page.snapshot().await.answers).unwrap();
+    for password in typed {
+        assert!(
+            !source.contains(password.as_str()),
+            "a password typed is in the page source"
+        );
+        assert!(
+            !answers.contains(password.as_str()),
+            "a password typed is in an API answer"
+        );
+    }
+}
