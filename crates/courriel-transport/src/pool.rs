@@ -111,11 +111,25 @@ impl SmtpPool {
             .map_or(0, |a| a.get(&key).map_or(0, |acc| acc.idle.len()))
     }
 
+    /// What a connection was opened with: a connection is reused only
+    /// for the same account, server, security, user, password and trusted
+    /// CAs (a password changed to a wrong one must fail, not ride on a
+    /// connection the right one logged in). The password and CAs enter as
+    /// a SHA-256 digest, never as such.
     fn key(account: &str, s: &SmtpSettings) -> String {
+        use secrecy::ExposeSecret as _;
+        use sha2::{Digest as _, Sha256};
+        let mut secret = Sha256::new();
+        secret.update(s.password.expose_secret().as_bytes());
+        secret.update([0]);
+        secret.update(s.extra_ca_pem.as_deref().unwrap_or_default());
+        let digest = secret.finalize();
+        let digest: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
         format!(
-            "{account}\u{0}{}\u{0}{}\u{0}{}",
+            "{account}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{digest}",
             s.host.to_ascii_lowercase(),
             s.port,
+            s.security.as_str(),
             s.username
         )
     }

@@ -453,3 +453,29 @@ fn the_pool_reuses_and_bounds_connections_per_account() {
     });
     assert_eq!(eager.opened(), 2);
 }
+
+#[test]
+fn a_changed_password_never_rides_on_a_pooled_connection() {
+    use courriel_transport::SmtpPool;
+    let s = Servers::get();
+    let pool = SmtpPool::new(2, Duration::from_secs(60));
+    let good = settings(&s.special, s.smtp_tls_port, Security::ImplicitTls);
+    let mut wrong = good.clone();
+    wrong.password = "not-alices-password".to_string().into();
+    let rendered = || {
+        Email::from(Mailbox::new(addr(&s.special.address)))
+            .to(Mailbox::new(addr(&s.courier.address)))
+            .subject("pooled")
+            .text("x")
+            .render()
+            .unwrap()
+    };
+    runtime().block_on(async {
+        pool.send("alice", &good, &rendered()).await.unwrap();
+        assert_eq!(pool.idle("alice", &good), 1, "the good connection is kept");
+        // The user types a wrong password: the kept connection is not used.
+        let failure = pool.send("alice", &wrong, &rendered()).await.unwrap_err();
+        assert_eq!(failure.code(), "SM009");
+        assert_eq!(pool.idle("alice", &good), 1, "the good one is still kept");
+    });
+}
