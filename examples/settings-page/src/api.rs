@@ -247,7 +247,7 @@ pub(crate) async fn lookup(
         Source::CatalogViaMx { mx } => Some(mx.clone()),
         _ => None,
     };
-    let source = best.source.as_str();
+    let source = source_label(&best.source, lang);
     let provider = best
         .provider
         .clone()
@@ -269,7 +269,7 @@ pub(crate) async fn lookup(
     };
     Json(json!({
         "found": true,
-        "source": source,
+        "source": best.source.as_str(),
         "source_detail": detail,
         "trusted": best.trusted,
         "untrusted_because": best.untrusted_because,
@@ -467,4 +467,27 @@ pub(crate) async fn test_send(
             "help": "",
         }),
     })
+}
+
+/// Where settings came from, said to the user (the API's `source` keeps the
+/// stable name).
+fn source_label(source: &Source, lang: Lang) -> &'static str {
+    // `Source` is non-exhaustive: a source added later is named generically.
+    let fr = lang == Lang::Fr;
+    match source {
+        Source::Catalog if fr => "catalogue",
+        Source::Catalog => "catalog",
+        Source::CatalogViaMx { .. } if fr => "catalogue, d'après le serveur MX du domaine",
+        Source::CatalogViaMx { .. } => "catalog, by the domain's MX server",
+        Source::Autoconfig { .. } if fr => "fichier d'autoconfiguration du domaine",
+        Source::Autoconfig { .. } => "the domain's autoconfig file",
+        Source::AutoconfigViaMx { .. } if fr => "fichier d'autoconfiguration de l'hébergeur du MX",
+        Source::AutoconfigViaMx { .. } => "the MX host's autoconfig file",
+        Source::Srv if fr => "enregistrements SRV",
+        Source::Srv => "SRV records",
+        Source::Guess if fr => "deviné en sondant les serveurs",
+        Source::Guess => "guessed by probing servers",
+        _ if fr => "autre source",
+        _ => "another source",
+    }
 }
