@@ -124,7 +124,13 @@ impl SmtpPool {
         secret.update([0]);
         secret.update(s.extra_ca_pem.as_deref().unwrap_or_default());
         let digest = secret.finalize();
-        let digest: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let digest = digest[..16]
+            .iter()
+            .fold(String::with_capacity(32), |mut hex, b| {
+                use std::fmt::Write as _;
+                let _ = write!(hex, "{b:02x}");
+                hex
+            });
         format!(
             "{account}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{digest}",
             s.host.to_ascii_lowercase(),
