@@ -23,6 +23,18 @@ pub enum Target {
     Folder(String),
 }
 
+impl Target {
+    /// The folder named, if any (`None`: chosen on the server), as the
+    /// spool records it.
+    #[must_use]
+    pub fn folder(&self) -> Option<&str> {
+        match self {
+            Target::Folder(folder) => Some(folder),
+            Target::Auto { .. } => None,
+        }
+    }
+}
+
 /// What became of a copy (exhaustive: callers map every outcome).
 #[derive(Debug)]
 pub enum Filed {
@@ -120,10 +132,7 @@ impl Archive {
     ) -> std::io::Result<Filed> {
         let copy = NewCopy {
             account,
-            folder: match target {
-                Target::Folder(f) => Some(f.as_str()),
-                Target::Auto { .. } => None,
-            },
+            folder: target.folder(),
             message_id,
             date,
         };

@@ -264,10 +264,7 @@ impl Filer {
     ) -> std::io::Result<Filed> {
         let copy = NewCopy {
             account,
-            folder: match target {
-                Target::Folder(f) => Some(f.as_str()),
-                Target::Auto { .. } => None,
-            },
+            folder: target.folder(),
             message_id,
             date: None,
         };

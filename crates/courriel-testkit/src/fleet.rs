@@ -1,6 +1,7 @@
 //! The fleet accounts (`fleet01@`…`fleet20@courriel.test`) as the
 //! `courriel` tool sees them: account files whose passwords come from
-//! environment variables, and their Sent folders counted or emptied, for
+//! environment variables, and Sent folders counted or emptied (any
+//! account's, by Message-ID), for
 //! tests and benchmarks that run many accounts through worker processes.
 
 use std::path::{Path, PathBuf};
@@ -64,6 +65,24 @@ pub fn sent_message_ids(account: &Account) -> Vec<String> {
         }
     }
     ids
+}
+
+/// Of `ids`, how many are in none of the `accounts`' Sent folders (lost)
+/// and how many more than once (filed twice), counted by Message-ID.
+#[must_use]
+pub fn lost_and_twice(accounts: &[Account], ids: &[String]) -> (usize, usize) {
+    let mut counts = std::collections::HashMap::<String, usize>::new();
+    for account in accounts {
+        for id in sent_message_ids(account) {
+            *counts.entry(id).or_default() += 1;
+        }
+    }
+    let lost = ids.iter().filter(|id| !counts.contains_key(*id)).count();
+    let twice = ids
+        .iter()
+        .filter(|id| counts.get(*id).copied().unwrap_or(0) > 1)
+        .count();
+    (lost, twice)
 }
 
 /// Empties `account`'s Sent folder (so a benchmark's searches cost the

@@ -9,7 +9,6 @@
 //!
 //! `cargo bench -p courriel --features postgres --bench spool`
 
-use std::collections::HashMap;
 use std::process::Command;
 use std::time::Instant;
 
@@ -87,14 +86,11 @@ fn run(name: &str, spec: &str, workers: usize) -> (f64, f64) {
     let busy = (cpu_after.0 - cpu_before.0) as f64 / (cpu_after.1 - cpu_before.1).max(1) as f64;
 
     assert!(runtime().block_on(spool.entries()).unwrap().is_empty());
-    let mut counts = HashMap::new();
-    for account in &s.fleet {
-        for id in courriel_testkit::fleet::sent_message_ids(account) {
-            *counts.entry(id).or_insert(0usize) += 1;
-        }
-    }
-    let once = ids.iter().filter(|id| counts.get(*id) == Some(&1)).count();
-    assert_eq!(once, COPIES, "{name}: every copy filed exactly once");
+    assert_eq!(
+        fleet::lost_and_twice(&s.fleet, &ids),
+        (0, 0),
+        "{name}: every copy filed exactly once"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
     (COPIES as f64 / elapsed.as_secs_f64(), busy)
 }

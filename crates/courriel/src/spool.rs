@@ -336,20 +336,25 @@ pub(crate) fn retry(
         crate::emit(&report_text(&report, remaining, lang));
     }
     for (account, problem) in &problems {
-        eprintln!(
-            "courriel: {account}: {}\n{problem}",
-            tr(
-                lang,
-                "its copies stay in the spool:",
-                "ses copies restent en attente :"
-            )
-        );
+        tell_problem(account, problem, lang);
     }
     if report.pending + report.failed + remaining > 0 {
         EXIT_NOT_FOUND
     } else {
         EXIT_OK
     }
+}
+
+/// Says on stderr why an account's copies stay in the spool.
+fn tell_problem(account: &str, problem: &str, lang: Lang) {
+    eprintln!(
+        "courriel: {account}: {}\n{problem}",
+        tr(
+            lang,
+            "its copies stay in the spool:",
+            "ses copies restent en attente :"
+        )
+    );
 }
 
 /// What `courriel spool work` was asked.
@@ -452,14 +457,7 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
             };
             for (account, problem) in accounts.problems.take() {
                 if told.get(&account) != Some(&problem) {
-                    eprintln!(
-                        "courriel: {account}: {}\n{problem}",
-                        tr(
-                            lang,
-                            "its copies stay in the spool:",
-                            "ses copies restent en attente :"
-                        )
-                    );
+                    tell_problem(&account, &problem, lang);
                     told.insert(account, problem);
                 }
             }

@@ -277,24 +277,7 @@ fn a_thousand_sends_through_imap_outages_file_every_copy_exactly_once() {
     assert!(ids.len() >= 900, "most sends went through: {}", ids.len());
 
     // Count every Message-ID in the Sent folder.
-    let mut imap = s.imap_as(who);
-    assert!(imap.command("SELECT Sent").unwrap().is_ok());
-    let fetched = imap
-        .command("UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
-        .unwrap();
-    let mut counts = std::collections::HashMap::<String, usize>::new();
-    for line in &fetched.untagged {
-        for part in line.split('<').skip(1) {
-            if let Some(id) = part.split('>').next() {
-                *counts.entry(id.to_string()).or_default() += 1;
-            }
-        }
-    }
-    let lost = ids.iter().filter(|id| !counts.contains_key(*id)).count();
-    let twice = ids
-        .iter()
-        .filter(|id| counts.get(*id).copied().unwrap_or(0) > 1)
-        .count();
+    let (lost, twice) = courriel_testkit::fleet::lost_and_twice(std::slice::from_ref(who), &ids);
     println!(
         "soak: {} sent through {outages} IMAP outages; lost {lost}, filed twice {twice}",
         ids.len()

@@ -9,7 +9,6 @@
 //! processes of one machine, and PostgreSQL (feature `postgres`). A binary
 //! of its own: it stops Dovecot, which no other test may see.
 
-use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -152,17 +151,7 @@ fn run(store: &str, spool_spec: &str) {
         assert!(status.success(), "a worker stopped cleanly: {status}");
     }
 
-    let mut counts = HashMap::new();
-    for account in &s.fleet {
-        for id in courriel_testkit::fleet::sent_message_ids(account) {
-            *counts.entry(id).or_insert(0usize) += 1;
-        }
-    }
-    let lost = ids.iter().filter(|id| !counts.contains_key(*id)).count();
-    let twice = ids
-        .iter()
-        .filter(|id| counts.get(*id).copied().unwrap_or(0) > 1)
-        .count();
+    let (lost, twice) = courriel_testkit::fleet::lost_and_twice(&s.fleet, &ids);
     println!(
         "{store}: {COPIES} copies, {WORKERS} workers, Dovecot stopped before and again with {remaining_at_stop} left, one worker killed with {remaining_at_kill} left (the rest filed in {rest:.1?}); lost {lost}, filed twice {twice}"
     );

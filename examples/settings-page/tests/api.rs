@@ -7,67 +7,23 @@
 //! `cargo test -p courriel-settings-page --test api` (test servers started:
 //! `cargo xtask mail-servers start`).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{HEADLINE_EN, HEADLINE_FR, HOST};
 use courriel_settings_page::Config;
 use courriel_testkit::{Account, Servers};
 use serde_json::{Value, json};
 
-/// The test servers as a provider: `courriel.test` and `example.test` on
-/// `mail.courriel.test` (the test certificate's name) at the standard
-/// ports, which the page maps to the test ports.
-const TEST_PROVIDER: &str = r#"Provider(
-    id: "courrieltest",
-    name: "Courriel Test Mail",
-    domains: [
-        "courriel.test",
-        "example.test",
-    ],
-    smtp: [
-        Server(host: "mail.courriel.test", port: 587, security: Starttls, username: Address),
-    ],
-    imap: [
-        Server(host: "mail.courriel.test", port: 993, security: ImplicitTls, username: Address),
-    ],
-    sender_policy: MustMatchLogin,
-    auth: Password,
-    sent_copy: ClientFiles,
-    documentation: "https://example.com/",
-    source: [
-        "https://example.com/",
-    ],
-    last_checked: "2026-11-29",
-)
-"#;
-
-const HOST: &str = "mail.courriel.test";
 const WRONG_PASSWORD: &str = "wrong-password-for-the-api-test-4417";
-const HEADLINE_EN: &str = "IMAP server not configured or not accessible";
-const HEADLINE_FR: &str = "Serveur IMAP non configuré ou inaccessible";
-
 fn config(s: &Servers, name: &str) -> Config {
-    let catalog = courriel::Catalog::builder()
-        .builtin()
-        .add_ron("courrieltest.ron", TEST_PROVIDER)
-        .build()
-        .expect("the built-in catalog and the test provider");
     let spool = std::env::temp_dir().join(format!(
         "courriel-settings-page-api-{name}-{}",
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&spool);
-    Config {
-        catalog,
-        spool,
-        extra_ca: Some(s.ca.clone()),
-        resolve: vec![(HOST.to_string(), IpAddr::V4(Ipv4Addr::LOCALHOST))],
-        port_map: vec![(587, s.smtp_starttls_port), (993, s.imap_tls_port)],
-        discovery_dns: Some(SocketAddr::new(
-            s.host.parse().expect("the test servers' address"),
-            s.dns_port,
-        )),
-    }
+    common::config(s, spool)
 }
 
 /// The page served in-process, and a client that checks every answer for

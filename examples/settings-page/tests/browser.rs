@@ -16,65 +16,16 @@
 //! started: `cargo xtask mail-servers start`).
 
 mod browser_harness;
+mod common;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use browser_harness::{Chromedriver, Page, Scratch, Snapshot, target_dir};
-use courriel_settings_page::Config;
+use common::{HEADLINE_EN, HEADLINE_FR, HOST};
 use courriel_testkit::{Account, Servers};
 
-/// The test servers as a provider of the catalog: `courriel.test` and
-/// `example.test` on `mail.courriel.test` (the test certificate's name),
-/// at the standard ports the page maps to the test ports.
-const TEST_PROVIDER: &str = r#"Provider(
-    id: "courrieltest",
-    name: "Courriel Test Mail",
-    domains: [
-        "courriel.test",
-        "example.test",
-    ],
-    smtp: [
-        Server(host: "mail.courriel.test", port: 587, security: Starttls, username: Address),
-    ],
-    imap: [
-        Server(host: "mail.courriel.test", port: 993, security: ImplicitTls, username: Address),
-    ],
-    sender_policy: MustMatchLogin,
-    auth: Password,
-    sent_copy: ClientFiles,
-    documentation: "https://example.com/",
-    source: [
-        "https://example.com/",
-    ],
-    last_checked: "2026-11-29",
-)
-"#;
-
-const HOST: &str = "mail.courriel.test";
 const WRONG_PASSWORD: &str = "not-the-imap-password-7731";
-const HEADLINE_EN: &str = "IMAP server not configured or not accessible";
-const HEADLINE_FR: &str = "Serveur IMAP non configuré ou inaccessible";
-
-fn config(s: &Servers, spool: &Path) -> Config {
-    let catalog = courriel::Catalog::builder()
-        .builtin()
-        .add_ron("courrieltest.ron", TEST_PROVIDER)
-        .build()
-        .expect("the built-in catalog and the test provider");
-    Config {
-        catalog,
-        spool: spool.to_path_buf(),
-        extra_ca: Some(s.ca.clone()),
-        resolve: vec![(HOST.to_string(), IpAddr::V4(Ipv4Addr::LOCALHOST))],
-        port_map: vec![(587, s.smtp_starttls_port), (993, s.imap_tls_port)],
-        discovery_dns: Some(SocketAddr::new(
-            s.host.parse().expect("the test servers' address"),
-            s.dns_port,
-        )),
-    }
-}
 
 #[test]
 fn the_settings_page_in_a_real_browser() {
@@ -90,10 +41,12 @@ fn the_settings_page_in_a_real_browser() {
         .build()
         .expect("a tokio runtime");
     runtime.block_on(async {
-        let (address, _server) =
-            courriel_settings_page::serve(config(s, &spool.0), "127.0.0.1:0".parse().unwrap())
-                .await
-                .expect("the settings page listens");
+        let (address, _server) = courriel_settings_page::serve(
+            common::config(s, spool.0.clone()),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .expect("the settings page listens");
         let page = Page {
             client: chromedriver.session().await,
             base: format!("http://{address}"),
