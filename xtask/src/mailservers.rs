@@ -108,6 +108,9 @@ const PACKAGES: &[&str] = &[
     "openssl",
     "dnsmasq-base",
     "postgresql",
+    // The settings page's browser test: headless Chromium and its driver.
+    "chromium",
+    "chromium-driver",
 ];
 
 /// The test DNS zone (dnsmasq's configuration): the custom domains the
@@ -178,6 +181,11 @@ pub(crate) fn installed() -> bool {
         && postgres_bin().is_some()
 }
 
+/// Whether the browser the settings page's tests drive is installed.
+fn browser_installed() -> bool {
+    Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists()
+}
+
 /// The newest PostgreSQL's programs: Debian installs each major version
 /// in `/usr/lib/postgresql/VERSION/bin` (bookworm: 15).
 fn postgres_bin() -> Option<PathBuf> {
@@ -206,12 +214,12 @@ fn is_root() -> bool {
 
 /// Installs the Debian packages (as root, with apt-get).
 pub(crate) fn install() -> Result<(), String> {
-    if installed() {
+    if installed() && browser_installed() {
         return Ok(());
     }
     if !is_root() {
         return Err(format!(
-            "the test servers (Dovecot, Postfix, dnsmasq, PostgreSQL) are not all installed, and only root can install them: run `apt-get update && apt-get install -y {}` as root",
+            "the test servers (Dovecot, Postfix, dnsmasq, PostgreSQL) and Chromium are not all installed, and only root can install them: run `apt-get update && apt-get install -y {}` as root",
             PACKAGES.join(" ")
         ));
     }
@@ -224,10 +232,10 @@ pub(crate) fn install() -> Result<(), String> {
         .envs(noninteractive))
 }
 
-/// `cargo xtask test`: every test, with the servers they need.
 /// The cargo features the tests run with: every optional store.
 pub(crate) const FEATURES: &str = "courriel/postgres,courriel-archive/postgres";
 
+/// `cargo xtask test`: every test, with the servers they need.
 pub(crate) fn test(args: &[&str]) -> Result<(), String> {
     install()?;
     let dir = state_dir();

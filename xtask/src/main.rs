@@ -19,8 +19,8 @@ verbs:
   validate [--fix]        check every provider file (file:line:col for each problem);
                           --fix rewrites files in canonical form
   gen                     regenerate committed generated files (embedded catalog list)
-  test [ARGS]             every test: install the test servers if missing (apt-get, as
-                          root), start them, `cargo test --workspace --features
+  test [ARGS]             every test: install the test servers and Chromium if missing
+                          (apt-get, as root), start them, `cargo test --workspace --features
                           courriel/postgres,courriel-archive/postgres ARGS`, stop them
   mail-servers VERB       start|stop|env|status the test servers (Postfix, Dovecot,
                           dnsmasq, PostgreSQL)
