@@ -105,6 +105,29 @@ pub fn tls_config(
     Ok(config)
 }
 
+/// Checks that `pem` (a CA file's contents) holds at least one usable PEM
+/// certificate, as [`tls_config`] will require: so a CA file can be
+/// refused when it is read, as a settings problem, rather than at connect
+/// time.
+pub fn check_extra_ca(pem: &[u8]) -> Result<(), String> {
+    add_extra_ca(&mut rustls::RootCertStore::empty(), pem)
+}
+
+fn add_extra_ca(roots: &mut rustls::RootCertStore, pem: &[u8]) -> Result<(), String> {
+    let mut added = 0;
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| format!("the CA file is not valid PEM: {e}"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("the CA file holds an unusable certificate: {e}"))?;
+        added += 1;
+    }
+    if added == 0 {
+        return Err("the CA file has no PEM certificate in it".to_string());
+    }
+    Ok(())
+}
+
 fn build_tls_config(
     extra_ca_pem: Option<&[u8]>,
     only_extra: bool,
@@ -114,17 +137,7 @@ fn build_tls_config(
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
     if let Some(pem) = extra_ca_pem {
-        let mut added = 0;
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| format!("the extra CA is not valid PEM: {e}"))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("the extra CA is not a usable certificate: {e}"))?;
-            added += 1;
-        }
-        if added == 0 {
-            return Err("the extra CA file holds no certificate".to_string());
-        }
+        add_extra_ca(&mut roots, pem)?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -220,7 +233,11 @@ mod tests {
         assert!(tls_config(None, false).is_ok());
         assert_eq!(
             tls_config(Some(b""), false).unwrap_err(),
-            "the extra CA file holds no certificate"
+            "the CA file has no PEM certificate in it"
+        );
+        assert_eq!(
+            check_extra_ca(b"# a comment, no certificate\n").unwrap_err(),
+            "the CA file has no PEM certificate in it"
         );
     }
 

@@ -173,13 +173,20 @@ impl fmt::Display for AccountFileError {
 
 impl std::error::Error for AccountFileError {}
 
-/// Reads an account file.
+/// Reads an account file: a regular file of at most
+/// [`Input::AccountFile`](crate::input::Input::AccountFile)'s cap (1 MiB).
 pub fn load(path: &Path) -> Result<AccountSettings, AccountFileError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| AccountFileError {
-        file: file.clone(),
-        position: None,
-        message: format!("cannot read the account file: {e}"),
+    let text = crate::input::read_text(path, crate::input::Input::AccountFile).map_err(|e| {
+        AccountFileError {
+            file: file.clone(),
+            position: None,
+            message: if crate::input::InputError::of(&e).is_some() {
+                e.to_string()
+            } else {
+                format!("cannot read the account file: {e}")
+            },
+        }
     })?;
     parse(&file, &text)
 }

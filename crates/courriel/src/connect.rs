@@ -16,7 +16,10 @@ use crate::diagnose::diagnose_account;
 pub enum SettingsError {
     /// The rules found errors in the settings (none: the table is missing).
     Rules(Vec<Diagnostic>),
-    /// The `ca_file` cannot be read.
+    /// The `ca_file` cannot be used: it cannot be read, is not a regular
+    /// file, is larger than [`Input::CaFile`](crate::input::Input::CaFile)'s
+    /// cap, or has no PEM certificate in it (the error then holds an
+    /// [`InputError`](crate::input::InputError)).
     CaFile(String, std::io::Error),
 }
 
@@ -54,7 +57,10 @@ fn parts(
     };
     // The rules checked every value below; these are their parsed forms.
     let ca_pem = match &account.settings().ca_file {
-        Some(ca) => Some(std::fs::read(ca).map_err(|e| SettingsError::CaFile(ca.clone(), e))?),
+        Some(ca) => Some(
+            crate::input::read_ca_file(std::path::Path::new(ca))
+                .map_err(|e| SettingsError::CaFile(ca.clone(), e))?,
+        ),
         None => None,
     };
     Ok(Parts {

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use courriel::connect::{SettingsError, imap_settings};
+use courriel::input::{InputError, describe};
 use courriel_archive::{FolderCache, choose_sent};
 use courriel_core::account::Lang;
 use courriel_presets::Catalog;
@@ -37,6 +38,9 @@ pub(crate) fn report_settings_error(error: &SettingsError, lang: Lang) {
             for d in errors {
                 eprintln!("{}\n", d.render(lang));
             }
+        }
+        SettingsError::CaFile(path, e) if InputError::of(e).is_some() => {
+            eprintln!("courriel: ca_file {path}: {}", describe(e, lang));
         }
         SettingsError::CaFile(path, e) => eprintln!(
             "courriel: ca_file {path}: {} ({e})",

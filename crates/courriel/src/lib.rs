@@ -3,8 +3,9 @@
 //! This facade gathers the workspace's crates behind one name: the domain
 //! types and validation rules ([`core`]), the provider catalog
 //! ([`presets`]), account files ([`account`]) and what they turn into to
-//! connect ([`connect`]), sending ([`transport`]: SMTP, SendGrid, routing)
-//! and filing in the Sent folder ([`archive`]).
+//! connect ([`connect`]), the files users name, read within caps
+//! ([`input`]), sending ([`transport`]: SMTP, SendGrid, routing) and filing
+//! in the Sent folder ([`archive`]).
 //!
 //! ```
 //! let address = courriel::EmailAddress::parse("isabelle.martin@yahoo.fr").unwrap();
@@ -15,6 +16,7 @@
 pub mod account;
 pub mod connect;
 pub mod diagnose;
+pub mod input;
 pub mod mailer;
 
 pub use courriel_archive as archive;

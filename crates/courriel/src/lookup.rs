@@ -237,10 +237,14 @@ fn discovered(
         discovery = discovery.dns_server(dns);
     }
     if let Some(path) = &options.ca_file {
-        match std::fs::read(path) {
+        match courriel::input::read_ca_file(path) {
             Ok(pem) => discovery = discovery.extra_ca(pem),
             Err(e) => {
-                eprintln!("courriel: --ca-file {}: {e}", path.display());
+                eprintln!(
+                    "courriel: --ca-file {}: {}",
+                    path.display(),
+                    courriel::input::describe(&e, lang)
+                );
                 return EXIT_USAGE;
             }
         }

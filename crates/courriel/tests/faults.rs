@@ -469,6 +469,59 @@ fn mid_transaction_rows() -> Vec<Row> {
     rows
 }
 
+/// An account whose `ca_file` holds no certificate: a settings error
+/// when the file is read (as a missing file is), never a connection
+/// failure blamed on the port; nothing is sent.
+fn ca_file_rows() -> Vec<Row> {
+    let s = Servers::get();
+    let dir = spool_dir("faults-ca-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.pem");
+    std::fs::write(&empty, "# the certificate was to be pasted here\n").unwrap();
+    let mut settings = common::account(&s.special).settings().clone();
+    settings.ca_file = Some(empty.display().to_string());
+    let account = courriel::Account::new("faults-ca-file", settings)
+        .with_smtp_password(&s.special.password)
+        .with_imap_password(&s.special.password);
+    let outcome = |e: &std::io::Error| match courriel::input::InputError::of(e) {
+        Some(courriel::input::InputError::NoCertificate(_)) => "ca_file".to_string(),
+        _ => format!("ca_file: {e}"),
+    };
+    let mailer = Mailer::builder(dir.join("spool")).build().unwrap();
+    let start = Instant::now();
+    let sent = runtime().block_on(mailer.send(
+        &account,
+        email(&s.special, &s.courier, "CA file without a certificate"),
+    ));
+    let smtp = match &sent {
+        Ok(_) => "sent".to_string(),
+        Err(courriel::SendError::CaFile(_, e)) => outcome(e),
+        Err(e) => e.to_string(),
+    };
+    let mut smtp = row(
+        "CA file without a certificate (SMTP)",
+        "ca_file",
+        (smtp, start.elapsed()),
+    );
+    if sent.is_ok() {
+        smtp.problem = Some("sent despite an unusable CA file".into());
+    }
+    let start = Instant::now();
+    let imap = match courriel::connect::imap_settings(courriel::Catalog::builtin(), &account) {
+        Ok(_) => "usable".to_string(),
+        Err(courriel::connect::SettingsError::CaFile(_, e)) => outcome(&e),
+        Err(e) => format!("{e:?}"),
+    };
+    vec![
+        smtp,
+        row(
+            "CA file without a certificate (IMAP)",
+            "ca_file",
+            (imap, start.elapsed()),
+        ),
+    ]
+}
+
 /// The account's SMTP server over implicit TLS.
 fn implicit_smtp(account: &courriel::Account) -> courriel::Account {
     let mut settings = account.settings().clone();
@@ -486,6 +539,7 @@ fn main() {
     let mut rows = smtp_rows();
     rows.extend(imap_rows());
     rows.extend(mid_transaction_rows());
+    rows.extend(ca_file_rows());
     println!(
         "{:<48} {:>8} {:>8} {:>8} {:>5} {:>10}  problem",
         "scenario", "expected", "outcome", "time", "lost", "duplicates"

@@ -169,7 +169,7 @@ fn build(config: Config) -> std::io::Result<App> {
         discovery = discovery.dns_server(dns);
     }
     if let Some(ca) = &config.extra_ca {
-        let pem = std::fs::read(ca)
+        let pem = courriel::input::read_ca_file(ca)
             .map_err(|e| std::io::Error::new(e.kind(), format!("CA file {}: {e}", ca.display())))?;
         discovery = discovery.extra_ca(pem);
     }
