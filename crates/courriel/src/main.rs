@@ -497,6 +497,26 @@ fn tr<'a>(lang: Lang, en: &'a str, fr: &'a str) -> &'a str {
     if lang == Lang::Fr { fr } else { en }
 }
 
+/// User input as echoed in a message: cut to its first 80 characters and
+/// an ellipsis, so a huge line cannot flood the terminal; control
+/// characters shown escaped.
+fn echo(input: &str) -> String {
+    const SHOWN: usize = 80;
+    let mut shown = String::new();
+    for (i, c) in input.chars().enumerate() {
+        if i == SHOWN {
+            shown.push('…');
+            break;
+        }
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
 /// The language from the environment: `LC_ALL`, `LC_MESSAGES`, then `LANG`.
 fn env_lang() -> Lang {
     ["LC_ALL", "LC_MESSAGES", "LANG"]

@@ -7,6 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use courriel::input::{ATTACHMENTS_TOTAL_CAP, Input, InputError};
 use courriel::mailer::NotFiled;
 use courriel::{Account, Filing, Mailer, Receipt, SendError};
 use courriel_core::EmailAddress;
@@ -142,16 +143,34 @@ fn send_one(mailer: &Mailer, account: &Account, email: Email, o: &Options) -> u8
     }
 }
 
-/// The addresses of a `--to-list` file: one per line, blank lines and
-/// `#` comments skipped; an invalid one is an error naming its line.
-fn read_list(path: &Path, lang: Lang) -> Result<Vec<EmailAddress>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// Reads a file the user named as `input` (bounded, regular files only),
+/// or says why not, naming it.
+fn read_input(path: &Path, input: Input, lang: Lang) -> Result<Vec<u8>, String> {
+    courriel::input::read(path, input).map_err(|e| read_problem(path, &e, lang))
+}
+
+/// [`read_input`] as UTF-8 text.
+fn read_input_text(path: &Path, input: Input, lang: Lang) -> Result<String, String> {
+    courriel::input::read_text(path, input).map_err(|e| read_problem(path, &e, lang))
+}
+
+fn read_problem(path: &Path, e: &std::io::Error, lang: Lang) -> String {
+    if InputError::of(e).is_some() {
+        format!("{}: {}", path.display(), courriel::input::describe(e, lang))
+    } else {
         format!(
             "{} {}: {e}",
             tr(lang, "cannot read", "impossible de lire"),
             path.display()
         )
-    })?;
+    }
+}
+
+/// The addresses of a `--to-list` file: one per line, blank lines and
+/// `#` comments skipped; an invalid one is an error naming its line (shown
+/// cut).
+fn read_list(path: &Path, lang: Lang) -> Result<Vec<EmailAddress>, String> {
+    let text = read_input_text(path, Input::AddressList, lang)?;
     let mut addresses = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -162,9 +181,10 @@ fn read_list(path: &Path, lang: Lang) -> Result<Vec<EmailAddress>, String> {
             Ok(a) => addresses.push(a),
             Err(e) => {
                 return Err(format!(
-                    "{}:{}: `{line}` {} {e}",
+                    "{}:{}: `{}` {} {e}",
                     path.display(),
                     n + 1,
+                    crate::echo(line),
                     tr(
                         lang,
                         "is not a valid address:",
@@ -486,7 +506,8 @@ fn build_email(o: &Options, sender: EmailAddress) -> Result<Email, String> {
                 Ok(a) => a,
                 Err(e) => {
                     return Err(format!(
-                        "--{kind} `{raw}` {} {e}",
+                        "--{kind} `{}` {} {e}",
+                        crate::echo(raw),
                         tr(
                             lang,
                             "is not a valid address:",
@@ -502,38 +523,37 @@ fn build_email(o: &Options, sender: EmailAddress) -> Result<Email, String> {
             };
         }
     }
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| {
-            format!(
-                "{} {}: {e}",
-                tr(lang, "cannot read", "impossible de lire"),
-                p.display()
-            )
-        })
-    };
-    let text = |p: &Path| {
-        read(p).and_then(|b| {
-            String::from_utf8(b).map_err(|_| {
-                format!(
-                    "{} {}",
-                    p.display(),
-                    tr(lang, "is not UTF-8 text", "n'est pas du texte UTF-8")
-                )
-            })
-        })
-    };
     if let Some(path) = &o.text {
-        email = email.text(text(path)?);
+        email = email.text(read_input_text(path, Input::Body, lang)?);
     }
     if let Some(path) = &o.html {
-        email = email.html(text(path)?);
+        email = email.html(read_input_text(path, Input::Body, lang)?);
     }
+    let mut total = 0;
     for path in &o.attach {
         let name = path.file_name().map_or_else(
             || "attachment".to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        email = email.attach(name, content_type(path), read(path)?);
+        let bytes = read_input(path, Input::Attachment, lang)?;
+        total += bytes.len() as u64;
+        if total > ATTACHMENTS_TOTAL_CAP {
+            let cap = ATTACHMENTS_TOTAL_CAP;
+            return Err(if lang == Lang::Fr {
+                format!(
+                    "{} : les pièces jointes font ensemble plus de {} Mio ({cap} octets), le maximum pour un message",
+                    path.display(),
+                    cap >> 20
+                )
+            } else {
+                format!(
+                    "{}: the attachments together weigh more than {} MiB ({cap} bytes), the most a message may carry",
+                    path.display(),
+                    cap >> 20
+                )
+            });
+        }
+        email = email.attach(name, content_type(path), bytes);
     }
     Ok(email)
 }

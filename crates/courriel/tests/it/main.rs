@@ -5,6 +5,7 @@ mod common;
 
 mod check;
 mod help;
+mod inputs;
 mod lookup;
 mod mailer;
 mod providers;
