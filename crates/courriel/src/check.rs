@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use courriel::Account;
+use courriel::connect::SettingsError;
 use courriel::diagnose::{diagnose_account, to_json_value, to_text};
 use courriel::mailer::{CheckReport, ImapFound, ServerCheck};
 use courriel_core::account::Lang;
@@ -13,7 +14,7 @@ use courriel_core::rules::{Diagnostic, Severity};
 use courriel_presets::Catalog;
 use serde_json::json;
 
-use crate::{EXIT_NOT_FOUND, EXIT_OK, tr};
+use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, tr};
 
 pub(crate) struct Options<'a> {
     pub(crate) config: &'a Path,
@@ -38,6 +39,14 @@ pub(crate) fn check(
         Ok(account) => account,
         Err(code) => return code,
     };
+    // A CA file that cannot be used is a settings problem the rules do not
+    // see (they do no I/O): said here, as `send` and `folders` do.
+    if let Some(ca) = &account.settings().ca_file
+        && let Err(e) = courriel::input::read_ca_file(Path::new(ca))
+    {
+        crate::folders::report_settings_error(&SettingsError::CaFile(ca.clone(), e), options.lang);
+        return EXIT_USAGE;
+    }
     let checked = if options.offline {
         Checked {
             diagnostics: diagnose_account(catalog, &account, options.mx),

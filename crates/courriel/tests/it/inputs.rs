@@ -257,13 +257,14 @@ fn a_ca_file_without_a_certificate_is_a_settings_error() {
         assert!(err.contains(&expected), "{err}");
         assert!(!err.contains("SM007"), "{err}");
         assert!(time < QUICK);
-        // IMAP: the same, for `folders`.
-        let (out, _) = run(
-            &["folders", "--config", config.to_str().unwrap()],
-            &f.dir.join("spool"),
-        );
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains(&expected), "{err}");
+        // IMAP: the same, for `folders`; and `check`, online or not.
+        for verb in [&["folders"][..], &["check"], &["check", "--offline"]] {
+            let mut args = verb.to_vec();
+            args.extend(["--config", config.to_str().unwrap()]);
+            let (out, _) = run(&args, &f.dir.join("spool"));
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{verb:?}: {err}");
+            assert!(err.contains(&expected), "{verb:?}: {err}");
+        }
     }
 }
