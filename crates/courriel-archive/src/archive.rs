@@ -9,7 +9,7 @@ use courriel_core::failure::{Failure, FailureKind};
 
 use crate::filer::Filer;
 use crate::settings::ImapSettings;
-use crate::spool::{NewCopy, Spool};
+use crate::spool::{NewCopy, Owner, Spool};
 
 /// Where to file a copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +78,13 @@ pub struct RetryReport {
     pub pending: usize,
     /// Copies that failed for good (kept).
     pub failed: usize,
+    /// Of those failed, copies whose account now names another mailbox
+    /// (`SP003`): kept until the account is fixed.
+    pub account_changed: usize,
+    /// Of those filed, copies whose message may not have been sent (its
+    /// sender died, or lost the server's answer, after handing it over):
+    /// filed unread.
+    pub unknown_fate: usize,
 }
 
 pub(crate) fn is_permanent(failure: &Failure) -> bool {
@@ -130,12 +137,9 @@ impl Archive {
         date: Option<&str>,
         message: &[u8],
     ) -> std::io::Result<Filed> {
-        let copy = NewCopy {
-            account,
-            folder: target.folder(),
-            message_id,
-            date,
-        };
+        let owner = Owner::new(settings, "");
+        let mut copy = NewCopy::sent(account, target.folder(), message_id).owned_by(&owner);
+        copy.date = date;
         let filed = self
             .filer
             .file_copy(copy, settings, target, Arc::new(message.to_vec()), None)
@@ -146,11 +150,12 @@ impl Archive {
     }
 
     /// Files every due copy; `settings_for` gives each account's settings
-    /// (`None` leaves its copies waiting). One session per account; copies
+    /// and where its copies go now (`None` leaves its copies waiting; see
+    /// [`Filer::retry`] for the mailbox check). One session per account; copies
     /// claimed by other processes sharing the spool are left to them.
     pub async fn retry(
         &self,
-        settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
+        settings_for: impl Fn(&str) -> Option<(ImapSettings, Target)>,
     ) -> std::io::Result<RetryReport> {
         self.retry_with_progress(settings_for, |_, _| {}).await
     }
@@ -159,7 +164,7 @@ impl Archive {
     /// copy (for a progress bar).
     pub async fn retry_with_progress(
         &self,
-        settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
+        settings_for: impl Fn(&str) -> Option<(ImapSettings, Target)>,
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
         let report = self.filer.retry(settings_for, false, progress).await;
@@ -171,7 +176,7 @@ impl Archive {
     /// not (a person asking to retry now, once the server is back).
     pub async fn retry_all_with_progress(
         &self,
-        settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
+        settings_for: impl Fn(&str) -> Option<(ImapSettings, Target)>,
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
         let report = self.filer.retry(settings_for, true, progress).await;

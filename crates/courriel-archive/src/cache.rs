@@ -58,24 +58,34 @@ impl FolderStore for Memory {
     }
 }
 
+/// The largest cached folder list read back (10,000 folders fit well).
+const MAX_CACHED_LIST: u64 = 8 * 1024 * 1024;
+
 /// In a directory, one JSON file per fingerprint (shared by processes).
 #[derive(Debug)]
 struct Dir(PathBuf);
 
 impl FolderStore for Dir {
     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<FolderList>> {
-        let list = std::fs::read(self.0.join(format!("{key}.json")))
+        use std::io::Read as _;
+        // Bounded: a list larger than this is not ours; listed again.
+        let mut bytes = Vec::new();
+        let list = std::fs::File::open(self.0.join(format!("{key}.json")))
+            .and_then(|f| f.take(MAX_CACHED_LIST + 1).read_to_end(&mut bytes))
             .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+            .filter(|&n| n as u64 <= MAX_CACHED_LIST)
+            .and_then(|_| serde_json::from_slice(&bytes).ok());
         Box::pin(std::future::ready(Ok(list)))
     }
 
     fn put<'a>(&'a self, key: &'a str, list: &'a FolderList) -> StoreFuture<'a, ()> {
         let result = (|| {
-            std::fs::create_dir_all(&self.0)?;
+            use std::io::Write as _;
+            // Private to its owner, like the spool: folder names say much.
+            crate::spool::create_private_dir(&self.0)?;
             let json = serde_json::to_vec(list).map_err(std::io::Error::other)?;
             let tmp = self.0.join(format!(".{key}.{}.tmp", std::process::id()));
-            std::fs::write(&tmp, json)?;
+            crate::spool::create_private_file(&tmp)?.write_all(&json)?;
             std::fs::rename(tmp, self.0.join(format!("{key}.json")))
         })();
         Box::pin(std::future::ready(result))

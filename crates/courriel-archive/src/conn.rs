@@ -93,7 +93,13 @@ impl Reply {
 pub(crate) struct Conn {
     io: BufReader<Box<dyn Io>>,
     tag: u32,
+    /// Each command's bound, before what it uploads.
     pub(crate) timeout: Duration,
+    /// The slowest upload accepted, in bytes per second: a command that
+    /// carries a message gets `timeout` plus its size at this rate.
+    pub(crate) min_throughput: u32,
+    /// The bound the last command had (for its failure's message).
+    pub(crate) last_limit: Duration,
 }
 
 impl Conn {
@@ -102,7 +108,24 @@ impl Conn {
             io: BufReader::with_capacity(16 * 1024, io),
             tag: 0,
             timeout,
+            min_throughput: u32::MAX,
+            last_limit: timeout,
         }
+    }
+
+    /// The same, giving commands that upload `min_throughput` bytes per
+    /// second on top of their bound.
+    pub(crate) fn with_min_throughput(mut self, min_throughput: u32) -> Conn {
+        self.min_throughput = min_throughput.max(1);
+        self
+    }
+
+    /// The bound of a command that uploads `bytes`: the floor plus the
+    /// upload at the slowest rate accepted.
+    fn limit_for(&mut self, bytes: usize) -> Duration {
+        let upload = Duration::from_secs_f64(bytes as f64 / f64::from(self.min_throughput));
+        self.last_limit = self.timeout.saturating_add(upload);
+        self.last_limit
     }
 
     /// The stream, for a STARTTLS upgrade. Anything the server sent after
@@ -177,7 +200,7 @@ impl Conn {
     /// command time bound.
     pub(crate) async fn command(&mut self, command: &str) -> Result<Reply, ConnError> {
         let tag = self.next_tag();
-        let limit = self.timeout;
+        let limit = self.limit_for(0);
         tokio::time::timeout(limit, async {
             let io = self.io.get_mut();
             io.write_all(format!("{tag} {command}\r\n").as_bytes())
@@ -199,7 +222,7 @@ impl Conn {
         literal_plus: bool,
     ) -> Result<Reply, ConnError> {
         let tag = self.next_tag();
-        let limit = self.timeout;
+        let limit = self.limit_for(message.len());
         tokio::time::timeout(limit, async {
             if literal_plus {
                 let mut out = Vec::with_capacity(head.len() + message.len() + 32);
@@ -240,7 +263,7 @@ impl Conn {
     /// write, after a fresh tag, and reads until its tagged answer.
     pub(crate) async fn command_bytes(&mut self, body: &[u8]) -> Result<Reply, ConnError> {
         let tag = self.next_tag();
-        let limit = self.timeout;
+        let limit = self.limit_for(body.len());
         tokio::time::timeout(limit, async {
             let mut out = Vec::with_capacity(tag.len() + body.len() + 3);
             out.extend_from_slice(tag.as_bytes());

@@ -30,12 +30,20 @@ use tokio::sync::{Notify, oneshot};
 use crate::archive::{Filed, RetryReport, Target, describe, is_permanent};
 use crate::cache::FolderCache;
 use crate::folders::choose_sent;
-use crate::session::{Session, connect};
+use crate::session::{AppendCopy, Session, connect};
 use crate::settings::ImapSettings;
-use crate::spool::{Claimed, NewCopy, Spool};
+use crate::spool::{Claimed, NewCopy, Owner, Spool};
 
 /// Copies enough for one batch: no reason to wait for more.
 const LINGER_BATCH: usize = 100;
+
+/// The most bytes filed in one command and settled together: a batch
+/// that times out on a slow link takes only its own copies with it, and
+/// the next batch is tried on its own bound.
+const CHUNK_BYTES: usize = 4 * 1024 * 1024;
+
+/// The most copies filed in one command.
+const CHUNK_COPIES: usize = 100;
 
 /// A send under way whose copy will follow ([`Filer::expect`]).
 pub struct Expected {
@@ -262,14 +270,30 @@ impl Filer {
         message: Arc<Vec<u8>>,
         expected: Option<Expected>,
     ) -> std::io::Result<Filed> {
-        let copy = NewCopy {
-            account,
-            folder: target.folder(),
-            message_id,
-            date: None,
-        };
+        let owner = Owner::new(settings, "");
+        let copy = NewCopy::sent(account, target.folder(), message_id).owned_by(&owner);
         self.file_copy(copy, settings, target, message, expected)
             .await
+    }
+
+    /// Files a copy already in the spool and claimed by the caller (put
+    /// before its message was handed over, then [`Claimed::mark_sent`]):
+    /// filed with the account's other waiting copies, then removed from
+    /// the spool; on failure it stays spooled and the outcome says why.
+    pub async fn file_claimed(
+        &self,
+        claim: Claimed,
+        settings: &ImapSettings,
+        target: &Target,
+        expected: Option<Expected>,
+    ) -> Filed {
+        self.sweep();
+        let state = self.state(&claim.entry.account);
+        let outcome = Self::enqueue(&state, target.clone(), claim, false);
+        drop(expected);
+        state.changed.notify_waiters();
+        self.linger(&state).await;
+        self.wait(&state, settings, outcome).await
     }
 
     /// [`Filer::file`] for a copy described whole (with its date).
@@ -294,18 +318,11 @@ impl Filer {
     /// Files a copy claimed from the spool (a retry): looked for in the
     /// folder first, appended only if absent, with the account's other
     /// claimed copies.
-    pub async fn refile(
-        &self,
-        claim: Claimed,
-        settings: &ImapSettings,
-        hint: Option<&str>,
-    ) -> Filed {
-        let target = match &claim.entry.folder {
-            Some(folder) => Target::Folder(folder.clone()),
-            None => Target::Auto {
-                provider_hint: hint.map(str::to_string),
-            },
-        };
+    /// The folder is the one `target` names now (the account's current
+    /// settings), not the one the copy was spooled with: a setting fixed
+    /// after a failure applies to the copies waiting.
+    pub async fn refile(&self, claim: Claimed, settings: &ImapSettings, target: &Target) -> Filed {
+        let target = target.clone();
         let state = self.state(&claim.entry.account);
         let outcome = Self::enqueue(&state, target, claim, true);
         state.changed.notify_waiters();
@@ -394,21 +411,33 @@ impl Filer {
                 None => groups.push((job.target.clone(), vec![job])),
             }
         }
+        // Once the server cannot be reached, the rest of the round fails
+        // the same way without trying again.
+        let mut unreachable: Option<Failure> = None;
         for (target, jobs) in groups {
-            let result = self
-                .file_group(state, open, settings, &fingerprint, &target, &jobs)
-                .await;
-            if let Err(failure) = &result {
-                if failure.kind == FailureKind::ImapFolderMissing {
-                    *lock(&state.sent) = None;
-                    state.stale.store(true, Ordering::SeqCst);
+            for jobs in chunks(jobs) {
+                let result = match &unreachable {
+                    Some(failure) => Err(failure.clone()),
+                    None => {
+                        self.file_group(state, open, settings, &fingerprint, &target, &jobs)
+                            .await
+                    }
+                };
+                if let Err(failure) = &result {
+                    if failure.kind == FailureKind::ImapFolderMissing {
+                        *lock(&state.sent) = None;
+                        state.stale.store(true, Ordering::SeqCst);
+                    }
+                    if !is_permanent(failure) {
+                        // The session may be broken: the next batch reconnects.
+                        *open = None;
+                    }
+                    if is_unreachable(failure) {
+                        unreachable = Some(failure.clone());
+                    }
                 }
-                if !is_permanent(failure) {
-                    // The session may be broken: the next round reconnects.
-                    *open = None;
-                }
+                self.settle(jobs, result).await;
             }
-            self.settle(jobs, result).await;
         }
     }
 
@@ -516,18 +545,42 @@ impl Filer {
             .into_iter()
             .collect();
         let mut messages = Vec::new();
+        let mut appending = Vec::new();
         for &i in &to_append {
             if held.contains(&jobs[i].claim.entry.id) {
-                messages.push((
-                    jobs[i].claim.message.as_slice(),
-                    jobs[i].claim.entry.date.as_deref(),
-                ));
+                messages.push(AppendCopy {
+                    message: jobs[i].claim.message.as_slice(),
+                    date: jobs[i].claim.entry.date.as_deref(),
+                    // A copy whose message may not have gone out stands
+                    // out, unread.
+                    seen: !jobs[i].claim.entry.fate_unknown,
+                });
+                appending.push(&jobs[i].claim);
             } else {
                 outcomes[i] = Outcome::Lost;
             }
         }
         if !messages.is_empty() {
-            o.session.append_many(&folder, &messages).await?;
+            let append = o.session.append_copies(&folder, &messages);
+            match self.spool.lease() {
+                // A long upload keeps its claims alive (a lease renewed
+                // every third of its length).
+                Some(lease) => {
+                    let heartbeat = async {
+                        loop {
+                            tokio::time::sleep(lease / 3).await;
+                            if let Err(e) = self.spool.renew(&appending).await {
+                                tracing::warn!(error = %e, "claims not renewed during an APPEND");
+                            }
+                        }
+                    };
+                    tokio::select! {
+                        appended = append => appended?,
+                        () = heartbeat => unreachable!("the heartbeat never ends"),
+                    }
+                }
+                None => append.await?,
+            }
         }
         Ok((folder, outcomes))
     }
@@ -579,9 +632,17 @@ impl Filer {
     /// account's settings and Sent folder hint (`None` leaves its copies
     /// waiting). With `all`, pending copies not yet due are made due
     /// first. Calls `progress(done, total)` as copies are handled.
+    ///
+    /// Each copy is filed in the folder its account's settings name now
+    /// (`Target::Auto`: chosen again), and only if those settings still
+    /// reach the mailbox the copy was made for ([`Owner`]); otherwise it is
+    /// kept, marked failed with `SP003`, until the account is fixed (then
+    /// `requeue_failed`). Copies whose message may not have been sent (its
+    /// sender died after handing it over) are filed unread and counted in
+    /// [`RetryReport::unknown_fate`].
     pub async fn retry(
         &self,
-        settings_for: impl Fn(&str) -> Option<(ImapSettings, Option<String>)>,
+        settings_for: impl Fn(&str) -> Option<(ImapSettings, Target)>,
         all: bool,
         mut progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
@@ -608,7 +669,32 @@ impl Filer {
                     continue;
                 }
                 match settings_for(&claim.entry.account) {
-                    Some((settings, hint)) => filing.push((claim, settings, hint)),
+                    Some((settings, _))
+                        if claim
+                            .entry
+                            .owner
+                            .as_ref()
+                            .is_some_and(|owner| !owner.is_mailbox_of(&settings)) =>
+                    {
+                        let owner = claim.entry.owner.as_ref().map(Owner::mailbox);
+                        let failure = Failure::new(FailureKind::SpoolAccountChanged)
+                            .arg("entry", &claim.entry.id)
+                            .arg("account", &claim.entry.account)
+                            .arg("mailbox", owner.unwrap_or_default())
+                            .arg(
+                                "now",
+                                format!(
+                                    "{}@{}:{}",
+                                    settings.username, settings.host, settings.port
+                                ),
+                            );
+                        tracing::warn!(entry = %claim.entry.id, account = %claim.entry.account, code = failure.code(), "spool: the account now names another mailbox; copy kept");
+                        self.spool.failed(claim, &describe(&failure), true).await?;
+                        report.account_changed += 1;
+                        report.failed += 1;
+                        done += 1;
+                    }
+                    Some((settings, target)) => filing.push((claim, settings, target)),
                     None => {
                         report.pending += 1;
                         done += 1;
@@ -621,12 +707,16 @@ impl Filer {
             }
             total = total.max(done + filing.len());
             let outcomes = futures_util::future::join_all(filing.into_iter().map(
-                |(claim, settings, hint)| async move {
-                    self.refile(claim, &settings, hint.as_deref()).await
+                |(claim, settings, target)| async move {
+                    let unknown = claim.entry.fate_unknown;
+                    (unknown, self.refile(claim, &settings, &target).await)
                 },
             ))
             .await;
-            for outcome in outcomes {
+            for (unknown, outcome) in outcomes {
+                if unknown && matches!(outcome, Filed::Filed { .. } | Filed::AlreadyFiled { .. }) {
+                    report.unknown_fate += 1;
+                }
                 match outcome {
                     Filed::Filed { .. } => report.filed += 1,
                     Filed::AlreadyFiled { .. } => report.already_filed += 1,
@@ -650,4 +740,40 @@ impl Filer {
             }
         }
     }
+}
+
+/// `jobs` in batches of at most [`CHUNK_COPIES`] copies and
+/// [`CHUNK_BYTES`] bytes (a larger copy alone).
+fn chunks(jobs: Vec<Job>) -> Vec<Vec<Job>> {
+    let mut chunks: Vec<Vec<Job>> = Vec::new();
+    let mut bytes = 0;
+    for job in jobs {
+        let size = job.claim.message.len();
+        match chunks.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK_COPIES && bytes + size <= CHUNK_BYTES => {
+                bytes += size;
+                chunk.push(job);
+            }
+            _ => {
+                bytes = size;
+                chunks.push(vec![job]);
+            }
+        }
+    }
+    chunks
+}
+
+/// Whether a failure says the server cannot be reached or entered at all
+/// (so trying the next batch now is pointless).
+fn is_unreachable(failure: &Failure) -> bool {
+    matches!(
+        failure.kind,
+        FailureKind::ImapDns
+            | FailureKind::ImapRefused
+            | FailureKind::ImapUntrustedCertificate
+            | FailureKind::ImapCertificateName
+            | FailureKind::ImapTls
+            | FailureKind::ImapStarttlsMissing
+            | FailureKind::ImapLoginRefused
+    )
 }

@@ -21,8 +21,9 @@ pub use cache::{FolderCache, FolderList, FolderStore};
 pub use courriel_core::failure::{Failure, FailureKind};
 pub use filer::{Expected, Filer};
 pub use folders::{Folder, NamespaceKind, Namespaces, Reason, SentChoice, choose_sent};
-pub use session::{Appended, CheckOutcome, Session, check, connect};
+pub use session::{AppendCopy, Appended, CheckOutcome, Session, check, connect};
 pub use settings::{ImapSettings, Timeouts};
 pub use spool::{
-    Backoff, Claimed, Entry, EntryState, NewCopy, Spool, SpoolLocation, SpoolOptions, SpoolStore,
+    Backoff, Claimed, Entry, EntryState, NewCopy, Owner, Spool, SpoolLocation, SpoolOptions,
+    SpoolStore,
 };

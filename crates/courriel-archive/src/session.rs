@@ -14,6 +14,17 @@ use crate::conn::{Conn, ConnError, Io, quote};
 use crate::folders::{Folder, Namespaces, parse_list_line, parse_namespace_line};
 use crate::settings::ImapSettings;
 
+/// One copy to file with [`Session::append_copies`].
+#[derive(Debug, Clone, Copy)]
+pub struct AppendCopy<'a> {
+    /// The exact bytes.
+    pub message: &'a [u8],
+    /// The internal date (`"29-Nov-2026 12:00:00 +0000"`), if any.
+    pub date: Option<&'a str>,
+    /// Filed with `\Seen` (read), as mail clients file their Sent copies.
+    pub seen: bool,
+}
+
 /// A logged-in IMAP session.
 pub struct Session {
     conn: Conn,
@@ -95,9 +106,15 @@ async fn tls(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Box<dyn Io>, Failure> {
 
 async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
     let s = ctx.settings;
-    courriel_net::tcp(&s.host, s.port, s.address, s.timeouts.connect)
-        .await
-        .map_err(|e| e.into_failure(&KINDS, &s.host, s.port))
+    courriel_net::tcp(
+        &s.host,
+        s.port,
+        s.address,
+        &s.destinations,
+        s.timeouts.connect,
+    )
+    .await
+    .map_err(|e| e.into_failure(&KINDS, &s.host, s.port))
 }
 
 /// Reads the greeting; returns the capabilities it carries, if any.
@@ -138,7 +155,7 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
     // `Security` may grow; anything but implicit TLS starts in plain text
     // and must upgrade with STARTTLS.
     #[allow(clippy::match_wildcard_for_single_variants)]
-    let mut conn = match settings.security {
+    let conn = match settings.security {
         Security::ImplicitTls => {
             let mut conn = Conn::new(
                 tls(&ctx, Box::new(stream)).await?,
@@ -163,6 +180,7 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
             Conn::new(tls(&ctx, plain.into_io()).await?, settings.timeouts.command)
         }
     };
+    let mut conn = conn.with_min_throughput(settings.timeouts.min_upload_rate);
     let limit = settings.timeouts.command;
     let (Some(user), Some(password)) = (
         quote(&settings.username),
@@ -242,7 +260,7 @@ impl Session {
             ConnError::Timeout => self
                 .failure(FailureKind::ImapTimeout)
                 .arg("step", step)
-                .arg("seconds", self.conn.timeout.as_secs()),
+                .arg("seconds", self.conn.last_limit.as_secs()),
             ConnError::Io(e) => self
                 .failure(FailureKind::ImapConnectionLost)
                 .arg("detail", e),
@@ -308,13 +326,27 @@ impl Session {
         date: Option<&str>,
         create: bool,
     ) -> Result<Appended, Failure> {
+        self.append_flagged(folder, message, date, create, true)
+            .await
+    }
+
+    /// [`Session::append`], `\Seen` only when `seen`.
+    async fn append_flagged(
+        &mut self,
+        folder: &str,
+        message: &[u8],
+        date: Option<&str>,
+        create: bool,
+        seen: bool,
+    ) -> Result<Appended, Failure> {
         let Some(mailbox) = quote(folder) else {
             return Err(self
                 .failure(FailureKind::ImapFolderMissing)
                 .arg("folder", folder));
         };
         let date = date.map(|d| format!(" \"{d}\"")).unwrap_or_default();
-        let head = format!("APPEND {mailbox} (\\Seen){date}");
+        let flags = if seen { "(\\Seen)" } else { "()" };
+        let head = format!("APPEND {mailbox} {flags}{date}");
         let literal_plus = self.has("LITERAL+");
         for attempt in 0..2 {
             let reply = match self.conn.append(&head, message, literal_plus).await {
@@ -364,14 +396,34 @@ impl Session {
         folder: &str,
         messages: &[(&[u8], Option<&str>)],
     ) -> Result<(), Failure> {
+        let copies: Vec<AppendCopy<'_>> = messages
+            .iter()
+            .map(|&(message, date)| AppendCopy {
+                message,
+                date,
+                seen: true,
+            })
+            .collect();
+        self.append_copies(folder, &copies).await
+    }
+
+    /// [`Session::append_many`] with each copy's flags: a copy whose
+    /// message may not have been sent is filed unread, so that it stands
+    /// out in the Sent folder.
+    pub async fn append_copies(
+        &mut self,
+        folder: &str,
+        messages: &[AppendCopy<'_>],
+    ) -> Result<(), Failure> {
         let Some(mailbox) = quote(folder) else {
             return Err(self
                 .failure(FailureKind::ImapFolderMissing)
                 .arg("folder", folder));
         };
         if !(self.has("MULTIAPPEND") && self.has("LITERAL+")) {
-            for (message, date) in messages {
-                self.append(folder, message, *date, false).await?;
+            for copy in messages {
+                self.append_flagged(folder, copy.message, copy.date, false, copy.seen)
+                    .await?;
             }
             return Ok(());
         }
@@ -382,14 +434,15 @@ impl Session {
             let mut end = start;
             while end < messages.len()
                 && end - start < BATCH
-                && (end == start || body.len() + messages[end].0.len() < BATCH_BYTES)
+                && (end == start || body.len() + messages[end].message.len() < BATCH_BYTES)
             {
-                let (message, date) = messages[end];
-                let date = date.map(|d| format!(" \"{d}\"")).unwrap_or_default();
+                let copy = &messages[end];
+                let date = copy.date.map(|d| format!(" \"{d}\"")).unwrap_or_default();
+                let flags = if copy.seen { "(\\Seen)" } else { "()" };
                 body.extend_from_slice(
-                    format!(" (\\Seen){date} {{{}+}}\r\n", message.len()).as_bytes(),
+                    format!(" {flags}{date} {{{}+}}\r\n", copy.message.len()).as_bytes(),
                 );
-                body.extend_from_slice(message);
+                body.extend_from_slice(copy.message);
                 end += 1;
             }
             let reply = match self.conn.command_bytes(&body).await {

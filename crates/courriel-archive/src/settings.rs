@@ -17,8 +17,15 @@ pub struct Timeouts {
     pub tls: Duration,
     /// The server's greeting (default 10 s).
     pub greeting: Duration,
-    /// Each command, from sending it to its final answer (default 30 s).
+    /// Each command, from sending it to its final answer (default 30 s);
+    /// a command that uploads copies (APPEND) gets more, by their size
+    /// (see `min_upload_rate`).
     pub command: Duration,
+    /// The slowest upload accepted, in bytes per second (default 32 KiB/s):
+    /// an APPEND of `n` bytes may take `command + n / min_upload_rate`
+    /// (8 MB: about 4 minutes more), so a large copy over a slow link is
+    /// filed rather than timed out on every retry.
+    pub min_upload_rate: u32,
 }
 
 impl Default for Timeouts {
@@ -28,6 +35,7 @@ impl Default for Timeouts {
             tls: Duration::from_secs(10),
             greeting: Duration::from_secs(10),
             command: Duration::from_secs(30),
+            min_upload_rate: 32 * 1024,
         }
     }
 }
@@ -54,6 +62,9 @@ pub struct ImapSettings {
     /// Connect to this address instead of resolving `host` (like curl's
     /// `--resolve`); the certificate is still checked against `host`.
     pub address: Option<std::net::IpAddr>,
+    /// Which addresses may be connected to (default: any); checked on the
+    /// address connected to, resolved or given.
+    pub destinations: courriel_net::Destinations,
 }
 
 impl fmt::Debug for ImapSettings {
@@ -89,6 +100,7 @@ impl ImapSettings {
             only_extra_ca: false,
             timeouts: Timeouts::default(),
             address: None,
+            destinations: courriel_net::Destinations::AnyAddress,
         }
     }
 
@@ -118,6 +130,31 @@ impl ImapSettings {
         hash.finalize()
             .iter()
             .fold(String::with_capacity(64), |mut hex, b| {
+                use std::fmt::Write as _;
+                let _ = write!(hex, "{b:02x}");
+                hex
+            })
+    }
+
+    /// A digest of what names the mailbox and how it is reached (host,
+    /// port, security, user; not the password): recorded with each spooled
+    /// copy, to tell later which settings it was made with.
+    #[must_use]
+    pub fn mailbox_digest(&self) -> String {
+        let mut hash = Sha256::new();
+        for part in [
+            self.host.to_ascii_lowercase().as_str(),
+            &self.port.to_string(),
+            self.security.as_str(),
+            &self.username,
+        ] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        hash.finalize()
+            .iter()
+            .take(12)
+            .fold(String::with_capacity(24), |mut hex, b| {
                 use std::fmt::Write as _;
                 let _ = write!(hex, "{b:02x}");
                 hex

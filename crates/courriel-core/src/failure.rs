@@ -57,6 +57,8 @@ failures! {
     ImapSettingsInvalid => "IM014", "imap-settings-invalid";
     SpoolUnwritable => "SP001", "spool-unwritable";
     SpoolClaimLost => "SP002", "spool-claim-lost";
+    SpoolAccountChanged => "SP003", "spool-account-changed";
+    SpoolUnwritableNotSent => "SP004", "spool-unwritable-message-not-sent";
     SmtpDns => "SM002", "smtp-dns-failure";
     SmtpRefused => "SM003", "smtp-connection-refused";
     SmtpTimeout => "SM004", "smtp-timed-out";
@@ -71,6 +73,7 @@ failures! {
     SmtpTemporary => "SM013", "smtp-temporary-failure";
     SmtpRejected => "SM014", "smtp-message-rejected";
     SmtpUnexpected => "SM015", "smtp-unexpected-answer";
+    SmtpDeliveryUnknown => "SM016", "smtp-delivery-unknown";
     SendgridNotConfigured => "SG001", "sendgrid-not-configured";
     SendgridKeyRefused => "SG002", "sendgrid-api-key-refused";
     SendgridForbidden => "SG003", "sendgrid-forbidden";
@@ -79,6 +82,31 @@ failures! {
     SendgridRateLimited => "SG006", "sendgrid-rate-limited";
     SendgridServerError => "SG007", "sendgrid-server-error";
     SendgridUnreachable => "SG008", "sendgrid-unreachable";
+    DestinationNotAllowed => "NT001", "destination-not-allowed";
+    DestinationUnreachable => "NT002", "destination-unreachable";
+}
+
+impl FailureKind {
+    /// Whether the message may have been delivered despite the failure: it
+    /// happened after the message was handed over and before the server's
+    /// final reply was read (a timeout or a broken connection during
+    /// `DATA`, a reply out of step). Such a message must never be sent
+    /// again by retrying, and its copy is kept.
+    #[must_use]
+    pub fn may_have_been_delivered(self) -> bool {
+        matches!(self, FailureKind::SmtpDeliveryUnknown)
+    }
+
+    /// Whether trying again cannot send the message twice and may succeed:
+    /// the failure happened before the message was handed over (no
+    /// connection, no answer in time), or the server refused it for now.
+    #[must_use]
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            FailureKind::SmtpTimeout | FailureKind::SmtpTemporary | FailureKind::SmtpRefused
+        )
+    }
 }
 
 /// A failure, with the values its message needs.
@@ -110,6 +138,13 @@ impl Failure {
     #[must_use]
     pub fn code(&self) -> &'static str {
         self.kind.code()
+    }
+
+    /// Whether the message may have been delivered despite the failure
+    /// (see [`FailureKind::may_have_been_delivered`]).
+    #[must_use]
+    pub fn may_have_been_delivered(&self) -> bool {
+        self.kind.may_have_been_delivered()
     }
 
     /// The values the message is built from.

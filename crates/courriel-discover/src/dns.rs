@@ -1,12 +1,14 @@
 //! DNS for discovery: MX and SRV records, and host addresses for the
 //! probes and the autoconfig requests, through one resolver whose name
 //! server can be chosen (the system's, or a given one such as a local
-//! test server).
+//! test server). Host addresses are only those the [`Destinations`] policy
+//! allows: probes and autoconfig requests connect to nothing else.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use courriel_net::Destinations;
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -16,6 +18,7 @@ use hickory_resolver::proto::rr::RData;
 #[derive(Clone)]
 pub(crate) struct Dns {
     resolver: Arc<TokioResolver>,
+    destinations: Arc<Destinations>,
 }
 
 /// One SRV record.
@@ -35,8 +38,12 @@ fn name_text(name: &impl std::fmt::Display) -> String {
 impl Dns {
     /// A resolver asking `server` (UDP, then TCP), or the system's name
     /// servers (`/etc/resolv.conf`) when `None`; every query bounded by
-    /// `timeout`.
-    pub(crate) fn new(server: Option<SocketAddr>, timeout: Duration) -> Result<Dns, String> {
+    /// `timeout`; host addresses limited to what `destinations` allows.
+    pub(crate) fn new(
+        server: Option<SocketAddr>,
+        timeout: Duration,
+        destinations: Destinations,
+    ) -> Result<Dns, String> {
         let provider = TokioRuntimeProvider::default();
         let mut builder = match server {
             Some(addr) => {
@@ -62,6 +69,7 @@ impl Dns {
         let resolver = builder.build().map_err(|e| e.to_string())?;
         Ok(Dns {
             resolver: Arc::new(resolver),
+            destinations: Arc::new(destinations),
         })
     }
 
@@ -110,18 +118,38 @@ impl Dns {
         Ok(records)
     }
 
-    /// The addresses of `host`.
+    /// The addresses of `host` that may be connected to.
     pub(crate) async fn addresses(&self, host: &str) -> Result<Vec<IpAddr>, String> {
         let lookup = self
             .resolver
             .lookup_ip(fqdn(host))
             .await
             .map_err(|e| e.to_string())?;
-        let addresses: Vec<IpAddr> = lookup.iter().collect();
-        if addresses.is_empty() {
-            return Err(format!("{host} has no address"));
+        let mut refused = None;
+        let addresses: Vec<IpAddr> = lookup
+            .iter()
+            .filter(|ip| match self.destinations.check(*ip) {
+                Ok(()) => true,
+                Err(special) => {
+                    refused.get_or_insert((*ip, special));
+                    false
+                }
+            })
+            .collect();
+        match refused {
+            Some((ip, special)) if addresses.is_empty() => Err(format!(
+                "{host} is at {ip}, a {special} address: not allowed"
+            )),
+            _ if addresses.is_empty() => Err(format!("{host} has no address")),
+            _ => Ok(addresses),
         }
-        Ok(addresses)
+    }
+
+    /// Whether an address may be connected to (an IP literal in a URL).
+    pub(crate) fn check(&self, ip: IpAddr) -> Result<(), String> {
+        self.destinations
+            .check(ip)
+            .map_err(|special| format!("{ip} is a {special} address: not allowed"))
     }
 }
 

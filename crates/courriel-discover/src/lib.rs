@@ -18,7 +18,9 @@
 //! best result so far; a source that hangs never delays the answer past
 //! its own timeout. Untrusted results must be confirmed by the user.
 //! Guessing is TLS only (implicit TLS, or STARTTLS that must be offered),
-//! never port 25, and logs in to nothing.
+//! never port 25, and logs in to nothing. With [`Discovery::destinations`],
+//! probes and autoconfig requests (redirects included) connect only to
+//! addresses the policy allows, as the mailer's connections do.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -43,6 +45,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use courriel_core::{EmailAddress, Security, ServerSettings};
+pub use courriel_net::Destinations;
 use courriel_presets::Catalog;
 use tokio::task::JoinSet;
 
@@ -175,6 +178,7 @@ pub struct Discovery {
     guess: bool,
     only: Option<Vec<&'static str>>,
     ports: HashMap<u16, u16>,
+    destinations: Destinations,
 }
 
 /// A source's answer.
@@ -195,7 +199,19 @@ impl Discovery {
             guess: true,
             only: None,
             ports: HashMap::new(),
+            destinations: Destinations::AnyAddress,
         }
+    }
+
+    /// Which addresses probes and autoconfig requests may connect to
+    /// (default: any). An application discovering for its visitors gives
+    /// [`Destinations::public_only`], as it does to its mailer: a domain
+    /// whose names point at loopback, private or metadata addresses then
+    /// finds nothing there.
+    #[must_use]
+    pub fn destinations(mut self, destinations: Destinations) -> Self {
+        self.destinations = destinations;
+        self
     }
 
     /// Asks this DNS server (UDP, then TCP) instead of the system's.
@@ -293,7 +309,11 @@ impl Discovery {
                 elapsed: start.elapsed(),
             };
         }
-        let dns = match Dns::new(self.dns_server, self.source_timeout) {
+        let dns = match Dns::new(
+            self.dns_server,
+            self.source_timeout,
+            self.destinations.clone(),
+        ) {
             Ok(dns) => dns,
             Err(e) => {
                 return Report {
@@ -365,14 +385,20 @@ impl Discovery {
     }
 
     fn http_client(&self, dns: Dns) -> Result<reqwest::Client, String> {
+        let literal = dns.clone();
         let mut builder = reqwest::Client::builder()
             .dns_resolver(Arc::new(dns))
             .timeout(self.source_timeout)
             .connect_timeout(self.source_timeout)
             .user_agent(concat!("courriel/", env!("CARGO_PKG_VERSION")))
-            // Follow only to https, a few times: never downgrade.
-            .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                if attempt.url().scheme() == "https" && attempt.previous().len() < 5 {
+            // Follow only to https, a few times: never downgrade. Names go
+            // through the resolver, which keeps only allowed addresses; an
+            // address written in the URL is checked here.
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.url().scheme() == "https"
+                    && attempt.previous().len() < 5
+                    && url_allowed(&literal, attempt.url()).is_ok()
+                {
                     attempt.follow()
                 } else {
                     attempt.stop()
@@ -452,9 +478,9 @@ impl Discovery {
     }
 
     async fn autoconfig(self, dns: Dns, address: EmailAddress) -> Result<Vec<Found>, String> {
-        let client = self.http_client(dns)?;
         let domain = address.domain().as_str().to_string();
-        let urls = self.autoconfig_urls(&domain, Some(&address));
+        let urls = allowed_urls(&dns, self.autoconfig_urls(&domain, Some(&address)))?;
+        let client = self.http_client(dns)?;
         let (url, https, config) = Self::first_file(client, urls, &address).await?;
         Ok(vec![Found {
             source: Source::Autoconfig { url },
@@ -491,8 +517,8 @@ impl Discovery {
         // The provider's own autoconfig, at the MX host's base domain.
         let base = base_domain(&mx);
         if base != domain {
+            let urls = allowed_urls(&dns, self.autoconfig_urls(&base, None))?;
             let client = self.http_client(dns)?;
-            let urls = self.autoconfig_urls(&base, None);
             if let Ok((url, https, config)) = Self::first_file(client, urls, &address).await {
                 let trusted = https && inside;
                 results.push(Found {
@@ -734,6 +760,40 @@ async fn settle(
 }
 
 /// Whether `host` is `domain` or a name under it.
+/// `Ok` unless `url`'s host is an IP address the policy refuses (a name
+/// is resolved by [`Dns`], which keeps only allowed addresses).
+fn url_allowed(dns: &Dns, url: &reqwest::Url) -> Result<(), String> {
+    let literal = url
+        .host_str()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+        .and_then(|h| h.parse::<std::net::IpAddr>().ok());
+    literal.map_or(Ok(()), |ip| dns.check(ip))
+}
+
+/// The URLs whose host the policy allows; why not, when none is.
+fn allowed_urls(dns: &Dns, urls: Vec<(String, bool)>) -> Result<Vec<(String, bool)>, String> {
+    let mut refused = None;
+    let allowed: Vec<_> = urls
+        .into_iter()
+        .filter(|(url, _)| {
+            match reqwest::Url::parse(url)
+                .map_err(|e| e.to_string())
+                .and_then(|u| url_allowed(dns, &u))
+            {
+                Ok(()) => true,
+                Err(e) => {
+                    refused.get_or_insert(e);
+                    false
+                }
+            }
+        })
+        .collect();
+    match refused {
+        Some(why) if allowed.is_empty() => Err(why),
+        _ => Ok(allowed),
+    }
+}
+
 fn within(host: &str, domain: &str) -> bool {
     host == domain || host.ends_with(&format!(".{domain}"))
 }

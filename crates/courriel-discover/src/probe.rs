@@ -138,7 +138,9 @@ pub(crate) async fn probe(
     timeout: Duration,
 ) -> Result<(), String> {
     let work = async {
-        let tcp = courriel_net::tcp(host, port, Some(address), timeout)
+        // `address` comes from `Dns::addresses`: the policy allowed it.
+        let any = courriel_net::Destinations::AnyAddress;
+        let tcp = courriel_net::tcp(host, port, Some(address), &any, timeout)
             .await
             .map_err(|e| format!("{e:?}"))?;
         match security {

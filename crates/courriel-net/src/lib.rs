@@ -4,6 +4,12 @@
 //! CAs, plus extra CAs; certificates always verified), and the TLS
 //! handshake with its failures told apart. Each protocol turns a
 //! [`NetError`] into its own [`Failure`] with [`NetError::into_failure`].
+//! Where connections may go is a [`Destinations`] policy (`policy.rs`),
+//! checked on the very address connected to.
+
+mod policy;
+
+pub use policy::{Destinations, IpRange, Special, classify};
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -38,6 +44,14 @@ pub enum NetError {
     CertificateName(String),
     /// Another TLS failure (a plaintext server, a bad extra CA...).
     Tls(String),
+    /// The [`Destinations`] policy refuses the address (every address the
+    /// name resolved to, when it was resolved): nothing was connected to.
+    NotAllowed {
+        /// The address refused.
+        address: std::net::IpAddr,
+        /// What kind of address it is.
+        special: Special,
+    },
 }
 
 /// The failure kinds of one protocol, for each [`NetError`].
@@ -60,7 +74,9 @@ pub struct Kinds {
 }
 
 impl NetError {
-    /// The protocol's failure, with the `host` and `port` its message names.
+    /// The protocol's failure, with the `host` and `port` its message
+    /// names; a refused destination is the same failure (NT001) whatever
+    /// the protocol.
     #[must_use]
     pub fn into_failure(self, kinds: &Kinds, host: &str, port: u16) -> Failure {
         let failure = |kind| Failure::new(kind).arg("host", host).arg("port", port);
@@ -74,6 +90,11 @@ impl NetError {
             NetError::UntrustedCertificate => failure(kinds.untrusted),
             NetError::CertificateName(detail) => failure(kinds.name).arg("detail", detail),
             NetError::Tls(detail) => failure(kinds.tls).arg("detail", detail),
+            NetError::NotAllowed { address, special } => {
+                failure(FailureKind::DestinationNotAllowed)
+                    .arg("address", address)
+                    .arg("range", special)
+            }
         }
     }
 }
@@ -150,17 +171,49 @@ fn build_tls_config(
 
 /// Resolves `host` (unless `address` is given: then it is connected to
 /// instead, like curl's `--resolve`, and the certificate is still checked
-/// against `host`) and connects to the first address that answers, each
-/// step within `limit`; the socket has `TCP_NODELAY` set.
+/// against `host`) and connects to the first address that answers and that
+/// `destinations` allows, each step within `limit`; the socket has
+/// `TCP_NODELAY` set. The name is resolved once: the addresses checked are
+/// the addresses connected to, so a name that resolves differently the
+/// second time (DNS rebinding) cannot slip past the check.
 pub async fn tcp(
     host: &str,
     port: u16,
     address: Option<std::net::IpAddr>,
+    destinations: &Destinations,
     limit: Duration,
 ) -> Result<TcpStream, NetError> {
-    let addresses = match address {
+    tcp_resolving_with(
+        host,
+        port,
+        address,
+        destinations,
+        limit,
+        |host, port| async move {
+            tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map(Iterator::collect)
+        },
+    )
+    .await
+}
+
+/// [`tcp`] with the resolver given: called at most once (`FnOnce`).
+async fn tcp_resolving_with<F, R>(
+    host: &str,
+    port: u16,
+    address: Option<std::net::IpAddr>,
+    destinations: &Destinations,
+    limit: Duration,
+    resolve: F,
+) -> Result<TcpStream, NetError>
+where
+    F: FnOnce(String, u16) -> R,
+    R: Future<Output = std::io::Result<Vec<std::net::SocketAddr>>>,
+{
+    let resolved = match address {
         Some(ip) => vec![std::net::SocketAddr::new(ip, port)],
-        None => match tokio::time::timeout(limit, tokio::net::lookup_host((host, port))).await {
+        None => match tokio::time::timeout(limit, resolve(host.to_string(), port)).await {
             Err(_) => {
                 return Err(NetError::Timeout {
                     step: "DNS lookup",
@@ -168,10 +221,27 @@ pub async fn tcp(
                 });
             }
             Ok(Err(_)) => return Err(NetError::Dns),
-            Ok(Ok(addresses)) => addresses.collect::<Vec<_>>(),
+            Ok(Ok(addresses)) => addresses,
         },
     };
-    let mut last = NetError::Dns;
+    let mut refused = None;
+    let addresses: Vec<std::net::SocketAddr> = resolved
+        .into_iter()
+        .filter(|a| match destinations.check(a.ip()) {
+            Ok(()) => true,
+            Err(special) => {
+                refused.get_or_insert(NetError::NotAllowed {
+                    address: a.ip(),
+                    special,
+                });
+                false
+            }
+        })
+        .collect();
+    let mut last = match refused {
+        Some(refused) if addresses.is_empty() => return Err(refused),
+        _ => NetError::Dns,
+    };
     for address in addresses {
         match tokio::time::timeout(limit, TcpStream::connect(address)).await {
             Err(_) => {
@@ -267,7 +337,14 @@ mod tests {
     #[tokio::test]
     async fn a_closed_port_is_refused() {
         assert!(matches!(
-            tcp("127.0.0.1", 1, None, Duration::from_secs(2)).await,
+            tcp(
+                "127.0.0.1",
+                1,
+                None,
+                &Destinations::AnyAddress,
+                Duration::from_secs(2)
+            )
+            .await,
             Err(NetError::Refused)
         ));
     }
@@ -279,17 +356,168 @@ mod tests {
         // `.invalid` never resolves (RFC 6761): only the given address works.
         let name = "mail.courriel.invalid";
         assert!(matches!(
-            tcp(name, port, None, Duration::from_secs(2)).await,
+            tcp(
+                name,
+                port,
+                None,
+                &Destinations::AnyAddress,
+                Duration::from_secs(2)
+            )
+            .await,
             Err(NetError::Dns | NetError::Timeout { .. })
         ));
         let stream = tcp(
             name,
             port,
             Some([127, 0, 0, 1].into()),
+            &Destinations::AnyAddress,
             Duration::from_secs(2),
         )
         .await
         .unwrap();
         assert_eq!(stream.peer_addr().unwrap().port(), port);
+    }
+
+    #[tokio::test]
+    async fn a_refused_destination_is_never_connected_to() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let public = Destinations::public_only();
+        let limit = Duration::from_secs(2);
+        // An IP literal, a name resolving to loopback, an address given.
+        for (host, address) in [
+            ("127.0.0.1", None),
+            ("localhost", None),
+            ("mail.courriel.invalid", Some([127, 0, 0, 1].into())),
+        ] {
+            match tcp(host, port, address, &public, limit).await {
+                Err(NetError::NotAllowed { address, special }) => {
+                    assert!(address.is_loopback(), "{host}: {address}");
+                    assert_eq!(special, Special::Loopback, "{host}");
+                }
+                other => panic!("{host}: {other:?}"),
+            }
+        }
+        // Nothing reached the listener.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), listener.accept())
+                .await
+                .is_err()
+        );
+        // Allowed explicitly, it connects.
+        let allowed = public.allow("127.0.0.0/8".parse().unwrap());
+        let stream = tcp("127.0.0.1", port, None, &allowed, limit).await.unwrap();
+        assert_eq!(stream.peer_addr().unwrap().port(), port);
+    }
+
+    #[tokio::test]
+    async fn the_address_connected_to_is_the_one_checked() {
+        // A name that resolves to an allowed address first and to a
+        // refused one after (DNS rebinding): resolved once, the checked
+        // address is the one connected to.
+        let listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let allowed = Destinations::public_only().allow("127.0.0.2".parse().unwrap());
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let answers = [[127, 0, 0, 2], [127, 0, 0, 1]];
+        let stream = tcp_resolving_with(
+            "rebinding.courriel.invalid",
+            port,
+            None,
+            &allowed,
+            Duration::from_secs(2),
+            |_, port| {
+                let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let ip = std::net::IpAddr::from(answers[n.min(1)]);
+                async move { Ok(vec![std::net::SocketAddr::new(ip, port)]) }
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            stream.peer_addr().unwrap(),
+            std::net::SocketAddr::new([127, 0, 0, 2].into(), port)
+        );
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+        // Among several addresses, only the allowed ones are tried; when
+        // none is, the first refused one is named.
+        let mixed = |first: [u8; 4]| {
+            move |_: String, port: u16| async move {
+                Ok(vec![
+                    std::net::SocketAddr::new(first.into(), port),
+                    std::net::SocketAddr::new([127, 0, 0, 2].into(), port),
+                ])
+            }
+        };
+        let stream = tcp_resolving_with(
+            "mixed.courriel.invalid",
+            port,
+            None,
+            &allowed,
+            Duration::from_secs(2),
+            mixed([10, 0, 0, 1]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            stream.peer_addr().unwrap().ip(),
+            std::net::IpAddr::from([127, 0, 0, 2])
+        );
+        match tcp_resolving_with(
+            "mixed.courriel.invalid",
+            port,
+            None,
+            &Destinations::public_only(),
+            Duration::from_secs(2),
+            mixed([169, 254, 169, 254]),
+        )
+        .await
+        {
+            Err(NetError::NotAllowed { address, special }) => {
+                assert_eq!(address, std::net::IpAddr::from([169, 254, 169, 254]));
+                assert_eq!(special, Special::CloudMetadata);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_refused_destination_has_its_own_code_in_every_protocol() {
+        let kinds = Kinds {
+            timeout: FailureKind::SmtpTimeout,
+            dns: FailureKind::SmtpDns,
+            refused: FailureKind::SmtpRefused,
+            io: FailureKind::SmtpUnexpected,
+            untrusted: FailureKind::SmtpUntrustedCertificate,
+            name: FailureKind::SmtpCertificateName,
+            tls: FailureKind::SmtpTls,
+        };
+        let f = NetError::NotAllowed {
+            address: [169, 254, 169, 254].into(),
+            special: Special::CloudMetadata,
+        }
+        .into_failure(&kinds, "metadata.example", 587);
+        assert_eq!(f.code(), "NT001");
+        for lang in [
+            courriel_core::account::Lang::En,
+            courriel_core::account::Lang::Fr,
+        ] {
+            let message = f.message(lang);
+            assert!(
+                message.contains("metadata.example") && message.contains("169.254.169.254"),
+                "{message}"
+            );
+            assert!(!f.help(lang).is_empty());
+        }
+        assert!(
+            f.message(courriel_core::account::Lang::En)
+                .contains("the address of a cloud metadata service"),
+            "the message says which kind of address"
+        );
+        assert!(
+            f.message(courriel_core::account::Lang::Fr)
+                .contains("l'adresse d'un service de métadonnées cloud")
+        );
     }
 }

@@ -147,7 +147,7 @@ async fn ours_one(s: &Servers) -> Duration {
     let start = Instant::now();
     for i in 0..MESSAGES {
         let rendered = email(s, format!("courriel {i}")).render().unwrap();
-        connection.send(&rendered).await.unwrap();
+        connection.send(&rendered, &()).await.unwrap();
     }
     let elapsed = start.elapsed();
     connection.close().await;
@@ -165,7 +165,7 @@ async fn ours_pool(s: &'static Servers) -> Duration {
         let (pool, settings) = (pool.clone(), settings.clone());
         tasks.spawn(async move {
             let rendered = email(s, format!("courriel pool {i}")).render().unwrap();
-            pool.send("bench", &settings, &rendered).await.unwrap();
+            pool.send("bench", &settings, &rendered, &()).await.unwrap();
         });
     }
     while let Some(done) = tasks.join_next().await {

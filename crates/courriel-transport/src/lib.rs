@@ -18,6 +18,6 @@ mod smtp;
 
 pub use email::{Attachment, Email, EmailError, Mailbox, Rendered};
 pub use pool::SmtpPool;
-pub use route::{Policy, Sent, Transport, deliver, deliver_pooled};
+pub use route::{Handover, Policy, Route, Sent, Transport, deliver, deliver_pooled};
 pub use sendgrid::{Retry, SendGridSettings, request_body, send_sendgrid};
 pub use smtp::{Receipt, SmtpConnection, SmtpSettings, SmtpTimeouts, check, send};

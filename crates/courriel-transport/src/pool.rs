@@ -12,6 +12,7 @@ use courriel_core::failure::Failure;
 use tokio::sync::Semaphore;
 
 use crate::email::Rendered;
+use crate::route::Handover;
 use crate::smtp::{Receipt, SmtpConnection, SmtpSettings};
 
 #[derive(Default)]
@@ -141,12 +142,14 @@ impl SmtpPool {
     }
 
     /// Sends through a connection of `account`'s (reused when one is idle
-    /// and fresh), waiting for a permit when `max_per_account` are busy.
+    /// and fresh), waiting for a permit when `max_per_account` are busy;
+    /// `handover` runs just before `DATA` (see [`SmtpConnection::send`]).
     pub async fn send(
         &self,
         account: &str,
         settings: &SmtpSettings,
         email: &Rendered,
+        handover: &impl Handover,
     ) -> Result<Receipt, Failure> {
         self.sweep();
         let key = Self::key(account, settings);
@@ -191,7 +194,7 @@ impl SmtpPool {
                 c
             }
         };
-        let result = connection.send(email).await;
+        let result = connection.send(email, handover).await;
         if connection.is_usable()
             && let Ok(mut accounts) = self.accounts.lock()
         {

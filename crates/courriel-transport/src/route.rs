@@ -5,12 +5,14 @@
 //! the application's policy says so; transient failures are retried with
 //! backoff within a bound.
 
-use courriel_core::failure::{Arg, Failure, FailureKind};
+use std::future::Future;
+
+use courriel_core::failure::{Failure, FailureKind};
 
 use crate::email::{Email, Rendered};
 use crate::pool::SmtpPool;
 use crate::sendgrid::{Retry, SendGridSettings, send_sendgrid};
-use crate::smtp::{Receipt, SmtpSettings, send};
+use crate::smtp::{Receipt, SmtpConnection, SmtpSettings};
 
 /// Which transport sent a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,52 +57,65 @@ pub struct Sent {
     pub archived: Vec<u8>,
 }
 
-/// Whether retrying cannot send the message twice and may succeed: the
-/// failure happened before the message was handed over, or the server
-/// refused it for now. A timeout while transmitting is not retried: the
-/// server may have accepted it.
-fn retryable(failure: &Failure) -> bool {
-    let in_data = failure
-        .args()
-        .iter()
-        .any(|(name, value)| *name == "step" && *value == Arg::Text("DATA".into()));
-    match failure.kind {
-        FailureKind::SmtpTimeout => !in_data,
-        FailureKind::SmtpTemporary | FailureKind::SmtpRefused => true,
-        _ => false,
+/// A step the caller runs just before a message is handed over: on SMTP
+/// once `MAIL FROM` and `RCPT TO` were accepted, right before `DATA`; for
+/// the default provider right before each HTTP request. An error aborts the
+/// send before any byte of the message is transmitted (after `RSET` on
+/// SMTP) and is returned as the send's failure.
+///
+/// It may be called more than once for one message (once per attempt when
+/// a transient failure is retried): it must be idempotent. `()` does
+/// nothing.
+pub trait Handover: Sync {
+    /// Runs before the message leaves through `transport`.
+    fn before_handover(
+        &self,
+        transport: Transport,
+    ) -> impl Future<Output = Result<(), Failure>> + Send;
+}
+
+impl Handover for () {
+    async fn before_handover(&self, _: Transport) -> Result<(), Failure> {
+        Ok(())
     }
 }
 
+/// How a message goes out: the user's SMTP server when given, the default
+/// provider otherwise, as `policy` allows.
+#[derive(Debug, Clone, Copy)]
+pub struct Route<'a> {
+    /// The user's SMTP server.
+    pub smtp: Option<&'a SmtpSettings>,
+    /// The application's default provider.
+    pub default: Option<&'a SendGridSettings>,
+    /// What the application allows.
+    pub policy: &'a Policy,
+}
+
 /// Sends `email`, rendered once by the caller as `rendered`, through
-/// `smtp` when given (on a new connection), else through `default`.
+/// `route`'s SMTP server when given (on a new connection), else through
+/// its default provider; `handover` runs just before the message leaves.
 pub async fn deliver(
-    smtp: Option<&SmtpSettings>,
-    default: Option<&SendGridSettings>,
-    policy: &Policy,
+    route: Route<'_>,
     email: &Email,
     rendered: Rendered,
+    handover: &impl Handover,
 ) -> Result<Sent, Failure> {
-    deliver_with(smtp.map(Smtp::Direct), default, policy, email, rendered).await
+    let smtp = route.smtp.map(Smtp::Direct);
+    deliver_with(smtp, route, email, rendered, handover).await
 }
 
 /// Like [`deliver`], through a connection of `account`'s in `pool`.
 pub async fn deliver_pooled(
     pool: &SmtpPool,
     account: &str,
-    smtp: Option<&SmtpSettings>,
-    default: Option<&SendGridSettings>,
-    policy: &Policy,
+    route: Route<'_>,
     email: &Email,
     rendered: Rendered,
+    handover: &impl Handover,
 ) -> Result<Sent, Failure> {
-    deliver_with(
-        smtp.map(|s| Smtp::Pooled(pool, account, s)),
-        default,
-        policy,
-        email,
-        rendered,
-    )
-    .await
+    let smtp = route.smtp.map(|s| Smtp::Pooled(pool, account, s));
+    deliver_with(smtp, route, email, rendered, handover).await
 }
 
 /// How the user's server is reached.
@@ -112,26 +127,38 @@ enum Smtp<'a> {
 }
 
 impl Smtp<'_> {
-    async fn send(&self, rendered: &Rendered) -> Result<Receipt, Failure> {
+    async fn send(
+        &self,
+        rendered: &Rendered,
+        handover: &impl Handover,
+    ) -> Result<Receipt, Failure> {
         match self {
-            Smtp::Direct(settings) => send(settings, rendered).await,
-            Smtp::Pooled(pool, account, settings) => pool.send(account, settings, rendered).await,
+            Smtp::Direct(settings) => {
+                let mut connection = SmtpConnection::open(settings).await?;
+                let receipt = connection.send(rendered, handover).await;
+                connection.close().await;
+                receipt
+            }
+            Smtp::Pooled(pool, account, settings) => {
+                pool.send(account, settings, rendered, handover).await
+            }
         }
     }
 }
 
 async fn deliver_with(
     smtp: Option<Smtp<'_>>,
-    default: Option<&SendGridSettings>,
-    policy: &Policy,
+    route: Route<'_>,
     email: &Email,
     rendered: Rendered,
+    handover: &impl Handover,
 ) -> Result<Sent, Failure> {
+    let policy = route.policy;
     let via_default = |rendered: Rendered| async move {
-        let Some(default) = default else {
+        let Some(default) = route.default else {
             return Err(Failure::new(FailureKind::SendgridNotConfigured));
         };
-        let receipt = send_sendgrid(default, email, &rendered).await?;
+        let receipt = send_sendgrid(default, email, &rendered, handover).await?;
         Ok(Sent {
             transport: Transport::SendGrid,
             receipt,
@@ -145,7 +172,7 @@ async fn deliver_with(
     let mut wait = policy.smtp_retry.base;
     let mut attempt = 1;
     loop {
-        match smtp.send(&rendered).await {
+        match smtp.send(&rendered, handover).await {
             Ok(receipt) => {
                 return Ok(Sent {
                     transport: Transport::Smtp,
@@ -153,12 +180,17 @@ async fn deliver_with(
                     archived: rendered.archived,
                 });
             }
-            Err(failure) if retryable(&failure) && attempt < attempts => {
+            Err(failure) if failure.kind.is_retryable() && attempt < attempts => {
                 tokio::time::sleep(wait.min(policy.smtp_retry.max_wait)).await;
                 wait = wait.saturating_mul(2);
                 attempt += 1;
             }
-            Err(failure) if policy.fallback_on_permanent_failure && !retryable(&failure) => {
+            // A message that may have been delivered is never sent again.
+            Err(failure)
+                if policy.fallback_on_permanent_failure
+                    && !failure.kind.is_retryable()
+                    && !failure.may_have_been_delivered() =>
+            {
                 return via_default(rendered).await;
             }
             Err(failure) => return Err(failure),

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use crate::email::{Email, Mailbox, Rendered};
+use crate::route::{Handover, Transport};
 use crate::smtp::Receipt;
 
 /// How transient failures (429, 5xx, unreachable) are retried.
@@ -183,11 +184,12 @@ fn error_messages(body: &str) -> String {
 }
 
 /// Sends `email` through SendGrid, retrying transient failures within
-/// `settings.retry`.
+/// `settings.retry`; `handover` runs before each request.
 pub async fn send_sendgrid(
     settings: &SendGridSettings,
     email: &Email,
     rendered: &Rendered,
+    handover: &impl Handover,
 ) -> Result<Receipt, Failure> {
     if settings.api_key.expose_secret().trim().is_empty() {
         return Err(Failure::new(FailureKind::SendgridNotConfigured));
@@ -206,6 +208,7 @@ pub async fn send_sendgrid(
     let attempts = settings.retry.attempts.max(1);
     let mut wait = settings.retry.base;
     for attempt in 1..=attempts {
+        handover.before_handover(Transport::SendGrid).await?;
         let response = client
             .post(settings.endpoint())
             .bearer_auth(settings.api_key.expose_secret())

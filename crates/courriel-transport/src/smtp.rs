@@ -26,6 +26,7 @@ use tokio::net::TcpStream;
 
 use crate::email::Rendered;
 use crate::reply::{MAX_LINE, MAX_REPLY, ReplyError, parse_reply};
+use crate::route::{Handover, Transport};
 
 /// Time bounds of each step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +75,9 @@ pub struct SmtpSettings {
     /// Connect to this address instead of resolving `host` (like curl's
     /// `--resolve`); the certificate is still checked against `host`.
     pub address: Option<std::net::IpAddr>,
+    /// Which addresses may be connected to (default: any); checked on the
+    /// address connected to, resolved or given.
+    pub destinations: courriel_net::Destinations,
 }
 
 impl fmt::Debug for SmtpSettings {
@@ -106,6 +110,7 @@ impl SmtpSettings {
             extra_ca_pem: None,
             timeouts: SmtpTimeouts::default(),
             address: None,
+            destinations: courriel_net::Destinations::AnyAddress,
         }
     }
 
@@ -221,9 +226,15 @@ const KINDS: Kinds = Kinds {
 };
 
 async fn tcp(s: &SmtpSettings) -> Result<TcpStream, Failure> {
-    courriel_net::tcp(&s.host, s.port, s.address, s.timeouts.connect)
-        .await
-        .map_err(|e| s.net_failure(e))
+    courriel_net::tcp(
+        &s.host,
+        s.port,
+        s.address,
+        &s.destinations,
+        s.timeouts.connect,
+    )
+    .await
+    .map_err(|e| s.net_failure(e))
 }
 
 async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
@@ -397,6 +408,9 @@ pub struct SmtpConnection {
     conn: AsyncSmtpConnection,
     settings: SmtpSettings,
     sent: u32,
+    /// Out of step with the server (a step cut short by its time bound,
+    /// a broken transfer): never used again.
+    broken: bool,
 }
 
 impl fmt::Debug for SmtpConnection {
@@ -427,13 +441,14 @@ impl SmtpConnection {
             conn: open(settings).await?,
             settings: settings.clone(),
             sent: 0,
+            broken: false,
         })
     }
 
     /// Whether the connection can still be used (not broken by a failure).
     #[must_use]
     pub fn is_usable(&self) -> bool {
-        !self.conn.has_broken()
+        !self.broken && !self.conn.has_broken()
     }
 
     /// Messages sent on this connection so far.
@@ -451,7 +466,35 @@ impl SmtpConnection {
     /// refused one is reported and the others still receive it), DATA with
     /// the transmitted bytes (no Bcc header). A refused transaction is reset
     /// so the connection stays usable.
-    pub async fn send(&mut self, email: &Rendered) -> Result<Receipt, Failure> {
+    ///
+    /// `handover` runs once the recipients were accepted, just before
+    /// `DATA`; its error aborts the transaction (RSET) and is returned.
+    pub async fn send(
+        &mut self,
+        email: &Rendered,
+        handover: &impl Handover,
+    ) -> Result<Receipt, Failure> {
+        let (accepted, refused) = self.envelope(email).await?;
+        if let Err(failure) = handover.before_handover(Transport::Smtp).await {
+            reset(&mut self.conn, &self.settings).await;
+            return Err(failure);
+        }
+        let reply = self.transfer(email).await?;
+        self.sent += 1;
+        let s = &self.settings;
+        tracing::debug!(host = %s.host, message_id = %email.message_id, %reply, "SMTP: sent");
+        Ok(Receipt {
+            message_id: email.message_id.clone(),
+            reply,
+            accepted,
+            refused,
+        })
+    }
+
+    /// MAIL FROM, then RCPT TO for each recipient: those accepted, and
+    /// those refused with the server's reply. Fails when the sender or every
+    /// recipient is refused (the transaction reset).
+    async fn envelope(&mut self, email: &Rendered) -> Result<Accepted, Failure> {
         let s = &self.settings;
         let conn = &mut self.conn;
         let lettre_address = |a: &EmailAddress| {
@@ -478,12 +521,18 @@ impl SmtpConnection {
         )
         .await
         {
-            Err(_) => return Err(s.timeout("MAIL FROM", s.timeouts.command)),
+            Err(_) => {
+                self.broken = true;
+                return Err(s.timeout("MAIL FROM", s.timeouts.command));
+            }
             Ok(Err(e)) if status(&e) == 553 || e.to_string().contains("not owned") => {
                 reset(conn, s).await;
                 return Err(not_owned(e.to_string()));
             }
-            Ok(Err(e)) => return Err(refusal(s, e)),
+            Ok(Err(e)) => {
+                self.broken |= e.status().is_none();
+                return Err(refusal(s, e));
+            }
             Ok(Ok(_)) => {}
         }
         let mut accepted = Vec::new();
@@ -495,13 +544,19 @@ impl SmtpConnection {
             )
             .await
             {
-                Err(_) => return Err(s.timeout("RCPT TO", s.timeouts.command)),
+                Err(_) => {
+                    self.broken = true;
+                    return Err(s.timeout("RCPT TO", s.timeouts.command));
+                }
                 // Postfix's reject_sender_login_mismatch answers at RCPT time.
                 Ok(Err(e)) if e.to_string().contains("not owned by user") => {
                     reset(conn, s).await;
                     return Err(not_owned(e.to_string()));
                 }
-                Ok(Err(e)) => refused.push((rcpt.clone(), e.to_string())),
+                Ok(Err(e)) => {
+                    self.broken |= e.status().is_none();
+                    refused.push((rcpt.clone(), e.to_string()));
+                }
                 Ok(Ok(_)) => accepted.push(rcpt.clone()),
             }
         }
@@ -516,45 +571,73 @@ impl SmtpConnection {
                 .failure(FailureKind::SmtpRecipientsRefused)
                 .arg("detail", detail));
         }
-        let transfer = async {
-            conn.command(Data).await?;
-            // In slices: lettre dot-stuffs each part into a buffer of its
-            // size, so a whole message would be copied once more.
-            conn.message_iter(
-                email
-                    .transmitted_parts()
-                    .into_iter()
-                    .flat_map(|part| part.chunks(DATA_CHUNK)),
-            )
-            .await
-        };
-        let reply = match tokio::time::timeout(s.timeouts.data, transfer).await {
-            Err(_) => return Err(s.timeout("DATA", s.timeouts.data)),
-            Ok(Err(e)) if status(&e) == 552 || status(&e) == 523 => {
-                return Err(s.failure(FailureKind::SmtpTooLarge).arg("detail", e));
+        Ok((accepted, refused))
+    }
+
+    /// DATA, then the message and its final reply. Once the message is
+    /// under way, a failure before that reply leaves its fate unknown
+    /// (`SmtpDeliveryUnknown`).
+    async fn transfer(&mut self, email: &Rendered) -> Result<String, Failure> {
+        let s = &self.settings;
+        let conn = &mut self.conn;
+        match tokio::time::timeout(s.timeouts.command, conn.command(Data)).await {
+            Err(_) => {
+                self.broken = true;
+                return Err(s.timeout("DATA", s.timeouts.command));
             }
-            Ok(Err(e)) => return Err(refusal(s, e)),
-            Ok(Ok(response)) => format!(
+            Ok(Err(e)) => {
+                self.broken |= e.status().is_none();
+                reset(conn, s).await;
+                return Err(refusal(s, e));
+            }
+            Ok(Ok(_)) => {}
+        }
+        let unknown = |detail: String| {
+            s.failure(FailureKind::SmtpDeliveryUnknown)
+                .arg("detail", detail)
+        };
+        // In slices: lettre dot-stuffs each part into a buffer of its size,
+        // so a whole message would be copied once more.
+        let message = conn.message_iter(
+            email
+                .transmitted_parts()
+                .into_iter()
+                .flat_map(|part| part.chunks(DATA_CHUNK)),
+        );
+        match tokio::time::timeout(s.timeouts.data, message).await {
+            Err(_) => {
+                self.broken = true;
+                Err(unknown(format!(
+                    "no answer within {} s",
+                    s.timeouts.data.as_secs()
+                )))
+            }
+            Ok(Err(e)) if status(&e) == 552 || status(&e) == 523 => {
+                Err(s.failure(FailureKind::SmtpTooLarge).arg("detail", e))
+            }
+            // A refusal with its code: the server did not take it.
+            Ok(Err(e)) if e.status().is_some() => Err(refusal(s, e)),
+            Ok(Err(e)) => {
+                self.broken = true;
+                Err(unknown(e.to_string()))
+            }
+            Ok(Ok(response)) => Ok(format!(
                 "{} {}",
                 response.code(),
                 response.message().collect::<Vec<_>>().join(" ")
-            ),
-        };
-        self.sent += 1;
-        tracing::debug!(host = %s.host, message_id = %email.message_id, %reply, "SMTP: sent");
-        Ok(Receipt {
-            message_id: email.message_id.clone(),
-            reply,
-            accepted,
-            refused,
-        })
+            )),
+        }
     }
 }
 
-/// Sends one rendered email on a new connection (see [`SmtpConnection::send`]).
+/// The recipients a server accepted, and those it refused with its reply.
+type Accepted = (Vec<EmailAddress>, Vec<(EmailAddress, String)>);
+
+/// Sends one rendered email on a new connection (see [`SmtpConnection::send`]),
+/// with nothing to do before the handover.
 pub async fn send(settings: &SmtpSettings, email: &Rendered) -> Result<Receipt, Failure> {
     let mut connection = SmtpConnection::open(settings).await?;
-    let receipt = connection.send(email).await;
+    let receipt = connection.send(email, &()).await;
     connection.close().await;
     receipt
 }

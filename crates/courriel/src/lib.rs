@@ -28,6 +28,7 @@ pub use account::Account;
 pub use courriel_core::{
     Credentials, Domain, EmailAddress, Security, ServerSettings, UsernameTemplate,
 };
+pub use courriel_net::{Destinations, IpRange};
 pub use courriel_presets::{Autofill, Catalog, Provider};
 pub use courriel_transport::{Email, Mailbox};
 pub use mailer::{CheckReport, Filing, Mailer, Receipt, SendError};

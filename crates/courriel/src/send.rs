@@ -360,6 +360,41 @@ fn describe(
             }),
             failure.render(lang),
         ),
+        // Nothing went out: the spool could not take the copy first.
+        Err(SendError::Spool(failure)) => (
+            Outcome::Usage,
+            json!({
+                "sent": false,
+                "code": failure.code(),
+                "message": failure.message(lang),
+                "help": failure.help(lang),
+            }),
+            failure.render(lang),
+        ),
+        // Handed over, then the answer was lost: sent or not, unknown.
+        Err(SendError::FateUnknown { failure, entry }) => (
+            Outcome::NotSent,
+            json!({
+                "sent": null,
+                "fate": "unknown",
+                "code": failure.code(),
+                "message": failure.message(lang),
+                "help": failure.help(lang),
+                "spool_entry": entry,
+            }),
+            match &entry {
+                Some(entry) => format!(
+                    "{}\n  {} {entry}",
+                    failure.render(lang),
+                    tr(
+                        lang,
+                        "its copy is kept in the spool, to be filed unread:",
+                        "sa copie est gardée dans la file d'attente, pour être rangée non lue :"
+                    )
+                ),
+                None => failure.render(lang),
+            },
+        ),
         Err(SendError::Settings(diagnostics)) => {
             let text = diagnostics
                 .iter()

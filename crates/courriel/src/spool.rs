@@ -74,17 +74,18 @@ fn next_attempt(entry: &Entry, now: u64, lang: Lang) -> String {
     )
 }
 
-/// The spool's location and entries; a spool directory that does not
-/// exist yet is empty (and is not created by looking).
-fn entries(spec: &str, lang: Lang) -> Result<(String, Vec<Entry>), u8> {
+/// The spool's location, its entries and how many unreadable ones were
+/// set aside; a spool directory that does not exist yet is empty (and is
+/// not created by looking).
+fn entries(spec: &str, lang: Lang) -> Result<(String, Vec<Entry>, usize), u8> {
     if let SpoolLocation::Dir(dir) = SpoolLocation::parse(spec)
         && !dir.exists()
     {
-        return Ok((dir.display().to_string(), Vec::new()));
+        return Ok((dir.display().to_string(), Vec::new(), 0));
     }
     let spool = crate::open_spool(spec, &SpoolOptions::default(), lang)?;
-    match crate::block_on(spool.entries()) {
-        Ok(entries) => Ok((spool.location(), entries)),
+    match crate::block_on(async { Ok((spool.entries().await?, spool.quarantined().await?)) }) {
+        Ok((entries, quarantined)) => Ok((spool.location(), entries, quarantined)),
         Err(e) => Err(unreadable(&spool.location(), &e, lang)),
     }
 }
@@ -104,34 +105,43 @@ fn unreadable(location: &str, e: &std::io::Error, lang: Lang) -> u8 {
 }
 
 pub(crate) fn status(spec: &str, json: bool, lang: Lang) -> u8 {
-    let (location, entries) = match entries(spec, lang) {
+    let (location, entries, quarantined) = match entries(spec, lang) {
         Ok(found) => found,
         Err(code) => return code,
     };
     if json {
-        crate::emit_json(&status_json(&location, &entries, now()));
+        crate::emit_json(&status_json(&location, &entries, quarantined, now()));
     } else {
-        crate::emit(&status_text(&location, &entries, now(), lang));
+        crate::emit(&status_text(&location, &entries, quarantined, now(), lang));
     }
     EXIT_OK
 }
 
-fn counts(entries: &[Entry]) -> (usize, usize) {
+/// Copies to file (pending, or being sent), failed, and of unknown fate
+/// (among all of them).
+fn counts(entries: &[Entry]) -> (usize, usize, usize) {
     let failed = entries
         .iter()
         .filter(|e| e.state == EntryState::Failed)
         .count();
-    (entries.len() - failed, failed)
+    let unknown = entries.iter().filter(|e| e.fate_unknown).count();
+    (entries.len() - failed, failed, unknown)
 }
 
-fn status_json(location: &str, entries: &[Entry], now: u64) -> serde_json::Value {
-    let (pending, failed) = counts(entries);
+fn status_json(
+    location: &str,
+    entries: &[Entry],
+    quarantined: usize,
+    now: u64,
+) -> serde_json::Value {
+    let (pending, failed, unknown) = counts(entries);
     let list: Vec<_> = entries
         .iter()
         .map(|e| {
             let mut value = serde_json::to_value(e).expect("JSON of plain data");
             value["next_attempt_utc"] = json!(utc(e.next_attempt));
             value["due"] = json!(e.state == EntryState::Pending && e.next_attempt <= now);
+            value["status"] = json!(e.status());
             value
         })
         .collect();
@@ -139,13 +149,33 @@ fn status_json(location: &str, entries: &[Entry], now: u64) -> serde_json::Value
         "spool": location,
         "pending": pending,
         "failed": failed,
+        "unknown_fate": unknown,
+        "quarantined": quarantined,
         "entries": list,
     })
 }
 
 /// The copies per account, then a summary line.
-fn status_text(location: &str, entries: &[Entry], now: u64, lang: Lang) -> String {
+fn status_text(
+    location: &str,
+    entries: &[Entry],
+    quarantined: usize,
+    now: u64,
+    lang: Lang,
+) -> String {
     let mut out = String::new();
+    if quarantined > 0 {
+        let _ = writeln!(
+            out,
+            "{} {quarantined} ({}/quarantine)\n",
+            tr(
+                lang,
+                "warning: unreadable spool files set aside, blocking nothing:",
+                "attention : fichiers illisibles de la file d'attente mis de côté, sans rien bloquer :"
+            ),
+            location
+        );
+    }
     if entries.is_empty() {
         let _ = writeln!(
             out,
@@ -173,7 +203,7 @@ fn status_text(location: &str, entries: &[Entry], now: u64, lang: Lang) -> Strin
             let _ = writeln!(
                 out,
                 "  {:<8} <{}>  {} {folder}  {} {}",
-                e.state.as_str(),
+                e.status(),
                 e.message_id,
                 tr(lang, "folder", "dossier"),
                 tr(lang, "attempts", "tentatives"),
@@ -185,6 +215,25 @@ fn status_text(location: &str, entries: &[Entry], now: u64, lang: Lang) -> Strin
                 tr(lang, "next attempt:", "prochaine tentative :"),
                 next_attempt(e, now, lang)
             );
+            if e.fate_unknown {
+                let _ = writeln!(
+                    out,
+                    "           {}",
+                    tr(
+                        lang,
+                        "its sender stopped after handing the message over: sent or not, unknown; filed unread",
+                        "son expéditeur s'est arrêté après avoir remis le message : envoyé ou non, on ne sait pas ; rangée non lue"
+                    )
+                );
+            }
+            if let Some(owner) = &e.owner {
+                let _ = writeln!(
+                    out,
+                    "           {} {}",
+                    tr(lang, "mailbox:", "boîte :"),
+                    owner.mailbox()
+                );
+            }
             if let Some(worker) = &e.claimed_by {
                 let _ = writeln!(
                     out,
@@ -202,14 +251,15 @@ fn status_text(location: &str, entries: &[Entry], now: u64, lang: Lang) -> Strin
         }
         out.push('\n');
     }
-    let (pending, failed) = counts(entries);
+    let (pending, failed, unknown) = counts(entries);
     let _ = writeln!(
         out,
-        "{} {}, {} {pending}, {} {failed} ({})",
+        "{} {}, {} {pending}, {} {failed}, {} {unknown} ({})",
         tr(lang, "copies waiting:", "copies en attente :"),
         entries.len(),
         tr(lang, "pending:", "à ranger :"),
         tr(lang, "failed:", "en échec :"),
+        tr(lang, "unknown fate:", "sort inconnu :"),
         location
     );
     out
@@ -329,6 +379,8 @@ pub(crate) fn retry(
             "already_filed": report.already_filed,
             "pending": report.pending,
             "failed": report.failed,
+            "account_changed": report.account_changed,
+            "unknown_fate": report.unknown_fate,
             "remaining": remaining,
             "problems": problems,
         }));
@@ -405,6 +457,7 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
         tls: bound,
         greeting: bound,
         command: o.imap_timeout,
+        ..courriel_archive::Timeouts::default()
     };
     let batch = o.batch;
     let mailer = match crate::mailer_with(catalog, spec, &o.options, lang, |b| {
@@ -421,6 +474,8 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
         problems: RefCell::default(),
     };
     let mut told = BTreeMap::new();
+    let mut unreadable_passes = 0;
+    let mut code = EXIT_OK;
     crate::block_on(async {
         let stop = stopped();
         tokio::pin!(stop);
@@ -441,6 +496,8 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
                                     "already_filed": report.already_filed,
                                     "pending": report.pending,
                                     "failed": report.failed,
+                                    "account_changed": report.account_changed,
+                                    "unknown_fate": report.unknown_fate,
                                 })
                             ));
                         } else {
@@ -451,7 +508,8 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
                 }
                 Err(e) => {
                     // The database restarting, say: the next pass tries again.
-                    unreadable(&location, &e, lang);
+                    code = unreadable(&location, &e, lang);
+                    unreadable_passes += 1;
                     0
                 }
             };
@@ -461,11 +519,34 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
                     told.insert(account, problem);
                 }
             }
-            if o.until_empty
-                && let Ok(entries) = mailer.spool().entries().await
-                && entries.iter().all(|e| e.state == EntryState::Failed)
-            {
-                break;
+            if o.until_empty {
+                // Done when nothing is left to file, or nothing left can be
+                // filed by waiting (failed copies, copies of accounts that
+                // cannot be read), or the spool keeps failing: always ends.
+                match mailer.spool().entries().await {
+                    Ok(entries) => {
+                        unreadable_passes = 0;
+                        let stuck = |e: &Entry| {
+                            e.state == EntryState::Failed || told.contains_key(&e.account)
+                        };
+                        if entries.iter().all(stuck) {
+                            code = if entries.is_empty() {
+                                EXIT_OK
+                            } else {
+                                EXIT_NOT_FOUND
+                            };
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        code = unreadable(&location, &e, lang);
+                        unreadable_passes += 1;
+                    }
+                }
+                if unreadable_passes >= 3 {
+                    break;
+                }
+                code = EXIT_OK;
             }
             let wait = if handled > 0 { Duration::ZERO } else { o.poll };
             tokio::select! {
@@ -475,7 +556,7 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
         }
         mailer.close().await;
     });
-    EXIT_OK
+    code
 }
 
 fn report_text(report: &RetryReport, remaining: usize, lang: Lang) -> String {
@@ -490,6 +571,36 @@ fn report_text(report: &RetryReport, remaining: usize, lang: Lang) -> String {
         tr(lang, "failed:", "en échec :"),
         report.failed,
     );
+    if report.unknown_fate > 0 {
+        let _ = writeln!(
+            out,
+            "{} {} ({})",
+            tr(
+                lang,
+                "filed unread, sent or not unknown:",
+                "rangées non lues, envoi incertain :"
+            ),
+            report.unknown_fate,
+            tr(
+                lang,
+                "their sender stopped after handing the message over; check with the recipients before sending again",
+                "leur expéditeur s'est arrêté après avoir remis le message ; vérifiez auprès des destinataires avant de renvoyer"
+            )
+        );
+    }
+    if report.account_changed > 0 {
+        let _ = writeln!(
+            out,
+            "{} {} ({})",
+            tr(
+                lang,
+                "kept, the account now names another mailbox:",
+                "gardées, le compte désigne une autre boîte :"
+            ),
+            report.account_changed,
+            "SP003"
+        );
+    }
     if remaining > 0 {
         let _ = writeln!(
             out,

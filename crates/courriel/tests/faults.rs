@@ -73,6 +73,7 @@ fn imap_settings(port: u16, security: Security) -> ImapSettings {
         tls: BOUND,
         greeting: BOUND,
         command: BOUND,
+        ..Timeouts::default()
     };
     settings
 }
@@ -409,7 +410,7 @@ fn mid_transaction_rows() -> Vec<Row> {
     };
     let mut r = Row {
         scenario: "Postfix dies during DATA",
-        expected: "SM015",
+        expected: "SM016",
         outcome,
         time,
         lost: 0,

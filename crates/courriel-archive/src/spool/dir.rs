@@ -17,6 +17,7 @@
 
 use std::fs::File;
 use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,24 +37,54 @@ fn file_name(id: &str) -> String {
 
 const EXTENSION: &str = "copy";
 
+/// Where unreadable entries are set aside, inside the spool directory.
+const QUARANTINE: &str = "quarantine";
+
 /// The longest metadata line read back (a guard against a foreign file).
 const MAX_METADATA: u64 = 64 * 1024;
 
+/// Spool files and directories are private to their owner: they hold
+/// whole messages, Bcc included.
+const FILE_MODE: u32 = 0o600;
+const DIR_MODE: u32 = 0o700;
+
+/// Creates `dir` (and its missing parents) private to its owner.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+}
+
+/// Creates (or truncates) `path` for writing, private to its owner from
+/// the start (never created readable by others, then changed).
+pub(crate) fn create_private_file(path: &Path) -> std::io::Result<File> {
+    File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(FILE_MODE)
+        .open(path)
+}
+
+/// The temporary file an entry is written to before it is renamed.
+fn tmp_name(name: &str) -> String {
+    format!(".{name}.tmp")
+}
+
 /// Writes `parts` one after the other as file `name` in `dir`, durably:
-/// a hidden temporary file, synced, renamed, the directory synced. With
-/// `lock`, the file is locked before it appears under its name, and the
-/// locked handle returned.
+/// a hidden temporary file (locked while written), synced, renamed, the
+/// directory synced. With `lock`, the locked handle is returned: the entry
+/// appears under its name already locked.
 fn write_atomic(
     dir: &Path,
     name: &str,
     parts: &[&[u8]],
     lock: bool,
 ) -> std::io::Result<Option<File>> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut file = File::create(&tmp)?;
-    if lock {
-        file.lock()?;
-    }
+    let tmp = dir.join(tmp_name(name));
+    let mut file = create_private_file(&tmp)?;
+    file.lock()?;
     for part in parts {
         file.write_all(part)?;
     }
@@ -81,26 +112,68 @@ fn still_at(file: &File, path: &Path) -> bool {
     }
 }
 
-/// Reads the metadata line at the start of `reader`; returns the entry and
-/// the line's length.
-fn read_metadata(reader: impl std::io::Read, path: &Path) -> std::io::Result<(Entry, u64)> {
-    use std::io::BufRead as _;
+/// What reading an entry's file found.
+enum Read {
+    /// The entry, and where its message starts.
+    Entry(Entry, u64),
+    /// Not an entry of ours, or a damaged one: why.
+    Unreadable(String),
+}
+
+/// Reads the metadata line at the start of `file` and checks it against
+/// the file: its id must be the file's, its message whole.
+fn read_entry(file: &File, path: &Path) -> std::io::Result<Read> {
+    use std::io::{BufRead as _, Read as _, Seek as _};
+    let mut reader = file;
+    reader.seek(std::io::SeekFrom::Start(0))?;
     let mut line = Vec::new();
     std::io::BufReader::new(reader.take(MAX_METADATA)).read_until(b'\n', &mut line)?;
-    let entry: Entry = serde_json::from_slice(&line)
-        .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
-    Ok((entry, line.len() as u64))
+    if line.last() != Some(&b'\n') {
+        return Ok(Read::Unreadable(format!(
+            "no metadata line (within {MAX_METADATA} bytes)"
+        )));
+    }
+    let entry: Entry = match serde_json::from_slice(&line) {
+        Ok(entry) => entry,
+        Err(e) => return Ok(Read::Unreadable(format!("metadata unreadable: {e}"))),
+    };
+    let named = path
+        .file_stem()
+        .is_some_and(|stem| stem.to_string_lossy().trim_start_matches('.') == entry.id);
+    if !named {
+        return Ok(Read::Unreadable(format!(
+            "holds entry {:?}, not the one its name says",
+            entry.id
+        )));
+    }
+    let offset = line.len() as u64;
+    if let Some(size) = entry.size {
+        let len = file.metadata()?.len();
+        if len != offset + size {
+            return Ok(Read::Unreadable(format!(
+                "message of {} bytes where {size} were written",
+                len.saturating_sub(offset)
+            )));
+        }
+    }
+    Ok(Read::Entry(entry, offset))
 }
 
 impl DirStore {
-    /// Opens (creating it if needed) a spool directory, and removes the
-    /// leftovers of interrupted writes.
+    /// Opens (creating it if needed, private to its owner) a spool
+    /// directory, checks that a copy can be written in it (so that a spool
+    /// on a full or read-only disk is found out before anything is sent),
+    /// and recovers or removes the leftovers of interrupted writes.
     pub fn open(dir: &Path) -> std::io::Result<DirStore> {
-        std::fs::create_dir_all(dir)?;
+        let named = |e: std::io::Error| {
+            std::io::Error::new(e.kind(), format!("spool directory {}: {e}", dir.display()))
+        };
+        create_private_dir(dir).map_err(named)?;
         let store = DirStore {
             dir: dir.to_path_buf(),
         };
-        store.clean()?;
+        store.probe().map_err(named)?;
+        store.clean().map_err(named)?;
         Ok(store)
     }
 
@@ -110,16 +183,59 @@ impl DirStore {
         &self.dir
     }
 
-    /// Removes leftovers of interrupted writes (never one being written:
-    /// a writer holds its temporary file locked... or is younger than a
-    /// minute).
+    /// Writes, syncs and removes a small file: the spool can take a copy.
+    fn probe(&self) -> std::io::Result<()> {
+        let path = self.dir.join(format!(".probe-{}.tmp", new_id("probe")));
+        let written = create_private_file(&path).and_then(|mut file| {
+            file.write_all(&[0; 512])?;
+            file.sync_all()
+        });
+        let removed = std::fs::remove_file(&path);
+        written?;
+        removed
+    }
+
+    /// Leftovers of interrupted writes. A temporary file being written is
+    /// locked by its writer and left alone. One whose writer died whole
+    /// (renaming was all that was left) is put in place when it is newer
+    /// news than the entry it replaces (a failure recorded, an acceptance
+    /// written), or is an entry of its own not yet `sending`; a whole
+    /// `sending` one with no entry is a put that never returned, so its
+    /// message was never handed over: removed, like a partial one (once
+    /// older than a minute, in case its writer has not locked it yet).
     fn clean(&self) -> std::io::Result<()> {
         for file in std::fs::read_dir(&self.dir)? {
             let path = file?.path();
-            let old = std::fs::metadata(&path)
+            let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            let Some(entry_name) = name
+                .strip_prefix('.')
+                .and_then(|n| n.strip_suffix(".tmp"))
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let Ok(tmp) = File::open(&path) else { continue };
+            if tmp.try_lock().is_err() {
+                continue; // being written
+            }
+            let old = tmp
+                .metadata()
                 .and_then(|m| m.modified())
                 .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(60));
-            if old && path.extension().is_some_and(|e| e == "tmp") {
+            let target = self.dir.join(&entry_name);
+            let whole = entry_name.ends_with(EXTENSION)
+                && matches!(read_entry(&tmp, &target)?, Read::Entry(ref e, _) if e.size.is_some() && (e.state != EntryState::Sending || target.exists()));
+            if whole {
+                // The entry it replaces must not be held by a live claim.
+                let held = File::open(&target).is_ok_and(|f| f.try_lock().is_err());
+                if !held {
+                    tracing::warn!(file = %path.display(), "spool: an interrupted write was whole: recovered");
+                    std::fs::rename(&path, &target)?;
+                    File::open(&self.dir)?.sync_all()?;
+                }
+            } else if old || name.starts_with(".probe-") {
                 std::fs::remove_file(&path)?;
             }
         }
@@ -130,9 +246,33 @@ impl DirStore {
         self.dir.join(file_name(id))
     }
 
+    /// Moves an unreadable entry's file aside, so that it blocks nothing.
+    fn quarantine(&self, path: &Path, why: &str) -> std::io::Result<()> {
+        let aside = self.dir.join(QUARANTINE);
+        create_private_dir(&aside)?;
+        let name = path.file_name().unwrap_or_default();
+        match std::fs::rename(path, aside.join(name)) {
+            Ok(()) => {
+                tracing::warn!(
+                    file = %path.display(),
+                    why,
+                    "spool: unreadable entry moved to {}",
+                    aside.display()
+                );
+                Ok(())
+            }
+            // Moved or filed by another process meanwhile.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Writes an entry's file (metadata line, then `message`).
     fn save(&self, entry: &Entry, message: &[u8], lock: bool) -> std::io::Result<Option<File>> {
-        let mut metadata = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+        let mut entry = entry.clone();
+        entry.size = Some(message.len() as u64);
+        entry.claimed_by = None;
+        let mut metadata = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
         metadata.push(b'\n');
         write_atomic(
             &self.dir,
@@ -142,24 +282,35 @@ impl DirStore {
         )
     }
 
-    /// Locks an entry's file if nobody holds it and it is still in place;
-    /// returns the locked file, its entry and the message's offset.
-    fn try_claim(path: &Path) -> std::io::Result<Option<(File, Entry, u64)>> {
-        let mut file = match File::open(path) {
+    /// Opens and reads an entry's file, quarantining it when unreadable;
+    /// `None` when it is gone or was set aside. With `claim`, the file is
+    /// locked first (`None` too when another process holds it).
+    fn open_entry(&self, path: &Path, claim: bool) -> std::io::Result<Option<(File, Entry, u64)>> {
+        let file = match File::open(path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        if claim {
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+            if !still_at(&file, path) {
+                return Ok(None);
+            }
         }
-        if !still_at(&file, path) {
-            return Ok(None);
+        match read_entry(&file, path)? {
+            Read::Entry(entry, offset) => Ok(Some((file, entry, offset))),
+            // A file being written is never at its entry's name, so one
+            // unreadable there stays so; but a holder may be reading it.
+            Read::Unreadable(why) if claim || file.try_lock().is_ok() => {
+                self.quarantine(path, &why)?;
+                Ok(None)
+            }
+            Read::Unreadable(_) => Ok(None),
         }
-        let (entry, offset) = read_metadata(&mut file, path)?;
-        Ok(Some((file, entry, offset)))
     }
 
     /// The message bytes after the metadata line.
@@ -191,11 +342,12 @@ impl DirStore {
     fn entries_now(&self) -> std::io::Result<Vec<Entry>> {
         let mut entries = Vec::new();
         for path in self.files()? {
-            match File::open(&path) {
-                Ok(file) => entries.push(read_metadata(file, &path)?.0),
-                // Filed and removed since the listing.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+            if let Some((file, mut entry, _)) = self.open_entry(&path, false)? {
+                // A `sending` entry nobody holds lost its sender.
+                if entry.state == EntryState::Sending && file.try_lock().is_ok() {
+                    entry.fate_unknown = true;
+                }
+                entries.push(entry);
             }
         }
         Ok(entries)
@@ -208,11 +360,17 @@ impl DirStore {
             if claimed.len() >= limit {
                 break;
             }
-            let Some((file, entry, offset)) = Self::try_claim(&path)? else {
+            let Some((file, mut entry, offset)) = self.open_entry(&path, true)? else {
                 continue;
             };
-            if entry.state != EntryState::Pending || entry.next_attempt > now {
-                continue;
+            match entry.state {
+                // Its sender died after handing the message over.
+                EntryState::Sending => {
+                    entry.state = EntryState::Pending;
+                    entry.fate_unknown = true;
+                }
+                EntryState::Pending if entry.next_attempt <= now => {}
+                EntryState::Pending | EntryState::Failed => continue,
             }
             let message = Arc::new(Self::read_message(&file, offset)?);
             claimed.push(Claimed::new(entry, message, Some(Box::new(file))));
@@ -223,12 +381,13 @@ impl DirStore {
     fn requeue_now(&self, failed_too: bool) -> std::io::Result<usize> {
         let mut changed = 0;
         for path in self.files()? {
-            let Some((file, mut entry, offset)) = Self::try_claim(&path)? else {
+            let Some((file, mut entry, offset)) = self.open_entry(&path, true)? else {
                 continue;
             };
             let change = match entry.state {
                 EntryState::Failed => failed_too,
                 EntryState::Pending => entry.next_attempt > now(),
+                EntryState::Sending => false,
             };
             if change {
                 let message = Self::read_message(&file, offset)?;
@@ -240,6 +399,14 @@ impl DirStore {
         }
         Ok(changed)
     }
+
+    fn quarantined_now(&self) -> std::io::Result<usize> {
+        match std::fs::read_dir(self.dir.join(QUARANTINE)) {
+            Ok(files) => Ok(files.count()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl SpoolStore for DirStore {
@@ -248,18 +415,7 @@ impl SpoolStore for DirStore {
     }
 
     fn put<'a>(&'a self, copy: NewCopy<'a>, message: Arc<Vec<u8>>) -> StoreFuture<'a, Claimed> {
-        let entry = Entry {
-            id: new_id(copy.message_id),
-            account: copy.account.to_string(),
-            folder: copy.folder.map(str::to_string),
-            message_id: copy.message_id.to_string(),
-            date: copy.date.map(str::to_string),
-            attempts: 0,
-            next_attempt: 0,
-            last_error: None,
-            state: EntryState::Pending,
-            claimed_by: None,
-        };
+        let entry = copy.entry(new_id(copy.message_id), message.len());
         let store = self.clone();
         Box::pin(blocking(move || {
             let file = store.save(&entry, &message, true)?;
@@ -311,9 +467,11 @@ impl SpoolStore for DirStore {
             entry.attempts += 1;
             entry.last_error = Some(error);
             entry.next_attempt = now() + retry_after.as_secs();
-            if permanent {
-                entry.state = EntryState::Failed;
-            }
+            entry.state = if permanent {
+                EntryState::Failed
+            } else {
+                EntryState::Pending
+            };
             store.save(&entry, &claim.message, false)?;
             drop(claim);
             Ok(entry)
@@ -340,6 +498,11 @@ impl SpoolStore for DirStore {
         let store = self.clone();
         Box::pin(blocking(move || store.requeue_now(failed_too)))
     }
+
+    fn quarantined(&self) -> StoreFuture<'_, usize> {
+        let store = self.clone();
+        Box::pin(blocking(move || store.quarantined_now()))
+    }
 }
 
 #[cfg(test)]
@@ -355,12 +518,7 @@ mod tests {
     }
 
     fn copy(id: &str) -> NewCopy<'_> {
-        NewCopy {
-            account: "alice",
-            folder: Some("Sent"),
-            message_id: id,
-            date: None,
-        }
+        NewCopy::sent("alice", Some("Sent"), id)
     }
 
     #[test]

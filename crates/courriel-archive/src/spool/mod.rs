@@ -32,28 +32,91 @@ mod dir;
 mod postgres;
 
 pub use dir::DirStore;
+pub(crate) use dir::{create_private_dir, create_private_file};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgOptions, PgStore};
 
 /// Where a spooled copy stands.
+///
+/// A copy enters the spool as [`EntryState::Sending`] just before its
+/// message is handed over (before SMTP `DATA`, before the default
+/// provider's API call). The server's acceptance makes it
+/// [`EntryState::Pending`] (due for filing); a refusal removes it. An entry
+/// still `Sending` that nobody holds belongs to a sender that died after
+/// handing the message over and before its answer was recorded: whether
+/// the message went out is unknown. A retry files it all the same, marked
+/// `fate_unknown` and left unread in the Sent folder (so it stands out),
+/// and says so in its report; we never send it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntryState {
+    /// Being handed over by its sender; if the sender died, sent or not:
+    /// unknown.
+    Sending,
     /// To be filed (again) when due.
     Pending,
     /// Filing failed for a reason retrying will not fix (folder gone,
-    /// quota): kept for the user to see, never dropped.
+    /// quota, the account changed hands): kept for the user to see, never
+    /// dropped.
     Failed,
 }
 
 impl EntryState {
-    /// `pending` or `failed`.
+    /// `sending`, `pending` or `failed`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
+            EntryState::Sending => "sending",
             EntryState::Pending => "pending",
             EntryState::Failed => "failed",
         }
+    }
+}
+
+/// Whose copy it is: the mailbox it belongs in (IMAP host, port, user),
+/// the sender, and a digest of the IMAP settings it was made with (never
+/// the password). A retry files a copy only in the same mailbox (same
+/// host and user): an account whose settings now name another mailbox
+/// does not get it (`SP003`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    /// The IMAP host, as configured.
+    pub host: String,
+    /// The IMAP port.
+    pub port: u16,
+    /// The IMAP login.
+    pub user: String,
+    /// The sender's address.
+    pub sender: String,
+    /// [`ImapSettings::mailbox_digest`](crate::ImapSettings::mailbox_digest)
+    /// of the settings the copy was made with.
+    pub digest: String,
+}
+
+impl Owner {
+    /// The owner of a copy sent by `sender` and filed with `settings`.
+    #[must_use]
+    pub fn new(settings: &crate::ImapSettings, sender: &str) -> Owner {
+        Owner {
+            host: settings.host.clone(),
+            port: settings.port,
+            user: settings.username.clone(),
+            sender: sender.to_string(),
+            digest: settings.mailbox_digest(),
+        }
+    }
+
+    /// Whether `settings` reach the same mailbox (host without regard to
+    /// case, and user); a changed port or security is the same mailbox.
+    #[must_use]
+    pub fn is_mailbox_of(&self, settings: &crate::ImapSettings) -> bool {
+        self.host.eq_ignore_ascii_case(&settings.host) && self.user == settings.username
+    }
+
+    /// `user@host:port`, for messages.
+    #[must_use]
+    pub fn mailbox(&self) -> String {
+        format!("{}@{}:{}", self.user, self.host, self.port)
     }
 }
 
@@ -82,6 +145,32 @@ pub struct Entry {
     /// can tell: PostgreSQL names the worker; a directory does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed_by: Option<String>,
+    /// Whose copy it is (`None` for entries spooled before owners were
+    /// recorded: filed for whichever account the key names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    /// Whether the message may not have been sent: its sender died, or
+    /// lost the server's answer, after handing it over. Such a copy is
+    /// filed unread, and reported.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fate_unknown: bool,
+    /// The message's length in bytes (a directory's entry is whole when
+    /// its file holds exactly this many after the metadata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+impl Entry {
+    /// The state as a person reads it: `sending`, `pending`, `failed`, or
+    /// `unknown` for a copy whose message may not have gone out.
+    #[must_use]
+    pub fn status(&self) -> &'static str {
+        if self.fate_unknown {
+            "unknown"
+        } else {
+            self.state.as_str()
+        }
+    }
 }
 
 /// A copy to put in the spool.
@@ -95,6 +184,64 @@ pub struct NewCopy<'a> {
     pub message_id: &'a str,
     /// The internal date to file it with.
     pub date: Option<&'a str>,
+    /// Whose copy it is.
+    pub owner: Option<&'a Owner>,
+    /// Put before the message is handed over ([`EntryState::Sending`]),
+    /// rather than after it was sent ([`EntryState::Pending`]).
+    pub sending: bool,
+}
+
+impl<'a> NewCopy<'a> {
+    /// A copy of a message already sent, for `account`, to be filed in
+    /// `folder` (`None`: the Sent folder chosen on the server).
+    #[must_use]
+    pub fn sent(account: &'a str, folder: Option<&'a str>, message_id: &'a str) -> NewCopy<'a> {
+        NewCopy {
+            account,
+            folder,
+            message_id,
+            date: None,
+            owner: None,
+            sending: false,
+        }
+    }
+
+    /// The same, with an owner.
+    #[must_use]
+    pub fn owned_by(mut self, owner: &'a Owner) -> NewCopy<'a> {
+        self.owner = Some(owner);
+        self
+    }
+
+    /// The same, put before its message is handed over.
+    #[must_use]
+    pub fn before_sending(mut self) -> NewCopy<'a> {
+        self.sending = true;
+        self
+    }
+
+    /// The entry this copy starts as.
+    pub(crate) fn entry(&self, id: String, size: usize) -> Entry {
+        Entry {
+            id,
+            account: self.account.to_string(),
+            folder: self.folder.map(str::to_string),
+            message_id: self.message_id.to_string(),
+            date: self.date.map(str::to_string),
+            attempts: 0,
+            next_attempt: 0,
+            last_error: None,
+            state: if self.sending {
+                EntryState::Sending
+            } else {
+                EntryState::Pending
+            },
+            claimed_by: None,
+            owner: self.owner.cloned(),
+            fate_unknown: false,
+            size: Some(size as u64),
+        }
+    }
 }
 
 /// A copy claimed by this process: nobody else files it until the claim
@@ -139,6 +286,24 @@ impl Claimed {
     #[must_use]
     pub fn guard(&self) -> Option<&(dyn Any + Send + Sync)> {
         self.guard.as_deref()
+    }
+
+    /// Records, in this claim, that the server accepted the message: the
+    /// copy is now due for filing. Written to the store with the claim's
+    /// next change (a failure or a release); filing it removes it anyway.
+    /// A crash before that leaves the entry `sending`: filed as
+    /// `fate_unknown` by a retry.
+    pub fn mark_sent(&mut self) {
+        if self.entry.state == EntryState::Sending {
+            self.entry.state = EntryState::Pending;
+        }
+    }
+
+    /// Records, in this claim, that the message may or may not have gone
+    /// out (its answer was lost): filed unread when filed.
+    pub fn mark_fate_unknown(&mut self) {
+        self.mark_sent();
+        self.entry.fate_unknown = true;
     }
 }
 
@@ -200,6 +365,20 @@ pub trait SpoolStore: Send + Sync + 'static {
     /// (PostgreSQL does: every worker then lists an account once).
     fn folder_store(&self) -> Option<Arc<dyn FolderStore>> {
         None
+    }
+
+    /// How long a claim lasts unless renewed, when claims expire (a
+    /// shared database's leases); `None` when they last as long as their
+    /// holder (a directory's locks).
+    fn lease(&self) -> Option<Duration> {
+        None
+    }
+
+    /// How many entries were set aside because they could not be read
+    /// (a corrupt or foreign file): they block nothing, and are counted
+    /// here for `spool status`.
+    fn quarantined(&self) -> StoreFuture<'_, usize> {
+        Box::pin(std::future::ready(Ok(0)))
     }
 }
 
@@ -441,6 +620,23 @@ impl Spool {
             return Ok(Vec::new());
         }
         self.store.renew(claims).await
+    }
+
+    /// Forgets a copy whose message was not sent after all (the server
+    /// refused it): nothing to file.
+    pub async fn discard(&self, claim: Claimed) -> std::io::Result<()> {
+        self.store.filed(vec![claim]).await
+    }
+
+    /// How long a claim lasts unless renewed ([`SpoolStore::lease`]).
+    #[must_use]
+    pub fn lease(&self) -> Option<Duration> {
+        self.store.lease()
+    }
+
+    /// How many unreadable entries were set aside ([`SpoolStore::quarantined`]).
+    pub async fn quarantined(&self) -> std::io::Result<usize> {
+        self.store.quarantined().await
     }
 
     /// Forgets filed copies.

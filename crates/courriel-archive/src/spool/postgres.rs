@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, Config, Row};
 
-use super::{Claimed, Entry, EntryState, NewCopy, SpoolStore, StoreFuture, new_id};
+use super::{Claimed, Entry, EntryState, NewCopy, Owner, SpoolStore, StoreFuture, new_id};
 use crate::cache::{FolderList, FolderStore};
 
 /// The migrations, in order: (version, name, SQL).
@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         2,
         "folder cache",
         include_str!("migrations/0002_folder_cache.sql"),
+    ),
+    (
+        3,
+        "sending_and_owner",
+        include_str!("migrations/0003_sending_and_owner.sql"),
     ),
 ];
 
@@ -207,19 +212,32 @@ fn entry_of(row: &Row) -> Entry {
         attempts: u32::try_from(attempts).unwrap_or(0),
         next_attempt: u64::try_from(next).unwrap_or(0),
         last_error: row.get("last_error"),
-        state: if row.get::<_, &str>("state") == "failed" {
-            EntryState::Failed
-        } else {
-            EntryState::Pending
+        state: match row.get::<_, &str>("state") {
+            "failed" => EntryState::Failed,
+            "sending" => EntryState::Sending,
+            _ => EntryState::Pending,
         },
         claimed_by: row.get("holder"),
+        owner: row
+            .get::<_, Option<&str>>("owner")
+            .and_then(|json| serde_json::from_str(json).ok()),
+        // A `sending` copy whose lease ran out lost its sender.
+        fate_unknown: row.get("fate_unknown"),
+        size: u64::try_from(row.get::<_, i32>("size")).ok(),
     }
+}
+
+/// An owner as the `owner` column keeps it.
+fn owner_json(owner: Option<&Owner>) -> Option<String> {
+    owner.and_then(|o| serde_json::to_string(o).ok())
 }
 
 /// The columns an [`Entry`] is read from.
 const ENTRY_COLUMNS: &str = "id, account, folder, message_id, date, attempts, \
      floor(extract(epoch from next_attempt))::int8 AS next_epoch, last_error, state, \
-     CASE WHEN lease_until > now() THEN claimed_by END AS holder";
+     CASE WHEN lease_until > now() THEN claimed_by END AS holder, owner, \
+     fate_unknown OR (state = 'sending' AND (lease_until IS NULL OR lease_until < now())) \
+       AS fate_unknown, octet_length(message) AS size";
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host/db`,
@@ -431,8 +449,9 @@ impl SpoolStore for PgStore {
                 .query_one(
                     &format!(
                         "INSERT INTO courriel_spool
-                             (id, account, folder, message_id, date, message, claimed_by, lease_until)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))
+                             (id, account, folder, message_id, date, message, claimed_by, lease_until,
+                              state, owner)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9, $10)
                          RETURNING {ENTRY_COLUMNS}"
                     ),
                     &[
@@ -444,6 +463,8 @@ impl SpoolStore for PgStore {
                         &message.as_slice(),
                         &self.inner.worker,
                         &self.lease_secs(),
+                        &if copy.sending { "sending" } else { "pending" },
+                        &owner_json(copy.owner),
                     ],
                 )
                 .await
@@ -460,9 +481,12 @@ impl SpoolStore for PgStore {
                 .query(
                     &format!(
                         "UPDATE courriel_spool s
-                         SET claimed_by = $1, lease_until = now() + make_interval(secs => $2)
+                         SET claimed_by = $1, lease_until = now() + make_interval(secs => $2),
+                             fate_unknown = s.fate_unknown OR s.state = 'sending',
+                             state = 'pending'
                          FROM (SELECT id AS due_id FROM courriel_spool
-                               WHERE state = 'pending' AND next_attempt <= now()
+                               WHERE ((state = 'pending' AND next_attempt <= now())
+                                      OR state = 'sending')
                                  AND (lease_until IS NULL OR lease_until < now())
                                ORDER BY next_attempt, id
                                LIMIT $3
@@ -541,7 +565,7 @@ impl SpoolStore for PgStore {
                         "UPDATE courriel_spool
                          SET attempts = attempts + 1, last_error = $2,
                              next_attempt = now() + make_interval(secs => $3), state = $4,
-                             claimed_by = NULL, lease_until = NULL
+                             claimed_by = NULL, lease_until = NULL, fate_unknown = $6
                          WHERE id = $1 AND claimed_by = $5
                          RETURNING {ENTRY_COLUMNS}"
                     ),
@@ -551,6 +575,7 @@ impl SpoolStore for PgStore {
                         &retry_after.as_secs_f64(),
                         &state,
                         &self.inner.worker,
+                        &claim.entry.fate_unknown,
                     ],
                 )
                 .await
@@ -568,12 +593,14 @@ impl SpoolStore for PgStore {
                 .execute(
                     "UPDATE courriel_spool
                      SET next_attempt = now() + make_interval(secs => $2),
-                         claimed_by = NULL, lease_until = NULL
+                         claimed_by = NULL, lease_until = NULL, state = $4, fate_unknown = $5
                      WHERE id = $1 AND claimed_by = $3",
                     &[
                         &claim.entry.id,
                         &retry_after.as_secs_f64(),
                         &self.inner.worker,
+                        &claim.entry.state.as_str(),
+                        &claim.entry.fate_unknown,
                     ],
                 )
                 .await
@@ -610,6 +637,10 @@ impl SpoolStore for PgStore {
                 .map_err(|e| self.err(&e))?;
             Ok(usize::try_from(changed).unwrap_or(usize::MAX))
         })
+    }
+
+    fn lease(&self) -> Option<Duration> {
+        Some(self.inner.lease)
     }
 
     fn folder_store(&self) -> Option<Arc<dyn FolderStore>> {

@@ -23,6 +23,7 @@ pub(crate) fn settings(account: &Account, port: u16, security: Security) -> Imap
         tls: Duration::from_secs(5),
         greeting: Duration::from_secs(2),
         command: Duration::from_secs(10),
+        ..Timeouts::default()
     };
     settings
 }

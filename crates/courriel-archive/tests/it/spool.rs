@@ -86,12 +86,7 @@ fn child_process() {
         parts.next().unwrap(),
     );
     let spool = open(store);
-    let copy = NewCopy {
-        account: "alice",
-        folder: Some("Sent"),
-        message_id: id,
-        date: None,
-    };
+    let copy = NewCopy::sent("alice", Some("Sent"), id);
     let entry = runtime()
         .block_on(spool.put(copy, Arc::new(message(id).into_bytes())))
         .unwrap();
@@ -174,7 +169,7 @@ fn a_copy_survives_kill_9_and_is_filed_exactly_once() {
                         assert_eq!(account, "alice");
                         Some((
                             settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
-                            None,
+                            Target::Folder("Sent".into()),
                         ))
                     }))
                     .unwrap();
@@ -312,12 +307,7 @@ fn spool_copies(spool: &Spool, n: usize, tag: &str) -> Vec<String> {
         let mut ids = Vec::new();
         for i in 0..n {
             let id = format!("{tag}.{i}.{}@test.courriel", std::process::id());
-            let copy = NewCopy {
-                account: "alice",
-                folder: None,
-                message_id: &id,
-                date: None,
-            };
+            let copy = NewCopy::sent("alice", None, &id);
             let claim = spool
                 .put(copy, Arc::new(message(&id).into_bytes()))
                 .await
@@ -340,7 +330,9 @@ fn workers_sharing_a_spool_file_each_copy_once() {
             w.retry(|_| {
                 Some((
                     settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
-                    None,
+                    Target::Auto {
+                        provider_hint: None,
+                    },
                 ))
             })
         })));
@@ -373,12 +365,7 @@ fn a_lease_that_runs_out_passes_the_copy_to_another_worker_and_is_not_filed_twic
     let up = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
     let id = format!("lease.{}@test.courriel", std::process::id());
     runtime().block_on(async {
-        let copy = NewCopy {
-            account: "alice",
-            folder: Some("Sent"),
-            message_id: &id,
-            date: None,
-        };
+        let copy = NewCopy::sent("alice", Some("Sent"), &id);
         // The first worker spools a copy and stalls past its lease.
         let stalled = first
             .put(copy, Arc::new(message(&id).into_bytes()))
@@ -400,7 +387,9 @@ fn a_lease_that_runs_out_passes_the_copy_to_another_worker_and_is_not_filed_twic
         // The stalled worker comes back: its claim is gone, it files nothing.
         let stalled_worker = courriel_archive::Filer::new(first.clone(), Duration::from_secs(60));
         let again = courriel_archive::Filer::new(second.clone(), Duration::from_secs(60));
-        let lost = stalled_worker.refile(stalled, &up, None).await;
+        let lost = stalled_worker
+            .refile(stalled, &up, &Target::Folder("Sent".into()))
+            .await;
         let Filed::Spooled { failure, .. } = lost else {
             panic!("{lost:?}")
         };
@@ -411,7 +400,11 @@ fn a_lease_that_runs_out_passes_the_copy_to_another_worker_and_is_not_filed_twic
             "not filed by the worker that lost it"
         );
         let filed = again
-            .refile(taken.into_iter().next().unwrap(), &up, None)
+            .refile(
+                taken.into_iter().next().unwrap(),
+                &up,
+                &Target::Folder("Sent".into()),
+            )
             .await;
         assert!(matches!(filed, Filed::Filed { .. }), "{filed:?}");
         assert_eq!(copies_in_sent(&id), 1);
@@ -501,7 +494,7 @@ fn migrations_run_once_when_workers_start_together_and_a_newer_schema_is_refused
         &url,
         "SELECT string_agg(version::text, ',' ORDER BY version) FROM courriel_migrations",
     );
-    assert_eq!(versions.trim(), "1,2", "each migration applied once");
+    assert_eq!(versions.trim(), "1,2,3", "each migration applied once");
     // A database migrated by a newer courriel: this build says so.
     let _ = s.psql(
         &url,

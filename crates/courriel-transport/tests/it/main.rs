@@ -382,7 +382,7 @@ fn one_connection_sends_many_and_survives_a_refused_transaction() {
                 .text("x")
                 .render()
                 .unwrap();
-            match connection.send(&rendered).await {
+            match connection.send(&rendered, &()).await {
                 Ok(_) => ids.push(rendered.message_id),
                 Err(f) => assert_eq!((i, f.code()), (1, "SM011")),
             }
@@ -420,7 +420,7 @@ fn the_pool_reuses_and_bounds_connections_per_account() {
                     .text("x")
                     .render()
                     .unwrap();
-                pool.send("alice", &smtp, &rendered)
+                pool.send("alice", &smtp, &rendered, &())
                     .await
                     .map(|_| rendered.message_id)
             });
@@ -448,7 +448,7 @@ fn the_pool_reuses_and_bounds_connections_per_account() {
                 .text("x")
                 .render()
                 .unwrap();
-            eager.send("alice", &smtp, &rendered).await.unwrap();
+            eager.send("alice", &smtp, &rendered, &()).await.unwrap();
         }
     });
     assert_eq!(eager.opened(), 2);
@@ -471,10 +471,13 @@ fn a_changed_password_never_rides_on_a_pooled_connection() {
             .unwrap()
     };
     runtime().block_on(async {
-        pool.send("alice", &good, &rendered()).await.unwrap();
+        pool.send("alice", &good, &rendered(), &()).await.unwrap();
         assert_eq!(pool.idle("alice", &good), 1, "the good connection is kept");
         // The user types a wrong password: the kept connection is not used.
-        let failure = pool.send("alice", &wrong, &rendered()).await.unwrap_err();
+        let failure = pool
+            .send("alice", &wrong, &rendered(), &())
+            .await
+            .unwrap_err();
         assert_eq!(failure.code(), "SM009");
         assert_eq!(pool.idle("alice", &good), 1, "the good one is still kept");
     });

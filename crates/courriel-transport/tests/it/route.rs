@@ -6,7 +6,9 @@ use std::time::Duration;
 use courriel_core::Security;
 use courriel_testkit::Servers;
 use courriel_testkit::sendgrid::server;
-use courriel_transport::{Email, Mailbox, Policy, Retry, SendGridSettings, Transport, deliver};
+use courriel_transport::{
+    Email, Mailbox, Policy, Retry, Route, SendGridSettings, Transport, deliver,
+};
 
 use crate::{addr, runtime, settings};
 
@@ -38,11 +40,14 @@ fn the_users_server_first_the_default_provider_otherwise() {
     let rt = runtime();
     let sent = rt
         .block_on(deliver(
-            Some(&smtp),
-            Some(&default),
-            &quick(),
+            Route {
+                smtp: Some(&smtp),
+                default: Some(&default),
+                policy: &quick(),
+            },
             &email(),
             email().render().unwrap(),
+            &(),
         ))
         .unwrap();
     assert_eq!(sent.transport, Transport::Smtp);
@@ -53,11 +58,14 @@ fn the_users_server_first_the_default_provider_otherwise() {
     assert!(seen.lock().unwrap().is_empty());
     let sent = rt
         .block_on(deliver(
-            None,
-            Some(&default),
-            &quick(),
+            Route {
+                smtp: None,
+                default: Some(&default),
+                policy: &quick(),
+            },
             &email(),
             email().render().unwrap(),
+            &(),
         ))
         .unwrap();
     assert_eq!(sent.transport, Transport::SendGrid);
@@ -74,11 +82,14 @@ fn a_permanent_refusal_does_not_fall_back_unless_the_policy_says_so() {
     let rt = runtime();
     let failure = rt
         .block_on(deliver(
-            Some(&wrong),
-            Some(&default),
-            &quick(),
+            Route {
+                smtp: Some(&wrong),
+                default: Some(&default),
+                policy: &quick(),
+            },
             &email(),
             email().render().unwrap(),
+            &(),
         ))
         .unwrap_err();
     assert_eq!(failure.code(), "SM009");
@@ -92,11 +103,14 @@ fn a_permanent_refusal_does_not_fall_back_unless_the_policy_says_so() {
     };
     let sent = rt
         .block_on(deliver(
-            Some(&wrong),
-            Some(&default),
-            &policy,
+            Route {
+                smtp: Some(&wrong),
+                default: Some(&default),
+                policy: &policy,
+            },
             &email(),
             email().render().unwrap(),
+            &(),
         ))
         .unwrap();
     assert_eq!(sent.transport, Transport::SendGrid);
@@ -108,11 +122,14 @@ fn a_transient_failure_is_retried_then_reported() {
     let down = settings(&s.special, 1, Security::ImplicitTls);
     let failure = runtime()
         .block_on(deliver(
-            Some(&down),
-            None,
-            &quick(),
+            Route {
+                smtp: Some(&down),
+                default: None,
+                policy: &quick(),
+            },
             &email(),
             email().render().unwrap(),
+            &(),
         ))
         .unwrap_err();
     assert_eq!(failure.code(), "SM003");

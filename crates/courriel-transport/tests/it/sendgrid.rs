@@ -41,7 +41,7 @@ fn settings(url: &str, key: &str) -> SendGridSettings {
 fn code(url: &str, key: &str) -> String {
     let e = email();
     let rendered = e.render().unwrap();
-    match runtime().block_on(send_sendgrid(&settings(url, key), &e, &rendered)) {
+    match runtime().block_on(send_sendgrid(&settings(url, key), &e, &rendered, &())) {
         Ok(_) => "OK".into(),
         Err(f) => f.code().to_string(),
     }
@@ -53,7 +53,7 @@ fn a_202_with_the_request_sendgrid_expects() {
     let e = email();
     let rendered = e.render().unwrap();
     let receipt = runtime()
-        .block_on(send_sendgrid(&settings(&url, "good"), &e, &rendered))
+        .block_on(send_sendgrid(&settings(&url, "good"), &e, &rendered, &()))
         .unwrap();
     assert!(receipt.reply.starts_with("202"));
     assert_eq!(receipt.accepted.len(), 3);
@@ -107,7 +107,7 @@ fn a_400_names_what_sendgrid_refused() {
         .text("no subject");
     let rendered = e.render().unwrap();
     let failure = runtime()
-        .block_on(send_sendgrid(&settings(&url, "good"), &e, &rendered))
+        .block_on(send_sendgrid(&settings(&url, "good"), &e, &rendered, &()))
         .unwrap_err();
     assert_eq!(failure.code(), "SG004");
     assert!(

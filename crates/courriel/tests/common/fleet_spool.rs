@@ -26,12 +26,7 @@ pub(crate) fn spool_copies(spool: &Spool, files: &[PathBuf], ids: &[String], bod
     runtime().block_on(async {
         for (i, id) in ids.iter().enumerate() {
             let n = i % files.len();
-            let copy = NewCopy {
-                account: files[n].to_str().expect("a UTF-8 path"),
-                folder: None,
-                message_id: id,
-                date: None,
-            };
+            let copy = NewCopy::sent(files[n].to_str().expect("a UTF-8 path"), None, id);
             let claim = spool
                 .put(
                     copy,

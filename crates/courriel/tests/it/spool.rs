@@ -45,12 +45,7 @@ fn open(spool: &str) -> Spool {
 fn spool_copy(spool: &str, account: &Path, message_id: &str) {
     let spool = open(spool);
     courriel_testkit::runtime().block_on(async {
-        let copy = NewCopy {
-            account: account.to_str().unwrap(),
-            folder: None,
-            message_id,
-            date: None,
-        };
+        let copy = NewCopy::sent(account.to_str().unwrap(), None, message_id);
         let claim = spool
             .put(copy, Arc::new(message(message_id)))
             .await
