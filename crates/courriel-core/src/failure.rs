@@ -57,6 +57,8 @@ failures! {
     ImapSettingsInvalid => "IM014", "imap-settings-invalid";
     SpoolUnwritable => "SP001", "spool-unwritable";
     SpoolClaimLost => "SP002", "spool-claim-lost";
+    SpoolAccountChanged => "SP003", "spool-account-changed";
+    SpoolUnwritableNotSent => "SP004", "spool-unwritable-message-not-sent";
     SmtpDns => "SM002", "smtp-dns-failure";
     SmtpRefused => "SM003", "smtp-connection-refused";
     SmtpTimeout => "SM004", "smtp-timed-out";
@@ -80,6 +82,8 @@ failures! {
     SendgridRateLimited => "SG006", "sendgrid-rate-limited";
     SendgridServerError => "SG007", "sendgrid-server-error";
     SendgridUnreachable => "SG008", "sendgrid-unreachable";
+    DestinationNotAllowed => "NT001", "destination-not-allowed";
+    DestinationUnreachable => "NT002", "destination-unreachable";
 }
 
 impl FailureKind {

@@ -75,6 +75,9 @@ pub struct SmtpSettings {
     /// Connect to this address instead of resolving `host` (like curl's
     /// `--resolve`); the certificate is still checked against `host`.
     pub address: Option<std::net::IpAddr>,
+    /// Which addresses may be connected to (default: any); checked on the
+    /// address connected to, resolved or given.
+    pub destinations: courriel_net::Destinations,
 }
 
 impl fmt::Debug for SmtpSettings {
@@ -107,6 +110,7 @@ impl SmtpSettings {
             extra_ca_pem: None,
             timeouts: SmtpTimeouts::default(),
             address: None,
+            destinations: courriel_net::Destinations::AnyAddress,
         }
     }
 
@@ -222,9 +226,15 @@ const KINDS: Kinds = Kinds {
 };
 
 async fn tcp(s: &SmtpSettings) -> Result<TcpStream, Failure> {
-    courriel_net::tcp(&s.host, s.port, s.address, s.timeouts.connect)
-        .await
-        .map_err(|e| s.net_failure(e))
+    courriel_net::tcp(
+        &s.host,
+        s.port,
+        s.address,
+        &s.destinations,
+        s.timeouts.connect,
+    )
+    .await
+    .map_err(|e| s.net_failure(e))
 }
 
 async fn tls<S: AsyncRead + AsyncWrite + Unpin>(

@@ -21,16 +21,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use courriel_archive::{
-    Expected, Filed, Filer, FolderCache, FolderList, ImapSettings, NewCopy, RetryReport,
-    SentChoice, Spool, Target, Timeouts as ImapTimeouts, choose_sent,
+    Claimed, Expected, Filed, Filer, FolderCache, FolderList, ImapSettings, NewCopy, Owner,
+    RetryReport, SentChoice, Spool, Target, Timeouts as ImapTimeouts, choose_sent,
 };
+use courriel_core::account::Lang;
 use courriel_core::failure::{Failure, FailureKind};
 use courriel_core::provider::SentCopy;
 use courriel_core::rules::{self, Diagnostic, Severity};
 use courriel_presets::Catalog;
 use courriel_transport::{
-    Email, EmailError, Policy, Route, SendGridSettings, SmtpPool, SmtpSettings, SmtpTimeouts,
-    Transport, deliver_pooled,
+    Email, EmailError, Handover, Policy, Route, SendGridSettings, SmtpPool, SmtpSettings,
+    SmtpTimeouts, Transport, deliver_pooled,
 };
 
 use crate::account::Account;
@@ -67,6 +68,7 @@ struct Tuning {
     smtp_timeouts: Option<SmtpTimeouts>,
     imap_timeouts: Option<ImapTimeouts>,
     resolve: HashMap<String, IpAddr>,
+    destinations: courriel_net::Destinations,
 }
 
 impl MailerBuilder {
@@ -94,6 +96,19 @@ impl MailerBuilder {
         self.tuning
             .resolve
             .insert(host.trim_end_matches('.').to_ascii_lowercase(), address);
+        self
+    }
+
+    /// Which addresses SMTP and IMAP connections may go to (default:
+    /// [`Destinations::AnyAddress`](courriel_net::Destinations)). An
+    /// application whose users type their servers' names (a settings page
+    /// open to the internet) gives [`Destinations::public_only`](courriel_net::Destinations::public_only):
+    /// loopback, private, link-local and metadata addresses are then
+    /// refused (NT001) unless allowed, addresses given with
+    /// [`MailerBuilder::resolve`] included.
+    #[must_use]
+    pub fn destinations(mut self, destinations: courriel_net::Destinations) -> Self {
+        self.tuning.destinations = destinations;
         self
     }
 
@@ -337,6 +352,64 @@ impl Receipt {
     }
 }
 
+/// Whether the copy of a message is filed by us.
+enum Plan {
+    File,
+    NotFiled(NotFiled),
+}
+
+/// The IMAP settings' errors, as the copy's failure says them.
+fn invalid_settings(e: SettingsError) -> Failure {
+    let codes = match e {
+        SettingsError::Rules(d) => d
+            .iter()
+            .map(|d| d.rule.code())
+            .collect::<Vec<_>>()
+            .join(", "),
+        SettingsError::CaFile(file, _) => format!("ca_file {file}"),
+    };
+    Failure::new(FailureKind::ImapSettingsInvalid).arg("codes", codes)
+}
+
+/// Puts the copy in the spool just before the message is handed over
+/// (once, whatever the number of attempts), when it is to be filed.
+struct SpoolFirst<'a> {
+    mailer: &'a Mailer,
+    account: &'a Account,
+    smtp: Option<&'a SmtpSettings>,
+    message_id: String,
+    sender: String,
+    message: Arc<Vec<u8>>,
+    claim: tokio::sync::Mutex<Option<Claimed>>,
+}
+
+impl Handover for SpoolFirst<'_> {
+    async fn before_handover(&self, transport: Transport) -> Result<(), Failure> {
+        let mut claim = self.claim.lock().await;
+        if claim.is_some() {
+            return Ok(());
+        }
+        if let Plan::NotFiled(_) = self.mailer.plan(self.account, transport, self.smtp) {
+            return Ok(());
+        }
+        let owner = self.mailer.owner_of(self.account, &self.sender);
+        let copy = NewCopy::sent(
+            self.account.id(),
+            Mailer::folder_of(self.account),
+            &self.message_id,
+        )
+        .owned_by(&owner)
+        .before_sending();
+        let spool = self.mailer.spool();
+        *claim = Some(spool.put(copy, self.message.clone()).await.map_err(|e| {
+            Failure::new(FailureKind::SpoolUnwritableNotSent)
+                .arg("dir", spool.location())
+                .arg("detail", e)
+        })?);
+        Ok(())
+    }
+}
+
 /// Why nothing was sent.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -349,6 +422,44 @@ pub enum SendError {
     Email(EmailError),
     /// The server or provider refused, or could not be reached.
     Failed(Failure),
+    /// The spool could not take the message's copy, so the message was
+    /// not sent (`SP004`): nothing went out.
+    Spool(Failure),
+    /// The message was handed over, then the connection failed before the
+    /// server's answer (`SM016`): it may or may not have been delivered.
+    /// Do not send it again without checking. Its copy is kept in the
+    /// spool (`entry`), marked so, and filed unread by the next retry.
+    FateUnknown {
+        /// What happened.
+        failure: Failure,
+        /// The spool entry keeping the copy, if one was made.
+        entry: Option<String>,
+    },
+}
+
+impl SendError {
+    /// The failure, when a server, the provider or the spool gave one.
+    #[must_use]
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            SendError::Failed(f)
+            | SendError::Spool(f)
+            | SendError::FateUnknown { failure: f, .. } => Some(f),
+            SendError::Settings(_) | SendError::CaFile(..) | SendError::Email(_) => None,
+        }
+    }
+
+    /// Whether the message may have been delivered after all.
+    #[must_use]
+    pub fn is_fate_unknown(&self) -> bool {
+        matches!(self, SendError::FateUnknown { .. })
+    }
+
+    /// Whether the spool stopped the send.
+    #[must_use]
+    pub fn is_spool(&self) -> bool {
+        matches!(self, SendError::Spool(_))
+    }
 }
 
 impl std::fmt::Display for SendError {
@@ -364,7 +475,8 @@ impl std::fmt::Display for SendError {
             }
             SendError::CaFile(file, e) => write!(f, "cannot read the CA file {file}: {e}"),
             SendError::Email(e) => write!(f, "{e}"),
-            SendError::Failed(failure) => write!(f, "{failure}"),
+            SendError::Failed(failure) | SendError::Spool(failure) => write!(f, "{failure}"),
+            SendError::FateUnknown { failure, .. } => write!(f, "{failure}"),
         }
     }
 }
@@ -501,6 +613,7 @@ impl Mailer {
             settings.timeouts = *timeouts;
         }
         settings.address = self.tuning.address_of(&settings.host);
+        settings.destinations = self.tuning.destinations.clone();
         Ok(settings)
     }
 
@@ -511,15 +624,39 @@ impl Mailer {
             settings.timeouts = *timeouts;
         }
         settings.address = self.tuning.address_of(&settings.host);
+        settings.destinations = self.tuning.destinations.clone();
         Ok(settings)
     }
 
     /// Sends `email` as `account`'s user, then files the exact bytes in the
-    /// account's Sent folder (or spools them). An error means nothing was
-    /// sent; once sent, whatever happens to the copy is in the receipt.
+    /// account's Sent folder (or spools them).
+    ///
+    /// The copy is written to the spool (durably) just before the message
+    /// is handed over, so that no message leaves without its copy being
+    /// safe: a spool that cannot take it stops the send
+    /// ([`SendError::Spool`], nothing went out); the server's acceptance
+    /// makes the copy due for filing; a refusal removes it. A failure after
+    /// the message was handed over and before the server's answer
+    /// ([`SendError::FateUnknown`]) keeps the copy, marked so, to be filed
+    /// unread by a retry; it is never sent again by us.
+    ///
+    /// An error means nothing was sent (or, for `FateUnknown`, that nobody
+    /// can tell); once sent, whatever happens to the copy is in the
+    /// receipt.
     pub async fn send(&self, account: &Account, email: Email) -> Result<Receipt, SendError> {
         let smtp = self.smtp_of(account)?;
         let rendered = email.render().map_err(SendError::Email)?;
+        // The bytes for the Sent folder: spooled before the message leaves.
+        let message = Arc::new(rendered.archived.clone());
+        let spool_first = SpoolFirst {
+            mailer: self,
+            account,
+            smtp: smtp.as_ref(),
+            message_id: rendered.message_id.clone(),
+            sender: rendered.envelope_from.to_string(),
+            message: message.clone(),
+            claim: tokio::sync::Mutex::new(None),
+        };
         // Copies of this account's sends under way are filed together.
         let expected = self.filer.expect(account.id());
         let route = Route {
@@ -527,25 +664,41 @@ impl Mailer {
             default: self.default.as_ref(),
             policy: &self.policy,
         };
-        let sent = deliver_pooled(&self.smtp, account.id(), route, &email, rendered, &())
-            .await
-            .map_err(|failure| {
-                tracing::warn!(account = account.id(), code = failure.code(), "not sent");
-                SendError::Failed(failure)
-            })?;
+        let sent = deliver_pooled(
+            &self.smtp,
+            account.id(),
+            route,
+            &email,
+            rendered,
+            &spool_first,
+        )
+        .await;
+        let claim = spool_first.claim.into_inner();
+        let sent = match sent {
+            Ok(sent) => sent,
+            Err(failure) => return Err(self.not_sent(account, failure, claim).await),
+        };
         drop(email);
-        let message = Arc::new(sent.archived);
         let receipt = sent.receipt;
-        let filing = self
-            .file(
-                account,
-                sent.transport,
-                smtp.as_ref(),
-                &receipt.message_id,
-                &message,
-                expected,
-            )
-            .await;
+        let filing = match (self.plan(account, sent.transport, smtp.as_ref()), claim) {
+            (Plan::NotFiled(why), claim) => {
+                if let Some(claim) = claim {
+                    self.forget(claim).await;
+                }
+                Filing::NotFiled(why)
+            }
+            (Plan::File, Some(mut claim)) => {
+                claim.mark_sent();
+                self.file_claimed(account, claim, expected).await
+            }
+            // The transport handed the message over without asking (it
+            // always asks): spooled now, late rather than never.
+            (Plan::File, None) => {
+                tracing::warn!(account = account.id(), "copy spooled after sending");
+                self.file_late(account, &receipt.message_id, &message, expected)
+                    .await
+            }
+        };
         tracing::info!(
             account = account.id(),
             transport = sent.transport.as_str(),
@@ -564,21 +717,61 @@ impl Mailer {
         })
     }
 
-    /// Files the copy of a message sent for `account`.
-    async fn file(
+    /// The error for a message not sent (or whose fate is unknown), after
+    /// settling the copy spooled for it: removed when nothing went out,
+    /// kept (marked) when the message may have gone.
+    async fn not_sent(
         &self,
         account: &Account,
-        transport: Transport,
-        smtp: Option<&SmtpSettings>,
-        message_id: &str,
-        message: &Arc<Vec<u8>>,
-        expected: Expected,
-    ) -> Filing {
+        failure: Failure,
+        claim: Option<Claimed>,
+    ) -> SendError {
+        tracing::warn!(account = account.id(), code = failure.code(), "not sent");
+        if failure.kind == FailureKind::SpoolUnwritableNotSent {
+            return SendError::Spool(failure);
+        }
+        if !failure.may_have_been_delivered() {
+            if let Some(claim) = claim {
+                self.forget(claim).await;
+            }
+            return SendError::Failed(failure);
+        }
+        let entry = match claim {
+            Some(mut claim) => {
+                claim.mark_fate_unknown();
+                let id = claim.entry.id.clone();
+                let text = format!("{}: {}", failure.code(), failure.message(Lang::En));
+                match self.spool().failed(claim, &text, false).await {
+                    Ok(_) => Some(id),
+                    Err(e) => {
+                        // Still on disk as `sending`: a retry finds it so.
+                        tracing::warn!(error = %e, entry = %id, "copy of a message of unknown fate not marked");
+                        Some(id)
+                    }
+                }
+            }
+            None => None,
+        };
+        SendError::FateUnknown { failure, entry }
+    }
+
+    /// Removes the copy of a message that did not go out (or needs none).
+    async fn forget(&self, claim: Claimed) {
+        let id = claim.entry.id.clone();
+        if let Err(e) = self.spool().discard(claim).await {
+            // Left `sending`: a retry would file it as of unknown fate.
+            tracing::error!(error = %e, entry = %id, "spool: the copy of a message not sent could not be removed");
+        }
+    }
+
+    /// Whether the copy of a message sent through `transport` is filed by
+    /// us, and if not why.
+    fn plan(&self, account: &Account, transport: Transport, smtp: Option<&SmtpSettings>) -> Plan {
         let Some(imap) = &account.settings().imap else {
-            return Filing::NotFiled(NotFiled::NoImap);
+            return Plan::NotFiled(NotFiled::NoImap);
         };
         if imap.copy_to_sent == Some(false) {
-            return Filing::NotFiled(NotFiled::Disabled);
+            return Plan::NotFiled(NotFiled::Disabled);
         }
         // Only what went through the provider's own SMTP server is filed
         // by the provider.
@@ -586,15 +779,89 @@ impl Mailer {
             && let Some(provider) = smtp.and_then(|s| self.catalog.lookup_host(&s.host))
             && provider.sent_copy == SentCopy::ServerFiles
         {
-            return Filing::NotFiled(NotFiled::ProviderFilesItsOwn {
+            return Plan::NotFiled(NotFiled::ProviderFilesItsOwn {
                 provider: provider.name.clone(),
             });
         }
-        let folder = imap
+        Plan::File
+    }
+
+    /// The folder the account's settings name (`None`: choose the Sent
+    /// folder on the server).
+    fn folder_of(account: &Account) -> Option<&str> {
+        account
+            .settings()
+            .imap
+            .as_ref()?
             .sent_folder
             .as_deref()
             .map(str::trim)
-            .filter(|f| !f.is_empty() && !f.eq_ignore_ascii_case("auto"));
+            .filter(|f| !f.is_empty() && !f.eq_ignore_ascii_case("auto"))
+    }
+
+    /// Where the account's copies go now, with these settings.
+    fn target_of(&self, account: &Account, settings: &ImapSettings) -> Target {
+        match Self::folder_of(account) {
+            Some(folder) => Target::Folder(folder.to_string()),
+            None => Target::Auto {
+                provider_hint: self.sent_hint(settings),
+            },
+        }
+    }
+
+    /// Whose copies the account's are: the mailbox its IMAP settings
+    /// reach (as written, when they have errors) and the sender.
+    fn owner_of(&self, account: &Account, sender: &str) -> Owner {
+        match self.imap_settings(account) {
+            Ok(settings) => Owner::new(&settings, sender),
+            Err(_) => {
+                let imap = account.settings().imap.as_ref();
+                Owner {
+                    host: imap.and_then(|i| i.host.clone()).unwrap_or_default(),
+                    port: imap
+                        .and_then(|i| i.port)
+                        .and_then(|p| u16::try_from(p).ok())
+                        .unwrap_or(0),
+                    user: imap.and_then(|i| i.username.clone()).unwrap_or_default(),
+                    sender: sender.to_string(),
+                    digest: String::new(),
+                }
+            }
+        }
+    }
+
+    /// Files the copy of a message sent for `account`, spooled (and
+    /// claimed) before it was handed over.
+    async fn file_claimed(&self, account: &Account, claim: Claimed, expected: Expected) -> Filing {
+        let settings = match self.imap_settings(account) {
+            Ok(settings) => settings,
+            Err(e) => {
+                // Kept until the settings are fixed: never dropped.
+                let failure = invalid_settings(e);
+                let entry = claim.entry.id.clone();
+                // Due at once: filed as soon as the settings are fixed.
+                if let Err(e) = self.spool().release(claim, Duration::ZERO).await {
+                    tracing::warn!(error = %e, entry, "spool: copy left as sending; a retry files it");
+                }
+                return Filing::Spooled { entry, failure };
+            }
+        };
+        let target = self.target_of(account, &settings);
+        Self::filing(
+            self.filer
+                .file_claimed(claim, &settings, &target, Some(expected))
+                .await,
+        )
+    }
+
+    /// Files the copy of a message already sent (spooled now).
+    async fn file_late(
+        &self,
+        account: &Account,
+        message_id: &str,
+        message: &Arc<Vec<u8>>,
+        expected: Expected,
+    ) -> Filing {
         let not_kept = |e: std::io::Error| {
             Filing::NotKept(
                 Failure::new(FailureKind::SpoolUnwritable)
@@ -602,66 +869,43 @@ impl Mailer {
                     .arg("detail", e),
             )
         };
-        let settings = match self.imap_settings(account) {
-            Ok(settings) => settings,
-            Err(e) => {
-                // Kept until the settings are fixed: never dropped.
-                let codes = match e {
-                    SettingsError::Rules(d) => d
-                        .iter()
-                        .map(|d| d.rule.code())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    SettingsError::CaFile(file, _) => format!("ca_file {file}"),
-                };
-                let failure = Failure::new(FailureKind::ImapSettingsInvalid).arg("codes", codes);
-                let copy = NewCopy {
-                    account: account.id(),
-                    folder,
-                    message_id,
-                    date: None,
-                };
-                let spooled = match self.spool().put(copy, message.clone()).await {
-                    // Due at once: filed as soon as the settings are fixed.
-                    Ok(claim) => {
-                        let entry = claim.entry.id.clone();
-                        self.spool()
-                            .release(claim, Duration::ZERO)
-                            .await
-                            .map(|()| entry)
-                    }
-                    Err(e) => Err(e),
-                };
-                return match spooled {
-                    Ok(entry) => Filing::Spooled { entry, failure },
+        let owner = self.owner_of(account, "");
+        let copy =
+            NewCopy::sent(account.id(), Self::folder_of(account), message_id).owned_by(&owner);
+        match self.imap_settings(account) {
+            Ok(settings) => {
+                let target = self.target_of(account, &settings);
+                match self.spool().put(copy, message.clone()).await {
+                    Ok(claim) => Self::filing(
+                        self.filer
+                            .file_claimed(claim, &settings, &target, Some(expected))
+                            .await,
+                    ),
                     Err(e) => not_kept(e),
-                };
+                }
             }
-        };
-        let target = match folder {
-            Some(folder) => Target::Folder(folder.to_string()),
-            None => Target::Auto {
-                provider_hint: self.sent_hint(&settings),
+            Err(e) => match self.spool().put(copy, message.clone()).await {
+                Ok(claim) => {
+                    let entry = claim.entry.id.clone();
+                    match self.spool().release(claim, Duration::ZERO).await {
+                        Ok(()) => Filing::Spooled {
+                            entry,
+                            failure: invalid_settings(e),
+                        },
+                        Err(e) => not_kept(e),
+                    }
+                }
+                Err(e) => not_kept(e),
             },
-        };
-        match self
-            .filer
-            .file(
-                account.id(),
-                &settings,
-                &target,
-                message_id,
-                message.clone(),
-                Some(expected),
-            )
-            .await
-        {
-            Ok(Filed::Filed { folder } | Filed::AlreadyFiled { folder }) => {
-                Filing::Filed { folder }
-            }
-            Ok(Filed::Spooled { entry, failure }) => Filing::Spooled { entry, failure },
-            Ok(Filed::Failed { entry, failure }) => Filing::Failed { entry, failure },
-            Err(e) => not_kept(e),
+        }
+    }
+
+    /// A filer's outcome as the receipt says it.
+    fn filing(filed: Filed) -> Filing {
+        match filed {
+            Filed::Filed { folder } | Filed::AlreadyFiled { folder } => Filing::Filed { folder },
+            Filed::Spooled { entry, failure } => Filing::Spooled { entry, failure },
+            Filed::Failed { entry, failure } => Filing::Failed { entry, failure },
         }
     }
 
@@ -694,16 +938,17 @@ impl Mailer {
             .await
     }
 
-    /// For a retry: each spool key's IMAP settings and Sent folder hint.
+    /// For a retry: each spool key's IMAP settings and where its copies
+    /// go now (the folder chosen again from the current settings).
     fn filing_settings(
         &self,
         account_for: impl Fn(&str) -> Option<Account>,
-    ) -> impl Fn(&str) -> Option<(ImapSettings, Option<String>)> {
+    ) -> impl Fn(&str) -> Option<(ImapSettings, Target)> {
         move |id: &str| {
             let account = account_for(id)?;
             let settings = self.imap_settings(&account).ok()?;
-            let hint = self.sent_hint(&settings);
-            Some((settings, hint))
+            let target = self.target_of(&account, &settings);
+            Some((settings, target))
         }
     }
 

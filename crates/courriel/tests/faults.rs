@@ -73,6 +73,7 @@ fn imap_settings(port: u16, security: Security) -> ImapSettings {
         tls: BOUND,
         greeting: BOUND,
         command: BOUND,
+        ..Timeouts::default()
     };
     settings
 }

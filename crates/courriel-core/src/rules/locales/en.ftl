@@ -197,6 +197,12 @@ SP001 = The copy of the sent message could not be written to the spool { $dir }:
 SP002 = The copy { $entry } is being filed by another worker: this one held it too long (its claim on the spool expired).
     .help = Nothing is lost and it will not be filed twice. If this happens often, give the spool a longer lease than the IMAP timeouts allow a filing to take.
 
+SP003 = The copy { $entry } was made for the mailbox { $mailbox }, but the account "{ $account }" now names { $now }: it is not filed there.
+    .help = Nothing is lost: the copy is kept, marked failed. If the account was edited by mistake, restore its IMAP host and user, then run `courriel spool retry --failed`; if the account now belongs to someone else, the copy belongs to the old mailbox.
+
+SP004 = The message was not sent: its copy could not be written to the spool { $dir } first ({ $detail }).
+    .help = Free disk space or fix the spool directory's permissions (for a PostgreSQL spool, check that the database answers), then send again: nothing went out.
+
 ## Failures met when sending (codes SM: SMTP).
 
 SM002 = The SMTP server name { $host } does not exist (DNS lookup failed).
@@ -269,3 +275,22 @@ SG007 = SendGrid failed ({ $status }) after { $attempts } attempts.
 
 SG008 = SendGrid could not be reached at { $url }: { $detail }
     .help = Check the network and the API address; courriel tries again later.
+
+## Where connections may go (codes NT: SMTP and IMAP alike).
+
+NT001 = The server { $host } is at { $address }, { $range ->
+        [loopback] a loopback address (this machine itself)
+        [private] a private network address
+        [shared] a carrier-grade NAT address (100.64.0.0/10)
+        [link-local] a link-local address
+        [cloud-metadata] the address of a cloud metadata service
+        [multicast] a multicast address
+        [unspecified] an unspecified address
+        [broadcast] the broadcast address
+        [documentation] an address reserved for documentation
+       *[other] a reserved address
+    }: this application does not connect there.
+    .help = Give the public name of your mail server (such as smtp.example.com), as your provider documents it. If the server really is on a private network, ask the application's administrator to allow its address.
+
+NT002 = No mail server could be reached at { $host }:{ $port }, or it did not answer as one.
+    .help = Check the server's name, the port and the security (465 and 993: implicit TLS; 587 and 143: STARTTLS) as your provider documents them, then try again later.

@@ -197,6 +197,12 @@ SP001 = La copie du message envoyé n'a pas pu être écrite dans la file d'atte
 SP002 = La copie { $entry } est classée par un autre processus : celui-ci l'a gardée trop longtemps (sa réservation dans la file d'attente a expiré).
     .help = Rien n'est perdu et elle ne sera pas classée deux fois. Si cela arrive souvent, donnez à la file d'attente un bail plus long que la durée qu'un classement peut prendre selon les délais IMAP.
 
+SP003 = La copie { $entry } a été faite pour la boîte { $mailbox }, mais le compte « { $account } » désigne maintenant { $now } : elle n'y est pas classée.
+    .help = Rien n'est perdu : la copie est gardée, marquée en échec. Si le compte a été modifié par erreur, remettez son serveur IMAP et son identifiant, puis lancez `courriel spool retry --failed` ; si le compte appartient maintenant à quelqu'un d'autre, la copie revient à l'ancienne boîte.
+
+SP004 = Le message n'a pas été envoyé : sa copie n'a pas pu être écrite d'abord dans la file d'attente { $dir } ({ $detail }).
+    .help = Libérez de la place sur le disque ou corrigez les droits du dossier de la file d'attente (pour une file d'attente PostgreSQL, vérifiez que la base de données répond), puis envoyez de nouveau : rien n'est parti.
+
 ## Échecs rencontrés à l'envoi (codes SM : SMTP).
 
 SM002 = Le nom du serveur SMTP { $host } n'existe pas (échec de la résolution DNS).
@@ -269,3 +275,22 @@ SG007 = SendGrid a échoué ({ $status }) après { $attempts } tentatives.
 
 SG008 = SendGrid n'a pas pu être joint à { $url } : { $detail }
     .help = Vérifiez le réseau et l'adresse de l'API ; courriel réessaie plus tard.
+
+## Où les connexions peuvent aller (codes NT : SMTP comme IMAP).
+
+NT001 = Le serveur { $host } est à l'adresse { $address }, { $range ->
+        [loopback] une adresse de bouclage (cette machine elle-même)
+        [private] une adresse de réseau privé
+        [shared] une adresse de NAT d'opérateur (100.64.0.0/10)
+        [link-local] une adresse lien-local
+        [cloud-metadata] l'adresse d'un service de métadonnées cloud
+        [multicast] une adresse de multidiffusion
+        [unspecified] une adresse non spécifiée
+        [broadcast] l'adresse de diffusion
+        [documentation] une adresse réservée à la documentation
+       *[other] une adresse réservée
+    } : cette application ne s'y connecte pas.
+    .help = Indiquez le nom public de votre serveur de messagerie (comme smtp.example.com), tel que votre fournisseur le documente. Si le serveur se trouve réellement sur un réseau privé, demandez à l'administrateur de l'application d'autoriser son adresse.
+
+NT002 = Aucun serveur de messagerie n'a pu être joint à { $host }:{ $port }, ou il n'a pas répondu comme tel.
+    .help = Vérifiez le nom du serveur, le port et la sécurité (465 et 993 : TLS implicite ; 587 et 143 : STARTTLS) tels que votre fournisseur les documente, puis réessayez plus tard.
