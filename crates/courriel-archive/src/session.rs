@@ -106,7 +106,7 @@ async fn tls(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Box<dyn Io>, Failure> {
 
 async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
     let s = ctx.settings;
-    courriel_net::tcp(
+    let stream = courriel_net::tcp(
         &s.host,
         s.port,
         s.address,
@@ -114,7 +114,16 @@ async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
         s.timeouts.connect,
     )
     .await
-    .map_err(|e| e.into_failure(&KINDS, &s.host, s.port))
+    .map_err(|e| e.into_failure(&KINDS, &s.host, s.port))?;
+    // A session dropped (an APPEND given up on its bound, say) is reset,
+    // not closed: what it had not yet sent is discarded rather than left
+    // to reach the server later, where it could file a copy the spool
+    // still holds (and a retry would file again). A session closed after
+    // LOGOUT has nothing left to send.
+    if let Err(e) = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)) {
+        tracing::debug!(error = %e, "IMAP: SO_LINGER not set");
+    }
+    Ok(stream)
 }
 
 /// Reads the greeting; returns the capabilities it carries, if any.

@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// A connection as a script sees it.
 pub trait Stream: Read + Write + Send {}
@@ -92,6 +92,56 @@ pub fn upgrade(script: Script) -> Script {
     Script {
         reader: BufReader::new(Box::new(rustls::StreamOwned::new(connection, stream))),
     }
+}
+
+/// A proxy on 127.0.0.1 to `target_port` that passes what the client
+/// sends at most `bytes_per_second` (a slow uplink), and the server's
+/// answers at full speed. Returns the port and a count of the bytes the
+/// client sent through it.
+#[must_use]
+pub fn throttling_proxy(target_port: u16, bytes_per_second: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("its address").port();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let total = sent.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                continue;
+            };
+            let total = total.clone();
+            let (mut client_read, mut server_write) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            let (mut server_read, mut client_write) = (server, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut server_read, &mut client_write);
+                let _ = client_write.shutdown(Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                // Ten slices a second, each of a tenth of the rate.
+                let slice = (bytes_per_second / 10).max(1);
+                let mut buf = vec![0u8; slice];
+                let start = std::time::Instant::now();
+                let mut passed = 0usize;
+                while let Ok(n) = client_read.read(&mut buf) {
+                    if n == 0 || server_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    passed += n;
+                    total.fetch_add(n, Ordering::SeqCst);
+                    let due =
+                        std::time::Duration::from_secs_f64(passed as f64 / bytes_per_second as f64);
+                    if let Some(wait) = due.checked_sub(start.elapsed()) {
+                        std::thread::sleep(wait);
+                    }
+                }
+                let _ = server_write.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    (port, sent)
 }
 
 /// A proxy on 127.0.0.1 to `target_port` that forwards both ways until

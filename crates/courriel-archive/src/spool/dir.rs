@@ -1,19 +1,35 @@
 //! The embedded store: a directory on this machine.
 //!
-//! Layout: one file per copy, `DIR/ID.copy`: a line of JSON metadata, then
-//! the exact bytes. It is written whole to a hidden temporary file, synced,
-//! renamed into place and the directory synced, so an entry exists whole
-//! or not at all. Removing a filed copy is a single unlink, not synced: if
-//! a crash brings the entry back, the retry finds its Message-ID in the
-//! folder and files nothing (one file and few system calls per copy: the
-//! spool sits on every send's path).
+//! Layout: one file per copy, `DIR/ID.copy`: a line of JSON metadata (with
+//! the message's length), then the exact bytes. It is written whole to a
+//! hidden temporary file (locked while written), synced, renamed into place
+//! and the directory synced, so an entry exists whole or not at all.
+//! Removing a filed copy is a single unlink, not synced: if a crash brings
+//! the entry back, the retry finds its Message-ID in the folder and files
+//! nothing (one file and few system calls per copy: the spool sits on every
+//! send's path).
+//!
+//! The directory is created 0700 and every file 0600 (from their creation,
+//! never changed after): they hold whole messages, Bcc included. Opening
+//! the store writes and syncs a small probe file, so a directory on a full
+//! or read-only disk is refused before anything is sent. A temporary file
+//! whose writer died after writing it whole is put in place (it is newer
+//! than the entry it replaces), unless it is the first write of a copy
+//! about to be sent (`sending`): that put never returned, so its message
+//! was never handed over, and it is removed.
+//!
+//! An entry's file that cannot be read (cut short, not JSON, named for
+//! another entry, not ours) is moved to `DIR/quarantine/` with a warning and
+//! counted ([`SpoolStore::quarantined`]): it blocks no other copy.
 //!
 //! A claim is an exclusive `flock` on the entry's file, held from the put
 //! (or the claim) until the copy is settled: processes of one machine
 //! sharing the directory (an application and `courriel spool retry`, say)
 //! never file the same copy at once, and the kernel releases the lock of a
 //! process that dies. A claim is checked against the path after locking
-//! (the file may have been filed and removed, or rewritten, meanwhile).
+//! (the file may have been filed and removed, or rewritten, meanwhile). An
+//! entry still `sending` whose lock is free lost its sender: it is claimed
+//! as of unknown fate.
 
 use std::fs::File;
 use std::io::Write as _;
@@ -109,6 +125,14 @@ fn still_at(file: &File, path: &Path) -> bool {
     match (file.metadata(), std::fs::metadata(path)) {
         (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
         _ => false,
+    }
+}
+
+/// A file removed by someone else first is as good as removed.
+fn gone_is_fine(result: std::io::Result<()>) -> std::io::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
     }
 }
 
@@ -225,18 +249,33 @@ impl DirStore {
                 .and_then(|m| m.modified())
                 .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(60));
             let target = self.dir.join(&entry_name);
-            let whole = entry_name.ends_with(EXTENSION)
-                && matches!(read_entry(&tmp, &target)?, Read::Entry(ref e, _) if e.size.is_some() && (e.state != EntryState::Sending || target.exists()));
-            if whole {
+            // Whole: written to its end by a writer that held its lock
+            // from the start (so no longer writing it).
+            let whole = match read_entry(&tmp, &target)? {
+                Read::Entry(entry, _)
+                    if entry.size.is_some() && entry_name.ends_with(EXTENSION) =>
+                {
+                    Some(entry)
+                }
+                _ => None,
+            };
+            if let Some(entry) = whole {
+                if entry.state == EntryState::Sending && !target.exists() {
+                    tracing::info!(file = %path.display(), "spool: a put that never returned (nothing was handed over): removed");
+                    gone_is_fine(std::fs::remove_file(&path))?;
+                    continue;
+                }
                 // The entry it replaces must not be held by a live claim.
                 let held = File::open(&target).is_ok_and(|f| f.try_lock().is_err());
                 if !held {
-                    tracing::warn!(file = %path.display(), "spool: an interrupted write was whole: recovered");
-                    std::fs::rename(&path, &target)?;
-                    File::open(&self.dir)?.sync_all()?;
+                    // Renamed by its writer since we looked: nothing to do.
+                    if std::fs::rename(&path, &target).is_ok() {
+                        tracing::warn!(file = %path.display(), "spool: an interrupted write was whole: recovered");
+                        File::open(&self.dir)?.sync_all()?;
+                    }
                 }
             } else if old || name.starts_with(".probe-") {
-                std::fs::remove_file(&path)?;
+                gone_is_fine(std::fs::remove_file(&path))?;
             }
         }
         Ok(())
@@ -592,6 +631,51 @@ mod tests {
             assert!(
                 spool.claim(5).await.unwrap().is_empty(),
                 "released for later"
+            );
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_whole_temporary_file_is_recovered_unless_its_put_never_returned() {
+        let dir = std::env::temp_dir().join(format!("courriel-spool-whole-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        runtime().block_on(async {
+            let spool = Spool::dir(&dir).unwrap();
+            // A failure being recorded when the process died: the new
+            // entry was written whole, not yet renamed over the old one.
+            let mut claim = spool
+                .put(copy("whole@x").before_sending(), Arc::new(b"m".to_vec()))
+                .await
+                .unwrap();
+            claim.mark_sent();
+            let store = DirStore::open(&dir).unwrap();
+            let mut newer = claim.entry.clone();
+            newer.attempts = 1;
+            newer.last_error = Some("IM003 refused".into());
+            let mut line = serde_json::to_vec(&Entry {
+                size: Some(1),
+                ..newer
+            })
+            .unwrap();
+            line.push(b'\n');
+            let name = file_name(&claim.entry.id);
+            std::fs::write(dir.join(tmp_name(&name)), [line.as_slice(), b"m"].concat()).unwrap();
+            // A put that never returned: `sending`, whole, and no entry.
+            let lost = copy("lost@x").before_sending().entry("1-lost".into(), 1);
+            let mut line = serde_json::to_vec(&lost).unwrap();
+            line.push(b'\n');
+            let lost_tmp = dir.join(tmp_name(&file_name("1-lost")));
+            std::fs::write(&lost_tmp, [line.as_slice(), b"m"].concat()).unwrap();
+            drop(claim);
+            store.clean().unwrap();
+            let entries = spool.entries().await.unwrap();
+            assert_eq!(entries.len(), 1, "{entries:?}");
+            assert_eq!(entries[0].state, EntryState::Pending, "the newer news won");
+            assert_eq!(entries[0].attempts, 1);
+            assert!(
+                !lost_tmp.exists(),
+                "a put that never returned handed nothing over: removed"
             );
         });
         std::fs::remove_dir_all(&dir).unwrap();

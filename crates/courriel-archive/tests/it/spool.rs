@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use courriel_archive::spool::Spool;
-use courriel_archive::{Archive, Backoff, Filed, NewCopy, SpoolOptions, Target};
+use courriel_archive::{Archive, Backoff, EntryState, Filed, NewCopy, Owner, SpoolOptions, Target};
 use courriel_core::Security;
 use courriel_testkit::Servers;
 
@@ -509,4 +509,335 @@ fn migrations_run_once_when_workers_start_together_and_a_newer_schema_is_refused
         "{refused}"
     );
     assert!(!refused.contains(&s.postgres_password), "{refused}");
+}
+
+/// Counts the unread messages with this Message-ID in alice's Sent folder.
+fn unread_in_sent(message_id: &str) -> usize {
+    let s = Servers::get();
+    let mut imap = s.imap_as(&s.special);
+    assert!(imap.command("SELECT Sent").unwrap().is_ok());
+    let found = imap
+        .command(&format!(
+            "UID SEARCH UNSEEN HEADER Message-ID \"<{message_id}>\""
+        ))
+        .unwrap();
+    found
+        .untagged
+        .iter()
+        .filter_map(|l| l.strip_prefix("* SEARCH"))
+        .map(|l| l.split_whitespace().count())
+        .sum()
+}
+
+/// Retries until something is filed or refused (a dead holder's lease
+/// runs out in 2 s), at most 10 s; the reports added up.
+fn retry_until_handled(
+    archive: &Archive,
+    settings_for: impl Fn(&str) -> Option<(courriel_archive::ImapSettings, Target)> + Copy,
+) -> courriel_archive::RetryReport {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut total = courriel_archive::RetryReport::default();
+    loop {
+        let report = runtime().block_on(archive.retry(settings_for)).unwrap();
+        total.filed += report.filed;
+        total.already_filed += report.already_filed;
+        total.failed += report.failed;
+        total.account_changed += report.account_changed;
+        total.unknown_fate += report.unknown_fate;
+        if report.filed + report.already_filed + report.failed > 0
+            || std::time::Instant::now() > deadline
+        {
+            return total;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_copy_whose_sender_died_after_handing_its_message_over_is_filed_unread_and_counted() {
+    let s = Servers::get();
+    let up = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
+    let owner = Owner::new(&up, "alice@courriel.test");
+    for (store, spec) in stores("unknown") {
+        let id = format!("unknown.{store}.{}@test.courriel", std::process::id());
+        let sender = open(&spec);
+        let claim = runtime()
+            .block_on(
+                sender.put(
+                    NewCopy::sent("alice", None, &id)
+                        .owned_by(&owner)
+                        .before_sending(),
+                    Arc::new(message(&id).into_bytes()),
+                ),
+            )
+            .unwrap();
+        assert_eq!(claim.entry.state, EntryState::Sending, "{store}");
+        // While its sender lives, nobody takes it, and its fate is not in doubt.
+        let entries = runtime().block_on(open(&spec).entries()).unwrap();
+        assert!(!entries[0].fate_unknown, "{store}: {entries:?}");
+        assert!(
+            runtime()
+                .block_on(open(&spec).claim(10))
+                .unwrap()
+                .is_empty()
+        );
+        // The sender dies between handing the message over and its answer:
+        // its lock goes with it, its lease runs out.
+        drop(claim);
+        drop(sender);
+        std::thread::sleep(Duration::from_millis(2300));
+        let entries = runtime().block_on(open(&spec).entries()).unwrap();
+        assert_eq!(entries[0].status(), "unknown", "{store}: {entries:?}");
+        let archive = Archive::new(open(&spec));
+        let report = retry_until_handled(&archive, |_| {
+            Some((
+                settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
+                Target::Auto {
+                    provider_hint: None,
+                },
+            ))
+        });
+        assert_eq!(
+            (report.filed, report.unknown_fate),
+            (1, 1),
+            "{store}: {report:?}"
+        );
+        assert_eq!(copies_in_sent(&id), 1, "{store}");
+        assert_eq!(
+            unread_in_sent(&id),
+            1,
+            "{store}: filed unread, to stand out"
+        );
+        assert!(
+            runtime()
+                .block_on(archive.spool().entries())
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[test]
+fn a_retry_files_a_copy_only_in_the_mailbox_it_was_made_for() {
+    let s = Servers::get();
+    let alice = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
+    let owner = Owner::new(&alice, "alice@courriel.test");
+    for (store, spec) in stores("owner") {
+        let id = format!("owner.{store}.{}@test.courriel", std::process::id());
+        let spool = open(&spec);
+        runtime().block_on(async {
+            let claim = spool
+                .put(
+                    NewCopy::sent("accounts/alice.toml", None, &id).owned_by(&owner),
+                    Arc::new(message(&id).into_bytes()),
+                )
+                .await
+                .unwrap();
+            spool.release(claim, Duration::ZERO).await.unwrap();
+        });
+        // The account file at that key now holds bob's settings.
+        let archive = Archive::new(open(&spec));
+        let report = retry_until_handled(&archive, |_| {
+            Some((
+                settings(&s.courier, s.imap_tls_port, Security::ImplicitTls),
+                Target::Auto {
+                    provider_hint: None,
+                },
+            ))
+        });
+        assert_eq!(
+            (report.filed, report.failed, report.account_changed),
+            (0, 1, 1),
+            "{store}: {report:?}"
+        );
+        let entries = runtime().block_on(archive.spool().entries()).unwrap();
+        assert_eq!(entries.len(), 1, "{store}: kept");
+        assert_eq!(entries[0].state, EntryState::Failed, "{store}");
+        assert!(
+            entries[0]
+                .last_error
+                .as_deref()
+                .unwrap()
+                .starts_with("SP003"),
+            "{store}: {entries:?}"
+        );
+        // Put right, and asked again: filed in alice's Sent, once.
+        runtime()
+            .block_on(archive.spool().requeue_failed())
+            .unwrap();
+        let report = retry_until_handled(&archive, |_| {
+            Some((
+                settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
+                Target::Auto {
+                    provider_hint: None,
+                },
+            ))
+        });
+        assert_eq!(report.filed, 1, "{store}: {report:?}");
+        assert_eq!(copies_in_sent(&id), 1, "{store}");
+    }
+}
+
+#[test]
+fn a_retry_files_in_the_folder_the_settings_name_now() {
+    let s = Servers::get();
+    for (store, spec) in stores("refolder") {
+        let id = format!("refolder.{store}.{}@test.courriel", std::process::id());
+        let archive = Archive::new(open(&spec));
+        let up = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
+        // Sent while `sent_folder` named a folder that does not exist.
+        let filed = runtime()
+            .block_on(archive.file(
+                "alice",
+                &up,
+                &Target::Folder("No-Such-Folder".into()),
+                &id,
+                None,
+                message(&id).as_bytes(),
+            ))
+            .unwrap();
+        assert!(matches!(filed, Filed::Failed { .. }), "{store}: {filed:?}");
+        // The user sets it back to "auto" and asks for failed copies again.
+        runtime()
+            .block_on(archive.spool().requeue_failed())
+            .unwrap();
+        let report = retry_until_handled(&archive, |_| {
+            Some((
+                settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
+                Target::Auto {
+                    provider_hint: None,
+                },
+            ))
+        });
+        assert_eq!(report.filed, 1, "{store}: {report:?}");
+        assert_eq!(copies_in_sent(&id), 1, "{store}");
+        assert!(
+            runtime()
+                .block_on(archive.spool().entries())
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[test]
+fn unreadable_spool_files_are_set_aside_and_block_nothing() {
+    let s = Servers::get();
+    let dir = std::env::temp_dir().join(format!("courriel-spool-corrupt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spool = Spool::dir(&dir).unwrap();
+    let ids = spool_copies(&spool, 2, "corrupt");
+    // A file cut short, one of another entry's, one that is not ours at all.
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    let whole = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&files[0], &whole[..whole.len() - 10]).unwrap();
+    std::fs::write(dir.join("1-2-3.copy"), &std::fs::read(&files[1]).unwrap()).unwrap();
+    std::fs::write(dir.join("junk.copy"), [0xffu8; 100_000]).unwrap();
+    let entries = runtime().block_on(spool.entries()).unwrap();
+    assert_eq!(entries.len(), 1, "only the whole entry: {entries:?}");
+    let archive = Archive::new(Spool::dir(&dir).unwrap());
+    let report = runtime()
+        .block_on(archive.retry(|_| {
+            Some((
+                settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
+                Target::Auto {
+                    provider_hint: None,
+                },
+            ))
+        }))
+        .unwrap();
+    assert_eq!(report.filed, 1, "{report:?}");
+    assert_eq!(copies_in_sent(&ids[1]), 1);
+    assert_eq!(runtime().block_on(spool.quarantined()).unwrap(), 3);
+    assert!(runtime().block_on(spool.entries()).unwrap().is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn spool_and_folder_cache_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = Servers::get();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let root = std::env::temp_dir().join(format!("courriel-spool-modes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let dir = root.join("a/spool");
+    let spool = Spool::dir(&dir).unwrap();
+    spool_copies(&spool, 1, "modes");
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&root.join("a")), 0o700, "parents created too");
+    for file in std::fs::read_dir(&dir).unwrap() {
+        assert_eq!(mode(&file.unwrap().path()), 0o600);
+    }
+    std::fs::write(dir.join("junk.copy"), b"junk").unwrap();
+    runtime().block_on(spool.entries()).unwrap();
+    assert_eq!(mode(&dir.join("quarantine")), 0o700);
+    let cache_dir = root.join("cache");
+    let cache = courriel_archive::FolderCache::in_dir(&cache_dir);
+    let up = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
+    runtime().block_on(cache.folders(&up, true)).unwrap();
+    assert_eq!(mode(&cache_dir), 0o700);
+    for file in std::fs::read_dir(&cache_dir).unwrap() {
+        assert_eq!(mode(&file.unwrap().path()), 0o600);
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_spool_that_cannot_be_written_is_refused_when_opened() {
+    let err = Spool::dir("/proc/courriel-spool").unwrap_err();
+    assert!(err.to_string().contains("/proc/courriel-spool"), "{err}");
+}
+
+#[test]
+fn a_large_copy_is_filed_over_a_slow_link() {
+    let s = Servers::get();
+    // 2 MB at 250 KB/s: about 8 s of upload, beyond a 3 s command bound.
+    let (port, passed) = courriel_testkit::hostile::throttling_proxy(s.imap_tls_port, 250_000);
+    let mut slow = settings(&s.special, port, Security::ImplicitTls);
+    slow.timeouts.command = Duration::from_secs(3);
+    let id = format!("slow.{}@test.courriel", std::process::id());
+    let mut big = message(&id).into_bytes();
+    big.truncate(big.len() - 2);
+    big.extend(
+        std::iter::repeat_n(
+            b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLM\r\n".as_slice(),
+            33_000,
+        )
+        .flatten(),
+    );
+    let dir = std::env::temp_dir().join(format!("courriel-spool-slow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let archive = Archive::new(Spool::dir(&dir).unwrap());
+    // Without an allowance for the upload, the command bound cuts it.
+    slow.timeouts.min_upload_rate = u32::MAX;
+    let filed = runtime()
+        .block_on(archive.file(
+            "alice",
+            &slow,
+            &Target::Folder("Sent".into()),
+            &id,
+            None,
+            &big,
+        ))
+        .unwrap();
+    let Filed::Spooled { failure, .. } = filed else {
+        panic!("{filed:?}")
+    };
+    assert_eq!(failure.code(), "IM004");
+    // With the default allowance (32 KiB/s), the bound grows with the copy.
+    slow.timeouts.min_upload_rate = courriel_archive::Timeouts::default().min_upload_rate;
+    runtime().block_on(archive.spool().make_due()).unwrap();
+    let report = runtime()
+        .block_on(archive.retry(|_| Some((slow.clone(), Target::Folder("Sent".into())))))
+        .unwrap();
+    assert_eq!((report.filed, report.already_filed), (1, 0), "{report:?}");
+    assert_eq!(copies_in_sent(&id), 1);
+    // The second upload went whole; the first, given up, was reset rather
+    // than left to reach the server (where it would have been filed too).
+    let passed = passed.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(passed > big.len() && passed < 2 * big.len(), "{passed}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
