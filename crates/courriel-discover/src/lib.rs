@@ -837,6 +837,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_address_written_in_a_url_is_checked() {
+        let dns = Dns::new(
+            Some("127.0.0.1:9".parse().unwrap()),
+            Duration::from_secs(1),
+            Destinations::public_only(),
+        )
+        .unwrap();
+        let allowed = |url: &str| url_allowed(&dns, &reqwest::Url::parse(url).unwrap());
+        for url in [
+            "https://169.254.169.254/latest/meta-data/",
+            "https://[::1]:443/mail/config-v1.1.xml",
+            "https://[::ffff:10.0.0.1]/",
+            // WHATWG URL parsing reads it as 127.0.0.1.
+            "https://2130706433/",
+        ] {
+            assert!(allowed(url).is_err(), "{url}");
+        }
+        assert!(
+            allowed("https://autoconfig.example.com/").is_ok(),
+            "names go to the resolver"
+        );
+        assert!(allowed("https://193.252.22.80/").is_ok());
+        let urls = vec![
+            ("https://10.1.2.3/a".to_string(), true),
+            ("https://example.com/b".to_string(), true),
+        ];
+        assert_eq!(allowed_urls(&dns, urls).unwrap().len(), 1);
+        let refused = allowed_urls(&dns, vec![("https://10.1.2.3/a".to_string(), true)]);
+        assert_eq!(
+            refused.unwrap_err(),
+            "10.1.2.3 is a private address: not allowed"
+        );
+    }
+
+    #[test]
     fn base_domains_and_inside() {
         assert_eq!(base_domain("mx1.mail.ovh.net"), "ovh.net");
         assert_eq!(base_domain("mx.example.co.uk"), "example.co.uk");

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use courriel_core::{EmailAddress, Security};
-use courriel_discover::{Discovery, Outcome, Report, Source};
+use courriel_discover::{Destinations, Discovery, Outcome, Report, Source};
 use courriel_presets::Catalog;
 use courriel_testkit::{AUTOCONFIG_BOULANGERIE, Page, Servers, closed, runtime, serve_web, silent};
 
@@ -253,4 +253,46 @@ fn a_domain_in_the_catalog_needs_no_network() {
     assert_eq!(best.source, Source::Catalog);
     assert!(best.trusted);
     assert_eq!(report.attempts.len(), 1);
+}
+
+#[test]
+fn with_public_destinations_only_nothing_on_loopback_is_fetched_or_probed() {
+    // The test domains resolve to 127.0.0.1: refused unless allowed.
+    let s = Servers::get();
+    let web = serve_web(true, vec![autoconfig_page("autoconfig.boulangerie.test")]);
+    let guessing = |d: Discovery| {
+        d.map_port(443, web.port)
+            .map_port(993, s.imap_tls_port)
+            .map_port(143, s.imap_starttls_port)
+            .map_port(465, s.smtp_tls_port)
+            .map_port(587, s.smtp_starttls_port)
+            .only(&["autoconfig", "guess"])
+    };
+    let public = guessing(discovery().destinations(Destinations::public_only()));
+    let report = discover(&public, "jean@boulangerie.test");
+    assert!(report.best.is_none(), "{report:#?}");
+    assert!(
+        matches!(outcome(&report, "autoconfig"), Outcome::Nothing(why)
+            if why.contains("autoconfig.boulangerie.test is at 127.0.0.1, a loopback address: not allowed")),
+        "{report:#?}"
+    );
+    // The probes would find the test servers (see above): none was made.
+    assert!(
+        matches!(outcome(&report, "guess"), Outcome::Nothing(_)),
+        "{report:#?}"
+    );
+    assert!(
+        web.requests.lock().unwrap().is_empty(),
+        "no request reached the web server"
+    );
+    // Loopback allowed explicitly: found as before.
+    let allowed = guessing(
+        discovery().destinations(Destinations::public_only().allow("127.0.0.0/8".parse().unwrap())),
+    );
+    let report = discover(&allowed, "jean@boulangerie.test");
+    let best = report.best.as_ref().expect("found");
+    assert!(
+        matches!(best.source, Source::Autoconfig { .. }),
+        "{report:#?}"
+    );
 }
