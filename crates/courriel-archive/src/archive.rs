@@ -81,9 +81,9 @@ pub struct RetryReport {
     /// Of those failed, copies whose account now names another mailbox
     /// (`SP003`): kept until the account is fixed.
     pub account_changed: usize,
-    /// Of those filed, copies whose message may not have been sent (its
-    /// sender died, or lost the server's answer, after handing it over):
-    /// filed unread.
+    /// Of those filed by this pass, copies whose message may not have been
+    /// sent (its sender died, or lost the server's answer, after handing it
+    /// over): filed unread.
     pub unknown_fate: usize,
 }
 

@@ -714,7 +714,9 @@ impl Filer {
             ))
             .await;
             for (unknown, outcome) in outcomes {
-                if unknown && matches!(outcome, Filed::Filed { .. } | Filed::AlreadyFiled { .. }) {
+                // Found already filed, it was filed by its sender after the
+                // server's acceptance: its fate was known after all.
+                if unknown && matches!(outcome, Filed::Filed { .. }) {
                     report.unknown_fate += 1;
                 }
                 match outcome {
