@@ -101,8 +101,9 @@ pub(super) fn help_label(lang: Lang) -> String {
     render(lang, "help-label", None, &[])
 }
 
-/// Every problem with the locale files: syntax errors, and any rule or label
-/// without its message and `.help` in every language. Empty when all is well.
+/// Every problem with the locale files: syntax errors, and any rule, failure
+/// code or label without its message and `.help` in every language. Empty
+/// when all is well.
 #[must_use]
 pub fn check_locales() -> Vec<String> {
     let mut problems = Vec::new();
@@ -111,19 +112,19 @@ pub fn check_locales() -> Vec<String> {
             problems.push(format!("{}.ftl does not parse: {errors:?}", lang.code()));
         }
         let bundle = bundle_for(lang);
-        for rule in Rule::ALL {
-            match bundle.get_message(rule.code()) {
-                None => problems.push(format!(
-                    "{}.ftl has no message {}",
-                    lang.code(),
-                    rule.code()
-                )),
+        let rules = Rule::ALL.iter().map(|rule| rule.code());
+        let failures = crate::failure::FailureKind::ALL
+            .iter()
+            .map(|kind| kind.code());
+        for code in rules.chain(failures) {
+            match bundle.get_message(code) {
+                None => problems.push(format!("{}.ftl has no message {code}", lang.code())),
                 Some(m) => {
                     if m.value().is_none() {
-                        problems.push(format!("{}.ftl: {} has no text", lang.code(), rule.code()));
+                        problems.push(format!("{}.ftl: {code} has no text", lang.code()));
                     }
                     if m.get_attribute("help").is_none() {
-                        problems.push(format!("{}.ftl: {} has no .help", lang.code(), rule.code()));
+                        problems.push(format!("{}.ftl: {code} has no .help", lang.code()));
                     }
                 }
             }
