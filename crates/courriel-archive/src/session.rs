@@ -77,7 +77,7 @@ impl Ctx<'_> {
             ConnError::Timeout => self.timeout(step, limit),
             ConnError::Io(e) => self
                 .failure(FailureKind::ImapConnectionLost)
-                .arg("detail", e),
+                .arg("detail", courriel_net::describe_io(&e)),
             ConnError::Protocol(p) => self.failure(FailureKind::ImapUnexpected).arg("detail", p),
         }
     }
@@ -91,6 +91,7 @@ const KINDS: Kinds = Kinds {
     io: FailureKind::ImapConnectionLost,
     untrusted: FailureKind::ImapUntrustedCertificate,
     name: FailureKind::ImapCertificateName,
+    expired: FailureKind::ImapCertificateExpired,
     tls: FailureKind::ImapTls,
 };
 
@@ -272,7 +273,7 @@ impl Session {
                 .arg("seconds", self.conn.last_limit.as_secs()),
             ConnError::Io(e) => self
                 .failure(FailureKind::ImapConnectionLost)
-                .arg("detail", e),
+                .arg("detail", courriel_net::describe_io(&e)),
             ConnError::Protocol(p) => self.failure(FailureKind::ImapUnexpected).arg("detail", p),
         }
     }

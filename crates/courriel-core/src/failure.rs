@@ -55,6 +55,7 @@ failures! {
     ImapAppendRefused => "IM012", "imap-append-refused";
     ImapConnectionLost => "IM013", "imap-connection-lost";
     ImapSettingsInvalid => "IM014", "imap-settings-invalid";
+    ImapCertificateExpired => "IM015", "imap-certificate-expired";
     SpoolUnwritable => "SP001", "spool-unwritable";
     SpoolClaimLost => "SP002", "spool-claim-lost";
     SpoolAccountChanged => "SP003", "spool-account-changed";
@@ -74,6 +75,11 @@ failures! {
     SmtpRejected => "SM014", "smtp-message-rejected";
     SmtpUnexpected => "SM015", "smtp-unexpected-answer";
     SmtpDeliveryUnknown => "SM016", "smtp-delivery-unknown";
+    SmtpNoUsableAuthentication => "SM017", "smtp-no-usable-authentication";
+    SmtpCertificateExpired => "SM018", "smtp-certificate-expired";
+    SmtpStarttlsRefused => "SM019", "smtp-starttls-refused";
+    SmtpUtf8NotOffered => "SM020", "smtp-smtputf8-not-offered";
+    SmtpOverSizeLimit => "SM021", "smtp-message-over-size-limit";
     SendgridNotConfigured => "SG001", "sendgrid-not-configured";
     SendgridKeyRefused => "SG002", "sendgrid-api-key-refused";
     SendgridForbidden => "SG003", "sendgrid-forbidden";
@@ -104,7 +110,10 @@ impl FailureKind {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            FailureKind::SmtpTimeout | FailureKind::SmtpTemporary | FailureKind::SmtpRefused
+            FailureKind::SmtpTimeout
+                | FailureKind::SmtpTemporary
+                | FailureKind::SmtpRefused
+                | FailureKind::SmtpStarttlsRefused
         )
     }
 }

@@ -40,8 +40,12 @@ pub enum NetError {
     Io(std::io::Error),
     /// The certificate is not signed by a trusted authority.
     UntrustedCertificate,
-    /// The certificate is for another name.
+    /// The certificate is for another name: the names it is for, in plain
+    /// words.
     CertificateName(String),
+    /// The certificate has expired: the day it expired (`2021-01-01`), when
+    /// known.
+    CertificateExpired(Option<String>),
     /// Another TLS failure (a plaintext server, a bad extra CA...).
     Tls(String),
     /// The [`Destinations`] policy refuses the address (every address the
@@ -69,6 +73,8 @@ pub struct Kinds {
     pub untrusted: FailureKind,
     /// For [`NetError::CertificateName`].
     pub name: FailureKind,
+    /// For [`NetError::CertificateExpired`].
+    pub expired: FailureKind,
     /// For [`NetError::Tls`].
     pub tls: FailureKind,
 }
@@ -86,9 +92,16 @@ impl NetError {
                 .arg("seconds", limit.as_secs()),
             NetError::Dns => failure(kinds.dns),
             NetError::Refused => failure(kinds.refused),
-            NetError::Io(e) => failure(kinds.io).arg("detail", e),
+            NetError::Io(e) => failure(kinds.io).arg("detail", describe_io(&e)),
             NetError::UntrustedCertificate => failure(kinds.untrusted),
             NetError::CertificateName(detail) => failure(kinds.name).arg("detail", detail),
+            NetError::CertificateExpired(day) => {
+                let failure = failure(kinds.expired);
+                match day {
+                    Some(day) => failure.arg("date", day),
+                    None => failure.arg("date", "unknown"),
+                }
+            }
             NetError::Tls(detail) => failure(kinds.tls).arg("detail", detail),
             NetError::NotAllowed { address, special } => {
                 failure(FailureKind::DestinationNotAllowed)
@@ -280,17 +293,132 @@ pub async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(e)) => Err(
             match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                Some(rustls::Error::InvalidCertificate(
-                    rustls::CertificateError::UnknownIssuer,
-                )) => NetError::UntrustedCertificate,
-                Some(rustls::Error::InvalidCertificate(
-                    c @ (rustls::CertificateError::NotValidForName
-                    | rustls::CertificateError::NotValidForNameContext { .. }),
-                )) => NetError::CertificateName(format!("{c:?}")),
-                Some(other) => NetError::Tls(other.to_string()),
-                None => NetError::Tls(e.to_string()),
+                Some(error) => tls_error(error),
+                None => NetError::Tls(describe_io(&e)),
             },
         ),
+    }
+}
+
+/// A TLS failure told apart, in plain words: never a library's `Debug`
+/// text or documentation link.
+fn tls_error(error: &rustls::Error) -> NetError {
+    use rustls::CertificateError as C;
+    match error {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => NetError::UntrustedCertificate,
+        rustls::Error::InvalidCertificate(C::NotValidForName) => {
+            NetError::CertificateName("unknown".to_string())
+        }
+        rustls::Error::InvalidCertificate(C::NotValidForNameContext { presented, .. }) => {
+            NetError::CertificateName(certificate_names(presented))
+        }
+        rustls::Error::InvalidCertificate(C::Expired) => NetError::CertificateExpired(None),
+        rustls::Error::InvalidCertificate(C::ExpiredContext { not_after, .. }) => {
+            NetError::CertificateExpired(Some(day(not_after.as_secs())))
+        }
+        rustls::Error::InvalidCertificate(C::NotValidYetContext { not_before, .. }) => {
+            NetError::Tls(format!(
+                "the server's certificate is valid only from {} (is this computer's clock right?)",
+                day(not_before.as_secs())
+            ))
+        }
+        rustls::Error::InvalidCertificate(C::NotValidYet) => NetError::Tls(
+            "the server's certificate is not valid yet (is this computer's clock right?)"
+                .to_string(),
+        ),
+        rustls::Error::InvalidCertificate(C::Revoked) => {
+            NetError::Tls("the server's certificate was revoked".to_string())
+        }
+        rustls::Error::InvalidCertificate(_) => {
+            NetError::Tls("the server's certificate is not valid".to_string())
+        }
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            NetError::Tls("the server did not answer in TLS".to_string())
+        }
+        rustls::Error::AlertReceived(alert) => NetError::Tls(format!(
+            "the server ended the handshake ({})",
+            words(&format!("{alert:?}"))
+        )),
+        rustls::Error::PeerIncompatible(_) => NetError::Tls(
+            "the server offers no TLS version or cipher suite that courriel accepts".to_string(),
+        ),
+        other => NetError::Tls(plain(&other.to_string())),
+    }
+}
+
+/// The names a certificate is for, from rustls's list (`DnsName("a.b")`).
+fn certificate_names(presented: &[String]) -> String {
+    let names: Vec<&str> = presented
+        .iter()
+        .map(|n| {
+            let n = n.trim();
+            match (n.find('('), n.rfind(')')) {
+                (Some(open), Some(close)) if open < close => n[open + 1..close].trim_matches('"'),
+                _ => n,
+            }
+        })
+        .collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// `CertificateExpired` as `certificate expired`.
+fn words(camel: &str) -> String {
+    let mut out = String::new();
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// The day (UTC, `2021-01-01`) of a time in seconds since 1970.
+fn day(unix: u64) -> String {
+    // Howard Hinnant's days-to-civil algorithm.
+    let days = i64::try_from(unix / 86_400).unwrap_or(i64::MAX / 2) + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `text` without what follows a link (rustls ends some messages with one
+/// to its manual).
+fn plain(text: &str) -> String {
+    match text.find("http://").or_else(|| text.find("https://")) {
+        Some(at) => text[..at].trim_end_matches([':', ' ', '(']).to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// A network error in plain words: the common cases said as a person would,
+/// others without a library's documentation link.
+#[must_use]
+pub fn describe_io(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::UnexpectedEof => "the server closed the connection".to_string(),
+        K::BrokenPipe => "the server closed the connection while courriel was writing".to_string(),
+        K::ConnectionReset => "the server reset the connection".to_string(),
+        K::ConnectionAborted => "the connection was aborted".to_string(),
+        K::TimedOut => "the network timed out".to_string(),
+        _ => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            Some(error) => match tls_error(error) {
+                NetError::Tls(detail) => detail,
+                _ => plain(&error.to_string()),
+            },
+            None => plain(&e.to_string()),
+        },
     }
 }
 
@@ -320,6 +448,7 @@ mod tests {
             io: FailureKind::ImapConnectionLost,
             untrusted: FailureKind::ImapUntrustedCertificate,
             name: FailureKind::ImapCertificateName,
+            expired: FailureKind::ImapCertificateExpired,
             tls: FailureKind::ImapTls,
         };
         let f = NetError::Timeout {
@@ -333,6 +462,54 @@ mod tests {
                 .contains("within 3 s (TCP connect)")
         );
     }
+
+    #[test]
+    fn tls_failures_are_told_in_plain_words() {
+        assert_eq!(day(0), "1970-01-01");
+        assert_eq!(day(1_609_459_200), "2021-01-01");
+        assert_eq!(day(951_782_400), "2000-02-29");
+        assert_eq!(
+            certificate_names(&[
+                "DnsName(\"mail.example.org\")".to_string(),
+                "DnsName(\"*.example.org\")".to_string()
+            ]),
+            "mail.example.org, *.example.org"
+        );
+        let eof = std::io::Error::other(rustls::Error::General(
+            "peer closed connection without sending TLS close_notify: https://docs.rs/rustls/latest/rustls/manual/_03_howto/index.html#unexpected-eof".to_string(),
+        ));
+        let said = describe_io(&eof);
+        assert!(!said.contains("http"), "{said}");
+        assert!(matches!(
+            tls_error(&rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ExpiredContext {
+                    time: rustls::pki_types::UnixTime::since_unix_epoch(Duration::from_secs(
+                        1_700_000_000
+                    )),
+                    not_after: rustls::pki_types::UnixTime::since_unix_epoch(
+                        Duration::from_secs(1_609_459_200)
+                    ),
+                }
+            )),
+            NetError::CertificateExpired(Some(d)) if d == "2021-01-01"
+        ));
+        let f = NetError::CertificateName(certificate_names(&[])).into_failure(&SMTP_KINDS, "h", 1);
+        assert!(
+            !f.message(courriel_core::account::Lang::En)
+                .contains("DnsName")
+        );
+    }
+
+    const SMTP_KINDS: Kinds = Kinds {
+        timeout: FailureKind::SmtpTimeout,
+        dns: FailureKind::SmtpDns,
+        refused: FailureKind::SmtpRefused,
+        io: FailureKind::SmtpUnexpected,
+        untrusted: FailureKind::SmtpUntrustedCertificate,
+        name: FailureKind::SmtpCertificateName,
+        expired: FailureKind::SmtpCertificateExpired,
+        tls: FailureKind::SmtpTls,
+    };
 
     #[tokio::test]
     async fn a_closed_port_is_refused() {
@@ -491,6 +668,7 @@ mod tests {
             io: FailureKind::SmtpUnexpected,
             untrusted: FailureKind::SmtpUntrustedCertificate,
             name: FailureKind::SmtpCertificateName,
+            expired: FailureKind::SmtpCertificateExpired,
             tls: FailureKind::SmtpTls,
         };
         let f = NetError::NotAllowed {

@@ -7,6 +7,7 @@
 //! so a test can check what a server answers to a given command, without
 //! going through the library under test.
 
+pub mod expired;
 pub mod fleet;
 pub mod hostile;
 pub mod sendgrid;

@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use courriel_core::EmailAddress;
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{
-    Attachment as LettreAttachment, Mailbox as LettreMailbox, MultiPart, SinglePart,
+    Attachment as LettreAttachment, Body as LettreBody, Mailbox as LettreMailbox, MultiPart,
+    SinglePart,
 };
 
 /// A name and an address (`Isabelle Martin <isabelle.martin@yahoo.fr>`).
@@ -377,12 +378,13 @@ impl Email {
             builder = builder.raw_header(HeaderValue::new(name, value.clone()));
         }
         let body = match (&self.text, &self.html) {
-            (Some(text), Some(html)) => Body::Multi(MultiPart::alternative_plain_html(
-                text.clone(),
-                html.clone(),
-            )),
-            (Some(text), None) => Body::Single(SinglePart::plain(text.clone())),
-            (None, Some(html)) => Body::Single(SinglePart::html(html.clone())),
+            (Some(text), Some(html)) => Body::Multi(
+                MultiPart::alternative()
+                    .singlepart(text_part(ContentType::TEXT_PLAIN, text))
+                    .singlepart(text_part(ContentType::TEXT_HTML, html)),
+            ),
+            (Some(text), None) => Body::Single(text_part(ContentType::TEXT_PLAIN, text)),
+            (None, Some(html)) => Body::Single(text_part(ContentType::TEXT_HTML, html)),
             (None, None) => return Err(EmailError::NoBody),
         };
         let message = if self.attachments.is_empty() {
@@ -424,6 +426,23 @@ impl Email {
             bcc,
         })
     }
+}
+
+/// A text or HTML part in the encoding lettre picks, except that text
+/// holding control characters (NUL, ESC...; tab and line ends aside) is
+/// never declared 7bit, which allows none of them (RFC 2045 §2.7): it goes
+/// quoted-printable, where they are escaped (`=00`).
+fn text_part(content_type: ContentType, text: &str) -> SinglePart {
+    let controls = text
+        .bytes()
+        .any(|b| b.is_ascii_control() && !matches!(b, b'\t' | b'\r' | b'\n'));
+    let body = if controls {
+        LettreBody::new_with_encoding(text.to_string(), ContentTransferEncoding::QuotedPrintable)
+            .unwrap_or_else(LettreBody::new)
+    } else {
+        LettreBody::new(text.to_string())
+    };
+    SinglePart::builder().header(content_type).body(body)
 }
 
 enum Body {
@@ -643,6 +662,38 @@ mod tests {
             EmailError::NoBody.to_string(),
             "the email has no body: give a text or an HTML part"
         );
+    }
+
+    #[test]
+    fn control_characters_are_never_sent_as_7bit() {
+        let rendered = |text: &str| {
+            let r = Email::from(Mailbox::new(addr("a@example.org")))
+                .to(Mailbox::new(addr("b@example.org")))
+                .text(text)
+                .render()
+                .unwrap();
+            String::from_utf8(r.transmitted()).unwrap()
+        };
+        let plain = rendered("Bonjour\tvous\n");
+        assert!(plain.contains("Content-Transfer-Encoding: 7bit"), "{plain}");
+        for text in [
+            "a NUL \0 here\n",
+            "an escape \u{1b}[31m\n",
+            "a bell \u{7}\n",
+        ] {
+            let sent = rendered(text);
+            assert!(
+                sent.contains("Content-Transfer-Encoding: quoted-printable"),
+                "{sent}"
+            );
+            assert!(
+                !sent
+                    .bytes()
+                    .any(|b| b.is_ascii_control() && !matches!(b, b'\r' | b'\n')),
+                "{sent}"
+            );
+        }
+        assert!(rendered("a NUL \0 here\n").contains("=00"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod reply;
 mod route;
 mod sendgrid;
 mod smtp;
+mod wire;
 
 pub use email::{Attachment, Email, EmailError, Mailbox, Rendered};
 pub use pool::SmtpPool;

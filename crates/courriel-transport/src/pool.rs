@@ -186,6 +186,20 @@ impl SmtpPool {
         for (connection, _) in expired {
             connection.close().await;
         }
+        // A kept connection whose server sent something unasked (a reply
+        // twice) or hung up is dropped: the message goes on a new one.
+        let reusable = match reusable {
+            Some(mut c) => {
+                if c.is_in_step() {
+                    Some(c)
+                } else {
+                    tracing::debug!(account, "SMTP: a kept connection is out of step, dropped");
+                    c.close().await;
+                    None
+                }
+            }
+            None => None,
+        };
         let mut connection = match reusable {
             Some(c) => c,
             None => {

@@ -7,8 +7,6 @@
 //! step failed; we keep going and report each recipient.
 
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use courriel_core::failure::{Failure, FailureKind};
@@ -18,15 +16,15 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::{Response, Severity};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::io::{
-    AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf,
-};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use crate::email::Rendered;
 use crate::reply::{MAX_LINE, MAX_REPLY, ReplyError, parse_reply};
 use crate::route::{Handover, Transport};
+use crate::wire::{Unread, Wire};
 
 /// Time bounds of each step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,56 +160,6 @@ impl Receipt {
     }
 }
 
-/// A stream whose first bytes are `prefix`: after our own STARTTLS, lettre
-/// reads this stand-in greeting, then says EHLO again as RFC 3207 requires.
-#[derive(Debug)]
-struct Prefixed<S> {
-    prefix: &'static [u8],
-    at: usize,
-    inner: S,
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        if self.at < self.prefix.len() {
-            let n = (self.prefix.len() - self.at).min(buf.remaining());
-            let start = self.at;
-            buf.put_slice(&self.prefix[start..start + n]);
-            self.at += n;
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-impl lettre::transport::smtp::client::AsyncTokioStream
-    for Prefixed<tokio_rustls::client::TlsStream<TcpStream>>
-{
-    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.inner.get_ref().0.peer_addr()
-    }
-}
-
 const HELLO: &str = "courriel.localhost";
 
 /// SMTP's failure for each way connecting can fail.
@@ -222,6 +170,7 @@ const KINDS: Kinds = Kinds {
     io: FailureKind::SmtpUnexpected,
     untrusted: FailureKind::SmtpUntrustedCertificate,
     name: FailureKind::SmtpCertificateName,
+    expired: FailureKind::SmtpCertificateExpired,
     tls: FailureKind::SmtpTls,
 };
 
@@ -314,78 +263,171 @@ async fn starttls(s: &SmtpSettings, stream: TcpStream) -> Result<TcpStream, Fail
         Err(_) => Err(s.timeout("STARTTLS", s.timeouts.command)),
         Ok(Err(e)) => Err(unexpected(e)),
         Ok(Ok(Some((220, _)))) => Ok(reader.into_inner()),
-        Ok(Ok(_)) => Err(s.failure(FailureKind::SmtpStarttlsMissing)),
+        // Offered, then refused (`454 TLS not available`): a TLS failure,
+        // with the server's words.
+        Ok(Ok(Some((code, text)))) => Err(s
+            .failure(FailureKind::SmtpStarttlsRefused)
+            .arg("detail", format!("{code} {text}"))),
+        Ok(Ok(None)) => Err(s.failure(FailureKind::SmtpStarttlsMissing)),
     }
 }
 
+/// The TLS stream under a connection.
+type Tls = tokio_rustls::client::TlsStream<TcpStream>;
+
+/// What the server's EHLO reply announced that lettre does not keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Announced {
+    /// The largest message it takes, in bytes (`SIZE`; none when absent or 0).
+    size: Option<u64>,
+    /// The login mechanisms it offers (`AUTH`), upper case.
+    auth: Vec<String>,
+}
+
+impl Announced {
+    /// From the replies read while connecting (greeting, then EHLO).
+    fn parse(replies: &[u8]) -> Announced {
+        let mut announced = Announced::default();
+        for line in String::from_utf8_lossy(replies).lines() {
+            let Some(rest) = line
+                .strip_prefix("250-")
+                .or_else(|| line.strip_prefix("250 "))
+            else {
+                continue;
+            };
+            let mut words = rest.split_whitespace();
+            match words.next().map(str::to_ascii_uppercase).as_deref() {
+                Some("SIZE") => {
+                    announced.size = words.next().and_then(|n| n.parse().ok()).filter(|n| *n > 0);
+                }
+                Some("AUTH") => announced.auth = words.map(str::to_ascii_uppercase).collect(),
+                _ => {}
+            }
+        }
+        announced
+    }
+}
+
+/// A logged-in connection: lettre's, our handle on its stream, and what
+/// the server announced.
+struct Opened {
+    conn: AsyncSmtpConnection,
+    wire: Wire<Tls>,
+    announced: Announced,
+}
+
+/// `250 2.0.0 Ok`: a reply as the server said it.
+fn said(response: &Response) -> String {
+    format!(
+        "{} {}",
+        response.code(),
+        response.message().collect::<Vec<_>>().join(" ")
+    )
+}
+
+/// Whether a reply is a completion (2xx).
+fn completed(response: &Response) -> bool {
+    response.code().severity == Severity::PositiveCompletion
+}
+
 /// Connects, secures and logs in.
-async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Failure> {
+async fn open(s: &SmtpSettings) -> Result<Opened, Failure> {
     // The settings' Debug redacts the password.
     tracing::debug!(settings = ?s, "SMTP: connecting");
     let stream = tcp(s).await?;
     let hello = ClientId::Domain(HELLO.to_string());
     let limit = s.timeouts.greeting;
-    let connected = match s.security {
-        Security::ImplicitTls => {
-            let stream = Prefixed {
-                prefix: b"",
-                at: 0,
-                inner: tls(s, stream).await?,
-            };
-            tokio::time::timeout(
-                limit,
-                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
-            )
-            .await
-        }
+    let wire = match s.security {
+        Security::ImplicitTls => Wire::new(b"", tls(s, stream).await?),
         _ => {
             let plain = starttls(s, stream).await?;
-            let stream = Prefixed {
-                prefix: b"220 courriel: TLS established\r\n",
-                at: 0,
-                inner: tls(s, plain).await?,
-            };
-            tokio::time::timeout(
-                limit,
-                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
-            )
-            .await
+            // lettre reads this stand-in greeting, then says EHLO again as
+            // RFC 3207 requires.
+            Wire::new(b"220 courriel: TLS established\r\n", tls(s, plain).await?)
         }
     };
+    let ours = wire.handle();
+    ours.keep();
+    let connected = tokio::time::timeout(
+        limit,
+        AsyncSmtpConnection::connect_with_transport(Box::new(wire), &hello),
+    )
+    .await;
     let mut conn = connected
         .map_err(|_| s.timeout("greeting", limit))?
-        .map_err(|e| s.failure(FailureKind::SmtpUnexpected).arg("detail", e))?;
+        .map_err(|e| {
+            s.failure(FailureKind::SmtpUnexpected)
+                .arg("detail", plain(&e))
+        })?;
+    let announced = Announced::parse(&ours.kept());
+    let mechanisms = [Mechanism::Plain, Mechanism::Login];
+    if conn.server_info().get_auth_mechanism(&mechanisms).is_none() {
+        let offered = if announced.auth.is_empty() {
+            "none".to_string()
+        } else {
+            announced.auth.join(" ")
+        };
+        let _ = tokio::time::timeout(s.timeouts.command, conn.quit()).await;
+        return Err(s
+            .failure(FailureKind::SmtpNoUsableAuthentication)
+            .arg("offered", offered));
+    }
     let credentials = Credentials::new(s.username.clone(), s.password.expose_secret().to_string());
-    match tokio::time::timeout(
-        s.timeouts.command,
-        conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
-    )
-    .await
-    {
+    match tokio::time::timeout(s.timeouts.command, conn.auth(&mechanisms, &credentials)).await {
         Err(_) => Err(s.timeout("AUTH", s.timeouts.command)),
         // 454 4.7.0 "Temporary authentication failure": the server's own
         // authentication service is unreachable; the login may be right.
-        Ok(Err(e)) if e.is_transient() => {
-            Err(s.failure(FailureKind::SmtpTemporary).arg("detail", e))
-        }
-        Ok(Err(e)) => Err(s.failure(FailureKind::SmtpAuthRefused).arg("detail", e)),
+        Ok(Err(e)) if e.is_transient() => Err(s
+            .failure(FailureKind::SmtpTemporary)
+            .arg("detail", plain(&e))),
+        Ok(Err(e)) if e.status().is_none() => Err(s
+            .failure(FailureKind::SmtpUnexpected)
+            .arg("detail", plain(&e))),
+        Ok(Err(e)) => Err(s
+            .failure(FailureKind::SmtpAuthRefused)
+            .arg("detail", plain(&e))),
+        Ok(Ok(response)) if !completed(&response) => Err(s
+            .failure(FailureKind::SmtpUnexpected)
+            .arg("detail", format!("“{}” to AUTH", said(&response)))),
         Ok(Ok(_)) => {
             tracing::debug!(host = %s.host, port = s.port, user = %s.username, "SMTP: logged in");
-            Ok(conn)
+            Ok(Opened {
+                conn,
+                wire: ours,
+                announced,
+            })
         }
+    }
+}
+
+/// A lettre error in plain words: the server's reply when there is one,
+/// else what happened to the connection (never a documentation link).
+fn plain(e: &lettre::transport::smtp::Error) -> String {
+    use std::error::Error as _;
+    let mut source = e.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return courriel_net::describe_io(io);
+        }
+        source = cause.source();
+    }
+    let text = e.to_string();
+    match text.find("http") {
+        Some(at) => text[..at].trim_end_matches([':', ' ', '(']).to_string(),
+        None => text,
     }
 }
 
 /// Connects, secures the connection and logs in, without sending.
 pub async fn check(settings: &SmtpSettings) -> Result<(), Failure> {
-    let mut conn = open(settings).await?;
-    let _ = tokio::time::timeout(settings.timeouts.command, conn.quit()).await;
+    let mut opened = open(settings).await?;
+    let _ = tokio::time::timeout(settings.timeouts.command, opened.conn.quit()).await;
     Ok(())
 }
 
 /// A failed MAIL or DATA: refused for now (4xx), the connection broken
 /// (no reply code: nothing was refused), or refused for good.
-fn refusal(s: &SmtpSettings, e: lettre::transport::smtp::Error) -> Failure {
+fn refusal(s: &SmtpSettings, e: &lettre::transport::smtp::Error) -> Failure {
     let kind = if e.is_transient() {
         FailureKind::SmtpTemporary
     } else if e.status().is_none() {
@@ -393,7 +435,7 @@ fn refusal(s: &SmtpSettings, e: lettre::transport::smtp::Error) -> Failure {
     } else {
         FailureKind::SmtpRejected
     };
-    s.failure(kind).arg("detail", e)
+    s.failure(kind).arg("detail", plain(e))
 }
 
 fn status(e: &lettre::transport::smtp::Error) -> u16 {
@@ -406,6 +448,9 @@ fn status(e: &lettre::transport::smtp::Error) -> u16 {
 /// one after the other (the connection reuse a pool builds on).
 pub struct SmtpConnection {
     conn: AsyncSmtpConnection,
+    /// Our handle on the stream lettre reads: what the server sent unasked.
+    wire: Wire<Tls>,
+    announced: Announced,
     settings: SmtpSettings,
     sent: u32,
     /// Out of step with the server (a step cut short by its time bound,
@@ -437,8 +482,15 @@ async fn reset(conn: &mut AsyncSmtpConnection, s: &SmtpSettings) {
 impl SmtpConnection {
     /// Connects, secures the connection and logs in.
     pub async fn open(settings: &SmtpSettings) -> Result<SmtpConnection, Failure> {
+        let Opened {
+            conn,
+            wire,
+            announced,
+        } = open(settings).await?;
         Ok(SmtpConnection {
-            conn: open(settings).await?,
+            conn,
+            wire,
+            announced,
             settings: settings.clone(),
             sent: 0,
             broken: false,
@@ -451,15 +503,28 @@ impl SmtpConnection {
         !self.broken && !self.conn.has_broken()
     }
 
+    /// Whether the server is in step between two transactions: it sent
+    /// nothing unasked and did not close the connection. Looks at what was
+    /// received without waiting; a connection out of step is marked so.
+    pub fn is_in_step(&mut self) -> bool {
+        let in_step = self.wire.unread() == Unread::Nothing;
+        self.broken |= !in_step;
+        in_step
+    }
+
     /// Messages sent on this connection so far.
     #[must_use]
     pub fn sent(&self) -> u32 {
         self.sent
     }
 
-    /// Says QUIT (bounded).
+    /// Says QUIT (bounded), unless the connection is out of step: then it
+    /// is only dropped (a QUIT could land inside an unfinished message, and
+    /// its answer would not be the QUIT's).
     pub async fn close(mut self) {
-        let _ = tokio::time::timeout(self.settings.timeouts.command, self.conn.quit()).await;
+        if self.is_usable() {
+            let _ = tokio::time::timeout(self.settings.timeouts.command, self.conn.quit()).await;
+        }
     }
 
     /// Sends a rendered email: MAIL FROM, RCPT TO for each recipient (a
@@ -474,6 +539,25 @@ impl SmtpConnection {
         email: &Rendered,
         handover: &impl Handover,
     ) -> Result<Receipt, Failure> {
+        // A server that said something unasked (a reply twice) would have
+        // its replies taken for the next commands': nothing goes on it.
+        match self.wire.unread() {
+            Unread::Nothing => {}
+            Unread::Data(line) => {
+                self.broken = true;
+                return Err(self.settings.failure(FailureKind::SmtpUnexpected).arg(
+                    "detail",
+                    format!("the server said “{line}” without being asked (nothing was sent)"),
+                ));
+            }
+            Unread::Closed => {
+                self.broken = true;
+                return Err(self
+                    .settings
+                    .failure(FailureKind::SmtpUnexpected)
+                    .arg("detail", "the server closed the connection"));
+            }
+        }
         let (accepted, refused) = self.envelope(email).await?;
         if let Err(failure) = handover.before_handover(Transport::Smtp).await {
             reset(&mut self.conn, &self.settings).await;
@@ -491,10 +575,48 @@ impl SmtpConnection {
         })
     }
 
+    /// The MAIL FROM parameters `email` needs, or why the server cannot
+    /// take it (checked before anything is said): `SMTPUTF8` for an address
+    /// outside ASCII (refused when the server does not offer it), `SIZE`
+    /// when the server announced a limit (refused above it), `BODY=8BITMIME`
+    /// for a body outside ASCII.
+    fn mail_parameters(&self, email: &Rendered) -> Result<Vec<MailParameter>, Failure> {
+        let s = &self.settings;
+        let info = self.conn.server_info();
+        let mut parameters = Vec::new();
+        let addresses = std::iter::once(&email.envelope_from).chain(&email.recipients);
+        if let Some(address) = addresses.map(ToString::to_string).find(|a| !a.is_ascii()) {
+            if !info.supports_feature(Extension::SmtpUtfEight) {
+                return Err(s
+                    .failure(FailureKind::SmtpUtf8NotOffered)
+                    .arg("address", address));
+            }
+            parameters.push(MailParameter::SmtpUtfEight);
+        }
+        let size = email.transmitted_len();
+        if let Some(limit) = self.announced.size {
+            if u64::try_from(size).unwrap_or(u64::MAX) > limit {
+                return Err(s
+                    .failure(FailureKind::SmtpOverSizeLimit)
+                    .arg("size", size)
+                    .arg("limit", limit));
+            }
+            parameters.push(MailParameter::Size(size));
+        }
+        if !email.transmitted_parts().iter().all(|p| p.is_ascii())
+            && info.supports_feature(Extension::EightBitMime)
+        {
+            parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        Ok(parameters)
+    }
+
     /// MAIL FROM, then RCPT TO for each recipient: those accepted, and
     /// those refused with the server's reply. Fails when the sender or every
-    /// recipient is refused (the transaction reset).
+    /// recipient is refused (the transaction reset), or when a reply is not
+    /// a completion (the server is out of step: the connection is dropped).
     async fn envelope(&mut self, email: &Rendered) -> Result<Accepted, Failure> {
+        let parameters = self.mail_parameters(email)?;
         let s = &self.settings;
         let conn = &mut self.conn;
         let lettre_address = |a: &EmailAddress| {
@@ -502,12 +624,12 @@ impl SmtpConnection {
                 .parse::<lettre::Address>()
                 .map_err(|e| s.failure(FailureKind::SmtpRejected).arg("detail", e))
         };
-        let mut options = Vec::new();
-        if !email.transmitted_parts().iter().all(|p| p.is_ascii())
-            && conn.server_info().supports_feature(Extension::EightBitMime)
-        {
-            options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
-        }
+        let out_of_step = |command: &str, response: &Response| {
+            s.failure(FailureKind::SmtpUnexpected).arg(
+                "detail",
+                format!("“{}” to {command} (nothing was sent)", said(response)),
+            )
+        };
         let from = lettre_address(&email.envelope_from)?;
         let sender = email.envelope_from.to_string();
         let not_owned = |detail: String| {
@@ -517,7 +639,7 @@ impl SmtpConnection {
         };
         match tokio::time::timeout(
             s.timeouts.command,
-            conn.command(Mail::new(Some(from), options)),
+            conn.command(Mail::new(Some(from), parameters)),
         )
         .await
         {
@@ -527,11 +649,15 @@ impl SmtpConnection {
             }
             Ok(Err(e)) if status(&e) == 553 || e.to_string().contains("not owned") => {
                 reset(conn, s).await;
-                return Err(not_owned(e.to_string()));
+                return Err(not_owned(plain(&e)));
             }
             Ok(Err(e)) => {
                 self.broken |= e.status().is_none();
-                return Err(refusal(s, e));
+                return Err(refusal(s, &e));
+            }
+            Ok(Ok(response)) if !completed(&response) => {
+                self.broken = true;
+                return Err(out_of_step("MAIL FROM", &response));
             }
             Ok(Ok(_)) => {}
         }
@@ -551,11 +677,15 @@ impl SmtpConnection {
                 // Postfix's reject_sender_login_mismatch answers at RCPT time.
                 Ok(Err(e)) if e.to_string().contains("not owned by user") => {
                     reset(conn, s).await;
-                    return Err(not_owned(e.to_string()));
+                    return Err(not_owned(plain(&e)));
                 }
                 Ok(Err(e)) => {
                     self.broken |= e.status().is_none();
-                    refused.push((rcpt.clone(), e.to_string()));
+                    refused.push((rcpt.clone(), plain(&e)));
+                }
+                Ok(Ok(response)) if !completed(&response) => {
+                    self.broken = true;
+                    return Err(out_of_step("RCPT TO", &response));
                 }
                 Ok(Ok(_)) => accepted.push(rcpt.clone()),
             }
@@ -574,8 +704,9 @@ impl SmtpConnection {
         Ok((accepted, refused))
     }
 
-    /// DATA, then the message and its final reply. Once the message is
-    /// under way, a failure before that reply leaves its fate unknown
+    /// DATA, then the message and its final reply, which must be a
+    /// completion (2xx). Once the message is under way, a failure before
+    /// that reply, or any other reply, leaves its fate unknown
     /// (`SmtpDeliveryUnknown`).
     async fn transfer(&mut self, email: &Rendered) -> Result<String, Failure> {
         let s = &self.settings;
@@ -588,7 +719,16 @@ impl SmtpConnection {
             Ok(Err(e)) => {
                 self.broken |= e.status().is_none();
                 reset(conn, s).await;
-                return Err(refusal(s, e));
+                return Err(refusal(s, &e));
+            }
+            // Only 354 lets the message go; a completion here is a reply
+            // meant for an earlier command.
+            Ok(Ok(response)) if !response.has_code(354) => {
+                self.broken = true;
+                return Err(s.failure(FailureKind::SmtpUnexpected).arg(
+                    "detail",
+                    format!("“{}” to DATA (nothing was sent)", said(&response)),
+                ));
             }
             Ok(Ok(_)) => {}
         }
@@ -604,29 +744,40 @@ impl SmtpConnection {
                 .into_iter()
                 .flat_map(|part| part.chunks(DATA_CHUNK)),
         );
-        match tokio::time::timeout(s.timeouts.data, message).await {
+        let reply = match tokio::time::timeout(s.timeouts.data, message).await {
             Err(_) => {
                 self.broken = true;
-                Err(unknown(format!(
+                return Err(unknown(format!(
                     "no answer within {} s",
                     s.timeouts.data.as_secs()
-                )))
+                )));
             }
             Ok(Err(e)) if status(&e) == 552 || status(&e) == 523 => {
-                Err(s.failure(FailureKind::SmtpTooLarge).arg("detail", e))
+                return Err(s
+                    .failure(FailureKind::SmtpTooLarge)
+                    .arg("detail", plain(&e)));
             }
             // A refusal with its code: the server did not take it.
-            Ok(Err(e)) if e.status().is_some() => Err(refusal(s, e)),
+            Ok(Err(e)) if e.status().is_some() => return Err(refusal(s, &e)),
             Ok(Err(e)) => {
                 self.broken = true;
-                Err(unknown(e.to_string()))
+                return Err(unknown(plain(&e)));
             }
-            Ok(Ok(response)) => Ok(format!(
-                "{} {}",
-                response.code(),
-                response.message().collect::<Vec<_>>().join(" ")
-            )),
+            Ok(Ok(response)) if !completed(&response) => {
+                self.broken = true;
+                return Err(unknown(format!(
+                    "“{}” to the end of the message",
+                    said(&response)
+                )));
+            }
+            Ok(Ok(response)) => said(&response),
+        };
+        // A second reply already there: this one stands, but the next
+        // message must not take that one for its own.
+        if self.wire.unread() != Unread::Nothing {
+            self.broken = true;
         }
+        Ok(reply)
     }
 }
 

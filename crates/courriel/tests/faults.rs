@@ -11,8 +11,8 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{account_at, copies, email, spool_dir};
@@ -523,6 +523,264 @@ fn ca_file_rows() -> Vec<Row> {
     ]
 }
 
+/// What a scripted SMTP server did: each message's Message-ID with the
+/// reply it gave to its end of data, and whether a MAIL was ever heard.
+#[derive(Default)]
+struct Heard {
+    replies: Mutex<Vec<(String, String)>>,
+    mail: AtomicBool,
+    /// The last MAIL FROM line.
+    mail_line: Mutex<String>,
+}
+
+/// An SMTP server over implicit TLS with the test certificate: announces
+/// `capabilities`, accepts any AUTH PLAIN, MAIL and RCPT, and answers the
+/// end of the `n`th message (from 0, all connections together) with
+/// `end_of_data(n)`.
+fn smtp_scripted(
+    capabilities: &'static str,
+    end_of_data: impl Fn(usize) -> &'static str + Send + Sync + 'static,
+) -> (u16, Arc<Heard>) {
+    let heard = Arc::new(Heard::default());
+    let log = heard.clone();
+    let port = serve(true, move |mut s| {
+        if smtp_greet(&mut s, capabilities).is_none() {
+            return;
+        }
+        while let Some(line) = s.hear() {
+            let verb = line
+                .split([' ', ':'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            match verb.as_str() {
+                "AUTH" => s.say("235 2.7.0 ok\r\n"),
+                "MAIL" => {
+                    log.mail.store(true, Ordering::SeqCst);
+                    *log.mail_line.lock().unwrap() = line.clone();
+                    s.say("250 2.1.0 ok\r\n");
+                }
+                "DATA" => {
+                    s.say("354 go\r\n");
+                    let mut id = String::new();
+                    while let Some(line) = s.hear() {
+                        if line == "." {
+                            break;
+                        }
+                        if let Some(v) = line.strip_prefix("Message-ID:") {
+                            id = v.trim().trim_matches(['<', '>']).to_string();
+                        }
+                    }
+                    let mut replies = log.replies.lock().unwrap();
+                    let reply = end_of_data(replies.len());
+                    replies.push((id, reply.lines().next().unwrap_or("").to_string()));
+                    drop(replies);
+                    s.say(reply);
+                }
+                "QUIT" => {
+                    s.say("221 bye\r\n");
+                    return;
+                }
+                _ => s.say("250 ok\r\n"),
+            }
+        }
+    });
+    (port, heard)
+}
+
+/// A mailer whose SMTP steps are bounded like the scripted servers'.
+fn quick_mailer(test: &str) -> Mailer {
+    Mailer::builder(spool_dir(test))
+        .smtp_timeouts(SmtpTimeouts {
+            connect: BOUND,
+            tls: BOUND,
+            greeting: BOUND,
+            command: BOUND,
+            data: BOUND,
+        })
+        .build()
+        .unwrap()
+}
+
+/// Sends each of `emails` in turn as an account of the server on `port`
+/// (implicit TLS, no IMAP), as `courriel send --to-list` does: the codes
+/// (`ok` when reported sent) joined by commas, the time, and the
+/// Message-IDs reported sent.
+fn send_each(port: u16, emails: Vec<courriel::Email>) -> (String, Duration, Vec<String>) {
+    let s = Servers::get();
+    let mailer = quick_mailer("faults-transport");
+    let account = implicit_smtp(&account_at(
+        "faults-transport",
+        &s.special,
+        Some(("127.0.0.1", port)),
+        None,
+    ));
+    let rt = runtime();
+    let start = Instant::now();
+    let mut codes = Vec::new();
+    let mut sent = Vec::new();
+    for email in emails {
+        match rt.block_on(mailer.send(&account, email)) {
+            Ok(receipt) => {
+                codes.push("ok".to_string());
+                sent.push(receipt.message_id);
+            }
+            Err(e) => codes.push(
+                e.failure()
+                    .map_or_else(|| e.to_string(), |f| f.code().to_string()),
+            ),
+        }
+    }
+    (codes.join(","), start.elapsed(), sent)
+}
+
+/// What is wrong when a message reported sent had an end-of-data reply
+/// other than 2xx, or when the server heard a MAIL it should not have.
+fn wrongly_sent(heard: &Heard, sent: &[String], mail_allowed: bool) -> Option<String> {
+    let replies = heard.replies.lock().unwrap();
+    let wrong: Vec<String> = sent
+        .iter()
+        .filter(|id| {
+            !replies
+                .iter()
+                .any(|(heard, reply)| heard == *id && reply.starts_with('2'))
+        })
+        .map(|id| {
+            let reply = replies.iter().find(|(heard, _)| heard == id);
+            format!(
+                "{id} ({})",
+                reply.map_or("never received", |(_, r)| r.as_str())
+            )
+        })
+        .collect();
+    if !wrong.is_empty() {
+        Some(format!("reported sent: {}", wrong.join(", ")))
+    } else if !mail_allowed && heard.mail.load(Ordering::SeqCst) {
+        Some("the server heard a MAIL FROM".into())
+    } else {
+        None
+    }
+}
+
+/// The transport against servers out of step, with mechanisms, extensions
+/// or certificates it cannot use (issue 17, items 7, 10 and 11): each with
+/// its code, nothing reported sent that the server did not take, nothing
+/// transmitted that it announced it would refuse.
+fn transport_rows() -> Vec<Row> {
+    let s = Servers::get();
+    let mut rows = Vec::new();
+    let mail = |subject: &str| email(&s.special, &s.courier, subject);
+
+    // One end of data answered twice, then 554 for every later message:
+    // the second 250 must not be taken for the next message's reply.
+    let (port, heard) = smtp_scripted("250 AUTH PLAIN", |n| {
+        if n == 0 {
+            "250 2.0.0 queued\r\n250 2.0.0 queued again\r\n"
+        } else {
+            "554 5.7.1 refused\r\n"
+        }
+    });
+    let (outcome, time, sent) =
+        send_each(port, (0..3).map(|i| mail(&format!("step {i}"))).collect());
+    let mut r = row(
+        "SMTP: one end of data answered twice, then 554",
+        "ok,SM014,SM014",
+        (outcome, time),
+    );
+    r.problem = wrongly_sent(&heard, &sent, true);
+    rows.push(r);
+
+    // The end of data answered with a 3xx: not a success.
+    let (port, heard) = smtp_scripted("250 AUTH PLAIN", |_| "354 go on\r\n");
+    let (outcome, time, sent) = send_each(port, vec![mail("answered 354")]);
+    let mut r = row(
+        "SMTP: answers the end of data with 354",
+        "SM016",
+        (outcome, time),
+    );
+    r.problem = wrongly_sent(&heard, &sent, true);
+    rows.push(r);
+
+    // Only CRAM-MD5 (or nothing we speak): not the password's fault.
+    let (port, _) = smtp_scripted("250 AUTH CRAM-MD5", |_| "250 ok\r\n");
+    rows.push(row(
+        "SMTP: offers only AUTH CRAM-MD5",
+        "SM017",
+        smtp(port, Security::ImplicitTls),
+    ));
+
+    // A non-ASCII recipient, a server without SMTPUTF8: refused before MAIL.
+    let (port, heard) = smtp_scripted("250-AUTH PLAIN\r\n250 8BITMIME", |_| "250 ok\r\n");
+    let jose = courriel::EmailAddress::parse("josé@exemple.fr").unwrap();
+    let (outcome, time, sent) = send_each(
+        port,
+        vec![mail("SMTPUTF8").to(courriel::Mailbox::new(jose))],
+    );
+    let mut r = row(
+        "SMTP: no SMTPUTF8, a non-ASCII recipient",
+        "SM020",
+        (outcome, time),
+    );
+    r.problem = wrongly_sent(&heard, &sent, false);
+    rows.push(r);
+
+    // The same with SMTPUTF8 offered: sent, saying SMTPUTF8 in MAIL FROM.
+    let (port, heard) = smtp_scripted("250-AUTH PLAIN\r\n250 SMTPUTF8", |_| "250 ok\r\n");
+    let jose = courriel::EmailAddress::parse("josé@exemple.fr").unwrap();
+    let (outcome, time, sent) = send_each(
+        port,
+        vec![mail("SMTPUTF8").to(courriel::Mailbox::new(jose))],
+    );
+    let mut r = row(
+        "SMTP: SMTPUTF8 offered, a non-ASCII recipient",
+        "ok",
+        (outcome, time),
+    );
+    r.problem = wrongly_sent(&heard, &sent, true).or_else(|| {
+        let line = heard.mail_line.lock().unwrap().clone();
+        (!line.to_ascii_uppercase().contains(" SMTPUTF8"))
+            .then(|| format!("MAIL without SMTPUTF8: {line}"))
+    });
+    rows.push(r);
+
+    // A message over the SIZE announced: refused before MAIL.
+    let (port, heard) = smtp_scripted("250-AUTH PLAIN\r\n250 SIZE 1000", |_| "250 ok\r\n");
+    let (outcome, time, sent) = send_each(
+        port,
+        vec![mail("SIZE").text("Lorem ipsum dolor sit amet.\n".repeat(100))],
+    );
+    let mut r = row("SMTP: announces SIZE 1000", "SM021", (outcome, time));
+    r.problem = wrongly_sent(&heard, &sent, false);
+    rows.push(r);
+
+    // STARTTLS offered, then refused: a TLS failure, not "not offered".
+    let refused = serve(false, |mut s| {
+        if smtp_greet(&mut s, "250 STARTTLS").is_some() && s.hear().is_some() {
+            s.say("454 4.7.0 TLS not available due to local problem\r\n");
+            let _ = s.hear();
+        }
+    });
+    rows.push(row(
+        "SMTP: offers STARTTLS, then refuses it (454)",
+        "SM019",
+        smtp(refused, Security::Starttls),
+    ));
+
+    // A certificate signed by the trusted CA, but expired.
+    let expired = courriel_testkit::expired::expired_tls_server();
+    rows.push(row(
+        "SMTP: an expired certificate",
+        "SM018",
+        smtp(expired, Security::ImplicitTls),
+    ));
+    rows.push(row(
+        "IMAP: an expired certificate",
+        "IM015",
+        imap(expired, Security::ImplicitTls),
+    ));
+    rows
+}
+
 /// The account's SMTP server over implicit TLS.
 fn implicit_smtp(account: &courriel::Account) -> courriel::Account {
     let mut settings = account.settings().clone();
@@ -541,6 +799,7 @@ fn main() {
     rows.extend(imap_rows());
     rows.extend(mid_transaction_rows());
     rows.extend(ca_file_rows());
+    rows.extend(transport_rows());
     println!(
         "{:<48} {:>8} {:>8} {:>8} {:>5} {:>10}  problem",
         "scenario", "expected", "outcome", "time", "lost", "duplicates"

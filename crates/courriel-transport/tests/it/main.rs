@@ -337,9 +337,10 @@ fn a_server_without_starttls_gets_no_password() {
 }
 
 #[test]
-fn a_message_over_the_servers_size_limit_is_sm012() {
+fn a_message_over_the_size_the_server_announces_is_refused_before_sending() {
     let s = Servers::get();
-    // The test Postfix accepts up to 10 MiB; 8 MiB of attachment is ~11 MiB in base64.
+    // The test Postfix announces SIZE 10485760 (10 MiB); 8 MiB of attachment
+    // is ~11 MiB in base64: refused before MAIL, nothing transmitted.
     let big = vec![0xa5u8; 8 * 1024 * 1024];
     let email = Email::from(Mailbox::new(addr(&s.special.address)))
         .to(Mailbox::new(addr(&s.courier.address)))
@@ -354,7 +355,8 @@ fn a_message_over_the_servers_size_limit_is_sm012() {
             &rendered,
         ))
         .unwrap_err();
-    assert_eq!(failure.code(), "SM012", "{failure}");
+    assert_eq!(failure.code(), "SM021", "{failure}");
+    assert!(failure.to_string().contains("10485760"), "{failure}");
 }
 
 #[test]

@@ -164,7 +164,11 @@ IM004 = The IMAP server { $host }:{ $port } did not answer within { $seconds } s
 IM005 = The certificate of { $host } is not signed by an authority this system trusts.
     .help = If your provider uses a private authority, give its certificate in ca_file; otherwise the connection may be intercepted: do not connect.
 
-IM006 = The certificate presented by { $host } is for another name: { $detail }.
+IM006 = The certificate presented by { $host } is for another name: { $detail ->
+        [none] it names no host
+        [unknown] it names other hosts
+       *[other] it is for { $detail }
+    }.
     .help = Use the host name the certificate is for, as your provider documents it.
 
 IM007 = The secure connection to { $host } failed: { $detail }.
@@ -190,6 +194,12 @@ IM013 = The connection to the IMAP server { $host } was lost: { $detail }
 
 IM014 = The IMAP settings have errors ({ $codes }): the copy of the sent message waits in the spool.
     .help = Run `courriel check` and fix the IMAP settings; then `courriel spool retry` files the copy.
+
+IM015 = The certificate of the IMAP server { $host } { $date ->
+        [unknown] has expired
+       *[other] expired on { $date }
+    }: courriel does not connect with it.
+    .help = The server's administrator must renew the certificate (an expired one no longer proves who the server is); copies wait in the spool meanwhile. If this computer's date is wrong, set it right.
 
 SP001 = The copy of the sent message could not be written to the spool { $dir }: { $detail }
     .help = The message was sent, but its copy is not kept: free disk space or fix the spool directory's permissions; for a PostgreSQL spool, check that the database answers.
@@ -217,7 +227,11 @@ SM004 = The SMTP server { $host }:{ $port } did not answer within { $seconds } s
 SM005 = The certificate of { $host } is not signed by an authority this system trusts.
     .help = If your provider uses a private authority, give its certificate in ca_file; otherwise the connection may be intercepted: do not send.
 
-SM006 = The certificate presented by { $host } is for another name: { $detail }.
+SM006 = The certificate presented by { $host } is for another name: { $detail ->
+        [none] it names no host
+        [unknown] it names other hosts
+       *[other] it is for { $detail }
+    }.
     .help = Use the host name the certificate is for, as your provider documents it.
 
 SM007 = The secure connection to { $host } failed: { $detail }.
@@ -249,6 +263,27 @@ SM015 = The SMTP server { $host } answered something unexpected, or the connecti
 
 SM016 = The message was handed over to the SMTP server { $host }, but its answer never came or made no sense: { $detail }
     .help = The message may have been delivered: check with a recipient (or in the server's logs) before sending it again.
+
+SM017 = The SMTP server { $host } offers no login method courriel can use ({ $offered ->
+        [none] it offers none
+       *[other] it offers { $offered }
+    }); courriel logs in with PLAIN or LOGIN, inside TLS.
+    .help = The password may well be right: ask your provider which server and port accept a password login from mail programs (often 465 or 587), or whether an app password is needed.
+
+SM018 = The certificate of the SMTP server { $host } { $date ->
+        [unknown] has expired
+       *[other] expired on { $date }
+    }: courriel does not connect with it.
+    .help = The server's administrator must renew the certificate (an expired one no longer proves who the server is); do not send through it until then. If this computer's date is wrong, set it right.
+
+SM019 = The SMTP server { $host }:{ $port } offers STARTTLS but refused to start it ({ $detail }): courriel did not log in without encryption.
+    .help = Try again later; if it lasts, use port 465 with implicit-tls, or tell your provider that their server cannot encrypt connections.
+
+SM020 = The address { $address } has characters outside ASCII, and the SMTP server { $host } does not take such addresses (it does not offer SMTPUTF8): the message was not sent.
+    .help = Use an ASCII form of the address if its owner has one, or send through a server that offers SMTPUTF8.
+
+SM021 = The message is { $size } bytes, more than the { $limit } bytes the SMTP server { $host } says it accepts: it was not sent.
+    .help = Send smaller attachments, or share large files by link.
 
 ## Failures of the default provider (codes SG: SendGrid's API).
 

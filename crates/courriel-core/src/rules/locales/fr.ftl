@@ -164,7 +164,11 @@ IM004 = Le serveur IMAP { $host }:{ $port } n'a pas répondu en { $seconds } s (
 IM005 = Le certificat de { $host } n'est pas signé par une autorité reconnue par ce système.
     .help = Si votre fournisseur utilise une autorité privée, indiquez son certificat dans ca_file ; sinon la connexion est peut-être interceptée : ne vous connectez pas.
 
-IM006 = Le certificat présenté par { $host } est pour un autre nom : { $detail }.
+IM006 = Le certificat présenté par { $host } est pour un autre nom : { $detail ->
+        [none] il ne nomme aucun serveur
+        [unknown] il nomme d'autres serveurs
+       *[other] il est pour { $detail }
+    }.
     .help = Utilisez le nom de serveur du certificat, tel que votre fournisseur l'indique.
 
 IM007 = La connexion sécurisée à { $host } a échoué : { $detail }.
@@ -190,6 +194,12 @@ IM013 = La connexion au serveur IMAP { $host } a été perdue : { $detail }
 
 IM014 = Les réglages IMAP comportent des erreurs ({ $codes }) : la copie du message envoyé attend dans la file d'attente.
     .help = Lancez `courriel check` et corrigez les réglages IMAP ; `courriel spool retry` rangera ensuite la copie.
+
+IM015 = Le certificat du serveur IMAP { $host } { $date ->
+        [unknown] a expiré
+       *[other] a expiré le { $date }
+    } : courriel ne s'y connecte pas.
+    .help = L'administrateur du serveur doit renouveler le certificat (un certificat expiré ne prouve plus l'identité du serveur) ; les copies attendent dans la file d'attente en attendant. Si la date de cet ordinateur est fausse, corrigez-la.
 
 SP001 = La copie du message envoyé n'a pas pu être écrite dans la file d'attente { $dir } : { $detail }
     .help = Le message est parti, mais sa copie n'est pas conservée : libérez de la place sur le disque ou corrigez les droits du dossier de la file d'attente ; pour une file d'attente PostgreSQL, vérifiez que la base de données répond.
@@ -217,7 +227,11 @@ SM004 = Le serveur SMTP { $host }:{ $port } n'a pas répondu en { $seconds } s (
 SM005 = Le certificat de { $host } n'est pas signé par une autorité reconnue par ce système.
     .help = Si votre fournisseur utilise une autorité privée, indiquez son certificat dans ca_file ; sinon la connexion est peut-être interceptée : n'envoyez pas.
 
-SM006 = Le certificat présenté par { $host } est pour un autre nom : { $detail }.
+SM006 = Le certificat présenté par { $host } est pour un autre nom : { $detail ->
+        [none] il ne nomme aucun serveur
+        [unknown] il nomme d'autres serveurs
+       *[other] il est pour { $detail }
+    }.
     .help = Utilisez le nom de serveur du certificat, tel que votre fournisseur l'indique.
 
 SM007 = La connexion sécurisée à { $host } a échoué : { $detail }.
@@ -249,6 +263,27 @@ SM015 = Le serveur SMTP { $host } a répondu quelque chose d'inattendu, ou la co
 
 SM016 = Le message a été remis au serveur SMTP { $host }, mais sa réponse n'est jamais venue ou n'avait pas de sens : { $detail }
     .help = Le message a peut-être été distribué : vérifiez auprès d'un destinataire (ou dans les journaux du serveur) avant de l'envoyer à nouveau.
+
+SM017 = Le serveur SMTP { $host } ne propose aucune méthode de connexion que courriel sait utiliser ({ $offered ->
+        [none] il n'en propose aucune
+       *[other] il propose { $offered }
+    }) ; courriel se connecte avec PLAIN ou LOGIN, sous TLS.
+    .help = Le mot de passe est peut-être juste : demandez à votre fournisseur quel serveur et quel port acceptent une connexion par mot de passe depuis un logiciel de messagerie (souvent 465 ou 587), ou s'il faut un mot de passe d'application.
+
+SM018 = Le certificat du serveur SMTP { $host } { $date ->
+        [unknown] a expiré
+       *[other] a expiré le { $date }
+    } : courriel ne s'y connecte pas.
+    .help = L'administrateur du serveur doit renouveler le certificat (un certificat expiré ne prouve plus l'identité du serveur) ; n'envoyez pas par ce serveur d'ici là. Si la date de cet ordinateur est fausse, corrigez-la.
+
+SM019 = Le serveur SMTP { $host }:{ $port } propose STARTTLS mais a refusé de le démarrer ({ $detail }) : courriel ne s'est pas connecté sans chiffrement.
+    .help = Réessayez plus tard ; si cela dure, utilisez le port 465 en implicit-tls, ou signalez à votre fournisseur que son serveur ne peut pas chiffrer les connexions.
+
+SM020 = L'adresse { $address } contient des caractères hors ASCII, et le serveur SMTP { $host } n'accepte pas de telles adresses (il ne propose pas SMTPUTF8) : le message n'a pas été envoyé.
+    .help = Utilisez une forme ASCII de l'adresse si son titulaire en a une, ou envoyez par un serveur qui propose SMTPUTF8.
+
+SM021 = Le message fait { $size } octets, plus que les { $limit } octets que le serveur SMTP { $host } dit accepter : il n'a pas été envoyé.
+    .help = Envoyez des pièces jointes plus petites, ou partagez les gros fichiers par un lien.
 
 ## Échecs du fournisseur par défaut (codes SG : l'API de SendGrid).
 
