@@ -774,6 +774,7 @@ fn is_unreachable(failure: &Failure) -> bool {
             | FailureKind::ImapRefused
             | FailureKind::ImapUntrustedCertificate
             | FailureKind::ImapCertificateName
+            | FailureKind::ImapCertificateExpired
             | FailureKind::ImapTls
             | FailureKind::ImapStarttlsMissing
             | FailureKind::ImapLoginRefused
