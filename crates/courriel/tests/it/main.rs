@@ -4,6 +4,7 @@
 mod common;
 
 mod check;
+mod durability;
 mod help;
 mod inputs;
 mod lookup;
