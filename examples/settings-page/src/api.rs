@@ -1,24 +1,29 @@
 //! The page's JSON API: lookup (catalog then discovery), the rules'
 //! diagnostics, the IMAP folder list with the Sent folder chosen, and the
-//! test message. Answers never contain a password.
+//! test message. Answers never contain a password. What connects somewhere
+//! is limited per visitor (HTTP 429 beyond), and a server that cannot be
+//! reached is one answer (NT002), whatever the reason.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use courriel::archive::Reason;
 use courriel::core::account::{AccountSettings, ImapInput, Lang, ServerInput};
-use courriel::core::failure::{Failure, FailureKind};
+use courriel::core::failure::{Arg, Failure, FailureKind};
 use courriel::core::rules::{self, Diagnostic, PasswordState, Severity};
 use courriel::core::{EmailAddress, ServerSettings};
 use courriel::diagnose::account_facts;
-use courriel::mailer::{SendError, ServerCheck};
+use courriel::mailer::{Filing, SendError, ServerCheck};
 use courriel::{Email, Mailbox};
 use courriel_discover::Source;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{App, api_lang, tr};
+use crate::{App, Visitor, api_lang, tr};
 
 /// One server as the form has it; every value optional, checked by the rules.
 #[derive(Deserialize, Default)]
@@ -154,8 +159,40 @@ impl App {
     }
 }
 
-/// `{code, message, help}` of a failure.
+/// What a visitor may learn of a failure to connect: that the policy
+/// refuses the address (NT001, kept), or that no mail server could be
+/// reached there (NT002), but not how: a closed port, a filtered one, a
+/// TLS handshake that failed or another service's greeting (quoted in
+/// the detail) would make the page a port scanner. Names that do not
+/// resolve, certificates and logins keep their own codes: they concern a
+/// mail server the user named.
+fn conceal(failure: &Failure) -> Failure {
+    use FailureKind as K;
+    match failure.kind {
+        K::SmtpRefused
+        | K::SmtpTimeout
+        | K::SmtpTls
+        | K::SmtpUnexpected
+        | K::ImapRefused
+        | K::ImapTimeout
+        | K::ImapTls
+        | K::ImapUnexpected
+        | K::ImapConnectionLost => {
+            let mut unreachable = Failure::new(K::DestinationUnreachable);
+            for (name, value) in failure.args() {
+                if let ("host" | "port", Arg::Text(text)) = (*name, value) {
+                    unreachable = unreachable.arg(name, text);
+                }
+            }
+            unreachable
+        }
+        _ => failure.clone(),
+    }
+}
+
+/// `{code, message, help}` of a failure, concealed (see [`conceal`]).
 fn failure_json(failure: &Failure, lang: Lang) -> Value {
+    let failure = &conceal(failure);
     json!({
         "ok": false,
         "code": failure.code(),
@@ -197,11 +234,56 @@ fn diagnostic_failure(diagnostics: &[Diagnostic], fields: &[&str], lang: Lang) -
     }))
 }
 
-/// `POST /api/lookup`: the catalog, then discovery.
+/// HTTP 429: `what` (checks, test messages) asked for too often; try
+/// again after `wait`.
+fn too_many(lang: Lang, tests: bool, wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let minutes = seconds.div_ceil(60);
+    // Written alike in English and French.
+    let when = if seconds < 120 {
+        format!("{seconds} s")
+    } else {
+        format!("{minutes} min")
+    };
+    let (message, help) = match (lang, tests) {
+        (Lang::Fr, true) => (
+            format!("Trop de messages d'essai depuis votre adresse : réessayez dans {when}."),
+            "Ce nombre est limité pour que la page ne serve pas à envoyer du courrier en masse.",
+        ),
+        (Lang::Fr, false) => (
+            format!("Trop de vérifications depuis votre adresse : réessayez dans {when}."),
+            "Ce nombre est limité pour que la page ne serve pas à sonder d'autres serveurs.",
+        ),
+        (_, true) => (
+            format!("Too many test messages from your address: try again in {when}."),
+            "Their number is limited so that the page cannot be used to send mail in bulk.",
+        ),
+        (_, false) => (
+            format!("Too many checks from your address: try again in {when}."),
+            "Their number is limited so that the page cannot be used to probe other servers.",
+        ),
+    };
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, seconds.to_string())],
+        Json(json!({
+            "ok": false,
+            "code": "rate-limited",
+            "message": message,
+            "help": help,
+            "retry_after": seconds,
+        })),
+    )
+        .into_response()
+}
+
+/// `POST /api/lookup`: the catalog, then discovery (a check, when the
+/// catalog does not know the domain).
 pub(crate) async fn lookup(
     State(app): State<Arc<App>>,
+    Visitor(visitor): Visitor,
     Json(req): Json<LookupRequest>,
-) -> Json<Value> {
+) -> Response {
     let lang = api_lang(req.lang.as_deref());
     let input = req.address.trim();
     let not_found = |message: String| {
@@ -220,9 +302,15 @@ pub(crate) async fn lookup(
                     "Not a valid address yet:",
                     "Adresse pas encore valide :"
                 )
-            ));
+            ))
+            .into_response();
         }
     };
+    if app.mailer.catalog().autofill(&address).is_none()
+        && let Err(wait) = app.checks.take(visitor)
+    {
+        return too_many(lang, false, wait);
+    }
     let report = app.discovery.discover(&address).await;
     let Some(best) = report.best else {
         let tried = report
@@ -240,7 +328,8 @@ pub(crate) async fn lookup(
             format!(
                 "No settings found for {domain} (sources tried: {tried}): fill them in by hand."
             )
-        });
+        })
+        .into_response();
     };
     let detail = match &best.source {
         Source::Autoconfig { url } | Source::AutoconfigViaMx { url } => Some(url.clone()),
@@ -278,6 +367,7 @@ pub(crate) async fn lookup(
         "imap": best.imap.first().map(|s| app.server_json(s)),
         "message": message,
     }))
+    .into_response()
 }
 
 /// `POST /api/diagnose`: the rules, with what the catalog knows. Ports are
@@ -364,12 +454,17 @@ fn headline(lang: Lang) -> &'static str {
     )
 }
 
-/// `POST /api/folders`: log in to IMAP, list the folders, choose Sent.
+/// `POST /api/folders`: log in to IMAP, list the folders, choose Sent (a
+/// check).
 pub(crate) async fn folders(
     State(app): State<Arc<App>>,
+    Visitor(visitor): Visitor,
     Json(req): Json<ServerRequest>,
-) -> Json<Value> {
+) -> Response {
     let lang = api_lang(req.lang.as_deref());
+    if let Err(wait) = app.checks.take(visitor) {
+        return too_many(lang, false, wait);
+    }
     let mut settings = app.settings(&req.settings);
     // The IMAP side alone: no SMTP check for a folder list.
     settings.smtp = None;
@@ -397,7 +492,7 @@ pub(crate) async fn folders(
                     "reason_text": reason_text(&c.reason, lang),
                 })
             });
-            return Json(json!({ "ok": true, "folders": folders, "sent": sent }));
+            return Json(json!({ "ok": true, "folders": folders, "sent": sent })).into_response();
         }
         ServerCheck::Failed(failure) => failure_json(&failure, lang),
         ServerCheck::Skipped => diagnostic_failure(&report.diagnostics, &["imap", "sender"], lang)
@@ -405,14 +500,16 @@ pub(crate) async fn folders(
         _ => failure_json(&Failure::new(FailureKind::ImapNotConfigured), lang),
     };
     answer["headline"] = json!(headline(lang));
-    Json(answer)
+    Json(answer).into_response()
 }
 
-/// `POST /api/test`: a test message to the user's own address, its copy filed.
+/// `POST /api/test`: a test message to the user's own address, its copy
+/// filed (limited per visitor).
 pub(crate) async fn test_send(
     State(app): State<Arc<App>>,
+    Visitor(visitor): Visitor,
     Json(req): Json<ServerRequest>,
-) -> Json<Value> {
+) -> Response {
     let lang = api_lang(req.lang.as_deref());
     let settings = app.settings(&req.settings);
     let account = app.account(
@@ -432,8 +529,12 @@ pub(crate) async fn test_send(
             diagnostic_failure(&diagnostics, &["sender"], lang).unwrap_or_else(
                 || json!({ "ok": false, "code": "FD002", "message": "", "help": "" }),
             ),
-        );
+        )
+        .into_response();
     };
+    if let Err(wait) = app.tests.take(visitor) {
+        return too_many(lang, true, wait);
+    }
     let email = Email::from(Mailbox::new(address.clone()))
         .to(Mailbox::new(address))
         .subject(tr(
@@ -452,7 +553,7 @@ pub(crate) async fn test_send(
             "message_id": receipt.message_id,
             "transport": receipt.transport.as_str(),
             "filing_status": receipt.filing.status(),
-            "filing_text": receipt.filing.summary(lang),
+            "filing_text": filing_text(&receipt.filing, lang),
         }),
         Err(SendError::Settings(diagnostics)) => {
             diagnostic_failure(&diagnostics, &["sender", "smtp", "imap"], lang).unwrap_or_else(|| {
@@ -467,6 +568,28 @@ pub(crate) async fn test_send(
             "help": "",
         }),
     })
+    .into_response()
+}
+
+/// What became of the test message's copy, the IMAP failure concealed as
+/// any other (see [`conceal`]).
+fn filing_text(filing: &Filing, lang: Lang) -> String {
+    let fr = lang == Lang::Fr;
+    match filing {
+        Filing::Spooled { failure, .. } if fr => {
+            format!("copie en attente : {}", conceal(failure).render(lang))
+        }
+        Filing::Spooled { failure, .. } => {
+            format!("copy spooled: {}", conceal(failure).render(lang))
+        }
+        Filing::Failed { failure, .. } if fr => {
+            format!("copie non rangée : {}", conceal(failure).render(lang))
+        }
+        Filing::Failed { failure, .. } => {
+            format!("copy not filed: {}", conceal(failure).render(lang))
+        }
+        other => other.summary(lang),
+    }
 }
 
 /// Where settings came from, said to the user (the API's `source` keeps the

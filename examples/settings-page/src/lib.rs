@@ -15,6 +15,14 @@
 //! ([`courriel::Mailer::send`]). Passwords travel from the form to the
 //! mailer and are never sent back, neither in the page nor in an answer.
 //!
+//! A visitor types the host names, so the page is careful where it
+//! connects: public addresses only by default ([`Config::destinations`]:
+//! a loopback, private, link-local or cloud metadata address is refused
+//! with NT001, discovery included), a failure to reach a server is told
+//! as one code (NT002) whatever happened (closed, filtered, not a mail
+//! server), and each visitor may make only so many checks and test
+//! messages ([`Config::limits`]; beyond, HTTP 429 with `Retry-After`).
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let config = courriel_settings_page::Config::new("/var/spool/courriel".into());
@@ -27,7 +35,10 @@
 //! ```
 
 mod api;
+mod limit;
 mod page;
+
+pub use limit::{Limits, Rate};
 
 use std::hash::BuildHasher as _;
 use std::net::{IpAddr, SocketAddr};
@@ -35,12 +46,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use courriel::core::account::{AccountSettings, Lang};
-use courriel::{Account, Catalog, Mailer};
+use courriel::{Account, Catalog, Destinations, Mailer};
 use courriel_discover::Discovery;
 use serde::Deserialize;
 
@@ -64,6 +76,13 @@ pub struct Config {
     pub port_map: Vec<(u16, u16)>,
     /// The DNS server discovery asks (default: the system's).
     pub discovery_dns: Option<SocketAddr>,
+    /// Where the page may connect, for the mailer and discovery alike
+    /// (default: public addresses only; the test servers' `127.0.0.0/8`
+    /// must be allowed explicitly). Addresses given in `resolve` are
+    /// checked too.
+    pub destinations: Destinations,
+    /// How many checks and test messages each visitor may ask for.
+    pub limits: Limits,
 }
 
 impl Config {
@@ -77,6 +96,8 @@ impl Config {
             resolve: Vec::new(),
             port_map: Vec::new(),
             discovery_dns: None,
+            destinations: Destinations::public_only(),
+            limits: Limits::default(),
         }
     }
 }
@@ -88,6 +109,10 @@ pub(crate) struct App {
     pub(crate) discovery: Discovery,
     pub(crate) port_map: Vec<(u16, u16)>,
     pub(crate) ca_file: Option<String>,
+    /// Checks that connect somewhere, per visitor.
+    pub(crate) checks: limit::Limiter,
+    /// Test messages, per visitor.
+    pub(crate) tests: limit::Limiter,
     /// Keys the account ids: a pooled SMTP connection is reused only for
     /// the same passwords (a wrong password must fail, not ride on a
     /// connection logged in with the right one).
@@ -157,14 +182,16 @@ fn routes(app: App) -> Router {
 }
 
 fn build(config: Config) -> std::io::Result<App> {
-    let mut mailer = Mailer::builder(&config.spool).catalog(config.catalog.clone());
+    let mut mailer = Mailer::builder(&config.spool)
+        .catalog(config.catalog.clone())
+        .destinations(config.destinations.clone());
     for (host, address) in &config.resolve {
         mailer = mailer.resolve(host, *address);
     }
     let mailer = mailer.build().map_err(|e| {
         std::io::Error::new(e.kind(), format!("spool {}: {e}", config.spool.display()))
     })?;
-    let mut discovery = Discovery::new(config.catalog);
+    let mut discovery = Discovery::new(config.catalog).destinations(config.destinations);
     if let Some(dns) = config.discovery_dns {
         discovery = discovery.dns_server(dns);
     }
@@ -181,17 +208,31 @@ fn build(config: Config) -> std::io::Result<App> {
         discovery,
         port_map: config.port_map,
         ca_file: config.extra_ca.map(|p| p.display().to_string()),
+        checks: limit::Limiter::new(config.limits.checks),
+        tests: limit::Limiter::new(config.limits.tests),
         salt: std::collections::hash_map::RandomState::new(),
     })
 }
 
+/// Creates `dir` and its missing parents private to their owner (0700):
+/// the spool holds whole messages.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 /// Binds `addr` (port 0 picks a free one) and serves the page there in a
-/// task of its own; returns the address bound and the task.
+/// task of its own; returns the address bound and the task. Visitors are
+/// told apart by the address they connect from (behind a reverse proxy,
+/// all are the proxy: put the rate limit there instead).
 pub async fn serve(
     config: Config,
     addr: SocketAddr,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    std::fs::create_dir_all(&config.spool).map_err(|e| {
+    create_private_dir(&config.spool).map_err(|e| {
         std::io::Error::new(e.kind(), format!("spool {}: {e}", config.spool.display()))
     })?;
     if let Some(ca) = &config.extra_ca {
@@ -202,11 +243,29 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
             eprintln!("settings page: {e}");
         }
     });
     Ok((bound, task))
+}
+
+/// The address a request comes from (unspecified when the router is
+/// served without connection info: then every visitor shares one budget).
+pub(crate) struct Visitor(pub(crate) IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Visitor(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), |c| c.0.ip()),
+        ))
+    }
 }
 
 /// `?lang=fr` or `?lang=en`.

@@ -3,26 +3,68 @@
 //! ```text
 //! courriel-settings-page [--bind 127.0.0.1:8080] [--providers DIR] [--spool DIR]
 //!     [--ca-file PEM] [--resolve HOST=IP]... [--map-port 587=10587]... [--dns IP:PORT]
+//!     [--allow-address RANGE]... [--checks-per-minute N] [--tests-per-hour N]
 //! ```
+//!
+//! The spool is kept in the page's own state directory, private to its
+//! user (0700): `$STATE_DIRECTORY` (systemd's `StateDirectory=`), else
+//! `$XDG_STATE_HOME/courriel-settings-page`, else
+//! `~/.local/state/courriel-settings-page`; never in the shared temporary
+//! directory.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use courriel::Catalog;
-use courriel_settings_page::{Config, serve};
+use courriel::{Catalog, IpRange};
+use courriel_settings_page::{Config, Rate, serve};
 
 const USAGE: &str =
     "usage: courriel-settings-page [--bind ADDR:PORT] [--providers DIR] [--spool DIR]
     [--ca-file PEM] [--resolve HOST=IP]... [--map-port STANDARD=ACTUAL]... [--dns IP:PORT]
+    [--allow-address RANGE]... [--checks-per-minute N] [--tests-per-hour N]
 
-  --bind       where to listen (default 127.0.0.1:8080)
-  --providers  a directory of provider files added to the built-in catalog
-  --spool      where copies wait to be filed (default: a directory under the temporary one)
-  --ca-file    a CA certificate (PEM) to trust in addition to the web's
-  --resolve    connect to IP whenever a server is named HOST (repeatable)
-  --map-port   use port ACTUAL where the catalog or discovery says STANDARD (repeatable)
-  --dns        the DNS server discovery asks (default: the system's)";
+  --bind               where to listen (default 127.0.0.1:8080)
+  --providers          a directory of provider files added to the built-in catalog
+  --spool              where copies wait to be filed (default: spool/ in the state
+                       directory: $STATE_DIRECTORY, else $XDG_STATE_HOME/courriel-settings-page,
+                       else ~/.local/state/courriel-settings-page; created 0700)
+  --ca-file            a CA certificate (PEM) to trust in addition to the web's
+  --resolve            connect to IP whenever a server is named HOST (repeatable)
+  --map-port           use port ACTUAL where the catalog or discovery says STANDARD (repeatable)
+  --dns                the DNS server discovery asks (default: the system's)
+  --allow-address      also connect to this address or network, such as 127.0.0.0/8 or
+                       fd00::/8 (repeatable; default: public addresses only, never
+                       loopback, private, link-local or cloud metadata addresses)
+  --checks-per-minute  checks that connect somewhere (discovery, folder lists) per
+                       visitor (default 10)
+  --tests-per-hour     test messages per visitor (default 3)";
+
+/// The page's own state directory: `$STATE_DIRECTORY` (the first, when
+/// systemd gives several), else `$XDG_STATE_HOME/courriel-settings-page`
+/// (an absolute path only, as the XDG specification says), else
+/// `$HOME/.local/state/courriel-settings-page`.
+fn state_dir(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    const NAME: &str = "courriel-settings-page";
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    if let Some(dirs) = set("STATE_DIRECTORY") {
+        let first = std::env::split_paths(&dirs).next()?;
+        return Some(first);
+    }
+    if let Some(xdg) = set("XDG_STATE_HOME").map(PathBuf::from)
+        && xdg.is_absolute()
+    {
+        return Some(xdg.join(NAME));
+    }
+    let home = set("HOME").map(PathBuf::from)?;
+    Some(home.join(".local/state").join(NAME))
+}
+
+/// The spool's place in the state directory.
+fn default_spool(state: &Path) -> PathBuf {
+    state.join("spool")
+}
 
 /// The flags, parsed.
 struct Flags {
@@ -31,10 +73,12 @@ struct Flags {
     config: Config,
 }
 
-fn parse(args: impl IntoIterator<Item = String>) -> Result<Flags, String> {
+/// The flags; `state` is where the spool goes unless `--spool` says.
+fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Result<Flags, String> {
     let mut bind: SocketAddr = "127.0.0.1:8080".parse().expect("a socket address");
     let mut providers = None;
-    let mut config = Config::new(std::env::temp_dir().join("courriel-settings-page-spool"));
+    let mut spool = None;
+    let mut config = Config::new(PathBuf::new());
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
@@ -58,7 +102,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Flags, String> {
                 bind = v.parse().map_err(|e| format!("--bind {v}: {e}"))?;
             }
             "--providers" => providers = Some(PathBuf::from(value()?)),
-            "--spool" => config.spool = PathBuf::from(value()?),
+            "--spool" => spool = Some(PathBuf::from(value()?)),
             "--ca-file" => config.extra_ca = Some(PathBuf::from(value()?)),
             "--resolve" => {
                 let v = value()?;
@@ -80,9 +124,38 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Flags, String> {
                 let v = value()?;
                 config.discovery_dns = Some(v.parse().map_err(|e| format!("--dns {v}: {e}"))?);
             }
+            "--allow-address" => {
+                let v = value()?;
+                let range: IpRange = v.parse().map_err(|e| format!("--allow-address {e}"))?;
+                config.destinations = config.destinations.allow(range);
+            }
+            "--checks-per-minute" => {
+                let v = value()?;
+                let n = v
+                    .parse()
+                    .map_err(|e| format!("--checks-per-minute {v}: {e}"))?;
+                config.limits.checks = Rate::per_minute(n);
+            }
+            "--tests-per-hour" => {
+                let v = value()?;
+                let n = v
+                    .parse()
+                    .map_err(|e| format!("--tests-per-hour {v}: {e}"))?;
+                config.limits.tests = Rate::per_hour(n);
+            }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
+    config.spool = match (spool, state) {
+        (Some(spool), _) => spool,
+        (None, Some(state)) => default_spool(&state),
+        (None, None) => {
+            return Err(
+                "no state directory ($STATE_DIRECTORY, $XDG_STATE_HOME and $HOME unset): give --spool"
+                    .into(),
+            );
+        }
+    };
     Ok(Flags {
         bind,
         providers,
@@ -91,7 +164,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Flags, String> {
 }
 
 fn main() -> ExitCode {
-    let mut flags = match parse(std::env::args().skip(1)) {
+    let mut flags = match parse(std::env::args().skip(1), state_dir(|v| std::env::var_os(v))) {
         Ok(flags) => flags,
         Err(why) if why.is_empty() => {
             println!("{USAGE}");
@@ -139,17 +212,28 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use courriel::Destinations;
 
     fn args(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_string).collect()
     }
 
+    const STATE: &str = "/var/lib/courriel-settings-page";
+
+    fn state() -> Option<PathBuf> {
+        STATE.parse().ok()
+    }
+
     #[test]
     fn flags_fill_the_config() {
-        let flags = parse(args(
-            "--bind 127.0.0.1:0 --spool /tmp/s --ca-file ca.pem --resolve mail.courriel.test=127.0.0.1 \
-             --map-port 587=10587 --map-port=993=10993 --dns 127.0.0.1:10053",
-        ))
+        let flags = parse(
+            args(
+                "--bind 127.0.0.1:0 --spool /tmp/s --ca-file ca.pem --resolve mail.courriel.test=127.0.0.1 \
+                 --map-port 587=10587 --map-port=993=10993 --dns 127.0.0.1:10053 \
+                 --allow-address 127.0.0.0/8 --allow-address=::1 --checks-per-minute 4 --tests-per-hour 1",
+            ),
+            state(),
+        )
         .unwrap();
         assert_eq!(flags.bind.port(), 0);
         assert_eq!(flags.config.spool, PathBuf::from("/tmp/s"));
@@ -166,28 +250,78 @@ mod tests {
             flags.config.discovery_dns,
             Some("127.0.0.1:10053".parse::<SocketAddr>().unwrap())
         );
+        assert_eq!(
+            flags.config.destinations,
+            Destinations::public_only()
+                .allow("127.0.0.0/8".parse().unwrap())
+                .allow("::1".parse().unwrap())
+        );
+        assert_eq!(flags.config.limits.checks, Rate::per_minute(4));
+        assert_eq!(flags.config.limits.tests, Rate::per_hour(1));
+    }
+
+    #[test]
+    fn by_default_public_addresses_only_and_the_spool_in_the_state_directory() {
+        let flags = parse(args(""), state()).unwrap();
+        assert_eq!(flags.config.destinations, Destinations::public_only());
+        assert_eq!(
+            flags.config.spool,
+            PathBuf::from("/var/lib/courriel-settings-page/spool")
+        );
+        assert_eq!(flags.config.limits.checks, Rate::per_minute(10));
+        assert_eq!(flags.config.limits.tests, Rate::per_hour(3));
+        assert!(parse(args(""), None).err().unwrap().contains("--spool"));
+        assert!(parse(args("--spool /srv/spool"), None).is_ok());
+    }
+
+    #[test]
+    fn the_state_directory_is_systemds_then_xdgs_then_home() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let all: &[(&str, &str)] = &[
+            ("STATE_DIRECTORY", "/var/lib/page:/var/lib/other"),
+            ("XDG_STATE_HOME", "/home/u/.state"),
+            ("HOME", "/home/u"),
+        ];
+        assert_eq!(state_dir(env(all)), Some(PathBuf::from("/var/lib/page")));
+        let xdg: &[(&str, &str)] = &[
+            ("STATE_DIRECTORY", ""),
+            ("XDG_STATE_HOME", "/home/u/.state"),
+            ("HOME", "/home/u"),
+        ];
+        assert_eq!(
+            state_dir(env(xdg)),
+            Some(PathBuf::from("/home/u/.state/courriel-settings-page"))
+        );
+        let relative: &[(&str, &str)] = &[("XDG_STATE_HOME", "state"), ("HOME", "/home/u")];
+        assert_eq!(
+            state_dir(env(relative)),
+            Some(PathBuf::from("/home/u/.local/state/courriel-settings-page")),
+            "a relative XDG_STATE_HOME is ignored"
+        );
+        assert_eq!(state_dir(env(&[])), None);
+        // Never the shared temporary directory.
+        assert!(
+            !state_dir(env(all))
+                .unwrap()
+                .starts_with(std::env::temp_dir())
+        );
     }
 
     #[test]
     fn bad_flags_say_why() {
-        assert!(
-            parse(args("--map-port 587"))
-                .err()
-                .unwrap()
-                .contains("STANDARD=ACTUAL")
-        );
-        assert!(
-            parse(args("--bind"))
-                .err()
-                .unwrap()
-                .contains("needs a value")
-        );
-        assert!(
-            parse(args("--frobnicate"))
-                .err()
-                .unwrap()
-                .contains("unknown")
-        );
-        assert_eq!(parse(args("--help")).err(), Some(String::new()));
+        let err = |line: &str| parse(args(line), state()).err().unwrap();
+        assert!(err("--map-port 587").contains("STANDARD=ACTUAL"));
+        assert!(err("--bind").contains("needs a value"));
+        assert!(err("--frobnicate").contains("unknown"));
+        assert!(err("--allow-address localhost").contains("not an IP address"));
+        assert!(err("--allow-address 10.0.0.0/40").contains("prefix length"));
+        assert!(err("--checks-per-minute ten").contains("--checks-per-minute"));
+        assert_eq!(parse(args("--help"), state()).err(), Some(String::new()));
     }
 }

@@ -32,6 +32,8 @@
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(Object.assign({ lang: LANG }, body)),
     });
+    // Too many checks or test messages: the answer says when to try again.
+    if (response.status === 429) throw new Error((await response.json()).message);
     if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
     return response.json();
   }

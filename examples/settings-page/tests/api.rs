@@ -2,7 +2,9 @@
 //! in-process: lookup from the catalog (and discovery), the rules'
 //! diagnostics, the folder list on each Dovecot layout, a wrong password in
 //! English and French, a test message filed in the Sent folder. No answer
-//! ever holds a password.
+//! ever holds a password. Where the page may connect: loopback refused
+//! (NT001) unless allowed, a server that cannot be reached told as one code
+//! (NT002), checks and test messages limited per visitor (HTTP 429).
 //!
 //! `cargo test -p courriel-settings-page --test api` (test servers started:
 //! `cargo xtask mail-servers start`).
@@ -12,7 +14,8 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::{HEADLINE_EN, HEADLINE_FR, HOST};
-use courriel_settings_page::Config;
+use courriel::Destinations;
+use courriel_settings_page::{Config, Limits, Rate};
 use courriel_testkit::{Account, Servers};
 use serde_json::{Value, json};
 
@@ -36,9 +39,13 @@ struct Page {
 
 impl Page {
     async fn start(name: &str) -> Page {
+        Page::start_with(config(Servers::get(), name)).await
+    }
+
+    async fn start_with(config: Config) -> Page {
         let s = Servers::get();
         let (address, _task) =
-            courriel_settings_page::serve(config(s, name), "127.0.0.1:0".parse().unwrap())
+            courriel_settings_page::serve(config, "127.0.0.1:0".parse().unwrap())
                 .await
                 .expect("the settings page listens");
         Page {
@@ -75,6 +82,17 @@ impl Page {
     }
 
     async fn post(&self, path: &str, body: &Value) -> Value {
+        let (status, _, answer) = self.post_answer(path, body).await;
+        assert!(status.is_success(), "POST {path}: {status} {answer}");
+        answer
+    }
+
+    /// The status, the `Retry-After` header and the JSON answer.
+    async fn post_answer(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> (reqwest::StatusCode, Option<String>, Value) {
         let response = self
             .client
             .post(format!("{}{path}", self.base))
@@ -84,10 +102,15 @@ impl Page {
             .await
             .expect("POST");
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
         let text = response.text().await.expect("an answer");
-        assert!(status.is_success(), "POST {path}: {status} {text}");
         self.no_password_in(path, &text);
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("JSON from {path}: {e}: {text}"))
+        let answer =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("JSON from {path}: {e}: {text}"));
+        (status, retry_after, answer)
     }
 }
 
@@ -463,4 +486,201 @@ async fn the_page_is_in_the_language_asked_for() {
             assert!(!tag.contains("value="), "no input is given a value: {tag}");
         }
     }
+}
+
+/// The page with its default policy: public addresses only.
+fn public_only(s: &Servers, name: &str) -> Config {
+    let mut config = config(s, name);
+    config.destinations = Destinations::public_only();
+    config
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_loopback_server_is_refused_with_its_code_unless_allowed() {
+    let s = Servers::get();
+    let page = Page::start_with(public_only(s, "policy")).await;
+    let form = settings(s, &s.special, &s.special.address);
+    let mut messages = Vec::new();
+    for lang in ["en", "fr"] {
+        let answer = page
+            .post(
+                "/api/folders",
+                &json!({ "settings": form, "passwords": passwords("", &s.special.password), "lang": lang }),
+            )
+            .await;
+        assert_eq!(answer["ok"], false, "{answer}");
+        assert_eq!(answer["code"], "NT001", "{answer}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(
+            message.contains(HOST) && message.contains("127.0.0.1"),
+            "{message}"
+        );
+        assert!(!answer["help"].as_str().unwrap().is_empty(), "{answer}");
+        messages.push(message.to_string());
+    }
+    assert!(messages[0].contains("loopback"), "{}", messages[0]);
+    assert!(messages[1].contains("bouclage"), "{}", messages[1]);
+
+    // The test message is not sent: its SMTP server is refused too.
+    let answer = page
+        .post(
+            "/api/test",
+            &json!({ "settings": form,
+                     "passwords": passwords(&s.special.password, &s.special.password), "lang": "en" }),
+        )
+        .await;
+    assert_eq!(
+        (answer["ok"].as_bool(), answer["code"].as_str()),
+        (Some(false), Some("NT001")),
+        "{answer}"
+    );
+
+    // Addresses typed as the host: the metadata service, a private network.
+    for (host, kind) in [
+        ("169.254.169.254", "cloud metadata"),
+        ("10.20.30.40", "private network"),
+        ("::ffff:127.0.0.1", "loopback"),
+    ] {
+        let mut typed = form.clone();
+        typed["imap"]["host"] = json!(host);
+        let answer = page
+            .post(
+                "/api/folders",
+                &json!({ "settings": typed, "passwords": passwords("", "x"), "lang": "en" }),
+            )
+            .await;
+        assert_eq!(answer["code"], "NT001", "{host}: {answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(kind),
+            "{host}: {answer}"
+        );
+    }
+
+    // Discovery keeps to the same policy: the test domains resolve to
+    // loopback, so nothing is found.
+    let found = page
+        .post(
+            "/api/lookup",
+            &json!({ "address": "jean@boulangerie.test", "lang": "en" }),
+        )
+        .await;
+    assert_eq!(found["found"], false, "{found}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_cannot_be_reached_is_one_answer_whatever_happened() {
+    let s = Servers::get();
+    let page = Page::start("unreachable").await;
+    let closed = courriel_testkit::closed();
+    // A closed port, and another service's port (the SMTP server's
+    // greeting where IMAP is expected): the same code, no banner.
+    for port in [closed, s.smtp_starttls_port] {
+        let mut form = settings(s, &s.special, &s.special.address);
+        form["imap"]["port"] = json!(port);
+        form["imap"]["security"] = json!("starttls");
+        let answer = page
+            .post(
+                "/api/folders",
+                &json!({ "settings": form, "passwords": passwords("", &s.special.password), "lang": "en" }),
+            )
+            .await;
+        assert_eq!(answer["code"], "NT002", "port {port}: {answer}");
+        let text = answer.to_string();
+        assert!(
+            !text.contains("220") && !text.contains("ESMTP"),
+            "no banner: {text}"
+        );
+        assert!(text.contains(&port.to_string()), "{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_and_test_messages_are_limited_per_visitor() {
+    let s = Servers::get();
+    let mut config = public_only(s, "limits");
+    config.limits = Limits {
+        checks: Rate::per_minute(3),
+        tests: Rate::per_hour(1),
+    };
+    let page = Page::start_with(config).await;
+    let form = settings(s, &s.special, &s.special.address);
+    let folders = json!({ "settings": form, "passwords": passwords("", "x"), "lang": "en" });
+    for _ in 0..3 {
+        let (status, _, answer) = page.post_answer("/api/folders", &folders).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let (status, retry_after, answer) = page.post_answer("/api/folders", &folders).await;
+    assert_eq!(status, 429, "the fourth check in a minute: {answer}");
+    assert_eq!(answer["code"], "rate-limited", "{answer}");
+    let seconds: u64 = retry_after.expect("Retry-After").parse().unwrap();
+    assert!(
+        (1..=20).contains(&seconds),
+        "one check every 20 s: {seconds}"
+    );
+    assert_eq!(answer["retry_after"], seconds);
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many checks"),
+        "{answer}"
+    );
+    let mut fr = folders.clone();
+    fr["lang"] = json!("fr");
+    let (status, _, answer) = page.post_answer("/api/folders", &fr).await;
+    assert_eq!(status, 429);
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Trop de vérifications"),
+        "{answer}"
+    );
+    // Discovery counts as a check; the catalog alone does not.
+    let (status, _, _) = page
+        .post_answer(
+            "/api/lookup",
+            &json!({ "address": "jean@boulangerie.test", "lang": "en" }),
+        )
+        .await;
+    assert_eq!(status, 429);
+    let (status, _, found) = page
+        .post_answer(
+            "/api/lookup",
+            &json!({ "address": s.special.address, "lang": "en" }),
+        )
+        .await;
+    assert_eq!((status.as_u16(), &found["found"]), (200, &json!(true)));
+
+    // Test messages have their own budget: one an hour here.
+    let test = json!({ "settings": form, "passwords": passwords("x", "x"), "lang": "en" });
+    let (status, _, answer) = page.post_answer("/api/test", &test).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, retry_after, answer) = page.post_answer("/api/test", &test).await;
+    assert_eq!(status, 429, "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many test messages"),
+        "{answer}"
+    );
+    let seconds: u64 = retry_after.unwrap().parse().unwrap();
+    assert!(seconds > 3000, "an hour for one message: {seconds}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_spool_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = Servers::get();
+    let mut config = config(s, "private");
+    let state = config.spool.clone();
+    config.spool = state.join("state/spool");
+    let _page = Page::start_with(config).await;
+    for dir in [state.join("state"), state.join("state/spool")] {
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", dir.display());
+    }
+    let _ = std::fs::remove_dir_all(&state);
 }

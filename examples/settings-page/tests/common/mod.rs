@@ -5,7 +5,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use courriel_settings_page::Config;
+use courriel::Destinations;
+use courriel_settings_page::{Config, Limits, Rate};
 use courriel_testkit::Servers;
 
 /// The test servers as a provider of the catalog: `courriel.test` and
@@ -43,7 +44,9 @@ pub(crate) const HEADLINE_FR: &str = "Serveur IMAP non configuré ou inaccessibl
 
 /// The page against the test servers: the built-in catalog plus the test
 /// provider, its name resolved to the test servers, its standard ports
-/// mapped to theirs, the test CA trusted, discovery asking the test DNS.
+/// mapped to theirs, the test CA trusted, discovery asking the test DNS;
+/// loopback allowed explicitly (the page refuses it by default), and
+/// limits no test reaches.
 pub(crate) fn config(s: &Servers, spool: PathBuf) -> Config {
     let catalog = courriel::Catalog::builder()
         .builtin()
@@ -60,5 +63,10 @@ pub(crate) fn config(s: &Servers, spool: PathBuf) -> Config {
             s.host.parse().expect("the test servers' address"),
             s.dns_port,
         )),
+        destinations: Destinations::public_only().allow("127.0.0.0/8".parse().expect("a range")),
+        limits: Limits {
+            checks: Rate::per_minute(1000),
+            tests: Rate::per_hour(1000),
+        },
     }
 }
