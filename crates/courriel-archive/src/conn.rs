@@ -123,7 +123,9 @@ impl Conn {
     /// The bound of a command that uploads `bytes`: the floor plus the
     /// upload at the slowest rate accepted.
     fn limit_for(&mut self, bytes: usize) -> Duration {
-        let upload = Duration::from_secs_f64(bytes as f64 / f64::from(self.min_throughput));
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        let upload =
+            Duration::from_millis(bytes.saturating_mul(1000) / u64::from(self.min_throughput));
         self.last_limit = self.timeout.saturating_add(upload);
         self.last_limit
     }

@@ -131,8 +131,9 @@ pub fn throttling_proxy(target_port: u16, bytes_per_second: usize) -> (u16, Arc<
                     }
                     passed += n;
                     total.fetch_add(n, Ordering::SeqCst);
-                    let due =
-                        std::time::Duration::from_secs_f64(passed as f64 / bytes_per_second as f64);
+                    let due = std::time::Duration::from_micros(
+                        (passed as u64).saturating_mul(1_000_000) / (bytes_per_second as u64),
+                    );
                     if let Some(wait) = due.checked_sub(start.elapsed()) {
                         std::thread::sleep(wait);
                     }

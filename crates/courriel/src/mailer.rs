@@ -475,8 +475,9 @@ impl std::fmt::Display for SendError {
             }
             SendError::CaFile(file, e) => write!(f, "cannot read the CA file {file}: {e}"),
             SendError::Email(e) => write!(f, "{e}"),
-            SendError::Failed(failure) | SendError::Spool(failure) => write!(f, "{failure}"),
-            SendError::FateUnknown { failure, .. } => write!(f, "{failure}"),
+            SendError::Failed(failure)
+            | SendError::Spool(failure)
+            | SendError::FateUnknown { failure, .. } => write!(f, "{failure}"),
         }
     }
 }

@@ -487,22 +487,7 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
                     let handled =
                         report.filed + report.already_filed + report.pending + report.failed;
                     if handled > 0 {
-                        if json {
-                            // One line per pass (JSON Lines), for log collectors.
-                            crate::emit(&format!(
-                                "{}\n",
-                                json!({
-                                    "filed": report.filed,
-                                    "already_filed": report.already_filed,
-                                    "pending": report.pending,
-                                    "failed": report.failed,
-                                    "account_changed": report.account_changed,
-                                    "unknown_fate": report.unknown_fate,
-                                })
-                            ));
-                        } else {
-                            crate::emit(&report_text(&report, 0, lang));
-                        }
+                        print_pass(&report, json, lang);
                     }
                     report.filed + report.already_filed
                 }
@@ -559,6 +544,26 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
     code
 }
 
+/// One worker pass that handled copies: a line of text, or with `json` a
+/// JSON object on a line of its own (JSON Lines, for log collectors).
+fn print_pass(report: &RetryReport, json: bool, lang: Lang) {
+    if json {
+        crate::emit(&format!(
+            "{}\n",
+            json!({
+                "filed": report.filed,
+                "already_filed": report.already_filed,
+                "pending": report.pending,
+                "failed": report.failed,
+                "account_changed": report.account_changed,
+                "unknown_fate": report.unknown_fate,
+            })
+        ));
+    } else {
+        crate::emit(&report_text(report, 0, lang));
+    }
+}
+
 fn report_text(report: &RetryReport, remaining: usize, lang: Lang) -> String {
     let mut out = format!(
         "{} {}, {} {}, {} {}, {} {}\n",
@@ -591,14 +596,13 @@ fn report_text(report: &RetryReport, remaining: usize, lang: Lang) -> String {
     if report.account_changed > 0 {
         let _ = writeln!(
             out,
-            "{} {} ({})",
+            "{} {} (SP003)",
             tr(
                 lang,
                 "kept, the account now names another mailbox:",
                 "gardées, le compte désigne une autre boîte :"
             ),
             report.account_changed,
-            "SP003"
         );
     }
     if remaining > 0 {

@@ -37,7 +37,8 @@ impl Random {
 
     /// A fraction in [0, 1).
     fn fraction(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        let high = u32::try_from(self.next() >> 32).unwrap_or(u32::MAX);
+        f64::from(high) / f64::from(u32::MAX).next_up()
     }
 }
 
@@ -201,6 +202,14 @@ fn run_store(store: &str, spool: &str, dir: &Path, random: &mut Random, tag: &st
             .problems
             .push(format!("copies left in the spool after retry: {report}"));
     }
+    tally(&mut counts, store, tag, runs);
+    counts
+}
+
+/// Counts what reached the recipient and what was filed, per send.
+fn tally(counts: &mut Counts, store: &str, tag: &str, runs: usize) {
+    let s = Servers::get();
+    let (sender, recipient) = (&s.fleet[17], &s.fleet[16]);
     // Postfix hands what it accepted to Dovecot within moments.
     let delivered = |i: usize| {
         count(
@@ -253,7 +262,6 @@ fn run_store(store: &str, spool: &str, dir: &Path, random: &mut Random, tag: &st
             counts.filed_unread, counts.unknown_reported
         ));
     }
-    counts
 }
 
 fn main() {

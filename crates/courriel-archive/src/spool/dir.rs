@@ -139,7 +139,7 @@ fn gone_is_fine(result: std::io::Result<()>) -> std::io::Result<()> {
 /// What reading an entry's file found.
 enum Read {
     /// The entry, and where its message starts.
-    Entry(Entry, u64),
+    Entry(Box<Entry>, u64),
     /// Not an entry of ours, or a damaged one: why.
     Unreadable(String),
 }
@@ -180,7 +180,7 @@ fn read_entry(file: &File, path: &Path) -> std::io::Result<Read> {
             )));
         }
     }
-    Ok(Read::Entry(entry, offset))
+    Ok(Read::Entry(Box::new(entry), offset))
 }
 
 impl DirStore {
@@ -341,7 +341,7 @@ impl DirStore {
             }
         }
         match read_entry(&file, path)? {
-            Read::Entry(entry, offset) => Ok(Some((file, entry, offset))),
+            Read::Entry(entry, offset) => Ok(Some((file, *entry, offset))),
             // A file being written is never at its entry's name, so one
             // unreadable there stays so; but a holder may be reading it.
             Read::Unreadable(why) if claim || file.try_lock().is_ok() => {

@@ -200,6 +200,32 @@ fn worker_name() -> String {
     format!("{}:{}:{nanos:08x}", host.trim(), std::process::id())
 }
 
+/// The largest CA file read (`sslrootcert`): a few certificates fit well.
+const MAX_CA_FILE: u64 = 1024 * 1024;
+
+/// Reads a CA file: a regular file only (not a FIFO nor a device), at
+/// most [`MAX_CA_FILE`] bytes.
+fn read_ca(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut pem = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_CA_FILE + 1)
+        .read_to_end(&mut pem)?;
+    if pem.len() as u64 > MAX_CA_FILE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_CA_FILE} bytes"),
+        ));
+    }
+    Ok(pem)
+}
+
 fn entry_of(row: &Row) -> Entry {
     let next: i64 = row.get("next_epoch");
     let attempts: i32 = row.get("attempts");
@@ -271,7 +297,7 @@ impl PgStore {
                     config.ssl_mode(SslMode::Require);
                 }
                 let pem = match &root {
-                    Some(file) => Some(std::fs::read(file).map_err(|e| {
+                    Some(file) => Some(read_ca(file).map_err(|e| {
                         std::io::Error::new(e.kind(), format!("sslrootcert {file}: {e}"))
                     })?),
                     None => None,

@@ -734,8 +734,8 @@ fn unreadable_spool_files_are_set_aside_and_block_nothing() {
         .collect();
     let whole = std::fs::read(&files[0]).unwrap();
     std::fs::write(&files[0], &whole[..whole.len() - 10]).unwrap();
-    std::fs::write(dir.join("1-2-3.copy"), &std::fs::read(&files[1]).unwrap()).unwrap();
-    std::fs::write(dir.join("junk.copy"), [0xffu8; 100_000]).unwrap();
+    std::fs::write(dir.join("1-2-3.copy"), std::fs::read(&files[1]).unwrap()).unwrap();
+    std::fs::write(dir.join("junk.copy"), vec![0xffu8; 100_000]).unwrap();
     let entries = runtime().block_on(spool.entries()).unwrap();
     assert_eq!(entries.len(), 1, "only the whole entry: {entries:?}");
     let archive = Archive::new(Spool::dir(&dir).unwrap());
