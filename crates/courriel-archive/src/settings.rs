@@ -116,24 +116,9 @@ impl ImapSettings {
     /// (never the password itself). The folder cache is keyed by it.
     #[must_use]
     pub fn fingerprint(&self) -> String {
-        let mut hash = Sha256::new();
-        for part in [
-            self.host.to_ascii_lowercase().as_str(),
-            &self.port.to_string(),
-            self.security.as_str(),
-            &self.username,
-        ] {
-            hash.update(part.as_bytes());
-            hash.update([0]);
-        }
+        let mut hash = self.identity_hash();
         hash.update(Sha256::digest(self.password.expose_secret().as_bytes()));
-        hash.finalize()
-            .iter()
-            .fold(String::with_capacity(64), |mut hex, b| {
-                use std::fmt::Write as _;
-                let _ = write!(hex, "{b:02x}");
-                hex
-            })
+        hex(&hash.finalize())
     }
 
     /// A digest of what names the mailbox and how it is reached (host,
@@ -141,6 +126,11 @@ impl ImapSettings {
     /// copy, to tell later which settings it was made with.
     #[must_use]
     pub fn mailbox_digest(&self) -> String {
+        hex(&self.identity_hash().finalize()[..12])
+    }
+
+    /// Host, port, security and user, hashed.
+    fn identity_hash(&self) -> Sha256 {
         let mut hash = Sha256::new();
         for part in [
             self.host.to_ascii_lowercase().as_str(),
@@ -151,14 +141,7 @@ impl ImapSettings {
             hash.update(part.as_bytes());
             hash.update([0]);
         }
-        hash.finalize()
-            .iter()
-            .take(12)
-            .fold(String::with_capacity(24), |mut hex, b| {
-                use std::fmt::Write as _;
-                let _ = write!(hex, "{b:02x}");
-                hex
-            })
+        hash
     }
 
     /// The rustls configuration: the web's roots (Mozilla's list) unless
@@ -166,6 +149,17 @@ impl ImapSettings {
     pub fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, String> {
         courriel_net::tls_config(self.extra_ca_pem.as_deref(), self.only_extra_ca)
     }
+}
+
+/// Bytes in lower-case hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(2 * bytes.len()), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 #[cfg(test)]

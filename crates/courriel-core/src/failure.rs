@@ -88,6 +88,7 @@ failures! {
     SendgridRateLimited => "SG006", "sendgrid-rate-limited";
     SendgridServerError => "SG007", "sendgrid-server-error";
     SendgridUnreachable => "SG008", "sendgrid-unreachable";
+    SendgridDeliveryUnknown => "SG009", "sendgrid-delivery-unknown";
     DestinationNotAllowed => "NT001", "destination-not-allowed";
     DestinationUnreachable => "NT002", "destination-unreachable";
 }
@@ -100,7 +101,10 @@ impl FailureKind {
     /// again by retrying, and its copy is kept.
     #[must_use]
     pub fn may_have_been_delivered(self) -> bool {
-        matches!(self, FailureKind::SmtpDeliveryUnknown)
+        matches!(
+            self,
+            FailureKind::SmtpDeliveryUnknown | FailureKind::SendgridDeliveryUnknown
+        )
     }
 
     /// Whether trying again cannot send the message twice and may succeed:

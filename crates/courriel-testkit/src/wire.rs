@@ -286,6 +286,16 @@ impl Response {
     pub fn is_ok(&self) -> bool {
         self.status.starts_with("OK")
     }
+
+    /// The numbers a `SEARCH` answered.
+    #[must_use]
+    pub fn found(&self) -> Vec<String> {
+        self.untagged
+            .iter()
+            .filter_map(|l| l.strip_prefix("* SEARCH"))
+            .flat_map(|rest| rest.split_whitespace().map(str::to_string))
+            .collect()
+    }
 }
 
 /// One `LIST` entry.
@@ -344,6 +354,19 @@ impl Imap {
             };
         }
         Ok(imap)
+    }
+
+    /// How many messages of `folder` match the IMAP search key `search`
+    /// (`UNSEEN HEADER Message-ID "<x@y>"`, say); panics when the folder
+    /// cannot be selected.
+    pub fn count(&mut self, folder: &str, search: &str) -> usize {
+        let selected = self.command(&format!("SELECT {folder}")).expect("SELECT");
+        assert!(selected.is_ok(), "SELECT {folder}: {}", selected.status);
+        let found = self
+            .command(&format!("UID SEARCH {search}"))
+            .expect("SEARCH");
+        assert!(found.is_ok(), "SEARCH {search}: {}", found.status);
+        found.found().len()
     }
 
     /// Sends one command (without tag) and reads until its tagged status.

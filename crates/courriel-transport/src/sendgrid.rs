@@ -218,12 +218,20 @@ pub async fn send_sendgrid(
             .await;
         let last = attempt == attempts;
         let (retry_after, failure) = match response {
-            Err(e) => (
+            // Never connected: nothing was handed over, trying again is safe.
+            Err(e) if e.is_connect() => (
                 None,
                 Failure::new(FailureKind::SendgridUnreachable)
                     .arg("url", settings.endpoint())
                     .arg("detail", e),
             ),
+            // The request went out (whole or in part) and no answer came
+            // back: SendGrid may have taken it. Never sent again.
+            Err(e) => {
+                return Err(Failure::new(FailureKind::SendgridDeliveryUnknown)
+                    .arg("url", settings.endpoint())
+                    .arg("detail", e));
+            }
             Ok(response) => {
                 let status = response.status().as_u16();
                 let retry_after = response

@@ -87,15 +87,7 @@ fn courriel(spool: &str) -> Command {
 
 /// How many messages of `folder` match `search` (an IMAP search key).
 fn count(account: &Account, folder: &str, search: &str) -> usize {
-    let mut imap = Servers::get().imap_as(account);
-    assert!(imap.command(&format!("SELECT {folder}")).unwrap().is_ok());
-    let found = imap.command(&format!("UID SEARCH {search}")).unwrap();
-    found
-        .untagged
-        .iter()
-        .filter_map(|l| l.strip_prefix("* SEARCH"))
-        .map(|l| l.split_whitespace().count())
-        .sum()
+    Servers::get().imap_as(account).count(folder, search)
 }
 
 /// What one store's run found.

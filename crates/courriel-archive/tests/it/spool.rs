@@ -58,17 +58,8 @@ fn message(id: &str) -> String {
 /// Counts the messages with this Message-ID in alice's Sent folder.
 fn copies_in_sent(message_id: &str) -> usize {
     let s = Servers::get();
-    let mut imap = s.imap_as(&s.special);
-    assert!(imap.command("SELECT Sent").unwrap().is_ok());
-    let found = imap
-        .command(&format!("UID SEARCH HEADER Message-ID \"<{message_id}>\""))
-        .unwrap();
-    found
-        .untagged
-        .iter()
-        .filter_map(|l| l.strip_prefix("* SEARCH"))
-        .map(|l| l.split_whitespace().count())
-        .sum()
+    s.imap_as(&s.special)
+        .count("Sent", &format!("HEADER Message-ID \"<{message_id}>\""))
 }
 
 /// The child half of the kill test: spools (and with `after-append`,
@@ -514,19 +505,10 @@ fn migrations_run_once_when_workers_start_together_and_a_newer_schema_is_refused
 /// Counts the unread messages with this Message-ID in alice's Sent folder.
 fn unread_in_sent(message_id: &str) -> usize {
     let s = Servers::get();
-    let mut imap = s.imap_as(&s.special);
-    assert!(imap.command("SELECT Sent").unwrap().is_ok());
-    let found = imap
-        .command(&format!(
-            "UID SEARCH UNSEEN HEADER Message-ID \"<{message_id}>\""
-        ))
-        .unwrap();
-    found
-        .untagged
-        .iter()
-        .filter_map(|l| l.strip_prefix("* SEARCH"))
-        .map(|l| l.split_whitespace().count())
-        .sum()
+    s.imap_as(&s.special).count(
+        "Sent",
+        &format!("UNSEEN HEADER Message-ID \"<{message_id}>\""),
+    )
 }
 
 /// Retries until something is filed or refused (a dead holder's lease

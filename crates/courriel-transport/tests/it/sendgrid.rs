@@ -134,3 +134,19 @@ fn transient_failures_are_retried_within_the_bound() {
     assert_eq!(code(&url, "down"), "SG007");
     assert_eq!(tries("down"), 3, "three attempts, no more");
 }
+
+#[test]
+fn a_request_that_went_out_unanswered_is_never_sent_again() {
+    let (url, seen) = server();
+    assert_eq!(code(&url, "hang-up"), "SG009");
+    let tries = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k == "hang-up")
+        .count();
+    assert_eq!(tries, 1, "taken once: retrying might send it twice");
+    // Nothing listening: never handed over, so tried again, then SG008.
+    let closed = format!("http://127.0.0.1:{}", courriel_testkit::closed());
+    assert_eq!(code(&closed, "any"), "SG008");
+}

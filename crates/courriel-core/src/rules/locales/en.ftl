@@ -311,6 +311,9 @@ SG007 = SendGrid failed ({ $status }) after { $attempts } attempts.
 SG008 = SendGrid could not be reached at { $url }: { $detail }
     .help = Check the network and the API address; courriel tries again later.
 
+SG009 = The message was handed to SendGrid at { $url }, then the connection failed before its answer ({ $detail }): it may or may not have been sent.
+    .help = Do not send it again blindly: check SendGrid's activity feed (or ask the recipient) first. Its copy is kept and filed unread in the Sent folder.
+
 ## Where connections may go (codes NT: SMTP and IMAP alike).
 
 NT001 = The server { $host } is at { $address }, { $range ->

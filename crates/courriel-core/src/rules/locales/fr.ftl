@@ -311,6 +311,9 @@ SG007 = SendGrid a échoué ({ $status }) après { $attempts } tentatives.
 SG008 = SendGrid n'a pas pu être joint à { $url } : { $detail }
     .help = Vérifiez le réseau et l'adresse de l'API ; courriel réessaie plus tard.
 
+SG009 = Le message a été remis à SendGrid ({ $url }), puis la connexion a échoué avant sa réponse ({ $detail }) : il a pu partir, ou non.
+    .help = Ne le renvoyez pas à l'aveugle : vérifiez d'abord le journal d'activité de SendGrid (ou demandez au destinataire). Sa copie est gardée et rangée non lue dans le dossier Envoyés.
+
 ## Où les connexions peuvent aller (codes NT : SMTP comme IMAP).
 
 NT001 = Le serveur { $host } est à l'adresse { $address }, { $range ->
