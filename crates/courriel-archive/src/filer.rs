@@ -780,3 +780,51 @@ fn is_unreachable(failure: &Failure) -> bool {
             | FailureKind::ImapLoginRefused
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(size: usize) -> Job {
+        let entry = NewCopy::sent("a", None, "m@x").entry(format!("id-{size}"), size);
+        let (done, _) = oneshot::channel();
+        Job {
+            target: Target::Auto {
+                provider_hint: None,
+            },
+            claim: Claimed::new(entry, Arc::new(vec![0; size]), None),
+            check_first: false,
+            done,
+        }
+    }
+
+    fn sizes(chunks: &[Vec<Job>]) -> Vec<Vec<usize>> {
+        chunks
+            .iter()
+            .map(|c| c.iter().map(|j| j.claim.message.len()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn batches_are_bounded_in_bytes_and_copies() {
+        const MIB: usize = 1024 * 1024;
+        let big = chunks(vec![
+            job(3 * MIB),
+            job(2 * MIB),
+            job(MIB),
+            job(9 * MIB),
+            job(10),
+        ]);
+        assert_eq!(
+            sizes(&big),
+            vec![vec![3 * MIB], vec![2 * MIB, MIB], vec![9 * MIB], vec![10]],
+            "a copy larger than a batch goes alone; none is split"
+        );
+        let many = chunks((0..250).map(|_| job(100)).collect());
+        assert_eq!(
+            many.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![100, 100, 50]
+        );
+        assert!(chunks(Vec::new()).is_empty());
+    }
+}

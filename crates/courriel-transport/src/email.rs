@@ -422,7 +422,7 @@ impl Email {
             message_id,
             envelope_from: from.address.clone(),
             recipients: self.recipients().cloned().collect(),
-            archived,
+            archived: std::sync::Arc::new(archived),
             bcc,
         })
     }
@@ -507,8 +507,9 @@ pub struct Rendered {
     pub envelope_from: EmailAddress,
     /// Every recipient (RCPT TO): To, Cc and Bcc.
     pub recipients: Vec<EmailAddress>,
-    /// The bytes filed in the Sent folder: with the Bcc header.
-    pub archived: Vec<u8>,
+    /// The bytes filed in the Sent folder: with the Bcc header. Shared:
+    /// the spool, the receipt and the filing hold it without a copy.
+    pub archived: std::sync::Arc<Vec<u8>>,
     /// Where the Bcc header sits in `archived`: what is sent skips it.
     bcc: Option<std::ops::Range<usize>>,
 }
@@ -519,7 +520,7 @@ impl Rendered {
     pub fn transmitted_parts(&self) -> [&[u8]; 2] {
         match &self.bcc {
             Some(r) => [&self.archived[..r.start], &self.archived[r.end..]],
-            None => [&self.archived, &[]],
+            None => [self.archived.as_slice(), &[]],
         }
     }
 
@@ -570,7 +571,7 @@ mod tests {
     #[test]
     fn bcc_is_filed_but_never_transmitted() {
         let r = invoice().render().unwrap();
-        let archived = String::from_utf8(r.archived.clone()).unwrap();
+        let archived = String::from_utf8(r.archived.to_vec()).unwrap();
         let transmitted = String::from_utf8(r.transmitted()).unwrap();
         assert!(
             archived.contains("Bcc: compta@boulangerie-martin.fr\r\n"),

@@ -53,8 +53,8 @@ pub struct Sent {
     pub transport: Transport,
     /// What the server said, per recipient.
     pub receipt: Receipt,
-    /// The bytes to file in the Sent folder (with Bcc).
-    pub archived: Vec<u8>,
+    /// The bytes to file in the Sent folder (with Bcc), shared.
+    pub archived: std::sync::Arc<Vec<u8>>,
 }
 
 /// A step the caller runs just before a message is handed over: on SMTP

@@ -648,7 +648,7 @@ impl Mailer {
         let smtp = self.smtp_of(account)?;
         let rendered = email.render().map_err(SendError::Email)?;
         // The bytes for the Sent folder: spooled before the message leaves.
-        let message = Arc::new(rendered.archived.clone());
+        let message = rendered.archived.clone();
         let spool_first = SpoolFirst {
             mailer: self,
             account,

@@ -710,10 +710,12 @@ fn unreadable_spool_files_are_set_aside_and_block_nothing() {
     let spool = Spool::dir(&dir).unwrap();
     let ids = spool_copies(&spool, 2, "corrupt");
     // A file cut short, one of another entry's, one that is not ours at all.
-    let files: Vec<_> = std::fs::read_dir(&dir)
+    // Entry ids begin with their time: sorted, the files are in `ids` order.
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|f| f.unwrap().path())
         .collect();
+    files.sort();
     let whole = std::fs::read(&files[0]).unwrap();
     std::fs::write(&files[0], &whole[..whole.len() - 10]).unwrap();
     std::fs::write(dir.join("1-2-3.copy"), std::fs::read(&files[1]).unwrap()).unwrap();
