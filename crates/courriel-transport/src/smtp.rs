@@ -467,6 +467,20 @@ impl fmt::Debug for SmtpConnection {
     }
 }
 
+/// The message's parts without the CRLF that ends it: lettre ends DATA
+/// with `CRLF . CRLF`, whose first CRLF is the message's own last line
+/// ending (RFC 5321, 4.1.1.4). Sent whole, a message ending in CRLF would
+/// reach its recipients with an empty line more than its Sent copy has.
+fn before_final_crlf(parts: [&[u8]; 2]) -> [&[u8]; 2] {
+    match parts {
+        [first, last] if last.ends_with(b"\r\n") => [first, &last[..last.len() - 2]],
+        [first, last] if last.is_empty() && first.ends_with(b"\r\n") => {
+            [&first[..first.len() - 2], last]
+        }
+        parts => parts,
+    }
+}
+
 /// How much of a message is dot-stuffed and written at a time.
 const DATA_CHUNK: usize = 64 * 1024;
 
@@ -739,8 +753,7 @@ impl SmtpConnection {
         // In slices: lettre dot-stuffs each part into a buffer of its size,
         // so a whole message would be copied once more.
         let message = conn.message_iter(
-            email
-                .transmitted_parts()
+            before_final_crlf(email.transmitted_parts())
                 .into_iter()
                 .flat_map(|part| part.chunks(DATA_CHUNK)),
         );

@@ -49,6 +49,66 @@ fn sends_then_files_the_exact_bytes_once() {
     );
 }
 
+/// The message inside a `FETCH (... BODY[] {n}` answer: its n bytes.
+fn literal(fetched: &str) -> &str {
+    let open = fetched.find('{').expect("a literal");
+    let close = open + fetched[open..].find('}').expect("its size");
+    let size: usize = fetched[open + 1..close].parse().unwrap();
+    &fetched[close + 3..close + 3 + size]
+}
+
+/// A received message without the trace fields servers put on top of it
+/// (Return-Path, Delivered-To, X-Original-To, Received).
+fn without_trace(message: &str) -> &str {
+    let mut rest = message;
+    loop {
+        let line_end = rest.find("\r\n").map_or(rest.len(), |i| i + 2);
+        let trace = [
+            "Return-Path:",
+            "Delivered-To:",
+            "X-Original-To:",
+            "Received:",
+        ]
+        .iter()
+        .any(|name| rest[..line_end].starts_with(name));
+        let folded = rest.starts_with(' ') || rest.starts_with('\t');
+        if !(trace || (folded && rest.len() < message.len())) {
+            return rest;
+        }
+        rest = &rest[line_end..];
+    }
+}
+
+#[test]
+fn the_recipient_gets_byte_for_byte_what_is_filed_in_sent() {
+    let s = Servers::get();
+    let mailer = Mailer::builder(spool_dir("bytes")).build().unwrap();
+    // One runtime: the mailer keeps its connections across sends.
+    let rt = runtime();
+    // A plain body, and one whose last line is a lone dot (dot-stuffed).
+    for body in ["Bonjour,\nvoici la facture.\n", "Bonjour\n.\n"] {
+        let receipt = rt
+            .block_on(mailer.send(
+                &account(&s.special),
+                email(&s.special, &s.courier, "Facture F-3 (identical)").text(body),
+            ))
+            .unwrap();
+        let filed = copies(&s.special, "Sent", &receipt.message_id);
+        assert_eq!(filed.len(), 1, "{:?}", receipt.filing);
+        let received = delivered(&s.courier, &receipt.message_id);
+        let (filed, received) = (literal(&filed[0]), without_trace(literal(&received)));
+        assert_eq!(
+            filed.as_bytes(),
+            receipt.message.as_slice(),
+            "the exact bytes are filed"
+        );
+        assert_eq!(
+            received, filed,
+            "what the recipient got (trace fields aside) is what the Sent folder holds"
+        );
+    }
+}
+
 #[test]
 fn copies_sent_together_are_filed_each_once_over_reused_connections() {
     let s = Servers::get();
