@@ -518,6 +518,13 @@ impl Session {
             let reply = self
                 .run(&format!("UID SEARCH HEADER Message-ID {id}"), "SEARCH")
                 .await?;
+            // Not knowing is not "absent": filing on a refused search could
+            // file a copy twice.
+            if !reply.is_ok() {
+                return Err(self
+                    .failure(FailureKind::ImapUnexpected)
+                    .arg("detail", format!("SEARCH: {}", reply.describe())));
+            }
             found.push(
                 reply
                     .untagged
@@ -530,7 +537,20 @@ impl Session {
                     .any(|rest| !rest.trim().is_empty()),
             );
         }
-        let _ = self.run("UNSELECT", "UNSELECT").await;
+        // Leave the folder, or the next APPEND meets a read-only selection:
+        // UNSELECT where offered (RFC 3691), else CLOSE (after EXAMINE it
+        // expunges nothing, RFC 3501 6.4.2).
+        let leave = if self.has("UNSELECT") {
+            "UNSELECT"
+        } else {
+            "CLOSE"
+        };
+        let left = self.run(leave, leave).await?;
+        if !left.is_ok() {
+            return Err(self
+                .failure(FailureKind::ImapUnexpected)
+                .arg("detail", format!("{leave}: {}", left.describe())));
+        }
         Ok(found)
     }
 

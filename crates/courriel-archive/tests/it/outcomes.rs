@@ -197,3 +197,128 @@ fn a_server_that_is_not_imap() {
     let settings = settings(&s.special, port, Security::Starttls);
     assert_eq!(code_of(runtime().block_on(check(Some(&settings)))), "IM010");
 }
+
+/// A server as some are (Cyrus without UNSELECT, say): it does not offer
+/// UNSELECT (and refuses it), keeps a folder opened with EXAMINE selected read-only
+/// until CLOSE, and refuses an APPEND meanwhile. With `search_refused`, it
+/// refuses every SEARCH. Returns its port, the copies it stored and the
+/// commands it heard.
+fn without_unselect(
+    search_refused: bool,
+) -> (
+    u16,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::sync::atomic::Ordering;
+    let stored = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (stored2, heard2) = (stored.clone(), heard.clone());
+    let port = courriel_testkit::hostile::serve(true, move |mut script| {
+        script.say("* OK [CAPABILITY IMAP4rev1] no UNSELECT here\r\n");
+        let mut read_only = false;
+        while let Some(line) = script.hear() {
+            let (tag, command) = line.split_once(' ').unwrap_or((&line, ""));
+            let verb = command.split(' ').next().unwrap_or("").to_ascii_uppercase();
+            heard2.lock().unwrap().push(verb.clone());
+            let answer = match verb.as_str() {
+                "LOGIN" => format!("{tag} OK [CAPABILITY IMAP4rev1] in\r\n"),
+                "CAPABILITY" => format!("* CAPABILITY IMAP4rev1\r\n{tag} OK\r\n"),
+                "EXAMINE" => {
+                    read_only = true;
+                    format!("* 0 EXISTS\r\n{tag} OK [READ-ONLY] examined\r\n")
+                }
+                "UID" if search_refused => format!("{tag} NO search failed\r\n"),
+                "UID" => format!("* SEARCH\r\n{tag} OK\r\n"),
+                "CLOSE" => {
+                    read_only = false;
+                    format!("{tag} OK closed\r\n")
+                }
+                "APPEND" => {
+                    let size: usize = line
+                        .rsplit_once('{')
+                        .and_then(|(_, n)| n.trim_end_matches('}').parse().ok())
+                        .unwrap_or(0);
+                    script.say("+ go\r\n");
+                    let mut taken = 0;
+                    while taken < size {
+                        taken += script.hear().map_or(size, |l| l.len() + 2);
+                    }
+                    let _ = script.hear(); // the command's end
+                    if read_only {
+                        format!("{tag} NO Current box is selected READ-ONLY\r\n")
+                    } else {
+                        stored2.fetch_add(1, Ordering::SeqCst);
+                        format!("{tag} OK [APPENDUID 1 1] stored\r\n")
+                    }
+                }
+                "LOGOUT" => {
+                    script.say(&format!("* BYE\r\n{tag} OK\r\n"));
+                    return;
+                }
+                _ => format!("{tag} BAD unknown command\r\n"),
+            };
+            script.say(&answer);
+        }
+    });
+    (port, stored, heard)
+}
+
+/// A retried copy on a server without UNSELECT: looked for (EXAMINE, UID
+/// SEARCH), the folder left with CLOSE, then filed. And a refused search
+/// files nothing: not knowing is not "absent".
+#[test]
+fn a_retried_copy_is_filed_on_a_server_without_unselect() {
+    use courriel_archive::{Archive, NewCopy, Spool, Target};
+    use std::sync::atomic::Ordering;
+    let s = Servers::get();
+    for search_refused in [false, true] {
+        let (port, stored, heard) = without_unselect(search_refused);
+        let dir = std::env::temp_dir().join(format!(
+            "courriel-unselect-{search_refused}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let spool = Spool::dir(&dir).unwrap();
+        let id = format!(
+            "unselect.{search_refused}.{}@test.courriel",
+            std::process::id()
+        );
+        let rt = runtime();
+        rt.block_on(async {
+            let claim = spool
+                .put(
+                    NewCopy::sent("alice", Some("Sent"), &id),
+                    std::sync::Arc::new(
+                        format!("Subject: x\r\nMessage-ID: <{id}>\r\n\r\nBonjour\r\n").into_bytes(),
+                    ),
+                )
+                .await
+                .unwrap();
+            spool.release(claim, Duration::ZERO).await.unwrap();
+        });
+        let archive = Archive::new(spool);
+        let report = rt
+            .block_on(archive.retry(|_| {
+                Some((
+                    settings(&s.special, port, Security::ImplicitTls),
+                    Target::Folder("Sent".into()),
+                ))
+            }))
+            .unwrap();
+        let heard = heard.lock().unwrap().clone();
+        assert!(
+            !heard.contains(&"UNSELECT".to_string()),
+            "not offered: {heard:?}"
+        );
+        if search_refused {
+            assert_eq!((report.filed, report.pending), (0, 1), "{report:?}");
+            assert_eq!(stored.load(Ordering::SeqCst), 0, "{heard:?}");
+        } else {
+            assert_eq!(report.filed, 1, "{report:?} {heard:?}");
+            assert_eq!(stored.load(Ordering::SeqCst), 1);
+            assert!(heard.contains(&"CLOSE".to_string()), "{heard:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
