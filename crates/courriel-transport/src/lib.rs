@@ -11,6 +11,7 @@
 
 mod email;
 mod pool;
+mod refusal;
 pub mod reply;
 mod route;
 mod sendgrid;

@@ -22,6 +22,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::net::TcpStream;
 
 use crate::email::Rendered;
+use crate::refusal::{Step, refuses_sender};
 use crate::reply::{MAX_LINE, MAX_REPLY, ReplyError, parse_reply};
 use crate::route::{Handover, Transport};
 use crate::wire::{Unread, Wire};
@@ -661,7 +662,9 @@ impl SmtpConnection {
                 self.broken = true;
                 return Err(s.timeout("MAIL FROM", s.timeouts.command));
             }
-            Ok(Err(e)) if status(&e) == 553 || e.to_string().contains("not owned") => {
+            Ok(Err(e))
+                if e.is_permanent() && refuses_sender(Step::Mail, status(&e), &e.to_string()) =>
+            {
                 reset(conn, s).await;
                 return Err(not_owned(plain(&e)));
             }
@@ -688,8 +691,12 @@ impl SmtpConnection {
                     self.broken = true;
                     return Err(s.timeout("RCPT TO", s.timeouts.command));
                 }
-                // Postfix's reject_sender_login_mismatch answers at RCPT time.
-                Ok(Err(e)) if e.to_string().contains("not owned by user") => {
+                // Postfix's reject_sender_login_mismatch answers at RCPT
+                // time, and so do some Exim ACLs.
+                Ok(Err(e))
+                    if e.is_permanent()
+                        && refuses_sender(Step::Rcpt, status(&e), &e.to_string()) =>
+                {
                     reset(conn, s).await;
                     return Err(not_owned(plain(&e)));
                 }
@@ -768,6 +775,15 @@ impl SmtpConnection {
             Ok(Err(e)) if status(&e) == 552 || status(&e) == 523 => {
                 return Err(s
                     .failure(FailureKind::SmtpTooLarge)
+                    .arg("detail", plain(&e)));
+            }
+            // Exchange and Microsoft 365 refuse a sender only here.
+            Ok(Err(e))
+                if e.is_permanent() && refuses_sender(Step::Data, status(&e), &e.to_string()) =>
+            {
+                return Err(s
+                    .failure(FailureKind::SmtpSenderNotOwned)
+                    .arg("sender", email.envelope_from.to_string())
                     .arg("detail", plain(&e)));
             }
             // A refusal with its code: the server did not take it.

@@ -691,6 +691,26 @@ fn wrongly_sent(heard: &Heard, sent: &[String], mail_allowed: bool) -> Option<St
 /// or certificates it cannot use (issue 17, items 7, 10 and 11): each with
 /// its code, nothing reported sent that the server did not take, nothing
 /// transmitted that it announced it would refuse.
+/// A sender refused in another server's words and at another step.
+fn sender_refused_rows() -> Vec<Row> {
+    let s = Servers::get();
+    let mail = |subject: &str| email(&s.special, &s.courier, subject);
+    // Microsoft 365 refuses the sender only after the message: SM010 (not
+    // "the content was rejected"), and nothing is reported sent.
+    let (port, _) = smtp_scripted(
+        "250 AUTH PLAIN",
+        |_| "550 5.7.60 SMTP; Client does not have permissions to send as this sender\r\n",
+    );
+    let (outcome, time, sent) = send_each(port, vec![mail("send as")]);
+    let mut r = row(
+        "SMTP: the sender refused after DATA (Microsoft 365)",
+        "SM010",
+        (outcome, time),
+    );
+    r.problem = (!sent.is_empty()).then(|| format!("reported sent: {sent:?}"));
+    vec![r]
+}
+
 fn transport_rows() -> Vec<Row> {
     let s = Servers::get();
     let mut rows = Vec::new();
@@ -825,6 +845,7 @@ fn main() {
     rows.extend(mid_transaction_rows());
     rows.extend(ca_file_rows());
     rows.extend(transport_rows());
+    rows.extend(sender_refused_rows());
     println!(
         "{:<48} {:>8} {:>8} {:>8} {:>5} {:>10}  problem",
         "scenario", "expected", "outcome", "time", "lost", "duplicates"
