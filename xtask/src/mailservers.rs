@@ -1,13 +1,19 @@
-//! `cargo xtask mail-servers start|stop|env|status`: the real Postfix and
-//! Dovecot the test suite talks to, on loopback, with a test certificate
-//! authority generated at start-up, beside dnsmasq (the test DNS zone) and
-//! PostgreSQL (for the spool).
+//! `cargo xtask mail-servers start|stop|env|status|install`: the real
+//! Postfix, Exim and Dovecot the test suite talks to, on loopback, with a
+//! test certificate authority generated at start-up, beside dnsmasq (the
+//! test DNS zone) and PostgreSQL (for the spool).
+//!
+//! Exim is Debian's, never installed (its packages would replace Postfix
+//! as the system MTA): `install` fetches them with `apt-get download` and
+//! unpacks them with `dpkg -x` into `exim-root/` in the state directory,
+//! which a start keeps; it runs as root with `-C` our configuration.
 //!
 //! Everything lives in one state directory (`/tmp/courriel-mail-servers`,
-//! or `$COURRIEL_MAIL_SERVERS_DIR`), rebuilt from scratch at every start.
-//! Postfix, Dovecot and dnsmasq run in the foreground of their own process
-//! group, whose id is recorded there: `stop`, and a `start` after a crash,
-//! kill the whole group, so no orphaned child keeps a port. PostgreSQL gets
+//! or `$COURRIEL_MAIL_SERVERS_DIR`), rebuilt from scratch at every start
+//! (`exim-root/` aside). Postfix, Exim, Dovecot and dnsmasq run in the
+//! foreground of their own process group, whose id is recorded there:
+//! `stop`, and a `start` after a crash, kill the whole group, so no
+//! orphaned child keeps a port. PostgreSQL gets
 //! a fresh cluster (initdb) in `postgres/data` and is started and stopped
 //! with its own `pg_ctl`, as the `postgres` system user when we are root
 //! (it refuses to run as root).
@@ -37,6 +43,19 @@ const DNS_PORT: u16 = 10053;
 const AUTH_PORT: u16 = 10026;
 /// PostgreSQL, 127.0.0.1 only, password authentication (scram-sha-256).
 const POSTGRES_PORT: u16 = 10432;
+/// Exim, 127.0.0.1 only: STARTTLS submission and implicit TLS (the sender
+/// checked against the login at MAIL FROM), STARTTLS submission with the
+/// sender checked at RCPT TO, and a port offering STARTTLS that answers 454.
+const EXIM_STARTTLS_PORT: u16 = 10588;
+const EXIM_TLS_PORT: u16 = 10466;
+const EXIM_RCPT_PORT: u16 = 10589;
+const EXIM_TLS_UNAVAILABLE_PORT: u16 = 10590;
+/// The Debian packages unpacked (`dpkg -x`, never installed: exim4 would
+/// replace Postfix as the system's MTA) into `exim-root` in the state
+/// directory, kept across starts.
+const EXIM_PACKAGES: &[&str] = &["exim4-daemon-light", "exim4-base", "exim4-config"];
+/// The user Debian's Exim is built to run as (compiled in: it must exist).
+const EXIM_USER: &str = "Debian-exim";
 /// Its superuser (initdb's bootstrap user), that user's password (a test
 /// password, shown freely) and the database tests use by default.
 const POSTGRES_USER: &str = "courriel";
@@ -96,6 +115,7 @@ fn fleet() -> impl Iterator<Item = (String, String)> {
 const ALIASES: &[(&str, &str)] = &[("billing@courriel.test", "alice@courriel.test")];
 
 const DOVECOT_CONF: &str = include_str!("../mail-servers/dovecot.conf");
+const EXIM_CONF: &str = include_str!("../mail-servers/exim.conf");
 const POSTFIX_MAIN: &str = include_str!("../mail-servers/main.cf");
 const POSTFIX_MASTER: &str = include_str!("../mail-servers/master.cf");
 /// Appended to the `postgresql.conf` initdb writes.
@@ -108,6 +128,8 @@ const PACKAGES: &[&str] = &[
     "openssl",
     "dnsmasq-base",
     "postgresql",
+    // A library Debian's exim4 binary needs that nothing above pulls in.
+    "libidn12",
     // The settings page's browser test: headless Chromium and its driver.
     "chromium",
     "chromium-driver",
@@ -118,8 +140,10 @@ const PACKAGES: &[&str] = &[
 const DNSMASQ_CONF: &str = include_str!("../mail-servers/dnsmasq.conf");
 
 pub(crate) const HELP: &str = "\
-cargo xtask mail-servers start    (re)start Postfix, Dovecot, dnsmasq and PostgreSQL
-                                  on 127.0.0.1, fresh state
+cargo xtask mail-servers start    (re)start Postfix, Exim, Dovecot, dnsmasq and
+                                  PostgreSQL on 127.0.0.1, fresh state
+cargo xtask mail-servers install  install them (as root: apt-get, Exim unpacked
+                                  into the state directory)
 cargo xtask mail-servers stop     stop them
 cargo xtask mail-servers env      print the file tests read (ports, accounts, CA,
                                   PostgreSQL URL)
@@ -130,6 +154,7 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
     let dir = state_dir();
     match args {
         ["start"] => start(&dir),
+        ["install"] => install(),
         ["stop"] => {
             stop(&dir);
             println!("mail servers stopped");
@@ -144,7 +169,7 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
         ["status"] => {
             if all_ports_answer() {
                 println!(
-                    "mail servers and PostgreSQL (port {POSTGRES_PORT}) answer on 127.0.0.1 (state in {})",
+                    "mail servers (Postfix, Exim, Dovecot, dnsmasq) and PostgreSQL (port {POSTGRES_PORT}) answer on 127.0.0.1 (state in {})",
                     dir.display()
                 );
                 Ok(())
@@ -181,6 +206,81 @@ pub(crate) fn installed() -> bool {
         && postgres_bin().is_some()
 }
 
+/// The unpacked Exim binary.
+fn exim_bin(dir: &Path) -> PathBuf {
+    dir.join("exim-root/usr/sbin/exim4")
+}
+
+/// Whether Exim is unpacked and its user exists.
+fn exim_installed(dir: &Path) -> bool {
+    exim_bin(dir).exists() && user_exists(EXIM_USER)
+}
+
+fn user_exists(name: &str) -> bool {
+    std::fs::read_to_string("/etc/passwd")
+        .is_ok_and(|p| p.lines().any(|l| l.split(':').next() == Some(name)))
+}
+
+/// Downloads Debian's Exim packages and unpacks them into `exim-root` in
+/// the state directory (as root); creates the system user Debian's Exim is
+/// built for, as its package would.
+fn install_exim(dir: &Path) -> Result<(), String> {
+    if exim_installed(dir) {
+        return Ok(());
+    }
+    if !is_root() {
+        return Err(format!(
+            "Exim is not unpacked in {} and only root can do it: run `cargo xtask mail-servers install` as root",
+            dir.join("exim-root").display()
+        ));
+    }
+    println!(
+        "unpacking {} into {}",
+        EXIM_PACKAGES.join(" "),
+        dir.join("exim-root").display()
+    );
+    let download = dir.join("exim-download");
+    let root = dir.join("exim-root");
+    let _ = std::fs::remove_dir_all(&download);
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&download)
+        .map_err(|e| format!("cannot create {}: {e}", download.display()))?;
+    let fetch = || {
+        sh(Command::new("apt-get")
+            .arg("download")
+            .args(EXIM_PACKAGES)
+            .current_dir(&download))
+    };
+    if fetch().is_err() {
+        sh(Command::new("apt-get").arg("update"))?;
+        fetch()?;
+    }
+    for entry in std::fs::read_dir(&download)
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
+        sh(Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(entry.path())
+            .arg(&root))?;
+    }
+    let _ = std::fs::remove_dir_all(&download);
+    if !user_exists(EXIM_USER) {
+        sh(Command::new("useradd").args([
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            EXIM_USER,
+        ]))?;
+    }
+    // It runs (its libraries are there): its version, with an empty configuration.
+    sh(Command::new(exim_bin(dir)).args(["-C", "/dev/null", "-bV"]))
+}
+
 /// Whether the browser the settings page's tests drive is installed.
 fn browser_installed() -> bool {
     Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists()
@@ -215,7 +315,7 @@ fn is_root() -> bool {
 /// Installs the Debian packages (as root, with apt-get).
 pub(crate) fn install() -> Result<(), String> {
     if installed() && browser_installed() {
-        return Ok(());
+        return install_exim(&state_dir());
     }
     if !is_root() {
         return Err(format!(
@@ -229,7 +329,8 @@ pub(crate) fn install() -> Result<(), String> {
     sh(Command::new("apt-get")
         .args(["install", "-y", "--no-install-recommends"])
         .args(PACKAGES)
-        .envs(noninteractive))
+        .envs(noninteractive))?;
+    install_exim(&state_dir())
 }
 
 /// The cargo features the tests run with: every optional store.
@@ -280,9 +381,34 @@ fn start(dir: &Path) -> Result<(), String> {
             PACKAGES.join(" ")
         ));
     }
+    if !exim_installed(dir) {
+        return Err(
+            "Exim is not unpacked: run `cargo xtask mail-servers install` as root (`.ci/run` and `cargo xtask test` do it)"
+                .to_string(),
+        );
+    }
     stop(dir);
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
+    // Everything but the unpacked Exim.
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        }
+        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+    };
+    for entry in entries.flatten() {
+        if entry.file_name() == "exim-root" {
+            continue;
+        }
+        let path = entry.path();
+        let removed = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.map_err(|e| format!("cannot clear {}: {e}", path.display()))?;
     }
     for sub in [
         "tls",
@@ -292,6 +418,8 @@ fn start(dir: &Path) -> Result<(), String> {
         "postfix/queue",
         "postfix/data",
         "mail",
+        "exim/spool",
+        "log/exim",
     ] {
         std::fs::create_dir_all(dir.join(sub))
             .map_err(|e| format!("cannot create {}: {e}", dir.join(sub).display()))?;
@@ -335,6 +463,14 @@ fn start_mail_servers(dir: &Path) -> Result<(), String> {
             .arg(dir.join("postfix"))
             .arg("start-fg"),
     )?;
+    let exim = launch(
+        dir,
+        "exim",
+        Command::new(exim_bin(dir))
+            .arg("-C")
+            .arg(dir.join("exim/exim.conf"))
+            .args(["-bdf", "-q10s"]),
+    )?;
     let dnsmasq = launch(
         dir,
         "dnsmasq",
@@ -347,7 +483,7 @@ fn start_mail_servers(dir: &Path) -> Result<(), String> {
     )?;
     std::fs::write(
         dir.join("pgids"),
-        format!("{dovecot}\n{postfix}\n{dnsmasq}\n"),
+        format!("{dovecot}\n{postfix}\n{exim}\n{dnsmasq}\n"),
     )
     .map_err(|e| e.to_string())
 }
@@ -379,6 +515,7 @@ fn stop(dir: &Path) {
         "pgids",
         "dovecot/run/master.pid",
         "postfix/queue/pid/master.pid",
+        "exim/exim.pid",
     ] {
         if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
             groups.extend(
@@ -497,6 +634,10 @@ fn all_ports() -> Vec<SocketAddr> {
         AUTH_PORT,
         DNS_PORT,
         POSTGRES_PORT,
+        EXIM_STARTTLS_PORT,
+        EXIM_TLS_PORT,
+        EXIM_RCPT_PORT,
+        EXIM_TLS_UNAVAILABLE_PORT,
     ] {
         ports.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
@@ -522,6 +663,7 @@ fn wait_ready(dir: &Path) -> Result<(), String> {
         (IMAP_STARTTLS_PORT, "* OK"),
         (SMTP_STARTTLS_PORT, "220 "),
         (LMTP_PORT, "220 "),
+        (EXIM_STARTTLS_PORT, "220 "),
     ];
     loop {
         let greeted = greetings.iter().all(|(port, expect)| greets(*port, expect));
@@ -537,6 +679,9 @@ fn wait_ready(dir: &Path) -> Result<(), String> {
                 "postfix.out",
                 "postfix.log",
                 "postgres.log",
+                "exim.out",
+                "exim/mainlog",
+                "exim/paniclog",
             ] {
                 message.push_str(&log_tail(dir, log));
             }
@@ -581,6 +726,14 @@ fn fill(template: &str, dir: &Path) -> String {
         .replace("{{AUTH_PORT}}", &AUTH_PORT.to_string())
         .replace("{{DNS_PORT}}", &DNS_PORT.to_string())
         .replace("{{POSTGRES_PORT}}", &POSTGRES_PORT.to_string())
+        .replace("{{EXIM}}", &exim_bin(dir).display().to_string())
+        .replace("{{EXIM_STARTTLS_PORT}}", &EXIM_STARTTLS_PORT.to_string())
+        .replace("{{EXIM_TLS_PORT}}", &EXIM_TLS_PORT.to_string())
+        .replace("{{EXIM_RCPT_PORT}}", &EXIM_RCPT_PORT.to_string())
+        .replace(
+            "{{EXIM_TLS_UNAVAILABLE_PORT}}",
+            &EXIM_TLS_UNAVAILABLE_PORT.to_string(),
+        )
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {
@@ -593,6 +746,9 @@ fn configure(dir: &Path) -> Result<(), String> {
     let mut passwd = String::new();
     let mut users = String::new();
     let mut logins = String::new();
+    // Exim's lsearch tables: `address: password`, `address: login`.
+    let mut exim_passwd = String::new();
+    let mut exim_logins = String::new();
     for (_, address, password, namespace) in ACCOUNTS {
         let _ = writeln!(passwd, "{address}:{{PLAIN}}{password}");
         // passwd-file: extra fields for the userdb carry the `userdb_` prefix.
@@ -601,6 +757,8 @@ fn configure(dir: &Path) -> Result<(), String> {
             "{address}:::::::userdb_namespace/{namespace}/disabled=no"
         );
         let _ = writeln!(logins, "{address} {address}");
+        let _ = writeln!(exim_passwd, "{address}: {password}");
+        let _ = writeln!(exim_logins, "{address}: {address}");
     }
     for (address, password) in fleet() {
         let _ = writeln!(passwd, "{address}:{{PLAIN}}{password}");
@@ -612,6 +770,7 @@ fn configure(dir: &Path) -> Result<(), String> {
     }
     for (alias, login) in ALIASES {
         let _ = writeln!(logins, "{alias} {login}");
+        let _ = writeln!(exim_logins, "{alias}: {login}");
     }
     write(&dir.join("dovecot/passwd"), &passwd)?;
     write(&dir.join("dovecot/users"), &users)?;
@@ -623,6 +782,7 @@ fn configure(dir: &Path) -> Result<(), String> {
         &dir.join("postfix/recipient_access"),
         "nosuchuser@courriel.test 550 5.1.1 <nosuchuser@courriel.test>: Recipient address rejected: User unknown\n",
     )?;
+    configure_exim(dir, &exim_passwd, &exim_logins)?;
     // Mail is stored as the `mail` user; Postfix owns its queue.
     sh(Command::new("chown")
         .args(["-R", "mail:mail"])
@@ -631,6 +791,45 @@ fn configure(dir: &Path) -> Result<(), String> {
         .args(["-R", "postfix:postfix"])
         .arg(dir.join("postfix/data")))?;
     sh(Command::new("chmod").arg("755").arg(dir))?;
+    Ok(())
+}
+
+/// Exim's configuration (owned by root, not writable by others, or Exim
+/// refuses it), its tables, and a copy of the server's key and certificate
+/// its user can read (it reads them per connection, after dropping root).
+fn configure_exim(dir: &Path, passwd: &str, logins: &str) -> Result<(), String> {
+    let exim = dir.join("exim");
+    let conf = exim.join("exim.conf");
+    write(&conf, &fill(EXIM_CONF, dir))?;
+    write(&exim.join("passwd"), passwd)?;
+    write(&exim.join("sender_logins"), logins)?;
+    for (from, to) in [("server.pem", "server.pem"), ("server.key", "server.key")] {
+        std::fs::copy(dir.join("tls").join(from), exim.join(to))
+            .map_err(|e| format!("cannot copy {from} for Exim: {e}"))?;
+    }
+    for (file, mode) in [
+        ("exim.conf", 0o644),
+        ("passwd", 0o640),
+        ("sender_logins", 0o644),
+        ("server.pem", 0o644),
+        ("server.key", 0o600),
+    ] {
+        std::fs::set_permissions(exim.join(file), std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("cannot chmod {file}: {e}"))?;
+    }
+    std::fs::set_permissions(&exim, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| format!("cannot chmod {}: {e}", exim.display()))?;
+    if is_root() {
+        let owner = format!("{EXIM_USER}:{EXIM_USER}");
+        sh(Command::new("chown")
+            .args(["-R", &owner])
+            .arg(exim.join("spool"))
+            .arg(dir.join("log/exim"))
+            .arg(exim.join("server.key")))?;
+        sh(Command::new("chown")
+            .arg(format!("root:{EXIM_USER}"))
+            .arg(exim.join("passwd")))?;
+    }
     Ok(())
 }
 
@@ -890,6 +1089,13 @@ fn env_file(dir: &Path) -> String {
     var("SMTP_TLS_PORT", &SMTP_TLS_PORT.to_string());
     var("SMTP_PLAIN_PORT", &SMTP_PLAIN_PORT.to_string());
     var("DNS_PORT", &DNS_PORT.to_string());
+    var("EXIM_STARTTLS_PORT", &EXIM_STARTTLS_PORT.to_string());
+    var("EXIM_TLS_PORT", &EXIM_TLS_PORT.to_string());
+    var("EXIM_RCPT_PORT", &EXIM_RCPT_PORT.to_string());
+    var(
+        "EXIM_TLS_UNAVAILABLE_PORT",
+        &EXIM_TLS_UNAVAILABLE_PORT.to_string(),
+    );
     var("POSTGRES_PORT", &POSTGRES_PORT.to_string());
     var("POSTGRES_USER", POSTGRES_USER);
     var("POSTGRES_PASSWORD", POSTGRES_PASSWORD);

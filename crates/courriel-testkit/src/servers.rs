@@ -52,6 +52,16 @@ pub struct Servers {
     /// The test DNS server (UDP and TCP on `host`), authoritative for the
     /// discovery tests' `.test` domains (`xtask/mail-servers/dnsmasq.conf`).
     pub dns_port: u16,
+    /// Exim (Debian's, `xtask/mail-servers/exim.conf`): SMTP submission
+    /// with STARTTLS required before AUTH, the sender checked against the
+    /// login at MAIL FROM.
+    pub exim_starttls_port: u16,
+    /// Exim over implicit TLS, the sender checked at MAIL FROM.
+    pub exim_tls_port: u16,
+    /// Exim with STARTTLS, the sender checked against the login at RCPT TO.
+    pub exim_rcpt_port: u16,
+    /// Exim advertising STARTTLS and answering `454 TLS currently unavailable`.
+    pub exim_tls_unavailable_port: u16,
     /// PostgreSQL on `host` (TCP, password authentication): connect with
     /// [`Servers::postgres_url`] or [`Servers::fresh_postgres_database`].
     pub postgres_port: u16,
@@ -509,6 +519,10 @@ impl Servers {
             smtp_plain_port: port("SMTP_PLAIN_PORT")?,
             dns_port: port("DNS_PORT")?,
             postgres_port: port("POSTGRES_PORT")?,
+            exim_starttls_port: port("EXIM_STARTTLS_PORT")?,
+            exim_tls_port: port("EXIM_TLS_PORT")?,
+            exim_rcpt_port: port("EXIM_RCPT_PORT")?,
+            exim_tls_unavailable_port: port("EXIM_TLS_UNAVAILABLE_PORT")?,
             postgres_user: get("POSTGRES_USER")?,
             postgres_password: get("POSTGRES_PASSWORD")?,
             postgres_database: get("POSTGRES_DATABASE")?,
@@ -534,6 +548,7 @@ impl Servers {
             servers.smtp_starttls_port,
             servers.smtp_tls_port,
             servers.postgres_port,
+            servers.exim_starttls_port,
         ] {
             let addr: SocketAddr = format!("{}:{port}", servers.host).parse().map_err(|_| {
                 format!("COURRIEL_TEST_HOST `{}` is not an IP address", servers.host)

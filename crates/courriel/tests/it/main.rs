@@ -5,6 +5,7 @@ mod common;
 
 mod check;
 mod durability;
+mod exim;
 mod help;
 mod inputs;
 mod lookup;

@@ -1,0 +1,96 @@
+//! The `Mailer` through Exim (the test servers' Debian Exim, beside
+//! Postfix) with Dovecot for the copy: a message alice sends reaches bob's
+//! INBOX and alice's Sent folder; bob sending as alice is refused, whether
+//! Exim checks the sender at MAIL FROM or at RCPT TO.
+
+use courriel::{Account, Filing, SendError};
+use courriel_core::account::{AccountSettings, ImapInput, ServerInput};
+use courriel_testkit::{Account as TestAccount, Servers, runtime};
+use courriel_transport::Transport;
+
+use crate::common::{copies, delivered, email, spool_dir};
+
+/// `login`'s credentials, sending as `sender`, through Exim on `port`
+/// (STARTTLS) and filing in Dovecot over implicit TLS.
+fn through_exim(sender: &TestAccount, login: &TestAccount, port: u16) -> Account {
+    let s = Servers::get();
+    let settings = AccountSettings {
+        sender: Some(sender.address.clone()),
+        smtp: Some(ServerInput {
+            host: Some(s.host.clone()),
+            port: Some(i64::from(port)),
+            security: Some("starttls".into()),
+            username: Some(login.address.clone()),
+            password_env: None,
+        }),
+        imap: Some(ImapInput {
+            host: Some(s.host.clone()),
+            port: Some(i64::from(s.imap_tls_port)),
+            security: Some("implicit-tls".into()),
+            username: Some(login.address.clone()),
+            password_env: None,
+            sent_folder: Some("auto".into()),
+            copy_to_sent: None,
+        }),
+        ca_file: Some(s.ca.display().to_string()),
+    };
+    Account::new(format!("{}-via-exim-{port}", login.address), settings)
+        .with_smtp_password(&login.password)
+        .with_imap_password(&login.password)
+}
+
+#[test]
+fn alice_sends_to_bob_through_exim_and_her_copy_is_filed() {
+    let s = Servers::get();
+    let mailer = courriel::Mailer::builder(spool_dir("exim-send"))
+        .build()
+        .unwrap();
+    let receipt = runtime()
+        .block_on(mailer.send(
+            &through_exim(&s.special, &s.special, s.exim_starttls_port),
+            email(&s.special, &s.courier, "Facture F-7 (through Exim)"),
+        ))
+        .unwrap();
+    assert_eq!(receipt.transport, Transport::Smtp);
+    assert!(receipt.reply.starts_with("250"), "{receipt:?}");
+    assert!(
+        matches!(&receipt.filing, Filing::Filed { folder } if folder == "Sent"),
+        "{:?}",
+        receipt.filing
+    );
+    let received = delivered(&s.courier, &receipt.message_id);
+    assert!(
+        received.contains("Subject: Facture F-7 (through Exim)"),
+        "{received}"
+    );
+    assert!(
+        received.contains("Exim"),
+        "Exim's Received field: {received}"
+    );
+    assert_eq!(copies(&s.special, "Sent", &receipt.message_id).len(), 1);
+}
+
+#[test]
+fn bob_sending_as_alice_through_exim_is_refused_at_mail_and_at_rcpt() {
+    let s = Servers::get();
+    let mailer = courriel::Mailer::builder(spool_dir("exim-refused"))
+        .build()
+        .unwrap();
+    let rt = runtime();
+    for (port, step) in [(s.exim_starttls_port, "MAIL"), (s.exim_rcpt_port, "RCPT")] {
+        let result = rt.block_on(mailer.send(
+            &through_exim(&s.special, &s.courier, port),
+            email(&s.special, &s.localized, "not bob's to send"),
+        ));
+        let error = result.expect_err("Exim refuses a sender other than the login");
+        let SendError::Failed(failure) = &error else {
+            panic!("refused before anything was sent, at {step}: {error:?}");
+        };
+        // The classification is issue 18's (item 4): printed, not pinned here.
+        println!(
+            "Exim refusing the sender at {step}: {} {failure}",
+            failure.code()
+        );
+        assert!(failure.code().starts_with("SM"), "{failure:?}");
+    }
+}
