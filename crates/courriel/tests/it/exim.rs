@@ -92,3 +92,31 @@ fn bob_sending_as_alice_through_exim_is_refused_at_mail_and_at_rcpt() {
         assert_eq!(failure.code(), "SM010", "at {step}: {failure:?}");
     }
 }
+
+/// A server that advertises STARTTLS and then answers `454 TLS currently
+/// unavailable` (Exim without its certificate): a TLS failure with the
+/// server's words (SM019, "try again later"), not "the server does not
+/// offer STARTTLS" (SM008); no password goes out and nothing is sent.
+#[test]
+fn starttls_refused_by_exim_is_a_tls_failure_with_its_words() {
+    let s = Servers::get();
+    let mailer = courriel::Mailer::builder(spool_dir("exim-454"))
+        .build()
+        .unwrap();
+    let error = runtime()
+        .block_on(mailer.send(
+            &through_exim(&s.special, &s.special, s.exim_tls_unavailable_port),
+            email(&s.special, &s.courier, "never sent (454)"),
+        ))
+        .expect_err("STARTTLS was refused");
+    let SendError::Failed(failure) = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(failure.code(), "SM019", "{failure:?}");
+    assert!(
+        failure
+            .message(courriel_core::account::Lang::En)
+            .contains("TLS currently unavailable"),
+        "the server's own words: {failure:?}"
+    );
+}
