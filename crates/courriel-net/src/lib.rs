@@ -661,16 +661,7 @@ mod tests {
 
     #[test]
     fn a_refused_destination_has_its_own_code_in_every_protocol() {
-        let kinds = Kinds {
-            timeout: FailureKind::SmtpTimeout,
-            dns: FailureKind::SmtpDns,
-            refused: FailureKind::SmtpRefused,
-            io: FailureKind::SmtpUnexpected,
-            untrusted: FailureKind::SmtpUntrustedCertificate,
-            name: FailureKind::SmtpCertificateName,
-            expired: FailureKind::SmtpCertificateExpired,
-            tls: FailureKind::SmtpTls,
-        };
+        let kinds = SMTP_KINDS;
         let f = NetError::NotAllowed {
             address: [169, 254, 169, 254].into(),
             special: Special::CloudMetadata,

@@ -842,7 +842,7 @@ impl Mailer {
                 let entry = claim.entry.id.clone();
                 // Due at once: filed as soon as the settings are fixed.
                 if let Err(e) = self.spool().release(claim, Duration::ZERO).await {
-                    tracing::warn!(error = %e, entry, "spool: copy left as sending; a retry files it");
+                    tracing::warn!(error = %e, entry, "spool: copy not released; a retry files it");
                 }
                 return Filing::Spooled { entry, failure };
             }
@@ -855,7 +855,8 @@ impl Mailer {
         )
     }
 
-    /// Files the copy of a message already sent (spooled now).
+    /// Files the copy of a message already sent (spooled now, late rather
+    /// than never), as [`Mailer::file_claimed`] does.
     async fn file_late(
         &self,
         account: &Account,
@@ -863,41 +864,16 @@ impl Mailer {
         message: &Arc<Vec<u8>>,
         expected: Expected,
     ) -> Filing {
-        let not_kept = |e: std::io::Error| {
-            Filing::NotKept(
-                Failure::new(FailureKind::SpoolUnwritable)
-                    .arg("dir", self.spool().location())
-                    .arg("detail", e),
-            )
-        };
         let owner = self.owner_of(account, "");
         let copy =
             NewCopy::sent(account.id(), Self::folder_of(account), message_id).owned_by(&owner);
-        match self.imap_settings(account) {
-            Ok(settings) => {
-                let target = self.target_of(account, &settings);
-                match self.spool().put(copy, message.clone()).await {
-                    Ok(claim) => Self::filing(
-                        self.filer
-                            .file_claimed(claim, &settings, &target, Some(expected))
-                            .await,
-                    ),
-                    Err(e) => not_kept(e),
-                }
-            }
-            Err(e) => match self.spool().put(copy, message.clone()).await {
-                Ok(claim) => {
-                    let entry = claim.entry.id.clone();
-                    match self.spool().release(claim, Duration::ZERO).await {
-                        Ok(()) => Filing::Spooled {
-                            entry,
-                            failure: invalid_settings(e),
-                        },
-                        Err(e) => not_kept(e),
-                    }
-                }
-                Err(e) => not_kept(e),
-            },
+        match self.spool().put(copy, message.clone()).await {
+            Ok(claim) => self.file_claimed(account, claim, expected).await,
+            Err(e) => Filing::NotKept(
+                Failure::new(FailureKind::SpoolUnwritable)
+                    .arg("dir", self.spool().location())
+                    .arg("detail", e),
+            ),
         }
     }
 

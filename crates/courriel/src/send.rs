@@ -352,36 +352,25 @@ fn describe(
         }
         Err(SendError::Failed(failure)) => (
             Outcome::NotSent,
-            json!({
-                "sent": false,
-                "code": failure.code(),
-                "message": failure.message(lang),
-                "help": failure.help(lang),
-            }),
+            failure_json(&failure, lang),
             failure.render(lang),
         ),
         // Nothing went out: the spool could not take the copy first.
         Err(SendError::Spool(failure)) => (
             Outcome::Usage,
-            json!({
-                "sent": false,
-                "code": failure.code(),
-                "message": failure.message(lang),
-                "help": failure.help(lang),
-            }),
+            failure_json(&failure, lang),
             failure.render(lang),
         ),
         // Handed over, then the answer was lost: sent or not, unknown.
         Err(SendError::FateUnknown { failure, entry }) => (
             Outcome::NotSent,
-            json!({
-                "sent": null,
-                "fate": "unknown",
-                "code": failure.code(),
-                "message": failure.message(lang),
-                "help": failure.help(lang),
-                "spool_entry": entry,
-            }),
+            {
+                let mut value = failure_json(&failure, lang);
+                value["sent"] = serde_json::Value::Null;
+                value["fate"] = json!("unknown");
+                value["spool_entry"] = json!(entry);
+                value
+            },
             match &entry {
                 Some(entry) => format!(
                     "{}\n  {} {entry}",
@@ -417,6 +406,16 @@ fn describe(
             format!("courriel: {e}"),
         ),
     }
+}
+
+/// A send that failed, as `send --json` says it.
+fn failure_json(failure: &courriel_core::failure::Failure, lang: Lang) -> serde_json::Value {
+    json!({
+        "sent": false,
+        "code": failure.code(),
+        "message": failure.message(lang),
+        "help": failure.help(lang),
+    })
 }
 
 fn receipt_json(receipt: &Receipt, lang: Lang) -> serde_json::Value {

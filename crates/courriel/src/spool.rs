@@ -374,16 +374,10 @@ pub(crate) fn retry(
             .iter()
             .map(|(account, message)| json!({ "account": account, "message": message }))
             .collect();
-        crate::emit_json(&json!({
-            "filed": report.filed,
-            "already_filed": report.already_filed,
-            "pending": report.pending,
-            "failed": report.failed,
-            "account_changed": report.account_changed,
-            "unknown_fate": report.unknown_fate,
-            "remaining": remaining,
-            "problems": problems,
-        }));
+        let mut value = report_json(&report);
+        value["remaining"] = json!(remaining);
+        value["problems"] = json!(problems);
+        crate::emit_json(&value);
     } else {
         crate::emit(&report_text(&report, remaining, lang));
     }
@@ -544,21 +538,23 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
     code
 }
 
+/// What a retry pass did, as `--json` says it.
+fn report_json(report: &RetryReport) -> serde_json::Value {
+    json!({
+        "filed": report.filed,
+        "already_filed": report.already_filed,
+        "pending": report.pending,
+        "failed": report.failed,
+        "account_changed": report.account_changed,
+        "unknown_fate": report.unknown_fate,
+    })
+}
+
 /// One worker pass that handled copies: a line of text, or with `json` a
 /// JSON object on a line of its own (JSON Lines, for log collectors).
 fn print_pass(report: &RetryReport, json: bool, lang: Lang) {
     if json {
-        crate::emit(&format!(
-            "{}\n",
-            json!({
-                "filed": report.filed,
-                "already_filed": report.already_filed,
-                "pending": report.pending,
-                "failed": report.failed,
-                "account_changed": report.account_changed,
-                "unknown_fate": report.unknown_fate,
-            })
-        ));
+        crate::emit(&format!("{}\n", report_json(report)));
     } else {
         crate::emit(&report_text(report, 0, lang));
     }

@@ -312,21 +312,13 @@ fn spool_copies(spool: &Spool, n: usize, tag: &str) -> Vec<String> {
 
 #[test]
 fn workers_sharing_a_spool_file_each_copy_once() {
-    let s = Servers::get();
     for (store, spec) in stores("shared") {
         let ids = spool_copies(&open(&spec), 60, &format!("shared.{store}"));
         // Three workers, each with its own connection to the store, at once.
         let workers: Vec<Archive> = (0..3).map(|_| Archive::new(open(&spec))).collect();
-        let reports = runtime().block_on(futures_util::future::join_all(workers.iter().map(|w| {
-            w.retry(|_| {
-                Some((
-                    settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
-                    Target::Auto {
-                        provider_hint: None,
-                    },
-                ))
-            })
-        })));
+        let reports = runtime().block_on(futures_util::future::join_all(
+            workers.iter().map(|w| w.retry(alice_auto)),
+        ));
         let filed: usize = reports.iter().map(|r| r.as_ref().unwrap().filed).sum();
         let already: usize = reports
             .iter()
@@ -511,6 +503,20 @@ fn unread_in_sent(message_id: &str) -> usize {
     )
 }
 
+/// Where a retry files alice's copies: her settings, the Sent folder
+/// chosen on the server.
+// The shape `Archive::retry` asks for: `None` would leave copies waiting.
+#[allow(clippy::unnecessary_wraps)]
+fn alice_auto(_: &str) -> Option<(courriel_archive::ImapSettings, Target)> {
+    let s = Servers::get();
+    Some((
+        settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
+        Target::Auto {
+            provider_hint: None,
+        },
+    ))
+}
+
 /// Retries until something is filed or refused (a dead holder's lease
 /// runs out in 2 s), at most 10 s; the reports added up.
 fn retry_until_handled(
@@ -571,14 +577,7 @@ fn a_copy_whose_sender_died_after_handing_its_message_over_is_filed_unread_and_c
         let entries = runtime().block_on(open(&spec).entries()).unwrap();
         assert_eq!(entries[0].status(), "unknown", "{store}: {entries:?}");
         let archive = Archive::new(open(&spec));
-        let report = retry_until_handled(&archive, |_| {
-            Some((
-                settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
-                Target::Auto {
-                    provider_hint: None,
-                },
-            ))
-        });
+        let report = retry_until_handled(&archive, alice_auto);
         assert_eq!(
             (report.filed, report.unknown_fate),
             (1, 1),
@@ -647,14 +646,7 @@ fn a_retry_files_a_copy_only_in_the_mailbox_it_was_made_for() {
         runtime()
             .block_on(archive.spool().requeue_failed())
             .unwrap();
-        let report = retry_until_handled(&archive, |_| {
-            Some((
-                settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
-                Target::Auto {
-                    provider_hint: None,
-                },
-            ))
-        });
+        let report = retry_until_handled(&archive, alice_auto);
         assert_eq!(report.filed, 1, "{store}: {report:?}");
         assert_eq!(copies_in_sent(&id), 1, "{store}");
     }
@@ -683,14 +675,7 @@ fn a_retry_files_in_the_folder_the_settings_name_now() {
         runtime()
             .block_on(archive.spool().requeue_failed())
             .unwrap();
-        let report = retry_until_handled(&archive, |_| {
-            Some((
-                settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
-                Target::Auto {
-                    provider_hint: None,
-                },
-            ))
-        });
+        let report = retry_until_handled(&archive, alice_auto);
         assert_eq!(report.filed, 1, "{store}: {report:?}");
         assert_eq!(copies_in_sent(&id), 1, "{store}");
         assert!(
@@ -704,7 +689,6 @@ fn a_retry_files_in_the_folder_the_settings_name_now() {
 
 #[test]
 fn unreadable_spool_files_are_set_aside_and_block_nothing() {
-    let s = Servers::get();
     let dir = std::env::temp_dir().join(format!("courriel-spool-corrupt-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let spool = Spool::dir(&dir).unwrap();
@@ -723,16 +707,7 @@ fn unreadable_spool_files_are_set_aside_and_block_nothing() {
     let entries = runtime().block_on(spool.entries()).unwrap();
     assert_eq!(entries.len(), 1, "only the whole entry: {entries:?}");
     let archive = Archive::new(Spool::dir(&dir).unwrap());
-    let report = runtime()
-        .block_on(archive.retry(|_| {
-            Some((
-                settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
-                Target::Auto {
-                    provider_hint: None,
-                },
-            ))
-        }))
-        .unwrap();
+    let report = runtime().block_on(archive.retry(alice_auto)).unwrap();
     assert_eq!(report.filed, 1, "{report:?}");
     assert_eq!(copies_in_sent(&ids[1]), 1);
     assert_eq!(runtime().block_on(spool.quarantined()).unwrap(), 3);

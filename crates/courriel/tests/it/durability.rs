@@ -71,6 +71,22 @@ fn delivered_to_bob(subject: &str, expected: usize) -> usize {
     }
 }
 
+/// `courriel spool work --until-empty` on `spool`, looking every 0.2 s.
+fn work_until_empty(spool: &str) -> Output {
+    run_as_alice(
+        &[
+            "spool",
+            "work",
+            "--until-empty",
+            "--poll",
+            "0.2",
+            "--spool",
+            spool,
+        ],
+        &[],
+    )
+}
+
 #[test]
 fn a_spool_that_cannot_be_written_stops_the_send_before_anything_leaves() {
     let dir = fresh_dir("durable-unwritable");
@@ -259,18 +275,7 @@ fn a_corrupt_spool_file_blocks_nothing() {
         (Some(1), Some(1)),
         "{v}"
     );
-    let out = run_as_alice(
-        &[
-            "spool",
-            "work",
-            "--until-empty",
-            "--poll",
-            "0.2",
-            "--spool",
-            spool,
-        ],
-        &[],
-    );
+    let out = work_until_empty(spool);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -300,18 +305,7 @@ fn work_until_empty_ends_when_what_is_left_cannot_be_filed() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // The account file is gone: its copy cannot be filed by waiting.
     std::fs::remove_file(&config).unwrap();
-    let out = run_as_alice(
-        &[
-            "spool",
-            "work",
-            "--until-empty",
-            "--poll",
-            "0.2",
-            "--spool",
-            spool,
-        ],
-        &[],
-    );
+    let out = work_until_empty(spool);
     assert_eq!(
         out.status.code(),
         Some(1),
