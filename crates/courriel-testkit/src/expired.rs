@@ -76,15 +76,7 @@ fn config() -> Arc<rustls::ServerConfig> {
                     .collect();
             let key = PrivateKeyDer::from_pem_file(dir.join("expired.key")).expect("its key");
             let _ = std::fs::remove_dir_all(&dir);
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            Arc::new(
-                rustls::ServerConfig::builder_with_provider(provider)
-                    .with_safe_default_protocol_versions()
-                    .expect("TLS versions")
-                    .with_no_client_auth()
-                    .with_single_cert(certs, key)
-                    .expect("the expired certificate and key"),
-            )
+            crate::web::tls_server(certs, key)
         })
         .clone()
 }

@@ -80,6 +80,14 @@ pub(crate) fn server_config() -> Arc<rustls::ServerConfig> {
         .map(|c| c.expect("a certificate"))
         .collect();
     let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).expect("the test server key");
+    tls_server(certs, key)
+}
+
+/// A rustls server configuration presenting `certs` with `key`.
+pub(crate) fn tls_server(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Arc<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Arc::new(
         rustls::ServerConfig::builder_with_provider(provider)
@@ -87,7 +95,7 @@ pub(crate) fn server_config() -> Arc<rustls::ServerConfig> {
             .expect("TLS versions")
             .with_no_client_auth()
             .with_single_cert(certs, key)
-            .expect("the test certificate and key"),
+            .expect("the certificate and its key"),
     )
 }
 
