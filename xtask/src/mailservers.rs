@@ -89,6 +89,15 @@ const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
         "dave-test-password",
         "special",
     ),
+    // Only INBOX (layout (d)), as a new account on most servers: the
+    // Sent folder is created on first filing. Tests that use it delete
+    // what they created first.
+    (
+        "BARE",
+        "frank@courriel.test",
+        "frank-test-password",
+        "bare",
+    ),
     // For benchmarks (10,000 folders, thousands of copies).
     (
         "BENCH",

@@ -82,6 +82,10 @@ pub struct Servers {
     pub scratch: Account,
     /// Layout (a), for benchmarks.
     pub bench: Account,
+    /// Mailbox layout (d): only INBOX, `.` separator under `INBOX.`, as a
+    /// new account on most servers. One test at a time may use it (it
+    /// creates folders there): it should delete them before it starts.
+    pub bare: Account,
     /// An address `special` may send as (a verified alias).
     pub special_alias: String,
     /// Where the servers keep their configuration and state.
@@ -531,6 +535,7 @@ impl Servers {
             localized: account("LOCALIZED")?,
             scratch: account("SCRATCH")?,
             bench: account("BENCH")?,
+            bare: account("BARE")?,
             special_alias: get("ALICE_ALIAS")?,
             dir: get("DIR")?.into(),
             fleet: get("FLEET")?
