@@ -18,6 +18,10 @@ pub enum Target {
     Auto {
         /// The provider's known Sent folder, from the catalog.
         provider_hint: Option<String>,
+        /// Whether to create a Sent folder when the server has none
+        /// ([`crate::sent_folder_to_create`] names it), as mail programs
+        /// do; without, such a copy fails with `IM017`.
+        create: bool,
     },
     /// This folder (raw IMAP name).
     Folder(String),
@@ -42,6 +46,9 @@ pub enum Filed {
     Filed {
         /// The folder.
         folder: String,
+        /// Whether the folder was created for it (the server had no Sent
+        /// folder).
+        created: bool,
     },
     /// Not filed yet: kept in the spool, to be retried.
     Spooled {
@@ -90,7 +97,10 @@ pub struct RetryReport {
 pub(crate) fn is_permanent(failure: &Failure) -> bool {
     matches!(
         failure.kind,
-        FailureKind::ImapFolderMissing | FailureKind::ImapAppendRefused
+        FailureKind::ImapFolderMissing
+            | FailureKind::ImapAppendRefused
+            | FailureKind::ImapCreateRefused
+            | FailureKind::ImapNoSentFolder
     )
 }
 

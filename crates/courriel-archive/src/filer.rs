@@ -29,7 +29,7 @@ use tokio::sync::{Notify, oneshot};
 
 use crate::archive::{Filed, RetryReport, Target, describe, is_permanent};
 use crate::cache::FolderCache;
-use crate::folders::choose_sent;
+use crate::folders::{choose_sent, sent_folder_to_create};
 use crate::session::{AppendCopy, Session, connect};
 use crate::settings::ImapSettings;
 use crate::spool::{Claimed, NewCopy, Owner, Spool};
@@ -445,15 +445,16 @@ impl Filer {
     /// spool that cannot record a filed copy only leaves it to be found
     /// filed by the next retry; one that cannot record a failure leaves
     /// the copy claimed until its claim runs out.
-    async fn settle(&self, jobs: Vec<Job>, result: Result<(String, Vec<Outcome>), Failure>) {
+    async fn settle(&self, jobs: Vec<Job>, result: Result<(String, bool, Vec<Outcome>), Failure>) {
         match result {
-            Ok((folder, outcomes)) => {
+            Ok((folder, created, outcomes)) => {
                 let mut filed = Vec::new();
                 let mut answers = Vec::new();
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
                     let answer = match outcome {
                         Outcome::Appended => Filed::Filed {
                             folder: folder.clone(),
+                            created,
                         },
                         Outcome::AlreadyThere => Filed::AlreadyFiled {
                             folder: folder.clone(),
@@ -503,7 +504,7 @@ impl Filer {
         fingerprint: &str,
         target: &Target,
         jobs: &[Job],
-    ) -> Result<(String, Vec<Outcome>), Failure> {
+    ) -> Result<(String, bool, Vec<Outcome>), Failure> {
         let o = match open {
             Some(o) => o,
             None => open.insert(Open {
@@ -513,7 +514,7 @@ impl Filer {
             }),
         };
         o.used = Instant::now();
-        let folder = self.folder(state, &mut o.session, settings, target).await?;
+        let (folder, created) = self.folder(state, &mut o.session, settings, target).await?;
         let mut outcomes = vec![Outcome::Appended; jobs.len()];
         let checked: Vec<usize> = (0..jobs.len()).filter(|&i| jobs[i].check_first).collect();
         if !checked.is_empty() {
@@ -582,28 +583,33 @@ impl Filer {
                 None => append.await?,
             }
         }
-        Ok((folder, outcomes))
+        Ok((folder, created, outcomes))
     }
 
     /// The folder to file in: the target's, or the Sent folder chosen on
     /// the server (remembered per account and settings; the list taken
-    /// from the folder cache unless it proved wrong).
+    /// from the folder cache unless it proved wrong), created when the
+    /// server has none and the target allows it. The flag says whether it
+    /// was created now.
     async fn folder(
         &self,
         state: &AccountState,
         session: &mut Session,
         settings: &ImapSettings,
         target: &Target,
-    ) -> Result<String, Failure> {
-        let hint = match target {
-            Target::Folder(folder) => return Ok(folder.clone()),
-            Target::Auto { provider_hint } => provider_hint.as_deref(),
+    ) -> Result<(String, bool), Failure> {
+        let (hint, create) = match target {
+            Target::Folder(folder) => return Ok((folder.clone(), false)),
+            Target::Auto {
+                provider_hint,
+                create,
+            } => (provider_hint.as_deref(), *create),
         };
         let fingerprint = settings.fingerprint();
         if let Some((for_settings, folder)) = lock(&state.sent).clone()
             && for_settings == fingerprint
         {
-            return Ok(folder);
+            return Ok((folder, false));
         }
         let listed_wrong = state.stale.swap(false, Ordering::SeqCst);
         let cached = if listed_wrong {
@@ -614,17 +620,31 @@ impl Filer {
         let choose = |list: &crate::FolderList| {
             choose_sent(&list.folders, &list.namespaces, hint, None).map(|c| c.folder.raw)
         };
+        let mut created = false;
         let folder = match cached.as_ref().and_then(choose) {
             Some(folder) => folder,
             None => {
                 let list = self.folders.list(session, settings).await?;
-                choose(&list).ok_or_else(|| {
-                    Failure::new(FailureKind::ImapFolderMissing).arg("folder", "auto")
-                })?
+                match choose(&list) {
+                    Some(folder) => folder,
+                    None if !create => {
+                        return Err(Failure::new(FailureKind::ImapNoSentFolder));
+                    }
+                    None => {
+                        let name = sent_folder_to_create(&list.namespaces, hint);
+                        created = session.create_sent_folder(&name).await?;
+                        tracing::info!(folder = %name, created, "the server had no Sent folder");
+                        // Listed again so that the cache (shared by every
+                        // worker) holds it; the name created stands even
+                        // if the server's list does not qualify it.
+                        let list = self.folders.list(session, settings).await?;
+                        choose(&list).unwrap_or(name)
+                    }
+                }
             }
         };
         *lock(&state.sent) = Some((fingerprint, folder.clone()));
-        Ok(folder)
+        Ok((folder, created))
     }
 
     /// Files every due copy of the spool, claiming them a batch at a time
@@ -791,6 +811,7 @@ mod tests {
         Job {
             target: Target::Auto {
                 provider_hint: None,
+                create: true,
             },
             claim: Claimed::new(entry, Arc::new(vec![0; size]), None),
             check_first: false,

@@ -240,6 +240,24 @@ pub fn choose_sent(
     })
 }
 
+/// The folder to create when the server has no Sent folder (raw IMAP
+/// name), as mail programs do: the provider's known Sent folder when the
+/// catalog has one, else `Sent` under the first personal namespace's
+/// prefix (`INBOX.Sent` where the prefix is `INBOX.`).
+#[must_use]
+pub fn sent_folder_to_create(namespaces: &Namespaces, provider_hint: Option<&str>) -> String {
+    if let Some(hint) = provider_hint.map(str::trim).filter(|h| !h.is_empty()) {
+        return hint.to_string();
+    }
+    let Some((prefix, delimiter)) = namespaces.personal.first() else {
+        return "Sent".to_string();
+    };
+    match delimiter {
+        Some(d) if !prefix.is_empty() && !prefix.ends_with(*d) => format!("{prefix}{d}Sent"),
+        _ => format!("{prefix}Sent"),
+    }
+}
+
 /// Parses a `* LIST` or `* XLIST` line (literals inlined) into a folder.
 pub(crate) fn parse_list_line(line: &[u8], namespaces: &Namespaces) -> Option<Folder> {
     let text = String::from_utf8_lossy(line);
@@ -524,6 +542,33 @@ mod tests {
             &ns,
         );
         assert_eq!(choose_sent(&f, &ns, None, None), None);
+    }
+
+    #[test]
+    fn the_sent_folder_to_create_follows_the_personal_namespace() {
+        let ns = |line: &str| parse_namespace_line(line.as_bytes()).unwrap();
+        assert_eq!(
+            sent_folder_to_create(&ns("* NAMESPACE ((\"INBOX.\" \".\")) NIL NIL"), None),
+            "INBOX.Sent"
+        );
+        assert_eq!(
+            sent_folder_to_create(&ns("* NAMESPACE ((\"\" \"/\")) NIL NIL"), None),
+            "Sent"
+        );
+        assert_eq!(
+            sent_folder_to_create(&ns("* NAMESPACE ((\"INBOX\" \"/\")) NIL NIL"), None),
+            "INBOX/Sent",
+            "a prefix without its delimiter gets one"
+        );
+        assert_eq!(sent_folder_to_create(&Namespaces::default(), None), "Sent");
+        assert_eq!(
+            sent_folder_to_create(
+                &ns("* NAMESPACE ((\"INBOX.\" \".\")) NIL NIL"),
+                Some("INBOX.Sent Messages")
+            ),
+            "INBOX.Sent Messages",
+            "the provider's own name first"
+        );
     }
 
     #[test]

@@ -20,7 +20,9 @@ pub use archive::{Archive, Filed, RetryReport, Target};
 pub use cache::{FolderCache, FolderList, FolderStore};
 pub use courriel_core::failure::{Failure, FailureKind};
 pub use filer::{Expected, Filer};
-pub use folders::{Folder, NamespaceKind, Namespaces, Reason, SentChoice, choose_sent};
+pub use folders::{
+    Folder, NamespaceKind, Namespaces, Reason, SentChoice, choose_sent, sent_folder_to_create,
+};
 pub use session::{AppendCopy, Appended, CheckOutcome, Session, check, connect};
 pub use settings::{ImapSettings, Timeouts};
 pub use spool::{

@@ -325,6 +325,57 @@ impl Session {
             .collect())
     }
 
+    /// Creates the Sent folder `folder` (raw name), as mail programs do for
+    /// a mailbox that has none: marked `\Sent` with `CREATE ... (USE
+    /// (\Sent))` where the server offers CREATE-SPECIAL-USE (RFC 6154; a
+    /// server that cannot mark it, `[USEATTR]`, gets a plain CREATE), then
+    /// subscribed so that mail programs show it. `Ok(false)` when it
+    /// already existed (`[ALREADYEXISTS]`, RFC 5530: another worker was
+    /// quicker). A refusal is [`FailureKind::ImapCreateRefused`].
+    pub async fn create_sent_folder(&mut self, folder: &str) -> Result<bool, Failure> {
+        let refused = |session: &Self, detail: String| {
+            session
+                .failure(FailureKind::ImapCreateRefused)
+                .arg("folder", folder)
+                .arg("detail", detail)
+        };
+        let Some(mailbox) = quote(folder) else {
+            return Err(refused(self, "the name holds a line break".into()));
+        };
+        let code_is = |reply: &crate::conn::Reply, code: &str| {
+            reply
+                .code
+                .as_deref()
+                .and_then(|c| c.split_whitespace().next())
+                .is_some_and(|c| c.eq_ignore_ascii_case(code))
+        };
+        let mut reply = if self.has("CREATE-SPECIAL-USE") {
+            self.run(&format!("CREATE {mailbox} (USE (\\Sent))"), "CREATE")
+                .await?
+        } else {
+            self.run(&format!("CREATE {mailbox}"), "CREATE").await?
+        };
+        if !reply.is_ok() && code_is(&reply, "USEATTR") {
+            reply = self.run(&format!("CREATE {mailbox}"), "CREATE").await?;
+        }
+        let created = if reply.is_ok() {
+            true
+        } else if code_is(&reply, "ALREADYEXISTS") {
+            false
+        } else {
+            return Err(refused(self, reply.describe()));
+        };
+        // Filing works unsubscribed; only mail programs showing subscribed
+        // folders alone miss it, so a refusal is logged, not fatal.
+        let subscribed = self
+            .run(&format!("SUBSCRIBE {mailbox}"), "SUBSCRIBE")
+            .await?;
+        if !subscribed.is_ok() {
+            tracing::warn!(folder, answer = %subscribed.describe(), "the Sent folder created was not subscribed");
+        }
+        Ok(created)
+    }
+
     /// Files `message` (the exact bytes sent) in `folder` (raw name) with
     /// `\Seen` and `date` as its internal date (`"29-Nov-2026 12:00:00 +0000"`).
     /// With `create`, a missing folder (`TRYCREATE`) is created and the

@@ -55,6 +55,9 @@ pub struct ImapInput {
     pub sent_folder: Option<String>,
     /// Whether to file a copy of sent mail (default: yes).
     pub copy_to_sent: Option<bool>,
+    /// With `sent_folder = "auto"`, whether to create a Sent folder when
+    /// the server has none, as mail programs do (default: yes).
+    pub create_sent_folder: Option<bool>,
 }
 
 impl ImapInput {
@@ -91,6 +94,7 @@ pub enum Field {
     ImapPasswordEnv,
     ImapSentFolder,
     ImapCopyToSent,
+    ImapCreateSentFolder,
 }
 
 impl Field {
@@ -113,6 +117,7 @@ impl Field {
             Field::ImapPasswordEnv => "imap.password_env",
             Field::ImapSentFolder => "imap.sent_folder",
             Field::ImapCopyToSent => "imap.copy_to_sent",
+            Field::ImapCreateSentFolder => "imap.create_sent_folder",
         }
     }
 }

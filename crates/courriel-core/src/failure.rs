@@ -56,6 +56,8 @@ failures! {
     ImapConnectionLost => "IM013", "imap-connection-lost";
     ImapSettingsInvalid => "IM014", "imap-settings-invalid";
     ImapCertificateExpired => "IM015", "imap-certificate-expired";
+    ImapCreateRefused => "IM016", "imap-sent-folder-not-created";
+    ImapNoSentFolder => "IM017", "imap-no-sent-folder";
     SpoolUnwritable => "SP001", "spool-unwritable";
     SpoolClaimLost => "SP002", "spool-claim-lost";
     SpoolAccountChanged => "SP003", "spool-account-changed";

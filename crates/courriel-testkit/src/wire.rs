@@ -369,6 +369,35 @@ impl Imap {
         found.found().len()
     }
 
+    /// Deletes (and unsubscribes) every folder but INBOX, deepest first:
+    /// the account is as new. Panics when a folder cannot be deleted.
+    pub fn keep_only_inbox(&mut self) {
+        let mut names: Vec<String> = self
+            .list("\"\" \"*\"")
+            .expect("LIST")
+            .into_iter()
+            .map(|e| e.name)
+            .filter(|n| !n.eq_ignore_ascii_case("INBOX"))
+            .collect();
+        names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        for name in names {
+            let _ = self.command(&format!("UNSUBSCRIBE {}", quote(&name)));
+            let deleted = self
+                .command(&format!("DELETE {}", quote(&name)))
+                .expect("DELETE");
+            assert!(deleted.is_ok(), "DELETE {name}: {}", deleted.status);
+        }
+    }
+
+    /// The folders listed by `LIST "" "*"`, names as on the wire.
+    pub fn folder_names(&mut self) -> Vec<String> {
+        self.list("\"\" \"*\"")
+            .expect("LIST")
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    }
+
     /// Sends one command (without tag) and reads until its tagged status.
     pub fn command(&mut self, command: &str) -> io::Result<Response> {
         self.tag += 1;

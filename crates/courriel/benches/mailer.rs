@@ -48,6 +48,7 @@ fn account_on(who: &TestAccount, smtp_port: u16, imap_port: u16, file: bool) -> 
             password_env: None,
             sent_folder: Some("auto".into()),
             copy_to_sent: Some(file),
+            create_sent_folder: None,
         }),
         ca_file: Some(s.ca.display().to_string()),
     };

@@ -175,12 +175,23 @@ fn imap_text(imap: &ServerCheck<ImapFound>, lang: Lang) -> String {
                 sent.folder.name,
                 sent.reason.as_str()
             ),
-            None => tr(
-                lang,
-                "connected and logged in; no folder qualifies as Sent",
-                "connexion et identification réussies ; aucun dossier des envoyés ne convient",
-            )
-            .to_string(),
+            None => match &found.to_create {
+                Some(folder) => format!(
+                    "{} {}",
+                    tr(
+                        lang,
+                        "connected and logged in; no Sent folder yet, created on first filing:",
+                        "connexion et identification réussies ; pas encore de dossier des envoyés, créé au premier rangement :",
+                    ),
+                    courriel_archive::mutf7::decode_lenient(folder)
+                ),
+                None => tr(
+                    lang,
+                    "connected and logged in; no folder qualifies as Sent",
+                    "connexion et identification réussies ; aucun dossier des envoyés ne convient",
+                )
+                .to_string(),
+            },
         },
         ServerCheck::Failed(failure) => failure.render(lang),
         _ => tr(lang, "not checked", "non vérifié").to_string(),
@@ -217,6 +228,7 @@ fn imap_json(imap: &ServerCheck<ImapFound>, lang: Lang) -> serde_json::Value {
                 "raw": c.folder.raw,
                 "reason": c.reason.as_str(),
             })));
+            value["sent_to_create"] = json!(found.to_create);
             value["folders"] = json!(
                 found
                     .folders

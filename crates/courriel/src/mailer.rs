@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use courriel_archive::{
     Claimed, Expected, Filed, Filer, FolderCache, FolderList, ImapSettings, NewCopy, Owner,
     RetryReport, SentChoice, Spool, Target, Timeouts as ImapTimeouts, choose_sent,
+    sent_folder_to_create,
 };
 use courriel_core::account::Lang;
 use courriel_core::failure::{Failure, FailureKind};
@@ -234,6 +235,9 @@ pub enum Filing {
     Filed {
         /// The folder.
         folder: String,
+        /// Whether the folder was created for this copy: the server had no
+        /// Sent folder (`create_sent_folder`, on by default).
+        created: bool,
     },
     /// Kept in the spool, to be filed by a later retry.
     Spooled {
@@ -279,8 +283,20 @@ impl Filing {
     pub fn summary(&self, lang: courriel_core::account::Lang) -> String {
         let fr = lang == courriel_core::account::Lang::Fr;
         match self {
-            Filing::Filed { folder } if fr => format!("copie rangée dans {folder}"),
-            Filing::Filed { folder } => format!("copy filed in {folder}"),
+            Filing::Filed { folder, created } => {
+                // Folder names as people read them (`Éléments envoyés`).
+                let folder = courriel_archive::mutf7::decode_lenient(folder);
+                match (fr, created) {
+                    (true, false) => format!("copie rangée dans {folder}"),
+                    (true, true) => format!(
+                        "copie rangée dans {folder}, dossier créé : le serveur n'avait pas de dossier des envoyés"
+                    ),
+                    (false, false) => format!("copy filed in {folder}"),
+                    (false, true) => format!(
+                        "copy filed in {folder}, a folder created: the server had no Sent folder"
+                    ),
+                }
+            }
             Filing::Spooled { failure, .. } if fr => {
                 format!("copie en attente : {}", failure.render(lang))
             }
@@ -515,6 +531,10 @@ pub struct ImapFound {
     pub folders: FolderList,
     /// The Sent folder copies go to, and why it was chosen.
     pub sent: Option<SentChoice>,
+    /// Without one, the folder that will be created on first filing (raw
+    /// IMAP name); `None` when creation is turned off
+    /// (`create_sent_folder = false`) or a folder was chosen.
+    pub to_create: Option<String>,
 }
 
 /// One answer for a settings page: the rules, and both servers live.
@@ -800,12 +820,23 @@ impl Mailer {
             .filter(|f| !f.is_empty() && !f.eq_ignore_ascii_case("auto"))
     }
 
+    /// Whether the account lets a Sent folder be created when the server
+    /// has none (`create_sent_folder`, on unless set to false).
+    fn creates_sent_folder(account: &Account) -> bool {
+        account
+            .settings()
+            .imap
+            .as_ref()
+            .is_none_or(|i| i.create_sent_folder != Some(false))
+    }
+
     /// Where the account's copies go now, with these settings.
     fn target_of(&self, account: &Account, settings: &ImapSettings) -> Target {
         match Self::folder_of(account) {
             Some(folder) => Target::Folder(folder.to_string()),
             None => Target::Auto {
                 provider_hint: self.sent_hint(settings),
+                create: Self::creates_sent_folder(account),
             },
         }
     }
@@ -880,7 +911,11 @@ impl Mailer {
     /// A filer's outcome as the receipt says it.
     fn filing(filed: Filed) -> Filing {
         match filed {
-            Filed::Filed { folder } | Filed::AlreadyFiled { folder } => Filing::Filed { folder },
+            Filed::Filed { folder, created } => Filing::Filed { folder, created },
+            Filed::AlreadyFiled { folder } => Filing::Filed {
+                folder,
+                created: false,
+            },
             Filed::Spooled { entry, failure } => Filing::Spooled { entry, failure },
             Filed::Failed { entry, failure } => Filing::Failed { entry, failure },
         }
@@ -1004,7 +1039,18 @@ impl Mailer {
                                 hint.as_deref(),
                                 chosen,
                             );
-                            ServerCheck::Ok(ImapFound { folders, sent })
+                            let auto = chosen
+                                .map(str::trim)
+                                .is_none_or(|c| c.is_empty() || c.eq_ignore_ascii_case("auto"));
+                            let to_create = (sent.is_none()
+                                && auto
+                                && Self::creates_sent_folder(account))
+                            .then(|| sent_folder_to_create(&folders.namespaces, hint.as_deref()));
+                            ServerCheck::Ok(ImapFound {
+                                folders,
+                                sent,
+                                to_create,
+                            })
                         }
                     },
                 }
@@ -1018,9 +1064,14 @@ impl Mailer {
                 .imap
                 .as_ref()
                 .and_then(|i| i.sent_folder.as_deref());
-            if chosen.is_some_and(|c| !c.trim().is_empty()) {
+            if chosen.is_some_and(|c| !c.trim().is_empty()) || found.to_create.is_some() {
                 facts.sent_folder_found = Some(found.sent.is_some());
             }
+            // Named for people (`Éléments envoyés`), as the rule shows it.
+            facts.sent_folder_to_create = found
+                .to_create
+                .as_deref()
+                .map(courriel_archive::mutf7::decode_lenient);
         }
         CheckReport {
             diagnostics: rules::check(account.settings(), &facts),

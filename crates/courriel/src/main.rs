@@ -151,7 +151,8 @@ Examples:
 The account file (TOML) holds `sender`, and tables [smtp] and [imap] with
 host, port, security (\"implicit-tls\" or \"starttls\"), username and
 password_env (the name of the environment variable holding the password);
-[imap] also takes sent_folder (a name, or \"auto\") and copy_to_sent.
+[imap] also takes sent_folder (a name, or \"auto\"), copy_to_sent and
+create_sent_folder (with \"auto\", whether a missing Sent folder is created).
 See the README for an example.")]
     Check {
         /// The account file (TOML).

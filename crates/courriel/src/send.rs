@@ -440,9 +440,10 @@ fn receipt_json(receipt: &Receipt, lang: Lang) -> serde_json::Value {
 fn filing_json(filing: &Filing, lang: Lang) -> serde_json::Value {
     let mut value = json!({ "status": filing.status(), "summary": filing.summary(lang) });
     let failure = match filing {
-        Filing::Filed { folder } => {
+        Filing::Filed { folder, created } => {
             value["folder"] = json!(display_folder(folder));
             value["raw"] = json!(folder);
+            value["created"] = json!(created);
             None
         }
         Filing::Spooled { entry, failure } | Filing::Failed { entry, failure } => {
@@ -511,10 +512,6 @@ fn receipt_text(receipt: &Receipt, account: &Account, lang: Lang) -> String {
         );
     }
     let summary = match &receipt.filing {
-        Filing::Filed { folder } => match lang {
-            Lang::Fr => format!("copie rangée dans {}", display_folder(folder)),
-            _ => format!("copy filed in {}", display_folder(folder)),
-        },
         Filing::Spooled { .. } => format!(
             "{}\n  {}",
             receipt.filing.summary(lang),

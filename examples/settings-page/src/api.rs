@@ -142,6 +142,7 @@ impl App {
                         text(i.sent_folder.as_ref()).unwrap_or_else(|| "auto".into()),
                     ),
                     copy_to_sent: None,
+                    create_sent_folder: None,
                 }
             }),
             ca_file: self.ca_file.clone(),

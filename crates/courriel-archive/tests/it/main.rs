@@ -1,6 +1,7 @@
 //! courriel-archive against the real Dovecot (and a few hostile servers of
 //! our own on 127.0.0.1), plus property tests of modified UTF-7.
 
+mod create;
 mod mutf7_props;
 mod outcomes;
 mod sent;

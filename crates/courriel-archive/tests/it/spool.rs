@@ -214,6 +214,7 @@ fn a_copy_that_cannot_be_filed_stays_spooled_with_its_reason() {
                 &down,
                 &Target::Auto {
                     provider_hint: None,
+                    create: true,
                 },
                 &id,
                 None,
@@ -272,6 +273,7 @@ fn a_copy_that_cannot_be_filed_stays_spooled_with_its_reason() {
                 &up,
                 &Target::Auto {
                     provider_hint: None,
+                    create: true,
                 },
                 &id2,
                 None,
@@ -279,7 +281,7 @@ fn a_copy_that_cannot_be_filed_stays_spooled_with_its_reason() {
             ))
             .unwrap();
         assert!(
-            matches!(&filed, Filed::Filed { folder } if folder == "Sent"),
+            matches!(&filed, Filed::Filed { folder, .. } if folder == "Sent"),
             "{store}: {filed:?}"
         );
         assert_eq!(copies_in_sent(&id2), 1, "{store}");
@@ -433,6 +435,7 @@ fn every_worker_chooses_the_sent_folder_from_the_shared_folder_list() {
                 &up,
                 &Target::Auto {
                     provider_hint: None,
+                    create: true,
                 },
                 &id,
                 Arc::new(message(&id).into_bytes()),
@@ -441,7 +444,7 @@ fn every_worker_chooses_the_sent_folder_from_the_shared_folder_list() {
             .await
             .unwrap();
         assert!(
-            matches!(&filed, Filed::Filed { folder } if folder == "Drafts"),
+            matches!(&filed, Filed::Filed { folder, .. } if folder == "Drafts"),
             "chosen from the shared list, not listed again: {filed:?}"
         );
         worker.close().await;
@@ -513,6 +516,7 @@ fn alice_auto(_: &str) -> Option<(courriel_archive::ImapSettings, Target)> {
         settings(&s.special, s.imap_tls_port, Security::ImplicitTls),
         Target::Auto {
             provider_hint: None,
+            create: true,
         },
     ))
 }
@@ -623,6 +627,7 @@ fn a_retry_files_a_copy_only_in_the_mailbox_it_was_made_for() {
                 settings(&s.courier, s.imap_tls_port, Security::ImplicitTls),
                 Target::Auto {
                     provider_hint: None,
+                    create: true,
                 },
             ))
         });

@@ -30,6 +30,7 @@ mod relay_port_for_submission;
 mod sender_differs_from_login;
 mod sender_domain_not_served;
 mod sent_folder_not_chosen;
+mod sent_folder_will_be_created;
 mod username_wrong_form;
 
 use std::fmt;
@@ -111,6 +112,7 @@ registry! {
     ProviderUnsupported => "PV002", provider_unsupported;
     ProviderFilesSentCopy => "AR001", provider_files_sent_copy;
     SentFolderNotChosen => "AR002", sent_folder_not_chosen;
+    SentFolderWillBeCreated => "AR003", sent_folder_will_be_created;
     DefaultProviderUsed => "DF001", default_provider_used;
     MissingField => "FD001", missing_field;
     InvalidAddress => "FD002", invalid_address;
@@ -182,6 +184,9 @@ pub struct Facts<'a> {
     pub imap_password: PasswordState,
     /// Whether the chosen Sent folder was found on the server (online checks).
     pub sent_folder_found: Option<bool>,
+    /// With `sent_folder = "auto"` and no Sent folder found, the folder
+    /// that will be created on first filing (`None`: creation is off).
+    pub sent_folder_to_create: Option<String>,
 }
 
 impl<'a> Facts<'a> {

@@ -52,6 +52,7 @@ pub(crate) fn account_at(
                 password_env: None,
                 sent_folder: Some("auto".into()),
                 copy_to_sent: None,
+                create_sent_folder: None,
             }
         }),
         ca_file: Some(s.ca.display().to_string()),

@@ -31,6 +31,7 @@ fn through_exim(sender: &TestAccount, login: &TestAccount, port: u16) -> Account
             password_env: None,
             sent_folder: Some("auto".into()),
             copy_to_sent: None,
+            create_sent_folder: None,
         }),
         ca_file: Some(s.ca.display().to_string()),
     };
@@ -54,7 +55,7 @@ fn alice_sends_to_bob_through_exim_and_her_copy_is_filed() {
     assert_eq!(receipt.transport, Transport::Smtp);
     assert!(receipt.reply.starts_with("250"), "{receipt:?}");
     assert!(
-        matches!(&receipt.filing, Filing::Filed { folder } if folder == "Sent"),
+        matches!(&receipt.filing, Filing::Filed { folder, created: false } if folder == "Sent"),
         "{:?}",
         receipt.filing
     );

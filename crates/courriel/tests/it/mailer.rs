@@ -28,7 +28,7 @@ fn sends_then_files_the_exact_bytes_once() {
     assert!(receipt.reply.starts_with("250"), "{receipt:?}");
     assert_eq!(receipt.accepted.len(), 2);
     assert!(
-        matches!(&receipt.filing, Filing::Filed { folder } if folder == "Sent"),
+        matches!(&receipt.filing, Filing::Filed { folder, created: false } if folder == "Sent"),
         "{:?}",
         receipt.filing
     );
@@ -346,4 +346,89 @@ fn idle_connections_of_every_account_are_closed_after_the_expiry() {
     ))
     .unwrap();
     assert_eq!(mailer.connections_kept(), (1, 1), "only the last account's");
+}
+
+/// A new mailbox holding only INBOX: `check` warns that the Sent folder
+/// will be created (AR003), or, with `create_sent_folder = false`, says
+/// nothing can be filed and names the setting (AR002); the first send
+/// creates `INBOX.Sent` and says so; then `check` finds it.
+#[test]
+fn a_mailbox_with_only_inbox_is_told_then_gets_its_sent_folder() {
+    use courriel_core::account::Lang;
+    use courriel_core::rules::Severity;
+    let s = Servers::get();
+    s.imap_as(&s.bare).keep_only_inbox();
+    let dir = spool_dir("bare");
+    let mailer = Mailer::builder(&dir).build().unwrap();
+    let creating = account(&s.bare);
+    let mut settings = creating.settings().clone();
+    settings.imap.as_mut().unwrap().create_sent_folder = Some(false);
+    let not_creating = courriel::Account::new("frank-no-create", settings)
+        .with_smtp_password(&s.bare.password)
+        .with_imap_password(&s.bare.password);
+
+    let report = runtime().block_on(mailer.check(&not_creating));
+    let ServerCheck::Ok(found) = &report.imap else {
+        panic!("{:?}", report.imap)
+    };
+    assert_eq!((&found.sent, &found.to_create), (&None, &None));
+    let errors: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 1, "{:?}", report.diagnostics);
+    assert_eq!(
+        (errors[0].rule.code(), errors[0].field.as_str()),
+        ("AR002", "imap.create_sent_folder")
+    );
+
+    let report = runtime().block_on(mailer.check(&creating));
+    let ServerCheck::Ok(found) = &report.imap else {
+        panic!("{:?}", report.imap)
+    };
+    assert_eq!(found.to_create.as_deref(), Some("INBOX.Sent"));
+    let warned: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d.rule.code(), d.severity))
+        .collect();
+    assert!(warned.contains(&("AR003", Severity::Warning)), "{warned:?}");
+    assert!(
+        !warned.iter().any(|(_, s)| *s == Severity::Error),
+        "{warned:?}"
+    );
+
+    let receipt = runtime()
+        .block_on(mailer.send(&creating, email(&s.bare, &s.courier, "Premier envoi")))
+        .unwrap();
+    assert!(
+        matches!(&receipt.filing, Filing::Filed { folder, created: true } if folder == "INBOX.Sent"),
+        "{:?}",
+        receipt.filing
+    );
+    assert!(
+        receipt
+            .filing
+            .summary(Lang::En)
+            .contains("a folder created"),
+        "{}",
+        receipt.filing.summary(Lang::En)
+    );
+    assert_eq!(copies(&s.bare, "INBOX.Sent", &receipt.message_id).len(), 1);
+
+    let report = runtime().block_on(mailer.check(&creating));
+    let ServerCheck::Ok(found) = &report.imap else {
+        panic!("{:?}", report.imap)
+    };
+    assert_eq!(
+        found.sent.as_ref().map(|c| c.folder.raw.as_str()),
+        Some("INBOX.Sent")
+    );
+    assert!(
+        !report
+            .diagnostics
+            .iter()
+            .any(|d| d.rule.code().starts_with("AR00"))
+    );
 }

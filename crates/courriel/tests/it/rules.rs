@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use courriel::diagnose::diagnose;
+use courriel::diagnose::facts;
 use courriel_core::account::{AccountSettings, Lang};
-use courriel_core::rules::Rule;
+use courriel_core::rules::{self, Rule};
 use courriel_presets::Catalog;
 use serde::Deserialize;
 
@@ -29,7 +29,19 @@ struct Case {
     /// `password_env` variables to treat as unset (all others are set).
     #[serde(default)]
     unset: Vec<String>,
+    /// What an online check learnt from the IMAP server, if anything.
+    server: Option<Server>,
     account: AccountSettings,
+}
+
+/// What the IMAP server told an online check (`Mailer::check`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Server {
+    /// Whether the Sent folder (chosen, or `auto`) was found.
+    sent_folder_found: bool,
+    /// With `auto` and none found: the folder that will be created.
+    sent_folder_to_create: Option<String>,
 }
 
 fn fixtures() -> PathBuf {
@@ -53,12 +65,19 @@ fn run(rule: Rule) -> String {
     let mut shown = format!("{} {}\n", rule.code(), rule.name());
     for case in &fixture.case {
         let unset = &case.unset;
-        let diagnostics = diagnose(
+        let mut facts = facts(
             Catalog::builtin(),
             &case.account,
             case.mx.as_deref(),
             |name| (!unset.iter().any(|u| u == name)).then(|| "secret".into()),
         );
+        if let Some(server) = &case.server {
+            facts.sent_folder_found = Some(server.sent_folder_found);
+            facts
+                .sent_folder_to_create
+                .clone_from(&server.sent_folder_to_create);
+        }
+        let diagnostics = rules::check(&case.account, &facts);
         let own: Vec<_> = diagnostics.iter().filter(|d| d.rule == rule).collect();
         match case.expect.as_str() {
             "fail" => assert!(

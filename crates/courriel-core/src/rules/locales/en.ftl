@@ -105,12 +105,17 @@ AR001 = { $provider } already files a copy of every message sent through it in y
 
 AR002 = { $folder ->
         [none] No Sent folder is chosen: copies of sent mail cannot be filed.
+        [auto] The IMAP server has no folder for sent mail, and create_sent_folder = false forbids creating one: copies of sent mail cannot be filed.
        *[other] The folder "{ $folder }" does not exist on the IMAP server: copies of sent mail cannot be filed.
     }
     .help = { $folder ->
         [none] Set sent_folder = "auto" to use the server's Sent folder, or the name of a folder.
+        [auto] Remove create_sent_folder = false to let courriel create a Sent folder, create one in your webmail or mail program, or set sent_folder to one of the server's folders.
        *[other] Choose one of the server's folders, or set sent_folder = "auto".
     }
+
+AR003 = The IMAP server has no folder for sent mail yet: courriel will create "{ $folder }" when it files the first copy.
+    .help = Nothing to do if that suits you. If your mail program keeps sent mail in another folder, set sent_folder to its name; set create_sent_folder = false to be told instead of a folder being created.
 
 DF001 = No SMTP server is configured: mail will go out through the application's default provider, under your address.
     .help = To keep mail out of spam folders and get bounces back, fill in your own provider's SMTP settings.
@@ -200,6 +205,12 @@ IM015 = The certificate of the IMAP server { $host } { $date ->
        *[other] expired on { $date }
     }: courriel does not connect with it.
     .help = The server's administrator must renew the certificate (an expired one no longer proves who the server is); copies wait in the spool meanwhile. If this computer's date is wrong, set it right.
+
+IM016 = The IMAP server refused to create the Sent folder "{ $folder }": { $detail }
+    .help = Create a folder for sent mail in your webmail or mail program, or set sent_folder to one of the server's folders; the copy is kept: `courriel spool retry --failed` files it then.
+
+IM017 = The IMAP server has no folder for sent mail, and create_sent_folder = false forbids creating one.
+    .help = Remove create_sent_folder = false, create a folder for sent mail in your webmail or mail program, or set sent_folder to one of the server's folders; the copy is kept: `courriel spool retry --failed` files it then.
 
 SP001 = The copy of the sent message could not be written to the spool { $dir }: { $detail }
     .help = The message was sent, but its copy is not kept: free disk space or fix the spool directory's permissions; for a PostgreSQL spool, check that the database answers.

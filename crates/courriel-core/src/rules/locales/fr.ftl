@@ -105,12 +105,17 @@ AR001 = { $provider } range déjà une copie de chaque message envoyé par son s
 
 AR002 = { $folder ->
         [none] Aucun dossier des messages envoyés n'est choisi : les copies des messages envoyés ne peuvent pas être rangées.
+        [auto] Le serveur IMAP n'a aucun dossier des messages envoyés, et create_sent_folder = false interdit d'en créer un : les copies des messages envoyés ne peuvent pas être rangées.
        *[other] Le dossier « { $folder } » n'existe pas sur le serveur IMAP : les copies des messages envoyés ne peuvent pas être rangées.
     }
     .help = { $folder ->
         [none] Mettez sent_folder = "auto" pour utiliser le dossier des envoyés du serveur, ou le nom d'un dossier.
+        [auto] Retirez create_sent_folder = false pour laisser courriel créer un dossier des envoyés, créez-en un dans votre webmail ou votre logiciel de messagerie, ou mettez sent_folder au nom d'un des dossiers du serveur.
        *[other] Choisissez un des dossiers du serveur, ou mettez sent_folder = "auto".
     }
+
+AR003 = Le serveur IMAP n'a pas encore de dossier des messages envoyés : courriel créera « { $folder } » en y rangeant la première copie.
+    .help = Rien à faire si cela vous convient. Si votre logiciel de messagerie range les messages envoyés dans un autre dossier, mettez sent_folder à son nom ; mettez create_sent_folder = false pour être prévenu au lieu qu'un dossier soit créé.
 
 DF001 = Aucun serveur SMTP n'est configuré : le courrier partira par le fournisseur par défaut de l'application, sous votre adresse.
     .help = Pour éviter les dossiers de spam et recevoir les retours d'erreur, renseignez les réglages SMTP de votre propre fournisseur.
@@ -200,6 +205,12 @@ IM015 = Le certificat du serveur IMAP { $host } { $date ->
        *[other] a expiré le { $date }
     } : courriel ne s'y connecte pas.
     .help = L'administrateur du serveur doit renouveler le certificat (un certificat expiré ne prouve plus l'identité du serveur) ; les copies attendent dans la file d'attente en attendant. Si la date de cet ordinateur est fausse, corrigez-la.
+
+IM016 = Le serveur IMAP a refusé de créer le dossier des envoyés « { $folder } » : { $detail }
+    .help = Créez un dossier des messages envoyés dans votre webmail ou votre logiciel de messagerie, ou mettez sent_folder au nom d'un des dossiers du serveur ; la copie est conservée : `courriel spool retry --failed` la rangera ensuite.
+
+IM017 = Le serveur IMAP n'a aucun dossier des messages envoyés, et create_sent_folder = false interdit d'en créer un.
+    .help = Retirez create_sent_folder = false, créez un dossier des messages envoyés dans votre webmail ou votre logiciel de messagerie, ou mettez sent_folder au nom d'un des dossiers du serveur ; la copie est conservée : `courriel spool retry --failed` la rangera ensuite.
 
 SP001 = La copie du message envoyé n'a pas pu être écrite dans la file d'attente { $dir } : { $detail }
     .help = Le message est parti, mais sa copie n'est pas conservée : libérez de la place sur le disque ou corrigez les droits du dossier de la file d'attente ; pour une file d'attente PostgreSQL, vérifiez que la base de données répond.
