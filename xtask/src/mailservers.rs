@@ -1,17 +1,21 @@
 //! `cargo xtask mail-servers start|stop|env|status|install`: the real
-//! Postfix, Exim and Dovecot the test suite talks to, on loopback, with a
-//! test certificate authority generated at start-up, beside dnsmasq (the
-//! test DNS zone) and PostgreSQL (for the spool).
+//! Postfix, Exim, Dovecot and Cyrus IMAP the test suite talks to, on
+//! loopback, with a test certificate authority generated at start-up,
+//! beside dnsmasq (the test DNS zone) and PostgreSQL (for the spool).
 //!
-//! Exim is Debian's, never installed (its packages would replace Postfix
-//! as the system MTA): `install` fetches them with `apt-get download` and
-//! unpacks them with `dpkg -x` into `exim-root/` in the state directory,
-//! which a start keeps; it runs as root with `-C` our configuration.
+//! Exim and Cyrus are Debian's, never installed (exim4 would replace
+//! Postfix as the system MTA, cyrus-imapd conflicts with dovecot-imapd):
+//! `install` fetches them with `apt-get download` and unpacks them with
+//! `dpkg -x` into `exim-root/` and `cyrus-root/` in the state directory,
+//! which a start keeps. Exim runs as root with `-C` our configuration;
+//! Cyrus's master with `-C` and `-M` ours and its libraries found through
+//! `LD_LIBRARY_PATH`, as root until it becomes the `cyrus` user.
 //!
 //! Everything lives in one state directory (`/tmp/courriel-mail-servers`,
 //! or `$COURRIEL_MAIL_SERVERS_DIR`), rebuilt from scratch at every start
-//! (`exim-root/` aside). Postfix, Exim, Dovecot and dnsmasq run in the
-//! foreground of their own process group, whose id is recorded there:
+//! (`exim-root/` and `cyrus-root/` aside). Postfix, Exim, Cyrus, Dovecot
+//! and dnsmasq run in the foreground of their own process group, whose id
+//! is recorded there:
 //! `stop`, and a `start` after a crash, kill the whole group, so no
 //! orphaned child keeps a port. PostgreSQL gets
 //! a fresh cluster (initdb) in `postgres/data` and is started and stopped
@@ -19,9 +23,10 @@
 //! (it refuses to run as root).
 
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -56,6 +61,23 @@ const EXIM_TLS_UNAVAILABLE_PORT: u16 = 10590;
 const EXIM_PACKAGES: &[&str] = &["exim4-daemon-light", "exim4-base", "exim4-config"];
 /// The user Debian's Exim is built to run as (compiled in: it must exist).
 const EXIM_USER: &str = "Debian-exim";
+/// Cyrus IMAP (Debian's 3.6), 127.0.0.1 only: IMAP with STARTTLS (no login
+/// before it: LOGINDISABLED) and over implicit TLS, and LMTP, where Postfix
+/// and Exim deliver the Cyrus accounts' mail.
+const CYRUS_STARTTLS_PORT: u16 = 10144;
+const CYRUS_TLS_PORT: u16 = 10994;
+const CYRUS_LMTP_PORT: u16 = 10027;
+/// The Debian packages unpacked into `cyrus-root` in the state directory
+/// (never installed: cyrus-imapd conflicts with dovecot-imapd), kept
+/// across starts; what they need besides is in [`CYRUS_DEPENDENCIES`].
+const CYRUS_PACKAGES: &[&str] = &["cyrus-imapd", "cyrus-common"];
+/// The user Debian's Cyrus is built to run as (compiled in: master becomes
+/// it), in the group `mail`, as Debian's package creates it.
+const CYRUS_USER: &str = "cyrus";
+/// Cyrus's administrator (`admins:` in its imapd.conf), who creates the
+/// accounts' mailboxes at start, and its password (a test password).
+const CYRUS_ADMIN: &str = "cyrus";
+const CYRUS_ADMIN_PASSWORD: &str = "cyrus-test-password";
 /// Its superuser (initdb's bootstrap user), that user's password (a test
 /// password, shown freely) and the database tests use by default.
 const POSTGRES_USER: &str = "courriel";
@@ -92,18 +114,58 @@ const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
     // Only INBOX (layout (d)), as a new account on most servers: the
     // Sent folder is created on first filing. Tests that use it delete
     // what they created first.
-    (
-        "BARE",
-        "frank@courriel.test",
-        "frank-test-password",
-        "bare",
-    ),
+    ("BARE", "frank@courriel.test", "frank-test-password", "bare"),
     // For benchmarks (10,000 folders, thousands of copies).
     (
         "BENCH",
         "erin@courriel.test",
         "erin-test-password",
         "special",
+    ),
+];
+
+/// The accounts whose mailboxes are in Cyrus, not Dovecot: (key, address,
+/// password, folders besides INBOX as named on the wire, each with the
+/// special-use attribute it is created with, or none). Debian's namespace
+/// (`INBOX.`, `.`); logins are full addresses. Postfix and Exim deliver
+/// their mail into Cyrus; they log in to Postfix through a passdb of
+/// Dovecot's for SMTP only (`dovecot/cyrus-passwd`: Dovecot's IMAP does
+/// not know them) and to Exim through its table.
+type CyrusAccount = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, Option<&'static str>)],
+);
+const CYRUS_ACCOUNTS: &[CyrusAccount] = &[
+    // `\Sent` on `Sent Items`, told only when asked for (RETURN (SPECIAL-USE)).
+    (
+        "CYRUS_SPECIAL",
+        "gaston@courriel.test",
+        "gaston-test-password",
+        &[
+            ("INBOX.Sent Items", Some("\\Sent")),
+            ("INBOX.Drafts", Some("\\Drafts")),
+            ("INBOX.Trash", Some("\\Trash")),
+        ],
+    ),
+    // Only INBOX.
+    (
+        "CYRUS_BARE",
+        "helene@courriel.test",
+        "helene-test-password",
+        &[],
+    ),
+    // French names, modified UTF-7 on the wire, no special-use.
+    (
+        "CYRUS_LOCALIZED",
+        "ines@courriel.test",
+        "ines-test-password",
+        &[
+            ("INBOX.&AMk-l&AOk-ments envoy&AOk-s", None),
+            ("INBOX.Brouillons", None),
+            ("INBOX.Corbeille", None),
+        ],
     ),
 ];
 
@@ -125,6 +187,8 @@ const ALIASES: &[(&str, &str)] = &[("billing@courriel.test", "alice@courriel.tes
 
 const DOVECOT_CONF: &str = include_str!("../mail-servers/dovecot.conf");
 const EXIM_CONF: &str = include_str!("../mail-servers/exim.conf");
+const CYRUS_IMAPD_CONF: &str = include_str!("../mail-servers/cyrus-imapd.conf");
+const CYRUS_CONF: &str = include_str!("../mail-servers/cyrus.conf");
 const POSTFIX_MAIN: &str = include_str!("../mail-servers/main.cf");
 const POSTFIX_MASTER: &str = include_str!("../mail-servers/master.cf");
 /// Appended to the `postgresql.conf` initdb writes.
@@ -144,15 +208,34 @@ const PACKAGES: &[&str] = &[
     "chromium-driver",
 ];
 
+/// What Debian's Cyrus (unpacked, not installed) needs that [`PACKAGES`]
+/// do not pull in: its programs' libraries (libjansson4 is often there
+/// already, by chance), SASL's PLAIN and LOGIN mechanisms, and saslpasswd2
+/// to write the password file it checks logins against. Installed with them.
+const CYRUS_DEPENDENCIES: &[&str] = &[
+    "libical3",
+    "libpcre3",
+    "libxapian30",
+    "libjansson4",
+    "libsasl2-modules",
+    "sasl2-bin",
+];
+
+/// Every package `install` installs with apt-get, space-separated.
+fn package_list() -> String {
+    let all: Vec<&str> = PACKAGES.iter().chain(CYRUS_DEPENDENCIES).copied().collect();
+    all.join(" ")
+}
+
 /// The test DNS zone (dnsmasq's configuration): the custom domains the
 /// discovery tests look up. Every name is under `.test` (RFC 6761).
 const DNSMASQ_CONF: &str = include_str!("../mail-servers/dnsmasq.conf");
 
 pub(crate) const HELP: &str = "\
-cargo xtask mail-servers start    (re)start Postfix, Exim, Dovecot, dnsmasq and
-                                  PostgreSQL on 127.0.0.1, fresh state
-cargo xtask mail-servers install  install them (as root: apt-get, Exim unpacked
-                                  into the state directory)
+cargo xtask mail-servers start    (re)start Postfix, Exim, Dovecot, Cyrus, dnsmasq
+                                  and PostgreSQL on 127.0.0.1, fresh state
+cargo xtask mail-servers install  install them (as root: apt-get, Exim and Cyrus
+                                  unpacked into the state directory)
 cargo xtask mail-servers stop     stop them
 cargo xtask mail-servers env      print the file tests read (ports, accounts, CA,
                                   PostgreSQL URL)
@@ -178,7 +261,7 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
         ["status"] => {
             if all_ports_answer() {
                 println!(
-                    "mail servers (Postfix, Exim, Dovecot, dnsmasq) and PostgreSQL (port {POSTGRES_PORT}) answer on 127.0.0.1 (state in {})",
+                    "mail servers (Postfix, Exim, Dovecot, Cyrus, dnsmasq) and PostgreSQL (port {POSTGRES_PORT}) answer on 127.0.0.1 (state in {})",
                     dir.display()
                 );
                 Ok(())
@@ -213,6 +296,22 @@ pub(crate) fn installed() -> bool {
         && Path::new("/usr/bin/openssl").exists()
         && Path::new("/usr/sbin/dnsmasq").exists()
         && postgres_bin().is_some()
+        && dpkg_installed(CYRUS_DEPENDENCIES)
+}
+
+/// Whether dpkg has every one of `packages` installed.
+fn dpkg_installed(packages: &[&str]) -> bool {
+    Command::new("dpkg-query")
+        .args(["--show", "--showformat=${db:Status-Abbrev}\\n"])
+        .args(packages)
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|output| {
+            output.status.success()
+                && String::from_utf8_lossy(&output.stdout)
+                    .lines()
+                    .all(|line| line.starts_with("ii"))
+        })
 }
 
 /// The unpacked Exim binary.
@@ -237,19 +336,105 @@ fn install_exim(dir: &Path) -> Result<(), String> {
     if exim_installed(dir) {
         return Ok(());
     }
+    unpack(dir, "exim-root", EXIM_PACKAGES)?;
+    if !user_exists(EXIM_USER) {
+        sh(Command::new("useradd").args([
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            EXIM_USER,
+        ]))?;
+    }
+    // It runs (its libraries are there): its version, with an empty configuration.
+    sh(Command::new(exim_bin(dir)).args(["-C", "/dev/null", "-bV"]))
+}
+
+/// Cyrus's programs, unpacked.
+fn cyrus_bin(dir: &Path) -> PathBuf {
+    dir.join("cyrus-root/usr/lib/cyrus/bin")
+}
+
+/// Where its own libraries (`libcyrus*.so`) are, unpacked: for `LD_LIBRARY_PATH`.
+fn cyrus_libraries(dir: &Path) -> PathBuf {
+    let lib = dir.join("cyrus-root/usr/lib");
+    std::fs::read_dir(&lib)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.join("libcyrus.so.0").exists())
+        .unwrap_or(lib)
+}
+
+/// Whether Cyrus is unpacked and its user exists.
+fn cyrus_installed(dir: &Path) -> bool {
+    cyrus_bin(dir).join("master").exists() && user_exists(CYRUS_USER)
+}
+
+/// Downloads Debian's Cyrus packages and unpacks them into `cyrus-root` in
+/// the state directory (as root); creates the system user `cyrus` (group
+/// `mail`), as its package would; checks that the programs started find
+/// every library they need.
+fn install_cyrus(dir: &Path) -> Result<(), String> {
+    if cyrus_installed(dir) {
+        return Ok(());
+    }
+    unpack(dir, "cyrus-root", CYRUS_PACKAGES)?;
+    if !user_exists(CYRUS_USER) {
+        sh(Command::new("useradd").args([
+            "--system",
+            "--gid",
+            "mail",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            CYRUS_USER,
+        ]))?;
+    }
+    let bin = cyrus_bin(dir);
+    for program in ["master", "imapd", "lmtpd", "ctl_cyrusdb"] {
+        let output = Command::new("ldd")
+            .arg(bin.join(program))
+            .env("LD_LIBRARY_PATH", cyrus_libraries(dir))
+            .output()
+            .map_err(|e| format!("cannot run ldd: {e}"))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let missing: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("not found"))
+            .map(str::trim)
+            .collect();
+        if !output.status.success() || !missing.is_empty() {
+            return Err(format!(
+                "Cyrus's {program} lacks libraries ({}): are {} installed?",
+                missing.join(", "),
+                package_list()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Downloads Debian `packages` with `apt-get download` (`apt-get update`
+/// first when that fails) and unpacks them with `dpkg-deb -x` into `root`
+/// in the state directory, replacing what was there. Only root may.
+fn unpack(dir: &Path, name: &str, packages: &[&str]) -> Result<(), String> {
+    let root = dir.join(name);
     if !is_root() {
         return Err(format!(
-            "Exim is not unpacked in {} and only root can do it: run `cargo xtask mail-servers install` as root",
-            dir.join("exim-root").display()
+            "{} are not unpacked in {} and only root can do it: run `cargo xtask mail-servers install` as root",
+            packages.join(" "),
+            root.display()
         ));
     }
-    println!(
-        "unpacking {} into {}",
-        EXIM_PACKAGES.join(" "),
-        dir.join("exim-root").display()
-    );
-    let download = dir.join("exim-download");
-    let root = dir.join("exim-root");
+    println!("unpacking {} into {}", packages.join(" "), root.display());
+    let download = dir.join(format!("{name}.download"));
     let _ = std::fs::remove_dir_all(&download);
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&download)
@@ -257,7 +442,7 @@ fn install_exim(dir: &Path) -> Result<(), String> {
     let fetch = || {
         sh(Command::new("apt-get")
             .arg("download")
-            .args(EXIM_PACKAGES)
+            .args(packages)
             .current_dir(&download))
     };
     if fetch().is_err() {
@@ -274,20 +459,7 @@ fn install_exim(dir: &Path) -> Result<(), String> {
             .arg(&root))?;
     }
     let _ = std::fs::remove_dir_all(&download);
-    if !user_exists(EXIM_USER) {
-        sh(Command::new("useradd").args([
-            "--system",
-            "--user-group",
-            "--no-create-home",
-            "--home-dir",
-            "/nonexistent",
-            "--shell",
-            "/usr/sbin/nologin",
-            EXIM_USER,
-        ]))?;
-    }
-    // It runs (its libraries are there): its version, with an empty configuration.
-    sh(Command::new(exim_bin(dir)).args(["-C", "/dev/null", "-bV"]))
+    Ok(())
 }
 
 /// Whether the browser the settings page's tests drive is installed.
@@ -324,22 +496,25 @@ fn is_root() -> bool {
 /// Installs the Debian packages (as root, with apt-get).
 pub(crate) fn install() -> Result<(), String> {
     if installed() && browser_installed() {
-        return install_exim(&state_dir());
+        install_exim(&state_dir())?;
+        return install_cyrus(&state_dir());
     }
     if !is_root() {
         return Err(format!(
-            "the test servers (Dovecot, Postfix, dnsmasq, PostgreSQL) and Chromium are not all installed, and only root can install them: run `apt-get update && apt-get install -y {}` as root",
-            PACKAGES.join(" ")
+            "the test servers (Dovecot, Postfix, dnsmasq, PostgreSQL, Cyrus's libraries) and Chromium are not all installed, and only root can install them: run `apt-get update && apt-get install -y {}` as root",
+            package_list()
         ));
     }
-    println!("installing {} with apt-get", PACKAGES.join(" "));
+    println!("installing {} with apt-get", package_list());
     let noninteractive = [("DEBIAN_FRONTEND", "noninteractive")];
     sh(Command::new("apt-get").arg("update").envs(noninteractive))?;
     sh(Command::new("apt-get")
         .args(["install", "-y", "--no-install-recommends"])
         .args(PACKAGES)
+        .args(CYRUS_DEPENDENCIES)
         .envs(noninteractive))?;
-    install_exim(&state_dir())
+    install_exim(&state_dir())?;
+    install_cyrus(&state_dir())
 }
 
 /// The cargo features the tests run with: every optional store.
@@ -386,8 +561,8 @@ pub(crate) fn test(args: &[&str]) -> Result<(), String> {
 fn start(dir: &Path) -> Result<(), String> {
     if !installed() {
         return Err(format!(
-            "the test servers (Dovecot, Postfix, dnsmasq, PostgreSQL) are not all installed: run `apt-get update && apt-get install -y {}` as root (`.ci/run` and `cargo xtask test` do it)",
-            PACKAGES.join(" ")
+            "the test servers (Dovecot, Postfix, dnsmasq, PostgreSQL, Cyrus's libraries) are not all installed: run `apt-get update && apt-get install -y {}` as root (`.ci/run` and `cargo xtask test` do it)",
+            package_list()
         ));
     }
     if !exim_installed(dir) {
@@ -396,8 +571,14 @@ fn start(dir: &Path) -> Result<(), String> {
                 .to_string(),
         );
     }
+    if !cyrus_installed(dir) {
+        return Err(
+            "Cyrus is not unpacked: run `cargo xtask mail-servers install` as root (`.ci/run` and `cargo xtask test` do it)"
+                .to_string(),
+        );
+    }
     stop(dir);
-    // Everything but the unpacked Exim.
+    // Everything but the unpacked Exim and Cyrus.
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -408,7 +589,7 @@ fn start(dir: &Path) -> Result<(), String> {
         Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
     };
     for entry in entries.flatten() {
-        if entry.file_name() == "exim-root" {
+        if entry.file_name() == "exim-root" || entry.file_name() == "cyrus-root" {
             continue;
         }
         let path = entry.path();
@@ -429,6 +610,18 @@ fn start(dir: &Path) -> Result<(), String> {
         "mail",
         "exim/spool",
         "log/exim",
+        "cyrus/config/db",
+        "cyrus/config/proc",
+        "cyrus/config/socket",
+        "cyrus/config/log",
+        "cyrus/config/msg",
+        "cyrus/config/user",
+        "cyrus/config/quota",
+        "cyrus/config/lock",
+        "cyrus/partition",
+        "cyrus/sieve",
+        "cyrus/tmp",
+        "cyrus/socket",
     ] {
         std::fs::create_dir_all(dir.join(sub))
             .map_err(|e| format!("cannot create {}: {e}", dir.join(sub).display()))?;
@@ -443,6 +636,7 @@ fn start(dir: &Path) -> Result<(), String> {
         others.and(postgres)
     })?;
     wait_ready(dir)?;
+    provision_cyrus(dir).map_err(|e| format!("{e}\n{}", log_tail(dir, "cyrus.out")))?;
     let env = env_file(dir);
     std::fs::write(dir.join("servers.env"), &env).map_err(|e| e.to_string())?;
     println!(
@@ -452,8 +646,9 @@ fn start(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Dovecot, Postfix and dnsmasq: certificates, configurations, launched
-/// (they come up in the background; `wait_ready` waits for them).
+/// Dovecot, Postfix, Exim, Cyrus and dnsmasq: certificates,
+/// configurations, launched (they come up in the background; `wait_ready`
+/// waits for them).
 fn start_mail_servers(dir: &Path) -> Result<(), String> {
     certificates(&dir.join("tls"))?;
     configure(dir)?;
@@ -480,6 +675,21 @@ fn start_mail_servers(dir: &Path) -> Result<(), String> {
             .arg(dir.join("exim/exim.conf"))
             .args(["-bdf", "-q10s"]),
     )?;
+    // As root, until it becomes the cyrus user; `-D`: its own errors
+    // (before it can log to syslog) to log/cyrus.out.
+    let cyrus = launch(
+        dir,
+        "cyrus",
+        Command::new(cyrus_bin(dir).join("master"))
+            .env("LD_LIBRARY_PATH", cyrus_libraries(dir))
+            .arg("-C")
+            .arg(dir.join("cyrus/imapd.conf"))
+            .arg("-M")
+            .arg(dir.join("cyrus/cyrus.conf"))
+            .arg("-p")
+            .arg(dir.join("cyrus/master.pid"))
+            .arg("-D"),
+    )?;
     let dnsmasq = launch(
         dir,
         "dnsmasq",
@@ -492,7 +702,7 @@ fn start_mail_servers(dir: &Path) -> Result<(), String> {
     )?;
     std::fs::write(
         dir.join("pgids"),
-        format!("{dovecot}\n{postfix}\n{exim}\n{dnsmasq}\n"),
+        format!("{dovecot}\n{postfix}\n{exim}\n{cyrus}\n{dnsmasq}\n"),
     )
     .map_err(|e| e.to_string())
 }
@@ -525,6 +735,7 @@ fn stop(dir: &Path) {
         "dovecot/run/master.pid",
         "postfix/queue/pid/master.pid",
         "exim/exim.pid",
+        "cyrus/master.pid",
     ] {
         if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
             groups.extend(
@@ -647,6 +858,9 @@ fn all_ports() -> Vec<SocketAddr> {
         EXIM_TLS_PORT,
         EXIM_RCPT_PORT,
         EXIM_TLS_UNAVAILABLE_PORT,
+        CYRUS_STARTTLS_PORT,
+        CYRUS_TLS_PORT,
+        CYRUS_LMTP_PORT,
     ] {
         ports.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
@@ -673,6 +887,8 @@ fn wait_ready(dir: &Path) -> Result<(), String> {
         (SMTP_STARTTLS_PORT, "220 "),
         (LMTP_PORT, "220 "),
         (EXIM_STARTTLS_PORT, "220 "),
+        (CYRUS_STARTTLS_PORT, "* OK"),
+        (CYRUS_LMTP_PORT, "220 "),
     ];
     loop {
         let greeted = greetings.iter().all(|(port, expect)| greets(*port, expect));
@@ -691,6 +907,7 @@ fn wait_ready(dir: &Path) -> Result<(), String> {
                 "exim.out",
                 "exim/mainlog",
                 "exim/paniclog",
+                "cyrus.out",
             ] {
                 message.push_str(&log_tail(dir, log));
             }
@@ -743,6 +960,10 @@ fn fill(template: &str, dir: &Path) -> String {
             "{{EXIM_TLS_UNAVAILABLE_PORT}}",
             &EXIM_TLS_UNAVAILABLE_PORT.to_string(),
         )
+        .replace("{{CYRUS_BIN}}", &cyrus_bin(dir).display().to_string())
+        .replace("{{CYRUS_STARTTLS_PORT}}", &CYRUS_STARTTLS_PORT.to_string())
+        .replace("{{CYRUS_TLS_PORT}}", &CYRUS_TLS_PORT.to_string())
+        .replace("{{CYRUS_LMTP_PORT}}", &CYRUS_LMTP_PORT.to_string())
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {
@@ -777,21 +998,38 @@ fn configure(dir: &Path) -> Result<(), String> {
         );
         let _ = writeln!(logins, "{address} {address}");
     }
+    // Cyrus's accounts log in to Postfix (through a passdb of Dovecot's
+    // for SMTP only: Dovecot has no mailbox for them) and to Exim; both
+    // deliver their mail to Cyrus's LMTP.
+    let mut cyrus_passwd = String::new();
+    let mut transport = String::new();
+    let mut exim_cyrus = String::new();
+    for (_, address, password, _) in CYRUS_ACCOUNTS {
+        let _ = writeln!(cyrus_passwd, "{address}:{{PLAIN}}{password}");
+        let _ = writeln!(logins, "{address} {address}");
+        let _ = writeln!(exim_passwd, "{address}: {password}");
+        let _ = writeln!(exim_logins, "{address}: {address}");
+        let _ = writeln!(transport, "{address} lmtp:inet:127.0.0.1:{CYRUS_LMTP_PORT}");
+        let _ = writeln!(exim_cyrus, "{address}:");
+    }
     for (alias, login) in ALIASES {
         let _ = writeln!(logins, "{alias} {login}");
         let _ = writeln!(exim_logins, "{alias}: {login}");
     }
     write(&dir.join("dovecot/passwd"), &passwd)?;
     write(&dir.join("dovecot/users"), &users)?;
+    write(&dir.join("dovecot/cyrus-passwd"), &cyrus_passwd)?;
     write(&dir.join("postfix/main.cf"), &fill(POSTFIX_MAIN, dir))?;
     write(&dir.join("postfix/master.cf"), &fill(POSTFIX_MASTER, dir))?;
     write(&dir.join("postfix/sender_logins"), &logins)?;
+    write(&dir.join("postfix/transport"), &transport)?;
     // A recipient Postfix refuses at RCPT, for partial-delivery tests.
     write(
         &dir.join("postfix/recipient_access"),
         "nosuchuser@courriel.test 550 5.1.1 <nosuchuser@courriel.test>: Recipient address rejected: User unknown\n",
     )?;
-    configure_exim(dir, &exim_passwd, &exim_logins)?;
+    configure_exim(dir, &exim_passwd, &exim_logins, &exim_cyrus)?;
+    configure_cyrus(dir)?;
     // Mail is stored as the `mail` user; Postfix owns its queue.
     sh(Command::new("chown")
         .args(["-R", "mail:mail"])
@@ -806,12 +1044,18 @@ fn configure(dir: &Path) -> Result<(), String> {
 /// Exim's configuration (owned by root, not writable by others, or Exim
 /// refuses it), its tables, and a copy of the server's key and certificate
 /// its user can read (it reads them per connection, after dropping root).
-fn configure_exim(dir: &Path, passwd: &str, logins: &str) -> Result<(), String> {
+fn configure_exim(
+    dir: &Path,
+    passwd: &str,
+    logins: &str,
+    cyrus_recipients: &str,
+) -> Result<(), String> {
     let exim = dir.join("exim");
     let conf = exim.join("exim.conf");
     write(&conf, &fill(EXIM_CONF, dir))?;
     write(&exim.join("passwd"), passwd)?;
     write(&exim.join("sender_logins"), logins)?;
+    write(&exim.join("cyrus_recipients"), cyrus_recipients)?;
     for (from, to) in [("server.pem", "server.pem"), ("server.key", "server.key")] {
         std::fs::copy(dir.join("tls").join(from), exim.join(to))
             .map_err(|e| format!("cannot copy {from} for Exim: {e}"))?;
@@ -820,6 +1064,7 @@ fn configure_exim(dir: &Path, passwd: &str, logins: &str) -> Result<(), String> 
         ("exim.conf", 0o644),
         ("passwd", 0o640),
         ("sender_logins", 0o644),
+        ("cyrus_recipients", 0o644),
         ("server.pem", 0o644),
         ("server.key", 0o600),
     ] {
@@ -838,6 +1083,161 @@ fn configure_exim(dir: &Path, passwd: &str, logins: &str) -> Result<(), String> 
         sh(Command::new("chown")
             .arg(format!("root:{EXIM_USER}"))
             .arg(exim.join("passwd")))?;
+    }
+    Ok(())
+}
+
+/// Cyrus's configuration (imapd.conf, cyrus.conf), a copy of the server's
+/// key and certificate, and the password file it checks logins against (a
+/// sasldb written by `saslpasswd2`: each account as user and realm, the
+/// admin in the realm of Cyrus's `servername`), all owned by the cyrus user.
+fn configure_cyrus(dir: &Path) -> Result<(), String> {
+    let cyrus = dir.join("cyrus");
+    write(&cyrus.join("imapd.conf"), &fill(CYRUS_IMAPD_CONF, dir))?;
+    write(&cyrus.join("cyrus.conf"), &fill(CYRUS_CONF, dir))?;
+    for file in ["server.pem", "server.key"] {
+        std::fs::copy(dir.join("tls").join(file), cyrus.join(file))
+            .map_err(|e| format!("cannot copy {file} for Cyrus: {e}"))?;
+    }
+    let sasldb = cyrus.join("sasldb2");
+    // The admin's realm is Cyrus's `servername` (cyrus-imapd.conf).
+    let admin = (CYRUS_ADMIN, "mail.courriel.test", CYRUS_ADMIN_PASSWORD);
+    let users = CYRUS_ACCOUNTS.iter().map(|(_, address, password, _)| {
+        let (user, realm) = address.split_once('@').unwrap_or((address, ""));
+        (user, realm, *password)
+    });
+    for (user, realm, password) in std::iter::once(admin).chain(users) {
+        let mut child = Command::new("saslpasswd2")
+            .arg("-f")
+            .arg(&sasldb)
+            .args(["-p", "-c", "-u", realm, user])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run saslpasswd2 (sasl2-bin): {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(password.as_bytes())
+                .map_err(|e| format!("saslpasswd2: {e}"))?;
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| format!("saslpasswd2: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "saslpasswd2 for {user}@{realm} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    for (file, mode) in [
+        ("sasldb2", 0o640),
+        ("server.key", 0o600),
+        ("server.pem", 0o644),
+    ] {
+        std::fs::set_permissions(cyrus.join(file), std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("cannot chmod {file}: {e}"))?;
+    }
+    // Its sockets (the provisioning one among them) and password file:
+    // root and the cyrus user only.
+    std::fs::set_permissions(&cyrus, std::fs::Permissions::from_mode(0o750))
+        .map_err(|e| format!("cannot chmod {}: {e}", cyrus.display()))?;
+    sh(Command::new("chown")
+        .args(["-R", &format!("{CYRUS_USER}:mail")])
+        .arg(&cyrus))
+}
+
+/// Creates the Cyrus accounts' mailboxes, as an administrator does: their
+/// INBOXes as the admin, then their folders as each user (special-use
+/// attributes are the user's own: `CREATE ... (USE (...))`, RFC 6154),
+/// subscribed, as a client creating them would. Over the provisioning
+/// socket (cyrus.conf), where Cyrus takes a login without TLS.
+fn provision_cyrus(dir: &Path) -> Result<(), String> {
+    let socket = dir.join("cyrus/socket/provision");
+    let inboxes: Vec<String> = CYRUS_ACCOUNTS
+        .iter()
+        .map(|(_, address, _, _)| {
+            let (user, domain) = address.split_once('@').unwrap_or((address, ""));
+            format!("CREATE \"user.{user}@{domain}\"")
+        })
+        .collect();
+    cyrus_session(&socket, CYRUS_ADMIN, CYRUS_ADMIN_PASSWORD, &inboxes)?;
+    for (_, address, password, folders) in CYRUS_ACCOUNTS {
+        let mut commands = vec!["SUBSCRIBE INBOX".to_string()];
+        for (name, special_use) in *folders {
+            commands.push(match special_use {
+                Some(attribute) => format!("CREATE \"{name}\" (USE ({attribute}))"),
+                None => format!("CREATE \"{name}\""),
+            });
+            commands.push(format!("SUBSCRIBE \"{name}\""));
+        }
+        cyrus_session(&socket, address, password, &commands)?;
+    }
+    Ok(())
+}
+
+/// One IMAP session on Cyrus's provisioning socket: LOGIN as `user`, each
+/// command in turn (each must be answered OK), LOGOUT.
+fn cyrus_session(
+    socket: &Path,
+    user: &str,
+    password: &str,
+    commands: &[String],
+) -> Result<(), String> {
+    // The socket comes up with the TCP listeners; give it a moment anyway.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let stream = loop {
+        match UnixStream::connect(socket) {
+            Ok(stream) => break stream,
+            Err(e) if Instant::now() > deadline => {
+                return Err(format!("cannot connect to {}: {e}", socket.display()));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    let timeout = Some(Duration::from_secs(10));
+    stream
+        .set_read_timeout(timeout)
+        .and_then(|()| stream.set_write_timeout(timeout))
+        .map_err(|e| e.to_string())?;
+    let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader
+        .read_line(&mut line)
+        .map_err(|e| format!("Cyrus's greeting: {e}"))?;
+    if !line.starts_with("* OK") {
+        return Err(format!("Cyrus greeted with `{}`", line.trim_end()));
+    }
+    let login = format!("LOGIN \"{user}\" \"{password}\"");
+    let logout = "LOGOUT".to_string();
+    let all = std::iter::once(&login)
+        .chain(commands)
+        .chain(std::iter::once(&logout));
+    for (n, command) in all.enumerate() {
+        let tag = format!("p{n}");
+        writer
+            .write_all(format!("{tag} {command}\r\n").as_bytes())
+            .map_err(|e| format!("writing to Cyrus: {e}"))?;
+        // What to say in an error: never the password.
+        let shown = if n == 0 {
+            format!("LOGIN \"{user}\"")
+        } else {
+            command.clone()
+        };
+        let answer = loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) => return Err(format!("Cyrus hung up after `{shown}`")),
+                Ok(_) if line.starts_with(&format!("{tag} ")) => break line.trim_end(),
+                Ok(_) => {}
+                Err(e) => return Err(format!("reading Cyrus's answer to `{shown}`: {e}")),
+            }
+        };
+        if !answer[tag.len() + 1..].starts_with("OK") {
+            return Err(format!("Cyrus answered `{shown}` with `{answer}`"));
+        }
     }
     Ok(())
 }
@@ -1105,6 +1505,8 @@ fn env_file(dir: &Path) -> String {
         "EXIM_TLS_UNAVAILABLE_PORT",
         &EXIM_TLS_UNAVAILABLE_PORT.to_string(),
     );
+    var("CYRUS_STARTTLS_PORT", &CYRUS_STARTTLS_PORT.to_string());
+    var("CYRUS_TLS_PORT", &CYRUS_TLS_PORT.to_string());
     var("POSTGRES_PORT", &POSTGRES_PORT.to_string());
     var("POSTGRES_USER", POSTGRES_USER);
     var("POSTGRES_PASSWORD", POSTGRES_PASSWORD);
@@ -1123,6 +1525,10 @@ fn env_file(dir: &Path) -> String {
             .join(","),
     );
     for (key, address, password, _) in ACCOUNTS {
+        var(&format!("{key}_USER"), address);
+        var(&format!("{key}_PASSWORD"), password);
+    }
+    for (key, address, password, _) in CYRUS_ACCOUNTS {
         var(&format!("{key}_USER"), address);
         var(&format!("{key}_PASSWORD"), password);
     }

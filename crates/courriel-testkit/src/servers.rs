@@ -62,6 +62,13 @@ pub struct Servers {
     pub exim_rcpt_port: u16,
     /// Exim advertising STARTTLS and answering `454 TLS currently unavailable`.
     pub exim_tls_unavailable_port: u16,
+    /// Cyrus IMAP (Debian's 3.6, `xtask/mail-servers/cyrus-imapd.conf`) with
+    /// STARTTLS required before login (`LOGINDISABLED`). Its accounts are
+    /// the `cyrus_*` ones; mail for them, sent through Postfix or Exim,
+    /// is delivered into Cyrus.
+    pub cyrus_starttls_port: u16,
+    /// Cyrus IMAP over implicit TLS.
+    pub cyrus_tls_port: u16,
     /// PostgreSQL on `host` (TCP, password authentication): connect with
     /// [`Servers::postgres_url`] or [`Servers::fresh_postgres_database`].
     pub postgres_port: u16,
@@ -86,6 +93,16 @@ pub struct Servers {
     /// new account on most servers. One test at a time may use it (it
     /// creates folders there): it should delete them before it starts.
     pub bare: Account,
+    /// On Cyrus (`INBOX.` prefix, `.` separator, as all three Cyrus
+    /// accounts): `INBOX.Sent Items` with `\Sent`, `INBOX.Drafts` and
+    /// `INBOX.Trash`, their special-use attributes shown only when asked for
+    /// (`RETURN (SPECIAL-USE)`).
+    pub cyrus_special: Account,
+    /// On Cyrus: only INBOX.
+    pub cyrus_bare: Account,
+    /// On Cyrus: French names (modified UTF-7 on the wire), `Éléments
+    /// envoyés` for sent mail, no special-use attributes.
+    pub cyrus_localized: Account,
     /// An address `special` may send as (a verified alias).
     pub special_alias: String,
     /// Where the servers keep their configuration and state.
@@ -117,8 +134,9 @@ impl Drop for DovecotBack {
 }
 
 const HOW_TO_START: &str = "start the test mail servers first: `cargo xtask mail-servers start` \
-     (as root, with Debian's dovecot-imapd, dovecot-lmtpd, postfix, dnsmasq-base and \
-     postgresql installed), or run every test with `cargo xtask test`, which does both";
+     (as root, after `cargo xtask mail-servers install`: Debian's dovecot-imapd, \
+     dovecot-lmtpd, postfix, dnsmasq-base and postgresql installed, Exim and Cyrus \
+     unpacked), or run every test with `cargo xtask test`, which does both";
 
 /// Databases [`Servers::fresh_postgres_database`] never drops.
 const KEPT_DATABASES: &[&str] = &["postgres", "template0", "template1"];
@@ -170,6 +188,23 @@ impl Servers {
         assert!(
             response.is_ok(),
             "login of {}: {}",
+            account.address,
+            response.status
+        );
+        imap
+    }
+
+    /// A raw IMAP connection to Cyrus over implicit TLS, logged in as
+    /// `account` (one of the `cyrus_*` accounts).
+    #[must_use]
+    pub fn cyrus_as(&self, account: &Account) -> Imap {
+        let mut imap = self.imap(self.cyrus_tls_port, TlsMode::Implicit);
+        let response = imap
+            .login(&account.address, &account.password)
+            .expect("LOGIN");
+        assert!(
+            response.is_ok(),
+            "login of {} on Cyrus: {}",
             account.address,
             response.status
         );
@@ -527,6 +562,8 @@ impl Servers {
             exim_tls_port: port("EXIM_TLS_PORT")?,
             exim_rcpt_port: port("EXIM_RCPT_PORT")?,
             exim_tls_unavailable_port: port("EXIM_TLS_UNAVAILABLE_PORT")?,
+            cyrus_starttls_port: port("CYRUS_STARTTLS_PORT")?,
+            cyrus_tls_port: port("CYRUS_TLS_PORT")?,
             postgres_user: get("POSTGRES_USER")?,
             postgres_password: get("POSTGRES_PASSWORD")?,
             postgres_database: get("POSTGRES_DATABASE")?,
@@ -536,6 +573,9 @@ impl Servers {
             scratch: account("SCRATCH")?,
             bench: account("BENCH")?,
             bare: account("BARE")?,
+            cyrus_special: account("CYRUS_SPECIAL")?,
+            cyrus_bare: account("CYRUS_BARE")?,
+            cyrus_localized: account("CYRUS_LOCALIZED")?,
             special_alias: get("ALICE_ALIAS")?,
             dir: get("DIR")?.into(),
             fleet: get("FLEET")?
@@ -554,6 +594,7 @@ impl Servers {
             servers.smtp_tls_port,
             servers.postgres_port,
             servers.exim_starttls_port,
+            servers.cyrus_tls_port,
         ] {
             let addr: SocketAddr = format!("{}:{port}", servers.host).parse().map_err(|_| {
                 format!("COURRIEL_TEST_HOST `{}` is not an IP address", servers.host)

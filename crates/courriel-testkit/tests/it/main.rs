@@ -1,8 +1,9 @@
-//! The project's own Postfix, Exim and Dovecot behave as the library's tests need:
-//! submission with STARTTLS or implicit TLS, senders bound to logins,
-//! delivery into Dovecot, and the three mailbox layouts; PostgreSQL gives
-//! each test a database of its own.
+//! The project's own Postfix, Exim, Dovecot and Cyrus behave as the
+//! library's tests need: submission with STARTTLS or implicit TLS, senders
+//! bound to logins, delivery into Dovecot and Cyrus, and the mailbox
+//! layouts; PostgreSQL gives each test a database of its own.
 
+mod cyrus;
 mod exim;
 mod imap;
 mod postgres;
