@@ -1,7 +1,7 @@
-//! Test support for courriel: where the project's own Postfix and Dovecot
-//! listen (started by `cargo xtask mail-servers start`), and small raw
-//! SMTP and IMAP clients over rustls to talk to them, the way `swaks` or
-//! `openssl s_client` would.
+//! Test support for courriel: where the project's own Postfix, Exim,
+//! Dovecot and Cyrus listen (started by `cargo xtask mail-servers start`),
+//! and small raw SMTP and IMAP clients over rustls to talk to them, the way
+//! `swaks` or `openssl s_client` would.
 //!
 //! The raw clients are test tools: they send exactly what a test writes,
 //! so a test can check what a server answers to a given command, without
