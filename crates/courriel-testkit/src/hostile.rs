@@ -193,3 +193,75 @@ pub fn cutting_proxy(target_port: u16, cut_after: usize) -> (u16, Arc<AtomicBool
     });
     (port, cut)
 }
+
+/// A proxy on 127.0.0.1 to `target_port` that forwards both ways until
+/// the client has sent `deaf_after` bytes; from then on it still passes
+/// what the client sends but drops the server's answers, and `linger`
+/// later closes both connections: the server did what was asked (an
+/// APPEND, say), the client never hears it. Returns the port and a flag
+/// set once answers were dropped.
+#[must_use]
+pub fn reply_losing_proxy(
+    target_port: u16,
+    deaf_after: usize,
+    linger: std::time::Duration,
+) -> (u16, Arc<AtomicBool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("its address").port();
+    let deaf = Arc::new(AtomicBool::new(false));
+    let flag = deaf.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                continue;
+            };
+            // Per connection: only the one that crossed the threshold goes deaf.
+            let this_deaf = Arc::new(AtomicBool::new(false));
+            let (mut client_read, mut server_write) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            let (mut server_read, mut client_write) = (server, client);
+            let down_deaf = this_deaf.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = server_read.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if !down_deaf.load(Ordering::SeqCst)
+                        && client_write.write_all(&buf[..n]).is_err()
+                    {
+                        break;
+                    }
+                }
+                let _ = client_write.shutdown(Shutdown::Both);
+            });
+            let flag = flag.clone();
+            std::thread::spawn(move || {
+                let mut passed = 0usize;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = client_read.read(&mut buf) {
+                    if n == 0 || server_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    passed += n;
+                    if passed >= deaf_after && !this_deaf.swap(true, Ordering::SeqCst) {
+                        flag.store(true, Ordering::SeqCst);
+                        let (server, client) = (
+                            server_write.try_clone().expect("clone"),
+                            client_read.try_clone().expect("clone"),
+                        );
+                        std::thread::spawn(move || {
+                            std::thread::sleep(linger);
+                            let _ = server.shutdown(Shutdown::Both);
+                            let _ = client.shutdown(Shutdown::Both);
+                        });
+                    }
+                }
+                let _ = server_write.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    (port, deaf)
+}

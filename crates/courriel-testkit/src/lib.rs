@@ -10,6 +10,7 @@
 pub mod expired;
 pub mod fleet;
 pub mod hostile;
+pub mod message;
 pub mod sendgrid;
 mod servers;
 mod web;

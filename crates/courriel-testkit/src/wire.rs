@@ -382,9 +382,25 @@ impl Imap {
         names.sort_by_key(|n| std::cmp::Reverse(n.len()));
         for name in names {
             let _ = self.command(&format!("UNSUBSCRIBE {}", quote(&name)));
-            let deleted = self
-                .command(&format!("DELETE {}", quote(&name)))
-                .expect("DELETE");
+            let delete = format!("DELETE {}", quote(&name));
+            let mut deleted = self.command(&delete).expect("DELETE");
+            for _ in 0..3 {
+                if deleted.is_ok() {
+                    break;
+                }
+                // Cyrus protects a folder marked \Sent (`specialuse_protect`):
+                // unmarked first (RFC 6154 over METADATA). And it keeps deleted
+                // folders under a name stamped to the second: the same name
+                // deleted twice in one second is "already exists".
+                let _ = self.command(&format!(
+                    "SETMETADATA {} (/private/specialuse NIL)",
+                    quote(&name)
+                ));
+                deleted = self.command(&delete).expect("DELETE");
+                if !deleted.is_ok() {
+                    std::thread::sleep(std::time::Duration::from_millis(1100));
+                }
+            }
             assert!(deleted.is_ok(), "DELETE {name}: {}", deleted.status);
         }
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use courriel::mailer::{NotFiled, ServerCheck};
 use courriel::{Catalog, Filing, Mailbox, Mailer};
 use courriel_core::failure::FailureKind;
+use courriel_testkit::message::{literal, without_trace};
 use courriel_testkit::{Servers, closed, runtime, silent};
 use courriel_transport::{SmtpTimeouts, Transport};
 
@@ -47,36 +48,6 @@ fn sends_then_files_the_exact_bytes_once() {
             .is_empty(),
         "a filed copy leaves the spool"
     );
-}
-
-/// The message inside a `FETCH (... BODY[] {n}` answer: its n bytes.
-fn literal(fetched: &str) -> &str {
-    let open = fetched.find('{').expect("a literal");
-    let close = open + fetched[open..].find('}').expect("its size");
-    let size: usize = fetched[open + 1..close].parse().unwrap();
-    &fetched[close + 3..close + 3 + size]
-}
-
-/// A received message without the trace fields servers put on top of it
-/// (Return-Path, Delivered-To, X-Original-To, Received).
-fn without_trace(message: &str) -> &str {
-    let mut rest = message;
-    loop {
-        let line_end = rest.find("\r\n").map_or(rest.len(), |i| i + 2);
-        let trace = [
-            "Return-Path:",
-            "Delivered-To:",
-            "X-Original-To:",
-            "Received:",
-        ]
-        .iter()
-        .any(|name| rest[..line_end].starts_with(name));
-        let folded = rest.starts_with(' ') || rest.starts_with('\t');
-        if !(trace || (folded && rest.len() < message.len())) {
-            return rest;
-        }
-        rest = &rest[line_end..];
-    }
 }
 
 #[test]
