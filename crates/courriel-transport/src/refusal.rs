@@ -44,10 +44,21 @@ pub(crate) fn refuses_sender(step: Step, code: u16, reply: &str) -> bool {
                 .iter()
                 .any(|t| text.contains(t)));
     match step {
-        // 553 to MAIL: "mailbox name not allowed", of the sender's.
-        Step::Mail => said || code == 553,
+        // 553 to MAIL: "mailbox name not allowed", of the sender's; unless
+        // it names an IP address: then it refuses the client's address
+        // (Yahoo's "553 Mail from 192.0.2.1 not allowed").
+        Step::Mail => said || (code == 553 && !names_an_ip_address(&text)),
         Step::Rcpt | Step::Data => said,
     }
+}
+
+/// Whether a word of `text` is an IP address (`192.0.2.1`, `[2001:db8::1]`).
+fn names_an_ip_address(text: &str) -> bool {
+    text.split_whitespace().any(|word| {
+        word.trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | ',' | ';' | ':' | '.'))
+            .parse::<std::net::IpAddr>()
+            .is_ok()
+    })
 }
 
 /// The enhanced status code (`5.7.1`) among the first words of a reply
