@@ -76,6 +76,15 @@ impl Reply {
         self.status == Status::Ok
     }
 
+    /// Whether its response code is `code` (`TRYCREATE`, `ALREADYEXISTS`;
+    /// the code's first word, case-insensitive).
+    pub(crate) fn has_code(&self, code: &str) -> bool {
+        self.code
+            .as_deref()
+            .and_then(|c| c.split_whitespace().next())
+            .is_some_and(|c| c.eq_ignore_ascii_case(code))
+    }
+
     /// `NO [CODE] text` as one string for messages.
     pub(crate) fn describe(&self) -> String {
         let status = match self.status {

@@ -83,21 +83,9 @@ impl Ctx<'_> {
     }
 }
 
-/// IMAP's failure for each way connecting can fail.
-const KINDS: Kinds = Kinds {
-    timeout: FailureKind::ImapTimeout,
-    dns: FailureKind::ImapDns,
-    refused: FailureKind::ImapRefused,
-    io: FailureKind::ImapConnectionLost,
-    untrusted: FailureKind::ImapUntrustedCertificate,
-    name: FailureKind::ImapCertificateName,
-    expired: FailureKind::ImapCertificateExpired,
-    tls: FailureKind::ImapTls,
-};
-
 async fn tls(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Box<dyn Io>, Failure> {
     let s = ctx.settings;
-    let failure = |e: NetError| e.into_failure(&KINDS, &s.host, s.port);
+    let failure = |e: NetError| e.into_failure(&Kinds::IMAP, &s.host, s.port);
     let config = s.tls_config().map_err(|e| failure(NetError::Tls(e)))?;
     let stream = courriel_net::tls(config, &s.host, io, s.timeouts.tls)
         .await
@@ -115,7 +103,7 @@ async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
         s.timeouts.connect,
     )
     .await
-    .map_err(|e| e.into_failure(&KINDS, &s.host, s.port))?;
+    .map_err(|e| e.into_failure(&Kinds::IMAP, &s.host, s.port))?;
     // A session dropped (an APPEND given up on its bound, say) is reset,
     // not closed: what it had not yet sent is discarded rather than left
     // to reach the server later, where it could file a copy the spool
@@ -342,25 +330,18 @@ impl Session {
         let Some(mailbox) = quote(folder) else {
             return Err(refused(self, "the name holds a line break".into()));
         };
-        let code_is = |reply: &crate::conn::Reply, code: &str| {
-            reply
-                .code
-                .as_deref()
-                .and_then(|c| c.split_whitespace().next())
-                .is_some_and(|c| c.eq_ignore_ascii_case(code))
-        };
         let mut reply = if self.has("CREATE-SPECIAL-USE") {
             self.run(&format!("CREATE {mailbox} (USE (\\Sent))"), "CREATE")
                 .await?
         } else {
             self.run(&format!("CREATE {mailbox}"), "CREATE").await?
         };
-        if !reply.is_ok() && code_is(&reply, "USEATTR") {
+        if !reply.is_ok() && reply.has_code("USEATTR") {
             reply = self.run(&format!("CREATE {mailbox}"), "CREATE").await?;
         }
         let created = if reply.is_ok() {
             true
-        } else if code_is(&reply, "ALREADYEXISTS") {
+        } else if reply.has_code("ALREADYEXISTS") {
             false
         } else {
             return Err(refused(self, reply.describe()));
@@ -422,10 +403,7 @@ impl Session {
                 });
                 return Ok(Appended { uid });
             }
-            let trycreate = reply
-                .code
-                .as_deref()
-                .is_some_and(|c| c.eq_ignore_ascii_case("TRYCREATE"));
+            let trycreate = reply.has_code("TRYCREATE");
             if trycreate && create && attempt == 0 {
                 let created = self.run(&format!("CREATE {mailbox}"), "CREATE").await?;
                 if created.is_ok() {
@@ -511,10 +489,7 @@ impl Session {
                 Err(e) => return Err(self.error(e, "APPEND")),
             };
             if !reply.is_ok() {
-                let trycreate = reply
-                    .code
-                    .as_deref()
-                    .is_some_and(|c| c.eq_ignore_ascii_case("TRYCREATE"));
+                let trycreate = reply.has_code("TRYCREATE");
                 return Err(if trycreate {
                     self.failure(FailureKind::ImapFolderMissing)
                         .arg("folder", folder)

@@ -79,6 +79,32 @@ pub struct Kinds {
     pub tls: FailureKind,
 }
 
+impl Kinds {
+    /// SMTP's failures (`SM...`).
+    pub const SMTP: Kinds = Kinds {
+        timeout: FailureKind::SmtpTimeout,
+        dns: FailureKind::SmtpDns,
+        refused: FailureKind::SmtpRefused,
+        io: FailureKind::SmtpUnexpected,
+        untrusted: FailureKind::SmtpUntrustedCertificate,
+        name: FailureKind::SmtpCertificateName,
+        expired: FailureKind::SmtpCertificateExpired,
+        tls: FailureKind::SmtpTls,
+    };
+
+    /// IMAP's failures (`IM...`).
+    pub const IMAP: Kinds = Kinds {
+        timeout: FailureKind::ImapTimeout,
+        dns: FailureKind::ImapDns,
+        refused: FailureKind::ImapRefused,
+        io: FailureKind::ImapConnectionLost,
+        untrusted: FailureKind::ImapUntrustedCertificate,
+        name: FailureKind::ImapCertificateName,
+        expired: FailureKind::ImapCertificateExpired,
+        tls: FailureKind::ImapTls,
+    };
+}
+
 impl NetError {
     /// The protocol's failure, with the `host` and `port` its message
     /// names; a refused destination is the same failure (NT001) whatever
@@ -441,16 +467,7 @@ mod tests {
 
     #[test]
     fn errors_become_the_protocols_failures() {
-        let kinds = Kinds {
-            timeout: FailureKind::ImapTimeout,
-            dns: FailureKind::ImapDns,
-            refused: FailureKind::ImapRefused,
-            io: FailureKind::ImapConnectionLost,
-            untrusted: FailureKind::ImapUntrustedCertificate,
-            name: FailureKind::ImapCertificateName,
-            expired: FailureKind::ImapCertificateExpired,
-            tls: FailureKind::ImapTls,
-        };
+        let kinds = Kinds::IMAP;
         let f = NetError::Timeout {
             step: "TCP connect",
             limit: Duration::from_secs(3),
@@ -493,23 +510,13 @@ mod tests {
             )),
             NetError::CertificateExpired(Some(d)) if d == "2021-01-01"
         ));
-        let f = NetError::CertificateName(certificate_names(&[])).into_failure(&SMTP_KINDS, "h", 1);
+        let f =
+            NetError::CertificateName(certificate_names(&[])).into_failure(&Kinds::SMTP, "h", 1);
         assert!(
             !f.message(courriel_core::account::Lang::En)
                 .contains("DnsName")
         );
     }
-
-    const SMTP_KINDS: Kinds = Kinds {
-        timeout: FailureKind::SmtpTimeout,
-        dns: FailureKind::SmtpDns,
-        refused: FailureKind::SmtpRefused,
-        io: FailureKind::SmtpUnexpected,
-        untrusted: FailureKind::SmtpUntrustedCertificate,
-        name: FailureKind::SmtpCertificateName,
-        expired: FailureKind::SmtpCertificateExpired,
-        tls: FailureKind::SmtpTls,
-    };
 
     #[tokio::test]
     async fn a_closed_port_is_refused() {
@@ -661,7 +668,7 @@ mod tests {
 
     #[test]
     fn a_refused_destination_has_its_own_code_in_every_protocol() {
-        let kinds = SMTP_KINDS;
+        let kinds = Kinds::SMTP;
         let f = NetError::NotAllowed {
             address: [169, 254, 169, 254].into(),
             special: Special::CloudMetadata,

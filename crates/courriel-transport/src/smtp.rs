@@ -134,7 +134,7 @@ impl SmtpSettings {
     }
 
     fn net_failure(&self, e: NetError) -> Failure {
-        e.into_failure(&KINDS, &self.host, self.port)
+        e.into_failure(&Kinds::SMTP, &self.host, self.port)
             .arg("user", &self.username)
     }
 }
@@ -162,18 +162,6 @@ impl Receipt {
 }
 
 const HELLO: &str = "courriel.localhost";
-
-/// SMTP's failure for each way connecting can fail.
-const KINDS: Kinds = Kinds {
-    timeout: FailureKind::SmtpTimeout,
-    dns: FailureKind::SmtpDns,
-    refused: FailureKind::SmtpRefused,
-    io: FailureKind::SmtpUnexpected,
-    untrusted: FailureKind::SmtpUntrustedCertificate,
-    name: FailureKind::SmtpCertificateName,
-    expired: FailureKind::SmtpCertificateExpired,
-    tls: FailureKind::SmtpTls,
-};
 
 async fn tcp(s: &SmtpSettings) -> Result<TcpStream, Failure> {
     courriel_net::tcp(

@@ -1039,11 +1039,8 @@ impl Mailer {
                                 hint.as_deref(),
                                 chosen,
                             );
-                            let auto = chosen
-                                .map(str::trim)
-                                .is_none_or(|c| c.is_empty() || c.eq_ignore_ascii_case("auto"));
                             let to_create = (sent.is_none()
-                                && auto
+                                && Self::folder_of(account).is_none()
                                 && Self::creates_sent_folder(account))
                             .then(|| sent_folder_to_create(&folders.namespaces, hint.as_deref()));
                             ServerCheck::Ok(ImapFound {
