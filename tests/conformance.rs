@@ -17,9 +17,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use courriel::{Email, EmailAddress, Filing, Mailbox, Mailer};
-use courriel_conformance::{
-    ImapServer, SmtpServer, account, delivered, imap, imap_servers, smtp_servers, stored,
-};
+use courriel_conformance::{ImapServer, SmtpServer, account, imap_servers, smtp_servers};
 use courriel_testkit::hostile::{cutting_proxy, reply_losing_proxy};
 use courriel_testkit::message::without_trace;
 use courriel_testkit::{Account as TestAccount, Servers, closed, runtime};
@@ -128,8 +126,11 @@ fn send_and_compare(
         ),
     };
     if problem.is_none() {
-        let copies = stored(&mut imap(pair.imap.port, who), folder, &receipt.message_id);
-        let received = delivered(pair.imap.port, who, &receipt.message_id);
+        let s = Servers::get();
+        let copies = s
+            .imap_on(pair.imap.port, who)
+            .messages(folder, &receipt.message_id);
+        let received = s.delivered(pair.imap.port, who, &receipt.message_id).pop();
         problem = match (copies.as_slice(), received) {
             (_, None) => Some("never delivered".into()),
             ([copy], Some(received)) => {
@@ -265,7 +266,10 @@ fn then_retry(pair: &Pair, scenario: &str, imap_port: u16, expected: &str, alrea
     let left = rt
         .block_on(mailer.spool().entries())
         .map_or(usize::MAX, |e| e.len());
-    let copies = stored(&mut imap(pair.imap.port, who), folder, &receipt.message_id).len();
+    let copies = Servers::get()
+        .imap_on(pair.imap.port, who)
+        .messages(folder, &receipt.message_id)
+        .len();
     let retried = if already {
         format!("retry: already filed {}", report.already_filed)
     } else {
@@ -307,9 +311,12 @@ fn scenarios() -> Vec<Scenario> {
             )
         }),
         ("send, only INBOX: Sent created", |p| {
-            imap(p.imap.port, &p.imap.bare).keep_only_inbox();
+            Servers::get()
+                .imap_on(p.imap.port, &p.imap.bare)
+                .keep_only_inbox();
             let mut cell = send_and_compare(p, "bare", &p.imap.bare, p.imap.bare_sent, true);
-            let marked = imap(p.imap.port, &p.imap.bare)
+            let marked = Servers::get()
+                .imap_on(p.imap.port, &p.imap.bare)
                 .list("\"\" \"*\" RETURN (SPECIAL-USE)")
                 .expect("LIST")
                 .iter()
@@ -318,7 +325,9 @@ fn scenarios() -> Vec<Scenario> {
                 cell.outcome.push_str(", marked \\Sent");
             }
             // As found: the next pair, and other suites, meet only INBOX.
-            imap(p.imap.port, &p.imap.bare).keep_only_inbox();
+            Servers::get()
+                .imap_on(p.imap.port, &p.imap.bare)
+                .keep_only_inbox();
             if cell.problem.is_none() && marked != p.imap.marks_created {
                 cell.problem = Some(format!(
                     "marked \\Sent: {marked}, expected {}",

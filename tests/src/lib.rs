@@ -1,14 +1,12 @@
 //! End-to-end tests across courriel's crates: the `Mailer` (transport,
 //! archive, spool, catalog) against the project's real servers, started by
 //! `cargo xtask mail-servers start`. This library holds what the suites
-//! share: the servers under test, as pairs, and reading back what they
-//! filed and delivered.
-
-use std::time::{Duration, Instant};
+//! share: the servers under test and the accounts through them (reading
+//! back what was filed and delivered is courriel-testkit's
+//! `Imap::messages` and `Servers::delivered`).
 
 use courriel::Account;
-use courriel_core::account::{AccountSettings, ImapInput, ServerInput};
-use courriel_testkit::{Account as TestAccount, Imap, Servers, TlsMode};
+use courriel_testkit::{Account as TestAccount, Servers};
 
 /// An SMTP submission server under test.
 #[derive(Debug, Clone, Copy)]
@@ -95,111 +93,8 @@ pub fn imap_servers() -> Vec<ImapServer> {
 #[must_use]
 pub fn account(id: &str, who: &TestAccount, smtp_port: u16, imap_port: u16) -> Account {
     let s = Servers::get();
-    let server = |port: u16, security: &str| ServerInput {
-        host: Some(s.host.clone()),
-        port: Some(i64::from(port)),
-        security: Some(security.to_string()),
-        username: Some(who.address.clone()),
-        password_env: None,
-    };
-    let imap = server(imap_port, "implicit-tls");
-    let settings = AccountSettings {
-        sender: Some(who.address.clone()),
-        smtp: Some(server(smtp_port, "starttls")),
-        imap: Some(ImapInput {
-            host: imap.host,
-            port: imap.port,
-            security: imap.security,
-            username: imap.username,
-            password_env: None,
-            sent_folder: Some("auto".into()),
-            copy_to_sent: None,
-            create_sent_folder: None,
-        }),
-        ca_file: Some(s.ca.display().to_string()),
-    };
+    let settings = s.settings_for(who, Some((&s.host, smtp_port)), Some((&s.host, imap_port)));
     Account::new(id, settings)
         .with_smtp_password(&who.password)
         .with_imap_password(&who.password)
-}
-
-/// A raw IMAP connection to `port` (implicit TLS), logged in as `who`.
-///
-/// # Panics
-/// When the server cannot be reached or refuses the login.
-#[must_use]
-pub fn imap(port: u16, who: &TestAccount) -> Imap {
-    let s = Servers::get();
-    let mut imap = s.imap(port, TlsMode::Implicit);
-    let response = imap.login(&who.address, &who.password).expect("LOGIN");
-    assert!(
-        response.is_ok(),
-        "login of {} on port {port}: {}",
-        who.address,
-        response.status
-    );
-    imap
-}
-
-/// One message as a mailbox holds it: its flags and its exact bytes.
-#[derive(Debug, Clone)]
-pub struct Stored {
-    /// `FLAGS (...)` as the server sent them.
-    pub flags: String,
-    /// The message, byte for byte.
-    pub message: String,
-}
-
-/// Every message of `folder` (raw name) with this Message-ID.
-///
-/// # Panics
-/// When the folder cannot be selected.
-#[must_use]
-pub fn stored(imap: &mut Imap, folder: &str, message_id: &str) -> Vec<Stored> {
-    let selected = imap
-        .command(&format!("EXAMINE \"{folder}\""))
-        .expect("EXAMINE");
-    assert!(selected.is_ok(), "EXAMINE {folder}: {}", selected.status);
-    let found = imap
-        .command(&format!("UID SEARCH HEADER Message-ID \"<{message_id}>\""))
-        .expect("SEARCH");
-    found
-        .found()
-        .iter()
-        .map(|uid| {
-            let fetched = imap
-                .command(&format!("UID FETCH {uid} (FLAGS BODY.PEEK[])"))
-                .expect("FETCH")
-                .untagged
-                .join("\n");
-            let flags = fetched
-                .find("FLAGS (")
-                .and_then(|at| {
-                    let rest = &fetched[at..];
-                    rest.find(')').map(|end| rest[..=end].to_string())
-                })
-                .unwrap_or_default();
-            Stored {
-                flags,
-                message: courriel_testkit::message::literal(&fetched).to_string(),
-            }
-        })
-        .collect()
-}
-
-/// The message with this Message-ID once delivered to INBOX (waits up to
-/// 30 s for the MTA's queue); `None` if it never came.
-#[must_use]
-pub fn delivered(port: u16, who: &TestAccount, message_id: &str) -> Option<Stored> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let mut imap = imap(port, who);
-        if let Some(found) = stored(&mut imap, "INBOX", message_id).pop() {
-            return Some(found);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }

@@ -48,6 +48,27 @@ impl Script {
         }
     }
 
+    /// Takes the literal announced at the end of `command` (an IMAP
+    /// `APPEND ... {n}`, or `{n+}` with LITERAL+, which needs no go-ahead),
+    /// line by line, then the command's final line; returns its size.
+    pub fn take_literal(&mut self, command: &str) -> usize {
+        let announced = command
+            .rsplit_once('{')
+            .map(|(_, n)| n.trim_end_matches('}'));
+        let size: usize = announced
+            .and_then(|n| n.trim_end_matches('+').parse().ok())
+            .unwrap_or(0);
+        if !announced.is_some_and(|n| n.ends_with('+')) {
+            self.say("+ go\r\n");
+        }
+        let mut taken = 0;
+        while taken < size {
+            taken += self.hear().map_or(size, |l| l.len() + 2);
+        }
+        let _ = self.hear(); // the command's end
+        size
+    }
+
     /// The underlying stream, for a TLS upgrade by the script.
     #[must_use]
     pub fn into_inner(self) -> Box<dyn Stream> {
@@ -94,53 +115,66 @@ pub fn upgrade(script: Script) -> Script {
     }
 }
 
+/// A proxy on 127.0.0.1 to `target_port`: each client's connection gets
+/// one to the target, and `relay(client, server)` runs on a thread of its
+/// own with both. Returns the port.
+fn proxy(target_port: u16, relay: impl Fn(TcpStream, TcpStream) + Send + Sync + 'static) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("its address").port();
+    let relay = Arc::new(relay);
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                continue;
+            };
+            let relay = relay.clone();
+            std::thread::spawn(move || relay(client, server));
+        }
+    });
+    port
+}
+
+/// Both halves of each stream, for a thread per direction.
+fn halves(client: TcpStream, server: TcpStream) -> (TcpStream, TcpStream, TcpStream, TcpStream) {
+    let client_read = client.try_clone().expect("clone");
+    let server_write = server.try_clone().expect("clone");
+    (client_read, server_write, server, client)
+}
+
 /// A proxy on 127.0.0.1 to `target_port` that passes what the client
 /// sends at most `bytes_per_second` (a slow uplink), and the server's
 /// answers at full speed. Returns the port and a count of the bytes the
 /// client sent through it.
 #[must_use]
 pub fn throttling_proxy(target_port: u16, bytes_per_second: usize) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = listener.local_addr().expect("its address").port();
     let sent = Arc::new(AtomicUsize::new(0));
     let total = sent.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
-                continue;
-            };
-            let total = total.clone();
-            let (mut client_read, mut server_write) = (
-                client.try_clone().expect("clone"),
-                server.try_clone().expect("clone"),
+    let port = proxy(target_port, move |client, server| {
+        let (mut client_read, mut server_write, mut server_read, mut client_write) =
+            halves(client, server);
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut server_read, &mut client_write);
+            let _ = client_write.shutdown(Shutdown::Both);
+        });
+        // Ten slices a second, each of a tenth of the rate.
+        let slice = (bytes_per_second / 10).max(1);
+        let mut buf = vec![0u8; slice];
+        let start = std::time::Instant::now();
+        let mut passed = 0usize;
+        while let Ok(n) = client_read.read(&mut buf) {
+            if n == 0 || server_write.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            passed += n;
+            total.fetch_add(n, Ordering::SeqCst);
+            let due = std::time::Duration::from_micros(
+                (passed as u64).saturating_mul(1_000_000) / (bytes_per_second as u64),
             );
-            let (mut server_read, mut client_write) = (server, client);
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut server_read, &mut client_write);
-                let _ = client_write.shutdown(Shutdown::Both);
-            });
-            std::thread::spawn(move || {
-                // Ten slices a second, each of a tenth of the rate.
-                let slice = (bytes_per_second / 10).max(1);
-                let mut buf = vec![0u8; slice];
-                let start = std::time::Instant::now();
-                let mut passed = 0usize;
-                while let Ok(n) = client_read.read(&mut buf) {
-                    if n == 0 || server_write.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                    passed += n;
-                    total.fetch_add(n, Ordering::SeqCst);
-                    let due = std::time::Duration::from_micros(
-                        (passed as u64).saturating_mul(1_000_000) / (bytes_per_second as u64),
-                    );
-                    if let Some(wait) = due.checked_sub(start.elapsed()) {
-                        std::thread::sleep(wait);
-                    }
-                }
-                let _ = server_write.shutdown(Shutdown::Both);
-            });
+            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
         }
+        let _ = server_write.shutdown(Shutdown::Both);
     });
     (port, sent)
 }
@@ -151,45 +185,34 @@ pub fn throttling_proxy(target_port: u16, bytes_per_second: usize) -> (u16, Arc<
 /// once a cut happened.
 #[must_use]
 pub fn cutting_proxy(target_port: u16, cut_after: usize) -> (u16, Arc<AtomicBool>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = listener.local_addr().expect("its address").port();
     let cut = Arc::new(AtomicBool::new(false));
     let flag = cut.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
-                continue;
-            };
-            let flag = flag.clone();
-            let (mut client_read, mut server_write) = (
-                client.try_clone().expect("clone"),
-                server.try_clone().expect("clone"),
-            );
-            let (mut server_read, mut client_write) = (server, client);
-            let down = std::thread::spawn(move || {
-                let _ = std::io::copy(&mut server_read, &mut client_write);
-                let _ = client_write.shutdown(Shutdown::Both);
-            });
-            let mut passed = 0usize;
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = client_read.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let take = n.min(cut_after.saturating_sub(passed));
-                if server_write.write_all(&buf[..take]).is_err() {
-                    break;
-                }
-                passed += take;
-                if passed >= cut_after {
-                    flag.store(true, Ordering::SeqCst);
-                    break;
-                }
+    let port = proxy(target_port, move |client, server| {
+        let (mut client_read, mut server_write, mut server_read, mut client_write) =
+            halves(client, server);
+        let down = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut server_read, &mut client_write);
+            let _ = client_write.shutdown(Shutdown::Both);
+        });
+        let mut passed = 0usize;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = client_read.read(&mut buf) {
+            if n == 0 {
+                break;
             }
-            let _ = server_write.shutdown(Shutdown::Both);
-            let _ = client_read.shutdown(Shutdown::Both);
-            let _ = down.join();
+            let take = n.min(cut_after.saturating_sub(passed));
+            if server_write.write_all(&buf[..take]).is_err() {
+                break;
+            }
+            passed += take;
+            if passed >= cut_after {
+                flag.store(true, Ordering::SeqCst);
+                break;
+            }
         }
+        let _ = server_write.shutdown(Shutdown::Both);
+        let _ = client_read.shutdown(Shutdown::Both);
+        let _ = down.join();
     });
     (port, cut)
 }
@@ -206,62 +229,47 @@ pub fn reply_losing_proxy(
     deaf_after: usize,
     linger: std::time::Duration,
 ) -> (u16, Arc<AtomicBool>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = listener.local_addr().expect("its address").port();
     let deaf = Arc::new(AtomicBool::new(false));
     let flag = deaf.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
-                continue;
-            };
-            // Per connection: only the one that crossed the threshold goes deaf.
-            let this_deaf = Arc::new(AtomicBool::new(false));
-            let (mut client_read, mut server_write) = (
-                client.try_clone().expect("clone"),
-                server.try_clone().expect("clone"),
-            );
-            let (mut server_read, mut client_write) = (server, client);
-            let down_deaf = this_deaf.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = server_read.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    if !down_deaf.load(Ordering::SeqCst)
-                        && client_write.write_all(&buf[..n]).is_err()
-                    {
-                        break;
-                    }
+    let port = proxy(target_port, move |client, server| {
+        let (mut client_read, mut server_write, mut server_read, mut client_write) =
+            halves(client, server);
+        // Per connection: only the one that crossed the threshold goes deaf.
+        let this_deaf = Arc::new(AtomicBool::new(false));
+        let down_deaf = this_deaf.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = server_read.read(&mut buf) {
+                if n == 0 {
+                    break;
                 }
-                let _ = client_write.shutdown(Shutdown::Both);
-            });
-            let flag = flag.clone();
-            std::thread::spawn(move || {
-                let mut passed = 0usize;
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = client_read.read(&mut buf) {
-                    if n == 0 || server_write.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                    passed += n;
-                    if passed >= deaf_after && !this_deaf.swap(true, Ordering::SeqCst) {
-                        flag.store(true, Ordering::SeqCst);
-                        let (server, client) = (
-                            server_write.try_clone().expect("clone"),
-                            client_read.try_clone().expect("clone"),
-                        );
-                        std::thread::spawn(move || {
-                            std::thread::sleep(linger);
-                            let _ = server.shutdown(Shutdown::Both);
-                            let _ = client.shutdown(Shutdown::Both);
-                        });
-                    }
+                if !down_deaf.load(Ordering::SeqCst) && client_write.write_all(&buf[..n]).is_err() {
+                    break;
                 }
-                let _ = server_write.shutdown(Shutdown::Both);
-            });
+            }
+            let _ = client_write.shutdown(Shutdown::Both);
+        });
+        let mut passed = 0usize;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = client_read.read(&mut buf) {
+            if n == 0 || server_write.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            passed += n;
+            if passed >= deaf_after && !this_deaf.swap(true, Ordering::SeqCst) {
+                flag.store(true, Ordering::SeqCst);
+                let (server, client) = (
+                    server_write.try_clone().expect("clone"),
+                    client_read.try_clone().expect("clone"),
+                );
+                std::thread::spawn(move || {
+                    std::thread::sleep(linger);
+                    let _ = server.shutdown(Shutdown::Both);
+                    let _ = client.shutdown(Shutdown::Both);
+                });
+            }
         }
+        let _ = server_write.shutdown(Shutdown::Both);
     });
     (port, deaf)
 }

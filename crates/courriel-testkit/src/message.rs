@@ -1,6 +1,31 @@
 //! Reading messages back from a mailbox, to compare what was filed with
 //! what was received.
 
+/// One message as a mailbox holds it ([`crate::Imap::messages`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// `FLAGS (...)` as the server sent them.
+    pub flags: String,
+    /// The message, byte for byte.
+    pub message: String,
+}
+
+impl Stored {
+    /// Its header section, with the empty line that ends it.
+    #[must_use]
+    pub fn header(&self) -> &str {
+        self.message
+            .find("\r\n\r\n")
+            .map_or(self.message.as_str(), |end| &self.message[..end + 4])
+    }
+
+    /// Its body: what follows the header section.
+    #[must_use]
+    pub fn body(&self) -> &str {
+        &self.message[self.header().len()..]
+    }
+}
+
 /// The message inside a `FETCH (... BODY[] {n}` answer: its n bytes.
 ///
 /// # Panics
@@ -49,5 +74,13 @@ mod tests {
             "Return-Path: <a@b>\r\nReceived: from x\r\n\tby y\r\nSubject: s\r\n\r\nbody\r\n";
         assert_eq!(without_trace(received), "Subject: s\r\n\r\nbody\r\n");
         assert_eq!(literal("* 1 FETCH (BODY[] {4}\r\nabcd)"), "abcd");
+        let stored = Stored {
+            flags: String::new(),
+            message: "Subject: s\r\n\r\nbody\r\n".into(),
+        };
+        assert_eq!(
+            (stored.header(), stored.body()),
+            ("Subject: s\r\n\r\n", "body\r\n")
+        );
     }
 }

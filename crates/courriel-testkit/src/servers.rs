@@ -7,8 +7,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use courriel_core::account::{AccountSettings, ImapInput, ServerInput};
+
+use crate::message::Stored;
 use crate::wire::{Imap, Smtp, TlsMode};
 
 /// A test account on the servers.
@@ -178,37 +181,88 @@ impl Servers {
             .unwrap_or_else(|e| panic!("IMAP connection to {}:{port}: {e}", self.host))
     }
 
-    /// A raw IMAP connection over implicit TLS, logged in as `account`.
+    /// Account settings for `login` on the main host, as an account file
+    /// would hold them: sending as itself through SMTP with STARTTLS on
+    /// `smtp` (host, port), filing over IMAP with implicit TLS on `imap`
+    /// in the Sent folder chosen on the server, trusting the test CA. No
+    /// `password_env`: tests give the passwords to the account directly.
     #[must_use]
-    pub fn imap_as(&self, account: &Account) -> Imap {
-        let mut imap = self.imap(self.imap_tls_port, TlsMode::Implicit);
+    pub fn settings_for(
+        &self,
+        login: &Account,
+        smtp: Option<(&str, u16)>,
+        imap: Option<(&str, u16)>,
+    ) -> AccountSettings {
+        let server = |(host, port): (&str, u16), security: &str| ServerInput {
+            host: Some(host.to_string()),
+            port: Some(i64::from(port)),
+            security: Some(security.to_string()),
+            username: Some(login.address.clone()),
+            password_env: None,
+        };
+        AccountSettings {
+            sender: Some(login.address.clone()),
+            smtp: smtp.map(|at| server(at, "starttls")),
+            imap: imap.map(|at| {
+                let i = server(at, "implicit-tls");
+                ImapInput {
+                    host: i.host,
+                    port: i.port,
+                    security: i.security,
+                    username: i.username,
+                    password_env: None,
+                    sent_folder: Some("auto".into()),
+                    copy_to_sent: None,
+                    create_sent_folder: None,
+                }
+            }),
+            ca_file: Some(self.ca.display().to_string()),
+        }
+    }
+
+    /// A raw IMAP connection over implicit TLS to `port` of the main host
+    /// (Dovecot's, Cyrus's, a proxy's), logged in as `account`.
+    #[must_use]
+    pub fn imap_on(&self, port: u16, account: &Account) -> Imap {
+        let mut imap = self.imap(port, TlsMode::Implicit);
         let response = imap
             .login(&account.address, &account.password)
             .expect("LOGIN");
         assert!(
             response.is_ok(),
-            "login of {}: {}",
+            "login of {} on port {port}: {}",
             account.address,
             response.status
         );
         imap
     }
 
-    /// A raw IMAP connection to Cyrus over implicit TLS, logged in as
-    /// `account` (one of the `cyrus_*` accounts).
+    /// [`Servers::imap_on`] Dovecot.
+    #[must_use]
+    pub fn imap_as(&self, account: &Account) -> Imap {
+        self.imap_on(self.imap_tls_port, account)
+    }
+
+    /// [`Servers::imap_on`] Cyrus (one of the `cyrus_*` accounts).
     #[must_use]
     pub fn cyrus_as(&self, account: &Account) -> Imap {
-        let mut imap = self.imap(self.cyrus_tls_port, TlsMode::Implicit);
-        let response = imap
-            .login(&account.address, &account.password)
-            .expect("LOGIN");
-        assert!(
-            response.is_ok(),
-            "login of {} on Cyrus: {}",
-            account.address,
-            response.status
-        );
-        imap
+        self.imap_on(self.cyrus_tls_port, account)
+    }
+
+    /// The messages with this Message-ID in `account`'s INBOX on the IMAP
+    /// server at `port` (implicit TLS), once there: delivery goes through
+    /// the MTA's queue and LMTP, so this waits, up to 30 s, and returns as
+    /// soon as one is there. Empty if none came.
+    #[must_use]
+    pub fn delivered(&self, port: u16, account: &Account, message_id: &str) -> Vec<Stored> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let found = self.imap_on(port, account).messages("INBOX", message_id);
+            if !found.is_empty() || Instant::now() >= deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Turns Dovecot's IMAP listeners off (`false`) or back on (`true`),

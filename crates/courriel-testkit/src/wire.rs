@@ -356,6 +356,44 @@ impl Imap {
         Ok(imap)
     }
 
+    /// Every message of `folder` (raw name) whose Message-ID contains
+    /// `message_id` (with or without its angle brackets): its flags and
+    /// exact bytes, read-only (EXAMINE, BODY.PEEK). Panics when the folder
+    /// cannot be examined.
+    pub fn messages(&mut self, folder: &str, message_id: &str) -> Vec<crate::message::Stored> {
+        let examined = self
+            .command(&format!("EXAMINE {}", quote(folder)))
+            .expect("EXAMINE");
+        assert!(examined.is_ok(), "EXAMINE {folder}: {}", examined.status);
+        let id = message_id.trim_start_matches('<').trim_end_matches('>');
+        let found = self
+            .command(&format!("UID SEARCH HEADER Message-ID {}", quote(id)))
+            .expect("SEARCH");
+        assert!(found.is_ok(), "SEARCH {id}: {}", found.status);
+        found
+            .found()
+            .iter()
+            .map(|uid| {
+                let fetched = self
+                    .command(&format!("UID FETCH {uid} (FLAGS BODY.PEEK[])"))
+                    .expect("FETCH");
+                assert!(fetched.is_ok(), "FETCH {uid}: {}", fetched.status);
+                let fetched = fetched.untagged.join("\n");
+                let flags = fetched
+                    .find("FLAGS (")
+                    .and_then(|at| {
+                        let rest = &fetched[at..];
+                        rest.find(')').map(|end| rest[..=end].to_string())
+                    })
+                    .unwrap_or_default();
+                crate::message::Stored {
+                    flags,
+                    message: crate::message::literal(&fetched).to_string(),
+                }
+            })
+            .collect()
+    }
+
     /// How many messages of `folder` match the IMAP search key `search`
     /// (`UNSEEN HEADER Message-ID "<x@y>"`, say); panics when the folder
     /// cannot be selected.

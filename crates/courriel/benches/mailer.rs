@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use courriel::{Account, Email, EmailAddress, Filing, Mailbox, Mailer};
 use courriel_archive::FolderCache;
-use courriel_core::account::{AccountSettings, ImapInput, ServerInput};
 use courriel_testkit::{Account as TestAccount, Servers};
 
 const SENDS: usize = 1_000;
@@ -29,29 +28,10 @@ fn account(who: &TestAccount, file: bool) -> Account {
 /// `file`: whether copies are filed in Sent.
 fn account_on(who: &TestAccount, smtp_port: u16, imap_port: u16, file: bool) -> Account {
     let s = Servers::get();
-    let server = |port: u16, security: &str| ServerInput {
-        host: Some(s.host.clone()),
-        port: Some(i64::from(port)),
-        security: Some(security.into()),
-        username: Some(who.address.clone()),
-        password_env: None,
-    };
-    let imap = server(imap_port, "implicit-tls");
-    let settings = AccountSettings {
-        sender: Some(who.address.clone()),
-        smtp: Some(server(smtp_port, "starttls")),
-        imap: Some(ImapInput {
-            host: imap.host,
-            port: imap.port,
-            security: imap.security,
-            username: imap.username,
-            password_env: None,
-            sent_folder: Some("auto".into()),
-            copy_to_sent: Some(file),
-            create_sent_folder: None,
-        }),
-        ca_file: Some(s.ca.display().to_string()),
-    };
+    let mut settings = s.settings_for(who, Some((&s.host, smtp_port)), Some((&s.host, imap_port)));
+    if let Some(imap) = settings.imap.as_mut() {
+        imap.copy_to_sent = Some(file);
+    }
     Account::new(&who.address, settings)
         .with_smtp_password(&who.password)
         .with_imap_password(&who.password)

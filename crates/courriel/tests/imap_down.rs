@@ -66,7 +66,11 @@ fn with_imap_down_the_copy_is_spooled_then_filed_exactly_once() {
     assert_eq!(report.filed, 1, "{report:?}");
     let filed = copies(&s.special, "Sent", &during.message_id);
     assert_eq!(filed.len(), 1, "filed exactly once");
-    assert!(filed[0].contains(&String::from_utf8(during.message.to_vec()).unwrap()));
+    assert!(
+        filed[0]
+            .message
+            .contains(&String::from_utf8(during.message.to_vec()).unwrap())
+    );
     assert!(rt.block_on(mailer.spool().entries()).unwrap().is_empty());
 
     // Nothing left to file, nothing filed twice.

@@ -200,18 +200,7 @@ fn create_special_use(answer: CreateAnswer) -> (u16, Arc<Mutex<Vec<String>>>) {
                 }
                 "SUBSCRIBE" => format!("{tag} OK Completed\r\n"),
                 "APPEND" => {
-                    let size: usize = line
-                        .rsplit_once('{')
-                        .and_then(|(_, n)| n.trim_end_matches(['}', '+']).parse().ok())
-                        .unwrap_or(0);
-                    if !line.ends_with("+}") {
-                        script.say("+ go\r\n");
-                    }
-                    let mut taken = 0;
-                    while taken < size {
-                        taken += script.hear().map_or(size, |l| l.len() + 2);
-                    }
-                    let _ = script.hear(); // the command's end
+                    script.take_literal(&line);
                     if exists {
                         format!("{tag} OK [APPENDUID 1 1] stored\r\n")
                     } else {

@@ -235,16 +235,7 @@ fn without_unselect(
                     format!("{tag} OK closed\r\n")
                 }
                 "APPEND" => {
-                    let size: usize = line
-                        .rsplit_once('{')
-                        .and_then(|(_, n)| n.trim_end_matches('}').parse().ok())
-                        .unwrap_or(0);
-                    script.say("+ go\r\n");
-                    let mut taken = 0;
-                    while taken < size {
-                        taken += script.hear().map_or(size, |l| l.len() + 2);
-                    }
-                    let _ = script.hear(); // the command's end
+                    script.take_literal(&line);
                     if read_only {
                         format!("{tag} NO Current box is selected READ-ONLY\r\n")
                     } else {

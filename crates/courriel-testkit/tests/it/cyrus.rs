@@ -3,11 +3,9 @@
 //! accounts' folders as a client sees them on the wire, and mail sent
 //! through Postfix or Exim delivered into Cyrus.
 
-use std::time::{Duration, Instant};
-
 use courriel_testkit::{Account, Servers, TlsMode};
 
-use crate::unique_id;
+use crate::{delivered_once, unique_id};
 
 /// `(name on the wire, delimiter, attributes other than \HasChildren and
 /// \HasNoChildren)` for every mailbox `LIST arguments` answers, sorted.
@@ -206,33 +204,9 @@ fn cyrus_french_names_are_modified_utf7_on_the_wire() {
     assert_eq!(listing(c, "\"\" \"*\" RETURN (SPECIAL-USE)"), expected);
 }
 
-/// Waits until a message with this Message-ID is in `account`'s INBOX on
-/// Cyrus and returns its header section.
+/// [`delivered_once`] on Cyrus.
 fn wait_in_cyrus(account: &Account, message_id: &str) -> String {
-    let mut imap = Servers::get().cyrus_as(account);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let selected = imap.command("SELECT INBOX").unwrap();
-        assert!(selected.is_ok(), "{}", selected.status);
-        let found = imap
-            .command(&format!("UID SEARCH HEADER Message-ID \"{message_id}\""))
-            .unwrap()
-            .found();
-        if let Some(uid) = found.first() {
-            assert_eq!(found.len(), 1, "delivered once");
-            let fetched = imap
-                .command(&format!("UID FETCH {uid} (BODY.PEEK[HEADER])"))
-                .unwrap();
-            assert!(fetched.is_ok(), "{}", fetched.status);
-            return fetched.untagged.join("\n");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{message_id} never reached {}'s INBOX on Cyrus",
-            account.address
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    delivered_once(Servers::get().cyrus_tls_port, account, message_id)
 }
 
 fn message(from: &str, to: &str, id: &str, subject: &str) -> String {

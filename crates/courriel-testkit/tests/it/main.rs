@@ -9,7 +9,7 @@ mod imap;
 mod postgres;
 mod smtp;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use courriel_testkit::{Account, Imap, Servers};
 
@@ -27,36 +27,22 @@ pub(crate) fn imap_login(account: &Account) -> Imap {
     Servers::get().imap_as(account)
 }
 
-/// Waits until a message with this Message-ID is in `account`'s INBOX and
-/// returns its header section. Delivery goes through Postfix's queue and
-/// LMTP, so it is not instant; the wait ends as soon as it is there.
+/// Waits until a message with this Message-ID is in `account`'s INBOX on
+/// the IMAP server at `port` (implicit TLS), once, and returns its header
+/// section. Delivery goes through the MTA's queue and LMTP, so it is not
+/// instant; the wait ends as soon as it is there.
+pub(crate) fn delivered_once(port: u16, account: &Account, message_id: &str) -> String {
+    let found = Servers::get().delivered(port, account, message_id);
+    assert_eq!(
+        found.len(),
+        1,
+        "{message_id} delivered once to {}'s INBOX on port {port}",
+        account.address
+    );
+    found[0].header().to_string()
+}
+
+/// [`delivered_once`] on Dovecot.
 pub(crate) fn wait_for_message(account: &Account, message_id: &str) -> String {
-    let mut imap = imap_login(account);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(imap.command("SELECT INBOX").unwrap().is_ok());
-        let found = imap
-            .command(&format!("UID SEARCH HEADER Message-ID \"{message_id}\""))
-            .unwrap();
-        let uids: Vec<String> = found
-            .untagged
-            .iter()
-            .filter_map(|l| l.strip_prefix("* SEARCH"))
-            .flat_map(|l| l.split_whitespace().map(str::to_string))
-            .collect();
-        if let Some(uid) = uids.first() {
-            assert_eq!(uids.len(), 1, "delivered once");
-            let fetched = imap
-                .command(&format!("UID FETCH {uid} (BODY.PEEK[HEADER])"))
-                .unwrap();
-            assert!(fetched.is_ok(), "{}", fetched.status);
-            return fetched.untagged.join("\n");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{message_id} never reached {}'s INBOX",
-            account.address
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    delivered_once(Servers::get().imap_tls_port, account, message_id)
 }

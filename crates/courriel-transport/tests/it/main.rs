@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use courriel_core::account::Lang;
 use courriel_core::{EmailAddress, Security};
+use courriel_testkit::message::Stored;
 use courriel_testkit::{Account, Servers};
 use courriel_transport::{Email, Mailbox, SmtpSettings, check, send};
 
@@ -29,39 +30,12 @@ pub(crate) fn addr(s: &str) -> EmailAddress {
 }
 
 /// Waits until `message_id` is in `account`'s INBOX (delivery goes through
-/// Postfix's queue and LMTP) and returns its header section.
-fn delivered(account: &Account, message_id: &str) -> String {
-    delivered_part(account, message_id, "HEADER")
-}
-
-/// Like [`delivered`], returning the FETCH of `BODY.PEEK[part]`.
-fn delivered_part(account: &Account, message_id: &str, part: &str) -> String {
+/// Postfix's queue and LMTP) and returns it.
+fn delivered(account: &Account, message_id: &str) -> Stored {
     let s = Servers::get();
-    let mut imap = s.imap_as(account);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(imap.command("SELECT INBOX").unwrap().is_ok());
-        let found = imap
-            .command(&format!("UID SEARCH HEADER Message-ID \"<{message_id}>\""))
-            .unwrap();
-        let uid = found
-            .untagged
-            .iter()
-            .find_map(|l| l.strip_prefix("* SEARCH "))
-            .map(str::to_string);
-        if let Some(uid) = uid {
-            let fetched = imap
-                .command(&format!("UID FETCH {} (BODY.PEEK[{part}])", uid.trim()))
-                .unwrap();
-            return fetched.untagged.join("\n");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{message_id} never reached {}",
-            account.address
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    s.delivered(s.imap_tls_port, account, message_id)
+        .pop()
+        .unwrap_or_else(|| panic!("{message_id} never reached {}", account.address))
 }
 
 #[test]
@@ -84,7 +58,8 @@ fn sends_on_both_ports_and_the_bcc_header_is_not_transmitted() {
         assert!(receipt.reply.starts_with("250"), "{receipt:?}");
         assert_eq!(receipt.accepted.len(), 2);
         assert!(!receipt.is_partial());
-        let to_header = delivered(&s.courier, &rendered.message_id);
+        let received = delivered(&s.courier, &rendered.message_id);
+        let to_header = received.header();
         assert!(
             !to_header.to_ascii_lowercase().contains("bcc:"),
             "{to_header}"
@@ -135,7 +110,8 @@ fn a_dot_line_across_a_write_boundary_arrives_intact() {
         ))
         .unwrap();
     assert!(receipt.reply.starts_with("250"), "{receipt:?}");
-    let body = delivered_part(&s.courier, &id, "TEXT");
+    let received = delivered(&s.courier, &id);
+    let body = received.body();
     assert!(body.contains(&text.replace('\n', "\r\n")), "body changed");
 
     // Moving the attachment into the rendering gives the same message.

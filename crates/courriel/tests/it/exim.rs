@@ -4,7 +4,6 @@
 //! Exim checks the sender at MAIL FROM or at RCPT TO.
 
 use courriel::{Account, Filing, SendError};
-use courriel_core::account::{AccountSettings, ImapInput, ServerInput};
 use courriel_testkit::{Account as TestAccount, Servers, runtime};
 use courriel_transport::Transport;
 
@@ -14,27 +13,12 @@ use crate::common::{copies, delivered, email, spool_dir};
 /// (STARTTLS) and filing in Dovecot over implicit TLS.
 fn through_exim(sender: &TestAccount, login: &TestAccount, port: u16) -> Account {
     let s = Servers::get();
-    let settings = AccountSettings {
-        sender: Some(sender.address.clone()),
-        smtp: Some(ServerInput {
-            host: Some(s.host.clone()),
-            port: Some(i64::from(port)),
-            security: Some("starttls".into()),
-            username: Some(login.address.clone()),
-            password_env: None,
-        }),
-        imap: Some(ImapInput {
-            host: Some(s.host.clone()),
-            port: Some(i64::from(s.imap_tls_port)),
-            security: Some("implicit-tls".into()),
-            username: Some(login.address.clone()),
-            password_env: None,
-            sent_folder: Some("auto".into()),
-            copy_to_sent: None,
-            create_sent_folder: None,
-        }),
-        ca_file: Some(s.ca.display().to_string()),
-    };
+    let mut settings = s.settings_for(
+        login,
+        Some((&s.host, port)),
+        Some((&s.host, s.imap_tls_port)),
+    );
+    settings.sender = Some(sender.address.clone());
     Account::new(format!("{}-via-exim-{port}", login.address), settings)
         .with_smtp_password(&login.password)
         .with_imap_password(&login.password)
