@@ -96,7 +96,7 @@ fn send_and_compare(
     let subject = format!("Facture ({}, {scenario})", pair.label());
     let body = "Bonjour,\nvoici la facture.\n.\nCordialement\n".to_string();
     let receipt = match runtime().block_on(mailer.send(
-        &pair.account(scenario, who, pair.imap.port),
+        &mailer.resolve(&pair.account(scenario, who, pair.imap.port)),
         email(who, who, &subject, body),
     )) {
         Ok(receipt) => receipt,
@@ -215,7 +215,7 @@ fn sender_refused(pair: &Pair) -> Cell {
     let who = &pair.imap.marked;
     // Sending as someone else's address: the server refuses the sender.
     let result = runtime().block_on(mailer.send(
-        &pair.account("sender", who, pair.imap.port),
+        &mailer.resolve(&pair.account("sender", who, pair.imap.port)),
         email(&s.scratch, who, "not mine to send", "x\n".into()),
     ));
     let outcome = match result {
@@ -243,7 +243,7 @@ fn then_retry(pair: &Pair, scenario: &str, imap_port: u16, expected: &str, alrea
     let (folder, _) = pair.imap.marked_sent;
     let rt = runtime();
     let receipt = match rt.block_on(mailer.send(
-        &pair.account(scenario, who, imap_port),
+        &mailer.resolve(&pair.account(scenario, who, imap_port)),
         email(who, who, &format!("Facture ({scenario})"), big_body()),
     )) {
         Ok(receipt) => receipt,
@@ -259,7 +259,7 @@ fn then_retry(pair: &Pair, scenario: &str, imap_port: u16, expected: &str, alrea
     let direct = pair.account(scenario, who, pair.imap.port);
     let report = rt
         .block_on(mailer.retry_spool_now(
-            |key| (key == direct.id()).then(|| direct.clone()),
+            |key| (key == direct.id()).then(|| mailer.resolve(&direct)),
             |_, _| {},
         ))
         .expect("a retry");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use courriel_core::Security;
 use courriel_core::failure::{Failure, FailureKind};
-use courriel_net::{Kinds, NetError};
+use courriel_net::Kinds;
 use secrecy::ExposeSecret;
 use tokio::net::TcpStream;
 
@@ -85,25 +85,19 @@ impl Ctx<'_> {
 
 async fn tls(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Box<dyn Io>, Failure> {
     let s = ctx.settings;
-    let failure = |e: NetError| e.into_failure(&Kinds::IMAP, &s.host, s.port);
-    let config = s.tls_config().map_err(|e| failure(NetError::Tls(e)))?;
-    let stream = courriel_net::tls(config, &s.host, io, s.timeouts.tls)
+    let stream = s
+        .tls(io)
         .await
-        .map_err(failure)?;
+        .map_err(|e| e.into_failure(&Kinds::IMAP, &s.host, s.port))?;
     Ok(Box::new(stream))
 }
 
 async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
     let s = ctx.settings;
-    let stream = courriel_net::tcp(
-        &s.host,
-        s.port,
-        s.address,
-        &s.destinations,
-        s.timeouts.connect,
-    )
-    .await
-    .map_err(|e| e.into_failure(&Kinds::IMAP, &s.host, s.port))?;
+    let stream = s
+        .tcp()
+        .await
+        .map_err(|e| e.into_failure(&Kinds::IMAP, &s.host, s.port))?;
     // A session dropped (an APPEND given up on its bound, say) is reset,
     // not closed: what it had not yet sent is discarded rather than left
     // to reach the server later, where it could file a copy the spool

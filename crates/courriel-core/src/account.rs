@@ -146,26 +146,64 @@ impl Protocol {
         }
     }
 
-    /// The fields of this server: (table, host, port, security, username, `password_env`).
+    /// The fields of this server, by name.
     #[must_use]
-    pub fn fields(self) -> [Field; 6] {
+    pub fn fields(self) -> ServerFields {
         match self {
-            Protocol::Smtp => [
-                Field::Smtp,
-                Field::SmtpHost,
-                Field::SmtpPort,
-                Field::SmtpSecurity,
-                Field::SmtpUsername,
-                Field::SmtpPasswordEnv,
-            ],
-            Protocol::Imap => [
-                Field::Imap,
-                Field::ImapHost,
-                Field::ImapPort,
-                Field::ImapSecurity,
-                Field::ImapUsername,
-                Field::ImapPasswordEnv,
-            ],
+            Protocol::Smtp => ServerFields {
+                table: Field::Smtp,
+                host: Field::SmtpHost,
+                port: Field::SmtpPort,
+                security: Field::SmtpSecurity,
+                username: Field::SmtpUsername,
+                password_env: Field::SmtpPasswordEnv,
+            },
+            Protocol::Imap => ServerFields {
+                table: Field::Imap,
+                host: Field::ImapHost,
+                port: Field::ImapPort,
+                security: Field::ImapSecurity,
+                username: Field::ImapUsername,
+                password_env: Field::ImapPasswordEnv,
+            },
+        }
+    }
+}
+
+/// The fields of one server's table, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct ServerFields {
+    pub table: Field,
+    pub host: Field,
+    pub port: Field,
+    pub security: Field,
+    pub username: Field,
+    pub password_env: Field,
+}
+
+impl Field {
+    /// The server this field belongs to; `None` for the fields of the
+    /// whole account (`sender`; `ca_file` concerns both servers).
+    #[must_use]
+    pub fn protocol(self) -> Option<Protocol> {
+        match self {
+            Field::Sender => None,
+            Field::Smtp
+            | Field::SmtpHost
+            | Field::SmtpPort
+            | Field::SmtpSecurity
+            | Field::SmtpUsername
+            | Field::SmtpPasswordEnv => Some(Protocol::Smtp),
+            Field::Imap
+            | Field::ImapHost
+            | Field::ImapPort
+            | Field::ImapSecurity
+            | Field::ImapUsername
+            | Field::ImapPasswordEnv
+            | Field::ImapSentFolder
+            | Field::ImapCopyToSent
+            | Field::ImapCreateSentFolder => Some(Protocol::Imap),
         }
     }
 }

@@ -7,8 +7,10 @@
 //! Where connections may go is a [`Destinations`] policy (`policy.rs`),
 //! checked on the very address connected to.
 
+mod endpoint;
 mod policy;
 
+pub use endpoint::{ConnectBounds, Endpoint};
 pub use policy::{Destinations, IpRange, Special, classify};
 
 use std::collections::HashMap;

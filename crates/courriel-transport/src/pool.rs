@@ -113,32 +113,12 @@ impl SmtpPool {
     }
 
     /// What a connection was opened with: a connection is reused only
-    /// for the same account, server, security, user, password and trusted
-    /// CAs (a password changed to a wrong one must fail, not ride on a
-    /// connection the right one logged in). The password and CAs enter as
-    /// a SHA-256 digest, never as such.
+    /// for the same account and the same settings fingerprint (server,
+    /// security, user, password, trusted CAs, address: a password changed
+    /// to a wrong one must fail, not ride on a connection the right one
+    /// logged in).
     fn key(account: &str, s: &SmtpSettings) -> String {
-        use secrecy::ExposeSecret as _;
-        use sha2::{Digest as _, Sha256};
-        let mut secret = Sha256::new();
-        secret.update(s.password.expose_secret().as_bytes());
-        secret.update([0]);
-        secret.update(s.extra_ca_pem.as_deref().unwrap_or_default());
-        let digest = secret.finalize();
-        let digest = digest[..16]
-            .iter()
-            .fold(String::with_capacity(32), |mut hex, b| {
-                use std::fmt::Write as _;
-                let _ = write!(hex, "{b:02x}");
-                hex
-            });
-        format!(
-            "{account}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{digest}",
-            s.host.to_ascii_lowercase(),
-            s.port,
-            s.security.as_str(),
-            s.username
-        )
+        format!("{account}\u{0}{}", s.fingerprint())
     }
 
     /// Sends through a connection of `account`'s (reused when one is idle

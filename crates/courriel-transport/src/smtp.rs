@@ -17,7 +17,7 @@ use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::{Response, Severity};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -54,72 +54,27 @@ impl Default for SmtpTimeouts {
     }
 }
 
-/// The user's SMTP server.
-#[derive(Clone)]
-pub struct SmtpSettings {
-    /// Host name or IP address.
-    pub host: String,
-    /// Port.
-    pub port: u16,
-    /// Implicit TLS or STARTTLS; never plaintext.
-    pub security: Security,
-    /// Login.
-    pub username: String,
-    /// Password (or app password).
-    pub password: SecretString,
-    /// Extra CA certificates (PEM) to trust beside the web's roots.
-    pub extra_ca_pem: Option<Vec<u8>>,
-    /// Time bounds.
-    pub timeouts: SmtpTimeouts,
-    /// Connect to this address instead of resolving `host` (like curl's
-    /// `--resolve`); the certificate is still checked against `host`.
-    pub address: Option<std::net::IpAddr>,
-    /// Which addresses may be connected to (default: any); checked on the
-    /// address connected to, resolved or given.
-    pub destinations: courriel_net::Destinations,
-}
-
-impl fmt::Debug for SmtpSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("security", &self.security)
-            .field("username", &self.username)
-            .field("password", &"[REDACTED]")
-            .finish_non_exhaustive()
+impl courriel_net::ConnectBounds for SmtpTimeouts {
+    fn connect(&self) -> Duration {
+        self.connect
+    }
+    fn tls(&self) -> Duration {
+        self.tls
     }
 }
 
-impl SmtpSettings {
-    /// Settings with default time bounds.
-    pub fn new(
-        host: impl Into<String>,
-        port: u16,
-        security: Security,
-        username: impl Into<String>,
-        password: impl Into<String>,
-    ) -> Self {
-        SmtpSettings {
-            host: host.into(),
-            port,
-            security,
-            username: username.into(),
-            password: SecretString::from(password.into()),
-            extra_ca_pem: None,
-            timeouts: SmtpTimeouts::default(),
-            address: None,
-            destinations: courriel_net::Destinations::AnyAddress,
-        }
-    }
+/// The user's SMTP server: the endpoint type IMAP shares, with SMTP's time
+/// bounds.
+pub type SmtpSettings = courriel_net::Endpoint<SmtpTimeouts>;
 
-    /// Also trusts the CA certificates in `pem`.
-    #[must_use]
-    pub fn with_extra_ca(mut self, pem: Vec<u8>) -> Self {
-        self.extra_ca_pem = Some(pem);
-        self
-    }
+/// The failures of one server, with its host, port and user.
+trait Failures {
+    fn failure(&self, kind: FailureKind) -> Failure;
+    fn timeout(&self, step: &str, limit: Duration) -> Failure;
+    fn net_failure(&self, e: NetError) -> Failure;
+}
 
+impl Failures for SmtpSettings {
     fn failure(&self, kind: FailureKind) -> Failure {
         Failure::new(kind)
             .arg("host", &self.host)
@@ -164,26 +119,14 @@ impl Receipt {
 const HELLO: &str = "courriel.localhost";
 
 async fn tcp(s: &SmtpSettings) -> Result<TcpStream, Failure> {
-    courriel_net::tcp(
-        &s.host,
-        s.port,
-        s.address,
-        &s.destinations,
-        s.timeouts.connect,
-    )
-    .await
-    .map_err(|e| s.net_failure(e))
+    s.tcp().await.map_err(|e| s.net_failure(e))
 }
 
 async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
     s: &SmtpSettings,
     io: S,
 ) -> Result<tokio_rustls::client::TlsStream<S>, Failure> {
-    let config = courriel_net::tls_config(s.extra_ca_pem.as_deref(), false)
-        .map_err(|e| s.net_failure(NetError::Tls(e)))?;
-    courriel_net::tls(config, &s.host, io, s.timeouts.tls)
-        .await
-        .map_err(|e| s.net_failure(e))
+    s.tls(io).await.map_err(|e| s.net_failure(e))
 }
 
 /// Reads one (multi-line) reply in plain text: `(code, text)`, parsed by

@@ -30,7 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if !mailer.check(&account).await.is_ok() {
             return Err("the account is not ready: `courriel check --config FILE` says why".into());
         }
-        // Sends, then files the exact bytes sent in the Sent folder.
+        // Parsed once (keep it while the settings do not change), then
+        // sent; the exact bytes sent are filed in the Sent folder.
+        let account = mailer.resolve(&account);
         let receipt = mailer.send(&account, email).await?;
         let filing = receipt.filing.summary(courriel::core::account::Lang::En);
         println!("sent <{}>: {filing}", receipt.message_id);

@@ -18,6 +18,7 @@ pub mod connect;
 pub mod diagnose;
 pub mod input;
 pub mod mailer;
+pub mod resolve;
 
 pub use courriel_archive as archive;
 pub use courriel_core as core;
@@ -32,3 +33,4 @@ pub use courriel_net::{Destinations, IpRange};
 pub use courriel_presets::{Autofill, Catalog, Provider};
 pub use courriel_transport::{Email, Mailbox};
 pub use mailer::{CheckReport, Filing, Mailer, Receipt, SendError};
+pub use resolve::{ResolvedAccount, SentFolder, SettingsError};

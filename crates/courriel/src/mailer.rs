@@ -14,30 +14,27 @@
 //! together), and every wait is bounded by the account's timeouts, so one
 //! slow or dead account never holds another's sends.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use courriel_archive::{
-    Claimed, Expected, Filed, Filer, FolderCache, FolderList, ImapSettings, NewCopy, Owner,
-    RetryReport, SentChoice, Spool, Target, Timeouts as ImapTimeouts, choose_sent,
-    sent_folder_to_create,
+    Claimed, Expected, Filed, Filer, FolderCache, FolderList, ImapSettings, NewCopy, RetryReport,
+    SentChoice, Spool, Target, Timeouts as ImapTimeouts, choose_sent, sent_folder_to_create,
 };
 use courriel_core::account::Lang;
 use courriel_core::failure::{Failure, FailureKind};
-use courriel_core::provider::SentCopy;
 use courriel_core::rules::{self, Diagnostic, Severity};
 use courriel_presets::Catalog;
 use courriel_transport::{
-    Email, EmailError, Handover, Policy, Route, SendGridSettings, SmtpPool, SmtpSettings,
-    SmtpTimeouts, Transport, deliver_pooled,
+    Email, EmailError, Handover, Policy, Route, SendGridSettings, SmtpPool, SmtpTimeouts,
+    Transport, deliver_pooled,
 };
 
 use crate::account::Account;
-use crate::connect::{SettingsError, imap_settings, smtp_settings};
 use crate::diagnose::account_facts;
+use crate::resolve::{ResolvedAccount, SentFolder, SettingsError, Tuning};
 
 /// Builds a [`Mailer`].
 #[derive(Debug)]
@@ -61,15 +58,6 @@ enum SpoolChoice {
     Dir(PathBuf),
     /// A spool opened by the application (PostgreSQL, say).
     Open(Spool),
-}
-
-/// What the mailer applies to every account's connection settings.
-#[derive(Debug, Clone, Default)]
-struct Tuning {
-    smtp_timeouts: Option<SmtpTimeouts>,
-    imap_timeouts: Option<ImapTimeouts>,
-    resolve: HashMap<String, IpAddr>,
-    destinations: courriel_net::Destinations,
 }
 
 impl MailerBuilder {
@@ -194,37 +182,37 @@ impl MailerBuilder {
             .unwrap_or_else(FolderCache::in_memory);
         Ok(Mailer {
             catalog: Arc::new(self.catalog.unwrap_or_else(|| Catalog::builtin().clone())),
-            default: self.default,
+            default: self.default.map(Arc::new),
             policy: self.policy,
-            smtp: SmtpPool::new(self.smtp_connections_per_account, self.idle_expiry),
-            filer: Filer::new(spool, self.idle_expiry)
-                .with_linger(self.filing_linger)
-                .with_retry_batch(self.retry_batch)
-                .with_folder_cache(folders.clone()),
+            smtp: Arc::new(SmtpPool::new(
+                self.smtp_connections_per_account,
+                self.idle_expiry,
+            )),
+            filer: Arc::new(
+                Filer::new(spool, self.idle_expiry)
+                    .with_linger(self.filing_linger)
+                    .with_retry_batch(self.retry_batch)
+                    .with_folder_cache(folders.clone()),
+            ),
             folders,
-            tuning: self.tuning,
+            tuning: Arc::new(self.tuning),
         })
     }
 }
 
-impl Tuning {
-    fn address_of(&self, host: &str) -> Option<IpAddr> {
-        self.resolve
-            .get(&host.trim_end_matches('.').to_ascii_lowercase())
-            .copied()
-    }
-}
-
 /// Sends as the application's users and files their copies.
-#[derive(Debug)]
+///
+/// Cheap to clone: clones share the catalog, the SMTP connections, the
+/// IMAP sessions, the spool and the folder cache.
+#[derive(Debug, Clone)]
 pub struct Mailer {
     catalog: Arc<Catalog>,
-    default: Option<SendGridSettings>,
+    default: Option<Arc<SendGridSettings>>,
     policy: Policy,
-    smtp: SmtpPool,
-    filer: Filer,
+    smtp: Arc<SmtpPool>,
+    filer: Arc<Filer>,
     folders: FolderCache,
-    tuning: Tuning,
+    tuning: Arc<Tuning>,
 }
 
 /// What became of the copy for the Sent folder.
@@ -391,8 +379,7 @@ fn invalid_settings(e: SettingsError) -> Failure {
 /// (once, whatever the number of attempts), when it is to be filed.
 struct SpoolFirst<'a> {
     mailer: &'a Mailer,
-    account: &'a Account,
-    smtp: Option<&'a SmtpSettings>,
+    account: &'a ResolvedAccount,
     message_id: String,
     sender: String,
     message: Arc<Vec<u8>>,
@@ -405,13 +392,13 @@ impl Handover for SpoolFirst<'_> {
         if claim.is_some() {
             return Ok(());
         }
-        if let Plan::NotFiled(_) = self.mailer.plan(self.account, transport, self.smtp) {
+        if let Plan::NotFiled(_) = Mailer::plan(self.account, transport) {
             return Ok(());
         }
-        let owner = self.mailer.owner_of(self.account, &self.sender);
+        let owner = self.account.owner(&self.sender);
         let copy = NewCopy::sent(
             self.account.id(),
-            Mailer::folder_of(self.account),
+            self.account.sent_folder().named(),
             &self.message_id,
         )
         .owned_by(&owner)
@@ -620,33 +607,13 @@ impl Mailer {
         (self.smtp.idle_total(), self.filer.open_sessions())
     }
 
-    fn smtp_of(&self, account: &Account) -> Result<Option<SmtpSettings>, SendError> {
-        match &account.settings().smtp {
-            None => Ok(None),
-            Some(_) => Ok(Some(self.smtp_settings(account)?)),
-        }
-    }
-
-    /// The account's SMTP settings, with the mailer's tuning.
-    fn smtp_settings(&self, account: &Account) -> Result<SmtpSettings, SettingsError> {
-        let mut settings = smtp_settings(&self.catalog, account)?;
-        if let Some(timeouts) = &self.tuning.smtp_timeouts {
-            settings.timeouts = *timeouts;
-        }
-        settings.address = self.tuning.address_of(&settings.host);
-        settings.destinations = self.tuning.destinations.clone();
-        Ok(settings)
-    }
-
-    /// The account's IMAP settings, with the mailer's tuning.
-    fn imap_settings(&self, account: &Account) -> Result<ImapSettings, SettingsError> {
-        let mut settings = imap_settings(&self.catalog, account)?;
-        if let Some(timeouts) = &self.tuning.imap_timeouts {
-            settings.timeouts = *timeouts;
-        }
-        settings.address = self.tuning.address_of(&settings.host);
-        settings.destinations = self.tuning.destinations.clone();
-        Ok(settings)
+    /// Resolves `account` for sending: the rules run once with the
+    /// catalog's facts, the CA file is read once, the servers' settings
+    /// are parsed with the mailer's tuning. Resolve again when the
+    /// account's settings change; sending never runs the rules.
+    #[must_use]
+    pub fn resolve(&self, account: &Account) -> ResolvedAccount {
+        ResolvedAccount::new(&self.catalog, account, &self.tuning, None)
     }
 
     /// Sends `email` as `account`'s user, then files the exact bytes in the
@@ -664,15 +631,22 @@ impl Mailer {
     /// An error means nothing was sent (or, for `FateUnknown`, that nobody
     /// can tell); once sent, whatever happens to the copy is in the
     /// receipt.
-    pub async fn send(&self, account: &Account, email: Email) -> Result<Receipt, SendError> {
-        let smtp = self.smtp_of(account)?;
+    pub async fn send(
+        &self,
+        account: &ResolvedAccount,
+        email: Email,
+    ) -> Result<Receipt, SendError> {
+        let smtp = match account.smtp() {
+            None => None,
+            Some(Ok(smtp)) => Some(smtp),
+            Some(Err(e)) => return Err(e.clone().into()),
+        };
         let rendered = email.render().map_err(SendError::Email)?;
         // The bytes for the Sent folder: spooled before the message leaves.
         let message = rendered.archived.clone();
         let spool_first = SpoolFirst {
             mailer: self,
             account,
-            smtp: smtp.as_ref(),
             message_id: rendered.message_id.clone(),
             sender: rendered.envelope_from.to_string(),
             message: message.clone(),
@@ -681,8 +655,8 @@ impl Mailer {
         // Copies of this account's sends under way are filed together.
         let expected = self.filer.expect(account.id());
         let route = Route {
-            smtp: smtp.as_ref(),
-            default: self.default.as_ref(),
+            smtp,
+            default: self.default.as_deref(),
             policy: &self.policy,
         };
         let sent = deliver_pooled(
@@ -701,7 +675,7 @@ impl Mailer {
         };
         drop(email);
         let receipt = sent.receipt;
-        let filing = match (self.plan(account, sent.transport, smtp.as_ref()), claim) {
+        let filing = match (Self::plan(account, sent.transport), claim) {
             (Plan::NotFiled(why), claim) => {
                 if let Some(claim) = claim {
                     self.forget(claim).await;
@@ -743,7 +717,7 @@ impl Mailer {
     /// kept (marked) when the message may have gone.
     async fn not_sent(
         &self,
-        account: &Account,
+        account: &ResolvedAccount,
         failure: Failure,
         claim: Option<Claimed>,
     ) -> SendError {
@@ -787,89 +761,38 @@ impl Mailer {
 
     /// Whether the copy of a message sent through `transport` is filed by
     /// us, and if not why.
-    fn plan(&self, account: &Account, transport: Transport, smtp: Option<&SmtpSettings>) -> Plan {
-        let Some(imap) = &account.settings().imap else {
+    fn plan(account: &ResolvedAccount, transport: Transport) -> Plan {
+        if account.imap().is_none() {
             return Plan::NotFiled(NotFiled::NoImap);
-        };
-        if imap.copy_to_sent == Some(false) {
+        }
+        if !account.copy_to_sent() {
             return Plan::NotFiled(NotFiled::Disabled);
         }
         // Only what went through the provider's own SMTP server is filed
         // by the provider.
         if transport == Transport::Smtp
-            && let Some(provider) = smtp.and_then(|s| self.catalog.lookup_host(&s.host))
-            && provider.sent_copy == SentCopy::ServerFiles
+            && let Some(provider) = account.provider_files_own_copy()
         {
             return Plan::NotFiled(NotFiled::ProviderFilesItsOwn {
-                provider: provider.name.clone(),
+                provider: provider.to_string(),
             });
         }
         Plan::File
     }
 
-    /// The folder the account's settings name (`None`: choose the Sent
-    /// folder on the server).
-    fn folder_of(account: &Account) -> Option<&str> {
-        account
-            .settings()
-            .imap
-            .as_ref()?
-            .sent_folder
-            .as_deref()
-            .map(str::trim)
-            .filter(|f| !f.is_empty() && !f.eq_ignore_ascii_case("auto"))
-    }
-
-    /// Whether the account lets a Sent folder be created when the server
-    /// has none (`create_sent_folder`, on unless set to false).
-    fn creates_sent_folder(account: &Account) -> bool {
-        account
-            .settings()
-            .imap
-            .as_ref()
-            .is_none_or(|i| i.create_sent_folder != Some(false))
-    }
-
-    /// Where the account's copies go now, with these settings.
-    fn target_of(&self, account: &Account, settings: &ImapSettings) -> Target {
-        match Self::folder_of(account) {
-            Some(folder) => Target::Folder(folder.to_string()),
-            None => Target::Auto {
-                provider_hint: self.sent_hint(settings),
-                create: Self::creates_sent_folder(account),
-            },
-        }
-    }
-
-    /// Whose copies the account's are: the mailbox its IMAP settings
-    /// reach (as written, when they have errors) and the sender.
-    fn owner_of(&self, account: &Account, sender: &str) -> Owner {
-        match self.imap_settings(account) {
-            Ok(settings) => Owner::new(&settings, sender),
-            Err(_) => {
-                let imap = account.settings().imap.as_ref();
-                Owner {
-                    host: imap.and_then(|i| i.host.clone()).unwrap_or_default(),
-                    port: imap
-                        .and_then(|i| i.port)
-                        .and_then(|p| u16::try_from(p).ok())
-                        .unwrap_or(0),
-                    user: imap.and_then(|i| i.username.clone()).unwrap_or_default(),
-                    sender: sender.to_string(),
-                    digest: String::new(),
-                }
-            }
-        }
-    }
-
     /// Files the copy of a message sent for `account`, spooled (and
     /// claimed) before it was handed over.
-    async fn file_claimed(&self, account: &Account, claim: Claimed, expected: Expected) -> Filing {
-        let settings = match self.imap_settings(account) {
-            Ok(settings) => settings,
-            Err(e) => {
+    async fn file_claimed(
+        &self,
+        account: &ResolvedAccount,
+        claim: Claimed,
+        expected: Expected,
+    ) -> Filing {
+        let settings = match account.imap() {
+            Some(Ok(settings)) => settings,
+            Some(Err(e)) => {
                 // Kept until the settings are fixed: never dropped.
-                let failure = invalid_settings(e);
+                let failure = invalid_settings(e.clone());
                 let entry = claim.entry.id.clone();
                 // Due at once: filed as soon as the settings are fixed.
                 if let Err(e) = self.spool().release(claim, Duration::ZERO).await {
@@ -877,11 +800,11 @@ impl Mailer {
                 }
                 return Filing::Spooled { entry, failure };
             }
+            None => unreachable!("a copy is claimed only for an account with IMAP settings"),
         };
-        let target = self.target_of(account, &settings);
         Self::filing(
             self.filer
-                .file_claimed(claim, &settings, &target, Some(expected))
+                .file_claimed(claim, settings, &account.target(), Some(expected))
                 .await,
         )
     }
@@ -890,14 +813,14 @@ impl Mailer {
     /// than never), as [`Mailer::file_claimed`] does.
     async fn file_late(
         &self,
-        account: &Account,
+        account: &ResolvedAccount,
         message_id: &str,
         message: &Arc<Vec<u8>>,
         expected: Expected,
     ) -> Filing {
-        let owner = self.owner_of(account, "");
+        let owner = account.owner("");
         let copy =
-            NewCopy::sent(account.id(), Self::folder_of(account), message_id).owned_by(&owner);
+            NewCopy::sent(account.id(), account.sent_folder().named(), message_id).owned_by(&owner);
         match self.spool().put(copy, message.clone()).await {
             Ok(claim) => self.file_claimed(account, claim, expected).await,
             Err(e) => Filing::NotKept(
@@ -921,19 +844,13 @@ impl Mailer {
         }
     }
 
-    fn sent_hint(&self, settings: &ImapSettings) -> Option<String> {
-        self.catalog
-            .lookup_host(&settings.host)
-            .and_then(|p| p.sent_folder.clone())
-    }
-
     /// Files every spooled copy that is due; `account_for` gives the
     /// account behind each spool key (`None` leaves its copies waiting).
     /// A copy already in its folder (filed before a crash) is not filed
     /// again.
     pub async fn retry_spool(
         &self,
-        account_for: impl Fn(&str) -> Option<Account>,
+        account_for: impl Fn(&str) -> Option<ResolvedAccount>,
     ) -> std::io::Result<RetryReport> {
         self.retry_spool_with_progress(account_for, |_, _| {}).await
     }
@@ -942,25 +859,23 @@ impl Mailer {
     /// copies are handled (for a progress bar).
     pub async fn retry_spool_with_progress(
         &self,
-        account_for: impl Fn(&str) -> Option<Account>,
+        account_for: impl Fn(&str) -> Option<ResolvedAccount>,
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
         self.filer
-            .retry(self.filing_settings(account_for), false, progress)
+            .retry(Self::filing_settings(account_for), false, progress)
             .await
     }
 
     /// For a retry: each spool key's IMAP settings and where its copies
     /// go now (the folder chosen again from the current settings).
     fn filing_settings(
-        &self,
-        account_for: impl Fn(&str) -> Option<Account>,
+        account_for: impl Fn(&str) -> Option<ResolvedAccount>,
     ) -> impl Fn(&str) -> Option<(ImapSettings, Target)> {
         move |id: &str| {
             let account = account_for(id)?;
-            let settings = self.imap_settings(&account).ok()?;
-            let target = self.target_of(&account, &settings);
-            Some((settings, target))
+            let settings = account.imap()?.ok()?.clone();
+            Some((settings, account.target()))
         }
     }
 
@@ -969,11 +884,11 @@ impl Mailer {
     /// server is back (`courriel spool retry`).
     pub async fn retry_spool_now(
         &self,
-        account_for: impl Fn(&str) -> Option<Account>,
+        account_for: impl Fn(&str) -> Option<ResolvedAccount>,
         progress: impl FnMut(usize, usize),
     ) -> std::io::Result<RetryReport> {
         self.filer
-            .retry(self.filing_settings(account_for), true, progress)
+            .retry(Self::filing_settings(account_for), true, progress)
             .await
     }
 
@@ -990,88 +905,72 @@ impl Mailer {
     /// checked against that provider's facts too.
     pub async fn check_with_mx(&self, account: &Account, mx: Option<&str>) -> CheckReport {
         let start = Instant::now();
-        let mut facts = account_facts(&self.catalog, account, mx);
-        let offline = rules::check(account.settings(), &facts);
-        let has_error = |protocol: &str| {
-            offline.iter().any(|d| {
-                d.severity == Severity::Error
-                    && (d.field.as_str().starts_with(protocol) || d.field.as_str() == "sender")
-            })
-        };
+        let resolved = ResolvedAccount::new(&self.catalog, account, &self.tuning, mx);
         let smtp = async {
             let t = Instant::now();
-            let outcome = if account.settings().smtp.is_none() {
-                ServerCheck::NotConfigured
-            } else if has_error("smtp") {
-                ServerCheck::Skipped
-            } else {
-                match self.smtp_settings(account) {
-                    Err(_) => ServerCheck::Skipped,
-                    Ok(settings) => match courriel_transport::check(&settings).await {
-                        Ok(()) => ServerCheck::Ok(()),
-                        Err(failure) => ServerCheck::Failed(failure),
-                    },
-                }
+            let outcome = match resolved.smtp() {
+                None => ServerCheck::NotConfigured,
+                Some(Err(_)) => ServerCheck::Skipped,
+                Some(Ok(settings)) => match courriel_transport::check(settings).await {
+                    Ok(()) => ServerCheck::Ok(()),
+                    Err(failure) => ServerCheck::Failed(failure),
+                },
             };
             (outcome, t.elapsed())
         };
         let imap = async {
             let t = Instant::now();
-            let outcome = if account.settings().imap.is_none() {
-                ServerCheck::NotConfigured
-            } else if has_error("imap") {
-                ServerCheck::Skipped
-            } else {
-                match self.imap_settings(account) {
-                    Err(_) => ServerCheck::Skipped,
-                    Ok(settings) => match self.folders.folders(&settings, true).await {
-                        Err(failure) => ServerCheck::Failed(failure),
-                        Ok((folders, _)) => {
-                            let chosen = account
-                                .settings()
-                                .imap
-                                .as_ref()
-                                .and_then(|i| i.sent_folder.as_deref());
-                            let hint = self.sent_hint(&settings);
-                            let sent = choose_sent(
-                                &folders.folders,
-                                &folders.namespaces,
-                                hint.as_deref(),
-                                chosen,
-                            );
-                            let to_create = (sent.is_none()
-                                && Self::folder_of(account).is_none()
-                                && Self::creates_sent_folder(account))
-                            .then(|| sent_folder_to_create(&folders.namespaces, hint.as_deref()));
-                            ServerCheck::Ok(ImapFound {
-                                folders,
-                                sent,
-                                to_create,
-                            })
-                        }
-                    },
-                }
+            let outcome = match resolved.imap() {
+                None => ServerCheck::NotConfigured,
+                Some(Err(_)) => ServerCheck::Skipped,
+                Some(Ok(settings)) => match self.folders.folders(settings, true).await {
+                    Err(failure) => ServerCheck::Failed(failure),
+                    Ok((folders, _)) => {
+                        let hint = resolved.sent_folder_hint();
+                        let sent = choose_sent(
+                            &folders.folders,
+                            &folders.namespaces,
+                            hint,
+                            resolved.sent_folder().named(),
+                        );
+                        let to_create = (sent.is_none()
+                            && resolved.sent_folder() == &SentFolder::Auto { create: true })
+                            .then(|| sent_folder_to_create(&folders.namespaces, hint));
+                        ServerCheck::Ok(ImapFound {
+                            folders,
+                            sent,
+                            to_create,
+                        })
+                    }
+                },
             };
             (outcome, t.elapsed())
         };
         let ((smtp, smtp_time), (imap, imap_time)) = tokio::join!(smtp, imap);
-        if let ServerCheck::Ok(found) = &imap {
-            let chosen = account
-                .settings()
-                .imap
-                .as_ref()
-                .and_then(|i| i.sent_folder.as_deref());
-            if chosen.is_some_and(|c| !c.trim().is_empty()) || found.to_create.is_some() {
-                facts.sent_folder_found = Some(found.sent.is_some());
+        let diagnostics = match &imap {
+            // What IMAP told changes what the rules say of the Sent folder.
+            ServerCheck::Ok(found) => {
+                let mut facts = account_facts(&self.catalog, account, mx);
+                let written = account
+                    .settings()
+                    .imap
+                    .as_ref()
+                    .and_then(|i| i.sent_folder.as_deref())
+                    .is_some_and(|c| !c.trim().is_empty());
+                if written || found.to_create.is_some() {
+                    facts.sent_folder_found = Some(found.sent.is_some());
+                }
+                // Named for people (`Éléments envoyés`), as the rule shows it.
+                facts.sent_folder_to_create = found
+                    .to_create
+                    .as_deref()
+                    .map(courriel_archive::mutf7::decode_lenient);
+                rules::check(account.settings(), &facts)
             }
-            // Named for people (`Éléments envoyés`), as the rule shows it.
-            facts.sent_folder_to_create = found
-                .to_create
-                .as_deref()
-                .map(courriel_archive::mutf7::decode_lenient);
-        }
+            _ => resolved.diagnostics().to_vec(),
+        };
         CheckReport {
-            diagnostics: rules::check(account.settings(), &facts),
+            diagnostics,
             smtp,
             imap,
             timings: (smtp_time, imap_time, start.elapsed()),

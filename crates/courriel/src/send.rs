@@ -119,8 +119,9 @@ enum Outcome {
 }
 
 fn send_one(mailer: &Mailer, account: &Account, email: Email, o: &Options) -> u8 {
+    let resolved = mailer.resolve(account);
     let result = crate::block_on(async {
-        let result = mailer.send(account, email).await;
+        let result = mailer.send(&resolved, email).await;
         mailer.close().await;
         result
     });
@@ -225,6 +226,7 @@ fn send_list(
     {
         return usage(&e.to_string());
     }
+    let resolved = &mailer.resolve(account);
     let total = recipients.len();
     let results: RefCell<Vec<Option<(Outcome, serde_json::Value, String)>>> =
         RefCell::new(vec![None; total]);
@@ -241,7 +243,7 @@ fn send_list(
             }
             next.set(i + 1);
             let email = template.clone().to(Mailbox::new(recipients[i].clone()));
-            let result = mailer.send(account, email).await;
+            let result = mailer.send(resolved, email).await;
             let (outcome, mut value, text) = describe(result, account, lang);
             value["to"] = json!(recipients[i].to_string());
             results.borrow_mut()[i] = Some((outcome, value, text));

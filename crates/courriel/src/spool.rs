@@ -349,7 +349,7 @@ pub(crate) fn retry(
     };
     let mut progress = Progress::new(tr(lang, "filing", "rangement"), json);
     let report = crate::block_on(async {
-        let account_for = |id: &str| accounts.get(id);
+        let account_for = |id: &str| accounts.get(id).map(|a| mailer.resolve(&a));
         let progress = |done, total| progress.update(done, total);
         let report = if now {
             mailer.retry_spool_now(account_for, progress).await
@@ -476,7 +476,10 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
         loop {
             // Account files are read again each pass: fixed ones are used.
             accounts.loaded.borrow_mut().clear();
-            let handled = match mailer.retry_spool(|id| accounts.get(id)).await {
+            let handled = match mailer
+                .retry_spool(|id| accounts.get(id).map(|a| mailer.resolve(&a)))
+                .await
+            {
                 Ok(report) => {
                     let handled =
                         report.filed + report.already_filed + report.pending + report.failed;

@@ -385,7 +385,7 @@ fn data_cut_row(mailer: &Mailer, rt: &tokio::runtime::Runtime, big: &str) -> Row
     account = implicit_smtp(&account);
     let start = Instant::now();
     let sent = rt.block_on(mailer.send(
-        &account,
+        &mailer.resolve(&account),
         email(&s.special, &s.courier, "cut during DATA").text(big.to_string()),
     ));
     let time = start.elapsed();
@@ -450,7 +450,7 @@ fn mid_transaction_rows() -> Vec<Row> {
     let start = Instant::now();
     let receipt = rt
         .block_on(mailer.send(
-            &account,
+            &mailer.resolve(&account),
             email(&s.special, &s.courier, "cut during APPEND").text(big),
         ))
         .unwrap();
@@ -466,7 +466,7 @@ fn mid_transaction_rows() -> Vec<Row> {
     );
     let report = rt
         .block_on(mailer.retry_spool_now(
-            |key| (key == direct.id()).then(|| direct.clone()),
+            |key| (key == direct.id()).then(|| mailer.resolve(&direct)),
             |_, _| {},
         ))
         .unwrap();
@@ -516,7 +516,7 @@ fn ca_file_rows() -> Vec<Row> {
     let mailer = Mailer::builder(dir.join("spool")).build().unwrap();
     let start = Instant::now();
     let sent = runtime().block_on(mailer.send(
-        &account,
+        &mailer.resolve(&account),
         email(&s.special, &s.courier, "CA file without a certificate"),
     ));
     let smtp = match &sent {
@@ -645,7 +645,7 @@ fn send_each(port: u16, emails: Vec<courriel::Email>) -> (String, Duration, Vec<
     let mut codes = Vec::new();
     let mut sent = Vec::new();
     for email in emails {
-        match rt.block_on(mailer.send(&account, email)) {
+        match rt.block_on(mailer.send(&mailer.resolve(&account), email)) {
             Ok(receipt) => {
                 codes.push("ok".to_string());
                 sent.push(receipt.message_id);

@@ -29,14 +29,20 @@ fn with_imap_down_the_copy_is_spooled_then_filed_exactly_once() {
 
     // A first send opens the account's IMAP session, which the outage kills.
     let before = rt
-        .block_on(mailer.send(&alice, email(&s.special, &s.courier, "before the outage")))
+        .block_on(mailer.send(
+            &mailer.resolve(&alice),
+            email(&s.special, &s.courier, "before the outage"),
+        ))
         .unwrap();
     assert!(matches!(before.filing, Filing::Filed { .. }));
 
     let back_on = ImapBackOn;
     s.set_imap_listening(false);
     let during = rt
-        .block_on(mailer.send(&alice, email(&s.special, &s.courier, "during the outage")))
+        .block_on(mailer.send(
+            &mailer.resolve(&alice),
+            email(&s.special, &s.courier, "during the outage"),
+        ))
         .unwrap();
     assert!(
         during.reply.starts_with("250"),
@@ -80,7 +86,10 @@ fn with_imap_down_the_copy_is_spooled_then_filed_exactly_once() {
 
     // And the mailer's own session recovers: the next send files directly.
     let after = rt
-        .block_on(mailer.send(&alice, email(&s.special, &s.courier, "after the outage")))
+        .block_on(mailer.send(
+            &mailer.resolve(&alice),
+            email(&s.special, &s.courier, "after the outage"),
+        ))
         .unwrap();
     assert!(
         matches!(after.filing, Filing::Filed { .. }),
@@ -96,7 +105,7 @@ async fn force_due_then_retry(
     account: &courriel::Account,
 ) -> std::io::Result<courriel_archive::RetryReport> {
     mailer
-        .retry_spool_now(|_| Some(account.clone()), |_, _| {})
+        .retry_spool_now(|_| Some(mailer.resolve(account)), |_, _| {})
         .await
 }
 
@@ -250,7 +259,7 @@ fn a_thousand_sends_through_imap_outages_file_every_copy_exactly_once() {
                 let _permit = permits.acquire_owned().await;
                 let who = &Servers::get().scratch;
                 let email = email(who, &Servers::get().localized, &format!("soak {i}"));
-                mailer.send(&account, email).await
+                mailer.send(&mailer.resolve(&account), email).await
             });
         }
         let mut ids = Vec::new();
@@ -271,7 +280,7 @@ fn a_thousand_sends_through_imap_outages_file_every_copy_exactly_once() {
         if rt.block_on(mailer.spool().entries()).unwrap().is_empty() {
             break;
         }
-        rt.block_on(mailer.retry_spool_now(|_| Some((*account).clone()), |_, _| {}))
+        rt.block_on(mailer.retry_spool_now(|_| Some(mailer.resolve(&account)), |_, _| {}))
             .unwrap();
     }
     assert!(

@@ -98,7 +98,7 @@ fn no_secret_reaches_the_logs() {
     // A full send-and-file.
     let receipt = rt
         .block_on(mailer.send(
-            &account(&s.special),
+            &mailer.resolve(&account(&s.special)),
             email(&s.special, &s.courier, "secrets"),
         ))
         .unwrap();
@@ -109,15 +109,18 @@ fn no_secret_reaches_the_logs() {
         .with_smtp_password(wrong)
         .with_imap_password(wrong);
     assert!(
-        rt.block_on(mailer.send(&refused, email(&s.special, &s.courier, "refused")))
-            .is_err()
+        rt.block_on(mailer.send(
+            &mailer.resolve(&refused),
+            email(&s.special, &s.courier, "refused")
+        ))
+        .is_err()
     );
     let _ = rt.block_on(mailer.check(&refused));
     // The default provider.
     let no_smtp = account_at("secrets-sendgrid", &s.special, None, None);
     let sent = rt
         .block_on(mailer.send(
-            &no_smtp,
+            &mailer.resolve(&no_smtp),
             email(&s.special, &s.courier, "via the default provider"),
         ))
         .unwrap();
@@ -131,7 +134,7 @@ fn no_secret_reaches_the_logs() {
         let pg_mailer = Mailer::with_spool(spool).build().unwrap();
         let filed = rt
             .block_on(pg_mailer.send(
-                &account(&s.special),
+                &pg_mailer.resolve(&account(&s.special)),
                 email(&s.special, &s.courier, "secrets, spooled in PostgreSQL"),
             ))
             .unwrap();

@@ -548,7 +548,7 @@ pub(crate) async fn test_send(
             "This message was sent to check your mail settings. A copy should be in your Sent folder.\n",
             "Ce message a été envoyé pour vérifier vos réglages de messagerie. Une copie devrait se trouver dans vos messages envoyés.\n",
         ));
-    Json(match app.mailer.send(&account, email).await {
+    Json(match app.mailer.send(&app.mailer.resolve(&account), email).await {
         Ok(receipt) => json!({
             "ok": true,
             "message_id": receipt.message_id,

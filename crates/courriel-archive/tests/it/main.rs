@@ -6,6 +6,7 @@ mod mutf7_props;
 mod outcomes;
 mod sent;
 mod spool;
+mod trust;
 
 use std::time::Duration;
 

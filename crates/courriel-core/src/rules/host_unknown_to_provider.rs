@@ -36,7 +36,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 Rule::HostUnknownToProvider,
                 Severity::Warning,
-                server.field(1),
+                server.fields().host,
             )
             .arg("protocol", server.protocol.name())
             .arg("host", host)

@@ -43,7 +43,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         out.push(
-            Diagnostic::new(Rule::InvalidHost, Severity::Error, server.field(1))
+            Diagnostic::new(Rule::InvalidHost, Severity::Error, server.fields().host)
                 .arg("protocol", server.protocol.name())
                 .arg("value", host)
                 .arg("reason", reason),

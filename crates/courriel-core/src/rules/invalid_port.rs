@@ -25,7 +25,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 crate::account::Protocol::Imap => (993, 143),
             };
             out.push(
-                Diagnostic::new(Rule::InvalidPort, Severity::Error, server.field(2))
+                Diagnostic::new(Rule::InvalidPort, Severity::Error, server.fields().port)
                     .arg("protocol", server.protocol.name())
                     .arg("value", port)
                     .arg("implicit", implicit)

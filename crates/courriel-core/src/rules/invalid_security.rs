@@ -43,10 +43,14 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             _ => "none",
         };
         out.push(
-            Diagnostic::new(Rule::InvalidSecurity, Severity::Error, server.field(3))
-                .arg("protocol", server.protocol.name())
-                .arg("value", value)
-                .arg("suggestion", suggestion),
+            Diagnostic::new(
+                Rule::InvalidSecurity,
+                Severity::Error,
+                server.fields().security,
+            )
+            .arg("protocol", server.protocol.name())
+            .arg("value", value)
+            .arg("suggestion", suggestion),
         );
     }
 }

@@ -30,21 +30,17 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
     for (server, _) in ctx.servers() {
         let input = &server.input;
+        let fields = server.fields();
+        let written = |value: Option<&str>| value.is_some_and(|v| !v.trim().is_empty());
         let present = [
-            input.host.as_deref().is_some_and(|h| !h.trim().is_empty()),
-            input.port.is_some(),
-            input
-                .security
-                .as_deref()
-                .is_some_and(|s| !s.trim().is_empty()),
-            input
-                .username
-                .as_deref()
-                .is_some_and(|u| !u.trim().is_empty()),
+            (fields.host, written(input.host.as_deref())),
+            (fields.port, input.port.is_some()),
+            (fields.security, written(input.security.as_deref())),
+            (fields.username, written(input.username.as_deref())),
         ];
-        for (i, present) in present.iter().enumerate() {
+        for (field, present) in present {
             if !present {
-                out.push(missing(server.field(i + 1)));
+                out.push(missing(field));
             }
         }
     }

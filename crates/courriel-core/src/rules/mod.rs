@@ -242,9 +242,9 @@ impl ServerView {
         }
     }
 
-    /// The field of this server named by `index` in [`Protocol::fields`].
-    fn field(&self, index: usize) -> Field {
-        self.protocol.fields()[index]
+    /// The fields of this server.
+    fn fields(&self) -> crate::account::ServerFields {
+        self.protocol.fields()
     }
 }
 
@@ -307,6 +307,20 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// The server the diagnostic concerns; `None` for the account's own
+    /// fields (the sender), which concern both.
+    #[must_use]
+    pub fn protocol(&self) -> Option<Protocol> {
+        self.field.protocol()
+    }
+
+    /// Whether the diagnostic concerns `protocol`'s server: its fields, or
+    /// the account's own.
+    #[must_use]
+    pub fn concerns(&self, protocol: Protocol) -> bool {
+        self.protocol().is_none_or(|p| p == protocol)
+    }
+
     pub(crate) fn new(rule: Rule, severity: Severity, field: Field) -> Diagnostic {
         Diagnostic {
             rule,
@@ -377,6 +391,7 @@ impl Diagnostic {
 /// Runs every rule; diagnostics come in rule order.
 #[must_use]
 pub fn check(account: &AccountSettings, facts: &Facts<'_>) -> Vec<Diagnostic> {
+    EVALUATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let ctx = Context {
         account,
         facts,
@@ -398,6 +413,15 @@ pub fn check(account: &AccountSettings, facts: &Facts<'_>) -> Vec<Diagnostic> {
         rule.run(&ctx, &mut out);
     }
     out
+}
+
+static EVALUATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many times [`check`] has run in this process: sending with resolved
+/// accounts runs no rule, and a test (or a metric) can tell.
+#[must_use]
+pub fn evaluations() -> u64 {
+    EVALUATIONS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// `host:port (security)` for a provider's server, as shown in messages.

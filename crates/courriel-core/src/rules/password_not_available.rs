@@ -34,16 +34,20 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             .filter(|v| !v.is_empty());
         let diagnostic = match (variable, state) {
             (_, PasswordState::Present) => continue,
-            (None, _) => {
-                Diagnostic::new(Rule::PasswordNotAvailable, Severity::Error, server.field(5))
-                    .arg("protocol", server.protocol.name())
-                    .arg("variable", "none")
-            }
-            (Some(_), PasswordState::Missing(name)) => {
-                Diagnostic::new(Rule::PasswordNotAvailable, Severity::Error, server.field(5))
-                    .arg("protocol", server.protocol.name())
-                    .arg("variable", name)
-            }
+            (None, _) => Diagnostic::new(
+                Rule::PasswordNotAvailable,
+                Severity::Error,
+                server.fields().password_env,
+            )
+            .arg("protocol", server.protocol.name())
+            .arg("variable", "none"),
+            (Some(_), PasswordState::Missing(name)) => Diagnostic::new(
+                Rule::PasswordNotAvailable,
+                Severity::Error,
+                server.fields().password_env,
+            )
+            .arg("protocol", server.protocol.name())
+            .arg("variable", name),
             _ => continue,
         };
         out.push(diagnostic);

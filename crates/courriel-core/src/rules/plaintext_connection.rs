@@ -39,9 +39,13 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         };
         if PLAINTEXT.contains(&value.trim().to_ascii_lowercase().as_str()) {
             out.push(
-                Diagnostic::new(Rule::PlaintextConnection, Severity::Error, server.field(3))
-                    .arg("protocol", server.protocol.name())
-                    .arg("value", value),
+                Diagnostic::new(
+                    Rule::PlaintextConnection,
+                    Severity::Error,
+                    server.fields().security,
+                )
+                .arg("protocol", server.protocol.name())
+                .arg("value", value),
             );
         }
     }

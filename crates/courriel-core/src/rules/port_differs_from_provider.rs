@@ -48,7 +48,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 Rule::PortDiffersFromProvider,
                 Severity::Warning,
-                server.field(2),
+                server.fields().port,
             )
             .arg("protocol", server.protocol.name())
             .arg("host", host)

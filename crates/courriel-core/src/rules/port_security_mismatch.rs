@@ -43,12 +43,16 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             implicit
         };
         out.push(
-            Diagnostic::new(Rule::PortSecurityMismatch, Severity::Error, server.field(3))
-                .arg("protocol", server.protocol.name())
-                .arg("port", port)
-                .arg("security", security)
-                .arg("expected", expected)
-                .arg("other_port", other_port),
+            Diagnostic::new(
+                Rule::PortSecurityMismatch,
+                Severity::Error,
+                server.fields().security,
+            )
+            .arg("protocol", server.protocol.name())
+            .arg("port", port)
+            .arg("security", security)
+            .arg("expected", expected)
+            .arg("other_port", other_port),
         );
     }
 }

@@ -47,12 +47,16 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             .as_ref()
             .map_or_else(|| "none".to_string(), |s| documented.username.apply(s));
         out.push(
-            Diagnostic::new(Rule::UsernameWrongForm, Severity::Error, server.field(4))
-                .arg("protocol", server.protocol.name())
-                .arg("username", username)
-                .arg("provider", &provider.name)
-                .arg("form", form)
-                .arg("expected", expected),
+            Diagnostic::new(
+                Rule::UsernameWrongForm,
+                Severity::Error,
+                server.fields().username,
+            )
+            .arg("protocol", server.protocol.name())
+            .arg("username", username)
+            .arg("provider", &provider.name)
+            .arg("form", form)
+            .arg("expected", expected),
         );
     }
 }

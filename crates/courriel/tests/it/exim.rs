@@ -32,7 +32,7 @@ fn alice_sends_to_bob_through_exim_and_her_copy_is_filed() {
         .unwrap();
     let receipt = runtime()
         .block_on(mailer.send(
-            &through_exim(&s.special, &s.special, s.exim_starttls_port),
+            &mailer.resolve(&through_exim(&s.special, &s.special, s.exim_starttls_port)),
             email(&s.special, &s.courier, "Facture F-7 (through Exim)"),
         ))
         .unwrap();
@@ -64,7 +64,7 @@ fn bob_sending_as_alice_through_exim_is_refused_at_mail_and_at_rcpt() {
     let rt = runtime();
     for (port, step) in [(s.exim_starttls_port, "MAIL"), (s.exim_rcpt_port, "RCPT")] {
         let result = rt.block_on(mailer.send(
-            &through_exim(&s.special, &s.courier, port),
+            &mailer.resolve(&through_exim(&s.special, &s.courier, port)),
             email(&s.special, &s.localized, "not bob's to send"),
         ));
         let error = result.expect_err("Exim refuses a sender other than the login");
@@ -90,7 +90,11 @@ fn starttls_refused_by_exim_is_a_tls_failure_with_its_words() {
         .unwrap();
     let error = runtime()
         .block_on(mailer.send(
-            &through_exim(&s.special, &s.special, s.exim_tls_unavailable_port),
+            &mailer.resolve(&through_exim(
+                &s.special,
+                &s.special,
+                s.exim_tls_unavailable_port,
+            )),
             email(&s.special, &s.courier, "never sent (454)"),
         ))
         .expect_err("STARTTLS was refused");

@@ -23,7 +23,7 @@ fn sends_then_files_the_exact_bytes_once() {
         courriel::EmailAddress::parse(&s.localized.address).unwrap(),
     ));
     let receipt = runtime()
-        .block_on(mailer.send(&account(&s.special), sent))
+        .block_on(mailer.send(&mailer.resolve(&account(&s.special)), sent))
         .unwrap();
     assert_eq!(receipt.transport, Transport::Smtp);
     assert!(receipt.reply.starts_with("250"), "{receipt:?}");
@@ -63,7 +63,7 @@ fn the_recipient_gets_byte_for_byte_what_is_filed_in_sent() {
     for body in ["Bonjour,\nvoici la facture.\n", "Bonjour\n.\n"] {
         let receipt = rt
             .block_on(mailer.send(
-                &account(&s.special),
+                &mailer.resolve(&account(&s.special)),
                 email(&s.special, &s.courier, "Facture F-3 (identical)").text(body),
             ))
             .unwrap();
@@ -101,7 +101,7 @@ fn copies_sent_together_are_filed_each_once_over_reused_connections() {
                 let s = Servers::get();
                 mailer
                     .send(
-                        &alice,
+                        &mailer.resolve(&alice),
                         email(&s.special, &s.courier, &format!("Lot {i} (mailer)")),
                     )
                     .await
@@ -169,7 +169,7 @@ fn a_provider_that_files_its_own_copy_gets_none_from_us() {
     );
     let receipt = runtime()
         .block_on(mailer.send(
-            &alice,
+            &mailer.resolve(&alice),
             email(&s.special, &s.courier, "Filed by the provider"),
         ))
         .unwrap();
@@ -275,12 +275,15 @@ fn one_dead_account_never_holds_another() {
             let (mailer, dead) = (mailer.clone(), dead.clone());
             tokio::spawn(async move {
                 let email = email(&Servers::get().special, &Servers::get().courier, "stuck");
-                mailer.send(&dead, email).await
+                mailer.send(&mailer.resolve(&dead), email).await
             })
         };
         for i in 0..5 {
             let receipt = mailer
-                .send(&alive, email(&s.special, &s.courier, &format!("alive {i}")))
+                .send(
+                    &mailer.resolve(&alive),
+                    email(&s.special, &s.courier, &format!("alive {i}")),
+                )
                 .await
                 .unwrap();
             assert!(matches!(receipt.filing, Filing::Filed { .. }));
@@ -303,7 +306,10 @@ fn idle_connections_of_every_account_are_closed_after_the_expiry() {
     let rt = runtime();
     for who in [&s.special, &s.courier] {
         let receipt = rt
-            .block_on(mailer.send(&account(who), email(who, &s.localized, "expiry")))
+            .block_on(mailer.send(
+                &mailer.resolve(&account(who)),
+                email(who, &s.localized, "expiry"),
+            ))
             .unwrap();
         assert!(
             matches!(receipt.filing, Filing::Filed { .. }),
@@ -315,7 +321,7 @@ fn idle_connections_of_every_account_are_closed_after_the_expiry() {
     // send closes them: accounts that went quiet hold nothing open.
     std::thread::sleep(Duration::from_millis(1_200));
     rt.block_on(mailer.send(
-        &account(&s.scratch),
+        &mailer.resolve(&account(&s.scratch)),
         email(&s.scratch, &s.localized, "expiry"),
     ))
     .unwrap();
@@ -374,7 +380,10 @@ fn a_mailbox_with_only_inbox_is_told_then_gets_its_sent_folder() {
     );
 
     let receipt = runtime()
-        .block_on(mailer.send(&creating, email(&s.bare, &s.courier, "Premier envoi")))
+        .block_on(mailer.send(
+            &mailer.resolve(&creating),
+            email(&s.bare, &s.courier, "Premier envoi"),
+        ))
         .unwrap();
     assert!(
         matches!(&receipt.filing, Filing::Filed { folder, created: true } if folder == "INBOX.Sent"),
