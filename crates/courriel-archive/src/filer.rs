@@ -27,9 +27,9 @@ use std::time::{Duration, Instant};
 use courriel_core::failure::{Failure, FailureKind};
 use tokio::sync::{Notify, oneshot};
 
-use crate::archive::{Filed, RetryReport, Target, describe, is_permanent};
 use crate::cache::FolderCache;
 use crate::folders::{choose_sent, sent_folder_to_create};
+use crate::outcome::{Filed, RetryReport, Target, describe};
 use crate::session::{AppendCopy, Session, connect};
 use crate::settings::ImapSettings;
 use crate::spool::{Claimed, NewCopy, Owner, Spool};
@@ -249,6 +249,60 @@ impl Filer {
         &self.folders
     }
 
+    /// Keeps the copy of a message about to be handed over in the spool,
+    /// claimed by the caller. A copy that cannot be kept must stop the
+    /// send: the failure says so (`SP004`).
+    pub async fn hold(&self, copy: NewCopy<'_>, message: Arc<Vec<u8>>) -> Result<Claimed, Failure> {
+        self.spool.put(copy, message).await.map_err(|e| {
+            Failure::new(FailureKind::SpoolUnwritableNotSent)
+                .arg("dir", self.spool.location())
+                .arg("detail", e)
+        })
+    }
+
+    /// Keeps the copy of a message already sent, claimed by the caller, to
+    /// be filed (`SP001` when the spool cannot take it: the copy is lost).
+    pub async fn keep(&self, copy: NewCopy<'_>, message: Arc<Vec<u8>>) -> Result<Claimed, Failure> {
+        self.spool.put(copy, message).await.map_err(|e| {
+            Failure::new(FailureKind::SpoolUnwritable)
+                .arg("dir", self.spool.location())
+                .arg("detail", e)
+        })
+    }
+
+    /// Forgets the copy of a message that did not go out (or needs none).
+    pub async fn forget(&self, claim: Claimed) {
+        let id = claim.entry.id.clone();
+        if let Err(e) = self.spool.discard(claim).await {
+            // Left `sending`: a retry would file it as of unknown fate.
+            tracing::error!(error = %e, entry = %id, "spool: the copy of a message not sent could not be removed");
+        }
+    }
+
+    /// Keeps the copy of a message that may or may not have been
+    /// delivered (`failure` says why), marked so: a retry files it unread,
+    /// and it is never sent again. Returns the spool entry.
+    pub async fn keep_fate_unknown(&self, mut claim: Claimed, failure: &Failure) -> String {
+        claim.mark_fate_unknown();
+        let id = claim.entry.id.clone();
+        if let Err(e) = self.spool.failed(claim, &describe(failure), false).await {
+            // Still on disk as `sending`: a retry finds it so.
+            tracing::warn!(error = %e, entry = %id, "copy of a message of unknown fate not marked");
+        }
+        id
+    }
+
+    /// Leaves a claimed copy waiting, due at once, because its account's
+    /// IMAP settings cannot be used (`failure`): it is filed by the first
+    /// retry after they are fixed, never dropped.
+    pub async fn set_aside(&self, claim: Claimed, failure: Failure) -> Filed {
+        let entry = claim.entry.id.clone();
+        if let Err(e) = self.spool.release(claim, Duration::ZERO).await {
+            tracing::warn!(error = %e, entry, "spool: copy not released; a retry files it");
+        }
+        Filed::Spooled { entry, failure }
+    }
+
     fn state(&self, account: &str) -> Arc<AccountState> {
         lock(&self.accounts)
             .entry(account.to_string())
@@ -428,7 +482,7 @@ impl Filer {
                         *lock(&state.sent) = None;
                         state.stale.store(true, Ordering::SeqCst);
                     }
-                    if !is_permanent(failure) {
+                    if !failure.kind.refuses_the_copy() {
                         // The session may be broken: the next batch reconnects.
                         *open = None;
                     }
@@ -478,7 +532,7 @@ impl Filer {
                 }
             }
             Err(failure) => {
-                let permanent = is_permanent(&failure);
+                let permanent = failure.kind.refuses_the_copy();
                 let text = describe(&failure);
                 for job in jobs {
                     let entry = job.claim.entry.id.clone();

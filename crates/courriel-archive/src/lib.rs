@@ -12,17 +12,19 @@ mod conn;
 mod filer;
 pub mod folders;
 pub mod mutf7;
+mod outcome;
 mod session;
 mod settings;
 pub mod spool;
 
-pub use archive::{Archive, Filed, RetryReport, Target};
+pub use archive::Archive;
 pub use cache::{FolderCache, FolderList, FolderStore};
 pub use courriel_core::failure::{Failure, FailureKind};
 pub use filer::{Expected, Filer};
 pub use folders::{
     Folder, NamespaceKind, Namespaces, Reason, SentChoice, choose_sent, sent_folder_to_create,
 };
+pub use outcome::{Filed, RetryReport, Target};
 pub use session::{AppendCopy, Appended, CheckOutcome, Session, check, connect};
 pub use settings::{ImapSettings, Timeouts};
 pub use spool::{

@@ -93,6 +93,8 @@ failures! {
     SendgridDeliveryUnknown => "SG009", "sendgrid-delivery-unknown";
     DestinationNotAllowed => "NT001", "destination-not-allowed";
     DestinationUnreachable => "NT002", "destination-unreachable";
+    CaFileUnusable => "NT003", "ca-file-unusable";
+    EmailInvalid => "EM001", "email-invalid";
 }
 
 impl FailureKind {
@@ -106,6 +108,60 @@ impl FailureKind {
         matches!(
             self,
             FailureKind::SmtpDeliveryUnknown | FailureKind::SendgridDeliveryUnknown
+        )
+    }
+
+    /// Whether trying again later, with nothing changed, may succeed: the
+    /// server could not be reached in time, dropped the connection, or
+    /// answered "not now"; the spool could not be written for now. A
+    /// message is never handed over twice by retrying one of these (a
+    /// failure whose message may have gone is not temporary: see
+    /// [`FailureKind::may_have_been_delivered`]).
+    #[must_use]
+    pub fn is_temporary(self) -> bool {
+        matches!(
+            self,
+            FailureKind::ImapRefused
+                | FailureKind::ImapTimeout
+                | FailureKind::ImapConnectionLost
+                | FailureKind::SpoolUnwritable
+                | FailureKind::SpoolClaimLost
+                | FailureKind::SpoolUnwritableNotSent
+                | FailureKind::SmtpRefused
+                | FailureKind::SmtpTimeout
+                | FailureKind::SmtpTemporary
+                | FailureKind::SmtpStarttlsRefused
+                | FailureKind::SendgridRateLimited
+                | FailureKind::SendgridServerError
+                | FailureKind::SendgridUnreachable
+                | FailureKind::DestinationUnreachable
+        )
+    }
+
+    /// Whether the same attempt will fail again until something changes:
+    /// the settings (a host name that does not exist, a password refused,
+    /// a certificate not trusted), the message (too large, refused), the
+    /// mailbox (a folder missing) or the provider's account. Neither
+    /// temporary nor of unknown fate.
+    #[must_use]
+    pub fn is_permanent(self) -> bool {
+        !self.is_temporary() && !self.may_have_been_delivered()
+    }
+
+    /// Whether the IMAP server refused the copy or its folder (missing,
+    /// refused, not created, none to choose): filing it again on the same
+    /// mailbox will fail the same way until the folder or the quota
+    /// changes, so the copy is kept marked failed rather than retried.
+    /// Failures to connect or log in are not these: the copy waits, and is
+    /// filed once the server answers or the settings are fixed.
+    #[must_use]
+    pub fn refuses_the_copy(self) -> bool {
+        matches!(
+            self,
+            FailureKind::ImapFolderMissing
+                | FailureKind::ImapAppendRefused
+                | FailureKind::ImapCreateRefused
+                | FailureKind::ImapNoSentFolder
         )
     }
 
@@ -153,6 +209,20 @@ impl Failure {
     #[must_use]
     pub fn code(&self) -> &'static str {
         self.kind.code()
+    }
+
+    /// Whether trying again later, with nothing changed, may succeed (see
+    /// [`FailureKind::is_temporary`]).
+    #[must_use]
+    pub fn is_temporary(&self) -> bool {
+        self.kind.is_temporary()
+    }
+
+    /// Whether the same attempt will fail again until something changes
+    /// (see [`FailureKind::is_permanent`]).
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        self.kind.is_permanent()
     }
 
     /// Whether the message may have been delivered despite the failure
@@ -204,6 +274,25 @@ impl std::error::Error for Failure {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_failure_is_exactly_one_of_temporary_permanent_or_of_unknown_fate() {
+        for kind in FailureKind::ALL {
+            let classes = [
+                kind.is_temporary(),
+                kind.is_permanent(),
+                kind.may_have_been_delivered(),
+            ];
+            assert_eq!(classes.iter().filter(|c| **c).count(), 1, "{kind:?}");
+            // What the transport retries on its own is temporary.
+            assert!(!kind.is_retryable() || kind.is_temporary(), "{kind:?}");
+            // A copy refused is refused for good.
+            assert!(!kind.refuses_the_copy() || kind.is_permanent(), "{kind:?}");
+        }
+        assert!(FailureKind::SmtpAuthRefused.is_permanent());
+        assert!(FailureKind::SmtpTemporary.is_temporary());
+        assert!(FailureKind::SmtpDeliveryUnknown.may_have_been_delivered());
+    }
 
     #[test]
     fn render_puts_the_code_and_message_on_one_line_and_the_help_indented_below() {

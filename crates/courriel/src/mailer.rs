@@ -403,12 +403,7 @@ impl Handover for SpoolFirst<'_> {
         )
         .owned_by(&owner)
         .before_sending();
-        let spool = self.mailer.spool();
-        *claim = Some(spool.put(copy, self.message.clone()).await.map_err(|e| {
-            Failure::new(FailureKind::SpoolUnwritableNotSent)
-                .arg("dir", spool.location())
-                .arg("detail", e)
-        })?);
+        *claim = Some(self.mailer.filer.hold(copy, self.message.clone()).await?);
         Ok(())
     }
 }
@@ -452,10 +447,106 @@ impl SendError {
         }
     }
 
-    /// Whether the message may have been delivered after all.
+    /// The error as a failure with its stable code and message, for
+    /// every kind but settings with errors (those are the rules'
+    /// diagnostics): an unusable CA file is `NT003`, an email that cannot
+    /// be built `EM001`.
+    #[must_use]
+    pub fn as_failure(&self) -> Option<std::borrow::Cow<'_, Failure>> {
+        use std::borrow::Cow;
+        match self {
+            SendError::Settings(_) => None,
+            SendError::CaFile(file, e) => Some(Cow::Owned(
+                Failure::new(FailureKind::CaFileUnusable)
+                    .arg("file", file)
+                    .arg("detail", e),
+            )),
+            SendError::Email(e) => Some(Cow::Owned(
+                Failure::new(FailureKind::EmailInvalid).arg("detail", e),
+            )),
+            SendError::Failed(f)
+            | SendError::Spool(f)
+            | SendError::FateUnknown { failure: f, .. } => Some(Cow::Borrowed(f)),
+        }
+    }
+
+    /// The first error among the settings' diagnostics, when the settings
+    /// stopped the send.
+    #[must_use]
+    pub fn diagnostic(&self) -> Option<&Diagnostic> {
+        match self {
+            SendError::Settings(diagnostics) => diagnostics
+                .iter()
+                .find(|d| d.severity == Severity::Error)
+                .or(diagnostics.first()),
+            _ => None,
+        }
+    }
+
+    /// The stable code: the rule's (`LG004`) when the settings have
+    /// errors, else the failure's (`SM009`, `NT003`, `EM001`...).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match (self.diagnostic(), self.as_failure()) {
+            (Some(d), _) => d.code(),
+            (None, Some(failure)) => failure.code(),
+            // Settings refused with no diagnostic: not built by the mailer.
+            (None, None) => FailureKind::ImapSettingsInvalid.code(),
+        }
+    }
+
+    /// What happened, in `lang`.
+    #[must_use]
+    pub fn message(&self, lang: Lang) -> String {
+        match (self.diagnostic(), self.as_failure()) {
+            (Some(d), _) => d.message(lang),
+            (None, Some(failure)) => failure.message(lang),
+            (None, None) => self.to_string(),
+        }
+    }
+
+    /// What to do, in `lang`.
+    #[must_use]
+    pub fn help(&self, lang: Lang) -> String {
+        match (self.diagnostic(), self.as_failure()) {
+            (Some(d), _) => d.help(lang),
+            (None, Some(failure)) => failure.help(lang),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// Whether sending the same message again later, with nothing changed,
+    /// may succeed: the server could not be reached, answered "not now",
+    /// or the spool could not be written for now. Nothing was sent.
+    #[must_use]
+    pub fn is_temporary(&self) -> bool {
+        self.as_failure().is_some_and(|f| f.is_temporary())
+    }
+
+    /// Whether sending again will fail the same way until something
+    /// changes: the settings, the message, or the provider's account.
+    /// Nothing was sent.
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        match self.as_failure() {
+            Some(failure) => failure.is_permanent(),
+            None => true,
+        }
+    }
+
+    /// Whether the message may have been delivered after all: never send
+    /// it again without checking (its copy is kept, see
+    /// [`SendError::FateUnknown`]).
+    #[must_use]
+    pub fn may_have_been_delivered(&self) -> bool {
+        matches!(self, SendError::FateUnknown { .. })
+    }
+
+    /// Whether the message may have been delivered after all (the same as
+    /// [`SendError::may_have_been_delivered`]).
     #[must_use]
     pub fn is_fate_unknown(&self) -> bool {
-        matches!(self, SendError::FateUnknown { .. })
+        self.may_have_been_delivered()
     }
 
     /// Whether the spool stopped the send.
@@ -485,7 +576,18 @@ impl std::fmt::Display for SendError {
     }
 }
 
-impl std::error::Error for SendError {}
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SendError::Settings(_) => None,
+            SendError::CaFile(_, e) => Some(e),
+            SendError::Email(e) => Some(e),
+            SendError::Failed(f)
+            | SendError::Spool(f)
+            | SendError::FateUnknown { failure: f, .. } => Some(f),
+        }
+    }
+}
 
 impl From<SettingsError> for SendError {
     fn from(e: SettingsError) -> SendError {
@@ -678,7 +780,7 @@ impl Mailer {
         let filing = match (Self::plan(account, sent.transport), claim) {
             (Plan::NotFiled(why), claim) => {
                 if let Some(claim) = claim {
-                    self.forget(claim).await;
+                    self.filer.forget(claim).await;
                 }
                 Filing::NotFiled(why)
             }
@@ -727,36 +829,15 @@ impl Mailer {
         }
         if !failure.may_have_been_delivered() {
             if let Some(claim) = claim {
-                self.forget(claim).await;
+                self.filer.forget(claim).await;
             }
             return SendError::Failed(failure);
         }
         let entry = match claim {
-            Some(mut claim) => {
-                claim.mark_fate_unknown();
-                let id = claim.entry.id.clone();
-                let text = format!("{}: {}", failure.code(), failure.message(Lang::En));
-                match self.spool().failed(claim, &text, false).await {
-                    Ok(_) => Some(id),
-                    Err(e) => {
-                        // Still on disk as `sending`: a retry finds it so.
-                        tracing::warn!(error = %e, entry = %id, "copy of a message of unknown fate not marked");
-                        Some(id)
-                    }
-                }
-            }
+            Some(claim) => Some(self.filer.keep_fate_unknown(claim, &failure).await),
             None => None,
         };
         SendError::FateUnknown { failure, entry }
-    }
-
-    /// Removes the copy of a message that did not go out (or needs none).
-    async fn forget(&self, claim: Claimed) {
-        let id = claim.entry.id.clone();
-        if let Err(e) = self.spool().discard(claim).await {
-            // Left `sending`: a retry would file it as of unknown fate.
-            tracing::error!(error = %e, entry = %id, "spool: the copy of a message not sent could not be removed");
-        }
     }
 
     /// Whether the copy of a message sent through `transport` is filed by
@@ -792,13 +873,11 @@ impl Mailer {
             Some(Ok(settings)) => settings,
             Some(Err(e)) => {
                 // Kept until the settings are fixed: never dropped.
-                let failure = invalid_settings(e.clone());
-                let entry = claim.entry.id.clone();
-                // Due at once: filed as soon as the settings are fixed.
-                if let Err(e) = self.spool().release(claim, Duration::ZERO).await {
-                    tracing::warn!(error = %e, entry, "spool: copy not released; a retry files it");
-                }
-                return Filing::Spooled { entry, failure };
+                return Self::filing(
+                    self.filer
+                        .set_aside(claim, invalid_settings(e.clone()))
+                        .await,
+                );
             }
             None => unreachable!("a copy is claimed only for an account with IMAP settings"),
         };
@@ -821,13 +900,9 @@ impl Mailer {
         let owner = account.owner("");
         let copy =
             NewCopy::sent(account.id(), account.sent_folder().named(), message_id).owned_by(&owner);
-        match self.spool().put(copy, message.clone()).await {
+        match self.filer.keep(copy, message.clone()).await {
             Ok(claim) => self.file_claimed(account, claim, expected).await,
-            Err(e) => Filing::NotKept(
-                Failure::new(FailureKind::SpoolUnwritable)
-                    .arg("dir", self.spool().location())
-                    .arg("detail", e),
-            ),
+            Err(failure) => Filing::NotKept(failure),
         }
     }
 
@@ -980,5 +1055,102 @@ impl Mailer {
     /// Closes pooled sessions (best effort, bounded).
     pub async fn close(&self) {
         self.filer.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use courriel_core::account::AccountSettings;
+
+    use super::*;
+
+    fn settings_error() -> SendError {
+        let settings = AccountSettings {
+            sender: Some("not an address".into()),
+            ..AccountSettings::default()
+        };
+        let facts = Catalog::builtin().facts(&settings);
+        SendError::Settings(rules::check(&settings, &facts))
+    }
+
+    #[test]
+    fn every_send_error_has_a_code_words_in_both_languages_and_a_class() {
+        let errors = [
+            settings_error(),
+            SendError::CaFile(
+                "/etc/ca.pem".into(),
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            ),
+            SendError::Email(EmailError::NoRecipient),
+            SendError::Failed(Failure::new(FailureKind::SmtpTemporary).arg("detail", "451 later")),
+            SendError::Failed(Failure::new(FailureKind::SmtpAuthRefused)),
+            SendError::Spool(Failure::new(FailureKind::SpoolUnwritableNotSent)),
+            SendError::FateUnknown {
+                failure: Failure::new(FailureKind::SmtpDeliveryUnknown),
+                entry: None,
+            },
+        ];
+        let codes: Vec<_> = errors.iter().map(SendError::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "FD002", "NT003", "EM001", "SM013", "SM009", "SP004", "SM016"
+            ]
+        );
+        let classes: Vec<_> = errors
+            .iter()
+            .map(|e| {
+                (
+                    e.is_temporary(),
+                    e.is_permanent(),
+                    e.may_have_been_delivered(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            classes,
+            [
+                (false, true, false),
+                (false, true, false),
+                (false, true, false),
+                (true, false, false),
+                (false, true, false),
+                (true, false, false),
+                (false, false, true),
+            ]
+        );
+        for e in &errors {
+            for lang in Lang::ALL {
+                let (message, help) = (e.message(lang), e.help(lang));
+                assert!(
+                    !message.is_empty() && !message.starts_with('['),
+                    "{e:?}: {message}"
+                );
+                assert!(!help.is_empty() && !help.starts_with('['), "{e:?}: {help}");
+            }
+        }
+        assert_ne!(errors[1].message(Lang::En), errors[1].message(Lang::Fr));
+        assert!(errors[1].message(Lang::Fr).contains("/etc/ca.pem"));
+        assert!(errors[2].message(Lang::En).contains("no recipient"));
+    }
+
+    #[test]
+    fn a_send_error_gives_its_cause() {
+        let e = settings_error();
+        assert!(e.source().is_none(), "the diagnostics are the cause");
+        let e = SendError::Email(EmailError::NoSender);
+        assert!(e.source().unwrap().downcast_ref::<EmailError>().is_some());
+        let e = SendError::Failed(Failure::new(FailureKind::SmtpAuthRefused));
+        let failure = e.source().unwrap().downcast_ref::<Failure>().unwrap();
+        assert_eq!(failure.code(), "SM009");
+        let e = SendError::CaFile("ca.pem".into(), std::io::ErrorKind::NotFound.into());
+        assert!(
+            e.source()
+                .unwrap()
+                .downcast_ref::<std::io::Error>()
+                .is_some()
+        );
     }
 }

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use courriel::archive::Reason;
-use courriel::core::account::{AccountSettings, ImapInput, Lang, ServerInput};
+use courriel::core::account::{AccountSettings, ImapInput, Lang, Protocol, ServerInput};
 use courriel::core::failure::{Arg, Failure, FailureKind};
 use courriel::core::rules::{self, Diagnostic, PasswordState, Severity};
 use courriel::core::{EmailAddress, ServerSettings};
@@ -217,15 +217,16 @@ fn help_of(d: &Diagnostic, lang: Lang) -> String {
     d.help(lang)
 }
 
-/// `{code, message, help}` of the first error among `diagnostics`
-/// concerning `fields` (a prefix such as `imap`, or every field).
-fn diagnostic_failure(diagnostics: &[Diagnostic], fields: &[&str], lang: Lang) -> Option<Value> {
-    let d = diagnostics.iter().find(|d| {
-        d.severity == Severity::Error
-            && fields
-                .iter()
-                .any(|f| d.field.as_str() == *f || d.field.as_str().starts_with(&format!("{f}.")))
-    })?;
+/// `{code, message, help}` of the first error among `diagnostics` that
+/// `concerned` picks.
+fn diagnostic_failure(
+    diagnostics: &[Diagnostic],
+    concerned: impl Fn(&Diagnostic) -> bool,
+    lang: Lang,
+) -> Option<Value> {
+    let d = diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::Error && concerned(d))?;
     Some(json!({
         "ok": false,
         "code": d.code(),
@@ -496,8 +497,12 @@ pub(crate) async fn folders(
             return Json(json!({ "ok": true, "folders": folders, "sent": sent })).into_response();
         }
         ServerCheck::Failed(failure) => failure_json(&failure, lang),
-        ServerCheck::Skipped => diagnostic_failure(&report.diagnostics, &["imap", "sender"], lang)
-            .unwrap_or_else(|| failure_json(&Failure::new(FailureKind::ImapNotConfigured), lang)),
+        ServerCheck::Skipped => {
+            diagnostic_failure(&report.diagnostics, |d| d.concerns(Protocol::Imap), lang)
+                .unwrap_or_else(|| {
+                    failure_json(&Failure::new(FailureKind::ImapNotConfigured), lang)
+                })
+        }
         _ => failure_json(&Failure::new(FailureKind::ImapNotConfigured), lang),
     };
     answer["headline"] = json!(headline(lang));
@@ -527,7 +532,7 @@ pub(crate) async fn test_send(
         let facts = account_facts(app.mailer.catalog(), &account, None);
         let diagnostics = rules::check(account.settings(), &facts);
         return Json(
-            diagnostic_failure(&diagnostics, &["sender"], lang).unwrap_or_else(
+            diagnostic_failure(&diagnostics, |d| d.protocol().is_none(), lang).unwrap_or_else(
                 || json!({ "ok": false, "code": "FD002", "message": "", "help": "" }),
             ),
         )
@@ -556,17 +561,17 @@ pub(crate) async fn test_send(
             "filing_status": receipt.filing.status(),
             "filing_text": filing_text(&receipt.filing, lang),
         }),
-        Err(SendError::Settings(diagnostics)) => {
-            diagnostic_failure(&diagnostics, &["sender", "smtp", "imap"], lang).unwrap_or_else(|| {
-                json!({ "ok": false, "code": "settings", "message": SendError::Settings(diagnostics).to_string(), "help": "" })
-            })
-        }
         Err(SendError::Failed(failure)) => failure_json(&failure, lang),
+        Err(SendError::Settings(diagnostics)) => diagnostic_failure(&diagnostics, |_| true, lang)
+            .unwrap_or_else(|| {
+                let e = SendError::Settings(diagnostics);
+                json!({ "ok": false, "code": e.code(), "message": e.message(lang), "help": e.help(lang) })
+            }),
         Err(other) => json!({
             "ok": false,
-            "code": match &other { SendError::CaFile(..) => "ca-file", SendError::Email(_) => "email", _ => "error" },
-            "message": other.to_string(),
-            "help": "",
+            "code": other.code(),
+            "message": other.message(lang),
+            "help": other.help(lang),
         }),
     })
     .into_response()

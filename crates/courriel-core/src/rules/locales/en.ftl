@@ -343,3 +343,9 @@ NT001 = The server { $host } is at { $address }, { $range ->
 
 NT002 = No mail server could be reached at { $host }:{ $port }, or it did not answer as one.
     .help = Check the server's name, the port and the security (465 and 993: implicit TLS; 587 and 143: STARTTLS) as your provider documents them, then try again later.
+
+NT003 = The CA file { $file } cannot be used: { $detail }
+    .help = The account's ca_file must name a readable regular file holding the PEM certificate of the CA that signed your server's certificate (lines between BEGIN CERTIFICATE and END CERTIFICATE). Fix the path or the file, then try again.
+
+EM001 = The message cannot be built: { $detail }
+    .help = Nothing was sent. The application that builds the message must fix it (a sender, at least one recipient, a body, header values on one line).

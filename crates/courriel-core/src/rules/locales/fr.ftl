@@ -343,3 +343,9 @@ NT001 = Le serveur { $host } est à l'adresse { $address }, { $range ->
 
 NT002 = Aucun serveur de messagerie n'a pu être joint à { $host }:{ $port }, ou il n'a pas répondu comme tel.
     .help = Vérifiez le nom du serveur, le port et la sécurité (465 et 993 : TLS implicite ; 587 et 143 : STARTTLS) tels que votre fournisseur les documente, puis réessayez plus tard.
+
+NT003 = Le fichier d'autorité de certification { $file } est inutilisable : { $detail }
+    .help = Le ca_file du compte doit désigner un fichier ordinaire lisible contenant le certificat PEM de l'autorité qui a signé le certificat de votre serveur (les lignes entre BEGIN CERTIFICATE et END CERTIFICATE). Corrigez le chemin ou le fichier, puis réessayez.
+
+EM001 = Le message ne peut pas être construit : { $detail }
+    .help = Rien n'a été envoyé. L'application qui construit le message doit le corriger (un expéditeur, au moins un destinataire, un corps, des valeurs d'en-tête sur une seule ligne).
