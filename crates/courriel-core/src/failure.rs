@@ -180,11 +180,50 @@ impl FailureKind {
     }
 }
 
-/// A failure, with the values its message needs.
+/// Where, in sending a message, a failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Step {
+    /// Reaching the server and logging in: DNS, TCP, TLS, the greeting,
+    /// EHLO, STARTTLS, AUTH; an HTTP API's connection. Nothing of the
+    /// message was sent.
+    Connect,
+    /// The envelope: MAIL FROM, RCPT TO and DATA's go-ahead, and the
+    /// checks of the message against what the server announced. Nothing of
+    /// the message was sent.
+    Envelope,
+    /// The message handed over: its bytes and the server's final answer
+    /// (the end of DATA; an HTTP API's request and its response).
+    Message,
+}
+
+impl Step {
+    /// Whether the message had been handed over when the failure happened:
+    /// the server refused it after reading it, or its answer never came
+    /// (then [`FailureKind::may_have_been_delivered`] says so).
+    #[must_use]
+    pub fn handed_over(self) -> bool {
+        self == Step::Message
+    }
+
+    /// `connect`, `envelope` or `message`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Connect => "connect",
+            Step::Envelope => "envelope",
+            Step::Message => "message",
+        }
+    }
+}
+
+/// A failure, with the values its message needs, and the step of sending
+/// it happened at (when it happened while sending).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// What happened.
     pub kind: FailureKind,
+    step: Option<Step>,
     args: Vec<(&'static str, Arg)>,
 }
 
@@ -194,8 +233,31 @@ impl Failure {
     pub fn new(kind: FailureKind) -> Failure {
         Failure {
             kind,
+            step: None,
             args: Vec::new(),
         }
+    }
+
+    /// The failure, as happened at `step` of sending (a step already
+    /// known is kept: the innermost knows best).
+    #[must_use]
+    pub fn at(mut self, step: Step) -> Failure {
+        self.step.get_or_insert(step);
+        self
+    }
+
+    /// The step of sending the failure happened at; `None` outside sending
+    /// (filing, the spool, settings).
+    #[must_use]
+    pub fn step(&self) -> Option<Step> {
+        self.step
+    }
+
+    /// Whether the message had been handed over when the failure happened
+    /// (see [`Step::handed_over`]).
+    #[must_use]
+    pub fn handed_over(&self) -> bool {
+        self.step.is_some_and(Step::handed_over)
     }
 
     /// Adds a value for the message.
@@ -290,6 +352,15 @@ mod tests {
             assert!(!kind.refuses_the_copy() || kind.is_permanent(), "{kind:?}");
         }
         assert!(FailureKind::SmtpAuthRefused.is_permanent());
+        let failure = Failure::new(FailureKind::SmtpDeliveryUnknown).at(Step::Message);
+        assert!(failure.handed_over());
+        // The innermost step stands.
+        assert_eq!(failure.at(Step::Connect).step(), Some(Step::Message));
+        assert!(
+            !Failure::new(FailureKind::SmtpAuthRefused)
+                .at(Step::Connect)
+                .handed_over()
+        );
         assert!(FailureKind::SmtpTemporary.is_temporary());
         assert!(FailureKind::SmtpDeliveryUnknown.may_have_been_delivered());
     }

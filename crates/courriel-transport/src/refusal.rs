@@ -10,7 +10,7 @@
 
 /// Where in the transaction a refusal came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
+pub(crate) enum Command {
     /// `MAIL FROM`.
     Mail,
     /// `RCPT TO`.
@@ -30,9 +30,9 @@ const NOT_OWNED: &[&str] = &[
     "not allowed to send from",
 ];
 
-/// Whether the permanent refusal `reply` (code and text) at `step` says
+/// Whether the permanent refusal `reply` (code and text) to `command` says
 /// the login may not send as the envelope's sender.
-pub(crate) fn refuses_sender(step: Step, code: u16, reply: &str) -> bool {
+pub(crate) fn refuses_sender(command: Command, code: u16, reply: &str) -> bool {
     let text = reply.to_ascii_lowercase();
     // RFC 3463's X.7.60 is "send as denied" (Microsoft's registration).
     if enhanced(&text) == Some((5, 7, 60)) {
@@ -43,12 +43,12 @@ pub(crate) fn refuses_sender(step: Step, code: u16, reply: &str) -> bool {
             && ["authenticated", "login", "logged in", "auth "]
                 .iter()
                 .any(|t| text.contains(t)));
-    match step {
+    match command {
         // 553 to MAIL: "mailbox name not allowed", of the sender's; unless
         // it names an IP address: then it refuses the client's address
         // (Yahoo's "553 Mail from 192.0.2.1 not allowed").
-        Step::Mail => said || (code == 553 && !names_an_ip_address(&text)),
-        Step::Rcpt | Step::Data => said,
+        Command::Mail => said || (code == 553 && !names_an_ip_address(&text)),
+        Command::Rcpt | Command::Data => said,
     }
 }
 
@@ -95,9 +95,9 @@ mod tests {
             let fields: Vec<&str> = line.split('\t').collect();
             assert_eq!(fields.len(), 5, "five tab-separated fields: {line}");
             let step = match fields[0] {
-                "MAIL" => Step::Mail,
-                "RCPT" => Step::Rcpt,
-                "DATA" => Step::Data,
+                "MAIL" => Command::Mail,
+                "RCPT" => Command::Rcpt,
+                "DATA" => Command::Data,
                 other => panic!("unknown step {other}: {line}"),
             };
             let code: u16 = fields[1][..3].parse().unwrap();

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use courriel_core::failure::{Failure, FailureKind};
+use courriel_core::failure::{Failure, FailureKind, Step};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
@@ -222,6 +222,7 @@ pub async fn send_sendgrid(
             Err(e) if e.is_connect() => (
                 None,
                 Failure::new(FailureKind::SendgridUnreachable)
+                    .at(Step::Connect)
                     .arg("url", settings.endpoint())
                     .arg("detail", e),
             ),
@@ -229,6 +230,7 @@ pub async fn send_sendgrid(
             // back: SendGrid may have taken it. Never sent again.
             Err(e) => {
                 return Err(Failure::new(FailureKind::SendgridDeliveryUnknown)
+                    .at(Step::Message)
                     .arg("url", settings.endpoint())
                     .arg("detail", e));
             }
@@ -250,24 +252,33 @@ pub async fn send_sendgrid(
                             refused: Vec::new(),
                         });
                     }
-                    401 => return Err(Failure::new(FailureKind::SendgridKeyRefused)),
+                    401 => {
+                        return Err(Failure::new(FailureKind::SendgridKeyRefused).at(Step::Message));
+                    }
                     403 => {
                         return Err(Failure::new(FailureKind::SendgridForbidden)
+                            .at(Step::Message)
                             .arg("detail", error_messages(&text)));
                     }
-                    413 => return Err(Failure::new(FailureKind::SendgridTooLarge)),
+                    413 => {
+                        return Err(Failure::new(FailureKind::SendgridTooLarge).at(Step::Message));
+                    }
                     429 => (
                         retry_after,
-                        Failure::new(FailureKind::SendgridRateLimited).arg("attempts", attempt),
+                        Failure::new(FailureKind::SendgridRateLimited)
+                            .at(Step::Message)
+                            .arg("attempts", attempt),
                     ),
                     500..=599 => (
                         retry_after,
                         Failure::new(FailureKind::SendgridServerError)
+                            .at(Step::Message)
                             .arg("status", status)
                             .arg("attempts", attempt),
                     ),
                     _ => {
                         return Err(Failure::new(FailureKind::SendgridBadRequest)
+                            .at(Step::Message)
                             .arg("detail", error_messages(&text)));
                     }
                 }

@@ -9,7 +9,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use courriel_core::failure::{Failure, FailureKind};
+use courriel_core::failure::{Failure, FailureKind, Step};
 use courriel_core::{EmailAddress, Security};
 use courriel_net::{Kinds, NetError};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -22,7 +22,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::net::TcpStream;
 
 use crate::email::Rendered;
-use crate::refusal::{Step, refuses_sender};
+use crate::refusal::{Command, refuses_sender};
 use crate::reply::{MAX_LINE, MAX_REPLY, ReplyError, parse_reply};
 use crate::route::{Handover, Transport};
 use crate::wire::{Unread, Wire};
@@ -432,7 +432,7 @@ impl SmtpConnection {
             conn,
             wire,
             announced,
-        } = open(settings).await?;
+        } = open(settings).await.map_err(|f| f.at(Step::Connect))?;
         Ok(SmtpConnection {
             conn,
             wire,
@@ -485,6 +485,28 @@ impl SmtpConnection {
         email: &Rendered,
         handover: &impl Handover,
     ) -> Result<Receipt, Failure> {
+        let (accepted, refused) = self
+            .envelope_in_step(email)
+            .await
+            .map_err(|f| f.at(Step::Envelope))?;
+        if let Err(failure) = handover.before_handover(Transport::Smtp).await {
+            reset(&mut self.conn, &self.settings).await;
+            return Err(failure);
+        }
+        let reply = self.transfer(email).await?;
+        self.sent += 1;
+        let s = &self.settings;
+        tracing::debug!(host = %s.host, message_id = %email.message_id, %reply, "SMTP: sent");
+        Ok(Receipt {
+            message_id: email.message_id.clone(),
+            reply,
+            accepted,
+            refused,
+        })
+    }
+
+    /// The envelope, once the server is known to be in step.
+    async fn envelope_in_step(&mut self, email: &Rendered) -> Result<Accepted, Failure> {
         // A server that said something unasked (a reply twice) would have
         // its replies taken for the next commands': nothing goes on it.
         match self.wire.unread() {
@@ -504,21 +526,7 @@ impl SmtpConnection {
                     .arg("detail", "the server closed the connection"));
             }
         }
-        let (accepted, refused) = self.envelope(email).await?;
-        if let Err(failure) = handover.before_handover(Transport::Smtp).await {
-            reset(&mut self.conn, &self.settings).await;
-            return Err(failure);
-        }
-        let reply = self.transfer(email).await?;
-        self.sent += 1;
-        let s = &self.settings;
-        tracing::debug!(host = %s.host, message_id = %email.message_id, %reply, "SMTP: sent");
-        Ok(Receipt {
-            message_id: email.message_id.clone(),
-            reply,
-            accepted,
-            refused,
-        })
+        self.envelope(email).await
     }
 
     /// The MAIL FROM parameters `email` needs, or why the server cannot
@@ -594,7 +602,8 @@ impl SmtpConnection {
                 return Err(s.timeout("MAIL FROM", s.timeouts.command));
             }
             Ok(Err(e))
-                if e.is_permanent() && refuses_sender(Step::Mail, status(&e), &e.to_string()) =>
+                if e.is_permanent()
+                    && refuses_sender(Command::Mail, status(&e), &e.to_string()) =>
             {
                 reset(conn, s).await;
                 return Err(not_owned(plain(&e)));
@@ -626,7 +635,7 @@ impl SmtpConnection {
                 // time, and so do some Exim ACLs.
                 Ok(Err(e))
                     if e.is_permanent()
-                        && refuses_sender(Step::Rcpt, status(&e), &e.to_string()) =>
+                        && refuses_sender(Command::Rcpt, status(&e), &e.to_string()) =>
                 {
                     reset(conn, s).await;
                     return Err(not_owned(plain(&e)));
@@ -661,6 +670,12 @@ impl SmtpConnection {
     /// that reply, or any other reply, leaves its fate unknown
     /// (`SmtpDeliveryUnknown`).
     async fn transfer(&mut self, email: &Rendered) -> Result<String, Failure> {
+        self.go_ahead().await.map_err(|f| f.at(Step::Envelope))?;
+        self.message(email).await.map_err(|f| f.at(Step::Message))
+    }
+
+    /// DATA, and its go-ahead (354): nothing of the message is sent yet.
+    async fn go_ahead(&mut self) -> Result<(), Failure> {
         let s = &self.settings;
         let conn = &mut self.conn;
         match tokio::time::timeout(s.timeouts.command, conn.command(Data)).await {
@@ -682,8 +697,14 @@ impl SmtpConnection {
                     format!("“{}” to DATA (nothing was sent)", said(&response)),
                 ));
             }
-            Ok(Ok(_)) => {}
+            Ok(Ok(_)) => Ok(()),
         }
+    }
+
+    /// The message, and the server's final reply.
+    async fn message(&mut self, email: &Rendered) -> Result<String, Failure> {
+        let s = &self.settings;
+        let conn = &mut self.conn;
         let unknown = |detail: String| {
             s.failure(FailureKind::SmtpDeliveryUnknown)
                 .arg("detail", detail)
@@ -710,7 +731,8 @@ impl SmtpConnection {
             }
             // Exchange and Microsoft 365 refuse a sender only here.
             Ok(Err(e))
-                if e.is_permanent() && refuses_sender(Step::Data, status(&e), &e.to_string()) =>
+                if e.is_permanent()
+                    && refuses_sender(Command::Data, status(&e), &e.to_string()) =>
             {
                 return Err(s
                     .failure(FailureKind::SmtpSenderNotOwned)

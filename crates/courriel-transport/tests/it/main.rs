@@ -158,6 +158,18 @@ fn failure_code(
     from: &str,
     to: &[&str],
 ) -> String {
+    failure_of(account, port, security, from, to)
+        .code()
+        .to_string()
+}
+
+fn failure_of(
+    account: &Account,
+    port: u16,
+    security: Security,
+    from: &str,
+    to: &[&str],
+) -> courriel_core::failure::Failure {
     let mut email = Email::from(Mailbox::new(addr(from))).subject("x").text("x");
     for t in to {
         email = email.to(Mailbox::new(addr(t)));
@@ -171,7 +183,37 @@ fn failure_code(
         "{}",
         failure.message(Lang::Fr)
     );
-    failure.code().to_string()
+    failure
+}
+
+#[test]
+fn a_failure_says_the_step_it_happened_at() {
+    use courriel_core::failure::Step;
+    let s = Servers::get();
+    let mut wrong = s.special.clone();
+    wrong.password = "not-the-password".into();
+    let port = s.smtp_tls_port;
+    let at = |account: &Account, from: &str, to: &[&str]| {
+        let failure = failure_of(account, port, Security::ImplicitTls, from, to);
+        (
+            failure.code().to_string(),
+            failure.step(),
+            failure.handed_over(),
+        )
+    };
+    let special = s.special.address.as_str();
+    assert_eq!(
+        at(&wrong, special, &[&s.courier.address]),
+        ("SM009".into(), Some(Step::Connect), false)
+    );
+    assert_eq!(
+        at(&s.special, &s.courier.address, &[&s.localized.address]),
+        ("SM010".into(), Some(Step::Envelope), false)
+    );
+    assert_eq!(
+        at(&s.special, special, &["nosuchuser@courriel.test"]),
+        ("SM011".into(), Some(Step::Envelope), false)
+    );
 }
 
 #[test]

@@ -87,6 +87,27 @@ fn a_202_with_the_request_sendgrid_expects() {
     assert_eq!(body["headers"]["X-Invoice-Id"], "F-2026-0042");
 }
 
+/// The step a send through SendGrid failed at.
+fn step(url: &str, key: &str) -> Option<courriel_core::failure::Step> {
+    let e = email();
+    let rendered = e.render().unwrap();
+    let failure = runtime()
+        .block_on(send_sendgrid(&settings(url, key), &e, &rendered, &()))
+        .unwrap_err();
+    failure.step()
+}
+
+#[test]
+fn a_refusal_came_after_the_request_went_out_a_connection_failure_before() {
+    use courriel_core::failure::Step;
+    let (url, _) = server();
+    assert_eq!(step(&url, "bad-key"), Some(Step::Message));
+    assert_eq!(step(&url, "too-large"), Some(Step::Message));
+    assert_eq!(step(&url, "hang-up"), Some(Step::Message));
+    assert_eq!(step("http://127.0.0.1:1", "good"), Some(Step::Connect));
+    assert_eq!(step(&url, ""), None, "not configured: nothing was tried");
+}
+
 #[test]
 fn every_refusal_has_its_code() {
     let (url, _) = server();
