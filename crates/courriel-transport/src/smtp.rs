@@ -681,21 +681,21 @@ impl SmtpConnection {
         match tokio::time::timeout(s.timeouts.command, conn.command(Data)).await {
             Err(_) => {
                 self.broken = true;
-                return Err(s.timeout("DATA", s.timeouts.command));
+                Err(s.timeout("DATA", s.timeouts.command))
             }
             Ok(Err(e)) => {
                 self.broken |= e.status().is_none();
                 reset(conn, s).await;
-                return Err(refusal(s, &e));
+                Err(refusal(s, &e))
             }
             // Only 354 lets the message go; a completion here is a reply
             // meant for an earlier command.
             Ok(Ok(response)) if !response.has_code(354) => {
                 self.broken = true;
-                return Err(s.failure(FailureKind::SmtpUnexpected).arg(
+                Err(s.failure(FailureKind::SmtpUnexpected).arg(
                     "detail",
                     format!("“{}” to DATA (nothing was sent)", said(&response)),
-                ));
+                ))
             }
             Ok(Ok(_)) => Ok(()),
         }
