@@ -176,10 +176,13 @@ impl MailerBuilder {
             SpoolChoice::Dir(dir) => Spool::dir(dir)?,
             SpoolChoice::Open(spool) => spool,
         };
-        let folders = self
-            .folders
-            .or_else(|| spool.folder_cache())
-            .unwrap_or_else(FolderCache::in_memory);
+        // The filer decides the default cache (the spool's, else memory).
+        let mut filer = Filer::new(spool, self.idle_expiry)
+            .with_linger(self.filing_linger)
+            .with_retry_batch(self.retry_batch);
+        if let Some(folders) = self.folders {
+            filer = filer.with_folder_cache(folders);
+        }
         Ok(Mailer {
             catalog: Arc::new(self.catalog.unwrap_or_else(|| Catalog::builtin().clone())),
             default: self.default.map(Arc::new),
@@ -188,13 +191,7 @@ impl MailerBuilder {
                 self.smtp_connections_per_account,
                 self.idle_expiry,
             )),
-            filer: Arc::new(
-                Filer::new(spool, self.idle_expiry)
-                    .with_linger(self.filing_linger)
-                    .with_retry_batch(self.retry_batch)
-                    .with_folder_cache(folders.clone()),
-            ),
-            folders,
+            filer: Arc::new(filer),
             tuning: Arc::new(self.tuning),
         })
     }
@@ -211,7 +208,6 @@ pub struct Mailer {
     policy: Policy,
     smtp: Arc<SmtpPool>,
     filer: Arc<Filer>,
-    folders: FolderCache,
     tuning: Arc<Tuning>,
 }
 
@@ -998,7 +994,7 @@ impl Mailer {
             let outcome = match resolved.imap() {
                 None => ServerCheck::NotConfigured,
                 Some(Err(_)) => ServerCheck::Skipped,
-                Some(Ok(settings)) => match self.folders.folders(settings, true).await {
+                Some(Ok(settings)) => match self.filer.folder_cache().folders(settings, true).await {
                     Err(failure) => ServerCheck::Failed(failure),
                     Ok((folders, _)) => {
                         let hint = resolved.sent_folder_hint();
