@@ -32,6 +32,27 @@ use secrecy::SecretString;
 /// key), its settings as written, and its passwords, which the application
 /// gives directly (from its own secret store) or takes from the variables
 /// the settings name ([`Account::from_env`]). `Debug` shows no password.
+///
+/// ```
+/// use courriel::{Account, AccountSettings, ServerInput};
+///
+/// let settings = AccountSettings {
+///     sender: Some("contact@boulangerie-martin.fr".into()),
+///     smtp: Some(ServerInput {
+///         host: Some("ssl0.ovh.net".into()),
+///         port: Some(465),
+///         security: Some("implicit-tls".into()),
+///         username: Some("contact@boulangerie-martin.fr".into()),
+///         password_env: None,
+///     }),
+///     ..AccountSettings::default()
+/// };
+/// // The password from the application's own secret store.
+/// let account = Account::new("boulangerie", settings).with_smtp_password("s3cret");
+/// assert_eq!(account.id(), "boulangerie");
+/// assert!(account.password(courriel::Protocol::Smtp).is_some());
+/// assert!(!format!("{account:?}").contains("s3cret"), "Debug hides passwords");
+/// ```
 #[derive(Clone)]
 pub struct Account {
     id: String,

@@ -25,12 +25,25 @@ pub use courriel_core as core;
 pub use courriel_presets as presets;
 pub use courriel_transport as transport;
 
-pub use account::Account;
+pub use account::{Account, AccountFileError};
+pub use courriel_archive::{
+    Backoff, FolderCache, FolderList, Reason, RetryReport, SentChoice, Spool, SpoolOptions,
+    Timeouts as ImapTimeouts,
+};
+pub use courriel_core::account::{AccountSettings, Field, ImapInput, Lang, Protocol, ServerInput};
+pub use courriel_core::failure::{Failure, FailureKind, Step};
+pub use courriel_core::rules::{Diagnostic, Rule, Severity};
 pub use courriel_core::{
     Credentials, Domain, EmailAddress, Security, ServerSettings, UsernameTemplate,
 };
 pub use courriel_net::{Destinations, IpRange};
-pub use courriel_presets::{Autofill, Catalog, Provider};
-pub use courriel_transport::{Email, Mailbox};
-pub use mailer::{CheckReport, Filing, Mailer, Receipt, SendError};
+pub use courriel_presets::{Autofill, Catalog, CatalogBuilder, CatalogError, Provider};
+pub use courriel_transport::{
+    Attachment, Email, EmailError, Mailbox, Policy, Retry, SendGridSettings, SmtpTimeouts,
+    Transport,
+};
+pub use mailer::{
+    CheckReport, Filing, ImapFound, Mailer, MailerBuilder, NotFiled, Receipt, SendError,
+    ServerCheck,
+};
 pub use resolve::{ResolvedAccount, SentFolder, SettingsError};

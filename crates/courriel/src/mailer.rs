@@ -201,6 +201,43 @@ impl MailerBuilder {
 ///
 /// Cheap to clone: clones share the catalog, the SMTP connections, the
 /// IMAP sessions, the spool and the folder cache.
+///
+/// ```
+/// use courriel::{Account, AccountSettings, Mailer, SentFolder};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let spool = std::env::temp_dir().join(format!("courriel-doc-{}", std::process::id()));
+/// // One mailer for the whole application.
+/// let mailer = Mailer::builder(&spool).build()?;
+/// let settings: AccountSettings = courriel::account::parse(
+///     "isabelle.toml",
+///     r#"
+///         sender = "isabelle.martin@yahoo.fr"
+///         [smtp]
+///         host = "smtp.mail.yahoo.com"
+///         port = 465
+///         security = "implicit-tls"
+///         username = "isabelle.martin@yahoo.fr"
+///         [imap]
+///         host = "imap.mail.yahoo.com"
+///         port = 993
+///         security = "implicit-tls"
+///         username = "isabelle.martin@yahoo.fr"
+///     "#,
+/// )?;
+/// let account = Account::new("customer-42", settings)
+///     .with_smtp_password("app password")
+///     .with_imap_password("app password");
+/// // Parsed once, when the settings are saved; then sent with, many times
+/// // (`mailer.send(&account, email).await`).
+/// let account = mailer.resolve(&account);
+/// assert!(account.diagnostics().iter().all(|d| d.severity != courriel::Severity::Error));
+/// assert_eq!(account.smtp().unwrap().unwrap().host, "smtp.mail.yahoo.com");
+/// assert_eq!(account.sent_folder(), &SentFolder::Auto { create: true });
+/// # std::fs::remove_dir_all(&spool)?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Mailer {
     catalog: Arc<Catalog>,
@@ -994,7 +1031,8 @@ impl Mailer {
             let outcome = match resolved.imap() {
                 None => ServerCheck::NotConfigured,
                 Some(Err(_)) => ServerCheck::Skipped,
-                Some(Ok(settings)) => match self.filer.folder_cache().folders(settings, true).await {
+                Some(Ok(settings)) => match self.filer.folder_cache().folders(settings, true).await
+                {
                     Err(failure) => ServerCheck::Failed(failure),
                     Ok((folders, _)) => {
                         let hint = resolved.sent_folder_hint();
