@@ -92,7 +92,7 @@ pub(crate) fn check_all(fix: bool) -> Result<Summary, Vec<String>> {
                 }
             }
         }
-        let tier = if rel.starts_with("providers/ispdb/") {
+        let tier = if rel.contains("/ispdb/") {
             Tier::Imported
         } else {
             Tier::Curated

@@ -1,6 +1,6 @@
 //! `cargo xtask import-ispdb`: Thunderbird's ISPDB (`clientConfig` XML files)
-//! into `providers/ispdb/*.ron`, under MPL-2.0, with a report of everything
-//! left out and why.
+//! into `crates/courriel-presets/providers/ispdb/*.ron`, under MPL-2.0, with
+//! a report of everything left out and why.
 //!
 //! Policy: IMAP and SMTP only (no POP3, no Exchange), TLS only (no plaintext,
 //! no port 25), TLS-implicit servers first, only username templates we can
@@ -17,7 +17,7 @@ use courriel_presets::file::{FileSecurity, ProviderFile, ServerFile};
 use courriel_presets::{Auth, SenderPolicy, SentCopy, Status};
 
 use crate::codegen::write_if_changed;
-use crate::project_root;
+use crate::{PROVIDERS, project_root};
 
 /// Domains the ISPDB lists as if users had addresses there, but which name
 /// servers or MX hosts of a provider: each becomes the MX pattern `*.domain`.
@@ -61,7 +61,7 @@ pub(crate) struct Import {
 
 pub(crate) fn run(dir: &Path) -> Result<(), String> {
     let import = import(dir)?;
-    let out_dir = project_root().join("providers/ispdb");
+    let out_dir = project_root().join(PROVIDERS).join("ispdb");
     let mut written = 0;
     for (path, contents) in &import.files {
         if write_if_changed(&project_root().join(path), contents)? {
@@ -87,7 +87,7 @@ pub(crate) fn run(dir: &Path) -> Result<(), String> {
         .filter(|p| p.extension().is_some_and(|e| e == "ron"))
         .count();
     println!(
-        "{count} providers imported ({written} files written, {removed} removed); see providers/ispdb/REPORT.md"
+        "{count} providers imported ({written} files written, {removed} removed); see {PROVIDERS}/ispdb/REPORT.md"
     );
     if written + removed > 0 {
         println!("run `cargo xtask gen` to update the embedded catalog list");
@@ -152,7 +152,7 @@ pub(crate) fn import(dir: &Path) -> Result<Import, String> {
             if let Some(file) = convert(&file_name, provider, &snap, &mut claimed, &mut report) {
                 let header = header(&file_name, &snap);
                 files.insert(
-                    PathBuf::from(format!("providers/ispdb/{}.ron", file.id)),
+                    PathBuf::from(format!("{PROVIDERS}/ispdb/{}.ron", file.id)),
                     file.to_canonical(&header),
                 );
                 report.imported += 1;
@@ -160,7 +160,7 @@ pub(crate) fn import(dir: &Path) -> Result<Import, String> {
         }
     }
     files.insert(
-        PathBuf::from("providers/ispdb/REPORT.md"),
+        PathBuf::from(format!("{PROVIDERS}/ispdb/REPORT.md")),
         report.render(&snap, names.len()),
     );
     Ok(Import { files })

@@ -25,7 +25,7 @@ verbs:
   mail-servers VERB       start|stop|env|status the test servers (Postfix, Dovecot,
                           dnsmasq, PostgreSQL)
   import-ispdb [DIR]      turn Thunderbird's ISPDB (default third_party/ispdb) into
-                          providers/ispdb/*.ron and providers/ispdb/REPORT.md
+                          crates/courriel-presets/providers/ispdb/*.ron and REPORT.md
   help                    this text
 ";
 
@@ -63,6 +63,10 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// The provider files, relative to the workspace root: inside the crate
+/// that embeds them, so that its published package holds them.
+const PROVIDERS: &str = "crates/courriel-presets/providers";
 
 /// The workspace root (this crate's parent directory).
 fn project_root() -> PathBuf {

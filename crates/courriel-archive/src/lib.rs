@@ -5,6 +5,12 @@
 //! Every network wait is bounded ([`Timeouts`]); TLS is always verified and
 //! STARTTLS never skipped; every failure is a [`Failure`] with a stable
 //! code and a message in English and French.
+//!
+//! With the cargo feature `postgres`, the spool and the folder cache can
+//! live in PostgreSQL (`spool::PgStore`), shared by many workers.
+
+// docs.rs (nightly, `--cfg docsrs`) marks what the `postgres` feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod archive;
 mod cache;

@@ -10,12 +10,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use courriel_core::EmailAddress;
-use courriel_discover::{Discovery, Outcome, Source};
+use courriel_discover::{Discovery, Outcome, Search, Source};
 use courriel_presets::Catalog;
 use courriel_testkit::{AUTOCONFIG_BOULANGERIE, Page, Servers, serve_web_slowly};
 
 const ROUNDS: usize = 15;
-const SOURCES: [&str; 4] = ["autoconfig", "mx", "srv", "guess"];
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -55,8 +54,8 @@ fn main() {
         (t.elapsed(), report)
     };
     let mut all = Vec::new();
-    let mut alone: Vec<Vec<Duration>> = vec![Vec::new(); SOURCES.len()];
-    let mut useful = [false; SOURCES.len()];
+    let mut alone: Vec<Vec<Duration>> = vec![Vec::new(); Search::ALL.len()];
+    let mut useful = [false; Search::ALL.len()];
     for _ in 0..ROUNDS {
         let (elapsed, report) = time(&base);
         assert!(
@@ -67,8 +66,8 @@ fn main() {
             "{report:#?}"
         );
         all.push(elapsed);
-        for (i, source) in SOURCES.iter().enumerate() {
-            let (elapsed, report) = time(&base.clone().only(&[source]));
+        for (i, source) in Search::ALL.iter().enumerate() {
+            let (elapsed, report) = time(&base.clone().only(&[*source]));
             useful[i] |= report.attempts.iter().any(|a| a.outcome == Outcome::Found);
             alone[i].push(elapsed);
         }
@@ -76,16 +75,17 @@ fn main() {
     let all = median(all);
     let alone: Vec<Duration> = alone.into_iter().map(median).collect();
     let sequential: Duration = alone.iter().sum();
-    let (slowest, name) = SOURCES
+    let (slowest, name) = Search::ALL
         .iter()
         .enumerate()
         .filter(|(i, _)| useful[*i])
-        .map(|(i, n)| (alone[i], *n))
+        .map(|(i, n)| (alone[i], n.as_str()))
         .max()
         .expect("a useful source");
-    for (i, source) in SOURCES.iter().enumerate() {
+    for (i, source) in Search::ALL.iter().enumerate() {
         println!(
-            "{source:<10} alone: {:>7.1} ms{}",
+            "{:<10} alone: {:>7.1} ms{}",
+            source.as_str(),
             alone[i].as_secs_f64() * 1e3,
             if useful[i] { "  (finds settings)" } else { "" }
         );

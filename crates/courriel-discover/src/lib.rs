@@ -2,7 +2,8 @@
 //! (`contact@boulangerie-martin.fr`, hosted at OVH, IONOS, Gandi, Google
 //! Workspace...), found the way Thunderbird does, with stricter trust.
 //!
-//! Every source starts at once and each is bounded by its own timeout:
+//! Every source starts at once and each is bounded by its own timeout; a
+//! better ranked source wins (the order of [`SourceKind`]):
 //!
 //! | rank | source | trusted |
 //! |---|---|---|
@@ -39,7 +40,7 @@ mod autoconfig;
 mod dns;
 mod probe;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,29 +81,112 @@ pub enum Source {
 }
 
 impl Source {
-    /// `catalog`, `autoconfig`, `catalog-via-mx`, `autoconfig-via-mx`,
-    /// `srv` or `guess`.
+    /// Its kind, without what it read: what names and ranks it.
     #[must_use]
-    pub fn as_str(&self) -> &'static str {
+    pub fn kind(&self) -> SourceKind {
         match self {
-            Source::Catalog => "catalog",
-            Source::Autoconfig { .. } => "autoconfig",
-            Source::CatalogViaMx { .. } => "catalog-via-mx",
-            Source::AutoconfigViaMx { .. } => "autoconfig-via-mx",
-            Source::Srv => "srv",
-            Source::Guess => "guess",
+            Source::Catalog => SourceKind::Catalog,
+            Source::Autoconfig { .. } => SourceKind::Autoconfig,
+            Source::CatalogViaMx { .. } => SourceKind::CatalogViaMx,
+            Source::AutoconfigViaMx { .. } => SourceKind::AutoconfigViaMx,
+            Source::Srv => SourceKind::Srv,
+            Source::Guess => SourceKind::Guess,
         }
     }
 
-    /// Lower ranks win.
-    fn rank(&self) -> u8 {
+    /// Its stable name: [`SourceKind::as_str`] of its kind.
+    #[must_use]
+    pub fn as_str(&self) -> &'static str {
+        self.kind().as_str()
+    }
+}
+
+/// The kinds of [`Source`], best first: the order of the variants is the
+/// ranking (a result from an earlier kind wins), and
+/// [`as_str`](SourceKind::as_str) is the one place each is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SourceKind {
+    /// The catalog, by the address's domain.
+    Catalog,
+    /// The domain's own autoconfig file.
+    Autoconfig,
+    /// The catalog, by the domain's MX host.
+    CatalogViaMx,
+    /// The autoconfig file at the MX host's base domain.
+    AutoconfigViaMx,
+    /// SRV records of the domain.
+    Srv,
+    /// Probing usual names and ports.
+    Guess,
+}
+
+impl SourceKind {
+    /// Every kind, best first.
+    pub const ALL: [SourceKind; 6] = [
+        SourceKind::Catalog,
+        SourceKind::Autoconfig,
+        SourceKind::CatalogViaMx,
+        SourceKind::AutoconfigViaMx,
+        SourceKind::Srv,
+        SourceKind::Guess,
+    ];
+
+    /// Its stable name, as the tool's JSON and text write it: `catalog`,
+    /// `autoconfig`, `catalog-via-mx`, `autoconfig-via-mx`, `srv` or
+    /// `guess`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
-            Source::Catalog => 1,
-            Source::Autoconfig { .. } => 2,
-            Source::CatalogViaMx { .. } => 3,
-            Source::AutoconfigViaMx { .. } => 4,
-            Source::Srv => 5,
-            Source::Guess => 6,
+            SourceKind::Catalog => "catalog",
+            SourceKind::Autoconfig => "autoconfig",
+            SourceKind::CatalogViaMx => "catalog-via-mx",
+            SourceKind::AutoconfigViaMx => "autoconfig-via-mx",
+            SourceKind::Srv => "srv",
+            SourceKind::Guess => "guess",
+        }
+    }
+}
+
+/// The searches discovery runs side by side when the catalog does not know
+/// the domain: each named in its [`Attempt`], chosen with
+/// [`Discovery::only`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Search {
+    /// The domain's autoconfig file.
+    Autoconfig,
+    /// The domain's MX host: in the catalog, else its autoconfig file.
+    Mx,
+    /// SRV records.
+    Srv,
+    /// Probing usual names and ports.
+    Guess,
+}
+
+impl Search {
+    /// Every search.
+    pub const ALL: [Search; 4] = [Search::Autoconfig, Search::Mx, Search::Srv, Search::Guess];
+
+    /// Its name: `autoconfig`, `mx`, `srv` or `guess`. A search that
+    /// gives one kind of source has that source's name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Search::Mx => "mx",
+            Search::Autoconfig | Search::Srv | Search::Guess => self.best().as_str(),
+        }
+    }
+
+    /// The best kind of source it can give: while it runs, only a result
+    /// ranked before this one is settled without it.
+    #[must_use]
+    pub fn best(self) -> SourceKind {
+        match self {
+            Search::Autoconfig => SourceKind::Autoconfig,
+            Search::Mx => SourceKind::CatalogViaMx,
+            Search::Srv => SourceKind::Srv,
+            Search::Guess => SourceKind::Guess,
         }
     }
 }
@@ -143,7 +227,8 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Attempt {
-    /// The source (`autoconfig`, `mx`, `srv`, `guess`...).
+    /// The source: a [`Search`]'s name, `catalog` when the catalog knew
+    /// the domain, or `dns` when no resolver could be set up.
     pub source: &'static str,
     /// How it went.
     pub outcome: Outcome,
@@ -176,13 +261,13 @@ pub struct Discovery {
     source_timeout: Duration,
     plain_http: bool,
     guess: bool,
-    only: Option<Vec<&'static str>>,
+    only: Option<Vec<Search>>,
     ports: HashMap<u16, u16>,
     destinations: Destinations,
 }
 
-/// A source's answer.
-type Answer = (&'static str, Result<Vec<Found>, String>);
+/// A search's answer.
+type Answer = (Search, Result<Vec<Found>, String>);
 
 impl Discovery {
     /// Discovery with `catalog`, the system's DNS servers, the web's
@@ -259,11 +344,11 @@ impl Discovery {
         self
     }
 
-    /// Runs only these sources (`autoconfig`, `mx`, `srv`, `guess`): to
+    /// Runs only these searches (not even the catalog by domain): to
     /// measure one alone.
     #[must_use]
-    pub fn only(mut self, sources: &[&'static str]) -> Self {
-        self.only = Some(sources.to_vec());
+    pub fn only(mut self, searches: &[Search]) -> Self {
+        self.only = Some(searches.to_vec());
         self
     }
 
@@ -280,8 +365,8 @@ impl Discovery {
         self.ports.get(&standard).copied().unwrap_or(standard)
     }
 
-    fn runs(&self, source: &str) -> bool {
-        self.only.as_ref().is_none_or(|o| o.contains(&source))
+    fn runs(&self, search: Search) -> bool {
+        self.only.as_ref().is_none_or(|o| o.contains(&search))
     }
 
     /// Finds settings for `address`: see the crate's documentation.
@@ -302,7 +387,7 @@ impl Discovery {
                 best: Some(found.clone()),
                 found: vec![found],
                 attempts: vec![Attempt {
-                    source: "catalog",
+                    source: SourceKind::Catalog.as_str(),
                     outcome: Outcome::Found,
                     elapsed: start.elapsed(),
                 }],
@@ -320,7 +405,7 @@ impl Discovery {
                     best: None,
                     found: Vec::new(),
                     attempts: vec![Attempt {
-                        source: "dns",
+                        source: NO_RESOLVER,
                         outcome: Outcome::Nothing(e),
                         elapsed: start.elapsed(),
                     }],
@@ -329,53 +414,47 @@ impl Discovery {
             }
         };
         let mut tasks: JoinSet<Answer> = JoinSet::new();
-        // The best rank each source can give.
-        let mut pending: HashMap<&'static str, u8> = HashMap::new();
+        let mut pending: HashSet<Search> = HashSet::new();
         let timeout = self.source_timeout;
-        let mut spawn = |name: &'static str,
-                         rank: u8,
+        let mut spawn = |search: Search,
                          work: std::pin::Pin<
             Box<dyn Future<Output = Result<Vec<Found>, String>> + Send>,
         >| {
-            pending.insert(name, rank);
+            pending.insert(search);
             tasks.spawn(async move {
                 match tokio::time::timeout(timeout, work).await {
-                    Ok(result) => (name, result),
-                    Err(_) => (name, Err(TIMED_OUT.into())),
+                    Ok(result) => (search, result),
+                    Err(_) => (search, Err(TIMED_OUT.into())),
                 }
             });
         };
-        if self.runs("autoconfig") {
+        if self.runs(Search::Autoconfig) {
             spawn(
-                "autoconfig",
-                2,
+                Search::Autoconfig,
                 Box::pin(self.clone().autoconfig(dns.clone(), address.clone())),
             );
         }
-        if self.runs("mx") {
+        if self.runs(Search::Mx) {
             spawn(
-                "mx",
-                3,
+                Search::Mx,
                 Box::pin(self.clone().via_mx(dns.clone(), address.clone())),
             );
         }
-        if self.runs("srv") {
+        if self.runs(Search::Srv) {
             spawn(
-                "srv",
-                5,
+                Search::Srv,
                 Box::pin(self.clone().srv(dns.clone(), address.clone())),
             );
         }
-        if self.guess && self.runs("guess") {
+        if self.guess && self.runs(Search::Guess) {
             spawn(
-                "guess",
-                6,
+                Search::Guess,
                 Box::pin(self.clone().guess_servers(dns, address.clone())),
             );
         }
         let deadline = tokio::time::Instant::now() + self.deadline;
         let (mut found, attempts) = settle(tasks, pending, deadline, start).await;
-        found.sort_by_key(|f| (f.source.rank(), !f.trusted));
+        found.sort_by_key(|f| (f.source.kind(), !f.trusted));
         Report {
             best: found.first().cloned(),
             found,
@@ -703,6 +782,9 @@ impl Discovery {
 
 const TIMED_OUT: &str = "timed out";
 
+/// The attempt reported when no resolver could be set up.
+const NO_RESOLVER: &str = "dns";
+
 /// A guessed candidate once probed: host, standard port, security, and
 /// whether it answered over TLS.
 type Probed = (String, u16, Security, bool);
@@ -712,21 +794,21 @@ type Probed = (String, u16, Security, bool);
 /// sources still running are stopped and reported as not waited for.
 async fn settle(
     mut tasks: JoinSet<Answer>,
-    mut pending: HashMap<&'static str, u8>,
+    mut pending: HashSet<Search>,
     deadline: tokio::time::Instant,
     start: Instant,
 ) -> (Vec<Found>, Vec<Attempt>) {
     let mut found: Vec<Found> = Vec::new();
     let mut attempts = Vec::new();
     loop {
-        let best = found.iter().map(|f| f.source.rank()).min();
-        let better_pending = pending.values().any(|&rank| best.is_none_or(|b| rank < b));
+        let best = found.iter().map(|f| f.source.kind()).min();
+        let better_pending = pending.iter().any(|s| best.is_none_or(|b| s.best() < b));
         if pending.is_empty() || (best.is_some() && !better_pending) {
             break;
         }
         match tokio::time::timeout_at(deadline, tasks.join_next()).await {
-            Ok(Some(Ok((name, result)))) => {
-                pending.remove(name);
+            Ok(Some(Ok((search, result)))) => {
+                pending.remove(&search);
                 let outcome = match result {
                     Ok(results) if !results.is_empty() => {
                         found.extend(results);
@@ -737,7 +819,7 @@ async fn settle(
                     Err(e) => Outcome::Nothing(e),
                 };
                 attempts.push(Attempt {
-                    source: name,
+                    source: search.as_str(),
                     outcome,
                     elapsed: start.elapsed(),
                 });
@@ -747,7 +829,8 @@ async fn settle(
         }
     }
     tasks.abort_all();
-    let mut left: Vec<_> = pending.keys().copied().collect();
+    // In name order, as the tool has always listed them.
+    let mut left: Vec<&'static str> = pending.iter().map(|s| s.as_str()).collect();
     left.sort_unstable();
     for name in left {
         attempts.push(Attempt {
@@ -869,6 +952,70 @@ mod tests {
             refused.unwrap_err(),
             "10.1.2.3 is a private address: not allowed"
         );
+    }
+
+    #[test]
+    fn each_source_has_its_own_name_and_rank() {
+        // The full ranking, best first, with the names the tool writes: a
+        // change here changes which result wins, or the tool's output.
+        let expected = [
+            (SourceKind::Catalog, "catalog"),
+            (SourceKind::Autoconfig, "autoconfig"),
+            (SourceKind::CatalogViaMx, "catalog-via-mx"),
+            (SourceKind::AutoconfigViaMx, "autoconfig-via-mx"),
+            (SourceKind::Srv, "srv"),
+            (SourceKind::Guess, "guess"),
+        ];
+        let found: Vec<_> = SourceKind::ALL.iter().map(|k| (*k, k.as_str())).collect();
+        assert_eq!(found, expected);
+        let mut ranked = SourceKind::ALL;
+        ranked.sort();
+        assert_eq!(ranked, SourceKind::ALL, "ALL is best first");
+        // Adding a kind breaks this match: add it to ALL and above.
+        for kind in SourceKind::ALL {
+            match kind {
+                SourceKind::Catalog
+                | SourceKind::Autoconfig
+                | SourceKind::CatalogViaMx
+                | SourceKind::AutoconfigViaMx
+                | SourceKind::Srv
+                | SourceKind::Guess => {}
+            }
+        }
+        let searches: Vec<_> = Search::ALL.iter().map(|s| (s.as_str(), s.best())).collect();
+        assert_eq!(
+            searches,
+            [
+                ("autoconfig", SourceKind::Autoconfig),
+                ("mx", SourceKind::CatalogViaMx),
+                ("srv", SourceKind::Srv),
+                ("guess", SourceKind::Guess),
+            ]
+        );
+        // No two kinds, or two searches, alike; a search named like a kind
+        // gives that kind; `dns` is neither.
+        let kinds: HashSet<&str> = SourceKind::ALL.map(SourceKind::as_str).into();
+        assert_eq!(kinds.len(), SourceKind::ALL.len(), "two kinds share a name");
+        let names: HashSet<&str> = Search::ALL.map(Search::as_str).into();
+        assert_eq!(names.len(), Search::ALL.len(), "two searches share a name");
+        for search in Search::ALL {
+            if kinds.contains(search.as_str()) {
+                assert_eq!(search.as_str(), search.best().as_str());
+            }
+        }
+        assert!(!kinds.contains(NO_RESOLVER) && !names.contains(NO_RESOLVER));
+        let url = String::from("https://autoconfig.example/mail/config-v1.1.xml");
+        let mx = String::from("mx1.mail.ovh.net");
+        let sources = [
+            Source::Catalog,
+            Source::Autoconfig { url: url.clone() },
+            Source::CatalogViaMx { mx },
+            Source::AutoconfigViaMx { url },
+            Source::Srv,
+            Source::Guess,
+        ];
+        let kinds: Vec<SourceKind> = sources.iter().map(Source::kind).collect();
+        assert_eq!(kinds, SourceKind::ALL);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use courriel_core::{EmailAddress, Security};
-use courriel_discover::{Destinations, Discovery, Outcome, Report, Source};
+use courriel_discover::{Destinations, Discovery, Outcome, Report, Search, Source};
 use courriel_presets::Catalog;
 use courriel_testkit::{AUTOCONFIG_BOULANGERIE, Page, Servers, closed, runtime, serve_web, silent};
 
@@ -24,12 +24,12 @@ fn discover(d: &Discovery, address: &str) -> Report {
     runtime().block_on(d.discover(&EmailAddress::parse(address).unwrap()))
 }
 
-fn outcome<'a>(report: &'a Report, source: &str) -> &'a Outcome {
+fn outcome(report: &Report, search: Search) -> &Outcome {
     &report
         .attempts
         .iter()
-        .find(|a| a.source == source)
-        .unwrap_or_else(|| panic!("no {source} attempt: {report:#?}"))
+        .find(|a| a.source == search.as_str())
+        .unwrap_or_else(|| panic!("no {search:?} attempt: {report:#?}"))
         .outcome
 }
 
@@ -128,7 +128,7 @@ fn autoconfig_over_http_only_when_allowed_untrusted_and_without_the_address() {
 #[test]
 fn srv_inside_the_domain_is_taken_and_outside_refused() {
     let s = Servers::get();
-    let report = discover(&discovery().only(&["srv"]), "jean@srvin.test");
+    let report = discover(&discovery().only(&[Search::Srv]), "jean@srvin.test");
     let best = report.best.as_ref().expect("found");
     assert_eq!(best.source, Source::Srv);
     assert!(best.trusted);
@@ -149,10 +149,10 @@ fn srv_inside_the_domain_is_taken_and_outside_refused() {
         ("smtp.srvin.test", s.smtp_starttls_port, Security::Starttls)
     );
 
-    let report = discover(&discovery().only(&["srv"]), "jean@srvout.test");
+    let report = discover(&discovery().only(&[Search::Srv]), "jean@srvout.test");
     assert!(report.best.is_none(), "{report:#?}");
     assert!(
-        matches!(outcome(&report, "srv"), Outcome::Nothing(why) if why.contains("imap.elsewhere.test:993")),
+        matches!(outcome(&report, Search::Srv), Outcome::Nothing(why) if why.contains("imap.elsewhere.test:993")),
         "{report:#?}"
     );
 }
@@ -162,7 +162,7 @@ fn guessing_finds_the_test_servers_over_tls_and_never_plaintext() {
     let s = Servers::get();
     let report = discover(
         &discovery()
-            .only(&["guess"])
+            .only(&[Search::Guess])
             .map_port(993, s.imap_tls_port)
             .map_port(143, s.imap_starttls_port)
             .map_port(465, s.smtp_tls_port)
@@ -186,7 +186,7 @@ fn guessing_finds_the_test_servers_over_tls_and_never_plaintext() {
     let closed = closed();
     let report = discover(
         &discovery()
-            .only(&["guess"])
+            .only(&[Search::Guess])
             .map_port(993, s.imap_tls_port)
             .map_port(143, closed)
             .map_port(465, closed)
@@ -214,7 +214,7 @@ fn a_source_that_never_answers_does_not_delay_the_result_past_its_timeout() {
         report.best.as_ref().map(|b| &b.source),
         Some(Source::CatalogViaMx { .. })
     ));
-    assert_eq!(outcome(&report, "autoconfig"), &Outcome::TimedOut);
+    assert_eq!(outcome(&report, Search::Autoconfig), &Outcome::TimedOut);
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "bounded by the source's 2 s timeout: {:?}",
@@ -236,7 +236,7 @@ fn a_source_that_never_answers_does_not_delay_the_result_past_its_timeout() {
         report.best.as_ref().map(|b| &b.source),
         Some(Source::CatalogViaMx { .. })
     ));
-    assert_eq!(outcome(&report, "autoconfig"), &Outcome::NotWaited);
+    assert_eq!(outcome(&report, Search::Autoconfig), &Outcome::NotWaited);
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "{:?}",
@@ -266,19 +266,19 @@ fn with_public_destinations_only_nothing_on_loopback_is_fetched_or_probed() {
             .map_port(143, s.imap_starttls_port)
             .map_port(465, s.smtp_tls_port)
             .map_port(587, s.smtp_starttls_port)
-            .only(&["autoconfig", "guess"])
+            .only(&[Search::Autoconfig, Search::Guess])
     };
     let public = guessing(discovery().destinations(Destinations::public_only()));
     let report = discover(&public, "jean@boulangerie.test");
     assert!(report.best.is_none(), "{report:#?}");
     assert!(
-        matches!(outcome(&report, "autoconfig"), Outcome::Nothing(why)
+        matches!(outcome(&report, Search::Autoconfig), Outcome::Nothing(why)
             if why.contains("autoconfig.boulangerie.test is at 127.0.0.1, a loopback address: not allowed")),
         "{report:#?}"
     );
     // The probes would find the test servers (see above): none was made.
     assert!(
-        matches!(outcome(&report, "guess"), Outcome::Nothing(_)),
+        matches!(outcome(&report, Search::Guess), Outcome::Nothing(_)),
         "{report:#?}"
     );
     assert!(

@@ -21,6 +21,35 @@ use courriel_core::provider::{Provider, Tier};
 ///
 /// Build one with [`Catalog::builder`], or use [`Catalog::builtin`], the
 /// catalog embedded in the binary, parsed once on first use.
+///
+/// ```
+/// use courriel_core::{EmailAddress, Security};
+/// use courriel_presets::{Catalog, Match};
+///
+/// let catalog = Catalog::builtin();
+/// // By mail domain, written any way a user might.
+/// assert_eq!(catalog.lookup("Jean.Dupont@FREE.fr").unwrap().id, "free");
+/// assert_eq!(catalog.lookup("free.fr.").unwrap().name, "Free");
+///
+/// // Settings for an address: Free logs in with the local part.
+/// let address = EmailAddress::parse("jean.dupont@free.fr")?;
+/// let filled = catalog.autofill(&address).unwrap();
+/// assert_eq!(filled.matched, Match::Domain);
+/// assert_eq!(
+///     (filled.smtp[0].host.as_str(), filled.smtp[0].port, filled.smtp[0].security),
+///     ("smtp.free.fr", 465, Security::ImplicitTls)
+/// );
+/// assert_eq!(filled.smtp[0].username, "jean.dupont");
+///
+/// // A custom domain is unknown by name, known by its MX host (OVHcloud).
+/// let custom = EmailAddress::parse("contact@boulangerie-martin.fr")?;
+/// assert!(catalog.autofill(&custom).is_none());
+/// let filled = catalog.autofill_with_mx(&custom, "mx1.mail.ovh.net").unwrap();
+/// assert_eq!((filled.provider.id.as_str(), filled.matched), ("ovh", Match::Mx));
+/// assert_eq!(filled.imap[0].host, "ssl0.ovh.net");
+/// assert_eq!(filled.imap[0].username, "contact@boulangerie-martin.fr");
+/// # Ok::<(), courriel_core::AddressError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Catalog {
     providers: Vec<Provider>,

@@ -148,7 +148,37 @@ const RESERVED: &[&str] = &[
     "content-disposition",
 ];
 
-/// An email to send.
+/// An email to send: built with methods that take `self`, checked (no
+/// header injection, a sender, a recipient, a body) and rendered once.
+///
+/// The rendered bytes are what is sent and, with the Bcc header, what is
+/// filed in the Sent folder:
+///
+/// ```
+/// use courriel_core::EmailAddress;
+/// use courriel_transport::{Email, Mailbox};
+///
+/// let address = |s: &str| EmailAddress::parse(s).unwrap();
+/// let email = Email::from(Mailbox::named("Isabelle Martin", address("isabelle.martin@yahoo.fr")))
+///     .to(Mailbox::new(address("client@example.org")))
+///     .bcc(Mailbox::new(address("compta@boulangerie-martin.fr")))
+///     .subject("Facture F-42")
+///     .text("Bonjour,\n\nVeuillez trouver votre facture ci-jointe.\n")
+///     .attach("F-42.pdf", "application/pdf", b"%PDF-1.7 ...".to_vec());
+///
+/// let rendered = email.render()?;
+/// let sent = String::from_utf8(rendered.transmitted())?;
+/// assert!(sent.contains("Subject: Facture F-42\r\n"));
+/// assert!(sent.contains(&format!("Message-ID: <{}>\r\n", rendered.message_id)));
+/// assert!(rendered.message_id.ends_with("@yahoo.fr"));
+/// // The Bcc recipient receives the message; only the filed copy names it.
+/// assert_eq!(rendered.recipients.len(), 2);
+/// assert!(!sent.contains("compta@boulangerie-martin.fr"));
+/// let filed = String::from_utf8(rendered.archived.to_vec())?;
+/// assert!(filed.contains("Bcc: compta@boulangerie-martin.fr\r\n"));
+/// assert_eq!(filed.len(), sent.len() + "Bcc: compta@boulangerie-martin.fr\r\n".len());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Email {
     pub(crate) from: Option<Mailbox>,

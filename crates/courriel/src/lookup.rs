@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use courriel_core::{EmailAddress, Security, ServerSettings};
-use courriel_discover::{Discovery, Outcome, Report, Source};
+use courriel_discover::{Discovery, Outcome, Report, Source, SourceKind};
 use courriel_presets::{Auth, Catalog, Match, Provider, SenderPolicy, SentCopy, Status};
 use serde_json::json;
 
@@ -110,7 +110,7 @@ fn lookup_json(
             "last_checked": p.last_checked,
         },
         "matched": match filled.matched { Match::Domain => "domain", Match::Mx => "mx", _ => "other" },
-        "source": match filled.matched { Match::Mx => "catalog-via-mx", _ => "catalog" },
+        "source": match filled.matched { Match::Mx => SourceKind::CatalogViaMx, _ => SourceKind::Catalog }.as_str(),
         // Found by an MX host the caller gave: another organisation's.
         "trusted": filled.matched == Match::Domain,
         "smtp": filled.smtp.first().map(server_json),

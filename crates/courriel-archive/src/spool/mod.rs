@@ -321,7 +321,8 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = std::io::Result<T>> + 
 
 /// Where spooled copies are kept. Every operation is durable when its
 /// future completes. Implemented by [`DirStore`] and (feature `postgres`)
-/// [`PgStore`].
+#[cfg_attr(feature = "postgres", doc = "[`PgStore`].")]
+#[cfg_attr(not(feature = "postgres"), doc = "`PgStore`.")]
 pub trait SpoolStore: Send + Sync + 'static {
     /// Where it is, for messages (never with a password).
     fn location(&self) -> String;
