@@ -1,6 +1,6 @@
 //! From an account's settings to what the protocol crates connect with,
 //! without a mailer (the tool's `folders`, say): the account resolved with
-//! default time bounds (see [`ResolvedAccount`](crate::ResolvedAccount)).
+//! default time bounds (see [`ResolvedAccount`]).
 
 use courriel_archive::ImapSettings;
 use courriel_presets::Catalog;
