@@ -7,13 +7,14 @@ use std::path::Path;
 
 use courriel::Account;
 use courriel::connect::SettingsError;
-use courriel::diagnose::{diagnose_account, to_json_value, to_text};
+use courriel::diagnose::diagnose_account;
 use courriel::mailer::{CheckReport, ImapFound, ServerCheck};
 use courriel_core::account::Lang;
 use courriel_core::rules::{Diagnostic, Severity};
 use courriel_presets::Catalog;
 use serde_json::json;
 
+use crate::diagnostics::{to_json_value, to_text};
 use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, tr};
 
 pub(crate) struct Options<'a> {

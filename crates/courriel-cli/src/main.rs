@@ -1,9 +1,11 @@
 //! The `courriel` command-line tool: one interface over the library's
 //! [`Mailer`](courriel::Mailer) — look settings up, check an account, send
 //! as its user with a copy in their Sent folder, and file the copies that
-//! had to wait.
+//! had to wait. Its argument parsing, text and JSON output, progress bar
+//! and logs live in this crate: the library knows none of them.
 
 mod check;
+mod diagnostics;
 mod folders;
 mod lookup;
 mod progress;
