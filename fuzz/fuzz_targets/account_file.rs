@@ -3,7 +3,8 @@
 //! settings through the validation rules with the built-in catalog
 //! (`courriel::diagnose::diagnose`, with and without an MX host, an
 //! environment where every variable is set and one where none is), and
-//! their rendering as text and JSON in both languages. Both modules are
+//! their rendering as text and JSON in both languages (courriel-cli's
+//! `diagnostics.rs`, what `courriel check` prints). The three modules are
 //! compiled from their source files (see `Cargo.toml`).
 //!
 //! Checks: nothing panics or overflows a 256 KB stack
@@ -22,13 +23,17 @@ mod account;
 #[allow(dead_code)]
 #[path = "../../crates/courriel/src/diagnose.rs"]
 mod diagnose;
+// The tool's rendering of diagnostics, from courriel-cli.
+#[path = "../../crates/courriel-cli/src/diagnostics.rs"]
+mod diagnostics;
 
 use std::ffi::OsString;
 
 use account::parse;
 use courriel_core::account::Lang;
 use courriel_presets::Catalog;
-use diagnose::{diagnose, to_json, to_text};
+use diagnose::diagnose;
+use diagnostics::{to_json_value, to_text};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -59,7 +64,7 @@ fn run(text: &str) {
     let found = diagnose(catalog, &settings, None, set);
     for lang in [Lang::En, Lang::Fr] {
         let _ = to_text(&found, lang);
-        let _ = to_json(&found, lang);
+        let _ = serde_json::to_string_pretty(&to_json_value(&found, lang));
     }
     let _ = diagnose(
         catalog,

@@ -518,7 +518,8 @@ pub(crate) fn install() -> Result<(), String> {
 }
 
 /// The cargo features the tests run with: every optional store.
-pub(crate) const FEATURES: &str = "courriel/postgres,courriel-archive/postgres";
+pub(crate) const FEATURES: &str =
+    "courriel/postgres,courriel-archive/postgres,courriel-cli/postgres";
 
 /// `cargo xtask test`: every test, with the servers they need.
 pub(crate) fn test(args: &[&str]) -> Result<(), String> {

@@ -21,7 +21,8 @@ verbs:
   gen                     regenerate committed generated files (embedded catalog list)
   test [ARGS]             every test: install the test servers and Chromium if missing
                           (apt-get, as root), start them, `cargo test --workspace --features
-                          courriel/postgres,courriel-archive/postgres ARGS`, stop them
+                          courriel/postgres,courriel-archive/postgres,courriel-cli/postgres
+                          ARGS`, stop them
   mail-servers VERB       start|stop|env|status the test servers (Postfix, Dovecot,
                           dnsmasq, PostgreSQL)
   import-ispdb [DIR]      turn Thunderbird's ISPDB (default third_party/ispdb) into

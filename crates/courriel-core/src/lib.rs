@@ -4,13 +4,15 @@
 //! This crate does no I/O: it holds mail addresses and domains in their
 //! normalised form, server settings with their security mode, username
 //! templates, credentials whose secrets never print, what the catalog knows
-//! of a provider, and the rules (with their English and French messages).
+//! of a provider, and the rules (with their English and French messages,
+//! formatted by [`i18n::Messages`] from Fluent files).
 
 pub mod account;
 mod address;
 mod credentials;
 mod domain;
 pub mod failure;
+pub mod i18n;
 pub mod provider;
 pub mod rules;
 mod server;

@@ -1,12 +1,10 @@
 //! Offline checks of an account's settings: the validation rules with what
-//! the catalog knows, rendered for people or as JSON.
+//! the catalog knows. Each [`Diagnostic`] renders itself in either
+//! language ([`Diagnostic::render`]).
 
-use std::fmt::Write as _;
-
-use courriel_core::account::{AccountSettings, Lang, Protocol};
-use courriel_core::rules::{self, Diagnostic, Facts, PasswordState, Severity};
+use courriel_core::account::{AccountSettings, Protocol};
+use courriel_core::rules::{self, Diagnostic, Facts, PasswordState};
 use courriel_presets::Catalog;
-use serde_json::json;
 
 use crate::account::Account;
 
@@ -56,64 +54,4 @@ pub fn account_facts<'a>(catalog: &'a Catalog, account: &Account, mx: Option<&st
 #[must_use]
 pub fn diagnose_account(catalog: &Catalog, account: &Account, mx: Option<&str>) -> Vec<Diagnostic> {
     rules::check(account.settings(), &account_facts(catalog, account, mx))
-}
-
-/// How many errors, warnings and hints.
-#[must_use]
-pub fn counts(diagnostics: &[Diagnostic]) -> (usize, usize, usize) {
-    let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
-    (
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Hint),
-    )
-}
-
-/// The diagnostics as a person reads them, then a summary line.
-#[must_use]
-pub fn to_text(diagnostics: &[Diagnostic], lang: Lang) -> String {
-    let mut out = String::new();
-    for d in diagnostics {
-        let _ = writeln!(out, "{}\n", d.render(lang));
-    }
-    let (errors, warnings, hints) = counts(diagnostics);
-    let _ = writeln!(out, "{}", rules::summary(lang, errors, warnings, hints));
-    out
-}
-
-/// The diagnostics as one JSON value: `diagnostics` (each with `code`,
-/// `rule`, `severity`, `field`, `message`, `help`) and the counts.
-#[must_use]
-pub fn to_json_value(diagnostics: &[Diagnostic], lang: Lang) -> serde_json::Value {
-    let (errors, warnings, hints) = counts(diagnostics);
-    let list: Vec<_> = diagnostics
-        .iter()
-        .map(|d| {
-            json!({
-                "code": d.code(),
-                "rule": d.rule.name(),
-                "severity": d.severity.as_str(),
-                "field": d.field.as_str(),
-                "message": d.message(lang),
-                "help": d.help(lang),
-            })
-        })
-        .collect();
-    json!({
-        "lang": lang.code(),
-        "diagnostics": list,
-        "errors": errors,
-        "warnings": warnings,
-        "hints": hints,
-    })
-}
-
-/// [`to_json_value`], pretty-printed.
-#[must_use]
-pub fn to_json(diagnostics: &[Diagnostic], lang: Lang) -> String {
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&to_json_value(diagnostics, lang))
-            .expect("JSON of plain data")
-    )
 }

@@ -39,6 +39,7 @@ use crate::account::{AccountSettings, Field, Lang, Protocol, ServerInput};
 use crate::provider::Provider;
 use crate::{EmailAddress, Security, normalize_domain};
 
+pub use crate::i18n::Arg;
 pub(crate) use i18n::render as render_message;
 pub use i18n::{check_locales, severity_label, summary};
 
@@ -276,20 +277,6 @@ impl Context<'_> {
     fn provider(&self) -> Option<&Provider> {
         self.facts.smtp_provider.or(self.facts.sender_home())
     }
-}
-
-/// An argument of a diagnostic's message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Arg {
-    /// The same in every language (an address, a host, a number).
-    Text(String),
-    /// A text given in each language (a provider's own hint).
-    Localized {
-        /// English.
-        en: String,
-        /// French.
-        fr: String,
-    },
 }
 
 /// What a rule found: which rule, how serious, which field, and the values

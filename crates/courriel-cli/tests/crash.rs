@@ -7,7 +7,7 @@
 //! spool store; prints the counts.
 //!
 //! A test binary without the standard harness, so its counts always print:
-//! `cargo test -p courriel --features postgres --test crash`.
+//! `cargo test -p courriel-cli --features postgres --test crash`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -10,6 +10,7 @@ use courriel_core::account::Lang;
 use courriel_presets::Catalog;
 use serde_json::json;
 
+use crate::i18n::msg;
 use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
 
 /// Where folder listings are cached between runs.
@@ -25,14 +26,7 @@ pub(crate) fn cache_dir() -> PathBuf {
 pub(crate) fn report_settings_error(error: &SettingsError, lang: Lang) {
     match error {
         SettingsError::Rules(errors) if errors.is_empty() => {
-            eprintln!(
-                "courriel: {}",
-                if lang == Lang::Fr {
-                    "le fichier de compte n'a pas de réglages [imap]"
-                } else {
-                    "the account file has no [imap] settings"
-                }
-            );
+            eprintln!("courriel: {}", msg!(lang, "account-no-imap"));
         }
         SettingsError::Rules(errors) => {
             for d in errors {
@@ -43,8 +37,13 @@ pub(crate) fn report_settings_error(error: &SettingsError, lang: Lang) {
             eprintln!("courriel: ca_file {path}: {}", describe(e, lang));
         }
         SettingsError::CaFile(path, e) => eprintln!(
-            "courriel: ca_file {path}: {} ({e})",
-            crate::tr(lang, "cannot be read", "illisible")
+            "courriel: {}",
+            msg!(
+                lang,
+                "ca-file-unreadable",
+                path = path,
+                error = e.to_string()
+            )
         ),
     }
 }
@@ -123,15 +122,7 @@ pub(crate) fn folders(
         }
         let _ = match &choice {
             Some(c) => writeln!(out, "\nSent: {} ({})", c.folder.name, c.reason.as_str()),
-            None => writeln!(
-                out,
-                "\nSent: {}",
-                if lang == Lang::Fr {
-                    "aucun dossier ne convient"
-                } else {
-                    "no folder qualifies"
-                }
-            ),
+            None => writeln!(out, "\n{}", msg!(lang, "folders-sent-none")),
         };
         crate::emit(&out);
     }

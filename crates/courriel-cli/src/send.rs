@@ -16,8 +16,9 @@ use courriel_presets::Catalog;
 use courriel_transport::{Email, Mailbox};
 use serde_json::json;
 
+use crate::i18n::msg;
 use crate::progress::Progress;
-use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, tr};
+use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
 
 /// Messages of a `--to-list` in flight at once: the mailer keeps two SMTP
 /// connections per account, and copies filed together share a session.
@@ -75,11 +76,7 @@ pub(crate) fn run(catalog: &Catalog, spool: &str, o: &Options) -> u8 {
         .as_deref()
         .and_then(|s| EmailAddress::parse(s).ok())
     else {
-        return usage(tr(
-            lang,
-            "the account's sender is missing or invalid: run `courriel check --offline`",
-            "l'expéditeur du compte manque ou n'est pas valide : lancez `courriel check --offline`",
-        ));
+        return usage(&msg!(lang, "sender-invalid"));
     };
     // Settings too wrong to connect are the user's to fix, before anything is sent.
     if account.settings().smtp.is_some()
@@ -159,10 +156,11 @@ fn read_problem(path: &Path, e: &std::io::Error, lang: Lang) -> String {
     if InputError::of(e).is_some() {
         format!("{}: {}", path.display(), courriel::input::describe(e, lang))
     } else {
-        format!(
-            "{} {}: {e}",
-            tr(lang, "cannot read", "impossible de lire"),
-            path.display()
+        msg!(
+            lang,
+            "cannot-read",
+            path = path.display(),
+            error = e.to_string()
         )
     }
 }
@@ -182,14 +180,14 @@ fn read_list(path: &Path, lang: Lang) -> Result<Vec<EmailAddress>, String> {
             Ok(a) => addresses.push(a),
             Err(e) => {
                 return Err(format!(
-                    "{}:{}: `{}` {} {e}",
+                    "{}:{}: {}",
                     path.display(),
                     n + 1,
-                    crate::echo(line),
-                    tr(
+                    msg!(
                         lang,
-                        "is not a valid address:",
-                        "n'est pas une adresse valide :"
+                        "invalid-address",
+                        input = crate::echo(line),
+                        error = e.to_string()
                     )
                 ));
             }
@@ -199,11 +197,7 @@ fn read_list(path: &Path, lang: Lang) -> Result<Vec<EmailAddress>, String> {
         return Err(format!(
             "{}: {}",
             path.display(),
-            tr(
-                lang,
-                "no address in the list",
-                "aucune adresse dans la liste"
-            )
+            msg!(lang, "to-list-empty")
         ));
     }
     Ok(addresses)
@@ -232,7 +226,7 @@ fn send_list(
         RefCell::new(vec![None; total]);
     let next = Cell::new(0);
     let done = Cell::new(0);
-    let progress = RefCell::new(Progress::new(tr(lang, "sending", "envoi"), o.json));
+    let progress = RefCell::new(Progress::new(&msg!(lang, "progress-sending"), o.json));
     progress.borrow_mut().update(0, total);
     let (next, done, results, progress) = (&next, &done, &results, &progress);
     let worker = move || async move {
@@ -267,9 +261,9 @@ fn send_list(
         let mut out = String::new();
         for ((outcome, value, _), to) in results.iter().zip(recipients.iter()) {
             let status = match outcome {
-                Outcome::Sent => tr(lang, "sent", "envoyé"),
-                Outcome::Partial => tr(lang, "partly", "en partie"),
-                Outcome::NotSent | Outcome::Usage => tr(lang, "FAILED", "ÉCHEC"),
+                Outcome::Sent => msg!(lang, "to-list-sent"),
+                Outcome::Partial => msg!(lang, "to-list-partly"),
+                Outcome::NotSent | Outcome::Usage => msg!(lang, "to-list-failed"),
             };
             let _ = writeln!(out, "{status:<9} {to}  {}", list_line(value, lang));
         }
@@ -280,10 +274,7 @@ fn send_list(
         let _ = writeln!(
             out,
             "{}",
-            match lang {
-                Lang::Fr => format!("{sent} messages envoyés sur {total}"),
-                _ => format!("{sent} of {total} messages sent"),
-            }
+            msg!(lang, "to-list-summary", sent = sent, total = total)
         );
         crate::emit(&out);
     }
@@ -311,9 +302,12 @@ fn list_line(value: &serde_json::Value, lang: Lang) -> String {
     for refused in value["refused"].as_array().into_iter().flatten() {
         let _ = write!(
             line,
-            "; {} {}",
-            tr(lang, "refused:", "refusé :"),
-            refused["address"].as_str().unwrap_or_default()
+            "; {}",
+            msg!(
+                lang,
+                "to-list-refused",
+                address = refused["address"].as_str().unwrap_or_default()
+            )
         );
     }
     line
@@ -375,13 +369,9 @@ fn describe(
             },
             match &entry {
                 Some(entry) => format!(
-                    "{}\n  {} {entry}",
+                    "{}\n  {}",
                     failure.render(lang),
-                    tr(
-                        lang,
-                        "its copy is kept in the spool, to be filed unread:",
-                        "sa copie est gardée dans la file d'attente, pour être rangée non lue :"
-                    )
+                    msg!(lang, "fate-unknown-kept", entry = entry)
                 ),
                 None => failure.render(lang),
             },
@@ -482,12 +472,7 @@ fn display_folder(raw: &str) -> String {
 
 fn receipt_text(receipt: &Receipt, account: &Account, lang: Lang) -> String {
     let via = match receipt.transport {
-        courriel_transport::Transport::SendGrid => tr(
-            lang,
-            "the default provider (SendGrid)",
-            "le fournisseur par défaut (SendGrid)",
-        )
-        .to_string(),
+        courriel_transport::Transport::SendGrid => msg!(lang, "via-default-provider"),
         _ => account
             .settings()
             .smtp
@@ -501,27 +486,32 @@ fn receipt_text(receipt: &Receipt, account: &Account, lang: Lang) -> String {
             }),
     };
     let mut out = format!(
-        "{} {via} — Message-ID <{}>\n{}\n",
-        tr(lang, "sent through", "envoyé par"),
-        receipt.message_id,
+        "{}\n{}\n",
+        msg!(
+            lang,
+            "receipt-sent-through",
+            via = via,
+            message_id = receipt.message_id
+        ),
         receipt.reply
     );
     for (address, reply) in &receipt.refused {
         let _ = writeln!(
             out,
-            "{} {address}: {reply}",
-            tr(lang, "refused:", "refusé :")
+            "{}",
+            msg!(
+                lang,
+                "receipt-refused",
+                address = address.to_string(),
+                reply = reply
+            )
         );
     }
     let summary = match &receipt.filing {
         Filing::Spooled { .. } => format!(
             "{}\n  {}",
             receipt.filing.summary(lang),
-            tr(
-                lang,
-                "(filed later by `courriel spool retry`)",
-                "(rangée plus tard par `courriel spool retry`)"
-            )
+            msg!(lang, "receipt-filed-later")
         ),
         other => other.summary(lang),
     };
@@ -539,12 +529,12 @@ fn build_email(o: &Options, sender: EmailAddress) -> Result<Email, String> {
                 Ok(a) => a,
                 Err(e) => {
                     return Err(format!(
-                        "--{kind} `{}` {} {e}",
-                        crate::echo(raw),
-                        tr(
+                        "--{kind} {}",
+                        msg!(
                             lang,
-                            "is not a valid address:",
-                            "n'est pas une adresse valide :"
+                            "invalid-address",
+                            input = crate::echo(raw),
+                            error = e.to_string()
                         )
                     ));
                 }
@@ -571,20 +561,13 @@ fn build_email(o: &Options, sender: EmailAddress) -> Result<Email, String> {
         let bytes = read_input(path, Input::Attachment, lang)?;
         total += bytes.len() as u64;
         if total > ATTACHMENTS_TOTAL_CAP {
-            let cap = ATTACHMENTS_TOTAL_CAP;
-            return Err(if lang == Lang::Fr {
-                format!(
-                    "{} : les pièces jointes font ensemble plus de {} Mio ({cap} octets), le maximum pour un message",
-                    path.display(),
-                    cap >> 20
-                )
-            } else {
-                format!(
-                    "{}: the attachments together weigh more than {} MiB ({cap} bytes), the most a message may carry",
-                    path.display(),
-                    cap >> 20
-                )
-            });
+            return Err(msg!(
+                lang,
+                "attachments-too-large",
+                path = path.display(),
+                mib = ATTACHMENTS_TOTAL_CAP >> 20,
+                cap = ATTACHMENTS_TOTAL_CAP
+            ));
         }
         email = email.attach(name, content_type(path), bytes);
     }

@@ -15,8 +15,9 @@ use courriel_core::account::Lang;
 use courriel_presets::Catalog;
 use serde_json::json;
 
+use crate::i18n::msg;
 use crate::progress::Progress;
-use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, tr};
+use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
 
 fn now() -> u64 {
     SystemTime::now()
@@ -49,15 +50,10 @@ fn utc(secs: u64) -> String {
 /// When a pending copy is next tried: `now`, or `in 4 min (date)`.
 fn next_attempt(entry: &Entry, now: u64, lang: Lang) -> String {
     if entry.state == EntryState::Failed {
-        return tr(
-            lang,
-            "not retried: fix the cause, the copy is kept",
-            "plus retentée : corrigez la cause, la copie est gardée",
-        )
-        .to_string();
+        return msg!(lang, "next-attempt-failed");
     }
     if entry.next_attempt <= now {
-        return tr(lang, "now (due)", "maintenant (due)").to_string();
+        return msg!(lang, "next-attempt-due");
     }
     let wait = entry.next_attempt - now;
     let wait = if wait < 60 {
@@ -67,10 +63,11 @@ fn next_attempt(entry: &Entry, now: u64, lang: Lang) -> String {
     } else {
         format!("{} h {:02} min", wait / 3600, wait % 3600 / 60)
     };
-    format!(
-        "{} {wait} ({})",
-        tr(lang, "in", "dans"),
-        utc(entry.next_attempt)
+    msg!(
+        lang,
+        "next-attempt-in",
+        wait = wait,
+        date = utc(entry.next_attempt)
     )
 }
 
@@ -94,12 +91,13 @@ fn entries(spec: &str, lang: Lang) -> Result<(String, Vec<Entry>, usize), u8> {
 /// written); the exit code for it.
 fn unreadable(location: &str, e: &std::io::Error, lang: Lang) -> u8 {
     eprintln!(
-        "courriel: {} {location}: {e}",
-        tr(
+        "courriel: {}",
+        msg!(
             lang,
-            "cannot read the spool",
-            "impossible de lire la file d'attente"
-        ),
+            "spool-unreadable",
+            location = location,
+            error = e.to_string()
+        )
     );
     EXIT_USAGE
 }
@@ -167,26 +165,17 @@ fn status_text(
     if quarantined > 0 {
         let _ = writeln!(
             out,
-            "{} {quarantined} ({}/quarantine)\n",
-            tr(
+            "{}\n",
+            msg!(
                 lang,
-                "warning: unreadable spool files set aside, blocking nothing:",
-                "attention : fichiers illisibles de la file d'attente mis de côté, sans rien bloquer :"
-            ),
-            location
+                "spool-quarantined",
+                count = quarantined,
+                location = location
+            )
         );
     }
     if entries.is_empty() {
-        let _ = writeln!(
-            out,
-            "{} ({})",
-            tr(
-                lang,
-                "no copy waiting: the spool is empty",
-                "aucune copie en attente : la file d'attente est vide"
-            ),
-            location
-        );
+        let _ = writeln!(out, "{}", msg!(lang, "spool-empty", location = location));
         return out;
     }
     let mut by_account: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
@@ -202,50 +191,47 @@ fn status_text(
             );
             let _ = writeln!(
                 out,
-                "  {:<8} <{}>  {} {folder}  {} {}",
+                "  {:<8} <{}>  {}",
                 e.status(),
                 e.message_id,
-                tr(lang, "folder", "dossier"),
-                tr(lang, "attempts", "tentatives"),
-                e.attempts
+                msg!(
+                    lang,
+                    "spool-entry-folder",
+                    folder = folder,
+                    attempts = e.attempts
+                )
             );
             let _ = writeln!(
                 out,
-                "           {} {}",
-                tr(lang, "next attempt:", "prochaine tentative :"),
-                next_attempt(e, now, lang)
+                "           {}",
+                msg!(
+                    lang,
+                    "spool-entry-next-attempt",
+                    when = next_attempt(e, now, lang)
+                )
             );
             if e.fate_unknown {
-                let _ = writeln!(
-                    out,
-                    "           {}",
-                    tr(
-                        lang,
-                        "its sender stopped after handing the message over: sent or not, unknown; filed unread",
-                        "son expéditeur s'est arrêté après avoir remis le message : envoyé ou non, on ne sait pas ; rangée non lue"
-                    )
-                );
+                let _ = writeln!(out, "           {}", msg!(lang, "spool-entry-fate-unknown"));
             }
             if let Some(owner) = &e.owner {
                 let _ = writeln!(
                     out,
-                    "           {} {}",
-                    tr(lang, "mailbox:", "boîte :"),
-                    owner.mailbox()
+                    "           {}",
+                    msg!(lang, "spool-entry-mailbox", mailbox = owner.mailbox())
                 );
             }
             if let Some(worker) = &e.claimed_by {
                 let _ = writeln!(
                     out,
-                    "           {} {worker}",
-                    tr(lang, "being filed by:", "en cours de rangement par :")
+                    "           {}",
+                    msg!(lang, "spool-entry-claimed", worker = worker)
                 );
             }
             if let Some(error) = &e.last_error {
                 let _ = writeln!(
                     out,
-                    "           {} {error}",
-                    tr(lang, "last error:", "dernière erreur :")
+                    "           {}",
+                    msg!(lang, "spool-entry-last-error", error = error)
                 );
             }
         }
@@ -254,13 +240,16 @@ fn status_text(
     let (pending, failed, unknown) = counts(entries);
     let _ = writeln!(
         out,
-        "{} {}, {} {pending}, {} {failed}, {} {unknown} ({})",
-        tr(lang, "copies waiting:", "copies en attente :"),
-        entries.len(),
-        tr(lang, "pending:", "à ranger :"),
-        tr(lang, "failed:", "en échec :"),
-        tr(lang, "unknown fate:", "sort inconnu :"),
-        location
+        "{}",
+        msg!(
+            lang,
+            "spool-summary",
+            total = entries.len(),
+            pending = pending,
+            failed = failed,
+            unknown = unknown,
+            location = location
+        )
     );
     out
 }
@@ -268,12 +257,7 @@ fn status_text(
 /// Why an account's copies cannot be filed now.
 fn settings_problem(error: &SettingsError, lang: Lang) -> String {
     match error {
-        SettingsError::Rules(d) if d.is_empty() => tr(
-            lang,
-            "the account file has no [imap] settings",
-            "le fichier de compte n'a pas de réglages [imap]",
-        )
-        .to_string(),
+        SettingsError::Rules(d) if d.is_empty() => msg!(lang, "account-no-imap"),
         SettingsError::Rules(d) => d
             .iter()
             .map(|d| d.render(lang))
@@ -347,7 +331,7 @@ pub(crate) fn retry(
         loaded: RefCell::default(),
         problems: RefCell::default(),
     };
-    let mut progress = Progress::new(tr(lang, "filing", "rangement"), json);
+    let mut progress = Progress::new(&msg!(lang, "progress-filing"), json);
     let report = crate::block_on(async {
         let account_for = |id: &str| accounts.get(id).map(|a| mailer.resolve(&a));
         let progress = |done, total| progress.update(done, total);
@@ -394,12 +378,8 @@ pub(crate) fn retry(
 /// Says on stderr why an account's copies stay in the spool.
 fn tell_problem(account: &str, problem: &str, lang: Lang) {
     eprintln!(
-        "courriel: {account}: {}\n{problem}",
-        tr(
-            lang,
-            "its copies stay in the spool:",
-            "ses copies restent en attente :"
-        )
+        "courriel: {}\n{problem}",
+        msg!(lang, "copies-stay", account = account)
     );
 }
 
@@ -435,14 +415,7 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
     // After its renewal a claim has two thirds of the lease left: enough
     // for the APPEND, or another worker may take the copy over meanwhile.
     if o.options.lease.as_secs_f64() <= 1.5 * o.imap_timeout.as_secs_f64() {
-        eprintln!(
-            "courriel: {}",
-            tr(
-                lang,
-                "--lease must be more than 1.5 times --imap-timeout (a claim must outlast an APPEND)",
-                "--lease doit dépasser 1,5 fois --imap-timeout (une réservation doit durer plus qu'un APPEND)"
-            )
-        );
+        eprintln!("courriel: {}", msg!(lang, "lease-too-short"));
         return crate::EXIT_USAGE;
     }
     let bound = o.imap_timeout.min(Duration::from_secs(10));
@@ -564,57 +537,35 @@ fn print_pass(report: &RetryReport, json: bool, lang: Lang) {
 }
 
 fn report_text(report: &RetryReport, remaining: usize, lang: Lang) -> String {
-    let mut out = format!(
-        "{} {}, {} {}, {} {}, {} {}\n",
-        tr(lang, "filed:", "rangées :"),
-        report.filed,
-        tr(lang, "already filed:", "déjà rangées :"),
-        report.already_filed,
-        tr(lang, "pending:", "en attente :"),
-        report.pending,
-        tr(lang, "failed:", "en échec :"),
-        report.failed,
+    let mut out = msg!(
+        lang,
+        "retry-report",
+        filed = report.filed,
+        already_filed = report.already_filed,
+        pending = report.pending,
+        failed = report.failed
     );
+    out.push('\n');
     if report.unknown_fate > 0 {
         let _ = writeln!(
             out,
-            "{} {} ({})",
-            tr(
-                lang,
-                "filed unread, sent or not unknown:",
-                "rangées non lues, envoi incertain :"
-            ),
-            report.unknown_fate,
-            tr(
-                lang,
-                "their sender stopped after handing the message over; check with the recipients before sending again",
-                "leur expéditeur s'est arrêté après avoir remis le message ; vérifiez auprès des destinataires avant de renvoyer"
-            )
+            "{}",
+            msg!(lang, "retry-unknown-fate", count = report.unknown_fate)
         );
     }
     if report.account_changed > 0 {
         let _ = writeln!(
             out,
-            "{} {} (SP003)",
-            tr(
+            "{}",
+            msg!(
                 lang,
-                "kept, the account now names another mailbox:",
-                "gardées, le compte désigne une autre boîte :"
-            ),
-            report.account_changed,
+                "retry-account-changed",
+                count = report.account_changed
+            )
         );
     }
     if remaining > 0 {
-        let _ = writeln!(
-            out,
-            "{} {remaining} ({})",
-            tr(lang, "still in the spool:", "toujours en attente :"),
-            tr(
-                lang,
-                "see `courriel spool status`; `courriel spool retry --now` tries pending copies before their next attempt",
-                "voir `courriel spool status` ; `courriel spool retry --now` essaie les copies à ranger sans attendre"
-            )
-        );
+        let _ = writeln!(out, "{}", msg!(lang, "retry-remaining", count = remaining));
     }
     out
 }

@@ -9,7 +9,8 @@ use serde_json::json;
 
 use courriel_core::account::Lang;
 
-use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, tr};
+use crate::i18n::msg;
+use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
 
 /// How `lookup --discover` looks beyond the catalog.
 pub(crate) struct DiscoverOptions {
@@ -33,11 +34,12 @@ pub(crate) fn lookup(
         Ok(a) => a,
         Err(e) => {
             eprintln!(
-                "courriel: `{input}` {} {e}",
-                tr(
+                "courriel: {}",
+                msg!(
                     lang,
-                    "is not a valid address:",
-                    "n'est pas une adresse valide :"
+                    "invalid-address",
+                    input = input,
+                    error = e.to_string()
                 )
             );
             return EXIT_USAGE;
@@ -57,18 +59,15 @@ pub(crate) fn lookup(
                 json!({ "address": address.to_string(), "provider": null })
             ));
         }
-        let (domain, known) = (address.domain().to_unicode(), catalog.domain_count());
-        if lang == Lang::Fr {
-            eprintln!(
-                "courriel : aucun fournisseur du catalogue pour `{domain}` ({known} domaines de messagerie connus).\n\
-                 Si c'est un domaine personnalisé, les réglages de son hébergeur s'appliquent : cherchez-les dans son aide et saisissez-les à la main."
-            );
-        } else {
-            eprintln!(
-                "courriel: no provider in the catalog for `{domain}` ({known} mail domains known).\n\
-                 If it is a custom domain, its hosting provider's settings apply: look them up on its help pages and enter them by hand."
-            );
-        }
+        eprintln!(
+            "{}",
+            msg!(
+                lang,
+                "lookup-unknown-domain",
+                domain = address.domain().to_unicode(),
+                known = catalog.domain_count()
+            )
+        );
         return EXIT_NOT_FOUND;
     };
     if json {
@@ -263,10 +262,13 @@ fn discovered(
     }
     if report.best.is_none() {
         eprintln!(
-            "courriel: {} `{}`: {}",
-            tr(lang, "no settings found for", "aucun réglage trouvé pour"),
-            address.domain().to_unicode(),
-            attempts_text(&report)
+            "courriel: {}",
+            msg!(
+                lang,
+                "discover-nothing",
+                domain = address.domain().to_unicode(),
+                attempts = attempts_text(&report)
+            )
         );
         return EXIT_NOT_FOUND;
     }
@@ -356,40 +358,45 @@ fn discovered_text(address: &EmailAddress, report: &Report, lang: Lang) -> Strin
     let mut out = String::new();
     let name = best
         .provider
-        .as_deref()
-        .unwrap_or_else(|| tr(lang, "(unnamed provider)", "(fournisseur sans nom)"));
-    let _ = writeln!(out, "{name} {} {address}", tr(lang, "for", "pour"));
+        .clone()
+        .unwrap_or_else(|| msg!(lang, "discover-unnamed"));
+    let _ = writeln!(
+        out,
+        "{}",
+        msg!(
+            lang,
+            "discover-provider-for",
+            provider = name,
+            address = address.to_string()
+        )
+    );
     let detail = source_detail(&best.source)
         .map(|d| format!(" ({d})"))
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{}{}{detail}",
-        tr(lang, "found by:   ", "trouvé par : "),
-        best.source.as_str()
+        "{}",
+        msg!(
+            lang,
+            "discover-found-by",
+            source = best.source.as_str(),
+            detail = detail
+        )
     );
     let trust = if best.trusted {
-        tr(lang, "yes", "oui").to_string()
+        msg!(lang, "discover-trusted")
     } else {
-        format!(
-            "{}: {}",
-            tr(
-                lang,
-                "NO, confirm these settings before using them",
-                "NON, confirmez ces réglages avant de les utiliser"
-            ),
-            best.untrusted_because.as_deref().unwrap_or_default()
+        msg!(
+            lang,
+            "discover-untrusted",
+            why = best.untrusted_because.as_deref().unwrap_or_default()
         )
     };
-    let _ = writeln!(
-        out,
-        "{}{trust}",
-        tr(lang, "trusted:    ", "de confiance : ")
-    );
+    let _ = writeln!(out, "{trust}");
     for (label, servers) in [("SMTP", &best.smtp), ("IMAP", &best.imap)] {
         let _ = writeln!(out, "{label}");
         if servers.is_empty() {
-            let _ = writeln!(out, "  {}", tr(lang, "(none)", "(aucun)"));
+            let _ = writeln!(out, "  {}", msg!(lang, "discover-no-server"));
         }
         for s in servers {
             let endpoint = format!("{}:{}", s.host, s.port);
@@ -403,9 +410,8 @@ fn discovered_text(address: &EmailAddress, report: &Report, lang: Lang) -> Strin
     }
     let _ = writeln!(
         out,
-        "{}{}",
-        tr(lang, "sources:    ", "sources : "),
-        attempts_text(report)
+        "{}",
+        msg!(lang, "discover-sources", attempts = attempts_text(report))
     );
     out
 }

@@ -7,14 +7,16 @@ use std::path::Path;
 
 use courriel::Account;
 use courriel::connect::SettingsError;
-use courriel::diagnose::{diagnose_account, to_json_value, to_text};
+use courriel::diagnose::diagnose_account;
 use courriel::mailer::{CheckReport, ImapFound, ServerCheck};
 use courriel_core::account::Lang;
 use courriel_core::rules::{Diagnostic, Severity};
 use courriel_presets::Catalog;
 use serde_json::json;
 
-use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, tr};
+use crate::diagnostics::{to_json_value, to_text};
+use crate::i18n::msg;
+use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
 
 pub(crate) struct Options<'a> {
     pub(crate) config: &'a Path,
@@ -120,83 +122,44 @@ fn smtp_server(account: &Account) -> Option<String> {
 }
 
 fn smtp_text(smtp: &ServerCheck<()>, account: &Account, lang: Lang) -> String {
-    let label = tr(lang, "SMTP:", "SMTP :");
-    let server = smtp_server(account).unwrap_or_default();
-    let what = match smtp {
-        ServerCheck::NotConfigured => tr(
+    match smtp {
+        ServerCheck::NotConfigured => msg!(lang, "check-smtp-not-configured"),
+        ServerCheck::Skipped => msg!(lang, "check-smtp-skipped"),
+        ServerCheck::Ok(()) => msg!(
             lang,
-            "not configured: mail goes through the default provider",
-            "non configuré : le courrier part par le fournisseur par défaut",
-        )
-        .to_string(),
-        ServerCheck::Skipped => tr(
-            lang,
-            "not checked, the settings have errors",
-            "non vérifié, les réglages ont des erreurs",
-        )
-        .to_string(),
-        ServerCheck::Ok(()) => format!(
-            "{} ({server})",
-            tr(
-                lang,
-                "connected and logged in",
-                "connexion et identification réussies"
-            )
+            "check-smtp-ok",
+            server = smtp_server(account).unwrap_or_default()
         ),
-        ServerCheck::Failed(failure) => failure.render(lang),
-        _ => tr(lang, "not checked", "non vérifié").to_string(),
-    };
-    format!("{label} {what}")
+        ServerCheck::Failed(failure) => {
+            msg!(lang, "check-smtp-failed", failure = failure.render(lang))
+        }
+        _ => msg!(lang, "check-smtp-not-checked"),
+    }
 }
 
 fn imap_text(imap: &ServerCheck<ImapFound>, lang: Lang) -> String {
-    let label = tr(lang, "IMAP:", "IMAP :");
-    let what = match imap {
-        ServerCheck::NotConfigured => tr(
-            lang,
-            "not configured: no copy of sent mail is filed",
-            "non configuré : aucune copie des messages envoyés n'est rangée",
-        )
-        .to_string(),
-        ServerCheck::Skipped => tr(
-            lang,
-            "not checked, the settings have errors",
-            "non vérifié, les réglages ont des erreurs",
-        )
-        .to_string(),
-        ServerCheck::Ok(found) => match &found.sent {
-            Some(sent) => format!(
-                "{} {} ({})",
-                tr(
-                    lang,
-                    "connected and logged in; Sent folder:",
-                    "connexion et identification réussies ; dossier des envoyés :"
-                ),
-                sent.folder.name,
-                sent.reason.as_str()
+    match imap {
+        ServerCheck::NotConfigured => msg!(lang, "check-imap-not-configured"),
+        ServerCheck::Skipped => msg!(lang, "check-imap-skipped"),
+        ServerCheck::Ok(found) => match (&found.sent, &found.to_create) {
+            (Some(sent), _) => msg!(
+                lang,
+                "check-imap-sent",
+                folder = sent.folder.name,
+                reason = sent.reason.as_str()
             ),
-            None => match &found.to_create {
-                Some(folder) => format!(
-                    "{} {}",
-                    tr(
-                        lang,
-                        "connected and logged in; no Sent folder yet, created on first filing:",
-                        "connexion et identification réussies ; pas encore de dossier des envoyés, créé au premier rangement :",
-                    ),
-                    courriel_archive::mutf7::decode_lenient(folder)
-                ),
-                None => tr(
-                    lang,
-                    "connected and logged in; no folder qualifies as Sent",
-                    "connexion et identification réussies ; aucun dossier des envoyés ne convient",
-                )
-                .to_string(),
-            },
+            (None, Some(folder)) => msg!(
+                lang,
+                "check-imap-sent-to-create",
+                folder = courriel_archive::mutf7::decode_lenient(folder)
+            ),
+            (None, None) => msg!(lang, "check-imap-no-sent"),
         },
-        ServerCheck::Failed(failure) => failure.render(lang),
-        _ => tr(lang, "not checked", "non vérifié").to_string(),
-    };
-    format!("{label} {what}")
+        ServerCheck::Failed(failure) => {
+            msg!(lang, "check-imap-failed", failure = failure.render(lang))
+        }
+        _ => msg!(lang, "check-imap-not-checked"),
+    }
 }
 
 fn status(check: &ServerCheck<impl Sized>) -> &'static str {

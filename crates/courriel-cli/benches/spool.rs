@@ -7,7 +7,7 @@
 //! machine). Each run starts from empty Sent folders, and checks every
 //! copy was filed exactly once.
 //!
-//! `cargo bench -p courriel --features postgres --bench spool`
+//! `cargo bench -p courriel-cli --features postgres --bench spool`
 
 use std::process::Command;
 use std::time::Instant;

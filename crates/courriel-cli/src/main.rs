@@ -1,10 +1,13 @@
 //! The `courriel` command-line tool: one interface over the library's
 //! [`Mailer`](courriel::Mailer) — look settings up, check an account, send
 //! as its user with a copy in their Sent folder, and file the copies that
-//! had to wait.
+//! had to wait. Its argument parsing, text and JSON output, progress bar
+//! and logs live in this crate: the library knows none of them.
 
 mod check;
+mod diagnostics;
 mod folders;
+mod i18n;
 mod lookup;
 mod progress;
 mod send;
@@ -20,6 +23,8 @@ use courriel_core::account::Lang;
 use courriel_presets::{Catalog, CatalogError};
 use courriel_transport::SendGridSettings;
 use std::time::Duration;
+
+use crate::i18n::msg;
 
 /// Exit code: the command did what was asked.
 const EXIT_OK: u8 = 0;
@@ -353,14 +358,7 @@ fn main() -> ExitCode {
     let catalog = match load_catalog(cli.providers.as_deref()) {
         Ok(catalog) => catalog,
         Err(e) => {
-            eprintln!(
-                "courriel: {}\n{e}",
-                tr(
-                    lang,
-                    "the provider files are invalid:",
-                    "les fichiers de fournisseurs ne sont pas valides :"
-                )
-            );
+            eprintln!("courriel: {}\n{e}", msg!(lang, "providers-invalid"));
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -493,11 +491,6 @@ fn spool_command(
     }
 }
 
-/// `en` in English, `fr` in French.
-fn tr<'a>(lang: Lang, en: &'a str, fr: &'a str) -> &'a str {
-    if lang == Lang::Fr { fr } else { en }
-}
-
 /// User input as echoed in a message: cut to its first 80 characters and
 /// an ellipsis, so a huge line cannot flood the terminal; control
 /// characters shown escaped.
@@ -537,14 +530,7 @@ fn spool_spec(given: Option<String>, lang: Lang) -> Result<String, u8> {
         .or_else(|| set("XDG_STATE_HOME").map(|d| dir(PathBuf::from(d).join("courriel/spool"))))
         .or_else(|| set("HOME").map(|h| dir(PathBuf::from(h).join(".local/state/courriel/spool"))))
         .ok_or_else(|| {
-            eprintln!(
-                "courriel: {}",
-                tr(
-                    lang,
-                    "no spool directory: give --spool DIR or set COURRIEL_SPOOL",
-                    "pas de répertoire d'attente : donnez --spool DIR ou définissez COURRIEL_SPOOL"
-                )
-            );
+            eprintln!("courriel: {}", msg!(lang, "no-spool"));
             EXIT_USAGE
         })
 }
@@ -587,12 +573,8 @@ fn open_spool(spec: &str, options: &SpoolOptions, lang: Lang) -> Result<Spool, u
     block_on(Spool::open_with(spec, options)).map_err(|e| {
         // The error names the spool without its password.
         eprintln!(
-            "courriel: {}: {e}",
-            tr(
-                lang,
-                "cannot open the spool",
-                "impossible d'ouvrir la file d'attente"
-            ),
+            "courriel: {}",
+            msg!(lang, "spool-cannot-open", error = e.to_string())
         );
         EXIT_USAGE
     })
@@ -633,13 +615,13 @@ fn mailer_with(
     }
     builder.build().map_err(|e| {
         eprintln!(
-            "courriel: {} {}: {e}",
-            tr(
+            "courriel: {}",
+            msg!(
                 lang,
-                "cannot open the spool",
-                "impossible d'ouvrir la file d'attente"
-            ),
-            spool.location()
+                "spool-cannot-open-at",
+                location = spool.location(),
+                error = e.to_string()
+            )
         );
         EXIT_USAGE
     })

@@ -1,5 +1,6 @@
 //! `--help`: an example per verb and the exit codes; the README quotes the
-//! embedding example that `cargo build --examples` compiles.
+//! library's embedding example that `cargo build --examples` compiles, and
+//! runs the tool from this package.
 
 use crate::{courriel, stdout};
 
@@ -39,14 +40,14 @@ fn every_verb_shows_examples_and_the_exit_codes_are_documented() {
 #[test]
 fn the_readme_quotes_the_embedding_example() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let example = std::fs::read_to_string(root.join("examples/embed.rs")).unwrap();
+    let example = std::fs::read_to_string(root.join("../courriel/examples/embed.rs")).unwrap();
     let readme = std::fs::read_to_string(root.join("../../README.md")).unwrap();
     assert!(
         readme.contains(&format!("```rust\n{example}```")),
         "README.md must quote crates/courriel/examples/embed.rs as it is"
     );
     for command in [
-        "cargo run -p courriel -- lookup isabelle.martin@yahoo.fr",
+        "cargo run -p courriel-cli -- lookup isabelle.martin@yahoo.fr",
         "cargo xtask test",
     ] {
         assert!(readme.contains(command), "{command}");
