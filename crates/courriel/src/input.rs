@@ -33,6 +33,8 @@ use std::path::Path;
 
 use courriel_core::account::Lang;
 
+use crate::text::text;
+
 const MIB: u64 = 1024 * 1024;
 
 /// What an input file is for, which sets its cap.
@@ -66,15 +68,15 @@ impl Input {
         }
     }
 
-    fn name(self, lang: Lang) -> &'static str {
-        let (en, fr) = match self {
-            Input::Attachment => ("an attachment", "une pièce jointe"),
-            Input::Body => ("a message body", "un corps de message"),
-            Input::AddressList => ("an address list", "une liste d'adresses"),
-            Input::AccountFile => ("an account file", "un fichier de compte"),
-            Input::CaFile => ("a CA file", "un fichier d'autorités (CA)"),
+    fn name(self, lang: Lang) -> String {
+        let id = match self {
+            Input::Attachment => "input-attachment",
+            Input::Body => "input-body",
+            Input::AddressList => "input-address-list",
+            Input::AccountFile => "input-account-file",
+            Input::CaFile => "input-ca-file",
         };
-        if lang == Lang::Fr { fr } else { en }
+        text(lang, id, &[])
     }
 }
 
@@ -102,47 +104,35 @@ impl InputError {
     /// The message in `lang` (without the file's name).
     #[must_use]
     pub fn message(&self, lang: Lang) -> String {
-        let fr = lang == Lang::Fr;
         match self {
             InputError::NotRegular(kind) => {
-                if fr {
-                    format!("est {}, pas un fichier ordinaire", kind.name(lang))
-                } else {
-                    format!("is {}, not a regular file", kind.name(lang))
-                }
+                text(lang, "input-not-regular", &[("kind", &kind.name(lang))])
             }
             InputError::TooLarge { input, size } => {
                 let cap = input.cap();
                 let mib = cap / MIB;
                 let name = input.name(lang);
-                match (size, fr) {
-                    (Some(size), false) => format!(
-                        "is {size} bytes, more than the {mib} MiB ({cap} bytes) allowed for {name}"
+                match size {
+                    Some(size) => text(
+                        lang,
+                        "input-too-large",
+                        &[
+                            ("size", size),
+                            ("mib", &mib),
+                            ("cap", &cap),
+                            ("input", &name),
+                        ],
                     ),
-                    (None, false) => {
-                        format!("is more than the {mib} MiB ({cap} bytes) allowed for {name}")
-                    }
-                    (Some(size), true) => format!(
-                        "fait {size} octets, plus que les {mib} Mio ({cap} octets) permis pour {name}"
+                    None => text(
+                        lang,
+                        "input-too-large-unsized",
+                        &[("mib", &mib), ("cap", &cap), ("input", &name)],
                     ),
-                    (None, true) => {
-                        format!("dépasse les {mib} Mio ({cap} octets) permis pour {name}")
-                    }
                 }
             }
-            InputError::NotUtf8 => {
-                if fr {
-                    "n'est pas du texte UTF-8".to_string()
-                } else {
-                    "is not UTF-8 text".to_string()
-                }
-            }
+            InputError::NotUtf8 => text(lang, "input-not-utf8", &[]),
             InputError::NoCertificate(reason) => {
-                if fr {
-                    format!("le fichier ne contient aucun certificat PEM utilisable ({reason})")
-                } else {
-                    reason.clone()
-                }
+                text(lang, "input-no-certificate", &[("reason", reason)])
             }
         }
     }
@@ -215,16 +205,16 @@ impl FileKind {
         }
     }
 
-    fn name(self, lang: Lang) -> &'static str {
-        let (en, fr) = match self {
-            FileKind::Fifo => ("a FIFO (named pipe)", "un tube nommé (FIFO)"),
-            FileKind::CharDevice => ("a character device", "un périphérique caractère"),
-            FileKind::BlockDevice => ("a block device", "un périphérique bloc"),
-            FileKind::Socket => ("a socket", "une socket"),
-            FileKind::Directory => ("a directory", "un dossier"),
-            FileKind::Other => ("something else", "autre chose"),
+    fn name(self, lang: Lang) -> String {
+        let id = match self {
+            FileKind::Fifo => "kind-fifo",
+            FileKind::CharDevice => "kind-char-device",
+            FileKind::BlockDevice => "kind-block-device",
+            FileKind::Socket => "kind-socket",
+            FileKind::Directory => "kind-directory",
+            FileKind::Other => "kind-other",
         };
-        if lang == Lang::Fr { fr } else { en }
+        text(lang, id, &[])
     }
 }
 

@@ -19,6 +19,7 @@ pub mod diagnose;
 pub mod input;
 pub mod mailer;
 pub mod resolve;
+mod text;
 
 pub use courriel_archive as archive;
 pub use courriel_core as core;

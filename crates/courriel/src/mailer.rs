@@ -299,51 +299,37 @@ pub enum NotFiled {
 }
 
 impl Filing {
-    /// A short English summary (`filed in Sent`, `spooled: IM003 ...`).
+    /// What became of the copy, in `lang` (`copy filed in Sent`, `copy
+    /// spooled: [IM003] ...`).
     #[must_use]
-    pub fn summary(&self, lang: courriel_core::account::Lang) -> String {
-        let fr = lang == courriel_core::account::Lang::Fr;
+    pub fn summary(&self, lang: Lang) -> String {
+        use crate::text::text;
         match self {
             Filing::Filed { folder, created } => {
                 // Folder names as people read them (`Éléments envoyés`).
                 let folder = courriel_archive::mutf7::decode_lenient(folder);
-                match (fr, created) {
-                    (true, false) => format!("copie rangée dans {folder}"),
-                    (true, true) => format!(
-                        "copie rangée dans {folder}, dossier créé : le serveur n'avait pas de dossier des envoyés"
-                    ),
-                    (false, false) => format!("copy filed in {folder}"),
-                    (false, true) => format!(
-                        "copy filed in {folder}, a folder created: the server had no Sent folder"
-                    ),
-                }
+                let id = if *created {
+                    "filing-filed-created"
+                } else {
+                    "filing-filed"
+                };
+                text(lang, id, &[("folder", &folder)])
             }
-            Filing::Spooled { failure, .. } if fr => {
-                format!("copie en attente : {}", failure.render(lang))
-            }
-            Filing::Spooled { failure, .. } => format!("copy spooled: {}", failure.render(lang)),
-            Filing::Failed { failure, .. } | Filing::NotKept(failure) if fr => {
-                format!("copie non rangée : {}", failure.render(lang))
-            }
-            Filing::Failed { failure, .. } | Filing::NotKept(failure) => {
-                format!("copy not filed: {}", failure.render(lang))
-            }
-            Filing::NotFiled(NotFiled::ProviderFilesItsOwn { provider }) if fr => {
-                format!("pas de copie : {provider} range lui-même les messages envoyés")
-            }
+            Filing::Spooled { failure, .. } => text(
+                lang,
+                "filing-spooled",
+                &[("failure", &failure.render(lang))],
+            ),
+            Filing::Failed { failure, .. } | Filing::NotKept(failure) => text(
+                lang,
+                "filing-not-filed",
+                &[("failure", &failure.render(lang))],
+            ),
             Filing::NotFiled(NotFiled::ProviderFilesItsOwn { provider }) => {
-                format!("no copy filed: {provider} files sent mail itself")
+                text(lang, "filing-provider-files", &[("provider", provider)])
             }
-            Filing::NotFiled(NotFiled::NoImap) if fr => {
-                "pas de copie : IMAP n'est pas configuré".into()
-            }
-            Filing::NotFiled(NotFiled::NoImap) => "no copy filed: IMAP is not configured".into(),
-            Filing::NotFiled(NotFiled::Disabled) if fr => {
-                "pas de copie : désactivé (copy_to_sent = false)".into()
-            }
-            Filing::NotFiled(NotFiled::Disabled) => {
-                "no copy filed: turned off (copy_to_sent = false)".into()
-            }
+            Filing::NotFiled(NotFiled::NoImap) => text(lang, "filing-no-imap", &[]),
+            Filing::NotFiled(NotFiled::Disabled) => text(lang, "filing-disabled", &[]),
         }
     }
 
