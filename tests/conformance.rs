@@ -159,16 +159,16 @@ fn check(pair: &Pair) -> Cell {
     let report =
         runtime().block_on(mailer.check(&pair.account("check", &pair.imap.marked, pair.imap.port)));
     let smtp = match &report.smtp {
-        courriel::mailer::ServerCheck::Ok(()) => "ok".to_string(),
-        courriel::mailer::ServerCheck::Failed(f) => f.code().to_string(),
+        courriel::ServerCheck::Ok(()) => "ok".to_string(),
+        courriel::ServerCheck::Failed(f) => f.code().to_string(),
         other => format!("{other:?}"),
     };
     let imap = match &report.imap {
-        courriel::mailer::ServerCheck::Ok(found) => match &found.sent {
+        courriel::ServerCheck::Ok(found) => match &found.sent {
             Some(sent) => format!("{} ({})", sent.folder.raw, sent.reason.as_str()),
             None => "no Sent folder".into(),
         },
-        courriel::mailer::ServerCheck::Failed(f) => f.code().to_string(),
+        courriel::ServerCheck::Failed(f) => f.code().to_string(),
         other => format!("{other:?}"),
     };
     let (folder, reason) = pair.imap.marked_sent;
@@ -201,10 +201,10 @@ fn wrong_password(pair: &Pair, smtp: bool) -> Cell {
 }
 
 /// A server check's code: `ok`, or the failure's.
-fn code<T>(check: &courriel::mailer::ServerCheck<T>) -> String {
+fn code<T>(check: &courriel::ServerCheck<T>) -> String {
     match check {
-        courriel::mailer::ServerCheck::Failed(f) => f.code().to_string(),
-        courriel::mailer::ServerCheck::Ok(_) => "ok".to_string(),
+        courriel::ServerCheck::Failed(f) => f.code().to_string(),
+        courriel::ServerCheck::Ok(_) => "ok".to_string(),
         _ => "not checked".to_string(),
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use courriel::Account;
 use courriel::connect::SettingsError;
 use courriel::diagnose::diagnose_account;
-use courriel::mailer::{CheckReport, ImapFound, ServerCheck};
+use courriel::{CheckReport, ImapFound, ServerCheck};
 use courriel_core::account::Lang;
 use courriel_core::rules::{Diagnostic, Severity};
 use courriel_presets::Catalog;

@@ -601,7 +601,7 @@ fn mailer_with(
     spec: &str,
     options: &SpoolOptions,
     lang: Lang,
-    tune: impl FnOnce(courriel::mailer::MailerBuilder) -> courriel::mailer::MailerBuilder,
+    tune: impl FnOnce(courriel::MailerBuilder) -> courriel::MailerBuilder,
 ) -> Result<Mailer, u8> {
     let spool = open_spool(spec, options, lang)?;
     // Checking lists folders afresh and refreshes the cache `folders` reads.

@@ -7,8 +7,8 @@ use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use courriel::NotFiled;
 use courriel::input::{ATTACHMENTS_TOTAL_CAP, Input, InputError};
-use courriel::mailer::NotFiled;
 use courriel::{Account, Filing, Mailer, Receipt, SendError};
 use courriel_core::EmailAddress;
 use courriel_core::account::Lang;

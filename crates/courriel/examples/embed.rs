@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // sent; the exact bytes sent are filed in the Sent folder.
         let account = mailer.resolve(&account);
         let receipt = mailer.send(&account, email).await?;
-        let filing = receipt.filing.summary(courriel::core::account::Lang::En);
+        let filing = receipt.filing.summary(courriel::Lang::En);
         println!("sent <{}>: {filing}", receipt.message_id);
         mailer.close().await;
         Ok(())

@@ -1,11 +1,24 @@
 //! courriel: send mail as your users.
 //!
-//! This facade gathers the workspace's crates behind one name: the domain
-//! types and validation rules ([`core`]), the provider catalog
-//! ([`presets`]), account files ([`account`]) and what they turn into to
-//! connect ([`connect`]), the files users name, read within caps
-//! ([`input`]), sending ([`transport`]: SMTP, SendGrid, routing) and filing
-//! in the Sent folder ([`archive`]).
+//! An application sends as each of its users through the user's own SMTP
+//! server, with a copy filed in their IMAP Sent folder, or through the
+//! application's default provider when the user has no server. What it
+//! needs is at the root:
+//!
+//! - [`Mailer`] (built with [`Mailer::builder`]): [`Mailer::resolve`] an
+//!   [`Account`] once (its settings checked by the rules and parsed), then
+//!   [`Mailer::send`] an [`Email`] as it and read the [`Receipt`] (how it
+//!   went out, what became of the copy: [`Filing`]), or the [`SendError`]
+//!   with its code, its words in English and French, and whether trying
+//!   again may help; [`Mailer::check`] an account for a settings page
+//!   ([`CheckReport`]); [`Mailer::retry_spool`] files the copies that had
+//!   to wait.
+//! - The settings as users write them ([`AccountSettings`], account files
+//!   in [`account`]), what the rules say of them ([`Diagnostic`]), the
+//!   provider [`Catalog`] that fills them in, the languages ([`Lang`]).
+//!
+//! The crates underneath are in [`low_level`], for what the root does not
+//! offer.
 //!
 //! ```
 //! let address = courriel::EmailAddress::parse("isabelle.martin@yahoo.fr").unwrap();
@@ -17,14 +30,20 @@ pub mod account;
 pub mod connect;
 pub mod diagnose;
 pub mod input;
-pub mod mailer;
-pub mod resolve;
+mod mailer;
+mod resolve;
 mod text;
 
-pub use courriel_archive as archive;
-pub use courriel_core as core;
-pub use courriel_presets as presets;
-pub use courriel_transport as transport;
+/// The crates underneath, for what the root does not offer: a protocol
+/// session of one's own, the spool's store interface, the catalog's file
+/// format, the rules' registry. Lower level than the root, and less stable.
+pub mod low_level {
+    pub use courriel_archive as archive;
+    pub use courriel_core as core;
+    pub use courriel_net as net;
+    pub use courriel_presets as presets;
+    pub use courriel_transport as transport;
+}
 
 pub use account::{Account, AccountFileError};
 pub use courriel_archive::{

@@ -11,14 +11,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use courriel::archive::Reason;
-use courriel::core::account::{AccountSettings, ImapInput, Lang, Protocol, ServerInput};
-use courriel::core::failure::{Arg, Failure, FailureKind};
-use courriel::core::rules::{self, Diagnostic, PasswordState, Severity};
-use courriel::core::{EmailAddress, ServerSettings};
 use courriel::diagnose::account_facts;
-use courriel::mailer::{Filing, SendError, ServerCheck};
+use courriel::low_level::core::failure::Arg;
+use courriel::low_level::core::rules::{self, PasswordState};
+use courriel::{
+    AccountSettings, Diagnostic, EmailAddress, Failure, FailureKind, ImapInput, Lang, Protocol,
+    Reason, ServerInput, ServerSettings, Severity,
+};
 use courriel::{Email, Mailbox};
+use courriel::{Filing, SendError, ServerCheck};
 use courriel_discover::Source;
 use serde::Deserialize;
 use serde_json::{Value, json};

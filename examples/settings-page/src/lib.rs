@@ -51,8 +51,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
-use courriel::core::account::{AccountSettings, Lang};
 use courriel::{Account, Catalog, Destinations, Mailer};
+use courriel::{AccountSettings, Lang};
 use courriel_discover::Discovery;
 use serde::Deserialize;
 

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use courriel::core::account::Lang;
+use courriel::Lang;
 use serde_json::json;
 
 use crate::tr;

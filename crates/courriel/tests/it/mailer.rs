@@ -5,8 +5,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use courriel::mailer::{NotFiled, ServerCheck};
 use courriel::{Catalog, Filing, Mailbox, Mailer};
+use courriel::{NotFiled, ServerCheck};
 use courriel_core::failure::FailureKind;
 use courriel_testkit::message::without_trace;
 use courriel_testkit::{Servers, closed, runtime, silent};
