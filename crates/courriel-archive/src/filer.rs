@@ -253,18 +253,26 @@ impl Filer {
     /// claimed by the caller. A copy that cannot be kept must stop the
     /// send: the failure says so (`SP004`).
     pub async fn hold(&self, copy: NewCopy<'_>, message: Arc<Vec<u8>>) -> Result<Claimed, Failure> {
-        self.spool.put(copy, message).await.map_err(|e| {
-            Failure::new(FailureKind::SpoolUnwritableNotSent)
-                .arg("dir", self.spool.location())
-                .arg("detail", e)
-        })
+        self.put(copy, message, FailureKind::SpoolUnwritableNotSent)
+            .await
     }
 
     /// Keeps the copy of a message already sent, claimed by the caller, to
     /// be filed (`SP001` when the spool cannot take it: the copy is lost).
     pub async fn keep(&self, copy: NewCopy<'_>, message: Arc<Vec<u8>>) -> Result<Claimed, Failure> {
+        self.put(copy, message, FailureKind::SpoolUnwritable).await
+    }
+
+    /// Puts a copy in the spool, claimed; `kind` says what its refusal
+    /// means for the message.
+    async fn put(
+        &self,
+        copy: NewCopy<'_>,
+        message: Arc<Vec<u8>>,
+        kind: FailureKind,
+    ) -> Result<Claimed, Failure> {
         self.spool.put(copy, message).await.map_err(|e| {
-            Failure::new(FailureKind::SpoolUnwritable)
+            Failure::new(kind)
                 .arg("dir", self.spool.location())
                 .arg("detail", e)
         })

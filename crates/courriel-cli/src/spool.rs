@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use courriel::Account;
-use courriel::connect::{SettingsError, imap_settings};
+use courriel::connect::SettingsError;
+use courriel::{Account, Mailer, ResolvedAccount};
 use courriel_archive::{Entry, EntryState, RetryReport, SpoolLocation, SpoolOptions};
 use courriel_core::account::Lang;
 use courriel_presets::Catalog;
@@ -267,17 +267,18 @@ fn settings_problem(error: &SettingsError, lang: Lang) -> String {
     }
 }
 
-/// Reads each account once, from the path its copies were sent with, and
-/// remembers why one cannot be used (said after the progress bar is gone).
+/// Reads and resolves each account once per pass, from the path its
+/// copies were sent with, and remembers why one cannot be used (said after
+/// the progress bar is gone).
 struct Accounts<'a> {
-    catalog: &'a Catalog,
+    mailer: &'a Mailer,
     lang: Lang,
-    loaded: RefCell<HashMap<String, Option<Account>>>,
+    loaded: RefCell<HashMap<String, Option<ResolvedAccount>>>,
     problems: RefCell<BTreeMap<String, String>>,
 }
 
 impl Accounts<'_> {
-    fn get(&self, id: &str) -> Option<Account> {
+    fn get(&self, id: &str) -> Option<ResolvedAccount> {
         if let Some(known) = self.loaded.borrow().get(id) {
             return known.clone();
         }
@@ -289,13 +290,20 @@ impl Accounts<'_> {
                 None
             }
             Ok(settings) => {
-                let account = Account::from_env(id, settings);
-                match imap_settings(self.catalog, &account) {
-                    Ok(_) => Some(account),
-                    Err(e) => {
-                        self.problems
-                            .borrow_mut()
-                            .insert(id.to_string(), settings_problem(&e, self.lang));
+                let account = self.mailer.resolve(&Account::from_env(id, settings));
+                let problem = match account.imap() {
+                    Some(Ok(_)) => None,
+                    Some(Err(e)) => Some(settings_problem(e, self.lang)),
+                    // No IMAP table: nowhere to file.
+                    None => Some(settings_problem(
+                        &SettingsError::Rules(Vec::new()),
+                        self.lang,
+                    )),
+                };
+                match problem {
+                    None => Some(account),
+                    Some(problem) => {
+                        self.problems.borrow_mut().insert(id.to_string(), problem);
                         None
                     }
                 }
@@ -326,14 +334,14 @@ pub(crate) fn retry(
     }
     let now = now || failed;
     let accounts = Accounts {
-        catalog,
+        mailer: &mailer,
         lang,
         loaded: RefCell::default(),
         problems: RefCell::default(),
     };
     let mut progress = Progress::new(&msg!(lang, "progress-filing"), json);
     let report = crate::block_on(async {
-        let account_for = |id: &str| accounts.get(id).map(|a| mailer.resolve(&a));
+        let account_for = |id: &str| accounts.get(id);
         let progress = |done, total| progress.update(done, total);
         let report = if now {
             mailer.retry_spool_now(account_for, progress).await
@@ -435,7 +443,7 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
     };
     let location = mailer.spool().location();
     let accounts = Accounts {
-        catalog,
+        mailer: &mailer,
         lang,
         loaded: RefCell::default(),
         problems: RefCell::default(),
@@ -449,10 +457,7 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
         loop {
             // Account files are read again each pass: fixed ones are used.
             accounts.loaded.borrow_mut().clear();
-            let handled = match mailer
-                .retry_spool(|id| accounts.get(id).map(|a| mailer.resolve(&a)))
-                .await
-            {
+            let handled = match mailer.retry_spool(|id| accounts.get(id)).await {
                 Ok(report) => {
                     let handled =
                         report.filed + report.already_filed + report.pending + report.failed;
