@@ -6,6 +6,8 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization as _;
 
+use async_imap::imap_proto::{MailboxListData, NameAttribute};
+
 use crate::mutf7;
 
 /// Which namespace a folder is in.
@@ -20,7 +22,7 @@ pub enum NamespaceKind {
     Shared,
 }
 
-/// A folder from `LIST` (or `XLIST`).
+/// A folder from `LIST`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Folder {
     /// The name decoded for people (`Éléments envoyés`).
@@ -79,7 +81,7 @@ impl Namespaces {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Reason {
-    /// The server marks it `\Sent` (SPECIAL-USE, RFC 6154, or XLIST).
+    /// The server marks it `\Sent` (SPECIAL-USE, RFC 6154).
     Attribute,
     /// Its name is the provider's known Sent folder (from the catalog).
     ProviderHint,
@@ -258,50 +260,42 @@ pub fn sent_folder_to_create(namespaces: &Namespaces, provider_hint: Option<&str
     }
 }
 
-/// Parses a `* LIST` or `* XLIST` line (literals inlined) into a folder.
-pub(crate) fn parse_list_line(line: &[u8], namespaces: &Namespaces) -> Option<Folder> {
-    let text = String::from_utf8_lossy(line);
-    let rest = text
-        .strip_prefix("* LIST ")
-        .or_else(|| text.strip_prefix("* XLIST "))?;
-    let rest = rest.strip_prefix('(')?;
-    let close = rest.find(')')?;
-    let attributes: Vec<String> = rest[..close]
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
-    let rest = rest[close + 1..].trim_start();
-    let (delimiter, rest) = if let Some(r) = rest.strip_prefix("NIL") {
-        (None, r)
-    } else {
-        let inner = rest.strip_prefix('"')?;
-        let mut chars = inner.chars();
-        let mut d = chars.next()?;
-        if d == '\\' {
-            d = chars.next()?;
-        }
-        (Some(d), chars.as_str().strip_prefix('"')?)
-    };
-    let rest = rest.trim_start();
-    let raw = if let Some(quoted) = rest.strip_prefix('"') {
-        let mut name = String::new();
-        let mut chars = quoted.chars();
-        loop {
-            match chars.next()? {
-                '\\' => name.push(chars.next()?),
-                '"' => break,
-                c => name.push(c),
+/// A folder from a `LIST` response as async-imap's parser (imap-proto)
+/// gives it: the name and delimiter as on the wire (a quoted string still
+/// escaped), the attributes by kind.
+pub(crate) fn folder_from_list(list: &MailboxListData<'_>, namespaces: &Namespaces) -> Folder {
+    let attributes: Vec<String> = list
+        .name_attributes
+        .iter()
+        .map(|a| {
+            match a {
+                NameAttribute::NoInferiors => "\\Noinferiors",
+                NameAttribute::NoSelect => "\\Noselect",
+                NameAttribute::Marked => "\\Marked",
+                NameAttribute::Unmarked => "\\Unmarked",
+                NameAttribute::All => "\\All",
+                NameAttribute::Archive => "\\Archive",
+                NameAttribute::Drafts => "\\Drafts",
+                NameAttribute::Flagged => "\\Flagged",
+                NameAttribute::Junk => "\\Junk",
+                NameAttribute::Sent => "\\Sent",
+                NameAttribute::Trash => "\\Trash",
+                NameAttribute::Extension(other) => other,
+                // `NameAttribute` may grow.
+                _ => "",
             }
+            .to_string()
+        })
+        .filter(|a| !a.is_empty())
+        .collect();
+    let delimiter = list.delimiter.as_deref().and_then(|d| {
+        let mut chars = d.chars();
+        match chars.next()? {
+            '\\' => chars.next(),
+            c => Some(c),
         }
-        name
-    } else if rest.starts_with('{') {
-        let start = rest.find("}\r\n")? + 3;
-        // The literal runs to the end unless extended data follows; names in
-        // literals are taken whole.
-        rest[start..].to_string()
-    } else {
-        rest.split_whitespace().next()?.to_string()
-    };
+    });
+    let raw = unescape_quoted(&list.name);
     let name = if raw.eq_ignore_ascii_case("INBOX") {
         "INBOX".to_string()
     } else {
@@ -311,14 +305,39 @@ pub(crate) fn parse_list_line(line: &[u8], namespaces: &Namespaces) -> Option<Fo
         .iter()
         .any(|a| a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent"));
     let namespace = namespaces.kind_of(&raw);
-    Some(Folder {
+    Folder {
         name,
         raw,
         delimiter,
         attributes,
         selectable,
         namespace,
-    })
+    }
+}
+
+/// A quoted string's content as imap-proto leaves it (`a\"b` for
+/// `"a\"b"`), unescaped. A name sent as a literal is never escaped; one
+/// holding a backslash before a quote or backslash is read as if quoted.
+fn unescape_quoted(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next @ ('\\' | '"')) => out.push(next),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Parses `* NAMESPACE (("" "/")) NIL (("#shared/" "/"))`.
@@ -402,7 +421,21 @@ fn quoted(s: &str) -> Option<(String, &str)> {
 
 #[cfg(test)]
 mod tests {
+    use async_imap::imap_proto::{MailboxDatum, Response};
+
     use super::*;
+
+    /// A folder from one `* LIST` line (without its line end), parsed as
+    /// async-imap parses it.
+    fn parse_list_line(line: &[u8], ns: &Namespaces) -> Option<Folder> {
+        let line = [line, b"\r\n"].concat();
+        match Response::parse(&line).ok()? {
+            ([], Response::MailboxData(MailboxDatum::List(list))) => {
+                Some(folder_from_list(&list, ns))
+            }
+            _ => None,
+        }
+    }
 
     fn folders(lines: &[&str], ns: &Namespaces) -> Vec<Folder> {
         lines
@@ -586,7 +619,7 @@ mod tests {
         let f = parse_list_line(b"* LIST () NIL {4}\r\nA\"b/", &ns).unwrap();
         assert_eq!((f.delimiter, f.raw.as_str()), (None, "A\"b/"));
         let f = parse_list_line(
-            b"* XLIST (\\HasNoChildren \\Sent) \"/\" \"[Gmail]/Sent Mail\"",
+            b"* LIST (\\HasNoChildren \\Sent) \"/\" \"[Gmail]/Sent Mail\"",
             &ns,
         )
         .unwrap();
@@ -595,5 +628,11 @@ mod tests {
         let f = parse_list_line(b"* LIST () \"/\" \"&Jjo!\"", &ns).unwrap();
         assert_eq!(f.name, "&Jjo!");
         assert!(parse_list_line(b"* LIST garbage", &ns).is_none());
+        // Quoted names and delimiters arrive escaped.
+        let f = parse_list_line(b"* LIST (\\NoSelect) \"\\\\\" \"a\\\"b\\\\c\"", &ns).unwrap();
+        assert_eq!(
+            (f.delimiter, f.raw.as_str(), f.selectable),
+            (Some('\\'), "a\"b\\c", false)
+        );
     }
 }

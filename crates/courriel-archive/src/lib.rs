@@ -14,9 +14,10 @@
 
 mod archive;
 mod cache;
-mod conn;
+mod extension;
 mod filer;
 pub mod folders;
+mod guard;
 pub mod mutf7;
 mod outcome;
 mod session;

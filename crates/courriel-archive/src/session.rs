@@ -1,17 +1,23 @@
-//! Connecting to an IMAP account and talking to it: TLS or STARTTLS (never
-//! plaintext), login, folders, APPEND, SEARCH; every failure a typed
-//! [`Failure`] with a stable code.
+//! Connecting to an IMAP account and talking to it, on async-imap: TLS or
+//! STARTTLS (never plaintext), login, folders, APPEND, SEARCH. Every call
+//! is bounded in time, every read in size (the framing guard under
+//! async-imap), and every failure is a typed [`Failure`] with a stable
+//! code. A session whose call timed out or whose stream failed is never
+//! used again.
 
 use std::time::Duration;
 
+use async_imap::imap_proto::{MailboxDatum, Response};
+use async_imap::types::{Capabilities, Capability};
 use courriel_core::Security;
 use courriel_core::failure::{Failure, FailureKind};
 use courriel_net::Kinds;
 use secrecy::ExposeSecret;
 use tokio::net::TcpStream;
 
-use crate::conn::{Conn, ConnError, Io, quote};
-use crate::folders::{Folder, Namespaces, parse_list_line, parse_namespace_line};
+use crate::extension::{self, Imap, Literal, Reply, Trouble, bounded, quote, typed};
+use crate::folders::{Folder, Namespaces, folder_from_list};
+use crate::guard::{Guarded, Io};
 use crate::settings::ImapSettings;
 
 /// One copy to file with [`Session::append_copies`].
@@ -25,12 +31,35 @@ pub struct AppendCopy<'a> {
     pub seen: bool,
 }
 
+impl AppendCopy<'_> {
+    fn literal(&self) -> Literal<'_> {
+        let flags = if self.seen { "(\\Seen)" } else { "()" };
+        let attributes = match self.date {
+            Some(date) => format!("{flags} \"{date}\""),
+            None => flags.to_string(),
+        };
+        Literal {
+            attributes,
+            message: self.message,
+        }
+    }
+}
+
 /// A logged-in IMAP session.
 pub struct Session {
-    conn: Conn,
+    imap: Imap,
     capabilities: Vec<String>,
     host: String,
     port: u16,
+    /// Each command's bound, before what it uploads.
+    timeout: Duration,
+    /// The slowest upload accepted, in bytes per second: a command that
+    /// carries copies gets `timeout` plus their size at this rate.
+    min_throughput: u32,
+    /// Set when a call timed out or the stream failed.
+    broken: bool,
+    /// Our own commands' tags (NAMESPACE), apart from async-imap's.
+    tags: u32,
 }
 
 impl std::fmt::Debug for Session {
@@ -38,6 +67,7 @@ impl std::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("broken", &self.broken)
             .finish_non_exhaustive()
     }
 }
@@ -55,6 +85,27 @@ pub struct Appended {
     pub uid: Option<(u32, u32)>,
 }
 
+/// An async-imap client before login, over the guarded stream.
+type Client = async_imap::Client<Guarded>;
+
+/// The failure of a step that went wrong below IMAP's semantics.
+fn trouble_failure(
+    host: &str,
+    port: u16,
+    trouble: Trouble,
+    step: &str,
+    limit: Duration,
+) -> Failure {
+    let failure = |kind| Failure::new(kind).arg("host", host).arg("port", port);
+    match trouble {
+        Trouble::Timeout => failure(FailureKind::ImapTimeout)
+            .arg("step", step)
+            .arg("seconds", limit.as_secs()),
+        Trouble::Lost(detail) => failure(FailureKind::ImapConnectionLost).arg("detail", detail),
+        Trouble::Unexpected(detail) => failure(FailureKind::ImapUnexpected).arg("detail", detail),
+    }
+}
+
 struct Ctx<'a> {
     settings: &'a ImapSettings,
 }
@@ -66,20 +117,14 @@ impl Ctx<'_> {
             .arg("port", self.settings.port)
     }
 
-    fn timeout(&self, step: &str, limit: Duration) -> Failure {
-        self.failure(FailureKind::ImapTimeout)
-            .arg("step", step)
-            .arg("seconds", limit.as_secs())
-    }
-
-    fn conn_error(&self, e: ConnError, step: &str, limit: Duration) -> Failure {
-        match e {
-            ConnError::Timeout => self.timeout(step, limit),
-            ConnError::Io(e) => self
-                .failure(FailureKind::ImapConnectionLost)
-                .arg("detail", courriel_net::describe_io(&e)),
-            ConnError::Protocol(p) => self.failure(FailureKind::ImapUnexpected).arg("detail", p),
-        }
+    fn trouble(&self, trouble: Trouble, step: &str, limit: Duration) -> Failure {
+        trouble_failure(
+            &self.settings.host,
+            self.settings.port,
+            trouble,
+            step,
+            limit,
+        )
     }
 }
 
@@ -109,33 +154,48 @@ async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
     Ok(stream)
 }
 
-/// Reads the greeting; returns the capabilities it carries, if any.
-async fn greeting(ctx: &Ctx<'_>, conn: &mut Conn) -> Result<Option<Vec<String>>, Failure> {
+/// A client over `io`, once the server's greeting (`* OK` or `* PREAUTH`)
+/// is read.
+async fn greeted(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Client, Failure> {
+    let mut client = Client::new(Guarded::new(io));
     let limit = ctx.settings.timeouts.greeting;
-    let line = conn
-        .read_response(limit)
-        .await
-        .map_err(|e| ctx.conn_error(e, "greeting", limit))?;
-    let text = String::from_utf8_lossy(&line);
-    if text.starts_with("* OK") || text.starts_with("* PREAUTH") {
-        Ok(capabilities_in(&text))
-    } else {
-        let shown: String = text.chars().take(200).collect();
-        Err(ctx
+    let greeting = bounded(limit, async {
+        let Some(greeting) = client.read_response().await? else {
+            return Err(Trouble::Lost("the server closed the connection".into()));
+        };
+        Ok(match greeting.parsed() {
+            Response::Data {
+                status: async_imap::imap_proto::Status::Ok | async_imap::imap_proto::Status::PreAuth,
+                ..
+            } => None,
+            other => {
+                let shown: String = format!("{other:?}").chars().take(200).collect();
+                Some(shown)
+            }
+        })
+    })
+    .await
+    .map_err(|t| ctx.trouble(t, "greeting", limit))?;
+    match greeting {
+        None => Ok(client),
+        Some(shown) => Err(ctx
             .failure(FailureKind::ImapUnexpected)
-            .arg("detail", format!("greeting `{shown}`")))
+            .arg("detail", format!("greeting `{shown}`"))),
     }
 }
 
-fn capabilities_in(text: &str) -> Option<Vec<String>> {
-    let start = text.find("[CAPABILITY ")? + "[CAPABILITY ".len();
-    let end = text[start..].find(']')? + start;
-    Some(
-        text[start..end]
-            .split_whitespace()
-            .map(str::to_ascii_uppercase)
-            .collect(),
-    )
+/// Capabilities as upper-case words (`IMAP4REV1`, `AUTH=PLAIN`, `LITERAL+`).
+fn capability_words(capabilities: &Capabilities) -> Vec<String> {
+    let mut words: Vec<String> = capabilities
+        .iter()
+        .map(|c| match c {
+            Capability::Imap4rev1 => "IMAP4REV1".to_string(),
+            Capability::Auth(mechanism) => format!("AUTH={}", mechanism.to_ascii_uppercase()),
+            Capability::Atom(atom) => atom.to_ascii_uppercase(),
+        })
+        .collect();
+    words.sort();
+    words
 }
 
 /// Connects, secures the connection as the settings say, and logs in.
@@ -144,85 +204,70 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
     tracing::debug!(settings = ?settings, "IMAP: connecting");
     let ctx = Ctx { settings };
     let stream = tcp(&ctx).await?;
+    let limit = settings.timeouts.command;
     // `Security` may grow; anything but implicit TLS starts in plain text
     // and must upgrade with STARTTLS.
     #[allow(clippy::match_wildcard_for_single_variants)]
-    let conn = match settings.security {
-        Security::ImplicitTls => {
-            let mut conn = Conn::new(
-                tls(&ctx, Box::new(stream)).await?,
-                settings.timeouts.command,
-            );
-            greeting(&ctx, &mut conn).await?;
-            conn
-        }
+    let client = match settings.security {
+        Security::ImplicitTls => greeted(&ctx, tls(&ctx, Box::new(stream)).await?).await?,
         _ => {
             // STARTTLS: the greeting in plain text, then the upgrade; a
-            // server that refuses it gets no password.
-            let mut plain = Conn::new(Box::new(stream), settings.timeouts.command);
-            greeting(&ctx, &mut plain).await?;
-            let limit = settings.timeouts.command;
-            let reply = plain
-                .command("STARTTLS")
-                .await
-                .map_err(|e| ctx.conn_error(e, "STARTTLS", limit))?;
-            if !reply.is_ok() {
+            // server that refuses it gets no password. Anything it sent
+            // after its answer is dropped with the plain client, as RFC
+            // 3501 requires.
+            let mut plain = greeted(&ctx, Box::new(stream)).await?;
+            let answer = bounded(limit, async {
+                typed(plain.run_command_and_check_ok("STARTTLS", None).await)
+            })
+            .await
+            .map_err(|t| ctx.trouble(t, "STARTTLS", limit))?;
+            if answer.is_err() {
                 return Err(ctx.failure(FailureKind::ImapStarttlsMissing));
             }
-            Conn::new(tls(&ctx, plain.into_io()).await?, settings.timeouts.command)
+            let io = tls(&ctx, plain.into_inner().into_inner()).await?;
+            Client::new(Guarded::new(io))
         }
     };
-    let mut conn = conn.with_min_throughput(settings.timeouts.min_upload_rate);
-    let limit = settings.timeouts.command;
-    let (Some(user), Some(password)) = (
-        quote(&settings.username),
-        quote(settings.password.expose_secret()),
-    ) else {
-        return Err(Failure::new(FailureKind::ImapLoginRefused)
+    let refused = |detail: String| {
+        Failure::new(FailureKind::ImapLoginRefused)
             .arg("user", &settings.username)
-            .arg("detail", "the username or password holds a line break"));
+            .arg("detail", detail)
     };
-    let reply = conn
-        .command(&format!("LOGIN {user} {password}"))
-        .await
-        .map_err(|e| ctx.conn_error(e, "LOGIN", limit))?;
-    if !reply.is_ok() {
-        return Err(Failure::new(FailureKind::ImapLoginRefused)
-            .arg("user", &settings.username)
-            .arg("detail", reply.describe()));
-    }
-    let capabilities = match reply
-        .code
-        .as_deref()
-        .and_then(|c| capabilities_in(&format!("[{c}]")))
-    {
-        Some(caps) => caps,
-        None => {
-            let reply = conn
-                .command("CAPABILITY")
-                .await
-                .map_err(|e| ctx.conn_error(e, "CAPABILITY", limit))?;
-            reply
-                .untagged
-                .iter()
-                .filter_map(|l| {
-                    String::from_utf8_lossy(l)
-                        .strip_prefix("* CAPABILITY ")
-                        .map(str::to_string)
-                })
-                .flat_map(|l| {
-                    l.split_whitespace()
-                        .map(str::to_ascii_uppercase)
-                        .collect::<Vec<_>>()
-                })
-                .collect()
+    let login = bounded(limit, async {
+        Ok(client
+            .login_with_capabilities(&settings.username, settings.password.expose_secret())
+            .await)
+    })
+    .await
+    .map_err(|t| ctx.trouble(t, "LOGIN", limit))?;
+    let (mut imap, capabilities) = match login {
+        Ok(logged_in) => logged_in,
+        Err((async_imap::error::Error::Validate(_), _)) => {
+            return Err(refused(
+                "the username or password holds a line break".into(),
+            ));
         }
+        Err((e, _)) => match typed::<()>(Err(e)) {
+            Ok(Err(words)) => return Err(refused(words)),
+            Ok(Ok(())) => unreachable!("an error is not a success"),
+            Err(t) => return Err(ctx.trouble(t, "LOGIN", limit)),
+        },
+    };
+    let capabilities = match capabilities {
+        Some(capabilities) => capabilities,
+        None => bounded(limit, async { Ok(imap.capabilities().await?) })
+            .await
+            .map_err(|t| ctx.trouble(t, "CAPABILITY", limit))?,
     };
     Ok(Session {
-        conn,
-        capabilities,
+        imap,
+        capabilities: capability_words(&capabilities),
         host: settings.host.clone(),
         port: settings.port,
+        timeout: settings.timeouts.command,
+        min_throughput: settings.timeouts.min_upload_rate.max(1),
+        broken: false,
+        tags: 0,
     })
 }
 
@@ -247,24 +292,61 @@ impl Session {
             .arg("port", self.port)
     }
 
-    fn error(&self, e: ConnError, step: &str) -> Failure {
-        match e {
-            ConnError::Timeout => self
-                .failure(FailureKind::ImapTimeout)
-                .arg("step", step)
-                .arg("seconds", self.conn.last_limit.as_secs()),
-            ConnError::Io(e) => self
-                .failure(FailureKind::ImapConnectionLost)
-                .arg("detail", courriel_net::describe_io(&e)),
-            ConnError::Protocol(p) => self.failure(FailureKind::ImapUnexpected).arg("detail", p),
-        }
+    /// The failure of a call that went wrong below IMAP: the session is
+    /// broken for good.
+    fn trouble(&mut self, trouble: Trouble, step: &str, limit: Duration) -> Failure {
+        self.broken = true;
+        trouble_failure(&self.host, self.port, trouble, step, limit)
     }
 
-    async fn run(&mut self, command: &str, step: &str) -> Result<crate::conn::Reply, Failure> {
-        match self.conn.command(command).await {
-            Ok(reply) => Ok(reply),
-            Err(e) => Err(self.error(e, step)),
+    /// Refuses to use a broken session.
+    fn usable(&self) -> Result<(), Failure> {
+        if self.broken {
+            return Err(self.failure(FailureKind::ImapConnectionLost).arg(
+                "detail",
+                "an earlier command on this connection failed; it is not used again",
+            ));
         }
+        Ok(())
+    }
+
+    /// The bound of a command that uploads `bytes`: the floor plus the
+    /// upload at the slowest rate accepted.
+    fn limit_for(&self, bytes: usize) -> Duration {
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        let upload =
+            Duration::from_millis(bytes.saturating_mul(1000) / u64::from(self.min_throughput));
+        self.timeout.saturating_add(upload)
+    }
+
+    /// `command` and its tagged answer (see [`extension::exchange`]).
+    async fn exchange(
+        &mut self,
+        command: &str,
+        step: &str,
+        each: &mut (dyn FnMut(&Response<'_>) + Send),
+    ) -> Result<Reply, Failure> {
+        self.usable()?;
+        let limit = self.timeout;
+        let reply = bounded(limit, extension::exchange(&mut self.imap, command, each)).await;
+        reply.map_err(|t| self.trouble(t, step, limit))
+    }
+
+    /// `APPEND mailbox` with `copies` (see [`extension::append`]).
+    async fn append_literals(
+        &mut self,
+        mailbox: &str,
+        copies: &[Literal<'_>],
+        literal_plus: bool,
+    ) -> Result<Reply, Failure> {
+        self.usable()?;
+        let limit = self.limit_for(copies.iter().map(|c| c.message.len()).sum());
+        let reply = bounded(
+            limit,
+            extension::append(&mut self.imap, mailbox, copies, literal_plus),
+        )
+        .await;
+        reply.map_err(|t| self.trouble(t, "APPEND", limit))
     }
 
     /// The namespaces (RFC 2342), or the default (one personal namespace
@@ -276,35 +358,39 @@ impl Session {
                 ..Namespaces::default()
             });
         }
-        let reply = self.run("NAMESPACE", "NAMESPACE").await?;
-        Ok(reply
-            .untagged
-            .iter()
-            .find_map(|l| parse_namespace_line(l))
+        self.usable()?;
+        self.tags += 1;
+        let tag = format!("N{}", self.tags);
+        let limit = self.timeout;
+        let namespaces = bounded(limit, extension::namespace(&mut self.imap, &tag)).await;
+        Ok(namespaces
+            .map_err(|t| self.trouble(t, "NAMESPACE", limit))?
             .unwrap_or_default())
     }
 
     /// Every folder, with SPECIAL-USE attributes when the server offers
-    /// them (`LIST ... RETURN (SPECIAL-USE)`, or `XLIST` on old Gmail).
+    /// them (`LIST ... RETURN (SPECIAL-USE)`; a server without it may
+    /// still mark its Sent folder in a plain LIST).
     pub async fn folders(&mut self, namespaces: &Namespaces) -> Result<Vec<Folder>, Failure> {
         let command = if self.has("SPECIAL-USE") {
             "LIST \"\" \"*\" RETURN (SPECIAL-USE)"
-        } else if self.has("XLIST") {
-            "XLIST \"\" \"*\""
         } else {
             "LIST \"\" \"*\""
         };
-        let reply = self.run(command, "LIST").await?;
+        let mut folders = Vec::new();
+        let reply = self
+            .exchange(command, "LIST", &mut |response| {
+                if let Response::MailboxData(MailboxDatum::List(list)) = response {
+                    folders.push(folder_from_list(list, namespaces));
+                }
+            })
+            .await?;
         if !reply.is_ok() {
             return Err(self
                 .failure(FailureKind::ImapUnexpected)
                 .arg("detail", reply.describe()));
         }
-        Ok(reply
-            .untagged
-            .iter()
-            .filter_map(|l| parse_list_line(l, namespaces))
-            .collect())
+        Ok(folders)
     }
 
     /// Creates the Sent folder `folder` (raw name), as mail programs do for
@@ -324,14 +410,15 @@ impl Session {
         let Some(mailbox) = quote(folder) else {
             return Err(refused(self, "the name holds a line break".into()));
         };
+        let plain = format!("CREATE {mailbox}");
         let mut reply = if self.has("CREATE-SPECIAL-USE") {
-            self.run(&format!("CREATE {mailbox} (USE (\\Sent))"), "CREATE")
-                .await?
+            let marked = format!("{plain} (USE (\\Sent))");
+            self.exchange(&marked, "CREATE", &mut |_| {}).await?
         } else {
-            self.run(&format!("CREATE {mailbox}"), "CREATE").await?
+            self.exchange(&plain, "CREATE", &mut |_| {}).await?
         };
         if !reply.is_ok() && reply.has_code("USEATTR") {
-            reply = self.run(&format!("CREATE {mailbox}"), "CREATE").await?;
+            reply = self.exchange(&plain, "CREATE", &mut |_| {}).await?;
         }
         let created = if reply.is_ok() {
             true
@@ -342,11 +429,11 @@ impl Session {
         };
         // Filing works unsubscribed; only mail programs showing subscribed
         // folders alone miss it, so a refusal is logged, not fatal.
-        let subscribed = self
-            .run(&format!("SUBSCRIBE {mailbox}"), "SUBSCRIBE")
-            .await?;
-        if !subscribed.is_ok() {
-            tracing::warn!(folder, answer = %subscribed.describe(), "the Sent folder created was not subscribed");
+        self.usable()?;
+        let limit = self.timeout;
+        let subscribed = bounded(limit, async { typed(self.imap.subscribe(folder).await) }).await;
+        if let Err(words) = subscribed.map_err(|t| self.trouble(t, "SUBSCRIBE", limit))? {
+            tracing::warn!(folder, answer = %words, "the Sent folder created was not subscribed");
         }
         Ok(created)
     }
@@ -362,61 +449,65 @@ impl Session {
         date: Option<&str>,
         create: bool,
     ) -> Result<Appended, Failure> {
-        self.append_flagged(folder, message, date, create, true)
-            .await
+        let copy = AppendCopy {
+            message,
+            date,
+            seen: true,
+        };
+        self.append_one(folder, &copy, create).await
     }
 
-    /// [`Session::append`], `\Seen` only when `seen`.
-    async fn append_flagged(
+    /// One copy in one APPEND: LITERAL+ where offered, else after the
+    /// server's go-ahead.
+    async fn append_one(
         &mut self,
         folder: &str,
-        message: &[u8],
-        date: Option<&str>,
+        copy: &AppendCopy<'_>,
         create: bool,
-        seen: bool,
     ) -> Result<Appended, Failure> {
         let Some(mailbox) = quote(folder) else {
             return Err(self
                 .failure(FailureKind::ImapFolderMissing)
                 .arg("folder", folder));
         };
-        let date = date.map(|d| format!(" \"{d}\"")).unwrap_or_default();
-        let flags = if seen { "(\\Seen)" } else { "()" };
-        let head = format!("APPEND {mailbox} {flags}{date}");
         let literal_plus = self.has("LITERAL+");
+        let literal = [copy.literal()];
         for attempt in 0..2 {
-            let reply = match self.conn.append(&head, message, literal_plus).await {
-                Ok(reply) => reply,
-                Err(e) => return Err(self.error(e, "APPEND")),
-            };
+            let reply = self
+                .append_literals(&mailbox, &literal, literal_plus)
+                .await?;
             if reply.is_ok() {
-                let uid = reply.code.as_deref().and_then(|c| {
-                    let mut words = c.split_whitespace();
-                    (words.next()? == "APPENDUID").then_some(())?;
-                    Some((words.next()?.parse().ok()?, words.next()?.parse().ok()?))
+                return Ok(Appended {
+                    uid: reply.append_uid(),
                 });
-                return Ok(Appended { uid });
             }
             let trycreate = reply.has_code("TRYCREATE");
             if trycreate && create && attempt == 0 {
-                let created = self.run(&format!("CREATE {mailbox}"), "CREATE").await?;
+                let created = self
+                    .exchange(&format!("CREATE {mailbox}"), "CREATE", &mut |_| {})
+                    .await?;
                 if created.is_ok() {
                     continue;
                 }
             }
-            if trycreate {
-                return Err(self
-                    .failure(FailureKind::ImapFolderMissing)
-                    .arg("folder", folder));
-            }
-            return Err(self
-                .failure(FailureKind::ImapAppendRefused)
-                .arg("folder", folder)
-                .arg("detail", reply.describe()));
+            return Err(self.refused_append(folder, &reply));
         }
         Err(self
             .failure(FailureKind::ImapFolderMissing)
             .arg("folder", folder))
+    }
+
+    /// A refused APPEND: the folder is missing (`TRYCREATE`), or the
+    /// server's words (`NO [OVERQUOTA] ...`).
+    fn refused_append(&self, folder: &str, reply: &Reply) -> Failure {
+        if reply.has_code("TRYCREATE") {
+            self.failure(FailureKind::ImapFolderMissing)
+                .arg("folder", folder)
+        } else {
+            self.failure(FailureKind::ImapAppendRefused)
+                .arg("folder", folder)
+                .arg("detail", reply.describe())
+        }
     }
 
     /// Files many copies in one folder: with MULTIAPPEND (RFC 3502) and
@@ -455,43 +546,29 @@ impl Session {
         };
         if !(self.has("MULTIAPPEND") && self.has("LITERAL+")) {
             for copy in messages {
-                self.append_flagged(folder, copy.message, copy.date, false, copy.seen)
-                    .await?;
+                self.append_one(folder, copy, false).await?;
             }
             return Ok(());
         }
         tracing::debug!(host = %self.host, folder, copies = messages.len(), "IMAP: filing");
         let mut start = 0;
         while start < messages.len() {
-            let mut body = format!("APPEND {mailbox}").into_bytes();
             let mut end = start;
+            let mut bytes = 0;
             while end < messages.len()
                 && end - start < BATCH
-                && (end == start || body.len() + messages[end].message.len() < BATCH_BYTES)
+                && (end == start || bytes + messages[end].message.len() < BATCH_BYTES)
             {
-                let copy = &messages[end];
-                let date = copy.date.map(|d| format!(" \"{d}\"")).unwrap_or_default();
-                let flags = if copy.seen { "(\\Seen)" } else { "()" };
-                body.extend_from_slice(
-                    format!(" {flags}{date} {{{}+}}\r\n", copy.message.len()).as_bytes(),
-                );
-                body.extend_from_slice(copy.message);
+                bytes += messages[end].message.len();
                 end += 1;
             }
-            let reply = match self.conn.command_bytes(&body).await {
-                Ok(reply) => reply,
-                Err(e) => return Err(self.error(e, "APPEND")),
-            };
+            let literals: Vec<Literal<'_>> = messages[start..end]
+                .iter()
+                .map(AppendCopy::literal)
+                .collect();
+            let reply = self.append_literals(&mailbox, &literals, true).await?;
             if !reply.is_ok() {
-                let trycreate = reply.has_code("TRYCREATE");
-                return Err(if trycreate {
-                    self.failure(FailureKind::ImapFolderMissing)
-                        .arg("folder", folder)
-                } else {
-                    self.failure(FailureKind::ImapAppendRefused)
-                        .arg("folder", folder)
-                        .arg("detail", reply.describe())
-                });
+                return Err(self.refused_append(folder, &reply));
             }
             start = end;
         }
@@ -520,11 +597,16 @@ impl Session {
         folder: &str,
         message_ids: &[&str],
     ) -> Result<Vec<bool>, Failure> {
-        let Some(mailbox) = quote(folder) else {
+        if quote(folder).is_none() {
             return Ok(vec![false; message_ids.len()]);
-        };
-        let examined = self.run(&format!("EXAMINE {mailbox}"), "EXAMINE").await?;
-        if !examined.is_ok() {
+        }
+        self.usable()?;
+        let limit = self.timeout;
+        let examined = bounded(limit, async { typed(self.imap.examine(folder).await) }).await;
+        if examined
+            .map_err(|t| self.trouble(t, "EXAMINE", limit))?
+            .is_err()
+        {
             return Err(self
                 .failure(FailureKind::ImapFolderMissing)
                 .arg("folder", folder));
@@ -535,8 +617,17 @@ impl Session {
                 found.push(false);
                 continue;
             };
+            let mut any = false;
             let reply = self
-                .run(&format!("UID SEARCH HEADER Message-ID {id}"), "SEARCH")
+                .exchange(
+                    &format!("UID SEARCH HEADER Message-ID {id}"),
+                    "SEARCH",
+                    &mut |response| {
+                        if let Response::MailboxData(MailboxDatum::Search(uids)) = response {
+                            any |= !uids.is_empty();
+                        }
+                    },
+                )
                 .await?;
             // Not knowing is not "absent": filing on a refused search could
             // file a copy twice.
@@ -545,38 +636,38 @@ impl Session {
                     .failure(FailureKind::ImapUnexpected)
                     .arg("detail", format!("SEARCH: {}", reply.describe())));
             }
-            found.push(
-                reply
-                    .untagged
-                    .iter()
-                    .filter_map(|l| {
-                        String::from_utf8_lossy(l)
-                            .strip_prefix("* SEARCH")
-                            .map(str::to_string)
-                    })
-                    .any(|rest| !rest.trim().is_empty()),
-            );
+            found.push(any);
         }
         // Leave the folder, or the next APPEND meets a read-only selection:
         // UNSELECT where offered (RFC 3691), else CLOSE (after EXAMINE it
         // expunges nothing, RFC 3501 6.4.2).
-        let leave = if self.has("UNSELECT") {
-            "UNSELECT"
+        let left = if self.has("UNSELECT") {
+            let reply = self.exchange("UNSELECT", "UNSELECT", &mut |_| {}).await?;
+            reply
+                .is_ok()
+                .then_some(())
+                .ok_or_else(|| format!("UNSELECT: {}", reply.describe()))
         } else {
-            "CLOSE"
+            self.usable()?;
+            let closed = bounded(limit, async { typed(self.imap.close().await) }).await;
+            closed
+                .map_err(|t| self.trouble(t, "CLOSE", limit))?
+                .map_err(|words| format!("CLOSE: {words}"))
         };
-        let left = self.run(leave, leave).await?;
-        if !left.is_ok() {
+        if let Err(detail) = left {
             return Err(self
                 .failure(FailureKind::ImapUnexpected)
-                .arg("detail", format!("{leave}: {}", left.describe())));
+                .arg("detail", detail));
         }
         Ok(found)
     }
 
     /// Says goodbye (best effort, bounded).
     pub async fn logout(mut self) {
-        let _ = self.conn.command("LOGOUT").await;
+        if self.broken {
+            return;
+        }
+        let _ = bounded(self.timeout, async { Ok(self.imap.logout().await) }).await;
     }
 }
 
