@@ -4,8 +4,9 @@
 //! (a) listing 10,000 folders and choosing the Sent folder, against a bare
 //!     `LIST "" "*"` read by a raw client on the same server (target: at
 //!     most 1.2x the bare LIST);
-//! (b) filing 1,000 copies of 50 KB through one session with LITERAL+,
-//!     against a loop of async-imap's `append` (target: at least 2x faster).
+//! (b) filing 1,000 copies of 50 KB through one session with MULTIAPPEND
+//!     and LITERAL+ (our extension of async-imap), against a loop of
+//!     async-imap's own `append` (target: at least 10x faster).
 //!
 //! `cargo bench -p courriel-archive --bench imap`
 
@@ -165,7 +166,7 @@ fn file_copies(s: &Servers, rt: &tokio::runtime::Runtime) {
     });
     let rate = |d: Duration| f64::from(COPIES) / d.as_secs_f64();
     println!(
-        "(b) {COPIES} copies of {} KB in one session: ours, MULTIAPPEND + LITERAL+ {ours:.2?} ({:.0}/s); ours, one LITERAL+ APPEND each {one_by_one:.2?} ({:.0}/s); async-imap append loop {theirs:.2?} ({:.0}/s): ours {:.2}x faster (target >= 2x)",
+        "(b) {COPIES} copies of {} KB in one session: ours, MULTIAPPEND + LITERAL+ {ours:.2?} ({:.0}/s); ours, one LITERAL+ APPEND each {one_by_one:.2?} ({:.0}/s); async-imap append loop {theirs:.2?} ({:.0}/s): ours {:.2}x faster (target >= 10x)",
         message(0, "x").len() / 1024,
         rate(ours),
         rate(one_by_one),

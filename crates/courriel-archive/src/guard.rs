@@ -138,12 +138,52 @@ pub(crate) fn literal_size(line: &[u8]) -> Option<usize> {
 }
 
 /// The stream async-imap reads from: `inner` with its reads guarded.
-/// Writes pass through untouched.
+/// Writes pass through untouched, but for a secret's stand-in.
 pub(crate) struct Guarded {
     inner: Box<dyn Io>,
     framing: Framing,
     /// Set once a bound is broken: every later read fails the same way.
     stopped: Option<Oversized>,
+    /// A secret to write in place of its stand-in, once.
+    secret: Option<StandIn>,
+    /// A write with the secret in place, partly sent: its bytes, how many
+    /// are sent, and the length of the write it stands for.
+    substituted: Option<(Vec<u8>, usize, usize)>,
+}
+
+/// A secret async-imap must not see: async-imap logs every command it
+/// sends (at trace level, `encode: input: ...`), LOGIN's password
+/// included, so it is given a stand-in, and the stream writes the secret
+/// in its place.
+pub(crate) struct StandIn {
+    /// What async-imap writes: unique, plain letters and digits (so that
+    /// IMAP quoting leaves it as it is).
+    pub(crate) stand_in: String,
+    /// What the server gets instead.
+    pub(crate) secret: secrecy::SecretString,
+}
+
+impl StandIn {
+    /// A fresh stand-in for `secret`, written by the stream as it comes
+    /// (already quoted or encoded as the command needs it).
+    pub(crate) fn new(secret: secrecy::SecretString) -> StandIn {
+        use sha2::Digest as _;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let digest = sha2::Sha256::digest(format!(
+            "{nanos}.{}.{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        StandIn {
+            stand_in: format!("courrielStandIn{}", courriel_net::hex(&digest[..16])),
+            secret,
+        }
+    }
 }
 
 impl Guarded {
@@ -152,7 +192,20 @@ impl Guarded {
             inner,
             framing: Framing::default(),
             stopped: None,
+            secret: None,
+            substituted: None,
         }
+    }
+
+    /// Writes `stand_in.secret` in place of the next write holding
+    /// `stand_in.stand_in`.
+    pub(crate) fn arm(&mut self, stand_in: StandIn) {
+        self.secret = Some(stand_in);
+    }
+
+    /// Forgets a secret not written (the command failed before).
+    pub(crate) fn disarm(&mut self) {
+        self.secret = None;
     }
 
     /// The stream, for a STARTTLS upgrade (the framing starts again over
@@ -167,6 +220,7 @@ impl fmt::Debug for Guarded {
         f.debug_struct("Guarded")
             .field("framing", &self.framing)
             .field("stopped", &self.stopped)
+            .field("armed", &self.secret.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -202,7 +256,42 @@ impl AsyncWrite for Guarded {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        use secrecy::ExposeSecret as _;
+        let this = self.get_mut();
+        if this.substituted.is_none()
+            && let Some(armed) = &this.secret
+            && let Some(at) = buf
+                .windows(armed.stand_in.len())
+                .position(|w| w == armed.stand_in.as_bytes())
+        {
+            let mut bytes = Vec::with_capacity(buf.len() + armed.secret.expose_secret().len());
+            bytes.extend_from_slice(&buf[..at]);
+            bytes.extend_from_slice(armed.secret.expose_secret().as_bytes());
+            bytes.extend_from_slice(&buf[at + armed.stand_in.len()..]);
+            this.substituted = Some((bytes, 0, buf.len()));
+            this.secret = None;
+        }
+        let Some((bytes, sent, stands_for)) = &mut this.substituted else {
+            return Pin::new(&mut this.inner).poll_write(cx, buf);
+        };
+        // The whole write with the secret, then the length of the one it
+        // stands for: a caller retrying after `Pending` gives the same
+        // bytes again.
+        while *sent < bytes.len() {
+            match ready!(Pin::new(&mut this.inner).poll_write(cx, &bytes[*sent..])) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => *sent += n,
+                Err(e) => {
+                    this.substituted = None;
+                    return Poll::Ready(Err(e));
+                }
+            }
+        }
+        let stands_for = *stands_for;
+        if let Some((mut bytes, ..)) = this.substituted.take() {
+            bytes.fill(0);
+        }
+        Poll::Ready(Ok(stands_for))
     }
 
     fn poll_write_vectored(
@@ -210,11 +299,19 @@ impl AsyncWrite for Guarded {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if self.secret.is_some() || self.substituted.is_some() {
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &**b);
+            return self.poll_write(cx, first);
+        }
         Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        // Vectored writes would pass a stand-in through untouched.
+        self.secret.is_none() && self.inner.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -228,6 +325,7 @@ impl AsyncWrite for Guarded {
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy as _;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
@@ -312,5 +410,75 @@ mod tests {
         let (got, stopped) = through(sent.clone()).await;
         assert_eq!(stopped, None);
         assert_eq!(got.len(), sent.len());
+    }
+
+    #[tokio::test]
+    async fn a_stand_in_is_written_as_its_secret_once() {
+        let (client, mut server) = tokio::io::duplex(8);
+        let mut guarded = Guarded::new(Box::new(client));
+        let stand_in = StandIn::new("p\\\"w".to_string().into());
+        let shown = stand_in.stand_in.clone();
+        assert!(shown.chars().all(|c| c.is_ascii_alphanumeric()), "{shown}");
+        assert_ne!(shown, StandIn::new(String::new().into()).stand_in, "unique");
+        guarded.arm(stand_in);
+        let command = format!("A0001 LOGIN \"u\" \"{shown}\"\r\n");
+        let again = command.clone();
+        let reader = tokio::spawn(async move {
+            let mut heard = Vec::new();
+            server.read_to_end(&mut heard).await.unwrap();
+            heard
+        });
+        // Through a pipe of 8 bytes: the write is resumed many times.
+        guarded.write_all(command.as_bytes()).await.unwrap();
+        guarded.write_all(again.as_bytes()).await.unwrap();
+        guarded.shutdown().await.unwrap();
+        drop(guarded);
+        let heard = String::from_utf8(reader.await.unwrap()).unwrap();
+        assert_eq!(
+            heard,
+            format!("A0001 LOGIN \"u\" \"p\\\"w\"\r\n{again}"),
+            "the secret in place of the first stand-in only"
+        );
+    }
+
+    /// The verdict on `bytes` fed in the pieces `cuts` makes.
+    fn verdict(bytes: &[u8], cuts: &[usize]) -> Result<(), Oversized> {
+        let mut framing = Framing::default();
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        points.sort_unstable();
+        points.push(bytes.len());
+        let mut start = 0;
+        for point in points {
+            framing.scan(&bytes[start..point])?;
+            start = point;
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Where the reads happen to split the server's bytes never changes
+        /// the verdict: a literal's `{n}`, a CR and its LF, or a long line
+        /// cut anywhere are judged as if read whole.
+        #[test]
+        fn reads_split_anywhere_give_the_same_verdict(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    4 => proptest::strategy::Just(b"\r\n".to_vec()),
+                    3 => proptest::strategy::Just(b"{".to_vec()),
+                    3 => proptest::strategy::Just(b"}".to_vec()),
+                    1 => proptest::strategy::Just(b"+".to_vec()),
+                    4 => "[0-9]{1,8}".prop_map(String::into_bytes),
+                    4 => proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+                    1 => (1usize..400_000).prop_map(|n| vec![b'x'; n]),
+                ],
+                0..60,
+            ),
+            cuts in proptest::collection::vec(proptest::prelude::any::<usize>(), 0..30),
+        ) {
+            let bytes = parts.concat();
+            proptest::prop_assert_eq!(verdict(&bytes, &cuts), verdict(&bytes, &[]));
+        }
     }
 }

@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 
 use crate::extension::{self, Imap, Literal, Reply, Trouble, bounded, quote, typed};
 use crate::folders::{Folder, Namespaces, folder_from_list};
-use crate::guard::{Guarded, Io};
+use crate::guard::{Guarded, Io, StandIn};
 use crate::settings::ImapSettings;
 
 /// One copy to file with [`Session::append_copies`].
@@ -168,19 +168,25 @@ async fn greeted(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Client, Failure> {
                 status: async_imap::imap_proto::Status::Ok | async_imap::imap_proto::Status::PreAuth,
                 ..
             } => None,
-            other => {
-                let shown: String = format!("{other:?}").chars().take(200).collect();
-                Some(shown)
-            }
+            Response::Data { status, outcome } => Some(format!(
+                "* {} {}",
+                format!("{status:?}").to_ascii_uppercase(),
+                outcome.information.as_deref().unwrap_or("")
+            )),
+            other => Some(format!("{other:?}")),
         })
     })
     .await
     .map_err(|t| ctx.trouble(t, "greeting", limit))?;
     match greeting {
         None => Ok(client),
-        Some(shown) => Err(ctx
-            .failure(FailureKind::ImapUnexpected)
-            .arg("detail", format!("greeting `{shown}`"))),
+        Some(greeting) => Err(ctx.failure(FailureKind::ImapUnexpected).arg(
+            "detail",
+            format!(
+                "greeting `{}`",
+                greeting.chars().take(200).collect::<String>()
+            ),
+        )),
     }
 }
 
@@ -233,15 +239,30 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
             .arg("user", &settings.username)
             .arg("detail", detail)
     };
+    let password = settings.password.expose_secret();
+    if password.contains(['\r', '\n', '\0']) {
+        return Err(refused(
+            "the username or password holds a line break".into(),
+        ));
+    }
+    // async-imap logs the commands it sends: it gets a stand-in, and the
+    // stream writes the password (quoted as async-imap quotes) instead.
+    let stand_in = StandIn::new(password.replace('\\', "\\\\").replace('"', "\\\"").into());
+    let shown = stand_in.stand_in.clone();
+    let mut client = client;
+    client.get_mut().arm(stand_in);
     let login = bounded(limit, async {
         Ok(client
-            .login_with_capabilities(&settings.username, settings.password.expose_secret())
+            .login_with_capabilities(&settings.username, &shown)
             .await)
     })
     .await
     .map_err(|t| ctx.trouble(t, "LOGIN", limit))?;
     let (mut imap, capabilities) = match login {
-        Ok(logged_in) => logged_in,
+        Ok((mut imap, capabilities)) => {
+            imap.get_mut().disarm();
+            (imap, capabilities)
+        }
         Err((async_imap::error::Error::Validate(_), _)) => {
             return Err(refused(
                 "the username or password holds a line break".into(),

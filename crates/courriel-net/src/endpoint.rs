@@ -205,8 +205,9 @@ impl<T: ConnectBounds> Endpoint<T> {
     }
 }
 
-/// Bytes in lower-case hexadecimal.
-fn hex(bytes: &[u8]) -> String {
+/// Bytes in lower-case hexadecimal (digests in names and fingerprints).
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
     bytes
         .iter()
         .fold(String::with_capacity(2 * bytes.len()), |mut hex, b| {

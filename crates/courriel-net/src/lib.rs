@@ -10,7 +10,7 @@
 mod endpoint;
 mod policy;
 
-pub use endpoint::{ConnectBounds, Endpoint};
+pub use endpoint::{ConnectBounds, Endpoint, hex};
 pub use policy::{Destinations, IpRange, Special, classify};
 
 use std::collections::HashMap;

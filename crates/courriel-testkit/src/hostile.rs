@@ -50,8 +50,15 @@ impl Script {
 
     /// Takes the literal announced at the end of `command` (an IMAP
     /// `APPEND ... {n}`, or `{n+}` with LITERAL+, which needs no go-ahead),
-    /// line by line, then the command's final line; returns its size.
+    /// then the command's final line; returns its size.
     pub fn take_literal(&mut self, command: &str) -> usize {
+        self.literal(command).len()
+    }
+
+    /// The literal announced at the end of `command` (see
+    /// [`Script::take_literal`]): its bytes, as many as the client sent of
+    /// them.
+    pub fn literal(&mut self, command: &str) -> Vec<u8> {
         let announced = command
             .rsplit_once('{')
             .map(|(_, n)| n.trim_end_matches('}'));
@@ -61,12 +68,12 @@ impl Script {
         if !announced.is_some_and(|n| n.ends_with('+')) {
             self.say("+ go\r\n");
         }
-        let mut taken = 0;
-        while taken < size {
-            taken += self.hear().map_or(size, |l| l.len() + 2);
-        }
+        let mut literal = Vec::with_capacity(size.min(64 << 20));
+        let _ = (&mut self.reader)
+            .take(u64::try_from(size).unwrap_or(u64::MAX))
+            .read_to_end(&mut literal);
         let _ = self.hear(); // the command's end
-        size
+        literal
     }
 
     /// The underlying stream, for a TLS upgrade by the script.

@@ -313,3 +313,142 @@ fn a_retried_copy_is_filed_on_a_server_without_unselect() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// A server that stores every APPEND's copy, answering the first
+/// session's with something async-imap's parser cannot read and later
+/// sessions' with OK. Returns its port, the copies stored and the number of
+/// sessions.
+fn unparsable_after_storing() -> (
+    u16,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let stored = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sessions = Arc::new(AtomicUsize::new(0));
+    let (stored2, sessions2) = (stored.clone(), sessions.clone());
+    let port = courriel_testkit::hostile::serve(true, move |mut script| {
+        let session = sessions2.fetch_add(1, Ordering::SeqCst);
+        script.say("* OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT] ready\r\n");
+        while let Some(line) = script.hear() {
+            let (tag, command) = line.split_once(' ').unwrap_or((&line, ""));
+            let verb = command.split(' ').next().unwrap_or("").to_ascii_uppercase();
+            let answer = match verb.as_str() {
+                "LOGIN" => {
+                    format!("{tag} OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS UNSELECT] in\r\n")
+                }
+                "EXAMINE" => format!("* 0 EXISTS\r\n{tag} OK [READ-ONLY] examined\r\n"),
+                "UID" => {
+                    let wanted = command.rsplit(' ').next().unwrap_or("").trim_matches('"');
+                    let found = stored2.lock().unwrap().iter().any(|m| m.contains(wanted));
+                    let uids = if found { " 1" } else { "" };
+                    format!("* SEARCH{uids}\r\n{tag} OK\r\n")
+                }
+                "UNSELECT" => format!("{tag} OK\r\n"),
+                "APPEND" => {
+                    let message = script.literal(&line);
+                    stored2
+                        .lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&message).into_owned());
+                    if session == 0 {
+                        // Stored, then an answer that is not IMAP.
+                        "* 1 NOT-IMAP ((\r\n".to_string()
+                    } else {
+                        format!(
+                            "{tag} OK [APPENDUID 1 {}] stored\r\n",
+                            stored2.lock().unwrap().len()
+                        )
+                    }
+                }
+                "LOGOUT" => {
+                    script.say(&format!("* BYE\r\n{tag} OK\r\n"));
+                    return;
+                }
+                _ => format!("{tag} BAD unknown command\r\n"),
+            };
+            script.say(&answer);
+        }
+    });
+    (port, stored, sessions)
+}
+
+/// A server that answers an APPEND with something async-imap's parser
+/// cannot read, after storing the copy: the copy stays spooled with a
+/// stable code (IM010), nothing is lost, and the next session (the retry)
+/// finds it filed instead of filing it twice. Then a new copy is filed on
+/// a fresh session as usual.
+#[test]
+fn an_answer_imap_proto_cannot_parse_mid_session() {
+    use courriel_archive::{Archive, Filed, Spool, Target};
+    use std::sync::atomic::Ordering;
+    let s = Servers::get();
+    let (port, stored, sessions) = unparsable_after_storing();
+    let dir = std::env::temp_dir().join(format!("courriel-unparsable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let archive = Archive::new(Spool::dir(&dir).unwrap());
+    let settings = settings(&s.special, port, Security::ImplicitTls);
+    let target = Target::Folder("Sent".into());
+    let message = |id: &str| format!("Subject: x\r\nMessage-ID: <{id}>\r\n\r\nBonjour\r\n");
+    let rt = runtime();
+    let first = rt
+        .block_on(archive.file(
+            "alice",
+            &settings,
+            &target,
+            "one@test",
+            None,
+            message("one@test").as_bytes(),
+        ))
+        .unwrap();
+    let Filed::Spooled { failure, .. } = &first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(failure.code(), "IM010", "{}", failure.message(Lang::En));
+    assert!(
+        failure.message(Lang::En).contains("NOT-IMAP"),
+        "{}",
+        failure.message(Lang::En)
+    );
+    let spooled = rt.block_on(archive.spool().entries()).unwrap();
+    assert_eq!(spooled.len(), 1, "the copy is kept");
+    assert!(
+        spooled[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("IM010"),
+        "{spooled:?}"
+    );
+
+    let report = rt
+        .block_on(
+            archive
+                .retry_all_with_progress(|_| Some((settings.clone(), target.clone())), |_, _| {}),
+        )
+        .unwrap();
+    assert_eq!((report.already_filed, report.filed), (1, 0), "{report:?}");
+    assert!(rt.block_on(archive.spool().entries()).unwrap().is_empty());
+
+    let second = rt
+        .block_on(archive.file(
+            "alice",
+            &settings,
+            &target,
+            "two@test",
+            None,
+            message("two@test").as_bytes(),
+        ))
+        .unwrap();
+    assert!(matches!(second, Filed::Filed { .. }), "{second:?}");
+    let stored = stored.lock().unwrap();
+    assert_eq!(stored.len(), 2, "each copy stored once");
+    assert!(stored[1].contains("two@test"));
+    assert_eq!(
+        sessions.load(Ordering::SeqCst),
+        3,
+        "a new session after the broken one"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
