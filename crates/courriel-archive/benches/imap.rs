@@ -121,13 +121,12 @@ async fn choose(settings: &ImapSettings) -> Duration {
 /// (TLS, the test certificate): what is left is the client's own cost.
 fn replayed(s: &Servers, rt: &tokio::runtime::Runtime) {
     let mut raw = s.imap_as(&s.bench);
-    let answer: String = raw
+    let mut answer = raw
         .command("LIST \"\" \"*\" RETURN (SPECIAL-USE)")
         .unwrap()
         .untagged
-        .iter()
-        .map(|line| format!("{line}\r\n"))
-        .collect();
+        .join("\r\n");
+    answer.push_str("\r\n");
     let answer = Arc::new(answer);
     let port = courriel_testkit::hostile::serve(true, move |mut script| {
         script.say("* OK [CAPABILITY IMAP4rev1 LITERAL+ NAMESPACE SPECIAL-USE] replay\r\n");
