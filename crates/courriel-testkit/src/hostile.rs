@@ -55,10 +55,15 @@ impl Script {
         self.literal(command).len()
     }
 
-    /// The literal announced at the end of `command` (see
-    /// [`Script::take_literal`]): its bytes, as many as the client sent of
-    /// them.
+    /// The bytes of the literal announced at the end of `command` (see
+    /// [`Script::take_literal`]), as many as the client sent of them.
     pub fn literal(&mut self, command: &str) -> Vec<u8> {
+        self.literal_and_rest(command).0
+    }
+
+    /// The literal announced at the end of `command` and the rest of the
+    /// line after it (in a MULTIAPPEND, the next copy's `(\Seen) {n+}`).
+    pub fn literal_and_rest(&mut self, command: &str) -> (Vec<u8>, String) {
         let announced = command
             .rsplit_once('{')
             .map(|(_, n)| n.trim_end_matches('}'));
@@ -72,8 +77,8 @@ impl Script {
         let _ = (&mut self.reader)
             .take(u64::try_from(size).unwrap_or(u64::MAX))
             .read_to_end(&mut literal);
-        let _ = self.hear(); // the command's end
-        literal
+        let rest = self.hear().unwrap_or_default();
+        (literal, rest)
     }
 
     /// The underlying stream, for a TLS upgrade by the script.

@@ -452,3 +452,122 @@ fn an_answer_imap_proto_cannot_parse_mid_session() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A call that times out leaves the session broken: the next call on it
+/// says so (IM013) without sending anything, so a late answer to the
+/// first can never be read as the second's.
+#[test]
+fn a_session_whose_call_timed_out_is_not_used_again() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let appends = Arc::new(AtomicUsize::new(0));
+    let heard = appends.clone();
+    let port = courriel_testkit::hostile::serve(true, move |mut script| {
+        script.say("* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n");
+        while let Some(line) = script.hear() {
+            let (tag, command) = line.split_once(' ').unwrap_or((&line, ""));
+            if command.to_ascii_uppercase().starts_with("LOGIN") {
+                script.say(&format!("{tag} OK [CAPABILITY IMAP4rev1 LITERAL+] in\r\n"));
+            } else if command.to_ascii_uppercase().starts_with("APPEND") {
+                script.take_literal(&line);
+                heard.fetch_add(1, Ordering::SeqCst);
+                // Silent: the answer never comes in time.
+            }
+        }
+    });
+    let s = Servers::get();
+    let mut settings = settings(&s.special, port, Security::ImplicitTls);
+    settings.timeouts.command = Duration::from_millis(300);
+    runtime().block_on(async {
+        let mut session = courriel_archive::connect(&settings).await.unwrap();
+        let first = session
+            .append("Sent", b"x\r\n", None, false)
+            .await
+            .unwrap_err();
+        assert_eq!(first.code(), "IM004", "{}", first.message(Lang::En));
+        let second = session
+            .append("Sent", b"x\r\n", None, false)
+            .await
+            .unwrap_err();
+        assert_eq!(second.code(), "IM013", "{}", second.message(Lang::En));
+        let third = session.namespaces().await;
+        assert!(third.is_ok(), "no NAMESPACE offered: nothing to ask");
+        assert!(session.folders(&third.unwrap()).await.is_err());
+        session.logout().await;
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        appends.load(Ordering::SeqCst),
+        1,
+        "the second APPEND was never sent"
+    );
+}
+
+/// A full mailbox: the server's `NO [OVERQUOTA]` (RFC 5530), whether it
+/// answers a MULTIAPPEND whose literals it read (LITERAL+) or refuses a
+/// single APPEND before its go-ahead (as Dovecot does from the announced
+/// size), is IM012 with the server's words; the session stays usable.
+#[test]
+fn a_full_mailbox_refuses_the_copy_with_the_servers_words() {
+    let s = Servers::get();
+    for literal_plus in [true, false] {
+        let capabilities = if literal_plus {
+            "IMAP4rev1 LITERAL+ MULTIAPPEND"
+        } else {
+            "IMAP4rev1"
+        };
+        let port = courriel_testkit::hostile::serve(true, move |mut script| {
+            script.say(&format!("* OK [CAPABILITY {capabilities}] ready\r\n"));
+            while let Some(line) = script.hear() {
+                let (tag, command) = line.split_once(' ').unwrap_or((&line, ""));
+                let verb = command.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                let answer = match verb.as_str() {
+                    "LOGIN" => format!("{tag} OK [CAPABILITY {capabilities}] in\r\n"),
+                    "APPEND" if line.ends_with("+}") => {
+                        // Every literal of the MULTIAPPEND, then the refusal.
+                        let mut next = line.clone();
+                        while next.ends_with("+}") {
+                            next = script.literal_and_rest(&next).1;
+                        }
+                        format!(
+                            "{tag} NO [OVERQUOTA] Quota exceeded (mailbox for user is full)\r\n"
+                        )
+                    }
+                    "APPEND" => format!(
+                        "{tag} NO [OVERQUOTA] Quota exceeded (mailbox for user is full)\r\n"
+                    ),
+                    "NOOP" => format!("{tag} OK still here\r\n"),
+                    _ => format!("{tag} BAD unknown command\r\n"),
+                };
+                script.say(&answer);
+            }
+        });
+        let settings = settings(&s.special, port, Security::ImplicitTls);
+        runtime().block_on(async {
+            let mut session = courriel_archive::connect(&settings).await.unwrap();
+            let copies = [(&b"one\r\n"[..], None), (&b"two\r\n"[..], None)];
+            let refused = session.append_many("Sent", &copies).await.unwrap_err();
+            assert_eq!(
+                refused.code(),
+                "IM012",
+                "{literal_plus}: {}",
+                refused.message(Lang::En)
+            );
+            assert!(
+                refused
+                    .message(Lang::En)
+                    .contains("NO [OVERQUOTA] Quota exceeded"),
+                "{}",
+                refused.message(Lang::En)
+            );
+            assert!(refused.kind.refuses_the_copy());
+            // Still in step with the server.
+            let again = session
+                .append("Sent", b"three\r\n", None, false)
+                .await
+                .unwrap_err();
+            assert_eq!(again.code(), "IM012", "{}", again.message(Lang::En));
+            session.logout().await;
+        });
+    }
+}
