@@ -6,8 +6,12 @@
 //! async-imap buffers a response until it parses whole, and lets that
 //! buffer grow to 512 MiB before it gives up; under this guard a hostile
 //! server cannot make it hold more than one response of [`MAX_RESPONSE`]
-//! bytes. The guard never changes a byte: what it lets through is exactly
-//! what the server sent.
+//! bytes. The guard never changes a byte the server sent: what it lets
+//! through is exactly what came.
+//!
+//! It also writes the one secret async-imap must not see (it logs every
+//! command it sends): LOGIN's password, in place of a stand-in
+//! ([`StandIn`]).
 
 use std::fmt;
 use std::io;
