@@ -15,18 +15,9 @@ use courriel_testkit::{Account, ImapBackOn, Servers};
 /// One test at a time turns IMAP off.
 static IMAP: Mutex<()> = Mutex::new(());
 
-/// A directory of its own for `test` (emptied if a previous run left it).
+/// A directory of its own for `test`.
 fn fresh_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "courriel-cli-imap-down-{test}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    courriel_testkit::fresh_dir(&format!("cli-imap-down-{test}"))
 }
 
 /// Every message in `folder` of `who` (on Dovecot) with this Message-ID.

@@ -32,6 +32,20 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
+/// A path of its own for `name` under the system's temporary directory:
+/// unique to this process and moment, removed first if something is
+/// there, not created (a spool creates its own directory).
+#[must_use]
+pub fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("courriel-{name}-{}-{nanos}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 /// This process's peak resident memory so far (`VmHWM`, KiB), for tests
 /// and benchmarks that bound memory; 0 where /proc is not there.
 #[must_use]

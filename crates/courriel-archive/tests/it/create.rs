@@ -23,9 +23,7 @@ fn auto(create: bool) -> Target {
 }
 
 fn spool_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("courriel-create-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    courriel_testkit::fresh_dir(&format!("create-{test}"))
 }
 
 /// On the real Dovecot (`INBOX.` prefix, `.` separator, no

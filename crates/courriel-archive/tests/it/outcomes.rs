@@ -265,11 +265,7 @@ fn a_retried_copy_is_filed_on_a_server_without_unselect() {
     let s = Servers::get();
     for search_refused in [false, true] {
         let (port, stored, heard) = without_unselect(search_refused);
-        let dir = std::env::temp_dir().join(format!(
-            "courriel-unselect-{search_refused}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = courriel_testkit::fresh_dir(&format!("unselect-{search_refused}"));
         let spool = Spool::dir(&dir).unwrap();
         let id = format!(
             "unselect.{search_refused}.{}@test.courriel",
@@ -385,8 +381,7 @@ fn an_answer_imap_proto_cannot_parse_mid_session() {
     use std::sync::atomic::Ordering;
     let s = Servers::get();
     let (port, stored, sessions) = unparsable_after_storing();
-    let dir = std::env::temp_dir().join(format!("courriel-unparsable-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = courriel_testkit::fresh_dir("unparsable");
     let archive = Archive::new(Spool::dir(&dir).unwrap());
     let settings = settings(&s.special, port, Security::ImplicitTls);
     let target = Target::Folder("Sent".into());

@@ -36,8 +36,7 @@ pub(crate) fn stderr(o: &Output) -> String {
 /// A fresh directory of its own for `test`, under the system's temporary
 /// directory (emptied if a previous run left it).
 pub(crate) fn fresh_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("courriel-cli-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = courriel_testkit::fresh_dir(&format!("cli-{test}"));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

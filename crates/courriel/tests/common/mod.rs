@@ -9,16 +9,7 @@ use courriel_testkit::{Account as TestAccount, Servers};
 
 /// A fresh spool directory for one test.
 pub(crate) fn spool_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "courriel-mailer-{test}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    courriel_testkit::fresh_dir(&format!("mailer-{test}"))
 }
 
 /// Settings for a test account: SMTP (STARTTLS) on `smtp`, IMAP over
