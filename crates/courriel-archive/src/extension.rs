@@ -29,7 +29,7 @@ use async_imap::imap_proto::{Outcome, RequestId, Response, ResponseCode, Status 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::folders::{Namespaces, parse_namespace_line};
-use crate::guard::{Guarded, MAX_LINE, MAX_LITERAL, Oversized, literal_size};
+use crate::guard::{Guarded, Oversized, literal_size};
 
 /// A logged-in async-imap session over the guarded stream.
 pub(crate) type Imap = async_imap::Session<Guarded>;
@@ -101,12 +101,17 @@ pub(crate) async fn bounded<T>(
 /// A typed command's result: its value, or the server's words when it
 /// refused (`NO`, `BAD`); anything else is [`Trouble`].
 pub(crate) fn typed<T>(result: async_imap::error::Result<T>) -> Result<Result<T, String>, Trouble> {
+    result.map_or_else(|e| refusal(e).map(Err), |value| Ok(Ok(value)))
+}
+
+/// The server's words when `e` is a refusal (`NO`, `BAD`); otherwise the
+/// [`Trouble`] it is.
+pub(crate) fn refusal(e: async_imap::error::Error) -> Result<String, Trouble> {
     use async_imap::error::Error;
-    match result {
-        Ok(value) => Ok(Ok(value)),
-        Err(Error::No(text)) => Ok(Err(words("NO", &text))),
-        Err(Error::Bad(text)) => Ok(Err(words("BAD", &text))),
-        Err(e) => Err(e.into()),
+    match e {
+        Error::No(text) => Ok(words("NO", &text)),
+        Error::Bad(text) => Ok(words("BAD", &text)),
+        e => Err(e.into()),
     }
 }
 
@@ -377,15 +382,11 @@ pub(crate) async fn namespace(imap: &mut Imap, tag: &str) -> Result<Option<Names
 }
 
 /// One response (literals inlined) from `io`, without its final CRLF,
-/// taking no byte beyond it.
+/// taking no byte beyond it. Its size is bounded by the guard: a line or a
+/// literal too long fails the read that brings it.
 async fn read_response(io: &mut Guarded) -> Result<Vec<u8>, Trouble> {
     let mut response = read_line(io).await?;
     while let Some(size) = literal_size(&response) {
-        if size > MAX_LITERAL {
-            return Err(Trouble::Unexpected(format!(
-                "a literal of {size} bytes, more than the {MAX_LITERAL} accepted"
-            )));
-        }
         let start = response.len();
         response.extend_from_slice(b"\r\n");
         response.resize(start + 2 + size, 0);
@@ -407,11 +408,6 @@ async fn read_line(io: &mut Guarded) -> Result<Vec<u8>, Trouble> {
             return Ok(line);
         }
         line.push(byte);
-        if line.len() > MAX_LINE {
-            return Err(Trouble::Unexpected(format!(
-                "a response line longer than {MAX_LINE} bytes"
-            )));
-        }
     }
 }
 
@@ -646,6 +642,25 @@ mod tests {
             assert!(reply.is_ok());
         };
         tokio::join!(serve, client);
+    }
+
+    #[tokio::test]
+    async fn namespace_reads_are_bounded_by_the_guard() {
+        let (mut imap, mut server) = session().await;
+        let serve = async {
+            let _ = heard(&mut server).await;
+            say(
+                &mut server,
+                "* NAMESPACE ((\"\" \"/\")) NIL {104857600}\r\n",
+            )
+            .await;
+        };
+        let client = async { namespace(&mut imap, "N1").await };
+        let ((), result) = tokio::join!(serve, client);
+        assert!(
+            matches!(&result, Err(Trouble::Unexpected(d)) if d.contains("a literal of 104857600 bytes")),
+            "{result:?}"
+        );
     }
 
     #[tokio::test]

@@ -268,11 +268,12 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
                 "the username or password holds a line break".into(),
             ));
         }
-        Err((e, _)) => match typed::<()>(Err(e)) {
-            Ok(Err(words)) => return Err(refused(words)),
-            Ok(Ok(())) => unreachable!("an error is not a success"),
-            Err(t) => return Err(ctx.trouble(t, "LOGIN", limit)),
-        },
+        Err((e, _)) => {
+            return Err(match extension::refusal(e) {
+                Ok(words) => refused(words),
+                Err(t) => ctx.trouble(t, "LOGIN", limit),
+            });
+        }
     };
     let capabilities = match capabilities {
         Some(capabilities) => capabilities,
@@ -340,6 +341,19 @@ impl Session {
         self.timeout.saturating_add(upload)
     }
 
+    /// One call on the session (`step`, for messages), within `limit`:
+    /// refused on a broken session, and breaking it on trouble.
+    async fn call<T>(
+        &mut self,
+        step: &str,
+        limit: Duration,
+        call: impl AsyncFnOnce(&mut Imap) -> Result<T, Trouble>,
+    ) -> Result<T, Failure> {
+        self.usable()?;
+        let result = bounded(limit, call(&mut self.imap)).await;
+        result.map_err(|t| self.trouble(t, step, limit))
+    }
+
     /// `command` and its tagged answer (see [`extension::exchange`]).
     async fn exchange(
         &mut self,
@@ -347,10 +361,11 @@ impl Session {
         step: &str,
         each: &mut (dyn FnMut(&Response<'_>) + Send),
     ) -> Result<Reply, Failure> {
-        self.usable()?;
         let limit = self.timeout;
-        let reply = bounded(limit, extension::exchange(&mut self.imap, command, each)).await;
-        reply.map_err(|t| self.trouble(t, step, limit))
+        self.call(step, limit, async |imap| {
+            extension::exchange(imap, command, each).await
+        })
+        .await
     }
 
     /// `APPEND mailbox` with `copies` (see [`extension::append`]).
@@ -360,14 +375,11 @@ impl Session {
         copies: &[Literal<'_>],
         literal_plus: bool,
     ) -> Result<Reply, Failure> {
-        self.usable()?;
         let limit = self.limit_for(copies.iter().map(|c| c.message.len()).sum());
-        let reply = bounded(
-            limit,
-            extension::append(&mut self.imap, mailbox, copies, literal_plus),
-        )
-        .await;
-        reply.map_err(|t| self.trouble(t, "APPEND", limit))
+        self.call("APPEND", limit, async |imap| {
+            extension::append(imap, mailbox, copies, literal_plus).await
+        })
+        .await
     }
 
     /// The namespaces (RFC 2342), or the default (one personal namespace
@@ -379,14 +391,15 @@ impl Session {
                 ..Namespaces::default()
             });
         }
-        self.usable()?;
         self.tags += 1;
         let tag = format!("N{}", self.tags);
         let limit = self.timeout;
-        let namespaces = bounded(limit, extension::namespace(&mut self.imap, &tag)).await;
-        Ok(namespaces
-            .map_err(|t| self.trouble(t, "NAMESPACE", limit))?
-            .unwrap_or_default())
+        let namespaces = self
+            .call("NAMESPACE", limit, async |imap| {
+                extension::namespace(imap, &tag).await
+            })
+            .await?;
+        Ok(namespaces.unwrap_or_default())
     }
 
     /// Every folder, with SPECIAL-USE attributes when the server offers
@@ -450,10 +463,13 @@ impl Session {
         };
         // Filing works unsubscribed; only mail programs showing subscribed
         // folders alone miss it, so a refusal is logged, not fatal.
-        self.usable()?;
         let limit = self.timeout;
-        let subscribed = bounded(limit, async { typed(self.imap.subscribe(folder).await) }).await;
-        if let Err(words) = subscribed.map_err(|t| self.trouble(t, "SUBSCRIBE", limit))? {
+        let subscribed = self
+            .call("SUBSCRIBE", limit, async |imap| {
+                typed(imap.subscribe(folder).await)
+            })
+            .await?;
+        if let Err(words) = subscribed {
             tracing::warn!(folder, answer = %words, "the Sent folder created was not subscribed");
         }
         Ok(created)
@@ -621,13 +637,13 @@ impl Session {
         if quote(folder).is_none() {
             return Ok(vec![false; message_ids.len()]);
         }
-        self.usable()?;
         let limit = self.timeout;
-        let examined = bounded(limit, async { typed(self.imap.examine(folder).await) }).await;
-        if examined
-            .map_err(|t| self.trouble(t, "EXAMINE", limit))?
-            .is_err()
-        {
+        let examined = self
+            .call("EXAMINE", limit, async |imap| {
+                typed(imap.examine(folder).await)
+            })
+            .await?;
+        if examined.is_err() {
             return Err(self
                 .failure(FailureKind::ImapFolderMissing)
                 .arg("folder", folder));
@@ -669,10 +685,8 @@ impl Session {
                 .then_some(())
                 .ok_or_else(|| format!("UNSELECT: {}", reply.describe()))
         } else {
-            self.usable()?;
-            let closed = bounded(limit, async { typed(self.imap.close().await) }).await;
-            closed
-                .map_err(|t| self.trouble(t, "CLOSE", limit))?
+            self.call("CLOSE", limit, async |imap| typed(imap.close().await))
+                .await?
                 .map_err(|words| format!("CLOSE: {words}"))
         };
         if let Err(detail) = left {
