@@ -242,6 +242,7 @@ fn convert(
         imap,
         sender_policy: SenderPolicy::Unknown,
         auth,
+        oauth2: None,
         sent_copy: SentCopy::Unknown,
         sent_folder: None,
         status: Status::Supported,

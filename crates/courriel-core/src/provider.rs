@@ -38,6 +38,173 @@ pub enum Auth {
     Unknown,
 }
 
+/// A SASL mechanism that signs in with an OAuth2 bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[non_exhaustive]
+pub enum SaslMechanism {
+    /// Google's and Microsoft's `XOAUTH2`: `user=...^Aauth=Bearer ...^A^A`.
+    XOAuth2,
+    /// RFC 7628's `OAUTHBEARER`: a GS2 header, then `auth=Bearer ...`.
+    OAuthBearer,
+}
+
+impl SaslMechanism {
+    /// The mechanism's name on the wire, as servers list it (`XOAUTH2`).
+    #[must_use]
+    pub fn sasl_name(self) -> &'static str {
+        match self {
+            SaslMechanism::XOAuth2 => "XOAUTH2",
+            SaslMechanism::OAuthBearer => "OAUTHBEARER",
+        }
+    }
+}
+
+/// Whether a provider's authorization server takes PKCE (RFC 7636).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[non_exhaustive]
+pub enum Pkce {
+    /// A code challenge must be sent.
+    Required,
+    /// A code challenge is checked when sent (we always send one).
+    Supported,
+    /// Not known: we send one; servers that do not know PKCE ignore it (RFC 7636, section 5).
+    Unknown,
+}
+
+/// Whether a provider's token endpoint wants the client's secret from an
+/// application installed on the user's machine (a "desktop" or "public"
+/// client). A web application always has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[non_exhaustive]
+pub enum ClientSecret {
+    /// Every client has a secret, sent to the token endpoint (Google, Yahoo).
+    Required,
+    /// Public clients have none (Microsoft's "mobile and desktop" platform).
+    NotForPublicClients,
+    /// Not known.
+    Unknown,
+}
+
+/// How a provider signs in with OAuth2 (RFC 6749): its endpoints, the scopes
+/// that grant IMAP and SMTP, and what its mail servers accept.
+///
+/// The URLs may hold `{tenant}` (Microsoft's directory: `common`,
+/// `consumers`, `organizations` or a tenant id). Whether an application may
+/// use it depends on the application having registered a client with the
+/// provider: the application brings its client id (and secret); none is
+/// shipped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields, rename = "OAuth2")]
+pub struct OAuth2 {
+    /// The authorization endpoint (https).
+    pub authorization_url: String,
+    /// The token endpoint (https).
+    pub token_url: String,
+    /// The device authorization endpoint (RFC 8628), where the provider
+    /// grants the mail scopes through it.
+    #[serde(default)]
+    pub device_authorization_url: Option<String>,
+    /// Scopes that grant IMAP access.
+    pub imap_scopes: Vec<String>,
+    /// Scopes that grant SMTP submission.
+    pub smtp_scopes: Vec<String>,
+    /// Scopes asked for beside them: refresh tokens (`offline_access`), whose
+    /// account it is (`openid`, `email`).
+    #[serde(default)]
+    pub extra_scopes: Vec<String>,
+    /// Parameters added to the authorization URL (Google's
+    /// `access_type=offline` for a refresh token).
+    #[serde(default)]
+    pub authorization_params: Vec<(String, String)>,
+    /// Whether PKCE is taken.
+    pub pkce: Pkce,
+    /// Whether an installed application's client has a secret.
+    pub client_secret: ClientSecret,
+    /// The SASL mechanisms its IMAP and SMTP servers accept, preferred first.
+    pub mechanisms: Vec<SaslMechanism>,
+    /// The `{tenant}` when the user names none.
+    #[serde(default)]
+    pub default_tenant: Option<String>,
+    /// Where an organisation's administrator approves the application; may
+    /// hold `{tenant}` and `{client_id}`.
+    #[serde(default)]
+    pub admin_consent_url: Option<String>,
+    /// Where a developer registers an application's client.
+    #[serde(default)]
+    pub registration: Option<String>,
+    /// Where these facts come from.
+    pub source: Vec<String>,
+    /// When they were last checked (`YYYY-MM-DD`).
+    pub last_checked: String,
+}
+
+impl OAuth2 {
+    /// Every scope to ask for: IMAP's, SMTP's, then the extra ones, each once,
+    /// in that order.
+    #[must_use]
+    pub fn scopes(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = Vec::new();
+        for scope in self
+            .imap_scopes
+            .iter()
+            .chain(&self.smtp_scopes)
+            .chain(&self.extra_scopes)
+        {
+            if !all.contains(&scope.as_str()) {
+                all.push(scope);
+            }
+        }
+        all
+    }
+
+    /// `url` with its `{tenant}` filled in: `tenant`, else the default one.
+    /// `None` when the URL has the slot and no tenant is known.
+    #[must_use]
+    pub fn with_tenant(&self, url: &str, tenant: Option<&str>) -> Option<String> {
+        if !url.contains("{tenant}") {
+            return Some(url.to_owned());
+        }
+        let tenant = tenant.or(self.default_tenant.as_deref())?;
+        Some(url.replace("{tenant}", tenant))
+    }
+}
+
+impl Serialize for OAuth2 {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("OAuth2", 15)?;
+        s.serialize_field("authorization_url", &self.authorization_url)?;
+        s.serialize_field("token_url", &self.token_url)?;
+        s.serialize_field("device_authorization_url", &self.device_authorization_url)?;
+        s.serialize_field("imap_scopes", &self.imap_scopes)?;
+        s.serialize_field("smtp_scopes", &self.smtp_scopes)?;
+        s.serialize_field("extra_scopes", &self.extra_scopes)?;
+        s.serialize_field(
+            "authorization_params",
+            &self
+                .authorization_params
+                .iter()
+                .cloned()
+                .collect::<BTreeMap<_, _>>(),
+        )?;
+        s.serialize_field("pkce", self.pkce.as_str())?;
+        s.serialize_field("client_secret", self.client_secret.as_str())?;
+        s.serialize_field(
+            "mechanisms",
+            &self
+                .mechanisms
+                .iter()
+                .map(|m| m.sasl_name())
+                .collect::<Vec<_>>(),
+        )?;
+        s.serialize_field("default_tenant", &self.default_tenant)?;
+        s.serialize_field("admin_consent_url", &self.admin_consent_url)?;
+        s.serialize_field("registration", &self.registration)?;
+        s.serialize_field("source", &self.source)?;
+        s.serialize_field("last_checked", &self.last_checked)?;
+        s.end()
+    }
+}
+
 /// Who files the copy of mail submitted over SMTP in the Sent folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[non_exhaustive]
@@ -104,6 +271,20 @@ crate::__names!(Auth {
     Password => "Password", "password";
     AppPassword => "AppPassword", "app-password";
     OAuth2Only => "OAuth2Only", "oauth2-only";
+    Unknown => "Unknown", "unknown";
+});
+crate::__names!(SaslMechanism {
+    XOAuth2 => "XOAuth2", "xoauth2";
+    OAuthBearer => "OAuthBearer", "oauthbearer";
+});
+crate::__names!(Pkce {
+    Required => "Required", "required";
+    Supported => "Supported", "supported";
+    Unknown => "Unknown", "unknown";
+});
+crate::__names!(ClientSecret {
+    Required => "Required", "required";
+    NotForPublicClients => "NotForPublicClients", "not-for-public-clients";
     Unknown => "Unknown", "unknown";
 });
 crate::__names!(SentCopy {
@@ -197,6 +378,8 @@ pub struct Provider {
     pub sender_policy: SenderPolicy,
     /// What the provider accepts as a secret.
     pub auth: Auth,
+    /// How it signs in with OAuth2, where it offers it.
+    pub oauth2: Option<OAuth2>,
     /// Who files the copy of mail submitted over SMTP.
     pub sent_copy: SentCopy,
     /// The Sent folder's raw IMAP name, when the server does not mark it.
@@ -219,7 +402,7 @@ pub struct Provider {
 
 impl Serialize for Provider {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Provider", 17)?;
+        let mut s = serializer.serialize_struct("Provider", 18)?;
         s.serialize_field("id", &self.id)?;
         s.serialize_field("name", &self.name)?;
         s.serialize_field("domains", &self.domains)?;
@@ -228,6 +411,7 @@ impl Serialize for Provider {
         s.serialize_field("imap", &self.imap)?;
         s.serialize_field("sender_policy", self.sender_policy.as_str())?;
         s.serialize_field("auth", self.auth.as_str())?;
+        s.serialize_field("oauth2", &self.oauth2)?;
         s.serialize_field("sent_copy", self.sent_copy.as_str())?;
         s.serialize_field("sent_folder", &self.sent_folder)?;
         s.serialize_field("status", self.status.as_str())?;

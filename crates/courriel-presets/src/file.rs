@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use courriel_core::provider::{Auth, Hint, SenderPolicy, SentCopy, Status};
+use courriel_core::provider::{Auth, Hint, OAuth2, SenderPolicy, SentCopy, Status};
 use serde::Deserialize;
 
 /// One provider, as written in its RON file.
@@ -25,6 +25,8 @@ pub struct ProviderFile {
     pub imap: Vec<ServerFile>,
     pub sender_policy: SenderPolicy,
     pub auth: Auth,
+    #[serde(default)]
+    pub oauth2: Option<OAuth2>,
     pub sent_copy: SentCopy,
     #[serde(default)]
     pub sent_folder: Option<String>,

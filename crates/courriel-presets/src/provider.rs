@@ -25,6 +25,7 @@ pub(crate) fn provider_from_file(file: ProviderFile, origin: String, tier: Tier)
         mx: file.mx,
         sender_policy: file.sender_policy,
         auth: file.auth,
+        oauth2: file.oauth2,
         sent_copy: file.sent_copy,
         sent_folder: file.sent_folder,
         status: file.status,
