@@ -346,20 +346,56 @@ pub(crate) async fn append(
 
 /// NAMESPACE (RFC 2342) with our own `tag`, sent and read on the inner
 /// stream between two commands of async-imap, before any mailbox is
-/// selected (so no unsolicited response is due). Read a byte at a time, so
-/// nothing after its tagged answer is taken from async-imap. `None` when
-/// the server sent no namespace it could parse.
+/// selected (so no unsolicited response is due), because imap-proto
+/// cannot parse its answer. `None` when the server sent no namespace it
+/// could parse.
 pub(crate) async fn namespace(imap: &mut Imap, tag: &str) -> Result<Option<Namespaces>, Trouble> {
-    let io = imap.get_mut();
-    io.write_all(format!("{tag} NAMESPACE\r\n").as_bytes())
+    let mut found = None;
+    raw_exchange(imap.get_mut(), tag, "NAMESPACE", &mut |line| {
+        if found.is_none() {
+            found = parse_namespace_line(line);
+        }
+    })
+    .await?;
+    Ok(found)
+}
+
+/// CAPABILITY before login, with our own `tag`, on the inner stream of a
+/// client async-imap has not used yet (async-imap asks for capabilities
+/// only once logged in): the words, upper case.
+pub(crate) async fn capability(io: &mut Guarded, tag: &str) -> Result<Vec<String>, Trouble> {
+    let mut words = Vec::new();
+    raw_exchange(io, tag, "CAPABILITY", &mut |line| {
+        if let Some(rest) = line.strip_prefix(b"* CAPABILITY ") {
+            words.extend(
+                String::from_utf8_lossy(rest)
+                    .split_ascii_whitespace()
+                    .map(str::to_ascii_uppercase),
+            );
+        }
+    })
+    .await?;
+    Ok(words)
+}
+
+/// `command` with our own `tag`, written and read on the inner stream a
+/// byte at a time, so nothing after its tagged answer is taken from
+/// async-imap; each untagged line goes to `each`. A `NO` or `BAD` answer
+/// is taken as an answer without what was asked.
+async fn raw_exchange(
+    io: &mut Guarded,
+    tag: &str,
+    command: &str,
+    each: &mut (dyn FnMut(&[u8]) + Send),
+) -> Result<(), Trouble> {
+    io.write_all(format!("{tag} {command}\r\n").as_bytes())
         .await?;
     io.flush().await?;
     let prefix = format!("{tag} ");
-    let mut found = None;
     for _ in 0..=MAX_UNTAGGED {
         let line = read_response(io).await?;
         if line.starts_with(prefix.as_bytes()) {
-            return Ok(found);
+            return Ok(());
         }
         if line.starts_with(b"* BYE") {
             return Err(Trouble::Lost(format!(
@@ -372,9 +408,7 @@ pub(crate) async fn namespace(imap: &mut Imap, tag: &str) -> Result<Option<Names
                 "an unexpected continuation request".into(),
             ));
         }
-        if found.is_none() {
-            found = parse_namespace_line(&line);
-        }
+        each(&line);
     }
     Err(Trouble::Unexpected(format!(
         "more than {MAX_UNTAGGED} response lines"

@@ -22,6 +22,7 @@ pub mod mutf7;
 mod outcome;
 mod session;
 mod settings;
+mod signin;
 pub mod spool;
 
 pub use archive::Archive;

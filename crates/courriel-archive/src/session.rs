@@ -11,7 +11,7 @@ use async_imap::imap_proto::{MailboxDatum, Response};
 use async_imap::types::{Capabilities, Capability};
 use courriel_core::Security;
 use courriel_core::failure::{Failure, FailureKind};
-use courriel_net::Kinds;
+use courriel_net::{Kinds, Secret};
 use secrecy::ExposeSecret;
 use tokio::net::TcpStream;
 
@@ -155,10 +155,12 @@ async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
 }
 
 /// A client over `io`, once the server's greeting (`* OK` or `* PREAUTH`)
-/// is read.
-async fn greeted(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Client, Failure> {
+/// is read, and the capabilities the greeting announced (upper case;
+/// empty when it announced none).
+async fn greeted(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<(Client, Vec<String>), Failure> {
     let mut client = Client::new(Guarded::new(io));
     let limit = ctx.settings.timeouts.greeting;
+    let mut announced = Vec::new();
     let greeting = bounded(limit, async {
         let Some(greeting) = client.read_response().await? else {
             return Err(Trouble::Lost("the server closed the connection".into()));
@@ -166,8 +168,22 @@ async fn greeted(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Client, Failure> {
         Ok(match greeting.parsed() {
             Response::Data {
                 status: async_imap::imap_proto::Status::Ok | async_imap::imap_proto::Status::PreAuth,
-                ..
-            } => None,
+                outcome,
+            } => {
+                if let Some(async_imap::imap_proto::ResponseCode::Capabilities(list)) = &outcome.code {
+                    announced = list
+                        .iter()
+                        .map(|c| match c {
+                            async_imap::imap_proto::Capability::Imap4rev1 => "IMAP4REV1".to_string(),
+                            async_imap::imap_proto::Capability::Auth(m) => {
+                                format!("AUTH={}", m.to_ascii_uppercase())
+                            }
+                            async_imap::imap_proto::Capability::Atom(a) => a.to_ascii_uppercase(),
+                        })
+                        .collect();
+                }
+                None
+            }
             Response::Data { status, outcome } => Some(format!(
                 "* {} {}",
                 format!("{status:?}").to_ascii_uppercase(),
@@ -179,7 +195,7 @@ async fn greeted(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Client, Failure> {
     .await
     .map_err(|t| ctx.trouble(t, "greeting", limit))?;
     match greeting {
-        None => Ok(client),
+        None => Ok((client, announced)),
         Some(greeting) => Err(ctx.failure(FailureKind::ImapUnexpected).arg(
             "detail",
             format!(
@@ -192,16 +208,18 @@ async fn greeted(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<Client, Failure> {
 
 /// Capabilities as upper-case words (`IMAP4REV1`, `AUTH=PLAIN`, `LITERAL+`).
 fn capability_words(capabilities: &Capabilities) -> Vec<String> {
-    let mut words: Vec<String> = capabilities
-        .iter()
-        .map(|c| match c {
-            Capability::Imap4rev1 => "IMAP4REV1".to_string(),
-            Capability::Auth(mechanism) => format!("AUTH={}", mechanism.to_ascii_uppercase()),
-            Capability::Atom(atom) => atom.to_ascii_uppercase(),
-        })
-        .collect();
+    let mut words: Vec<String> = capabilities.iter().map(capability_word).collect();
     words.sort();
     words
+}
+
+/// One capability as an upper-case word.
+fn capability_word(capability: &Capability) -> String {
+    match capability {
+        Capability::Imap4rev1 => "IMAP4REV1".to_string(),
+        Capability::Auth(mechanism) => format!("AUTH={}", mechanism.to_ascii_uppercase()),
+        Capability::Atom(atom) => atom.to_ascii_uppercase(),
+    }
 }
 
 /// Connects, secures the connection as the settings say, and logs in.
@@ -214,14 +232,14 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
     // `Security` may grow; anything but implicit TLS starts in plain text
     // and must upgrade with STARTTLS.
     #[allow(clippy::match_wildcard_for_single_variants)]
-    let client = match settings.security {
+    let (client, announced) = match settings.security {
         Security::ImplicitTls => greeted(&ctx, tls(&ctx, Box::new(stream)).await?).await?,
         _ => {
             // STARTTLS: the greeting in plain text, then the upgrade; a
             // server that refuses it gets no password. Anything it sent
             // after its answer is dropped with the plain client, as RFC
             // 3501 requires.
-            let mut plain = greeted(&ctx, Box::new(stream)).await?;
+            let (mut plain, _) = greeted(&ctx, Box::new(stream)).await?;
             let answer = bounded(limit, async {
                 typed(plain.run_command_and_check_ok("STARTTLS", None).await)
             })
@@ -231,48 +249,34 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
                 return Err(ctx.failure(FailureKind::ImapStarttlsMissing));
             }
             let io = tls(&ctx, plain.into_inner().into_inner()).await?;
-            Client::new(Guarded::new(io))
+            // What the server said before TLS does not count (RFC 3501).
+            (Client::new(Guarded::new(io)), Vec::new())
         }
     };
-    let refused = |detail: String| {
-        Failure::new(FailureKind::ImapLoginRefused)
-            .arg("user", &settings.username)
-            .arg("detail", detail)
-    };
-    let password = settings.password.expose_secret();
-    if password.contains(['\r', '\n', '\0']) {
-        return Err(refused(
-            "the username or password holds a line break".into(),
-        ));
-    }
-    // async-imap logs the commands it sends: it gets a stand-in, and the
-    // stream writes the password (quoted as async-imap quotes) instead.
-    let stand_in = StandIn::new(password.replace('\\', "\\\\").replace('"', "\\\"").into());
-    let shown = stand_in.stand_in.clone();
-    let mut client = client;
-    client.get_mut().arm(stand_in);
-    let login = bounded(limit, async {
-        Ok(client
-            .login_with_capabilities(&settings.username, &shown)
-            .await)
-    })
-    .await
-    .map_err(|t| ctx.trouble(t, "LOGIN", limit))?;
-    let (mut imap, capabilities) = match login {
-        Ok((mut imap, capabilities)) => {
-            imap.get_mut().disarm();
-            (imap, capabilities)
-        }
-        Err((async_imap::error::Error::Validate(_), _)) => {
-            return Err(refused(
-                "the username or password holds a line break".into(),
-            ));
-        }
-        Err((e, _)) => {
-            return Err(match extension::refusal(e) {
-                Ok(words) => refused(words),
-                Err(t) => ctx.trouble(t, "LOGIN", limit),
-            });
+    let (mut imap, capabilities) = match &settings.secret {
+        Secret::Password(password) => login(&ctx, client, password).await?,
+        Secret::OAuth2(source) => {
+            let mut client = client;
+            let announced = if announced.is_empty() {
+                bounded(limit, extension::capability(client.get_mut(), "c0"))
+                    .await
+                    .map_err(|t| ctx.trouble(t, "CAPABILITY", limit))?
+            } else {
+                announced
+            };
+            let offered = crate::signin::Offered::from_words(&announced);
+            let failure = |kind| ctx.failure(kind);
+            let trouble = |t| ctx.trouble(t, "AUTHENTICATE", limit);
+            let imap = crate::signin::sign_in(
+                settings,
+                client,
+                &offered,
+                source.as_ref(),
+                &failure,
+                &trouble,
+            )
+            .await?;
+            (imap, None)
         }
     };
     let capabilities = match capabilities {
@@ -291,6 +295,56 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
         broken: false,
         tags: 0,
     })
+}
+
+/// LOGIN with a password, and the capabilities the server gave with its
+/// answer, when it did.
+async fn login(
+    ctx: &Ctx<'_>,
+    client: Client,
+    password: &secrecy::SecretString,
+) -> Result<(Imap, Option<Capabilities>), Failure> {
+    let settings = ctx.settings;
+    let limit = settings.timeouts.command;
+    let refused = |detail: String| {
+        Failure::new(FailureKind::ImapLoginRefused)
+            .arg("user", &settings.username)
+            .arg("detail", detail)
+    };
+    let password = password.expose_secret();
+    if password.contains(['\r', '\n', '\0']) {
+        return Err(refused(
+            "the username or password holds a line break".into(),
+        ));
+    }
+    // async-imap logs the commands it sends: it gets a stand-in, and the
+    // stream writes the password (quoted as async-imap quotes) instead.
+    let stand_in = StandIn::new(password.replace('\\', "\\\\").replace('"', "\\\"").into());
+    let shown = stand_in.stand_in.clone();
+    let mut client = client;
+    client.get_mut().arm(stand_in);
+    let login = bounded(limit, async {
+        Ok(client
+            .login_with_capabilities(&settings.username, &shown)
+            .await)
+    })
+    .await
+    .map_err(|t| ctx.trouble(t, "LOGIN", limit))?;
+    match login {
+        Ok((mut imap, capabilities)) => {
+            imap.get_mut().disarm();
+            Ok((imap, capabilities))
+        }
+        Err((async_imap::error::Error::Validate(_), _)) => {
+            return Err(refused(
+                "the username or password holds a line break".into(),
+            ));
+        }
+        Err((e, _)) => Err(match extension::refusal(e) {
+            Ok(words) => refused(words),
+            Err(t) => ctx.trouble(t, "LOGIN", limit),
+        }),
+    }
 }
 
 impl Session {

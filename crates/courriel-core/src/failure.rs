@@ -95,6 +95,18 @@ failures! {
     DestinationUnreachable => "NT002", "destination-unreachable";
     CaFileUnusable => "NT003", "ca-file-unusable";
     EmailInvalid => "EM001", "email-invalid";
+    OAuth2NotSignedIn => "OA001", "oauth2-not-signed-in";
+    OAuth2SignInExpired => "OA002", "oauth2-sign-in-expired";
+    OAuth2AdminConsentRequired => "OA003", "oauth2-admin-consent-required";
+    OAuth2ClientRefused => "OA004", "oauth2-client-refused";
+    OAuth2ProviderUnreachable => "OA005", "oauth2-provider-unreachable";
+    OAuth2TokenRefused => "OA006", "oauth2-token-refused";
+    SmtpAuthDisabledForTenant => "OA007", "smtp-auth-disabled-for-organisation";
+    PasswordLoginRetired => "OA008", "password-login-retired";
+    OAuth2TokenStore => "OA009", "oauth2-token-store-failure";
+    OAuth2NoUsableMechanism => "OA010", "oauth2-no-usable-mechanism";
+    OAuth2ClientNotConfigured => "OA011", "oauth2-client-not-configured";
+    OAuth2AuthorizationDenied => "OA012", "oauth2-authorization-denied";
 }
 
 impl FailureKind {
@@ -135,6 +147,8 @@ impl FailureKind {
                 | FailureKind::SendgridServerError
                 | FailureKind::SendgridUnreachable
                 | FailureKind::DestinationUnreachable
+                | FailureKind::OAuth2ProviderUnreachable
+                | FailureKind::OAuth2TokenStore
         )
     }
 

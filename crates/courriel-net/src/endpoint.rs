@@ -8,12 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use courriel_core::Security;
-use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use crate::{Destinations, NetError};
+use crate::{Destinations, NetError, Secret, TokenSource};
 
 /// The time bounds connecting needs; each protocol's timeouts have more.
 pub trait ConnectBounds {
@@ -37,8 +36,9 @@ pub struct Endpoint<T> {
     pub security: Security,
     /// Login name.
     pub username: String,
-    /// Password (or app password).
-    pub password: SecretString,
+    /// What the login signs in with: a password (or app password), or
+    /// OAuth2 tokens.
+    pub secret: Secret,
     /// Extra CA certificates to trust (PEM), beside the web's roots; read
     /// once, shared by every copy of the settings.
     pub extra_ca_pem: Option<Arc<[u8]>>,
@@ -62,7 +62,7 @@ impl<T: fmt::Debug> fmt::Debug for Endpoint<T> {
             .field("port", &self.port)
             .field("security", &self.security)
             .field("username", &self.username)
-            .field("password", &"[REDACTED]")
+            .field("secret", &self.secret)
             .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(|p| p.len()))
             .field("only_extra_ca", &self.only_extra_ca)
             .field("timeouts", &self.timeouts)
@@ -85,7 +85,7 @@ impl<T: Default> Endpoint<T> {
             port,
             security,
             username: username.into(),
-            password: SecretString::from(password.into()),
+            secret: Secret::password(password),
             extra_ca_pem: None,
             only_extra_ca: false,
             timeouts: T::default(),
@@ -96,6 +96,14 @@ impl<T: Default> Endpoint<T> {
 }
 
 impl<T> Endpoint<T> {
+    /// The same endpoint, signing in with OAuth2 tokens from `source`
+    /// instead of a password.
+    #[must_use]
+    pub fn with_oauth2(mut self, source: std::sync::Arc<dyn TokenSource>) -> Self {
+        self.secret = Secret::OAuth2(source);
+        self
+    }
+
     /// Also trusts the CA certificates in `pem`.
     #[must_use]
     pub fn with_extra_ca(mut self, pem: impl Into<Arc<[u8]>>) -> Self {
@@ -111,7 +119,7 @@ impl<T> Endpoint<T> {
             port: self.port,
             security: self.security,
             username: self.username,
-            password: self.password,
+            secret: self.secret,
             extra_ca_pem: self.extra_ca_pem,
             only_extra_ca: self.only_extra_ca,
             timeouts,
@@ -121,7 +129,8 @@ impl<T> Endpoint<T> {
     }
 
     /// A key that changes whenever anything a connection depends on
-    /// changes: host, port, security, username, the password, the trusted
+    /// changes: host, port, security, username, the password (or the
+    /// OAuth2 authorization: its source's identity), the trusted
     /// CAs, the address given instead of resolving and the destinations
     /// allowed. Secrets and certificates enter as SHA-256 digests, never as
     /// such. Connections, sessions and cached folder lists are kept by it,
@@ -131,7 +140,7 @@ impl<T> Endpoint<T> {
     #[must_use]
     pub fn fingerprint(&self) -> String {
         let mut hash = self.identity_hash();
-        hash.update(Sha256::digest(self.password.expose_secret().as_bytes()));
+        hash.update(self.secret.fingerprint_part());
         hash.update([u8::from(self.extra_ca_pem.is_some())]);
         hash.update(Sha256::digest(
             self.extra_ca_pem.as_deref().unwrap_or_default(),
@@ -239,7 +248,7 @@ mod tests {
         assert!(!format!("{a:?}").contains("hunter2"));
         let mut b = a.clone();
         assert_eq!(a.fingerprint(), b.fingerprint());
-        b.password = SecretString::from("other".to_string());
+        b.secret = Secret::password("other");
         assert_ne!(a.fingerprint(), b.fingerprint());
         assert!(!a.fingerprint().contains("hunter2"));
     }

@@ -9,9 +9,14 @@
 
 mod endpoint;
 mod policy;
+mod signin;
 
 pub use endpoint::{ConnectBounds, Endpoint, hex};
 pub use policy::{Destinations, IpRange, Special, classify};
+pub use signin::{
+    AccessToken, BearerError, Secret, TokenFuture, TokenSource, answer_to_error, choose_mechanism,
+    initial_response,
+};
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};

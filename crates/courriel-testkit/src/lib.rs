@@ -13,6 +13,7 @@ pub mod hostile;
 pub mod message;
 pub mod sendgrid;
 mod servers;
+pub mod tokens;
 mod web;
 mod wire;
 

@@ -14,6 +14,7 @@ mod pool;
 mod refusal;
 pub mod reply;
 mod route;
+mod sasl;
 mod sendgrid;
 mod smtp;
 mod wire;

@@ -52,6 +52,30 @@ pub(crate) fn refuses_sender(command: Command, code: u16, reply: &str) -> bool {
     }
 }
 
+/// What a refused login means when no password (or new token) can fix
+/// it: Microsoft 365's SMTP AUTH switched off for the organisation or
+/// the mailbox (`535 5.7.139 Authentication unsuccessful,
+/// SmtpClientAuthentication is disabled for the Tenant`), or password
+/// sign-in retired (`535 5.7.139 Authentication unsuccessful, basic
+/// authentication is disabled`, `5.7.30 Basic authentication is not
+/// supported for Client Submission`). `None` for any other refusal.
+pub(crate) fn login_refusal(reply: &str) -> Option<courriel_core::failure::FailureKind> {
+    use courriel_core::failure::FailureKind;
+    let text = reply.to_ascii_lowercase();
+    if text.contains("smtpclientauthentication is disabled")
+        || (text.contains("5.7.139") && text.contains("smtp_auth_disabled"))
+    {
+        return Some(FailureKind::SmtpAuthDisabledForTenant);
+    }
+    if text.contains("basic authentication is disabled")
+        || text.contains("basic authentication is not supported")
+        || enhanced(&text) == Some((5, 7, 30))
+    {
+        return Some(FailureKind::PasswordLoginRetired);
+    }
+    None
+}
+
 /// Whether a word of `text` is an IP address (`192.0.2.1`, `[2001:db8::1]`).
 fn names_an_ip_address(text: &str) -> bool {
     text.split_whitespace().any(|word| {

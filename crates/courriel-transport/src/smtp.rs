@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use courriel_core::failure::{Failure, FailureKind, Step};
 use courriel_core::{EmailAddress, Security};
-use courriel_net::{Kinds, NetError};
+use courriel_net::{Kinds, NetError, Secret};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
@@ -68,7 +68,7 @@ impl courriel_net::ConnectBounds for SmtpTimeouts {
 pub type SmtpSettings = courriel_net::Endpoint<SmtpTimeouts>;
 
 /// The failures of one server, with its host, port and user.
-trait Failures {
+pub(crate) trait Failures {
     fn failure(&self, kind: FailureKind) -> Failure;
     fn timeout(&self, step: &str, limit: Duration) -> Failure;
     fn net_failure(&self, e: NetError) -> Failure;
@@ -205,7 +205,7 @@ async fn starttls(s: &SmtpSettings, stream: TcpStream) -> Result<TcpStream, Fail
 }
 
 /// The TLS stream under a connection.
-type Tls = tokio_rustls::client::TlsStream<TcpStream>;
+pub(crate) type Tls = tokio_rustls::client::TlsStream<TcpStream>;
 
 /// What the server's EHLO reply announced that lettre does not keep.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -249,7 +249,7 @@ struct Opened {
 }
 
 /// `250 2.0.0 Ok`: a reply as the server said it.
-fn said(response: &Response) -> String {
+pub(crate) fn said(response: &Response) -> String {
     format!(
         "{} {}",
         response.code(),
@@ -292,6 +292,22 @@ async fn open(s: &SmtpSettings) -> Result<Opened, Failure> {
                 .arg("detail", plain(&e))
         })?;
     let announced = Announced::parse(&ours.kept());
+    let password = match &s.secret {
+        Secret::Password(password) => password,
+        Secret::OAuth2(source) => {
+            if let Err(failure) =
+                crate::sasl::sign_in(s, &mut conn, &ours, &announced.auth, source.as_ref()).await
+            {
+                let _ = tokio::time::timeout(s.timeouts.command, conn.quit()).await;
+                return Err(failure);
+            }
+            return Ok(Opened {
+                conn,
+                wire: ours,
+                announced,
+            });
+        }
+    };
     let mechanisms = [Mechanism::Plain, Mechanism::Login];
     if conn.server_info().get_auth_mechanism(&mechanisms).is_none() {
         let offered = if announced.auth.is_empty() {
@@ -304,7 +320,7 @@ async fn open(s: &SmtpSettings) -> Result<Opened, Failure> {
             .failure(FailureKind::SmtpNoUsableAuthentication)
             .arg("offered", offered));
     }
-    let credentials = Credentials::new(s.username.clone(), s.password.expose_secret().to_string());
+    let credentials = Credentials::new(s.username.clone(), password.expose_secret().to_string());
     match tokio::time::timeout(s.timeouts.command, conn.auth(&mechanisms, &credentials)).await {
         Err(_) => Err(s.timeout("AUTH", s.timeouts.command)),
         // 454 4.7.0 "Temporary authentication failure": the server's own
@@ -315,6 +331,10 @@ async fn open(s: &SmtpSettings) -> Result<Opened, Failure> {
         Ok(Err(e)) if e.status().is_none() => Err(s
             .failure(FailureKind::SmtpUnexpected)
             .arg("detail", plain(&e))),
+        // Microsoft's refusals that no password will fix.
+        Ok(Err(e)) if let Some(kind) = crate::refusal::login_refusal(&plain(&e)) => {
+            Err(s.failure(kind).arg("detail", plain(&e)))
+        }
         Ok(Err(e)) => Err(s
             .failure(FailureKind::SmtpAuthRefused)
             .arg("detail", plain(&e))),
@@ -334,7 +354,7 @@ async fn open(s: &SmtpSettings) -> Result<Opened, Failure> {
 
 /// A lettre error in plain words: the server's reply when there is one,
 /// else what happened to the connection (never a documentation link).
-fn plain(e: &lettre::transport::smtp::Error) -> String {
+pub(crate) fn plain(e: &lettre::transport::smtp::Error) -> String {
     use std::error::Error as _;
     let mut source = e.source();
     while let Some(cause) = source {

@@ -53,7 +53,7 @@ fn not_configured() {
 fn wrong_password() {
     let s = Servers::get();
     let mut settings = settings(&s.special, s.imap_tls_port, Security::ImplicitTls);
-    settings.password = "not-the-password".to_string().into();
+    settings.secret = courriel_net::Secret::password("not-the-password");
     let outcome = runtime().block_on(check(Some(&settings)));
     let CheckOutcome::Failed(failure) = outcome else {
         panic!("{outcome:?}")

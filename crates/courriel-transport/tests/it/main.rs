@@ -1,6 +1,7 @@
 //! courriel-transport against the real Postfix (and a hostile local server),
 //! and against a local server that answers like SendGrid's API.
 
+mod oauth2;
 mod route;
 mod sendgrid;
 
@@ -481,7 +482,7 @@ fn a_changed_password_never_rides_on_a_pooled_connection() {
     let pool = SmtpPool::new(2, Duration::from_secs(60));
     let good = settings(&s.special, s.smtp_tls_port, Security::ImplicitTls);
     let mut wrong = good.clone();
-    wrong.password = "not-alices-password".to_string().into();
+    wrong.secret = courriel_net::Secret::password("not-alices-password");
     let rendered = || {
         Email::from(Mailbox::new(addr(&s.special.address)))
             .to(Mailbox::new(addr(&s.courier.address)))

@@ -78,7 +78,7 @@ fn a_permanent_refusal_does_not_fall_back_unless_the_policy_says_so() {
     let (url, seen) = server();
     let default = SendGridSettings::new("good").dangerous_plain_http_base_url(&url);
     let mut wrong = settings(&s.special, s.smtp_tls_port, Security::ImplicitTls);
-    wrong.password = "not-the-password".to_string().into();
+    wrong.secret = courriel_net::Secret::password("not-the-password");
     let rt = runtime();
     let failure = rt
         .block_on(deliver(

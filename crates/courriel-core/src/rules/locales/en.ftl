@@ -349,3 +349,42 @@ NT003 = The CA file { $file } cannot be used: { $detail }
 
 EM001 = The message cannot be built: { $detail }
     .help = Nothing was sent. The application that builds the message must fix it (a sender, at least one recipient, a body, header values on one line).
+
+OA001 = { $user } has not signed in with { $provider } (no OAuth2 sign-in is stored for this account).
+    .help = Sign in with { $provider } (the application's "Sign in with" button, or `courriel auth login --config FILE`); the sign-in is kept and renewed from then on.
+
+OA002 = { $provider } no longer accepts the sign-in of { $user }: { $detail }
+    .help = The user must sign in with { $provider } again: the authorization was revoked, expired, or the password or security settings of the account changed.
+
+OA003 = { $provider } requires an administrator of { $user }'s organisation to approve this application: { $detail }
+    .help = Ask an administrator of the organisation to approve the application (admin consent) in { $provider }, then sign in again.
+
+OA004 = { $provider } refused the application's OAuth2 client: { $detail }
+    .help = The application's client id or secret is wrong, or the client may not ask for these permissions: its administrator must check the client registered with { $provider }.
+
+OA005 = The sign-in service { $host } could not be reached or failed: { $detail }
+    .help = Nothing was sent. Try again later; if it lasts, check that this machine reaches { $host } over HTTPS.
+
+OA006 = The { $protocol } server { $host } refused the OAuth2 token of { $user }, even renewed: { $detail }
+    .help = The sign-in lacks a permission the server needs, or the mailbox has no { $protocol } access: sign in again and approve every permission asked; on Microsoft 365 an administrator may have to allow IMAP or SMTP AUTH for the mailbox.
+
+OA007 = SMTP AUTH is switched off for { $user }'s mailbox or organisation: { $detail }
+    .help = An administrator of the organisation must allow authenticated SMTP (SMTP AUTH) for this mailbox (Microsoft 365: in the Microsoft 365 admin center, Mail > Manage email apps > Authenticated SMTP); until then, mail goes through the application's default provider only if no SMTP server is configured.
+
+OA008 = { $host } no longer accepts a password for { $user }: { $detail }
+    .help = This provider retired password sign-in: sign in with OAuth2 instead (the application's "Sign in with" button, or `courriel auth login --config FILE`).
+
+OA009 = The OAuth2 token store could not be read or written: { $detail }
+    .help = Nothing was sent. Check the token store: its directory's permissions and free space, or that its database answers.
+
+OA010 = The { $protocol } server { $host } offers no OAuth2 sign-in courriel can use ({ $offered ->
+        [none] it offers none
+       *[other] it offers { $offered }
+    }).
+    .help = courriel signs in with XOAUTH2 or OAUTHBEARER; check the server's host and port, or sign in with a password if the provider takes one.
+
+OA011 = The application has no OAuth2 client for { $provider }.
+    .help = The application's administrator must register an application with { $provider } and configure its client id (and secret), then users can sign in.
+
+OA012 = The sign-in with { $provider } was not completed: { $detail }
+    .help = Sign in again and approve the permissions asked; start from the application, not from an old link.

@@ -349,3 +349,42 @@ NT003 = Le fichier d'autorité de certification { $file } est inutilisable : { $
 
 EM001 = Le message ne peut pas être construit : { $detail }
     .help = Rien n'a été envoyé. L'application qui construit le message doit le corriger (un expéditeur, au moins un destinataire, un corps, des valeurs d'en-tête sur une seule ligne).
+
+OA001 = { $user } ne s'est pas connecté avec { $provider } (aucune connexion OAuth2 n'est enregistrée pour ce compte).
+    .help = Connectez-vous avec { $provider } (le bouton « Se connecter avec » de l'application, ou `courriel auth login --config FICHIER`) ; la connexion est ensuite conservée et renouvelée.
+
+OA002 = { $provider } n'accepte plus la connexion de { $user } : { $detail }
+    .help = L'utilisateur doit se reconnecter avec { $provider } : l'autorisation a été révoquée ou a expiré, ou le mot de passe ou les réglages de sécurité du compte ont changé.
+
+OA003 = { $provider } exige qu'un administrateur de l'organisation de { $user } approuve cette application : { $detail }
+    .help = Demandez à un administrateur de l'organisation d'approuver l'application (consentement administrateur) dans { $provider }, puis reconnectez-vous.
+
+OA004 = { $provider } a refusé le client OAuth2 de l'application : { $detail }
+    .help = L'identifiant ou le secret du client de l'application est faux, ou ce client ne peut pas demander ces autorisations : son administrateur doit vérifier le client enregistré auprès de { $provider }.
+
+OA005 = Le service de connexion { $host } n'a pas pu être joint ou a échoué : { $detail }
+    .help = Rien n'a été envoyé. Réessayez plus tard ; si cela dure, vérifiez que cette machine joint { $host } en HTTPS.
+
+OA006 = Le serveur { $protocol } { $host } a refusé le jeton OAuth2 de { $user }, même renouvelé : { $detail }
+    .help = La connexion n'a pas une autorisation dont le serveur a besoin, ou la boîte aux lettres n'a pas d'accès { $protocol } : reconnectez-vous en approuvant toutes les autorisations demandées ; sur Microsoft 365, un administrateur doit parfois autoriser IMAP ou SMTP AUTH pour la boîte aux lettres.
+
+OA007 = SMTP AUTH est désactivé pour la boîte aux lettres ou l'organisation de { $user } : { $detail }
+    .help = Un administrateur de l'organisation doit autoriser le SMTP authentifié (SMTP AUTH) pour cette boîte aux lettres (Microsoft 365 : dans le centre d'administration Microsoft 365, Courrier > Gérer les applications de messagerie > SMTP authentifié) ; d'ici là, le courrier ne passe par le fournisseur par défaut de l'application que si aucun serveur SMTP n'est configuré.
+
+OA008 = { $host } n'accepte plus de mot de passe pour { $user } : { $detail }
+    .help = Ce fournisseur a supprimé la connexion par mot de passe : connectez-vous avec OAuth2 (le bouton « Se connecter avec » de l'application, ou `courriel auth login --config FICHIER`).
+
+OA009 = Le stockage des jetons OAuth2 n'a pas pu être lu ou écrit : { $detail }
+    .help = Rien n'a été envoyé. Vérifiez le stockage des jetons : les droits et la place libre de son dossier, ou que sa base de données répond.
+
+OA010 = Le serveur { $protocol } { $host } ne propose aucune connexion OAuth2 utilisable par courriel ({ $offered ->
+        [none] il n'en propose aucune
+       *[other] il propose { $offered }
+    }).
+    .help = courriel se connecte avec XOAUTH2 ou OAUTHBEARER ; vérifiez l'hôte et le port du serveur, ou connectez-vous avec un mot de passe si le fournisseur en accepte un.
+
+OA011 = L'application n'a pas de client OAuth2 pour { $provider }.
+    .help = L'administrateur de l'application doit enregistrer une application auprès de { $provider } et configurer son identifiant de client (et son secret) ; les utilisateurs peuvent ensuite se connecter.
+
+OA012 = La connexion avec { $provider } n'a pas abouti : { $detail }
+    .help = Reconnectez-vous en approuvant les autorisations demandées ; partez de l'application, pas d'un ancien lien.
