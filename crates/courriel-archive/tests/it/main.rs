@@ -3,6 +3,7 @@
 
 mod create;
 mod mutf7_props;
+mod oauth2;
 mod outcomes;
 mod sent;
 mod spool;
