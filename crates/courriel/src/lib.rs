@@ -31,6 +31,7 @@ pub mod connect;
 pub mod diagnose;
 pub mod input;
 mod mailer;
+pub mod oauth2;
 mod resolve;
 mod text;
 
