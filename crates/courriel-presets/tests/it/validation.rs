@@ -40,7 +40,7 @@ fn unknown_field() {
             "    auth: Password,",
             "    auth: Password,\n    colour: \"blue\","
         ),
-        "providers/acme.ron:15:5: unknown field `colour` in `Provider`\n  help: remove it or correct its name: the fields are `id`, `name`, `domains`, `mx`, `smtp`, `imap`, `sender_policy`, `auth`, `sent_copy`, `sent_folder`, `status`, `hint`, `documentation`, `source`, `last_checked`"
+        "providers/acme.ron:15:5: unknown field `colour` in `Provider`\n  help: remove it or correct its name: the fields are `id`, `name`, `domains`, `mx`, `smtp`, `imap`, `sender_policy`, `auth`, `oauth2`, `sent_copy`, `sent_folder`, `status`, `hint`, `documentation`, `source`, `last_checked`"
     );
 }
 
