@@ -7,12 +7,24 @@
 //! apply, users' mail domains kept apart from server and MX domains (which
 //! become MX patterns), and a domain claimed by two files kept by the first
 //! in file-name order.
+//!
+//! An `<oAuth2>` block becomes the provider's `oauth2` block when its servers
+//! list `<authentication>OAuth2</authentication>`: the endpoints as given,
+//! the scopes split at spaces, `OpenID` Connect's and `offline_access` apart
+//! as extra scopes, the rest for both IMAP and SMTP (the ISPDB does not say
+//! which is which), XOAUTH2 as the mechanism (what Thunderbird's OAuth2
+//! method sends), PKCE and client secret unknown. The issuer is
+//! Thunderbird's key for the client it registered: not ours, left out.
+//! `auth` is `OAuth2Only` when no server lists a password method and the
+//! block was imported; without a block it is `Unknown` (nothing would say
+//! how to sign in).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use courriel_presets::clientconfig::{self, Skip, convert_server};
+use courriel_core::provider::{ClientSecret, OAuth2, Pkce, SaslMechanism};
+use courriel_presets::clientconfig::{self, ConfigOAuth2, Skip, convert_server};
 use courriel_presets::file::{FileSecurity, ProviderFile, ServerFile};
 use courriel_presets::{Auth, SenderPolicy, SentCopy, Status};
 
@@ -149,7 +161,15 @@ pub(crate) fn import(dir: &Path) -> Result<Import, String> {
             }
         };
         for provider in &config.providers {
-            if let Some(file) = convert(&file_name, provider, &snap, &mut claimed, &mut report) {
+            let oauth2 = config.oauth2.as_ref();
+            if let Some(file) = convert(
+                &file_name,
+                provider,
+                oauth2,
+                &snap,
+                &mut claimed,
+                &mut report,
+            ) {
                 let header = header(&file_name, &snap);
                 files.insert(
                     PathBuf::from(format!("{PROVIDERS}/ispdb/{}.ron", file.id)),
@@ -182,11 +202,13 @@ struct Report {
     skipped_servers: Vec<(String, String, String)>,
     server_domains: Vec<(String, String, String)>,
     duplicate_domains: Vec<(String, String, String)>,
+    oauth2: Vec<(String, String)>,
 }
 
 fn convert(
     file_name: &str,
     p: &clientconfig::EmailProvider,
+    block: Option<&ConfigOAuth2>,
     snap: &Snapshot,
     claimed: &mut HashMap<String, String>,
     report: &mut Report,
@@ -213,22 +235,7 @@ fn convert(
         ));
         return None;
     }
-    let auths: Vec<&String> = p
-        .outgoing
-        .iter()
-        .chain(&p.incoming)
-        .flat_map(|s| &s.authentication)
-        .collect();
-    let auth = if auths
-        .iter()
-        .any(|a| a.starts_with("password-") || a.as_str() == "plain")
-    {
-        Auth::Password
-    } else if auths.iter().any(|a| a.as_str() == "OAuth2") {
-        Auth::OAuth2Only
-    } else {
-        Auth::Unknown
-    };
+    let (auth, oauth2) = auth_and_oauth2(file_name, p, block, snap, report);
     Some(ProviderFile {
         name: p
             .display_name
@@ -242,7 +249,7 @@ fn convert(
         imap,
         sender_policy: SenderPolicy::Unknown,
         auth,
-        oauth2: None,
+        oauth2,
         sent_copy: SentCopy::Unknown,
         sent_folder: None,
         status: Status::Supported,
@@ -252,6 +259,121 @@ fn convert(
             .iter()
             .find(|u| u.starts_with("https://"))
             .cloned(),
+        source: vec![format!(
+            "https://github.com/thunderbird/autoconfig/blob/{}/ispdb/{file_name}",
+            snap.commit
+        )],
+        last_checked: snap.date.clone(),
+    })
+}
+
+/// `auth` from the servers' authentication methods, and the `oauth2` block
+/// from `<oAuth2>` (see the module's docs); what was done is reported.
+fn auth_and_oauth2(
+    file_name: &str,
+    p: &clientconfig::EmailProvider,
+    block: Option<&ConfigOAuth2>,
+    snap: &Snapshot,
+    report: &mut Report,
+) -> (Auth, Option<OAuth2>) {
+    let auths: Vec<&String> = p
+        .outgoing
+        .iter()
+        .chain(&p.incoming)
+        .flat_map(|s| &s.authentication)
+        .collect();
+    let lists_password = auths
+        .iter()
+        .any(|a| a.starts_with("password-") || a.as_str() == "plain");
+    let lists_oauth2 = auths.iter().any(|a| a.as_str() == "OAuth2");
+    let oauth2 = match block {
+        Some(block) if lists_oauth2 => match convert_oauth2(file_name, block, snap) {
+            Ok(oauth2) => {
+                report.oauth2.push((
+                    file_name.to_string(),
+                    format!(
+                        "imported: scopes `{}` for IMAP and SMTP{}",
+                        oauth2.imap_scopes.join(" "),
+                        if oauth2.extra_scopes.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", `{}` extra", oauth2.extra_scopes.join(" "))
+                        }
+                    ),
+                ));
+                Some(oauth2)
+            }
+            Err(why) => {
+                report
+                    .oauth2
+                    .push((file_name.to_string(), format!("`<oAuth2>` left out: {why}")));
+                None
+            }
+        },
+        Some(_) => {
+            report.oauth2.push((
+                file_name.to_string(),
+                "`<oAuth2>` left out: no server lists OAuth2 authentication".to_string(),
+            ));
+            None
+        }
+        None => None,
+    };
+    let auth = if lists_password {
+        Auth::Password
+    } else if lists_oauth2 && oauth2.is_some() {
+        Auth::OAuth2Only
+    } else {
+        if lists_oauth2 {
+            report.oauth2.push((
+                file_name.to_string(),
+                "its servers list OAuth2 only, but no `<oAuth2>` block says how to sign in: `auth: Unknown`".to_string(),
+            ));
+        }
+        Auth::Unknown
+    };
+    (auth, oauth2)
+}
+
+/// Scopes that grant no mail access: `OpenID` Connect's and refresh tokens'.
+const EXTRA_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+
+/// The `oauth2` block of an `<oAuth2>` element (see the module's docs).
+fn convert_oauth2(
+    file_name: &str,
+    block: &ConfigOAuth2,
+    snap: &Snapshot,
+) -> Result<OAuth2, String> {
+    for (element, url) in [("authURL", &block.auth_url), ("tokenURL", &block.token_url)] {
+        let https = url.strip_prefix("https://").is_some_and(|rest| {
+            !rest.is_empty() && !rest.contains(|c: char| c.is_whitespace() || c == '{' || c == '}')
+        });
+        if !https {
+            return Err(format!("`{element}` `{url}` is not an https URL"));
+        }
+    }
+    let (extra, mail): (Vec<&str>, Vec<&str>) = block
+        .scope
+        .split_whitespace()
+        .partition(|s| EXTRA_SCOPES.contains(s));
+    if mail.is_empty() {
+        return Err(format!("`{}` holds no mail scope", block.scope));
+    }
+    let owned = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+    Ok(OAuth2 {
+        authorization_url: block.auth_url.clone(),
+        token_url: block.token_url.clone(),
+        device_authorization_url: None,
+        imap_scopes: owned(&mail),
+        smtp_scopes: owned(&mail),
+        extra_scopes: owned(&extra),
+        authorization_params: Vec::new(),
+        pkce: Pkce::Unknown,
+        client_secret: ClientSecret::Unknown,
+        mechanisms: vec![SaslMechanism::XOAuth2],
+        default_tenant: None,
+        admin_consent_url: None,
+        registration: None,
         source: vec![format!(
             "https://github.com/thunderbird/autoconfig/blob/{}/ispdb/{file_name}",
             snap.commit
@@ -409,6 +531,81 @@ impl Report {
         for (file, domain, owner) in &self.duplicate_domains {
             let _ = writeln!(out, "- `{file}`: `{domain}` already claimed by `{owner}`");
         }
+        let _ = writeln!(
+            out,
+            "\n## OAuth2 ({})\n\n\
+             An `<oAuth2>` block becomes an `oauth2` block when the servers list OAuth2 \
+             authentication: its scopes for both IMAP and SMTP (OpenID Connect's and \
+             `offline_access` as extra scopes), mechanism XOAUTH2, PKCE and client secret \
+             unknown.\n",
+            self.oauth2.len()
+        );
+        for (file, what) in &self.oauth2 {
+            let _ = writeln!(out, "- `{file}`: {what}");
+        }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap() -> Snapshot {
+        Snapshot {
+            commit: "c".repeat(40),
+            date: "2026-03-12".into(),
+        }
+    }
+
+    fn block(scope: &str, auth_url: &str) -> ConfigOAuth2 {
+        ConfigOAuth2 {
+            issuer: "login.example.com".into(),
+            scope: scope.into(),
+            auth_url: auth_url.into(),
+            token_url: "https://login.example.com/token".into(),
+        }
+    }
+
+    #[test]
+    fn oauth2_scopes_go_to_both_protocols_and_oidc_ones_apart() {
+        let o = convert_oauth2(
+            "example.com.xml",
+            &block(
+                "mail offline_access openid",
+                "https://login.example.com/auth",
+            ),
+            &snap(),
+        )
+        .unwrap();
+        assert_eq!(o.imap_scopes, ["mail"]);
+        assert_eq!(o.smtp_scopes, ["mail"]);
+        assert_eq!(o.extra_scopes, ["offline_access", "openid"]);
+        assert_eq!(o.mechanisms, [SaslMechanism::XOAuth2]);
+        assert_eq!(
+            (o.pkce, o.client_secret),
+            (Pkce::Unknown, ClientSecret::Unknown)
+        );
+        assert_eq!(o.last_checked, "2026-03-12");
+        assert!(o.source[0].ends_with("/ispdb/example.com.xml"));
+    }
+
+    #[test]
+    fn oauth2_blocks_the_checks_would_refuse_are_left_out() {
+        let plain = convert_oauth2(
+            "x.xml",
+            &block("mail", "http://login.example.com/auth"),
+            &snap(),
+        );
+        assert_eq!(
+            plain.unwrap_err(),
+            "`authURL` `http://login.example.com/auth` is not an https URL"
+        );
+        let no_mail = convert_oauth2(
+            "x.xml",
+            &block("openid email", "https://login.example.com/auth"),
+            &snap(),
+        );
+        assert_eq!(no_mail.unwrap_err(), "`openid email` holds no mail scope");
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use courriel_core::provider::{ClientSecret, OAuth2};
 use courriel_core::{EmailAddress, Security, ServerSettings};
 use courriel_discover::{Discovery, Outcome, Report, Source, SourceKind};
 use courriel_presets::{Auth, Catalog, Match, Provider, SenderPolicy, SentCopy, Status};
@@ -100,6 +101,7 @@ fn lookup_json(
             "origin": p.origin,
             "sender_policy": p.sender_policy.as_str(),
             "auth": p.auth.as_str(),
+            "oauth2": p.oauth2,
             "sent_copy": p.sent_copy.as_str(),
             "sent_folder": p.sent_folder,
             "status": p.status.as_str(),
@@ -172,6 +174,9 @@ fn lookup_text(address: &EmailAddress, filled: &courriel_presets::Autofill<'_>) 
     }
     let _ = writeln!(out, "sender:     {}", sender_text(p.sender_policy));
     let _ = writeln!(out, "password:   {}", auth_text(p.auth));
+    if let Some(oauth2) = &p.oauth2 {
+        oauth2_text(&mut out, oauth2);
+    }
     let _ = writeln!(out, "sent copy:  {}", sent_copy_text(p.sent_copy));
     if let Some(folder) = &p.sent_folder {
         let _ = writeln!(out, "sent folder: {folder}");
@@ -213,6 +218,30 @@ fn auth_text(auth: Auth) -> &'static str {
         Auth::OAuth2Only => "OAuth2 only: password login is refused",
         _ => "not known",
     }
+}
+
+/// What an application must know to sign in with OAuth2: the mechanisms,
+/// whether its client has a secret, where it registers that client.
+fn oauth2_text(out: &mut String, oauth2: &OAuth2) {
+    let mechanisms: Vec<&str> = oauth2.mechanisms.iter().map(|m| m.sasl_name()).collect();
+    let secret = match oauth2.client_secret {
+        ClientSecret::Required => "a client secret is required, even for an installed application",
+        ClientSecret::NotForPublicClients => {
+            "no client secret for an installed (public) application"
+        }
+        _ => "whether a client secret is needed is not known",
+    };
+    let _ = writeln!(out, "oauth2:     {}; {secret}", mechanisms.join(", "));
+    let _ = match &oauth2.registration {
+        Some(url) => writeln!(
+            out,
+            "client:     the application registers its own OAuth2 client: {url}"
+        ),
+        None => writeln!(
+            out,
+            "client:     the application registers its own OAuth2 client with the provider"
+        ),
+    };
 }
 
 fn sent_copy_text(copy: SentCopy) -> &'static str {

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use courriel_core::normalize_domain;
+use courriel_core::provider::{Auth, OAuth2};
 
 use crate::file::{FileSecurity, ProviderFile, ServerFile};
 use crate::locate::{Locations, Position};
@@ -115,6 +116,9 @@ fn parse_message(code: &ron::Error) -> String {
                 Some("Auth") => "auth",
                 Some("SentCopy") => "sent_copy",
                 Some("Status") => "status",
+                Some("Pkce") => "pkce",
+                Some("ClientSecret") => "client_secret",
+                Some("SaslMechanism") => "mechanisms",
                 Some(other) => other,
                 None => "this field",
             };
@@ -195,6 +199,7 @@ fn problems(file: &str, p: &ProviderFile) -> Vec<Problem> {
     }
     check_servers(p, &mut out);
     check_texts(p, &mut out);
+    check_oauth2(p, &mut out);
     out
 }
 
@@ -409,6 +414,210 @@ fn check_texts(p: &ProviderFile, out: &mut Vec<Problem>) {
     }
 }
 
+/// The `oauth2` block: https endpoints with only the slots we fill, the
+/// scopes and mechanisms a sign-in needs, and its own source and date.
+fn check_oauth2(p: &ProviderFile, out: &mut Vec<Problem>) {
+    let Some(o) = &p.oauth2 else {
+        if p.auth == Auth::OAuth2Only {
+            out.push(Problem::new(
+                "auth",
+                "`auth` is `OAuth2Only`, but no `oauth2` block says how to sign in",
+                "add `oauth2: OAuth2(...)` after `auth` (providers/README.md lists its fields), or write the `auth` the provider documents",
+            ));
+        }
+        return;
+    };
+    check_oauth2_endpoints(o, out);
+    check_oauth2_scopes(o, out);
+    check_oauth2_texts(o, out);
+}
+
+/// Endpoints https, with only the slots we fill; `{tenant}` with a default.
+fn check_oauth2_endpoints(o: &OAuth2, out: &mut Vec<Problem>) {
+    for (field, url) in oauth2_urls(o) {
+        let slots: &[&str] = if field == "admin_consent_url" {
+            &["tenant", "client_id"]
+        } else {
+            &["tenant"]
+        };
+        check_oauth2_url(field, url, slots, out);
+    }
+    if let Some(url) = &o.registration {
+        check_oauth2_url("registration", url, &[], out);
+    }
+    if o.default_tenant.is_none()
+        && let Some((field, _)) = oauth2_urls(o).find(|(_, url)| url.contains("{tenant}"))
+    {
+        out.push(Problem::new(
+            format!("oauth2.{field}"),
+            "`{tenant}` is used, but no `default_tenant` says what fills it when the user names none",
+            "add `default_tenant: \"...\"` to the `oauth2` block (Microsoft: `common`, `organizations` or `consumers`)",
+        ));
+    }
+    if let Some(tenant) = &o.default_tenant
+        && (tenant.is_empty()
+            || !tenant
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)))
+    {
+        out.push(Problem::new(
+            "oauth2.default_tenant",
+            format!("the default tenant `{tenant}` is not a tenant name"),
+            "write a tenant name or id: letters, digits, `-`, `.` and `_` (e.g. `common`)",
+        ));
+    }
+}
+
+/// IMAP and SMTP scopes and mechanisms present, one scope per string.
+fn check_oauth2_scopes(o: &OAuth2, out: &mut Vec<Problem>) {
+    for (field, scopes, required) in [
+        ("imap_scopes", &o.imap_scopes, true),
+        ("smtp_scopes", &o.smtp_scopes, true),
+        ("extra_scopes", &o.extra_scopes, false),
+    ] {
+        if required && scopes.is_empty() {
+            let protocol = if field == "imap_scopes" {
+                "IMAP"
+            } else {
+                "SMTP"
+            };
+            out.push(Problem::new(
+                format!("oauth2.{field}"),
+                format!("no scope grants {protocol} access"),
+                format!("list the scopes the provider documents for {protocol}, one per line"),
+            ));
+        }
+        for (i, scope) in scopes.iter().enumerate() {
+            if scope.is_empty() || scope.contains(char::is_whitespace) {
+                out.push(Problem::new(
+                    format!("oauth2.{field}[{i}]"),
+                    format!("the scope `{scope}` is empty or holds a space"),
+                    "write one scope per string: OAuth2 joins them with spaces",
+                ));
+            }
+        }
+    }
+    if o.mechanisms.is_empty() {
+        out.push(Problem::new(
+            "oauth2.mechanisms",
+            "no SASL mechanism is listed",
+            "list the mechanisms the provider's IMAP and SMTP servers accept, preferred first: `[XOAuth2]`, `[XOAuth2, OAuthBearer]`",
+        ));
+    }
+    for (i, mechanism) in o.mechanisms.iter().enumerate() {
+        if o.mechanisms[..i].contains(mechanism) {
+            out.push(Problem::new(
+                format!("oauth2.mechanisms[{i}]"),
+                format!(
+                    "`{}` is listed twice in `mechanisms`",
+                    mechanism.file_name()
+                ),
+                "remove the second one",
+            ));
+        }
+    }
+}
+
+/// The block's own source and date, like the provider's.
+fn check_oauth2_texts(o: &OAuth2, out: &mut Vec<Problem>) {
+    if o.source.is_empty() {
+        out.push(Problem::new(
+            "oauth2.source",
+            "no source is given for the OAuth2 settings",
+            "list the pages (https URLs) where the provider documents its endpoints, scopes and mechanisms",
+        ));
+    }
+    for (i, source) in o.source.iter().enumerate() {
+        if !is_url(source) {
+            out.push(Problem::new(
+                format!("oauth2.source[{i}]"),
+                format!("the source `{source}` is not an https URL"),
+                "give the address of the page that documents the OAuth2 settings, starting with `https://`",
+            ));
+        }
+    }
+    if !is_date(&o.last_checked) {
+        out.push(Problem::new(
+            "oauth2.last_checked",
+            format!("`{}` is not a date in the form YYYY-MM-DD", o.last_checked),
+            "write the day the OAuth2 settings were last checked against their `source`, e.g. `last_checked: \"2026-12-07\"`",
+        ));
+    }
+}
+
+/// Every URL of the block, with its field name.
+fn oauth2_urls(o: &OAuth2) -> impl Iterator<Item = (&'static str, &String)> {
+    [
+        ("authorization_url", Some(&o.authorization_url)),
+        ("token_url", Some(&o.token_url)),
+        (
+            "device_authorization_url",
+            o.device_authorization_url.as_ref(),
+        ),
+        ("admin_consent_url", o.admin_consent_url.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(field, url)| url.map(|url| (field, url)))
+}
+
+/// An https URL whose `{...}` slots are all among `slots`.
+fn check_oauth2_url(field: &str, url: &str, slots: &[&str], out: &mut Vec<Problem>) {
+    let path = format!("oauth2.{field}");
+    if !is_url(url) {
+        out.push(Problem::new(
+            path,
+            format!("`{field}` `{url}` is not an https URL"),
+            "give the provider's address for it, starting with `https://`",
+        ));
+        return;
+    }
+    let allowed = if slots.is_empty() {
+        "no `{...}` slot".to_string()
+    } else {
+        slots
+            .iter()
+            .map(|s| format!("`{{{s}}}`"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    match url_slots(url) {
+        Ok(found) => {
+            if let Some(bad) = found.iter().find(|s| !slots.contains(s)) {
+                out.push(Problem::new(
+                    path,
+                    format!("`{field}` has the slot `{{{bad}}}`, which nothing fills"),
+                    format!("`{field}` may hold {allowed}; write the value itself, or percent-encode a literal brace (`%7B`)"),
+                ));
+            }
+        }
+        Err(()) => out.push(Problem::new(
+            path,
+            format!("`{field}` has a `{{` or `}}` that opens or closes no slot"),
+            format!("`{field}` may hold {allowed}; percent-encode a literal brace (`%7B`, `%7D`)"),
+        )),
+    }
+}
+
+/// The names of the `{...}` slots of `url`; `Err` for an unpaired brace.
+fn url_slots(url: &str) -> Result<Vec<&str>, ()> {
+    let mut slots = Vec::new();
+    let mut rest = url;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest.as_bytes()[open] == b'}' {
+            return Err(());
+        }
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or(())?;
+        let name = &after[..close];
+        if name.contains('{') {
+            return Err(());
+        }
+        slots.push(name);
+        rest = &after[close + 1..];
+    }
+    Ok(slots)
+}
+
 fn is_url(s: &str) -> bool {
     s.strip_prefix("https://").is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -449,6 +658,19 @@ mod tests {
         assert!(!is_date("2026-02-29"));
         assert!(!is_date("2026-13-01"));
         assert!(!is_date("29/11/2026"));
+    }
+
+    #[test]
+    fn slots() {
+        assert_eq!(url_slots("https://a.example/x"), Ok(vec![]));
+        assert_eq!(
+            url_slots("https://a.example/{tenant}/x?c={client_id}"),
+            Ok(vec!["tenant", "client_id"])
+        );
+        assert_eq!(url_slots("https://a.example/{}"), Ok(vec![""]));
+        assert_eq!(url_slots("https://a.example/{tenant"), Err(()));
+        assert_eq!(url_slots("https://a.example/tenant}"), Err(()));
+        assert_eq!(url_slots("https://a.example/{{tenant}}"), Err(()));
     }
 
     #[test]

@@ -17,6 +17,23 @@ pub struct ClientConfig {
     pub version: Option<String>,
     /// The `emailProvider` elements (usually one).
     pub providers: Vec<EmailProvider>,
+    /// The `oAuth2` element: how the provider signs in with OAuth2.
+    pub oauth2: Option<ConfigOAuth2>,
+}
+
+/// The `oAuth2` element, as written: Thunderbird's issuer (its key for the
+/// client it registered), the scopes to ask for, separated by spaces, and
+/// the two endpoints. It does not say which scope is for IMAP or SMTP.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigOAuth2 {
+    /// `issuer`, e.g. `login.yahoo.com`.
+    pub issuer: String,
+    /// `scope`: the scopes, separated by spaces.
+    pub scope: String,
+    /// `authURL`: the authorization endpoint.
+    pub auth_url: String,
+    /// `tokenURL`: the token endpoint.
+    pub token_url: String,
 }
 
 /// One `emailProvider` element.
@@ -190,6 +207,7 @@ fn start_element(
                 }
             }
         }
+        (Some("clientConfig"), "oAuth2") => config.oauth2 = Some(ConfigOAuth2::default()),
         (Some("emailProvider"), "documentation") => {
             if let (Some(p), Some(url)) = (config.providers.last_mut(), attribute(e, "url")) {
                 p.documentation.push(url);
@@ -201,6 +219,19 @@ fn start_element(
 }
 
 fn end_element(config: &mut ClientConfig, path: &[String], name: &str, text: &str) {
+    if path.last().map(String::as_str) == Some("oAuth2") {
+        if let Some(oauth2) = config.oauth2.as_mut() {
+            let field = match name {
+                "issuer" => &mut oauth2.issuer,
+                "scope" => &mut oauth2.scope,
+                "authURL" => &mut oauth2.auth_url,
+                "tokenURL" => &mut oauth2.token_url,
+                _ => return,
+            };
+            *field = text.to_string();
+        }
+        return;
+    }
     let Some(provider) = config.providers.last_mut() else {
         return;
     };
@@ -376,6 +407,24 @@ mod tests {
         assert_eq!(p.incoming.len(), 2);
         assert_eq!(p.outgoing[1].username, "%EMAILADDRESS");
         assert_eq!(p.documentation, ["https://example.com/help"]);
+    }
+
+    #[test]
+    fn reads_the_oauth2_element() {
+        assert_eq!(parse(XML).unwrap().oauth2, None);
+        let xml = XML.replace(
+            "</clientConfig>",
+            "<oAuth2>\n    <issuer>login.example.com</issuer>\n    <!-- scopes -->\n    <scope>mail profile openid</scope>\n    <authURL>https://login.example.com/auth</authURL>\n    <tokenURL>https://login.example.com/token</tokenURL>\n  </oAuth2>\n</clientConfig>",
+        );
+        assert_eq!(
+            parse(&xml).unwrap().oauth2,
+            Some(ConfigOAuth2 {
+                issuer: "login.example.com".into(),
+                scope: "mail profile openid".into(),
+                auth_url: "https://login.example.com/auth".into(),
+                token_url: "https://login.example.com/token".into(),
+            })
+        );
     }
 
     #[test]

@@ -117,7 +117,8 @@ impl ProviderFile {
 
     /// Writes the canonical form of this provider: fixed field order, sorted
     /// domains and MX patterns, optional fields left out when empty, four-space
-    /// indentation, one server per line. `header` (comment lines) comes first.
+    /// indentation, one server per line, the `oauth2` block (if any) after
+    /// `auth`. `header` (comment lines) comes first.
     #[must_use]
     pub fn to_canonical(&self, header: &str) -> String {
         let mut out = String::with_capacity(1024);
@@ -135,6 +136,9 @@ impl ProviderFile {
             self.sender_policy.file_name()
         );
         let _ = writeln!(out, "    auth: {},", self.auth.file_name());
+        if let Some(oauth2) = &self.oauth2 {
+            write_oauth2(&mut out, oauth2);
+        }
         let _ = writeln!(out, "    sent_copy: {},", self.sent_copy.file_name());
         if let Some(folder) = &self.sent_folder {
             let _ = writeln!(out, "    sent_folder: {},", quote(folder));
@@ -166,17 +170,66 @@ fn sorted(items: &[String]) -> Vec<String> {
 }
 
 fn write_string_list(out: &mut String, field: &str, items: &[String], always: bool) {
+    write_list_at(out, "    ", field, items, always);
+}
+
+/// A list of strings at `indent`, one item per line; `[]` when empty and
+/// `always`, nothing when empty otherwise.
+fn write_list_at(out: &mut String, indent: &str, field: &str, items: &[String], always: bool) {
     if items.is_empty() {
         if always {
-            let _ = writeln!(out, "    {field}: [],");
+            let _ = writeln!(out, "{indent}{field}: [],");
         }
         return;
     }
-    let _ = writeln!(out, "    {field}: [");
+    let _ = writeln!(out, "{indent}{field}: [");
     for item in items {
-        let _ = writeln!(out, "        {},", quote(item));
+        let _ = writeln!(out, "{indent}    {},", quote(item));
     }
-    out.push_str("    ],\n");
+    let _ = writeln!(out, "{indent}],");
+}
+
+/// The `oauth2: OAuth2(...)` block: its fields in the type's order, optional
+/// ones left out when empty, one scope or source per line, the mechanisms
+/// on one line. Scopes keep their order (the order they are asked in).
+fn write_oauth2(out: &mut String, o: &OAuth2) {
+    const IN: &str = "        ";
+    out.push_str("    oauth2: OAuth2(\n");
+    let _ = writeln!(
+        out,
+        "{IN}authorization_url: {},",
+        quote(&o.authorization_url)
+    );
+    let _ = writeln!(out, "{IN}token_url: {},", quote(&o.token_url));
+    if let Some(url) = &o.device_authorization_url {
+        let _ = writeln!(out, "{IN}device_authorization_url: {},", quote(url));
+    }
+    write_list_at(out, IN, "imap_scopes", &o.imap_scopes, true);
+    write_list_at(out, IN, "smtp_scopes", &o.smtp_scopes, true);
+    write_list_at(out, IN, "extra_scopes", &o.extra_scopes, false);
+    if !o.authorization_params.is_empty() {
+        let _ = writeln!(out, "{IN}authorization_params: [");
+        for (name, value) in &o.authorization_params {
+            let _ = writeln!(out, "{IN}    ({}, {}),", quote(name), quote(value));
+        }
+        let _ = writeln!(out, "{IN}],");
+    }
+    let _ = writeln!(out, "{IN}pkce: {},", o.pkce.file_name());
+    let _ = writeln!(out, "{IN}client_secret: {},", o.client_secret.file_name());
+    let mechanisms: Vec<&str> = o.mechanisms.iter().map(|m| m.file_name()).collect();
+    let _ = writeln!(out, "{IN}mechanisms: [{}],", mechanisms.join(", "));
+    for (field, value) in [
+        ("default_tenant", &o.default_tenant),
+        ("admin_consent_url", &o.admin_consent_url),
+        ("registration", &o.registration),
+    ] {
+        if let Some(value) = value {
+            let _ = writeln!(out, "{IN}{field}: {},", quote(value));
+        }
+    }
+    write_list_at(out, IN, "source", &o.source, true);
+    let _ = writeln!(out, "{IN}last_checked: {},", quote(&o.last_checked));
+    out.push_str("    ),\n");
 }
 
 fn write_servers(out: &mut String, field: &str, servers: &[ServerFile], always: bool) {
@@ -257,6 +310,105 @@ Provider(
         assert_eq!(reparsed, expected);
         // The canonical form is a fixed point.
         assert_eq!(reparsed.to_canonical(header(&canonical)), canonical);
+    }
+
+    const OAUTH2: &str = r#"    oauth2: OAuth2(
+        authorization_url: "https://login.a.example/{tenant}/authorize",
+        token_url: "https://login.a.example/{tenant}/token",
+        device_authorization_url: "https://login.a.example/{tenant}/devicecode",
+        imap_scopes: [
+            "https://a.example/IMAP",
+        ],
+        smtp_scopes: [
+            "https://a.example/SMTP",
+        ],
+        extra_scopes: [
+            "offline_access",
+        ],
+        authorization_params: [
+            ("prompt", "consent"),
+        ],
+        pkce: Supported,
+        client_secret: NotForPublicClients,
+        mechanisms: [XOAuth2, OAuthBearer],
+        default_tenant: "common",
+        admin_consent_url: "https://login.a.example/{tenant}/adminconsent?client_id={client_id}",
+        registration: "https://a.example/apps",
+        source: [
+            "https://a.example/oauth",
+        ],
+        last_checked: "2026-12-07",
+    ),
+"#;
+
+    #[test]
+    fn the_oauth2_block_comes_after_auth_and_round_trips() {
+        let text = SAMPLE.replace(
+            "    auth: Password,\n",
+            &format!("    auth: Password,\n{OAUTH2}"),
+        );
+        let parsed = ProviderFile::parse(&text).unwrap();
+        let oauth2 = parsed.oauth2.as_ref().unwrap();
+        assert_eq!(oauth2.default_tenant.as_deref(), Some("common"));
+        assert_eq!(
+            oauth2.authorization_params,
+            [("prompt".into(), "consent".into())]
+        );
+        let canonical = parsed.to_canonical(header(&text));
+        assert!(
+            canonical.contains(&format!(
+                "    auth: Password,\n{OAUTH2}    sent_copy: Unknown,\n"
+            )),
+            "{canonical}"
+        );
+        assert_eq!(
+            ProviderFile::parse(&canonical).unwrap().oauth2,
+            parsed.oauth2
+        );
+        assert_eq!(
+            ProviderFile::parse(&canonical)
+                .unwrap()
+                .to_canonical(header(&canonical)),
+            canonical
+        );
+    }
+
+    #[test]
+    fn optional_oauth2_fields_are_left_out_when_empty() {
+        let minimal = OAUTH2
+            .lines()
+            .filter(|l| {
+                !["device_authorization_url", "default_tenant", "admin_consent_url", "registration"]
+                    .iter()
+                    .any(|f| l.trim_start().starts_with(f))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace(
+                "        extra_scopes: [\n            \"offline_access\",\n        ],\n",
+                "",
+            )
+            .replace(
+                "        authorization_params: [\n            (\"prompt\", \"consent\"),\n        ],\n",
+                "",
+            );
+        let text = SAMPLE.replace(
+            "    auth: Password,\n",
+            &format!("    auth: Password,\n{minimal}\n"),
+        );
+        let parsed = ProviderFile::parse(&text).unwrap();
+        let oauth2 = parsed.oauth2.as_ref().unwrap();
+        assert!(oauth2.extra_scopes.is_empty() && oauth2.registration.is_none());
+        let canonical = parsed.to_canonical("");
+        assert!(canonical.contains(&format!("{minimal}\n")), "{canonical}");
+        for absent in [
+            "extra_scopes",
+            "authorization_params",
+            "default_tenant",
+            "registration",
+        ] {
+            assert!(!canonical.contains(absent), "{absent} in {canonical}");
+        }
     }
 
     #[test]

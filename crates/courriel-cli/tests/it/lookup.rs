@@ -60,6 +60,27 @@ fn snapshots_of_every_hand_curated_provider() {
 }
 
 #[test]
+fn json_has_the_oauth2_block() {
+    let out = courriel(&["lookup", "isabelle.martin@gmail.com", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let oauth2 = &v["provider"]["oauth2"];
+    assert_eq!(oauth2["token_url"], "https://oauth2.googleapis.com/token");
+    assert_eq!(oauth2["imap_scopes"][0], "https://mail.google.com/");
+    assert_eq!(oauth2["authorization_params"]["access_type"], "offline");
+    assert_eq!(oauth2["client_secret"], "required");
+    assert_eq!(
+        oauth2["mechanisms"],
+        serde_json::json!(["XOAUTH2", "OAUTHBEARER"])
+    );
+    assert_eq!(oauth2["device_authorization_url"], Value::Null);
+    // A provider without one says so.
+    let out = courriel(&["lookup", "jean.dupont@free.fr", "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["provider"]["oauth2"], Value::Null);
+}
+
+#[test]
 fn json_has_the_documented_fields() {
     let out = courriel(&["lookup", "isabelle.martin@yahoo.fr", "--json"]);
     assert_eq!(out.status.code(), Some(0));

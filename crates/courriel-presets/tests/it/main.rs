@@ -30,6 +30,37 @@ pub(crate) const ACME: &str = r#"Provider(
 )
 "#;
 
+/// An `oauth2` block for `ACME`, valid; tests change one thing in it.
+pub(crate) const ACME_OAUTH2: &str = r#"    oauth2: OAuth2(
+        authorization_url: "https://login.acme.example/{tenant}/authorize",
+        token_url: "https://login.acme.example/{tenant}/token",
+        imap_scopes: [
+            "https://acme.example/imap",
+        ],
+        smtp_scopes: [
+            "https://acme.example/smtp",
+        ],
+        pkce: Supported,
+        client_secret: Required,
+        mechanisms: [XOAuth2],
+        default_tenant: "common",
+        admin_consent_url: "https://login.acme.example/{tenant}/adminconsent?client_id={client_id}",
+        registration: "https://acme.example/developers",
+        source: [
+            "https://acme.example/oauth",
+        ],
+        last_checked: "2026-12-07",
+    ),
+"#;
+
+/// `ACME` with `ACME_OAUTH2` after `auth` (from line 15 to 34).
+pub(crate) fn acme_with_oauth2() -> String {
+    ACME.replace(
+        "    auth: Password,\n",
+        &format!("    auth: Password,\n{ACME_OAUTH2}"),
+    )
+}
+
 /// `ACME` with an id and domain list of one's choosing.
 pub(crate) fn provider(id: &str, domains: &[&str], mx: &[&str]) -> String {
     let list = |items: &[&str]| {

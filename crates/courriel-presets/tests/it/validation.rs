@@ -40,7 +40,7 @@ fn unknown_field() {
             "    auth: Password,",
             "    auth: Password,\n    colour: \"blue\","
         ),
-        "providers/acme.ron:15:5: unknown field `colour` in `Provider`\n  help: remove it or correct its name: the fields are `id`, `name`, `domains`, `mx`, `smtp`, `imap`, `sender_policy`, `auth`, `sent_copy`, `sent_folder`, `status`, `hint`, `documentation`, `source`, `last_checked`"
+        "providers/acme.ron:15:5: unknown field `colour` in `Provider`\n  help: remove it or correct its name: the fields are `id`, `name`, `domains`, `mx`, `smtp`, `imap`, `sender_policy`, `auth`, `oauth2`, `sent_copy`, `sent_folder`, `status`, `hint`, `documentation`, `source`, `last_checked`"
     );
 }
 
@@ -365,4 +365,212 @@ fn id_used_twice() {
         err.to_string(),
         "providers/acme.ron:2:9: the id `acme` is also used by more/acme.ron:2:9\n  help: a claim belongs to one provider: remove it from one of the two files, or load one of them as an override"
     );
+}
+
+/// The errors `check_file` reports for `ACME` with its `oauth2` block,
+/// changed by `from` → `to` (in the block when it holds `from`).
+fn oauth2_errors(from: &str, to: &str) -> Vec<String> {
+    let text = crate::acme_with_oauth2();
+    assert!(text.contains(from), "the fixture has no `{from}`");
+    let text = text.replacen(from, to, 1);
+    match check_file("providers/acme.ron", &text) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn oauth2_error(from: &str, to: &str) -> String {
+    let all = oauth2_errors(from, to);
+    assert_eq!(all.len(), 1, "expected one error, got {all:#?}");
+    all.into_iter().next().unwrap()
+}
+
+#[test]
+fn the_oauth2_fixture_is_valid() {
+    assert_eq!(oauth2_errors("", ""), Vec::<String>::new());
+}
+
+#[test]
+fn oauth2_only_without_an_oauth2_block() {
+    assert_eq!(
+        error("auth: Password", "auth: OAuth2Only"),
+        "providers/acme.ron:14:11: `auth` is `OAuth2Only`, but no `oauth2` block says how to sign in\n  help: add `oauth2: OAuth2(...)` after `auth` (providers/README.md lists its fields), or write the `auth` the provider documents"
+    );
+    assert_eq!(
+        oauth2_errors("auth: Password", "auth: OAuth2Only"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn oauth2_endpoint_not_https() {
+    assert_eq!(
+        oauth2_error(
+            "\"https://login.acme.example/{tenant}/token\"",
+            "\"http://login.acme.example/{tenant}/token\""
+        ),
+        "providers/acme.ron:17:20: `token_url` `http://login.acme.example/{tenant}/token` is not an https URL\n  help: give the provider's address for it, starting with `https://`"
+    );
+}
+
+#[test]
+fn oauth2_endpoint_with_a_slot_nothing_fills() {
+    assert_eq!(
+        oauth2_error("/{tenant}/authorize", "/{region}/authorize"),
+        "providers/acme.ron:16:28: `authorization_url` has the slot `{region}`, which nothing fills\n  help: `authorization_url` may hold `{tenant}`; write the value itself, or percent-encode a literal brace (`%7B`)"
+    );
+    // `{client_id}` is for the admin consent page only.
+    assert_eq!(
+        oauth2_error("/{tenant}/token", "/{tenant}/token?c={client_id}"),
+        "providers/acme.ron:17:20: `token_url` has the slot `{client_id}`, which nothing fills\n  help: `token_url` may hold `{tenant}`; write the value itself, or percent-encode a literal brace (`%7B`)"
+    );
+}
+
+#[test]
+fn oauth2_endpoint_with_an_unpaired_brace() {
+    assert_eq!(
+        oauth2_error("/{tenant}/token", "/{tenant/token"),
+        "providers/acme.ron:17:20: `token_url` has a `{` or `}` that opens or closes no slot\n  help: `token_url` may hold `{tenant}`; percent-encode a literal brace (`%7B`, `%7D`)"
+    );
+}
+
+#[test]
+fn admin_consent_url_slots() {
+    assert_eq!(
+        oauth2_error("?client_id={client_id}", "?client_id={client}"),
+        "providers/acme.ron:28:28: `admin_consent_url` has the slot `{client}`, which nothing fills\n  help: `admin_consent_url` may hold `{tenant}` and `{client_id}`; write the value itself, or percent-encode a literal brace (`%7B`)"
+    );
+}
+
+#[test]
+fn registration_is_an_https_url_without_slots() {
+    assert_eq!(
+        oauth2_error(
+            "\"https://acme.example/developers\"",
+            "\"https://acme.example/{tenant}/developers\""
+        ),
+        "providers/acme.ron:29:23: `registration` has the slot `{tenant}`, which nothing fills\n  help: `registration` may hold no `{...}` slot; write the value itself, or percent-encode a literal brace (`%7B`)"
+    );
+}
+
+#[test]
+fn tenant_slot_without_default_tenant() {
+    assert_eq!(
+        oauth2_error("        default_tenant: \"common\",\n", ""),
+        "providers/acme.ron:16:28: `{tenant}` is used, but no `default_tenant` says what fills it when the user names none\n  help: add `default_tenant: \"...\"` to the `oauth2` block (Microsoft: `common`, `organizations` or `consumers`)"
+    );
+}
+
+#[test]
+fn bad_default_tenant() {
+    assert_eq!(
+        oauth2_error("\"common\"", "\"my tenant\""),
+        "providers/acme.ron:27:25: the default tenant `my tenant` is not a tenant name\n  help: write a tenant name or id: letters, digits, `-`, `.` and `_` (e.g. `common`)"
+    );
+}
+
+#[test]
+fn no_imap_scope() {
+    assert_eq!(
+        oauth2_error("            \"https://acme.example/imap\",\n", ""),
+        "providers/acme.ron:18:22: no scope grants IMAP access\n  help: list the scopes the provider documents for IMAP, one per line"
+    );
+}
+
+#[test]
+fn no_smtp_scope() {
+    assert_eq!(
+        oauth2_error("            \"https://acme.example/smtp\",\n", ""),
+        "providers/acme.ron:21:22: no scope grants SMTP access\n  help: list the scopes the provider documents for SMTP, one per line"
+    );
+}
+
+#[test]
+fn scope_with_a_space() {
+    assert_eq!(
+        oauth2_error(
+            "\"https://acme.example/smtp\"",
+            "\"https://acme.example/smtp offline_access\""
+        ),
+        "providers/acme.ron:22:13: the scope `https://acme.example/smtp offline_access` is empty or holds a space\n  help: write one scope per string: OAuth2 joins them with spaces"
+    );
+}
+
+#[test]
+fn no_mechanism() {
+    assert_eq!(
+        oauth2_error("mechanisms: [XOAuth2]", "mechanisms: []"),
+        "providers/acme.ron:26:21: no SASL mechanism is listed\n  help: list the mechanisms the provider's IMAP and SMTP servers accept, preferred first: `[XOAuth2]`, `[XOAuth2, OAuthBearer]`"
+    );
+}
+
+#[test]
+fn duplicate_mechanism() {
+    assert_eq!(
+        oauth2_error("[XOAuth2]", "[XOAuth2, OAuthBearer, XOAuth2]"),
+        "providers/acme.ron:26:44: `XOAuth2` is listed twice in `mechanisms`\n  help: remove the second one"
+    );
+}
+
+#[test]
+fn unknown_mechanism() {
+    assert_eq!(
+        oauth2_error("[XOAuth2]", "[XOAUTH2]"),
+        "providers/acme.ron:26:22: `XOAUTH2` is not a valid value for `mechanisms`\n  help: write one of `XOAuth2`, `OAuthBearer`"
+    );
+}
+
+#[test]
+fn oauth2_bad_date() {
+    assert_eq!(
+        oauth2_error("\"2026-12-07\"", "\"2026-12-32\""),
+        "providers/acme.ron:33:23: `2026-12-32` is not a date in the form YYYY-MM-DD\n  help: write the day the OAuth2 settings were last checked against their `source`, e.g. `last_checked: \"2026-12-07\"`"
+    );
+}
+
+#[test]
+fn oauth2_without_source() {
+    assert_eq!(
+        oauth2_error("            \"https://acme.example/oauth\",\n", ""),
+        "providers/acme.ron:30:17: no source is given for the OAuth2 settings\n  help: list the pages (https URLs) where the provider documents its endpoints, scopes and mechanisms"
+    );
+}
+
+#[test]
+fn oauth2_source_not_https() {
+    assert_eq!(
+        oauth2_error("\"https://acme.example/oauth\"", "\"acme.example/oauth\""),
+        "providers/acme.ron:31:13: the source `acme.example/oauth` is not an https URL\n  help: give the address of the page that documents the OAuth2 settings, starting with `https://`"
+    );
+}
+
+#[test]
+fn oauth2_missing_field() {
+    assert_eq!(
+        oauth2_error("        pkce: Supported,\n", ""),
+        "providers/acme.ron:33:5: the field `pkce` is missing from `OAuth2`\n  help: add `pkce: ...`; providers/README.md says what it holds"
+    );
+}
+
+/// Every problem an `oauth2` block can have at once, as a contributor
+/// reads them, each at its own line and column.
+#[test]
+fn every_oauth2_problem_at_once() {
+    let text = crate::acme_with_oauth2()
+        .replace("auth: Password", "auth: OAuth2Only")
+        .replace(
+            "\"https://login.acme.example/{tenant}/authorize\"",
+            "\"http://login.acme.example/authorize\"",
+        )
+        .replace("/{tenant}/token\"", "/{tenant}/{region}/token\"")
+        .replace("        default_tenant: \"common\",\n", "")
+        .replace("            \"https://acme.example/imap\",\n", "")
+        .replace("\"https://acme.example/smtp\"", "\"\"")
+        .replace("[XOAuth2]", "[OAuthBearer, OAuthBearer]")
+        .replace("{client_id}\"", "{client_id}&x={secret}\"")
+        .replace("            \"https://acme.example/oauth\",\n", "")
+        .replace("\"2026-12-07\"", "\"07/12/2026\"");
+    let errors = check_file("providers/acme.ron", &text).unwrap_err();
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!(format!("{text}\n{}", shown.join("\n")));
 }
