@@ -5,6 +5,10 @@
 //! sharing the store, and typed failures (the user must sign in again,
 //! an administrator must approve the application...).
 
+mod flow;
+mod source;
 mod store;
 
+pub use flow::{Authorization, DeviceAuthorization, HttpOptions, OAuth2Client, SignIn};
+pub use source::{DEFAULT_MARGIN, StoredTokens};
 pub use store::{Grant, GrantKey, MAX_STORED, RefreshLock, StoreFuture, TokenStore, store_failure};

@@ -1,0 +1,166 @@
+//! [`StoredTokens`]: one account's tokens as IMAP and SMTP connections
+//! get them (`courriel_net::TokenSource`), from its grant in a
+//! [`TokenStore`], renewed ahead of their expiry.
+//!
+//! At most one renewal runs per account: within the process, callers wait
+//! on the account's own mutex; across processes, the renewal holds the
+//! store's refresh lock and reads the grant again under it, so a process
+//! that waited finds the tokens another one renewed and uses them rather
+//! than renewing with a refresh token that rotation already spent.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use courriel_core::failure::{Failure, FailureKind};
+use courriel_core::provider::SaslMechanism;
+use courriel_net::{AccessToken, TokenFuture, TokenSource};
+use secrecy::ExposeSecret as _;
+
+use super::flow::SignIn;
+use super::store::{Grant, GrantKey, TokenStore};
+
+/// Tokens are renewed this long before they expire, by default.
+pub const DEFAULT_MARGIN: Duration = Duration::from_secs(300);
+
+/// One account's OAuth2 tokens, kept in a store and renewed as needed.
+pub struct StoredTokens {
+    sign_in: SignIn,
+    store: Arc<dyn TokenStore>,
+    key: GrantKey,
+    margin: Duration,
+    /// The grant last read or renewed; its lock is the account's own
+    /// turn within the process.
+    current: tokio::sync::Mutex<Option<Grant>>,
+}
+
+impl std::fmt::Debug for StoredTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredTokens")
+            .field("key", &self.key)
+            .field("margin", &self.margin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoredTokens {
+    /// The tokens of `user`, signed in through `sign_in`, kept in `store`.
+    pub fn new(sign_in: SignIn, store: Arc<dyn TokenStore>, user: &str) -> StoredTokens {
+        StoredTokens {
+            key: GrantKey::new(sign_in.provider_id(), user),
+            sign_in,
+            store,
+            margin: DEFAULT_MARGIN,
+            current: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Renews tokens this long before they expire (default 5 minutes).
+    #[must_use]
+    pub fn margin(mut self, margin: Duration) -> StoredTokens {
+        self.margin = margin;
+        self
+    }
+
+    /// The key of the grant in the store.
+    #[must_use]
+    pub fn key(&self) -> &GrantKey {
+        &self.key
+    }
+
+    /// The grant as stored now (`None` when the user has not signed in).
+    pub async fn stored(&self) -> Result<Option<Grant>, Failure> {
+        self.store.load(&self.key).await
+    }
+
+    /// Whether `grant` can be used now: not about to expire, and not the
+    /// token a server just refused.
+    fn usable(&self, grant: &Grant, refused: Option<&AccessToken>) -> bool {
+        let fresh = grant
+            .expires_at
+            .is_none_or(|at| at > SystemTime::now() + self.margin);
+        let refused = refused
+            .is_some_and(|r| r.secret().expose_secret() == grant.access_token.expose_secret());
+        fresh && !refused
+    }
+
+    fn token_of(grant: &Grant) -> AccessToken {
+        AccessToken::new(
+            grant.access_token.expose_secret().to_string(),
+            grant.expires_at,
+        )
+    }
+
+    fn not_signed_in(&self) -> Failure {
+        Failure::new(FailureKind::OAuth2NotSignedIn)
+            .arg("provider", self.sign_in.provider_name())
+            .arg("user", &self.key.user)
+    }
+
+    /// A token to use: the one in hand, the one in the store, or a renewed
+    /// one, in that order, never `refused`.
+    async fn get(&self, refused: Option<&AccessToken>) -> Result<AccessToken, Failure> {
+        let mut current = self.current.lock().await;
+        if let Some(grant) = current.as_ref()
+            && self.usable(grant, refused)
+        {
+            return Ok(Self::token_of(grant));
+        }
+        // Another process may have renewed it.
+        let stored = self
+            .store
+            .load(&self.key)
+            .await?
+            .ok_or_else(|| self.not_signed_in())?;
+        if self.usable(&stored, refused) {
+            let token = Self::token_of(&stored);
+            *current = Some(stored);
+            return Ok(token);
+        }
+        let _lock = self.store.lock(&self.key).await?;
+        // Read again under the lock: the renewal may have just been made.
+        let stored = self
+            .store
+            .load(&self.key)
+            .await?
+            .ok_or_else(|| self.not_signed_in())?;
+        if self.usable(&stored, refused) {
+            let token = Self::token_of(&stored);
+            *current = Some(stored);
+            return Ok(token);
+        }
+        let renewed = self.sign_in.refresh(&stored).await?;
+        self.store.save(&renewed).await?;
+        tracing::debug!(
+            account = %self.key,
+            rotated = renewed.refresh_token.as_ref().map(|t| t.expose_secret())
+                != stored.refresh_token.as_ref().map(|t| t.expose_secret()),
+            "OAuth2: tokens renewed"
+        );
+        let token = Self::token_of(&renewed);
+        *current = Some(renewed);
+        Ok(token)
+    }
+}
+
+impl TokenSource for StoredTokens {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(self.get(None))
+    }
+
+    fn refused<'a>(&'a self, token: &'a AccessToken) -> TokenFuture<'a> {
+        Box::pin(self.get(Some(token)))
+    }
+
+    fn id(&self) -> String {
+        format!(
+            "{}\0{}\0{}",
+            self.key.provider,
+            self.key.user,
+            self.sign_in.client().client_id
+        )
+    }
+
+    fn mechanisms(&self) -> Vec<SaslMechanism> {
+        self.sign_in.facts().mechanisms.clone()
+    }
+}
