@@ -22,9 +22,11 @@
 //! ```
 
 use std::fmt;
+use std::sync::Arc;
 
 use courriel_core::account::{AccountSettings, Protocol};
 use courriel_core::rules::PasswordState;
+use courriel_net::TokenSource;
 use secrecy::SecretString;
 
 /// One user's account as the mailer uses it: the application's key for it
@@ -59,6 +61,7 @@ pub struct Account {
     settings: AccountSettings,
     smtp_password: Option<SecretString>,
     imap_password: Option<SecretString>,
+    oauth2: Option<Arc<dyn TokenSource>>,
 }
 
 impl fmt::Debug for Account {
@@ -69,6 +72,7 @@ impl fmt::Debug for Account {
             .field("settings", &self.settings)
             .field("smtp_password", &shown(&self.smtp_password))
             .field("imap_password", &shown(&self.imap_password))
+            .field("oauth2", &self.oauth2.as_ref().map(|s| s.id()))
             .finish()
     }
 }
@@ -81,7 +85,24 @@ impl Account {
             settings,
             smtp_password: None,
             imap_password: None,
+            oauth2: None,
         }
+    }
+
+    /// Signing in to both servers with OAuth2 tokens from `tokens`
+    /// (usually [`StoredTokens`](crate::oauth2::StoredTokens): the
+    /// account's grant in the application's token store) instead of
+    /// passwords.
+    #[must_use]
+    pub fn with_oauth2(mut self, tokens: Arc<dyn TokenSource>) -> Account {
+        self.oauth2 = Some(tokens);
+        self
+    }
+
+    /// The OAuth2 token source, when the account signs in with OAuth2.
+    #[must_use]
+    pub fn oauth2(&self) -> Option<&Arc<dyn TokenSource>> {
+        self.oauth2.as_ref()
     }
 
     /// With the SMTP server's password.
@@ -114,6 +135,7 @@ impl Account {
             settings,
             smtp_password,
             imap_password,
+            oauth2: None,
         }
     }
 
@@ -150,6 +172,9 @@ impl Account {
     /// password and no variable: the rules say none is configured).
     #[must_use]
     pub fn password_state(&self, protocol: Protocol) -> PasswordState {
+        if self.oauth2.is_some() {
+            return PasswordState::OAuth2;
+        }
         if self.password(protocol).is_some() {
             return PasswordState::Present;
         }

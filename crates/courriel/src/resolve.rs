@@ -169,6 +169,9 @@ impl ResolvedAccount {
                     .map(|p| p.expose_secret().to_string())
                     .unwrap_or_default(),
             );
+            if let Some(tokens) = account.oauth2() {
+                endpoint = endpoint.with_oauth2(tokens.clone());
+            }
             endpoint.extra_ca_pem = ca_pem;
             endpoint.address = tuning.address_of(&endpoint.host);
             endpoint.destinations = tuning.destinations.clone();

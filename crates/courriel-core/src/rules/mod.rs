@@ -163,6 +163,8 @@ pub enum PasswordState {
     Present,
     /// The environment variable named by `password_env` is unset or empty.
     Missing(String),
+    /// The login signs in with OAuth2 tokens: no password is needed.
+    OAuth2,
 }
 
 /// What is known of the providers involved, beyond the settings themselves.

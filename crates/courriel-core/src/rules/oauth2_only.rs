@@ -5,7 +5,8 @@
 //!
 //! ## Why is this bad?
 //! No password, not even an app password, will log in: every connection
-//! fails with "authentication failed".
+//! fails with "authentication failed". Signing in with OAuth2 instead
+//! (the account's tokens) is what works; then this rule says nothing.
 //!
 //! ## Example
 //! ```toml
@@ -14,7 +15,7 @@
 //! host = "smtp-mail.outlook.com"
 //! ```
 
-use super::{Context, Diagnostic, Rule, Severity};
+use super::{Context, Diagnostic, PasswordState, Rule, Severity};
 use crate::account::Field;
 use crate::provider::Auth;
 
@@ -27,7 +28,13 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     if provider.auth != Auth::OAuth2Only || (ctx.smtp.is_none() && ctx.imap.is_none()) {
         return;
     }
-    let field = if ctx.smtp.is_some() {
+    let with_password = |state: &PasswordState| *state != PasswordState::OAuth2;
+    let smtp = ctx.smtp.is_some() && with_password(&ctx.facts.smtp_password);
+    let imap = ctx.imap.is_some() && with_password(&ctx.facts.imap_password);
+    if !smtp && !imap {
+        return;
+    }
+    let field = if smtp {
         Field::SmtpPasswordEnv
     } else {
         Field::ImapPasswordEnv

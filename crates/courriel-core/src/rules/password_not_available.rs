@@ -33,7 +33,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             .map(str::trim)
             .filter(|v| !v.is_empty());
         let diagnostic = match (variable, state) {
-            (_, PasswordState::Present) => continue,
+            (_, PasswordState::Present | PasswordState::OAuth2) => continue,
             (None, _) => Diagnostic::new(
                 Rule::PasswordNotAvailable,
                 Severity::Error,

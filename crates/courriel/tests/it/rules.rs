@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use courriel::diagnose::facts;
 use courriel_core::account::{AccountSettings, Lang};
-use courriel_core::rules::{self, Rule};
+use courriel_core::rules::{self, PasswordState, Rule};
 use courriel_presets::Catalog;
 use serde::Deserialize;
 
@@ -31,6 +31,9 @@ struct Case {
     unset: Vec<String>,
     /// What an online check learnt from the IMAP server, if anything.
     server: Option<Server>,
+    /// Whether the account signs in with OAuth2 tokens (no password).
+    #[serde(default)]
+    oauth2: bool,
     account: AccountSettings,
 }
 
@@ -71,6 +74,10 @@ fn run(rule: Rule) -> String {
             case.mx.as_deref(),
             |name| (!unset.iter().any(|u| u == name)).then(|| "secret".into()),
         );
+        if case.oauth2 {
+            facts.smtp_password = PasswordState::OAuth2;
+            facts.imap_password = PasswordState::OAuth2;
+        }
         if let Some(server) = &case.server {
             facts.sent_folder_found = Some(server.sent_folder_found);
             facts

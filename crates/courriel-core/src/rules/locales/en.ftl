@@ -77,7 +77,7 @@ LG002 = { $provider } refuses your account password from other software: it need
     }
 
 LG003 = { $provider } accepts only OAuth2 logins: no password, not even an app password, will work.
-    .help = Leave the SMTP settings empty so mail goes through the default provider, or use an address at a provider that accepts passwords.
+    .help = Sign in with { $provider } instead (OAuth2: the application's "Sign in with" button, or `courriel auth login --config FILE`); or leave the SMTP settings empty so mail goes through the default provider.
 
 LG004 = { $variable ->
         [none] No password is configured for { $protocol }.

@@ -77,7 +77,7 @@ LG002 = { $provider } refuse le mot de passe de votre compte depuis un autre log
     }
 
 LG003 = { $provider } n'accepte que les connexions OAuth2 : aucun mot de passe, même d'application, ne fonctionnera.
-    .help = Laissez les réglages SMTP vides pour que le courrier passe par le fournisseur par défaut, ou utilisez une adresse chez un fournisseur qui accepte les mots de passe.
+    .help = Connectez-vous plutôt avec { $provider } (OAuth2 : le bouton « Se connecter avec » de l'application, ou `courriel auth login --config FICHIER`) ; ou laissez les réglages SMTP vides pour que le courrier passe par le fournisseur par défaut.
 
 LG004 = { $variable ->
         [none] Aucun mot de passe n'est configuré pour { $protocol }.
