@@ -18,6 +18,28 @@ pub struct AccountSettings {
     pub imap: Option<ImapInput>,
     /// An extra CA certificate (PEM) to trust, for servers with a private CA.
     pub ca_file: Option<String>,
+    /// Signing in with OAuth2 instead of passwords.
+    pub oauth2: Option<OAuth2Input>,
+}
+
+/// Signing in with OAuth2, as written: which provider's sign-in, and the
+/// variables holding the application's client (as passwords are named,
+/// never written).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Input {
+    /// The catalog's provider id (`microsoft365`); when absent, the
+    /// provider of the SMTP (else IMAP) server.
+    pub provider: Option<String>,
+    /// The name of the environment variable holding the application's
+    /// client id, registered with the provider.
+    pub client_id_env: Option<String>,
+    /// The name of the one holding its client secret, where the provider
+    /// gives one.
+    pub client_secret_env: Option<String>,
+    /// The organisation's directory (Microsoft: a tenant id or domain),
+    /// when not the catalog's default.
+    pub tenant: Option<String>,
 }
 
 /// One server's settings, as written.

@@ -217,6 +217,7 @@ impl Servers {
                 }
             }),
             ca_file: Some(self.ca.display().to_string()),
+            oauth2: None,
         }
     }
 

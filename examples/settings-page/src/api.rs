@@ -147,6 +147,7 @@ impl App {
                 }
             }),
             ca_file: self.ca_file.clone(),
+            oauth2: None,
         }
     }
 

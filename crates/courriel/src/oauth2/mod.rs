@@ -10,5 +10,5 @@ mod source;
 mod store;
 
 pub use flow::{Authorization, DeviceAuthorization, HttpOptions, OAuth2Client, SignIn};
-pub use source::{DEFAULT_MARGIN, StoredTokens};
+pub use source::{DEFAULT_MARGIN, StoredTokens, login_of, sign_in_for};
 pub use store::{Grant, GrantKey, MAX_STORED, RefreshLock, StoreFuture, TokenStore, store_failure};

@@ -164,3 +164,72 @@ impl TokenSource for StoredTokens {
         self.sign_in.facts().mechanisms.clone()
     }
 }
+
+/// The OAuth2 sign-in an account's settings ask for (`[oauth2]` in an
+/// account file): the provider named there, else the provider of the SMTP
+/// server (else the IMAP server) in `catalog`; the application's client
+/// from the variables named (`client_id_env`, `client_secret_env`).
+/// `Ok(None)` when the settings do not ask for OAuth2; OA011 when the
+/// provider is unknown, has no OAuth2, or the client id is not set.
+pub fn sign_in_for(
+    settings: &courriel_core::account::AccountSettings,
+    catalog: &courriel_presets::Catalog,
+    options: &super::HttpOptions,
+) -> Result<Option<SignIn>, Failure> {
+    let Some(input) = &settings.oauth2 else {
+        return Ok(None);
+    };
+    let hosts = [
+        settings.smtp.as_ref().and_then(|s| s.host.clone()),
+        settings.imap.as_ref().and_then(|i| i.host.clone()),
+    ];
+    let provider = match &input.provider {
+        Some(id) => catalog.get(id.trim()),
+        None => hosts
+            .iter()
+            .flatten()
+            .find_map(|host| catalog.lookup_host(host.trim())),
+    };
+    let named = input
+        .provider
+        .clone()
+        .or_else(|| hosts.iter().flatten().next().cloned())
+        .unwrap_or_else(|| "?".into());
+    let not_configured =
+        |name: &str| Failure::new(FailureKind::OAuth2ClientNotConfigured).arg("provider", name);
+    let Some(provider) = provider.filter(|p| p.oauth2.is_some()) else {
+        return Err(not_configured(&named));
+    };
+    let read = |name: &Option<String>| {
+        let value = std::env::var(name.as_deref()?.trim()).ok()?;
+        (!value.is_empty()).then_some(value)
+    };
+    let client_id = read(&input.client_id_env).ok_or_else(|| not_configured(&provider.name))?;
+    let mut client = super::OAuth2Client::new(&provider.id, client_id);
+    if let Some(secret) = read(&input.client_secret_env) {
+        client = client.with_secret(secret);
+    }
+    if let Some(tenant) = input
+        .tenant
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        client = client.with_tenant(tenant);
+    }
+    SignIn::new(provider, client, options).map(Some)
+}
+
+/// The login an account signs in as: the SMTP username, else the IMAP
+/// one, else the sender.
+#[must_use]
+pub fn login_of(settings: &courriel_core::account::AccountSettings) -> Option<String> {
+    settings
+        .smtp
+        .as_ref()
+        .and_then(|s| s.username.clone())
+        .or_else(|| settings.imap.as_ref().and_then(|i| i.username.clone()))
+        .or_else(|| settings.sender.clone())
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+}
