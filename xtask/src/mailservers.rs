@@ -11,10 +11,18 @@
 //! Cyrus's master with `-C` and `-M` ours and its libraries found through
 //! `LD_LIBRARY_PATH`, as root until it becomes the `cyrus` user.
 //!
+//! The OAuth 2.0 authorization server is oidc-provider on Node.js (our
+//! `oauth/server.js`, HTTPS on 127.0.0.1:10444): `install` installs
+//! Debian's nodejs and npm when missing and runs `npm ci` from the
+//! committed lock file into `oauth-root/` in the state directory, which a
+//! start keeps too. Dovecot checks its tokens (passdb oauth2) for IMAP and
+//! for Postfix's SASL: XOAUTH2 and OAUTHBEARER.
+//!
 //! Everything lives in one state directory (`/tmp/courriel-mail-servers`,
 //! or `$COURRIEL_MAIL_SERVERS_DIR`), rebuilt from scratch at every start
-//! (`exim-root/` and `cyrus-root/` aside). Postfix, Exim, Cyrus, Dovecot
-//! and dnsmasq run in the foreground of their own process group, whose id
+//! (`exim-root/`, `cyrus-root/` and `oauth-root/` aside). Postfix, Exim,
+//! Cyrus, Dovecot, the authorization server and dnsmasq run in the
+//! foreground of their own process group, whose id
 //! is recorded there:
 //! `stop`, and a `start` after a crash, kill the whole group, so no
 //! orphaned child keeps a port. PostgreSQL gets
@@ -83,6 +91,30 @@ const CYRUS_ADMIN_PASSWORD: &str = "cyrus-test-password";
 const POSTGRES_USER: &str = "courriel";
 const POSTGRES_PASSWORD: &str = "courriel-test-only";
 const POSTGRES_DATABASE: &str = "courriel";
+/// The OAuth 2.0 authorization server (oidc-provider on Node.js, our
+/// `oauth/server.js`), HTTPS on 127.0.0.1 with the test certificate; its
+/// issuer is `https://127.0.0.1:PORT`. Dovecot checks its tokens (passdb
+/// oauth2), for IMAP and for Postfix's SASL.
+const OAUTH_PORT: u16 = 10444;
+/// Its clients (defined in `oauth/server.js`): public ones (PKCE, any
+/// loopback redirect port), the confidential one and its secret, and
+/// Dovecot's, which only introspects tokens (secrets are test secrets,
+/// shown freely).
+const OAUTH_CLIENTS: &[(&str, &str)] = &[
+    ("CLIENT", "courriel-test"),
+    ("SHORT_CLIENT", "courriel-test-short"),
+    ("JWT_CLIENT", "courriel-test-jwt"),
+    ("ADMIN_CONSENT_CLIENT", "courriel-test-admin-consent"),
+    ("SECRET_CLIENT", "courriel-test-secret"),
+];
+const OAUTH_SECRET_CLIENT_SECRET: &str = "courriel-test-client-secret";
+const OAUTH_DOVECOT_CLIENT_SECRET: &str = "dovecot-introspection-test-secret";
+/// Access tokens' lifetime in seconds: `courriel-test-short`'s, everyone else's
+/// (`$COURRIEL_OAUTH_ACCESS_TOKEN_TTL` at start, else an hour).
+const OAUTH_SHORT_TOKEN_TTL: u32 = 5;
+const OAUTH_DEFAULT_TOKEN_TTL: u32 = 3600;
+/// The `kid` of the key signing its JWTs (RS256), under which Dovecot finds it.
+const OAUTH_SIGNING_KEY_ID: &str = "courriel-test-1";
 
 /// The test accounts, one per mailbox layout: (key, address, password, namespace).
 const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
@@ -186,6 +218,15 @@ fn fleet() -> impl Iterator<Item = (String, String)> {
 const ALIASES: &[(&str, &str)] = &[("billing@courriel.test", "alice@courriel.test")];
 
 const DOVECOT_CONF: &str = include_str!("../mail-servers/dovecot.conf");
+/// Dovecot's passdb oauth2 settings: introspection (opaque tokens) and
+/// local validation of the signature (JWT tokens).
+const DOVECOT_OAUTH2: &str = include_str!("../mail-servers/dovecot-oauth2.conf.ext");
+const DOVECOT_OAUTH2_JWT: &str = include_str!("../mail-servers/dovecot-oauth2-jwt.conf.ext");
+/// The authorization server: our script and the npm packages it runs on,
+/// installed (`npm ci`) into `oauth-root` in the state directory.
+const OAUTH_SERVER: &str = include_str!("../mail-servers/oauth/server.js");
+const OAUTH_PACKAGE: &str = include_str!("../mail-servers/oauth/package.json");
+const OAUTH_LOCK: &str = include_str!("../mail-servers/oauth/package-lock.json");
 const EXIM_CONF: &str = include_str!("../mail-servers/exim.conf");
 const CYRUS_IMAPD_CONF: &str = include_str!("../mail-servers/cyrus-imapd.conf");
 const CYRUS_CONF: &str = include_str!("../mail-servers/cyrus.conf");
@@ -232,13 +273,15 @@ fn package_list() -> String {
 const DNSMASQ_CONF: &str = include_str!("../mail-servers/dnsmasq.conf");
 
 pub(crate) const HELP: &str = "\
-cargo xtask mail-servers start    (re)start Postfix, Exim, Dovecot, Cyrus, dnsmasq
-                                  and PostgreSQL on 127.0.0.1, fresh state
+cargo xtask mail-servers start    (re)start Postfix, Exim, Dovecot, Cyrus, dnsmasq,
+                                  PostgreSQL and the OAuth 2.0 authorization server
+                                  on 127.0.0.1, fresh state
 cargo xtask mail-servers install  install them (as root: apt-get, Exim and Cyrus
-                                  unpacked into the state directory)
+                                  unpacked into the state directory; npm ci of
+                                  the authorization server's packages there)
 cargo xtask mail-servers stop     stop them
 cargo xtask mail-servers env      print the file tests read (ports, accounts, CA,
-                                  PostgreSQL URL)
+                                  PostgreSQL URL, OAuth issuer and clients)
 cargo xtask mail-servers status   say whether they answer
 ";
 
@@ -261,7 +304,8 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
         ["status"] => {
             if all_ports_answer() {
                 println!(
-                    "mail servers (Postfix, Exim, Dovecot, Cyrus, dnsmasq) and PostgreSQL (port {POSTGRES_PORT}) answer on 127.0.0.1 (state in {})",
+                    "mail servers (Postfix, Exim, Dovecot, Cyrus, dnsmasq), PostgreSQL (port {POSTGRES_PORT}) and the authorization server ({}) answer on 127.0.0.1 (state in {})",
+                    oauth_issuer(),
                     dir.display()
                 );
                 Ok(())
@@ -462,6 +506,78 @@ fn unpack(dir: &Path, name: &str, packages: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether Node.js and npm are on the PATH (Debian's `nodejs` and `npm`,
+/// bookworm's Node.js 18 or newer), for the authorization server.
+fn node_installed() -> bool {
+    ["node", "npm"].iter().all(|program| {
+        Command::new(program)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// Where the authorization server's npm packages are installed (kept
+/// across starts): `node_modules` of the committed lock file, and our
+/// script, copied there at each start so that it finds them.
+fn oauth_root(dir: &Path) -> PathBuf {
+    dir.join("oauth-root")
+}
+
+/// Whether `npm ci` installed the committed lock file in `oauth-root`
+/// (`installed.json`, a copy of the lock, is written once it succeeded).
+fn oauth_installed(dir: &Path) -> bool {
+    let root = oauth_root(dir);
+    std::fs::read_to_string(root.join("installed.json")).is_ok_and(|lock| lock == OAUTH_LOCK)
+        && root
+            .join("node_modules/oidc-provider/package.json")
+            .exists()
+}
+
+/// Installs Node.js and npm (Debian's, as root) when missing, and the
+/// authorization server's npm packages with `npm ci` from the committed
+/// `xtask/mail-servers/oauth/package-lock.json` into `oauth-root` in the
+/// state directory, unless that lock file is installed there already.
+fn install_oauth(dir: &Path) -> Result<(), String> {
+    if !node_installed() {
+        if !is_root() {
+            return Err(
+                "Node.js and npm are not installed, and only root can install them: run `apt-get install -y nodejs npm` as root"
+                    .to_string(),
+            );
+        }
+        println!("installing nodejs npm with apt-get");
+        let noninteractive = [("DEBIAN_FRONTEND", "noninteractive")];
+        let apt_install = || {
+            sh(Command::new("apt-get")
+                .args(["install", "-y", "--no-install-recommends", "nodejs", "npm"])
+                .envs(noninteractive))
+        };
+        if apt_install().is_err() {
+            sh(Command::new("apt-get").arg("update").envs(noninteractive))?;
+            apt_install()?;
+        }
+    }
+    if oauth_installed(dir) {
+        return Ok(());
+    }
+    let root = oauth_root(dir);
+    println!(
+        "installing the authorization server's npm packages (npm ci) into {}",
+        root.display()
+    );
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+    write(&root.join("package.json"), OAUTH_PACKAGE)?;
+    write(&root.join("package-lock.json"), OAUTH_LOCK)?;
+    sh(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--omit=dev"])
+        .current_dir(&root))?;
+    write(&root.join("installed.json"), OAUTH_LOCK)
+}
+
 /// Whether the browser the settings page's tests drive is installed.
 fn browser_installed() -> bool {
     Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists()
@@ -497,7 +613,8 @@ fn is_root() -> bool {
 pub(crate) fn install() -> Result<(), String> {
     if installed() && browser_installed() {
         install_exim(&state_dir())?;
-        return install_cyrus(&state_dir());
+        install_cyrus(&state_dir())?;
+        return install_oauth(&state_dir());
     }
     if !is_root() {
         return Err(format!(
@@ -514,7 +631,8 @@ pub(crate) fn install() -> Result<(), String> {
         .args(CYRUS_DEPENDENCIES)
         .envs(noninteractive))?;
     install_exim(&state_dir())?;
-    install_cyrus(&state_dir())
+    install_cyrus(&state_dir())?;
+    install_oauth(&state_dir())
 }
 
 /// The cargo features the tests run with: every optional store.
@@ -578,8 +696,14 @@ fn start(dir: &Path) -> Result<(), String> {
                 .to_string(),
         );
     }
+    if !node_installed() || !oauth_installed(dir) {
+        return Err(format!(
+            "the authorization server is not installed (Node.js, npm, and its npm packages in {}): run `cargo xtask mail-servers install` (as root when Node.js is missing; `.ci/run` and `cargo xtask test` do it)",
+            oauth_root(dir).display()
+        ));
+    }
     stop(dir);
-    // Everything but the unpacked Exim and Cyrus.
+    // Everything but the unpacked Exim and Cyrus, and the npm packages.
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -590,7 +714,10 @@ fn start(dir: &Path) -> Result<(), String> {
         Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
     };
     for entry in entries.flatten() {
-        if entry.file_name() == "exim-root" || entry.file_name() == "cyrus-root" {
+        if ["exim-root", "cyrus-root", "oauth-root"]
+            .iter()
+            .any(|kept| entry.file_name() == *kept)
+        {
             continue;
         }
         let path = entry.path();
@@ -623,6 +750,7 @@ fn start(dir: &Path) -> Result<(), String> {
         "cyrus/sieve",
         "cyrus/tmp",
         "cyrus/socket",
+        "oauth",
     ] {
         std::fs::create_dir_all(dir.join(sub))
             .map_err(|e| format!("cannot create {}: {e}", dir.join(sub).display()))?;
@@ -691,6 +819,16 @@ fn start_mail_servers(dir: &Path) -> Result<(), String> {
             .arg(dir.join("cyrus/master.pid"))
             .arg("-D"),
     )?;
+    // Node.js resolves the packages from the script's own directory.
+    let script = oauth_root(dir).join("server.js");
+    write(&script, OAUTH_SERVER)?;
+    let oauth = launch(
+        dir,
+        "oauth",
+        Command::new("node")
+            .arg(&script)
+            .arg(dir.join("oauth/config.json")),
+    )?;
     let dnsmasq = launch(
         dir,
         "dnsmasq",
@@ -703,7 +841,7 @@ fn start_mail_servers(dir: &Path) -> Result<(), String> {
     )?;
     std::fs::write(
         dir.join("pgids"),
-        format!("{dovecot}\n{postfix}\n{exim}\n{cyrus}\n{dnsmasq}\n"),
+        format!("{dovecot}\n{postfix}\n{exim}\n{cyrus}\n{oauth}\n{dnsmasq}\n"),
     )
     .map_err(|e| e.to_string())
 }
@@ -862,6 +1000,7 @@ fn all_ports() -> Vec<SocketAddr> {
         CYRUS_STARTTLS_PORT,
         CYRUS_TLS_PORT,
         CYRUS_LMTP_PORT,
+        OAUTH_PORT,
     ] {
         ports.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
@@ -909,6 +1048,7 @@ fn wait_ready(dir: &Path) -> Result<(), String> {
                 "exim/mainlog",
                 "exim/paniclog",
                 "cyrus.out",
+                "oauth.out",
             ] {
                 message.push_str(&log_tail(dir, log));
             }
@@ -965,6 +1105,11 @@ fn fill(template: &str, dir: &Path) -> String {
         .replace("{{CYRUS_STARTTLS_PORT}}", &CYRUS_STARTTLS_PORT.to_string())
         .replace("{{CYRUS_TLS_PORT}}", &CYRUS_TLS_PORT.to_string())
         .replace("{{CYRUS_LMTP_PORT}}", &CYRUS_LMTP_PORT.to_string())
+        .replace("{{OAUTH_PORT}}", &OAUTH_PORT.to_string())
+        .replace(
+            "{{OAUTH_DOVECOT_CLIENT_SECRET}}",
+            OAUTH_DOVECOT_CLIENT_SECRET,
+        )
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {
@@ -1029,6 +1174,7 @@ fn configure(dir: &Path) -> Result<(), String> {
         &dir.join("postfix/recipient_access"),
         "nosuchuser@courriel.test 550 5.1.1 <nosuchuser@courriel.test>: Recipient address rejected: User unknown\n",
     )?;
+    configure_oauth(dir)?;
     configure_exim(dir, &exim_passwd, &exim_logins, &exim_cyrus)?;
     configure_cyrus(dir)?;
     // Mail is stored as the `mail` user; Postfix owns its queue.
@@ -1040,6 +1186,101 @@ fn configure(dir: &Path) -> Result<(), String> {
         .arg(dir.join("postfix/data")))?;
     sh(Command::new("chmod").arg("755").arg(dir))?;
     Ok(())
+}
+
+/// The authorization server's issuer (its base URL): an IP address, so no
+/// client depends on how `localhost` resolves; the test certificate covers it.
+fn oauth_issuer() -> String {
+    format!("https://127.0.0.1:{OAUTH_PORT}")
+}
+
+/// A JSON string literal of `text`.
+fn json_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The authorization server's settings (`oauth/config.json`, which
+/// `server.js` reads: the accounts it signs in, those of Dovecot and the
+/// Cyrus ones, whose logins Postfix takes through Dovecot), the key
+/// signing its JWTs (RS256) and that key's public half where Dovecot looks
+/// it up (`oauth2-keys/default/RS256/KID`), and Dovecot's oauth2 passdb
+/// settings, one per service and kind of token.
+fn configure_oauth(dir: &Path) -> Result<(), String> {
+    let signing_key = dir.join("tls/oauth-signing.key");
+    sh(Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&signing_key))?;
+    let keys = dir.join("dovecot/oauth2-keys/default/RS256");
+    std::fs::create_dir_all(&keys).map_err(|e| format!("cannot create {}: {e}", keys.display()))?;
+    sh(Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&signing_key)
+        .arg("-out")
+        .arg(keys.join(OAUTH_SIGNING_KEY_ID)))?;
+    for service in ["imap", "smtp"] {
+        for (template, name) in [
+            (DOVECOT_OAUTH2, format!("oauth2-{service}.conf.ext")),
+            (DOVECOT_OAUTH2_JWT, format!("oauth2-jwt-{service}.conf.ext")),
+        ] {
+            let text = fill(template, dir).replace("{{OAUTH_SCOPE}}", service);
+            write(&dir.join("dovecot").join(name), &text)?;
+        }
+    }
+    let accounts: Vec<String> = ACCOUNTS
+        .iter()
+        .map(|(_, address, password, _)| (*address, *password))
+        .chain(
+            CYRUS_ACCOUNTS
+                .iter()
+                .map(|(_, address, password, _)| (*address, *password)),
+        )
+        .map(|(address, password)| (address.to_string(), password.to_string()))
+        .chain(fleet())
+        .map(|(login, password)| {
+            format!(
+                "    {{ \"login\": {}, \"password\": {} }}",
+                json_string(&login),
+                json_string(&password)
+            )
+        })
+        .collect();
+    let ttl = std::env::var("COURRIEL_OAUTH_ACCESS_TOKEN_TTL")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(OAUTH_DEFAULT_TOKEN_TTL);
+    let tls = dir.join("tls");
+    let path = |p: PathBuf| json_string(&p.display().to_string());
+    let config = format!(
+        "{{\n  \"issuer\": {issuer},\n  \"host\": \"127.0.0.1\",\n  \"port\": {OAUTH_PORT},\n  \"cert\": {cert},\n  \"key\": {key},\n  \"signing_key\": {signing},\n  \"signing_key_id\": {kid},\n  \"access_token_ttl\": {ttl},\n  \"short_access_token_ttl\": {OAUTH_SHORT_TOKEN_TTL},\n  \"confidential_client_secret\": {secret},\n  \"dovecot_client_secret\": {dovecot},\n  \"accounts\": [\n{accounts}\n  ]\n}}\n",
+        issuer = json_string(&oauth_issuer()),
+        cert = path(tls.join("server.pem")),
+        key = path(tls.join("server.key")),
+        signing = path(signing_key.clone()),
+        kid = json_string(OAUTH_SIGNING_KEY_ID),
+        secret = json_string(OAUTH_SECRET_CLIENT_SECRET),
+        dovecot = json_string(OAUTH_DOVECOT_CLIENT_SECRET),
+        accounts = accounts.join(",\n"),
+    );
+    write(&dir.join("oauth/config.json"), &config)
 }
 
 /// Exim's configuration (owned by root, not writable by others, or Exim
@@ -1508,6 +1749,13 @@ fn env_file(dir: &Path) -> String {
     );
     var("CYRUS_STARTTLS_PORT", &CYRUS_STARTTLS_PORT.to_string());
     var("CYRUS_TLS_PORT", &CYRUS_TLS_PORT.to_string());
+    var("OAUTH_PORT", &OAUTH_PORT.to_string());
+    var("OAUTH_ISSUER", &oauth_issuer());
+    for (key, client) in OAUTH_CLIENTS {
+        var(&format!("OAUTH_{key}"), client);
+    }
+    var("OAUTH_SECRET_CLIENT_SECRET", OAUTH_SECRET_CLIENT_SECRET);
+    var("OAUTH_SHORT_TOKEN_TTL", &OAUTH_SHORT_TOKEN_TTL.to_string());
     var("POSTGRES_PORT", &POSTGRES_PORT.to_string());
     var("POSTGRES_USER", POSTGRES_USER);
     var("POSTGRES_PASSWORD", POSTGRES_PASSWORD);

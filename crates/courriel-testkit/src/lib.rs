@@ -1,7 +1,10 @@
 //! Test support for courriel: where the project's own Postfix, Exim,
 //! Dovecot and Cyrus listen (started by `cargo xtask mail-servers start`),
 //! and small raw SMTP and IMAP clients over rustls to talk to them, the way
-//! `swaks` or `openssl s_client` would.
+//! `swaks` or `openssl s_client` would; beside them, a real OAuth 2.0
+//! authorization server whose tokens log in to Dovecot and Postfix
+//! ([`oauth`]: the sign-in flow, refresh, revocation, XOAUTH2 and
+//! OAUTHBEARER).
 //!
 //! The raw clients are test tools: they send exactly what a test writes,
 //! so a test can check what a server answers to a given command, without
@@ -11,6 +14,7 @@ pub mod expired;
 pub mod fleet;
 pub mod hostile;
 pub mod message;
+pub mod oauth;
 pub mod sendgrid;
 mod servers;
 pub mod tokens;
@@ -22,7 +26,7 @@ pub use web::{
     AUTOCONFIG_BOULANGERIE, Page, Web, closed, serve as serve_web,
     serve_slowly as serve_web_slowly, silent,
 };
-pub use wire::{Imap, Smtp, TlsMode, tls_config};
+pub use wire::{Imap, Smtp, TlsMode, sasl_answer_to_error, sasl_base64, tls_config};
 
 /// A single-threaded tokio runtime, the way the tests drive the library.
 #[must_use]

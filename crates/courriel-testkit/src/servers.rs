@@ -113,6 +113,33 @@ pub struct Servers {
     /// Twenty more accounts of layout (a), for benchmarks that serve many
     /// users at once (`fleet01@courriel.test`...).
     pub fleet: Vec<Account>,
+    /// The OAuth 2.0 authorization server (oidc-provider,
+    /// `xtask/mail-servers/oauth/server.js`): HTTPS on `host` with the test
+    /// certificate, issuer [`Servers::oauth_issuer`]. Dovecot takes its
+    /// access tokens (XOAUTH2, OAUTHBEARER) for IMAP with the scope `imap`
+    /// and, through Postfix, for SMTP with `smtp`; see `oauth.rs`.
+    pub oauth_port: u16,
+    /// Its public client (PKCE, redirect URI `http://127.0.0.1/` on any
+    /// port): `courriel-test`, access tokens of an hour.
+    pub oauth_client: String,
+    /// A public client whose access tokens last
+    /// [`Servers::oauth_short_token_ttl`] seconds: `courriel-test-short`.
+    pub oauth_short_client: String,
+    /// The lifetime of `oauth_short_client`'s access tokens (5 s).
+    pub oauth_short_token_ttl: u64,
+    /// A public client whose access tokens are JWTs of 2,000 characters,
+    /// as long as Microsoft's: `courriel-test-jwt`. Dovecot checks their
+    /// signature itself.
+    pub oauth_jwt_client: String,
+    /// A public client refused for want of an administrator's approval
+    /// (the redirect carries `error=consent_required`):
+    /// `courriel-test-admin-consent`.
+    pub oauth_admin_consent_client: String,
+    /// A confidential client (`client_secret_basic` or `client_secret_post`):
+    /// `courriel-test-secret`.
+    pub oauth_secret_client: String,
+    /// Its secret (a test secret, shown freely).
+    pub oauth_secret_client_secret: String,
 }
 
 /// Turns Dovecot's IMAP back on when dropped (also when a test panics).
@@ -139,7 +166,7 @@ impl Drop for DovecotBack {
 const HOW_TO_START: &str = "start the test mail servers first: `cargo xtask mail-servers start` \
      (as root, after `cargo xtask mail-servers install`: Debian's dovecot-imapd, \
      dovecot-lmtpd, postfix, dnsmasq-base and postgresql installed, Exim and Cyrus \
-     unpacked), or run every test with `cargo xtask test`, which does both";
+     unpacked, the authorization server's npm packages installed), or run every test with `cargo xtask test`, which does both";
 
 /// Databases [`Servers::fresh_postgres_database`] never drops.
 const KEPT_DATABASES: &[&str] = &["postgres", "template0", "template1"];
@@ -633,14 +660,15 @@ impl Servers {
             cyrus_localized: account("CYRUS_LOCALIZED")?,
             special_alias: get("ALICE_ALIAS")?,
             dir: get("DIR")?.into(),
-            fleet: get("FLEET")?
-                .split(',')
-                .filter_map(|pair| pair.split_once(':'))
-                .map(|(address, password)| Account {
-                    address: address.to_string(),
-                    password: password.to_string(),
-                })
-                .collect(),
+            fleet: fleet(&get("FLEET")?),
+            oauth_port: port("OAUTH_PORT")?,
+            oauth_client: get("OAUTH_CLIENT")?,
+            oauth_short_client: get("OAUTH_SHORT_CLIENT")?,
+            oauth_short_token_ttl: port("OAUTH_SHORT_TOKEN_TTL")?.into(),
+            oauth_jwt_client: get("OAUTH_JWT_CLIENT")?,
+            oauth_admin_consent_client: get("OAUTH_ADMIN_CONSENT_CLIENT")?,
+            oauth_secret_client: get("OAUTH_SECRET_CLIENT")?,
+            oauth_secret_client_secret: get("OAUTH_SECRET_CLIENT_SECRET")?,
         };
         for port in [
             servers.imap_starttls_port,
@@ -650,6 +678,7 @@ impl Servers {
             servers.postgres_port,
             servers.exim_starttls_port,
             servers.cyrus_tls_port,
+            servers.oauth_port,
         ] {
             let addr: SocketAddr = format!("{}:{port}", servers.host).parse().map_err(|_| {
                 format!("COURRIEL_TEST_HOST `{}` is not an IP address", servers.host)
@@ -660,4 +689,15 @@ impl Servers {
         }
         Ok(servers)
     }
+}
+
+/// The fleet's accounts from `address:password,address:password...`.
+fn fleet(list: &str) -> Vec<Account> {
+    list.split(',')
+        .filter_map(|pair| pair.split_once(':'))
+        .map(|(address, password)| Account {
+            address: address.to_string(),
+            password: password.to_string(),
+        })
+        .collect()
 }

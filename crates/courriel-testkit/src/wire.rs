@@ -212,6 +212,38 @@ impl Smtp {
         self.command(&format!("AUTH PLAIN {token}"))
     }
 
+    /// SASL authentication (RFC 4954) with `response` (already base64):
+    /// as an initial response on the AUTH line (`initial`: `AUTH MECHANISM
+    /// RESPONSE`), or after the server's empty `334` challenge to `AUTH
+    /// MECHANISM` alone. A challenge after the response (XOAUTH2's and
+    /// OAUTHBEARER's error, RFC 7628) is answered as
+    /// [`sasl_answer_to_error`] says, and collected, decoded. Returns the
+    /// challenges and the final reply.
+    pub fn auth(
+        &mut self,
+        mechanism: &str,
+        response: &str,
+        initial: bool,
+    ) -> io::Result<(Vec<String>, Reply)> {
+        let mut reply = if initial {
+            self.command(&format!("AUTH {mechanism} {response}"))?
+        } else {
+            let reply = self.command(&format!("AUTH {mechanism}"))?;
+            if reply.code != 334 {
+                return Ok((Vec::new(), reply));
+            }
+            self.command(response)?
+        };
+        let mut challenges = Vec::new();
+        while reply.code == 334 {
+            let challenge = reply.lines.join("");
+            challenges
+                .push(String::from_utf8_lossy(&base64_decode(challenge.trim())?).into_owned());
+            reply = self.command(sasl_answer_to_error(mechanism))?;
+        }
+        Ok((challenges, reply))
+    }
+
     /// MAIL FROM, RCPT TO each, DATA, the message (dot-stuffed), and the
     /// final reply; stops at the first refusal and returns that reply.
     pub fn send(&mut self, from: &str, to: &[&str], message: &str) -> io::Result<Reply> {
@@ -269,6 +301,48 @@ fn base64(input: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Decodes standard base64 (padding optional), for SASL challenges.
+pub(crate) fn base64_decode(input: &str) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut bits = 0u32;
+    let mut count = 0;
+    for c in input.bytes().filter(|c| *c != b'=') {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return Err(io::Error::other(format!("not base64: {input:?}"))),
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    Ok(out)
+}
+
+/// Base64 of `input` (standard alphabet, padded), as SASL sends it.
+#[must_use]
+pub fn sasl_base64(input: &[u8]) -> String {
+    base64(input)
+}
+
+/// What a client answers to a challenge that reports an error after its
+/// response: OAUTHBEARER's dummy `%x01` (`AQ==`, RFC 7628 3.2.3), an empty
+/// line for the others (XOAUTH2's usage).
+#[must_use]
+pub fn sasl_answer_to_error(mechanism: &str) -> &'static str {
+    if mechanism.eq_ignore_ascii_case("OAUTHBEARER") {
+        "AQ=="
+    } else {
+        ""
+    }
 }
 
 /// The answer to one IMAP command.
@@ -485,6 +559,47 @@ impl Imap {
         self.command(&format!("LOGIN {} {}", quote(user), quote(password)))
     }
 
+    /// `AUTHENTICATE MECHANISM RESPONSE`, the response (already base64)
+    /// sent as an initial response (SASL-IR, RFC 4959). A challenge after
+    /// it (XOAUTH2's and OAUTHBEARER's error, RFC 7628) is answered as
+    /// [`sasl_answer_to_error`] says, and collected, decoded. Returns the
+    /// challenges and the tagged response.
+    pub fn authenticate(
+        &mut self,
+        mechanism: &str,
+        response: &str,
+    ) -> io::Result<(Vec<String>, Response)> {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        let stream = self.reader.get_mut();
+        stream.write_all(format!("{tag} AUTHENTICATE {mechanism} {response}\r\n").as_bytes())?;
+        stream.flush()?;
+        let mut challenges = Vec::new();
+        let mut untagged = Vec::new();
+        loop {
+            let line = read_line(&mut self.reader)?;
+            if let Some(status) = line.strip_prefix(&format!("{tag} ")) {
+                return Ok((
+                    challenges,
+                    Response {
+                        untagged,
+                        status: status.to_string(),
+                    },
+                ));
+            }
+            if let Some(challenge) = line.strip_prefix('+') {
+                let decoded = base64_decode(challenge.trim())?;
+                challenges.push(String::from_utf8_lossy(&decoded).into_owned());
+                let stream = self.reader.get_mut();
+                stream.write_all(sasl_answer_to_error(mechanism).as_bytes())?;
+                stream.write_all(b"\r\n")?;
+                stream.flush()?;
+            } else {
+                untagged.push(line);
+            }
+        }
+    }
+
     /// `LIST reference pattern`, parsed; extra text (e.g. `RETURN (SPECIAL-USE)`) may follow.
     pub fn list(&mut self, arguments: &str) -> io::Result<Vec<ListEntry>> {
         let response = self.command(&format!("LIST {arguments}"))?;
@@ -564,6 +679,14 @@ mod tests {
         assert_eq!(base64(b"\0a\0b"), "AGEAYg==");
         assert_eq!(base64(b"abc"), "YWJj");
         assert_eq!(base64(b"ab"), "YWI=");
+    }
+
+    #[test]
+    fn base64_decodes_what_it_encodes() {
+        for input in [&b""[..], b"a", b"ab", b"abc", b"{\"status\":\"401\"}\x01"] {
+            assert_eq!(base64_decode(&base64(input)).unwrap(), input);
+        }
+        assert!(base64_decode("a b").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod cyrus;
 mod exim;
 mod imap;
+mod oauth;
 mod postgres;
 mod smtp;
 
