@@ -86,3 +86,19 @@ retry-report = filed: { $filed }, already filed: { $already_filed }, pending: { 
 retry-unknown-fate = filed unread, sent or not unknown: { $count } (their sender stopped after handing the message over; check with the recipients before sending again)
 retry-account-changed = kept, the account now names another mailbox: { $count } (SP003)
 retry-remaining = still in the spool: { $count } (see `courriel spool status`; `courriel spool retry --now` tries pending copies before their next attempt)
+
+auth-no-oauth2 = { $file } has no [oauth2] section: this account signs in with passwords.
+auth-open = Open this address in your browser to sign in (the answer comes back to this machine):
+    { $url }
+auth-device = On any device, open { $uri } and type the code { $code }
+auth-page-done = Signed in: you can close this window and go back to courriel.
+auth-signed-in = Signed in as { $user } with { $provider }.
+auth-status = { $user } is signed in with { $provider }.
+auth-not-signed-in = { $user } is not signed in with { $provider }: run `courriel auth login --config FILE`.
+auth-signed-out = { $user } is signed out of { $provider }: its tokens are forgotten here (revoke the application in the provider's account settings to end the authorization there too).
+auth-expires = The access token expires at { $at } (renewed automatically: { $renewable ->
+        [yes] yes
+       *[no] no, no refresh token
+    }).
+auth-scopes = Permissions: { $scopes }
+check-oauth2 = OAuth2: signed in as { $user } ({ $provider })

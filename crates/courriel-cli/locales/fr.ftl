@@ -87,3 +87,19 @@ retry-report = rangées : { $filed }, déjà rangées : { $already_filed }, en a
 retry-unknown-fate = rangées non lues, envoi incertain : { $count } (leur expéditeur s'est arrêté après avoir remis le message ; vérifiez auprès des destinataires avant de renvoyer)
 retry-account-changed = gardées, le compte désigne une autre boîte : { $count } (SP003)
 retry-remaining = toujours en attente : { $count } (voir `courriel spool status` ; `courriel spool retry --now` essaie les copies à ranger sans attendre)
+
+auth-no-oauth2 = { $file } n'a pas de section [oauth2] : ce compte se connecte avec des mots de passe.
+auth-open = Ouvrez cette adresse dans votre navigateur pour vous connecter (la réponse revient sur cette machine) :
+    { $url }
+auth-device = Sur n'importe quel appareil, ouvrez { $uri } et saisissez le code { $code }
+auth-page-done = Connexion réussie : vous pouvez fermer cette fenêtre et revenir à courriel.
+auth-signed-in = Connecté en tant que { $user } avec { $provider }.
+auth-status = { $user } est connecté avec { $provider }.
+auth-not-signed-in = { $user } n'est pas connecté avec { $provider } : lancez `courriel auth login --config FICHIER`.
+auth-signed-out = { $user } est déconnecté de { $provider } : ses jetons sont oubliés ici (révoquez l'application dans les réglages du compte chez le fournisseur pour mettre fin à l'autorisation là-bas aussi).
+auth-expires = Le jeton d'accès expire le { $at } (renouvelé automatiquement : { $renewable ->
+        [yes] oui
+       *[no] non, pas de jeton de renouvellement
+    }).
+auth-scopes = Autorisations : { $scopes }
+check-oauth2 = OAuth2 : connecté en tant que { $user } ({ $provider })

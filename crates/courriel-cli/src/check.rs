@@ -37,7 +37,7 @@ pub(crate) fn check(
     options: &Options<'_>,
     spool: impl FnOnce() -> Result<String, u8>,
 ) -> u8 {
-    let account = match crate::load_account(options.config) {
+    let account = match crate::load_account(options.config, catalog) {
         Ok(account) => account,
         Err(code) => return code,
     };
@@ -67,8 +67,14 @@ pub(crate) fn check(
         online(report)
     };
     let lang = options.lang;
+    // Whose OAuth2 tokens the account signs in with, read after the check
+    // (which may have renewed them).
+    let oauth2 = crate::auth::grant_of(account.settings(), catalog);
     if options.json {
         let mut value = to_json_value(&checked.diagnostics, lang);
+        if let Some(grant) = &oauth2 {
+            value["oauth2"] = crate::auth::grant_json(grant);
+        }
         if let Some((smtp, imap)) = &checked.online {
             value["ok"] = json!(is_ok(&checked));
             value["smtp"] = smtp_json(smtp, &account, lang);
@@ -77,6 +83,9 @@ pub(crate) fn check(
         crate::emit_json(&value);
     } else {
         let mut text = String::new();
+        if let Some(grant) = &oauth2 {
+            let _ = writeln!(text, "{}", crate::auth::grant_text(grant, lang));
+        }
         if let Some((smtp, imap)) = &checked.online {
             let _ = writeln!(text, "{}", smtp_text(smtp, &account, lang));
             let _ = writeln!(text, "{}\n", imap_text(imap, lang));

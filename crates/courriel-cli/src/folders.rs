@@ -56,7 +56,7 @@ pub(crate) fn folders(
     lang: Lang,
     spool: Option<&str>,
 ) -> u8 {
-    let account = match crate::load_account(config) {
+    let account = match crate::load_account(config, catalog) {
         Ok(a) => a,
         Err(code) => return code,
     };

@@ -4,6 +4,7 @@
 //! had to wait. Its argument parsing, text and JSON output, progress bar
 //! and logs live in this crate: the library knows none of them.
 
+mod auth;
 mod check;
 mod diagnostics;
 mod folders;
@@ -17,7 +18,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use courriel::{Account, Mailer};
+use std::sync::Arc;
+
+use courriel::{Account, AccountSettings, Mailer};
 use courriel_archive::{Backoff, Spool, SpoolOptions};
 use courriel_core::account::Lang;
 use courriel_presets::{Catalog, CatalogError};
@@ -101,12 +104,58 @@ struct Cli {
     #[arg(long, global = true, help_heading = GLOBAL)]
     json: bool,
 
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help_heading = GLOBAL,
+        help = "Where OAuth2 sign-ins are kept (auth, and every verb for accounts with [oauth2]): a directory of private files [default: $COURRIEL_TOKENS, else $XDG_STATE_HOME/courriel/tokens, else ~/.local/state/courriel/tokens]"
+    )]
+    tokens: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
+enum AuthCommand {
+    /// Sign an account in with OAuth2 (its file's [oauth2]): the provider's
+    /// page opens in the browser, and the tokens are kept and renewed.
+    Login {
+        /// The account file (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Sign in on another device with a code (the provider's device flow).
+        #[arg(long)]
+        device: bool,
+        /// Print the sign-in address instead of opening the browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// How long to wait for the browser's answer.
+        #[arg(long, value_name = "SECS", value_parser = seconds, default_value_t = 300.0)]
+        wait: f64,
+    },
+    /// Whose OAuth2 tokens are kept for an account, and until when.
+    Status {
+        /// The account file (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Forget an account's OAuth2 tokens.
+    Logout {
+        /// The account file (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
+    /// Sign accounts in with OAuth2 (Microsoft, Google, Yahoo...).
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
     /// Fill in the SMTP and IMAP settings of an address from the catalog.
     #[command(after_help = "\
 Examples:
@@ -364,7 +413,34 @@ fn main() -> ExitCode {
     };
     let json = cli.json;
     let spool = || spool_spec(cli.spool.clone(), lang);
+    let tokens = cli.tokens.clone();
+    let _ = TOKENS.set(tokens.clone());
     let code = match cli.command {
+        Command::Auth { command } => match command {
+            AuthCommand::Login {
+                config,
+                device,
+                no_browser,
+                wait,
+            } => auth::login(
+                &catalog,
+                &config,
+                tokens.as_deref(),
+                &auth::LoginOptions {
+                    device,
+                    no_browser,
+                    wait: Duration::from_secs_f64(wait),
+                },
+                json,
+                lang,
+            ),
+            AuthCommand::Status { config } => {
+                auth::status(&catalog, &config, tokens.as_deref(), json, lang)
+            }
+            AuthCommand::Logout { config } => {
+                auth::logout(&catalog, &config, tokens.as_deref(), lang)
+            }
+        },
         Command::Lookup {
             address,
             mx,
@@ -535,20 +611,40 @@ fn spool_spec(given: Option<String>, lang: Lang) -> Result<String, u8> {
         })
 }
 
-/// Reads an account file, with its passwords from the environment. The
-/// account's key is the file's absolute path, so that a copy spooled now can
-/// be filed by `courriel spool retry` run from anywhere.
-fn load_account(path: &Path) -> Result<Account, u8> {
-    match courriel::account::load(path) {
-        Ok(settings) => {
+/// The token store directory given with `--tokens`, for every verb.
+static TOKENS: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
+/// Reads an account file, with its passwords from the environment, or its
+/// OAuth2 sign-in from the token store. The account's key is the file's
+/// absolute path, so that a copy spooled now can be filed by `courriel
+/// spool retry` run from anywhere.
+fn load_account(path: &Path, catalog: &Catalog) -> Result<Account, u8> {
+    let loaded = courriel::account::load(path)
+        .map_err(|e| e.to_string())
+        .and_then(|settings| {
             let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-            Ok(Account::from_env(key.display().to_string(), settings))
-        }
-        Err(e) => {
-            eprintln!("courriel: {e}");
-            Err(EXIT_USAGE)
-        }
-    }
+            account_from(&key.display().to_string(), settings, catalog)
+        });
+    loaded.map_err(|e| {
+        eprintln!("courriel: {e}");
+        EXIT_USAGE
+    })
+}
+
+/// The account of `settings` under `id`: passwords from the environment,
+/// or, with `[oauth2]`, tokens from the store.
+fn account_from(id: &str, settings: AccountSettings, catalog: &Catalog) -> Result<Account, String> {
+    let tokens = TOKENS.get().cloned().flatten();
+    let setup = auth::setup(&settings, catalog, tokens.as_deref())?;
+    let account = Account::from_env(id, settings);
+    Ok(match setup {
+        None => account,
+        Some(setup) => account.with_oauth2(Arc::new(courriel::oauth2::StoredTokens::new(
+            setup.sign_in,
+            setup.store,
+            &setup.user,
+        ))),
+    })
 }
 
 /// The default provider from the environment: `COURRIEL_SENDGRID_API_KEY`,

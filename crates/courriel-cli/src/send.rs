@@ -65,7 +65,7 @@ fn usage(message: &str) -> u8 {
 }
 
 pub(crate) fn run(catalog: &Catalog, spool: &str, o: &Options) -> u8 {
-    let account = match crate::load_account(&o.config) {
+    let account = match crate::load_account(&o.config, catalog) {
         Ok(a) => a,
         Err(code) => return code,
     };

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use courriel::connect::SettingsError;
-use courriel::{Account, Mailer, ResolvedAccount};
+use courriel::{Mailer, ResolvedAccount};
 use courriel_archive::{Entry, EntryState, RetryReport, SpoolLocation, SpoolOptions};
 use courriel_core::account::Lang;
 use courriel_presets::Catalog;
@@ -26,7 +26,7 @@ fn now() -> u64 {
 }
 
 /// Seconds since the Unix epoch as `2026-11-29 15:30:00 UTC`.
-fn utc(secs: u64) -> String {
+pub(crate) fn utc(secs: u64) -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
     let rem = secs % 86_400;
     // Howard Hinnant's civil_from_days.
@@ -272,6 +272,7 @@ fn settings_problem(error: &SettingsError, lang: Lang) -> String {
 /// the progress bar is gone).
 struct Accounts<'a> {
     mailer: &'a Mailer,
+    catalog: &'a Catalog,
     lang: Lang,
     loaded: RefCell<HashMap<String, Option<ResolvedAccount>>>,
     problems: RefCell<BTreeMap<String, String>>,
@@ -282,15 +283,16 @@ impl Accounts<'_> {
         if let Some(known) = self.loaded.borrow().get(id) {
             return known.clone();
         }
-        let loaded = match courriel::account::load(Path::new(id)) {
+        let loaded = match courriel::account::load(Path::new(id))
+            .map_err(|e| e.to_string())
+            .and_then(|settings| crate::account_from(id, settings, self.catalog))
+        {
             Err(e) => {
-                self.problems
-                    .borrow_mut()
-                    .insert(id.to_string(), e.to_string());
+                self.problems.borrow_mut().insert(id.to_string(), e);
                 None
             }
-            Ok(settings) => {
-                let account = self.mailer.resolve(&Account::from_env(id, settings));
+            Ok(account) => {
+                let account = self.mailer.resolve(&account);
                 let problem = match account.imap() {
                     Some(Ok(_)) => None,
                     Some(Err(e)) => Some(settings_problem(e, self.lang)),
@@ -335,6 +337,7 @@ pub(crate) fn retry(
     let now = now || failed;
     let accounts = Accounts {
         mailer: &mailer,
+        catalog,
         lang,
         loaded: RefCell::default(),
         problems: RefCell::default(),
@@ -444,6 +447,7 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
     let location = mailer.spool().location();
     let accounts = Accounts {
         mailer: &mailer,
+        catalog,
         lang,
         loaded: RefCell::default(),
         problems: RefCell::default(),

@@ -140,6 +140,46 @@ impl Servers {
         format!("https://{}:{}", self.host, self.oauth_port)
     }
 
+    /// A provider file (RON) making the authorization server a provider of
+    /// the catalog, `test-oauth` ("Test OAuth"): its OAuth2 endpoints,
+    /// scopes `imap` and `smtp` with `offline_access`, PKCE, XOAUTH2 and
+    /// OAUTHBEARER. Its servers' names are placeholders (the catalog takes
+    /// no address): accounts name the test Postfix and Dovecot.
+    pub fn oauth_provider_ron(&self) -> String {
+        let s = self;
+        let issuer = s.oauth_issuer();
+        format!(
+            r#"Provider(
+        id: "test-oauth",
+        name: "Test OAuth",
+        domains: ["oauth.courriel.test"],
+        smtp: [Server(host: "smtp.oauth.courriel.test", port: {smtp}, security: Starttls, username: Address)],
+        imap: [Server(host: "imap.oauth.courriel.test", port: {imap}, security: ImplicitTls, username: Address)],
+        sender_policy: MustMatchLogin,
+        auth: OAuth2Only,
+        oauth2: OAuth2(
+            authorization_url: "{issuer}/auth",
+            token_url: "{issuer}/token",
+            device_authorization_url: "{issuer}/device/auth",
+            imap_scopes: ["imap"],
+            smtp_scopes: ["smtp"],
+            extra_scopes: ["offline_access"],
+            pkce: Required,
+            client_secret: NotForPublicClients,
+            mechanisms: [XOAuth2, OAuthBearer],
+            source: ["https://github.com/panva/node-oidc-provider"],
+            last_checked: "2026-12-07",
+        ),
+        sent_copy: ClientFiles,
+        source: ["https://github.com/panva/node-oidc-provider"],
+        last_checked: "2026-12-07",
+)
+"#,
+            smtp = s.smtp_starttls_port,
+            imap = s.imap_tls_port,
+        )
+    }
+
     /// Signs `account` in with the public client `courriel-test` for
     /// `scope` (e.g. `"openid offline_access imap smtp"`): the tokens, or
     /// a panic saying why not.
@@ -190,27 +230,46 @@ impl Servers {
             ("code_challenge", &challenge),
             ("code_challenge_method", "S256"),
         ]);
+        let location = self.oauth_approve(&format!("/auth?{query}"), account, REDIRECT_URI)?;
+        let query = location.strip_prefix(REDIRECT_URI).unwrap_or_default();
+        let params = parse_query(query.trim_start_matches('?'));
+        let get = |k: &str| params.get(k).cloned();
+        if get("state").as_deref() != Some(state.as_str()) {
+            return Err(oauth_error(0, "state_mismatch", Some(location)));
+        }
+        if get("iss") != Some(self.oauth_issuer()) {
+            return Err(oauth_error(0, "iss_mismatch", Some(location)));
+        }
+        if let Some(error) = get("error") {
+            return Err(oauth_error(0, &error, get("error_description")));
+        }
+        let code = get("code").ok_or_else(|| oauth_error(0, "no_code", None))?;
+        Ok(AuthorizationCode { code, verifier })
+    }
+
+    /// Plays the user at the authorization server: opens `start` (a path
+    /// on the server, or its full https URL, as a client library made it),
+    /// logs in as `account` on the login form and approves, until the
+    /// server redirects to an address starting with `redirect`: that
+    /// address, whole (the answer's query in it).
+    pub fn oauth_approve(
+        &self,
+        start: &str,
+        account: &Account,
+        redirect: &str,
+    ) -> Result<String, OAuthError> {
+        let issuer = self.oauth_issuer();
+        let path = start.strip_prefix(issuer.as_str()).unwrap_or(start);
         let mut browser = Browser::new(self);
-        let mut response = browser.get(&format!("/auth?{query}"));
+        let mut response = browser.get(path);
         let mut logged_in = false;
         for _ in 0..10 {
             if let Some(location) = response.header("location").map(str::to_string) {
-                if let Some(query) = location.strip_prefix(REDIRECT_URI) {
-                    let params = parse_query(query.trim_start_matches('?'));
-                    let get = |k: &str| params.get(k).cloned();
-                    if get("state").as_deref() != Some(state.as_str()) {
-                        return Err(oauth_error(0, "state_mismatch", Some(location)));
-                    }
-                    if get("iss") != Some(self.oauth_issuer()) {
-                        return Err(oauth_error(0, "iss_mismatch", Some(location)));
-                    }
-                    if let Some(error) = get("error") {
-                        return Err(oauth_error(0, &error, get("error_description")));
-                    }
-                    let code = get("code").ok_or_else(|| oauth_error(0, "no_code", None))?;
-                    return Ok(AuthorizationCode { code, verifier });
+                if location.starts_with(redirect) {
+                    return Ok(location);
                 }
-                response = browser.get(&location);
+                let next = location.strip_prefix(issuer.as_str()).unwrap_or(&location);
+                response = browser.get(next);
             } else if let Some(action) = form_action(&response.body) {
                 if logged_in {
                     return Err(oauth_error(

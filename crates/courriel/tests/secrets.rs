@@ -1,8 +1,10 @@
 //! No secret in any log: every `tracing` event and every `log` record of
 //! this process (courriel's own, and rustls', reqwest's, hickory's...) is
 //! captured at trace level while a full send-and-file runs, a login is
-//! refused, and the default provider sends; none holds a password, an API
-//! key, or the AUTH PLAIN form of one. A test binary of its own: the
+//! refused, the default provider sends, and an OAuth2 sign-in runs (code
+//! exchange, renewal, a refused token); none holds a password, an API
+//! key, a client secret, an authorization code, a token, or the base64 of
+//! one (AUTH PLAIN, XOAUTH2). A test binary of its own: the
 //! subscriber and the logger are the process's.
 
 mod common;
@@ -11,9 +13,11 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use common::{account, account_at, email, spool_dir};
+use courriel::oauth2::{StoredTokens, TokenStore};
 use courriel::{Account, Filing, Mailer};
 use courriel_testkit::{Servers, runtime};
 use courriel_transport::SendGridSettings;
+use secrecy::{ExposeSecret as _, SecretString};
 
 /// Everything logged, as text.
 static CAPTURED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -126,6 +130,104 @@ fn no_secret_reaches_the_logs() {
         .unwrap();
     assert_eq!(sent.transport.as_str(), "sendgrid");
 
+    // OAuth2, with a confidential client: the code exchange, a renewal
+    // (the stored token due now), a token the servers refuse (renewed,
+    // tried again), and sending and filing with tokens.
+    let client_secret = s.oauth_secret_client_secret.clone();
+    let sign_in = common::sign_in_as(
+        courriel::oauth2::OAuth2Client::new("test-oauth", &s.oauth_secret_client)
+            .with_secret(&client_secret),
+    );
+    let authorization = sign_in
+        .authorize(&s.special.address, common::REDIRECT)
+        .unwrap();
+    let location = s
+        .oauth_approve(&authorization.url, &s.special, common::REDIRECT)
+        .unwrap();
+    let query = location.split_once('?').map_or("", |(_, q)| q).to_string();
+    let code = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("code="))
+        .unwrap()
+        .to_string();
+    let mut grant = rt.block_on(sign_in.finish(&authorization, &query)).unwrap();
+    let mut oauth_secrets = vec![
+        client_secret.clone(),
+        code,
+        grant.access_token.expose_secret().to_string(),
+        grant
+            .refresh_token
+            .as_ref()
+            .unwrap()
+            .expose_secret()
+            .to_string(),
+    ];
+    grant.expires_at = Some(std::time::SystemTime::now());
+    let store: std::sync::Arc<dyn TokenStore> = std::sync::Arc::new(
+        courriel::oauth2::FileStore::open(courriel_testkit::fresh_dir("secrets-tokens")).unwrap(),
+    );
+    rt.block_on(store.save(&grant)).unwrap();
+    let tokens = std::sync::Arc::new(StoredTokens::new(
+        sign_in.clone(),
+        store.clone(),
+        &s.special.address,
+    ));
+    let with_tokens = Account::new("secrets-oauth2", account(&s.special).settings().clone())
+        .with_oauth2(tokens.clone());
+    let sent = rt
+        .block_on(mailer.send(
+            &mailer.resolve(&with_tokens),
+            email(&s.special, &s.courier, "secrets, with OAuth2"),
+        ))
+        .unwrap();
+    assert!(matches!(sent.filing, Filing::Filed { .. }));
+    let key = courriel::oauth2::GrantKey::new("test-oauth", &s.special.address);
+    let mut renewed = rt.block_on(store.load(&key)).unwrap().unwrap();
+    oauth_secrets.push(renewed.access_token.expose_secret().to_string());
+    oauth_secrets.push(
+        renewed
+            .refresh_token
+            .as_ref()
+            .unwrap()
+            .expose_secret()
+            .to_string(),
+    );
+    let refused_token = "refused-oauth2-token-0123456789";
+    renewed.access_token = SecretString::from(refused_token.to_string());
+    rt.block_on(store.save(&renewed)).unwrap();
+    let again = std::sync::Arc::new(StoredTokens::new(
+        sign_in,
+        store.clone(),
+        &s.special.address,
+    ));
+    let checked = rt.block_on(
+        mailer.check(
+            &Account::new(
+                "secrets-oauth2-refused",
+                account(&s.special).settings().clone(),
+            )
+            .with_oauth2(again),
+        ),
+    );
+    assert!(checked.is_ok(), "{checked:?}");
+    let last = rt.block_on(store.load(&key)).unwrap().unwrap();
+    oauth_secrets.push(refused_token.to_string());
+    oauth_secrets.push(last.access_token.expose_secret().to_string());
+    oauth_secrets.push(
+        last.refresh_token
+            .as_ref()
+            .unwrap()
+            .expose_secret()
+            .to_string(),
+    );
+    let shown = format!("{tokens:?} {last:?} {with_tokens:?}");
+    assert!(
+        oauth_secrets
+            .iter()
+            .all(|secret| !shown.contains(secret.as_str())),
+        "Debug shows no token: {shown}"
+    );
+
     // A spool in PostgreSQL: its password never logged either.
     #[cfg(feature = "postgres")]
     let database_password = {
@@ -159,12 +261,16 @@ fn no_secret_reaches_the_logs() {
         logged.contains("[REDACTED]"),
         "settings are logged, redacted"
     );
-    for secret in [
+    assert!(logged.contains("OAuth2: tokens renewed"), "{logged}");
+    assert!(logged.contains("signed in with OAuth2"), "{logged}");
+    let mut secrets: Vec<&str> = vec![
         s.special.password.as_str(),
         wrong,
         api_key,
         database_password.as_str(),
-    ] {
+    ];
+    secrets.extend(oauth_secrets.iter().map(String::as_str));
+    for secret in secrets {
         assert!(!logged.contains(secret), "`{secret}` was logged");
         let plain = format!("\0{}\0{secret}", s.special.address);
         assert!(
@@ -174,6 +280,11 @@ fn no_secret_reaches_the_logs() {
         assert!(
             !logged.contains(&base64(secret.as_bytes())),
             "`{secret}` in base64 was logged"
+        );
+        let xoauth2 = format!("user={}\x01auth=Bearer {secret}\x01\x01", s.special.address);
+        assert!(
+            !logged.contains(&base64(xoauth2.as_bytes())),
+            "XOAUTH2 for `{secret}` was logged"
         );
     }
     println!("{} bytes of logs, no secret", logged.len());

@@ -1,5 +1,6 @@
 //! Tests of the `courriel` tool, run as a user runs it.
 
+mod auth;
 mod check;
 mod durability;
 mod help;

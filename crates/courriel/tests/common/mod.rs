@@ -3,9 +3,12 @@
 
 #![allow(dead_code)] // each test binary uses some of them
 
-use courriel::{Account, Email, Mailbox};
+use std::sync::Arc;
+
+use courriel::oauth2::{Grant, HttpOptions, OAuth2Client, SignIn};
+use courriel::{Account, Catalog, Email, Mailbox, Provider};
 use courriel_testkit::message::Stored;
-use courriel_testkit::{Account as TestAccount, Servers};
+use courriel_testkit::{Account as TestAccount, Servers, runtime};
 
 /// A fresh spool directory for one test.
 pub(crate) fn spool_dir(test: &str) -> std::path::PathBuf {
@@ -59,4 +62,53 @@ pub(crate) fn delivered(who: &TestAccount, message_id: &str) -> String {
         .pop()
         .unwrap_or_else(|| panic!("{message_id} never reached {}", who.address))
         .message
+}
+
+/// Where the authorization server sends the browser back; nothing
+/// listens there: the testkit reads the redirect's address.
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/";
+
+/// The test authorization server (oidc-provider) as a provider of the
+/// catalog (its servers' names are placeholders: the accounts name the
+/// test Postfix and Dovecot).
+pub(crate) fn provider() -> Provider {
+    let ron = Servers::get().oauth_provider_ron();
+    let catalog = Catalog::builder()
+        .add_ron("test-oauth.ron", ron)
+        .build()
+        .expect("the test provider is valid");
+    catalog
+        .get("test-oauth")
+        .expect("the test provider")
+        .clone()
+}
+
+pub(crate) fn oauth_options() -> HttpOptions {
+    let mut options = HttpOptions::default();
+    options.extra_ca_pem = Some(Arc::from(
+        std::fs::read(&Servers::get().ca).expect("the test CA"),
+    ));
+    options
+}
+
+pub(crate) fn sign_in(client_id: &str) -> SignIn {
+    sign_in_as(OAuth2Client::new("test-oauth", client_id))
+}
+
+/// The sign-in of the test provider for `client`.
+pub(crate) fn sign_in_as(client: OAuth2Client) -> SignIn {
+    SignIn::new(&provider(), client, &oauth_options()).expect("the sign-in")
+}
+
+/// Plays the user: approves `sign_in` for `who`, and returns the grant.
+pub(crate) fn approve(sign_in: &SignIn, who: &TestAccount) -> Grant {
+    let s = Servers::get();
+    let authorization = sign_in.authorize(&who.address, REDIRECT).unwrap();
+    let location = s
+        .oauth_approve(&authorization.url, who, REDIRECT)
+        .expect("the user approves");
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    runtime()
+        .block_on(sign_in.finish(&authorization, query))
+        .expect("the code is exchanged")
 }

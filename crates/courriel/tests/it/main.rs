@@ -7,4 +7,5 @@ mod common;
 
 mod exim;
 mod mailer;
+mod oauth2;
 mod rules;

@@ -1,0 +1,213 @@
+//! `courriel auth login|status|logout` as a user runs them, against the
+//! test authorization server: the sign-in address printed, the user
+//! approving in the "browser" (the testkit plays it), the answer coming
+//! back to the tool's loopback address; then `status`, `check` and `send`
+//! with the kept tokens, and `logout`.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::{copies_in_alices_sent, fresh_dir, stderr, stdout, unique_message_id};
+
+/// alice's account file signing in with OAuth2 (`[oauth2]`, the client id
+/// in `COURRIEL_TEST_CLIENT_ID`), and the directory of the test provider's
+/// file.
+fn account(dir: &Path) -> (PathBuf, PathBuf) {
+    let s = courriel_testkit::Servers::get();
+    let providers = dir.join("providers");
+    std::fs::create_dir_all(&providers).unwrap();
+    std::fs::write(providers.join("test-oauth.ron"), s.oauth_provider_ron()).unwrap();
+    let contents = format!(
+        "sender = \"{address}\"\nca_file = \"{ca}\"\n\n[oauth2]\nprovider = \"test-oauth\"\nclient_id_env = \"COURRIEL_TEST_CLIENT_ID\"\n\n[smtp]\nhost = \"{host}\"\nport = {smtp}\nsecurity = \"starttls\"\nusername = \"{address}\"\n\n[imap]\nhost = \"{host}\"\nport = {imap}\nsecurity = \"implicit-tls\"\nusername = \"{address}\"\nsent_folder = \"auto\"\n",
+        address = s.special.address,
+        ca = s.ca.display(),
+        host = s.host,
+        smtp = s.smtp_starttls_port,
+        imap = s.imap_tls_port,
+    );
+    let path = dir.join("alice-oauth2.toml");
+    std::fs::write(&path, contents).unwrap();
+    (path, providers)
+}
+
+fn command(dir: &Path, providers: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_courriel"));
+    command
+        .args(args)
+        .arg("--providers")
+        .arg(providers)
+        .arg("--tokens")
+        .arg(dir.join("tokens"))
+        .arg("--spool")
+        .arg(dir.join("spool"))
+        .env("COURRIEL_TEST_CLIENT_ID", "courriel-test")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
+    command
+}
+
+/// Follows the authorization server's redirect to the tool's loopback
+/// address, as a browser does.
+fn browse(location: &str) -> String {
+    let rest = location.strip_prefix("http://").unwrap();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut page = String::new();
+    stream.read_to_string(&mut page).unwrap();
+    page
+}
+
+#[test]
+fn a_user_signs_in_with_the_tool_then_sends_with_its_tokens() {
+    let s = courriel_testkit::Servers::get();
+    let dir = fresh_dir("auth-login");
+    let (config, providers) = account(&dir);
+    let config = config.to_str().unwrap();
+
+    let mut login = command(
+        &dir,
+        &providers,
+        &["auth", "login", "--config", config, "--no-browser"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    // The address to open is printed on standard error.
+    let mut err = BufReader::new(login.stderr.take().unwrap());
+    let mut url = String::new();
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 {
+        if let Some(found) = line.trim().strip_prefix("https://") {
+            url = format!("https://{found}");
+            break;
+        }
+        line.clear();
+    }
+    assert!(url.contains("code_challenge="), "{url}");
+    assert!(url.contains("state="), "{url}");
+    let location = s
+        .oauth_approve(&url, &s.special, "http://127.0.0.1:")
+        .expect("the user approves");
+    let page = browse(&location);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("Signed in"), "{page}");
+    let output = login.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Signed in as {} with Test OAuth.",
+            s.special.address
+        )),
+        "{out}"
+    );
+
+    // The token file is private, and holds no password.
+    let tokens: Vec<_> = std::fs::read_dir(dir.join("tokens"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert_eq!(tokens.len(), 1);
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&tokens[0]).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let status = command(&dir, &providers, &["auth", "status", "--config", config])
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", stderr(&status));
+    let shown = stdout(&status);
+    assert!(shown.contains("is signed in with Test OAuth"), "{shown}");
+    assert!(shown.contains("renewed automatically: yes"), "{shown}");
+
+    let check = command(&dir, &providers, &["check", "--config", config])
+        .output()
+        .unwrap();
+    let shown = stdout(&check);
+    assert!(check.status.success(), "{shown}\n{}", stderr(&check));
+    assert!(
+        shown.contains(&format!("OAuth2: signed in as {}", s.special.address)),
+        "{shown}"
+    );
+
+    let message_id = unique_message_id("auth-login");
+    let body = dir.join("body.txt");
+    std::fs::write(&body, "Bonjour,\nsigné avec OAuth2.\n").unwrap();
+    let send = command(
+        &dir,
+        &providers,
+        &[
+            "send",
+            "--config",
+            config,
+            "--to",
+            &s.courier.address,
+            "--subject",
+            &format!("OAuth2 <{message_id}>"),
+            "--text",
+            body.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        send.status.success(),
+        "{}\n{}",
+        stdout(&send),
+        stderr(&send)
+    );
+    let receipt: serde_json::Value = serde_json::from_str(&stdout(&send)).unwrap();
+    let sent_id = receipt["message_id"].as_str().unwrap().to_string();
+    assert_eq!(receipt["filing"]["status"], "filed", "{receipt}");
+    assert_eq!(copies_in_alices_sent(&sent_id), 1);
+
+    let logout = command(&dir, &providers, &["auth", "logout", "--config", config])
+        .output()
+        .unwrap();
+    assert!(logout.status.success(), "{}", stderr(&logout));
+    let status = command(&dir, &providers, &["auth", "status", "--config", config])
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(1));
+    assert!(
+        stdout(&status).contains("is not signed in"),
+        "{}",
+        stdout(&status)
+    );
+    let check = command(&dir, &providers, &["check", "--config", config, "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&check)).unwrap();
+    assert_eq!(report["smtp"]["code"], "OA001", "{report}");
+}
+
+#[test]
+fn an_account_without_a_client_id_is_told_what_to_set() {
+    let dir = fresh_dir("auth-no-client");
+    let (config, providers) = account(&dir);
+    let output = command(
+        &dir,
+        &providers,
+        &["auth", "status", "--config", config.to_str().unwrap()],
+    )
+    .env_remove("COURRIEL_TEST_CLIENT_ID")
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("OA011"), "{err}");
+    assert!(err.contains("Test OAuth"), "{err}");
+}
