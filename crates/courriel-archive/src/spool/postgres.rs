@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "sending_and_owner",
         include_str!("migrations/0003_sending_and_owner.sql"),
     ),
+    (
+        4,
+        "oauth2_grants",
+        include_str!("migrations/0004_oauth2_grants.sql"),
+    ),
 ];
 
 /// The advisory lock key taken while migrating (`courriel` in ASCII).
@@ -350,7 +355,7 @@ impl PgStore {
         MIGRATIONS.last().map_or(0, |m| m.0)
     }
 
-    async fn open_client(&self, config: &Config) -> std::io::Result<Client> {
+    pub(super) async fn open_client(&self, config: &Config) -> std::io::Result<Client> {
         let inner = &self.inner;
         let err = |e: tokio_postgres::Error| db_error(&inner.location, &e);
         match &inner.tls {
@@ -370,7 +375,7 @@ impl PgStore {
 
     /// A shared connection whose commits are durable (opened, or reopened
     /// if it was closed): for putting copies.
-    async fn client(&self) -> std::io::Result<Arc<Client>> {
+    pub(super) async fn client(&self) -> std::io::Result<Arc<Client>> {
         self.pick(&self.inner.clients, &self.inner.config).await
     }
 
@@ -404,7 +409,7 @@ impl PgStore {
         Ok(client)
     }
 
-    fn err(&self, e: &tokio_postgres::Error) -> std::io::Error {
+    pub(super) fn err(&self, e: &tokio_postgres::Error) -> std::io::Error {
         db_error(&self.inner.location, e)
     }
 
@@ -455,6 +460,12 @@ impl PgStore {
             .map_err(|e| self.err(&e))?;
         }
         tx.commit().await.map_err(|e| self.err(&e))
+    }
+
+    /// The connection settings every connection of this store uses
+    /// (durable commits).
+    pub(super) fn config(&self) -> &Config {
+        &self.inner.config
     }
 
     fn lease_secs(&self) -> f64 {
