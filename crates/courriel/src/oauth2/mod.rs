@@ -5,6 +5,12 @@
 //! sharing the store, and typed failures (the user must sign in again,
 //! an administrator must approve the application...).
 
+mod file;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod store;
 
+pub use file::FileStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PgTokenStore;
 pub use store::{Grant, GrantKey, MAX_STORED, RefreshLock, StoreFuture, TokenStore, store_failure};

@@ -8,3 +8,4 @@ mod common;
 mod exim;
 mod mailer;
 mod rules;
+mod token_stores;
