@@ -13,7 +13,8 @@
 //! The schema is created and upgraded by versioned migrations
 //! (`migrations/NNNN_*.sql`, recorded in `courriel_migrations`), applied
 //! under an advisory lock when a store connects, so workers starting at
-//! once do not race. Connections: a few per process, shared by every task
+//! once do not race. The facade's OAuth2 grants live in the same database
+//! (`grants.rs`, migration 4). Connections: a few per process, shared by every task
 //! (tokio-postgres pipelines queries), reopened when the server went away.
 //! TLS (rustls, certificates verified) is required for any server not on
 //! loopback; the password never appears in messages or `Debug`.
