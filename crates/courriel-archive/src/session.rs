@@ -335,11 +335,9 @@ async fn login(
             imap.get_mut().disarm();
             Ok((imap, capabilities))
         }
-        Err((async_imap::error::Error::Validate(_), _)) => {
-            return Err(refused(
-                "the username or password holds a line break".into(),
-            ));
-        }
+        Err((async_imap::error::Error::Validate(_), _)) => Err(refused(
+            "the username or password holds a line break".into(),
+        )),
         Err((e, _)) => Err(match extension::refusal(e) {
             Ok(words) => refused(words),
             Err(t) => ctx.trouble(t, "LOGIN", limit),

@@ -14,7 +14,7 @@ use courriel_net::{AccessToken, TokenFuture, TokenSource};
 /// Tokens handed out in order; then the user must sign in again (OA002).
 #[derive(Debug)]
 pub struct Tokens {
-    tokens: Mutex<Vec<String>>,
+    queue: Mutex<Vec<String>>,
     mechanisms: Vec<SaslMechanism>,
     refused: AtomicUsize,
 }
@@ -22,9 +22,10 @@ pub struct Tokens {
 impl Tokens {
     /// A source of `tokens` (the first is handed out first), for a
     /// provider taking `mechanisms` (empty: unknown).
+    #[must_use]
     pub fn new(tokens: &[&str], mechanisms: &[SaslMechanism]) -> Tokens {
         Tokens {
-            tokens: Mutex::new(tokens.iter().rev().map(|t| (*t).to_string()).collect()),
+            queue: Mutex::new(tokens.iter().rev().map(|t| (*t).to_string()).collect()),
             mechanisms: mechanisms.to_vec(),
             refused: AtomicUsize::new(0),
         }
@@ -36,7 +37,7 @@ impl Tokens {
     }
 
     fn next(&self) -> Result<AccessToken, Failure> {
-        let next = self.tokens.lock().unwrap().pop();
+        let next = self.queue.lock().unwrap().pop();
         next.map(|t| AccessToken::new(t, None)).ok_or_else(|| {
             Failure::new(FailureKind::OAuth2SignInExpired)
                 .arg("provider", "test")

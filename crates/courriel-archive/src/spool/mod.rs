@@ -29,10 +29,14 @@ use crate::cache::FolderStore;
 
 mod dir;
 #[cfg(feature = "postgres")]
+mod grants;
+#[cfg(feature = "postgres")]
 mod postgres;
 
 pub use dir::DirStore;
 pub(crate) use dir::{create_private_dir, create_private_file};
+#[cfg(feature = "postgres")]
+pub use grants::{PgGrantLock, PgGrantTable};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgOptions, PgStore};
 

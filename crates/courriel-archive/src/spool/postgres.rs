@@ -13,7 +13,8 @@
 //! The schema is created and upgraded by versioned migrations
 //! (`migrations/NNNN_*.sql`, recorded in `courriel_migrations`), applied
 //! under an advisory lock when a store connects, so workers starting at
-//! once do not race. Connections: a few per process, shared by every task
+//! once do not race. The facade's OAuth2 grants live in the same database
+//! (`grants.rs`, migration 4). Connections: a few per process, shared by every task
 //! (tokio-postgres pipelines queries), reopened when the server went away.
 //! TLS (rustls, certificates verified) is required for any server not on
 //! loopback; the password never appears in messages or `Debug`.
@@ -41,6 +42,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         3,
         "sending_and_owner",
         include_str!("migrations/0003_sending_and_owner.sql"),
+    ),
+    (
+        4,
+        "oauth2_grants",
+        include_str!("migrations/0004_oauth2_grants.sql"),
     ),
 ];
 
@@ -350,7 +356,7 @@ impl PgStore {
         MIGRATIONS.last().map_or(0, |m| m.0)
     }
 
-    async fn open_client(&self, config: &Config) -> std::io::Result<Client> {
+    pub(super) async fn open_client(&self, config: &Config) -> std::io::Result<Client> {
         let inner = &self.inner;
         let err = |e: tokio_postgres::Error| db_error(&inner.location, &e);
         match &inner.tls {
@@ -370,7 +376,7 @@ impl PgStore {
 
     /// A shared connection whose commits are durable (opened, or reopened
     /// if it was closed): for putting copies.
-    async fn client(&self) -> std::io::Result<Arc<Client>> {
+    pub(super) async fn client(&self) -> std::io::Result<Arc<Client>> {
         self.pick(&self.inner.clients, &self.inner.config).await
     }
 
@@ -404,7 +410,7 @@ impl PgStore {
         Ok(client)
     }
 
-    fn err(&self, e: &tokio_postgres::Error) -> std::io::Error {
+    pub(super) fn err(&self, e: &tokio_postgres::Error) -> std::io::Error {
         db_error(&self.inner.location, e)
     }
 
@@ -455,6 +461,12 @@ impl PgStore {
             .map_err(|e| self.err(&e))?;
         }
         tx.commit().await.map_err(|e| self.err(&e))
+    }
+
+    /// The connection settings every connection of this store uses
+    /// (durable commits).
+    pub(super) fn config(&self) -> &Config {
+        &self.inner.config
     }
 
     fn lease_secs(&self) -> f64 {

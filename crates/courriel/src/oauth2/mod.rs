@@ -5,10 +5,16 @@
 //! sharing the store, and typed failures (the user must sign in again,
 //! an administrator must approve the application...).
 
+mod file;
 mod flow;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod source;
 mod store;
 
+pub use file::FileStore;
 pub use flow::{Authorization, DeviceAuthorization, HttpOptions, OAuth2Client, SignIn};
+#[cfg(feature = "postgres")]
+pub use postgres::PgTokenStore;
 pub use source::{DEFAULT_MARGIN, StoredTokens, login_of, sign_in_for};
 pub use store::{Grant, GrantKey, MAX_STORED, RefreshLock, StoreFuture, TokenStore, store_failure};

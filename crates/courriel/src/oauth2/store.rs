@@ -1,10 +1,10 @@
 //! Where OAuth2 authorizations are kept between runs: the [`TokenStore`]
-//! an application implements (or takes: [`FileStore`], a directory of
-//! private files; `PgTokenStore`, beside the spool in PostgreSQL), the
-//! [`Grant`] it keeps per account, and the refresh lock that lets one
-//! renewal run at a time per account across every process sharing the
-//! store (two processes renewing with the same rotating refresh token
-//! would invalidate each other at some providers).
+//! an application implements (or takes: [`FileStore`](super::FileStore),
+//! a directory of private files; `PgTokenStore`, beside the spool in
+//! PostgreSQL), the [`Grant`] it keeps per account, and the refresh lock
+//! that lets one renewal run at a time per account across every process
+//! sharing the store (two processes renewing with the same rotating
+//! refresh token would invalidate each other at some providers).
 
 use std::fmt;
 use std::future::Future;
@@ -207,7 +207,8 @@ impl Grant {
 pub trait RefreshLock: Send {}
 
 /// Where grants are kept. Implemented by the application for its own
-/// storage, or taken from courriel ([`FileStore`], `PgTokenStore`).
+/// storage, or taken from courriel ([`FileStore`](super::FileStore);
+/// `PgTokenStore`, cargo feature `postgres`).
 ///
 /// Every method fails with a [`Failure`] of kind
 /// [`FailureKind::OAuth2TokenStore`] (OA009, temporary) when the store

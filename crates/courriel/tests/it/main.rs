@@ -9,3 +9,4 @@ mod exim;
 mod mailer;
 mod oauth2;
 mod rules;
+mod token_stores;
