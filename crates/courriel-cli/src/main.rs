@@ -416,31 +416,7 @@ fn main() -> ExitCode {
     let tokens = cli.tokens.clone();
     let _ = TOKENS.set(tokens.clone());
     let code = match cli.command {
-        Command::Auth { command } => match command {
-            AuthCommand::Login {
-                config,
-                device,
-                no_browser,
-                wait,
-            } => auth::login(
-                &catalog,
-                &config,
-                tokens.as_deref(),
-                &auth::LoginOptions {
-                    device,
-                    no_browser,
-                    wait: Duration::from_secs_f64(wait),
-                },
-                json,
-                lang,
-            ),
-            AuthCommand::Status { config } => {
-                auth::status(&catalog, &config, tokens.as_deref(), json, lang)
-            }
-            AuthCommand::Logout { config } => {
-                auth::logout(&catalog, &config, tokens.as_deref(), lang)
-            }
-        },
+        Command::Auth { command } => auth_command(&catalog, command, tokens.as_deref(), json, lang),
         Command::Lookup {
             address,
             mx,
@@ -517,6 +493,37 @@ fn main() -> ExitCode {
         },
     };
     ExitCode::from(code)
+}
+
+/// `courriel auth ...`.
+fn auth_command(
+    catalog: &Catalog,
+    command: AuthCommand,
+    tokens: Option<&Path>,
+    json: bool,
+    lang: Lang,
+) -> u8 {
+    match command {
+        AuthCommand::Login {
+            config,
+            device,
+            no_browser,
+            wait,
+        } => auth::login(
+            catalog,
+            &config,
+            tokens,
+            &auth::LoginOptions {
+                device,
+                no_browser,
+                wait: Duration::from_secs_f64(wait),
+            },
+            json,
+            lang,
+        ),
+        AuthCommand::Status { config } => auth::status(catalog, &config, tokens, json, lang),
+        AuthCommand::Logout { config } => auth::logout(catalog, &config, tokens, lang),
+    }
 }
 
 /// A number of seconds: not negative, finite, at most a day.

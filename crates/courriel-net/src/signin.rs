@@ -279,8 +279,8 @@ mod tests {
 
     #[test]
     fn the_mechanism_is_the_first_preferred_one_offered() {
-        let offered = |s: &[&str]| s.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
         use SaslMechanism::{OAuthBearer, XOAuth2};
+        let offered = |s: &[&str]| s.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
         assert_eq!(
             choose_mechanism(
                 &[XOAuth2, OAuthBearer],

@@ -145,6 +145,7 @@ impl Servers {
     /// scopes `imap` and `smtp` with `offline_access`, PKCE, XOAUTH2 and
     /// OAUTHBEARER. Its servers' names are placeholders (the catalog takes
     /// no address): accounts name the test Postfix and Dovecot.
+    #[must_use]
     pub fn oauth_provider_ron(&self) -> String {
         let s = self;
         let issuer = s.oauth_issuer();

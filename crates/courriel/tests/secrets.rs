@@ -130,9 +130,82 @@ fn no_secret_reaches_the_logs() {
         .unwrap();
     assert_eq!(sent.transport.as_str(), "sendgrid");
 
-    // OAuth2, with a confidential client: the code exchange, a renewal
-    // (the stored token due now), a token the servers refuse (renewed,
-    // tried again), and sending and filing with tokens.
+    let oauth_secrets = oauth2_run(&mailer, &rt);
+
+    // A spool in PostgreSQL: its password never logged either.
+    #[cfg(feature = "postgres")]
+    let database_password = {
+        let url = s.fresh_postgres_database("secrets");
+        let spool = rt.block_on(courriel_archive::Spool::open(&url)).unwrap();
+        let pg_mailer = Mailer::with_spool(spool).build().unwrap();
+        let filed = rt
+            .block_on(pg_mailer.send(
+                &pg_mailer.resolve(&account(&s.special)),
+                email(&s.special, &s.courier, "secrets, spooled in PostgreSQL"),
+            ))
+            .unwrap();
+        assert!(matches!(filed.filing, Filing::Filed { .. }));
+        rt.block_on(pg_mailer.close());
+        assert!(
+            !format!("{pg_mailer:?}").contains(&s.postgres_password),
+            "the mailer's Debug shows no database password"
+        );
+        s.postgres_password.clone()
+    };
+    #[cfg(not(feature = "postgres"))]
+    let database_password = String::from("no database in this build");
+
+    let logged = String::from_utf8_lossy(&CAPTURED.lock().unwrap()).to_string();
+    // The capture works: the run's own events are there.
+    assert!(logged.contains("SMTP: logged in"), "{logged}");
+    assert!(logged.contains(&receipt.message_id), "{logged}");
+    assert!(logged.contains("IMAP: filing"), "{logged}");
+    assert!(logged.contains("SendGrid: sending"), "{logged}");
+    assert!(
+        logged.contains("[REDACTED]"),
+        "settings are logged, redacted"
+    );
+    assert!(logged.contains("OAuth2: tokens renewed"), "{logged}");
+    assert!(logged.contains("signed in with OAuth2"), "{logged}");
+    let mut secrets: Vec<&str> = vec![
+        s.special.password.as_str(),
+        wrong,
+        api_key,
+        database_password.as_str(),
+    ];
+    secrets.extend(oauth_secrets.iter().map(String::as_str));
+    for secret in secrets {
+        assert_not_logged(&logged, secret, &s.special.address);
+    }
+    println!("{} bytes of logs, no secret", logged.len());
+}
+
+/// Neither `secret`, nor its base64, nor the AUTH PLAIN or XOAUTH2
+/// message of `user` with it, is in `logged`.
+fn assert_not_logged(logged: &str, secret: &str, user: &str) {
+    assert!(!logged.contains(secret), "`{secret}` was logged");
+    let plain = format!("\0{user}\0{secret}");
+    assert!(
+        !logged.contains(&base64(plain.as_bytes())),
+        "AUTH PLAIN for `{secret}` was logged"
+    );
+    assert!(
+        !logged.contains(&base64(secret.as_bytes())),
+        "`{secret}` in base64 was logged"
+    );
+    let xoauth2 = format!("user={user}\x01auth=Bearer {secret}\x01\x01");
+    assert!(
+        !logged.contains(&base64(xoauth2.as_bytes())),
+        "XOAUTH2 for `{secret}` was logged"
+    );
+}
+
+/// An OAuth2 run with a confidential client: the code exchange, a renewal
+/// (the stored token due now), a token the servers refuse (renewed, tried
+/// again), and sending and filing with tokens. Returns every secret it
+/// saw: the client secret, the code, each token.
+fn oauth2_run(mailer: &Mailer, rt: &tokio::runtime::Runtime) -> Vec<String> {
+    let s = Servers::get();
     let client_secret = s.oauth_secret_client_secret.clone();
     let sign_in = common::sign_in_as(
         courriel::oauth2::OAuth2Client::new("test-oauth", &s.oauth_secret_client)
@@ -228,64 +301,5 @@ fn no_secret_reaches_the_logs() {
         "Debug shows no token: {shown}"
     );
 
-    // A spool in PostgreSQL: its password never logged either.
-    #[cfg(feature = "postgres")]
-    let database_password = {
-        let url = s.fresh_postgres_database("secrets");
-        let spool = rt.block_on(courriel_archive::Spool::open(&url)).unwrap();
-        let pg_mailer = Mailer::with_spool(spool).build().unwrap();
-        let filed = rt
-            .block_on(pg_mailer.send(
-                &pg_mailer.resolve(&account(&s.special)),
-                email(&s.special, &s.courier, "secrets, spooled in PostgreSQL"),
-            ))
-            .unwrap();
-        assert!(matches!(filed.filing, Filing::Filed { .. }));
-        rt.block_on(pg_mailer.close());
-        assert!(
-            !format!("{pg_mailer:?}").contains(&s.postgres_password),
-            "the mailer's Debug shows no database password"
-        );
-        s.postgres_password.clone()
-    };
-    #[cfg(not(feature = "postgres"))]
-    let database_password = String::from("no database in this build");
-
-    let logged = String::from_utf8_lossy(&CAPTURED.lock().unwrap()).to_string();
-    // The capture works: the run's own events are there.
-    assert!(logged.contains("SMTP: logged in"), "{logged}");
-    assert!(logged.contains(&receipt.message_id), "{logged}");
-    assert!(logged.contains("IMAP: filing"), "{logged}");
-    assert!(logged.contains("SendGrid: sending"), "{logged}");
-    assert!(
-        logged.contains("[REDACTED]"),
-        "settings are logged, redacted"
-    );
-    assert!(logged.contains("OAuth2: tokens renewed"), "{logged}");
-    assert!(logged.contains("signed in with OAuth2"), "{logged}");
-    let mut secrets: Vec<&str> = vec![
-        s.special.password.as_str(),
-        wrong,
-        api_key,
-        database_password.as_str(),
-    ];
-    secrets.extend(oauth_secrets.iter().map(String::as_str));
-    for secret in secrets {
-        assert!(!logged.contains(secret), "`{secret}` was logged");
-        let plain = format!("\0{}\0{secret}", s.special.address);
-        assert!(
-            !logged.contains(&base64(plain.as_bytes())),
-            "AUTH PLAIN for `{secret}` was logged"
-        );
-        assert!(
-            !logged.contains(&base64(secret.as_bytes())),
-            "`{secret}` in base64 was logged"
-        );
-        let xoauth2 = format!("user={}\x01auth=Bearer {secret}\x01\x01", s.special.address);
-        assert!(
-            !logged.contains(&base64(xoauth2.as_bytes())),
-            "XOAUTH2 for `{secret}` was logged"
-        );
-    }
-    println!("{} bytes of logs, no secret", logged.len());
+    oauth_secrets
 }

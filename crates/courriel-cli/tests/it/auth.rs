@@ -5,6 +5,7 @@
 //! with the kept tokens, and `logout`.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -64,16 +65,13 @@ fn browse(location: &str) -> String {
     page
 }
 
-#[test]
-fn a_user_signs_in_with_the_tool_then_sends_with_its_tokens() {
+/// `courriel auth login --no-browser` for alice: the address it prints
+/// opened, alice approving, the answer brought to its loopback address.
+fn sign_in_with_the_tool(dir: &Path, providers: &Path, config: &str) {
     let s = courriel_testkit::Servers::get();
-    let dir = fresh_dir("auth-login");
-    let (config, providers) = account(&dir);
-    let config = config.to_str().unwrap();
-
     let mut login = command(
-        &dir,
-        &providers,
+        dir,
+        providers,
         &["auth", "login", "--config", config, "--no-browser"],
     )
     .stdout(Stdio::piped())
@@ -109,6 +107,16 @@ fn a_user_signs_in_with_the_tool_then_sends_with_its_tokens() {
         )),
         "{out}"
     );
+}
+
+#[test]
+fn a_user_signs_in_with_the_tool_then_sends_with_its_tokens() {
+    let s = courriel_testkit::Servers::get();
+    let dir = fresh_dir("auth-login");
+    let (config, providers) = account(&dir);
+    let config = config.to_str().unwrap();
+
+    sign_in_with_the_tool(&dir, &providers, config);
 
     // The token file is private, and holds no password.
     let tokens: Vec<_> = std::fs::read_dir(dir.join("tokens"))
@@ -117,7 +125,6 @@ fn a_user_signs_in_with_the_tool_then_sends_with_its_tokens() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     assert_eq!(tokens.len(), 1);
-    use std::os::unix::fs::PermissionsExt as _;
     assert_eq!(
         std::fs::metadata(&tokens[0]).unwrap().permissions().mode() & 0o777,
         0o600

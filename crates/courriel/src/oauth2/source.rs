@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use courriel_core::failure::{Failure, FailureKind};
 use courriel_core::provider::SaslMechanism;
 use courriel_net::{AccessToken, TokenFuture, TokenSource};
-use secrecy::ExposeSecret as _;
+use secrecy::ExposeSecret;
 
 use super::flow::SignIn;
 use super::store::{Grant, GrantKey, TokenStore};
@@ -132,8 +132,8 @@ impl StoredTokens {
         self.store.save(&renewed).await?;
         tracing::debug!(
             account = %self.key,
-            rotated = renewed.refresh_token.as_ref().map(|t| t.expose_secret())
-                != stored.refresh_token.as_ref().map(|t| t.expose_secret()),
+            rotated = renewed.refresh_token.as_ref().map(ExposeSecret::expose_secret)
+                != stored.refresh_token.as_ref().map(ExposeSecret::expose_secret),
             "OAuth2: tokens renewed"
         );
         let token = Self::token_of(&renewed);
