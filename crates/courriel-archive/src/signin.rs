@@ -91,15 +91,13 @@ pub(crate) async fn sign_in(
 ) -> Result<Imap, Failure> {
     let Some(mechanism) = courriel_net::choose_mechanism(&source.mechanisms(), &offered.mechanisms)
     else {
-        let shown = if offered.mechanisms.is_empty() {
-            "none".to_string()
-        } else {
-            offered.mechanisms.join(" ")
-        };
         return Err(failure(FailureKind::OAuth2NoUsableMechanism)
             .arg("protocol", "IMAP")
             .arg("user", &settings.username)
-            .arg("offered", shown));
+            .arg(
+                "offered",
+                courriel_net::shown_mechanisms(&offered.mechanisms),
+            ));
     };
     let limit = settings.timeouts.command;
     let mut token = source.token().await?;
@@ -132,14 +130,10 @@ pub(crate) async fn sign_in(
         let words = extension::refusal(e).map_err(trouble)?;
         let error = error.lock().unwrap_or_else(PoisonError::into_inner).take();
         if renewed {
-            let detail = match error {
-                Some(error) => format!("{words} ({})", error.describe()),
-                None => words,
-            };
             return Err(failure(FailureKind::OAuth2TokenRefused)
                 .arg("protocol", "IMAP")
                 .arg("user", &settings.username)
-                .arg("detail", detail));
+                .arg("detail", BearerError::detail(words, error.as_ref())));
         }
         tracing::debug!(
             host = %settings.host,

@@ -82,6 +82,13 @@ pub(crate) fn setup(
     }))
 }
 
+impl Setup {
+    /// The key of the account's grant in the store.
+    fn key(&self) -> GrantKey {
+        GrantKey::new(self.sign_in.provider_id(), &self.user)
+    }
+}
+
 /// How `login` gets the user's approval.
 pub(crate) struct LoginOptions {
     pub(crate) device: bool,
@@ -327,8 +334,7 @@ pub(crate) fn grant_text(grant: &Grant, lang: Lang) -> String {
 pub(crate) fn grant_of(settings: &AccountSettings, catalog: &Catalog) -> Option<Grant> {
     let tokens = crate::TOKENS.get().cloned().flatten();
     let setup = setup(settings, catalog, tokens.as_deref()).ok()??;
-    let key = GrantKey::new(setup.sign_in.provider_id(), &setup.user);
-    crate::block_on(setup.store.load(&key)).ok()?
+    crate::block_on(setup.store.load(&setup.key())).ok()?
 }
 
 /// Prints what is known of `grant` (never its tokens) under `headline`.
@@ -352,8 +358,7 @@ pub(crate) fn status(
         Ok(setup) => setup,
         Err(code) => return code,
     };
-    let key = GrantKey::new(setup.sign_in.provider_id(), &setup.user);
-    match crate::block_on(setup.store.load(&key)) {
+    match crate::block_on(setup.store.load(&setup.key())) {
         Err(failure) => failed(&failure, lang),
         Ok(Some(grant)) => {
             let headline = msg!(
@@ -394,8 +399,7 @@ pub(crate) fn logout(catalog: &Catalog, config: &Path, tokens: Option<&Path>, la
         Ok(setup) => setup,
         Err(code) => return code,
     };
-    let key = GrantKey::new(setup.sign_in.provider_id(), &setup.user);
-    match crate::block_on(setup.store.delete(&key)) {
+    match crate::block_on(setup.store.delete(&setup.key())) {
         Err(failure) => failed(&failure, lang),
         Ok(()) => {
             crate::emit(&format!(

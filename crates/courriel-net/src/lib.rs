@@ -15,7 +15,7 @@ pub use endpoint::{ConnectBounds, Endpoint, hex};
 pub use policy::{Destinations, IpRange, Special, classify};
 pub use signin::{
     AccessToken, BearerError, Secret, TokenFuture, TokenSource, answer_to_error, choose_mechanism,
-    initial_response,
+    initial_response, shown_mechanisms,
 };
 
 use std::collections::HashMap;

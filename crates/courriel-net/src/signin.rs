@@ -167,6 +167,16 @@ pub fn choose_mechanism(preferred: &[SaslMechanism], offered: &[String]) -> Opti
     })
 }
 
+/// The mechanisms a server offered, for a message: `none`, or them.
+#[must_use]
+pub fn shown_mechanisms(offered: &[String]) -> String {
+    if offered.is_empty() {
+        "none".to_string()
+    } else {
+        offered.join(" ")
+    }
+}
+
 /// The client's first message for `mechanism` (before base64): XOAUTH2's
 /// `user=U^Aauth=Bearer T^A^A`, or OAUTHBEARER's GS2 header with the user
 /// (`,` and `=` escaped as RFC 5801 says), host and port, then
@@ -237,6 +247,16 @@ impl BearerError {
             status: clip(status),
             scope: raw.scope.map(clip),
         })
+    }
+
+    /// The server's final refusal `words`, with the error it sent before
+    /// when it sent one: `535 5.7.8 ... (invalid_token (scope mail))`.
+    #[must_use]
+    pub fn detail(words: String, error: Option<&BearerError>) -> String {
+        match error {
+            Some(error) => format!("{words} ({})", error.describe()),
+            None => words,
+        }
     }
 
     /// In plain words for a failure's detail: `invalid_token (scope

@@ -56,15 +56,10 @@ pub(crate) async fn sign_in(
     source: &dyn TokenSource,
 ) -> Result<(), Failure> {
     let Some(mechanism) = courriel_net::choose_mechanism(&source.mechanisms(), offered) else {
-        let offered = if offered.is_empty() {
-            "none".to_string()
-        } else {
-            offered.join(" ")
-        };
         return Err(s
             .failure(FailureKind::OAuth2NoUsableMechanism)
             .arg("protocol", "SMTP")
-            .arg("offered", offered));
+            .arg("offered", courriel_net::shown_mechanisms(offered)));
     };
     let mut token = source.token().await?;
     let mut renewed = false;
@@ -85,14 +80,10 @@ pub(crate) async fn sign_in(
                     return Err(s.failure(kind).arg("detail", reply));
                 }
                 if renewed {
-                    let detail = match error {
-                        Some(error) => format!("{reply} ({})", error.describe()),
-                        None => reply,
-                    };
                     return Err(s
                         .failure(FailureKind::OAuth2TokenRefused)
                         .arg("protocol", "SMTP")
-                        .arg("detail", detail));
+                        .arg("detail", BearerError::detail(reply, error.as_ref())));
                 }
                 tracing::debug!(
                     host = %s.host,

@@ -105,29 +105,26 @@ impl StoredTokens {
         {
             return Ok(Self::token_of(grant));
         }
-        // Another process may have renewed it.
-        let stored = self
-            .store
-            .load(&self.key)
-            .await?
-            .ok_or_else(|| self.not_signed_in())?;
-        if self.usable(&stored, refused) {
-            let token = Self::token_of(&stored);
-            *current = Some(stored);
-            return Ok(token);
-        }
-        let _lock = self.store.lock(&self.key).await?;
-        // Read again under the lock: the renewal may have just been made.
-        let stored = self
-            .store
-            .load(&self.key)
-            .await?
-            .ok_or_else(|| self.not_signed_in())?;
-        if self.usable(&stored, refused) {
-            let token = Self::token_of(&stored);
-            *current = Some(stored);
-            return Ok(token);
-        }
+        // Another process may have renewed it: the store first, then the
+        // store again under its lock, where the renewal may just have been
+        // made; only then renew.
+        let mut lock = None;
+        let stored = loop {
+            let stored = self
+                .store
+                .load(&self.key)
+                .await?
+                .ok_or_else(|| self.not_signed_in())?;
+            if self.usable(&stored, refused) {
+                let token = Self::token_of(&stored);
+                *current = Some(stored);
+                return Ok(token);
+            }
+            if lock.is_some() {
+                break stored;
+            }
+            lock = Some(self.store.lock(&self.key).await?);
+        };
         let renewed = self.sign_in.refresh(&stored).await?;
         self.store.save(&renewed).await?;
         tracing::debug!(
