@@ -259,29 +259,85 @@ impl Servers {
         account: &Account,
         redirect: &str,
     ) -> Result<String, OAuthError> {
+        self.play(start, account, |response| {
+            response
+                .header("location")
+                .filter(|l| l.starts_with(redirect))
+                .map(|l| Ok(l.to_string()))
+        })
+    }
+
+    /// Plays the user of a device-flow sign-in (RFC 8628): opens the
+    /// `verification_uri_complete` a client library was given, confirms
+    /// the code, logs in as `account` and approves, until the server says
+    /// the device is signed in.
+    pub fn oauth_approve_device(
+        &self,
+        verification_uri_complete: &str,
+        account: &Account,
+    ) -> Result<(), OAuthError> {
+        self.play(verification_uri_complete, account, |response| {
+            let page = response.status == 200
+                && response.header("location").is_none()
+                && form_action(&response.body).is_none();
+            page.then(|| {
+                if response.body.contains("Success") {
+                    Ok(())
+                } else {
+                    Err(oauth_error(
+                        response.status,
+                        "device_not_approved",
+                        Some(response.body.clone()),
+                    ))
+                }
+            })
+        })
+    }
+
+    /// The user's side of a sign-in: from `start`, follows redirects and
+    /// submits each form (its hidden fields, with `account`'s login and
+    /// password where it asks for them) until `done` says it is over.
+    fn play<T>(
+        &self,
+        start: &str,
+        account: &Account,
+        done: impl Fn(&HttpResponse) -> Option<Result<T, OAuthError>>,
+    ) -> Result<T, OAuthError> {
         let issuer = self.oauth_issuer();
         let path = start.strip_prefix(issuer.as_str()).unwrap_or(start);
         let mut browser = Browser::new(self);
         let mut response = browser.get(path);
         let mut logged_in = false;
-        for _ in 0..10 {
+        for _ in 0..12 {
+            if let Some(over) = done(&response) {
+                return over;
+            }
             if let Some(location) = response.header("location").map(str::to_string) {
-                if location.starts_with(redirect) {
-                    return Ok(location);
-                }
                 let next = location.strip_prefix(issuer.as_str()).unwrap_or(&location);
                 response = browser.get(next);
             } else if let Some(action) = form_action(&response.body) {
-                if logged_in {
-                    return Err(oauth_error(
-                        response.status,
-                        "invalid_login",
-                        Some(format!("the login form refused {}", account.address)),
-                    ));
+                let mut fields = hidden_inputs(&response.body);
+                if response.body.contains("name=\"password\"") {
+                    if logged_in {
+                        return Err(oauth_error(
+                            response.status,
+                            "invalid_login",
+                            Some(format!("the login form refused {}", account.address)),
+                        ));
+                    }
+                    logged_in = true;
+                    fields.push(("login".into(), account.address.clone()));
+                    fields.push(("password".into(), account.password.clone()));
                 }
-                logged_in = true;
-                let body = form(&[("login", &account.address), ("password", &account.password)]);
-                response = browser.post_form(&action, &body);
+                let pairs: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let action = action
+                    .strip_prefix(issuer.as_str())
+                    .unwrap_or(&action)
+                    .to_string();
+                response = browser.post_form(&action, &form(&pairs));
             } else {
                 return Err(oauth_error(
                     response.status,
@@ -570,6 +626,36 @@ fn form_action(html: &str) -> Option<String> {
     let start = form.find("action=\"")? + "action=\"".len();
     let end = form[start..].find('"')?;
     Some(form[start..start + end].replace("&amp;", "&"))
+}
+
+/// The hidden fields (`<input type="hidden" name=... value=...>`) of the
+/// page's first form, in order.
+fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let Some(start) = html.find("<form") else {
+        return Vec::new();
+    };
+    let form = &html[start
+        ..html[start..]
+            .find("</form>")
+            .map_or(html.len(), |e| start + e)];
+    let attribute = |tag: &str, name: &str| {
+        let at = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[at..].find('"')?;
+        Some(tag[at..at + end].replace("&amp;", "&"))
+    };
+    form.split("<input")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+            if !tag.contains("type=\"hidden\"") {
+                return None;
+            }
+            Some((
+                attribute(tag, "name")?,
+                attribute(tag, "value").unwrap_or_default(),
+            ))
+        })
+        .collect()
 }
 
 /// `application/x-www-form-urlencoded` of `params`.

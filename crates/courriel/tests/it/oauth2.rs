@@ -263,3 +263,34 @@ fn a_long_jwt_goes_after_the_go_ahead_on_smtp() {
     let report = runtime().block_on(mailer.check(&account(&s.special, tokens)));
     assert!(report.is_ok(), "{report:?}");
 }
+
+#[test]
+fn a_device_signs_in_with_a_code_typed_elsewhere() {
+    let s = Servers::get();
+    let sign_in = sign_in("courriel-test");
+    let rt = runtime();
+    let device = rt
+        .block_on(sign_in.start_device(&s.localized.address))
+        .unwrap();
+    assert!(!device.user_code.is_empty());
+    assert!(device.verification_uri.starts_with(&s.oauth_issuer()));
+    let url = device
+        .verification_uri_complete
+        .clone()
+        .expect("the server gives one");
+    // The user, on another device, while the tool polls.
+    let user = std::thread::spawn(move || {
+        let s = Servers::get();
+        s.oauth_approve_device(&url, &s.localized)
+    });
+    let grant = rt.block_on(sign_in.finish_device(&device)).unwrap();
+    user.join().unwrap().expect("the user approves");
+    assert_eq!(grant.user, s.localized.address);
+    assert!(grant.refresh_token.is_some());
+    let store = store("device");
+    rt.block_on(store.save(&grant)).unwrap();
+    let tokens = Arc::new(StoredTokens::new(sign_in, store, &s.localized.address));
+    let mailer = Mailer::builder(spool_dir("oauth2-device")).build().unwrap();
+    let report = rt.block_on(mailer.check(&account(&s.localized, tokens)));
+    assert!(report.is_ok(), "{report:?}");
+}
