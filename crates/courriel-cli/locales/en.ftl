@@ -102,3 +102,4 @@ auth-expires = The access token expires at { $at } (renewed automatically: { $re
     }).
 auth-scopes = Permissions: { $scopes }
 check-oauth2 = OAuth2: signed in as { $user } ({ $provider })
+auth-device-link = or open this address there, with the code filled in: { $uri }

@@ -103,3 +103,4 @@ auth-expires = Le jeton d'accès expire le { $at } (renouvelé automatiquement :
     }).
 auth-scopes = Autorisations : { $scopes }
 check-oauth2 = OAuth2 : connecté en tant que { $user } ({ $provider })
+auth-device-link = ou ouvrez-y cette adresse, le code déjà rempli : { $uri }

@@ -170,6 +170,9 @@ fn device_login(setup: &Setup, lang: Lang) -> Result<Grant, Failure> {
                 code = device.user_code.clone()
             )
         );
+        if let Some(link) = &device.verification_uri_complete {
+            eprintln!("{}", msg!(lang, "auth-device-link", uri = link.clone()));
+        }
         setup.sign_in.finish_device(&device).await
     })
 }

@@ -218,3 +218,55 @@ fn an_account_without_a_client_id_is_told_what_to_set() {
     assert!(err.contains("OA011"), "{err}");
     assert!(err.contains("Test OAuth"), "{err}");
 }
+
+#[test]
+fn a_user_signs_in_on_another_device_with_a_code() {
+    let s = courriel_testkit::Servers::get();
+    let dir = fresh_dir("auth-device");
+    let (config, providers) = account(&dir);
+    let config = config.to_str().unwrap();
+    let mut login = command(
+        &dir,
+        &providers,
+        &["auth", "login", "--config", config, "--device"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut err = BufReader::new(login.stderr.take().unwrap());
+    let (mut code, mut address) = (String::new(), String::new());
+    let mut said = String::new();
+    while err.read_line(&mut said).unwrap() > 0 {
+        if let Some(rest) = said.trim().strip_prefix("On any device, open ") {
+            code = rest.rsplit(' ').next().unwrap().to_string();
+        }
+        if let Some((_, uri)) = said.trim().split_once("filled in: ") {
+            address = uri.to_string();
+            break;
+        }
+        said.clear();
+    }
+    let link = address;
+    assert!(!code.is_empty() && link.ends_with(&code), "{code} {link}");
+    s.oauth_approve_device(&link, &s.special)
+        .expect("the user approves");
+    let output = login.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}");
+    assert!(out.contains("Signed in as"), "{out}");
+    let status = command(
+        &dir,
+        &providers,
+        &["auth", "status", "--config", config, "--json"],
+    )
+    .output()
+    .unwrap();
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(shown["signed_in"], true, "{shown}");
+    assert_eq!(shown["user"], s.special.address.as_str());
+    assert!(
+        !stdout(&status).contains("access_token"),
+        "no token is shown"
+    );
+}
