@@ -173,13 +173,7 @@ async fn greeted(ctx: &Ctx<'_>, io: Box<dyn Io>) -> Result<(Client, Vec<String>)
                 if let Some(async_imap::imap_proto::ResponseCode::Capabilities(list)) = &outcome.code {
                     announced = list
                         .iter()
-                        .map(|c| match c {
-                            async_imap::imap_proto::Capability::Imap4rev1 => "IMAP4REV1".to_string(),
-                            async_imap::imap_proto::Capability::Auth(m) => {
-                                format!("AUTH={}", m.to_ascii_uppercase())
-                            }
-                            async_imap::imap_proto::Capability::Atom(a) => a.to_ascii_uppercase(),
-                        })
+                        .map(|c| capability_word(&Capability::from(c)))
                         .collect();
                 }
                 None

@@ -717,10 +717,8 @@ fn parse_query(query: &str) -> BTreeMap<String, String> {
 
 /// Base64url without padding (PKCE, RFC 7636).
 fn base64url(input: &[u8]) -> String {
-    sasl_base64(input)
-        .trim_end_matches('=')
-        .replace('+', "-")
-        .replace('/', "_")
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(input)
 }
 
 /// `N` random bytes from the TLS library's generator.
