@@ -190,6 +190,34 @@ pub struct Facts<'a> {
     /// With `sent_folder = "auto"` and no Sent folder found, the folder
     /// that will be created on first filing (`None`: creation is off).
     pub sent_folder_to_create: Option<String>,
+    /// The providers the application registered an OAuth2 client with.
+    pub oauth2_clients: OAuth2Clients,
+}
+
+/// Which providers the application can sign users in with: an application
+/// registers its own OAuth2 client with each provider (none is shipped), so
+/// whether "Sign in with Microsoft" is possible depends on the application.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OAuth2Clients {
+    /// Not said: the settings are checked on their own (an account file).
+    #[default]
+    Unknown,
+    /// The application has clients for these providers (catalog ids), and
+    /// for no other: maybe none at all.
+    Registered(Vec<String>),
+}
+
+impl OAuth2Clients {
+    /// Whether the application has a client for the provider `id`; `None`
+    /// when not said.
+    #[must_use]
+    pub fn for_provider(&self, id: &str) -> Option<bool> {
+        match self {
+            OAuth2Clients::Unknown => None,
+            OAuth2Clients::Registered(ids) => Some(ids.iter().any(|i| i == id)),
+        }
+    }
 }
 
 impl<'a> Facts<'a> {

@@ -1,12 +1,18 @@
 //! ## What it does
-//! Warns when the provider refuses password logins altogether and accepts
-//! only OAuth2 (Outlook.com and Microsoft 365 since Microsoft turned off
-//! basic authentication).
+//! Speaks up when the provider refuses password logins altogether and
+//! accepts only OAuth2 (Outlook.com and Microsoft 365 since Microsoft
+//! turned off basic authentication) and the settings give a password.
+//! What it says depends on the application (`Facts::oauth2_clients`):
+//! with a client registered with that provider, it is guidance (a hint:
+//! sign in with the provider instead); with none, an error saying what the
+//! application needs; when not said (a file checked on its own), a warning.
 //!
 //! ## Why is this bad?
 //! No password, not even an app password, will log in: every connection
 //! fails with "authentication failed". Signing in with OAuth2 instead
-//! (the account's tokens) is what works; then this rule says nothing.
+//! (the account's tokens) is what works; then this rule says nothing. And
+//! an application can only offer that with its own client registered with
+//! the provider.
 //!
 //! ## Example
 //! ```toml
@@ -39,7 +45,20 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     } else {
         Field::ImapPasswordEnv
     };
+    let (severity, client) = match ctx.facts.oauth2_clients.for_provider(&provider.id) {
+        Some(true) => (Severity::Hint, "registered"),
+        Some(false) => (Severity::Error, "none"),
+        None => (Severity::Warning, "unknown"),
+    };
+    let registration = provider
+        .oauth2
+        .as_ref()
+        .and_then(|o| o.registration.as_deref())
+        .unwrap_or("none");
     out.push(
-        Diagnostic::new(Rule::Oauth2Only, Severity::Warning, field).arg("provider", &provider.name),
+        Diagnostic::new(Rule::Oauth2Only, severity, field)
+            .arg("provider", &provider.name)
+            .arg("client", client)
+            .arg("registration", registration),
     );
 }

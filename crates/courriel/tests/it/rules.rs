@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use courriel::diagnose::facts;
 use courriel_core::account::{AccountSettings, Lang};
-use courriel_core::rules::{self, PasswordState, Rule};
+use courriel_core::rules::{self, OAuth2Clients, PasswordState, Rule};
 use courriel_presets::Catalog;
 use serde::Deserialize;
 
@@ -34,6 +34,8 @@ struct Case {
     /// Whether the account signs in with OAuth2 tokens (no password).
     #[serde(default)]
     oauth2: bool,
+    /// The providers the application has an OAuth2 client for (absent: not said).
+    oauth2_clients: Option<Vec<String>>,
     account: AccountSettings,
 }
 
@@ -77,6 +79,9 @@ fn run(rule: Rule) -> String {
         if case.oauth2 {
             facts.smtp_password = PasswordState::OAuth2;
             facts.imap_password = PasswordState::OAuth2;
+        }
+        if let Some(clients) = &case.oauth2_clients {
+            facts.oauth2_clients = OAuth2Clients::Registered(clients.clone());
         }
         if let Some(server) = &case.server {
             facts.sent_folder_found = Some(server.sent_folder_found);

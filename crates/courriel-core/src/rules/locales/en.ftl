@@ -76,8 +76,19 @@ LG002 = { $provider } refuses your account password from other software: it need
        *[other] { $provider_hint }
     }
 
-LG003 = { $provider } accepts only OAuth2 logins: no password, not even an app password, will work.
-    .help = Sign in with { $provider } instead (OAuth2: the application's "Sign in with" button, or `courriel auth login --config FILE`); or leave the SMTP settings empty so mail goes through the default provider.
+LG003 = { $client ->
+        [registered] { $provider } accepts only OAuth2 logins: sign in with { $provider } instead of giving a password.
+        [none] { $provider } accepts only OAuth2 logins, and this application has no OAuth2 client registered with { $provider }: no password, not even an app password, will work.
+       *[other] { $provider } accepts only OAuth2 logins: no password, not even an app password, will work.
+    }
+    .help = { $client ->
+        [registered] Use the application's "Sign in with { $provider }" button (or `courriel auth login --config FILE`) and remove the password.
+        [none] The application's administrator must register an OAuth2 client with { $provider }{ $registration ->
+            [none] {""}
+           *[other] {" "}({ $registration })
+        } and configure it; until then, leave the SMTP settings empty so mail goes through the default provider.
+       *[other] Sign in with { $provider } instead (OAuth2: the application's "Sign in with" button, or `courriel auth login --config FILE`); or leave the SMTP settings empty so mail goes through the default provider.
+    }
 
 LG004 = { $variable ->
         [none] No password is configured for { $protocol }.

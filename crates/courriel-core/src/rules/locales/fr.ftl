@@ -76,8 +76,19 @@ LG002 = { $provider } refuse le mot de passe de votre compte depuis un autre log
        *[other] { $provider_hint }
     }
 
-LG003 = { $provider } n'accepte que les connexions OAuth2 : aucun mot de passe, même d'application, ne fonctionnera.
-    .help = Connectez-vous plutôt avec { $provider } (OAuth2 : le bouton « Se connecter avec » de l'application, ou `courriel auth login --config FICHIER`) ; ou laissez les réglages SMTP vides pour que le courrier passe par le fournisseur par défaut.
+LG003 = { $client ->
+        [registered] { $provider } n'accepte que les connexions OAuth2 : connectez-vous avec { $provider } au lieu de donner un mot de passe.
+        [none] { $provider } n'accepte que les connexions OAuth2, et cette application n'a pas de client OAuth2 enregistré auprès de { $provider } : aucun mot de passe, même d'application, ne fonctionnera.
+       *[other] { $provider } n'accepte que les connexions OAuth2 : aucun mot de passe, même d'application, ne fonctionnera.
+    }
+    .help = { $client ->
+        [registered] Utilisez le bouton « Se connecter avec { $provider } » de l'application (ou `courriel auth login --config FICHIER`) et retirez le mot de passe.
+        [none] L'administrateur de l'application doit enregistrer un client OAuth2 auprès de { $provider }{ $registration ->
+            [none] {""}
+           *[other] {" "}({ $registration })
+        } et le configurer ; en attendant, laissez les réglages SMTP vides pour que le courrier passe par le fournisseur par défaut.
+       *[other] Connectez-vous plutôt avec { $provider } (OAuth2 : le bouton « Se connecter avec » de l'application, ou `courriel auth login --config FICHIER`) ; ou laissez les réglages SMTP vides pour que le courrier passe par le fournisseur par défaut.
+    }
 
 LG004 = { $variable ->
         [none] Aucun mot de passe n'est configuré pour { $protocol }.
