@@ -1,9 +1,9 @@
 //! `courriel auth login|status|logout`: signing an account in with OAuth2
 //! (the account file's `[oauth2]`), seeing whose tokens are kept and until
 //! when, and signing out. Tokens are kept in the token store (a directory
-//! of private files: `--tokens`, else `COURRIEL_TOKENS`, else
-//! `$XDG_STATE_HOME/courriel/tokens`, else `~/.local/state/courriel/tokens`);
-//! they are never printed.
+//! of private files, or a PostgreSQL database shared by many machines:
+//! `--tokens`, else `COURRIEL_TOKENS`, else `$XDG_STATE_HOME/courriel/tokens`,
+//! else `~/.local/state/courriel/tokens`); they are never printed.
 //!
 //! `login` opens the provider's sign-in page in the system's browser (or
 //! prints its address with `--no-browser`) and waits for its answer on a
@@ -12,7 +12,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,15 +28,67 @@ use crate::{EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE};
 /// The longest request line read from the browser's redirect.
 const MAX_REQUEST_LINE: usize = 16 * 1024;
 
-/// The token store directory: `given`, else `COURRIEL_TOKENS`, else
+/// The token store: `given`, else `COURRIEL_TOKENS`, else
 /// `$XDG_STATE_HOME/courriel/tokens`, else `~/.local/state/courriel/tokens`.
-pub(crate) fn tokens_dir(given: Option<&Path>) -> Option<PathBuf> {
+/// A directory, or a PostgreSQL URL.
+pub(crate) fn token_store_spec(given: Option<&str>) -> Option<String> {
     let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let dir = |base: String, rest: &str| Path::new(&base).join(rest).display().to_string();
     given
-        .map(Path::to_path_buf)
-        .or_else(|| set("COURRIEL_TOKENS").map(PathBuf::from))
-        .or_else(|| set("XDG_STATE_HOME").map(|d| PathBuf::from(d).join("courriel/tokens")))
-        .or_else(|| set("HOME").map(|h| PathBuf::from(h).join(".local/state/courriel/tokens")))
+        .map(str::to_string)
+        .or_else(|| set("COURRIEL_TOKENS"))
+        .or_else(|| set("XDG_STATE_HOME").map(|d| dir(d, "courriel/tokens")))
+        .or_else(|| set("HOME").map(|h| dir(h, ".local/state/courriel/tokens")))
+}
+
+/// Whether `spec` names a PostgreSQL database rather than a directory.
+fn is_postgres(spec: &str) -> bool {
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+/// The one token store of this process, opened on first use: every
+/// account of a run shares it (and its connection to PostgreSQL).
+static STORE: std::sync::OnceLock<Result<Arc<dyn TokenStore>, String>> = std::sync::OnceLock::new();
+
+/// Opens the store `spec` names, once per process. Accounts are also
+/// loaded inside the tool's async work (`spool retry`), where no runtime
+/// may be blocked on: PostgreSQL is reached from a thread of its own, and
+/// later calls reconnect on the runtime that uses the store.
+fn open_store(spec: &str) -> Result<Arc<dyn TokenStore>, String> {
+    STORE
+        .get_or_init(|| {
+            if !is_postgres(spec) {
+                return FileStore::open(spec)
+                    .map(|store| Arc::new(store) as Arc<dyn TokenStore>)
+                    .map_err(|f| f.render(Lang::En));
+            }
+            open_postgres(spec)
+        })
+        .clone()
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str) -> Result<Arc<dyn TokenStore>, String> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                crate::block_on(courriel::oauth2::PgTokenStore::connect(url))
+                    .map(|store| Arc::new(store) as Arc<dyn TokenStore>)
+                    // OA009 names the database, never its password.
+                    .map_err(|f| f.render(Lang::En))
+            })
+            .join()
+            .unwrap_or_else(|_| Err("the token store's connection panicked".to_string()))
+    })
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_url: &str) -> Result<Arc<dyn TokenStore>, String> {
+    Err(
+        "tokens in PostgreSQL need courriel built with the feature `postgres` \
+         (cargo install courriel-cli --features postgres); give a directory instead"
+            .to_string(),
+    )
 }
 
 /// What a sign-in of an account needs: its provider's sign-in, its login,
@@ -53,7 +105,7 @@ pub(crate) struct Setup {
 pub(crate) fn setup(
     settings: &AccountSettings,
     catalog: &Catalog,
-    tokens: Option<&Path>,
+    tokens: Option<&str>,
 ) -> Result<Option<Setup>, String> {
     if settings.oauth2.is_none() {
         return Ok(None);
@@ -72,13 +124,13 @@ pub(crate) fn setup(
     let user = courriel::oauth2::login_of(settings).ok_or_else(|| {
         "the account names no login (smtp.username, imap.username or sender)".to_string()
     })?;
-    let dir = tokens_dir(tokens)
+    let spec = token_store_spec(tokens)
         .ok_or_else(|| "no token store: give --tokens DIR or set COURRIEL_TOKENS".to_string())?;
-    let store = FileStore::open(&dir).map_err(render)?;
+    let store = open_store(&spec)?;
     Ok(Some(Setup {
         sign_in,
         user,
-        store: Arc::new(store),
+        store,
     }))
 }
 
@@ -96,7 +148,7 @@ pub(crate) struct LoginOptions {
     pub(crate) wait: Duration,
 }
 
-fn load(config: &Path, catalog: &Catalog, tokens: Option<&Path>, lang: Lang) -> Result<Setup, u8> {
+fn load(config: &Path, catalog: &Catalog, tokens: Option<&str>, lang: Lang) -> Result<Setup, u8> {
     let settings = courriel::account::load(config).map_err(|e| {
         eprintln!("courriel: {e}");
         EXIT_USAGE
@@ -127,7 +179,7 @@ fn failed(failure: &Failure, lang: Lang) -> u8 {
 pub(crate) fn login(
     catalog: &Catalog,
     config: &Path,
-    tokens: Option<&Path>,
+    tokens: Option<&str>,
     options: &LoginOptions,
     json: bool,
     lang: Lang,
@@ -353,7 +405,7 @@ fn show(grant: &Grant, headline: &str, json: bool, lang: Lang) {
 pub(crate) fn status(
     catalog: &Catalog,
     config: &Path,
-    tokens: Option<&Path>,
+    tokens: Option<&str>,
     json: bool,
     lang: Lang,
 ) -> u8 {
@@ -397,7 +449,7 @@ pub(crate) fn status(
 }
 
 /// `courriel auth logout --config FILE`: forgets the account's tokens.
-pub(crate) fn logout(catalog: &Catalog, config: &Path, tokens: Option<&Path>, lang: Lang) -> u8 {
+pub(crate) fn logout(catalog: &Catalog, config: &Path, tokens: Option<&str>, lang: Lang) -> u8 {
     let setup = match load(config, catalog, tokens, lang) {
         Ok(setup) => setup,
         Err(code) => return code,

@@ -109,9 +109,9 @@ struct Cli {
         global = true,
         value_name = "DIR",
         help_heading = GLOBAL,
-        help = "Where OAuth2 sign-ins are kept (auth, and every verb for accounts with [oauth2]): a directory of private files [default: $COURRIEL_TOKENS, else $XDG_STATE_HOME/courriel/tokens, else ~/.local/state/courriel/tokens]"
+        help = "Where OAuth2 sign-ins are kept (auth, and every verb for accounts with [oauth2]): a directory of private files, or a PostgreSQL database (postgres://user@host/db, built with the feature `postgres`) shared by many machines [default: $COURRIEL_TOKENS, else $XDG_STATE_HOME/courriel/tokens, else ~/.local/state/courriel/tokens]"
     )]
-    tokens: Option<PathBuf>,
+    tokens: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -499,7 +499,7 @@ fn main() -> ExitCode {
 fn auth_command(
     catalog: &Catalog,
     command: AuthCommand,
-    tokens: Option<&Path>,
+    tokens: Option<&str>,
     json: bool,
     lang: Lang,
 ) -> u8 {
@@ -618,8 +618,8 @@ fn spool_spec(given: Option<String>, lang: Lang) -> Result<String, u8> {
         })
 }
 
-/// The token store directory given with `--tokens`, for every verb.
-static TOKENS: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+/// The token store given with `--tokens`, for every verb.
+static TOKENS: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
 
 /// Reads an account file, with its passwords from the environment, or its
 /// OAuth2 sign-in from the token store. The account's key is the file's

@@ -33,13 +33,18 @@ fn account(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 fn command(dir: &Path, providers: &Path, args: &[&str]) -> Command {
+    command_with(dir, providers, dir.join("tokens").to_str().unwrap(), args)
+}
+
+/// [`command`] with the token store `tokens` (a directory or a database).
+fn command_with(dir: &Path, providers: &Path, tokens: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_courriel"));
     command
         .args(args)
         .arg("--providers")
         .arg(providers)
         .arg("--tokens")
-        .arg(dir.join("tokens"))
+        .arg(tokens)
         .arg("--spool")
         .arg(dir.join("spool"))
         .env("COURRIEL_TEST_CLIENT_ID", "courriel-test")
@@ -67,11 +72,12 @@ fn browse(location: &str) -> String {
 
 /// `courriel auth login --no-browser` for alice: the address it prints
 /// opened, alice approving, the answer brought to its loopback address.
-fn sign_in_with_the_tool(dir: &Path, providers: &Path, config: &str) {
+fn sign_in_with_the_tool(dir: &Path, providers: &Path, tokens: &str, config: &str) {
     let s = courriel_testkit::Servers::get();
-    let mut login = command(
+    let mut login = command_with(
         dir,
         providers,
+        tokens,
         &["auth", "login", "--config", config, "--no-browser"],
     )
     .stdout(Stdio::piped())
@@ -116,7 +122,8 @@ fn a_user_signs_in_with_the_tool_then_sends_with_its_tokens() {
     let (config, providers) = account(&dir);
     let config = config.to_str().unwrap();
 
-    sign_in_with_the_tool(&dir, &providers, config);
+    let tokens = dir.join("tokens");
+    sign_in_with_the_tool(&dir, &providers, tokens.to_str().unwrap(), config);
 
     // The token file is private, and holds no password.
     let tokens: Vec<_> = std::fs::read_dir(dir.join("tokens"))
@@ -269,4 +276,132 @@ fn a_user_signs_in_on_another_device_with_a_code() {
         !stdout(&status).contains("access_token"),
         "no token is shown"
     );
+}
+
+/// Tokens kept in PostgreSQL (`--tokens postgres://...`), as application
+/// servers on many machines share them: the sign-in, `status`, a send, and
+/// a copy filed later by `spool retry` (which loads the account inside its
+/// own run, on a runtime of its own) all use the database, and `logout`
+/// forgets the grant there. Nothing is written in a token directory and the
+/// database's password is never shown.
+#[cfg(feature = "postgres")]
+#[test]
+fn tokens_kept_in_postgres_serve_every_verb_and_a_later_retry() {
+    let s = courriel_testkit::Servers::get();
+    let dir = fresh_dir("auth-postgres");
+    let (config, providers) = account(&dir);
+    let config = config.to_str().unwrap();
+    let tokens = s.fresh_postgres_database("cli_auth_tokens");
+    let password = tokens
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, password)| password.to_string())
+        .expect("the test database's URL has a password");
+    let run = |args: &[&str]| {
+        let output = command_with(&dir, &providers, &tokens, args)
+            .output()
+            .unwrap();
+        for shown in [stdout(&output), stderr(&output)] {
+            assert!(!shown.contains(&password), "the password shown: {shown}");
+        }
+        output
+    };
+
+    sign_in_with_the_tool(&dir, &providers, &tokens, config);
+    assert!(!dir.join("tokens").exists(), "no token directory is made");
+    let rows = s.psql(
+        &tokens,
+        "SELECT provider, user_name FROM courriel_oauth2_grants",
+    );
+    assert_eq!(rows.trim(), format!("test-oauth|{}", s.special.address));
+
+    let status = run(&["auth", "status", "--config", config]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert!(
+        stdout(&status).contains("is signed in with Test OAuth"),
+        "{}",
+        stdout(&status)
+    );
+
+    let body = dir.join("body.txt");
+    std::fs::write(&body, "Bonjour,\njetons dans PostgreSQL.\n").unwrap();
+    let message_id = unique_message_id("auth-postgres");
+    let send = run(&[
+        "send",
+        "--config",
+        config,
+        "--to",
+        &s.courier.address,
+        "--subject",
+        &format!("OAuth2 <{message_id}>"),
+        "--text",
+        body.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        send.status.success(),
+        "{}\n{}",
+        stdout(&send),
+        stderr(&send)
+    );
+    let receipt: serde_json::Value = serde_json::from_str(&stdout(&send)).unwrap();
+    assert_eq!(receipt["filing"]["status"], "filed", "{receipt}");
+    assert_eq!(
+        copies_in_alices_sent(receipt["message_id"].as_str().unwrap()),
+        1
+    );
+
+    // A copy that could not be filed when it was sent, filed by a later
+    // retry signing in with the tokens in the database (the commands'
+    // spool is `dir/spool`).
+    let waiting = unique_message_id("auth-postgres-retry");
+    let spool = dir.join("spool");
+    crate::spool::spool_copy(spool.to_str().unwrap(), Path::new(config), &waiting);
+    let retry = run(&["spool", "retry", "--json"]);
+    assert!(
+        retry.status.success(),
+        "{}\n{}",
+        stdout(&retry),
+        stderr(&retry)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&retry)).unwrap();
+    assert_eq!(report["filed"], 1, "{report}");
+    assert_eq!(copies_in_alices_sent(&waiting), 1);
+
+    let logout = run(&["auth", "logout", "--config", config]);
+    assert!(logout.status.success(), "{}", stderr(&logout));
+    let rows = s.psql(&tokens, "SELECT count(*) FROM courriel_oauth2_grants");
+    assert_eq!(rows.trim(), "0");
+    let status = run(&["auth", "status", "--config", config]);
+    assert_eq!(status.status.code(), Some(1));
+}
+
+/// A token database that cannot be reached is named in the error, without
+/// its password, and the tool says it is a token store problem (OA009);
+/// built without PostgreSQL, the tool says which feature it lacks.
+#[test]
+fn an_unreachable_token_database_is_named_without_its_password() {
+    let dir = fresh_dir("auth-postgres-down");
+    let (config, providers) = account(&dir);
+    let output = command_with(
+        &dir,
+        &providers,
+        "postgres://courriel:hunter2-secret@127.0.0.1:1/none",
+        &["auth", "status", "--config", config.to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(!err.contains("hunter2"), "{err}");
+    if cfg!(feature = "postgres") {
+        assert!(err.contains("OA009"), "{err}");
+        assert!(
+            err.contains("postgres://courriel@127.0.0.1:1/none"),
+            "{err}"
+        );
+    } else {
+        assert!(err.contains("feature `postgres`"), "{err}");
+    }
 }

@@ -42,7 +42,7 @@ fn open(spool: &str) -> Spool {
 
 /// Spools a copy for the account file `account` (its key is its path), due
 /// now and claimed by nobody, as a send that could not reach IMAP leaves it.
-fn spool_copy(spool: &str, account: &Path, message_id: &str) {
+pub(crate) fn spool_copy(spool: &str, account: &Path, message_id: &str) {
     let spool = open(spool);
     courriel_testkit::runtime().block_on(async {
         let copy = NewCopy::sent(account.to_str().unwrap(), None, message_id);
