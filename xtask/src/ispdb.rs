@@ -364,6 +364,7 @@ fn convert_oauth2(
         authorization_url: block.auth_url.clone(),
         token_url: block.token_url.clone(),
         device_authorization_url: None,
+        revocation_url: None,
         imap_scopes: owned(&mail),
         smtp_scopes: owned(&mail),
         extra_scopes: owned(&extra),

@@ -96,6 +96,8 @@ auth-signed-in = Signed in as { $user } with { $provider }.
 auth-status = { $user } is signed in with { $provider }.
 auth-not-signed-in = { $user } is not signed in with { $provider }: run `courriel auth login --config FILE`.
 auth-signed-out = { $user } is signed out of { $provider }: its tokens are forgotten here (revoke the application in the provider's account settings to end the authorization there too).
+auth-signed-out-revoked = { $user } is signed out of { $provider }: { $provider } was told to forget the sign-in, and its tokens are deleted here.
+auth-signed-out-not-told = { $user }'s tokens are deleted here, but { $provider } could not be told to forget the sign-in: it stays valid there until it expires (revoke the application in the provider's account settings to end it now).
 auth-expires = The access token expires at { $at } (renewed automatically: { $renewable ->
         [yes] yes
        *[no] no, no refresh token

@@ -97,6 +97,8 @@ auth-signed-in = Connecté en tant que { $user } avec { $provider }.
 auth-status = { $user } est connecté avec { $provider }.
 auth-not-signed-in = { $user } n'est pas connecté avec { $provider } : lancez `courriel auth login --config FICHIER`.
 auth-signed-out = { $user } est déconnecté de { $provider } : ses jetons sont oubliés ici (révoquez l'application dans les réglages du compte chez le fournisseur pour mettre fin à l'autorisation là-bas aussi).
+auth-signed-out-revoked = { $user } est déconnecté de { $provider } : { $provider } a été prié d'oublier la connexion, et ses jetons sont effacés ici.
+auth-signed-out-not-told = Les jetons de { $user } sont effacés ici, mais { $provider } n'a pas pu être prié d'oublier la connexion : elle reste valable là-bas jusqu'à son expiration (révoquez l'application dans les réglages du compte chez le fournisseur pour y mettre fin maintenant).
 auth-expires = Le jeton d'accès expire le { $at } (renouvelé automatiquement : { $renewable ->
         [yes] oui
        *[no] non, pas de jeton de renouvellement

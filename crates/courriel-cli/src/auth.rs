@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use courriel::oauth2::{FileStore, Grant, GrantKey, HttpOptions, SignIn, TokenStore};
+use courriel::oauth2::{FileStore, Grant, GrantKey, HttpOptions, Revocation, SignIn, TokenStore};
 use courriel_core::account::{AccountSettings, Lang};
 use courriel_core::failure::Failure;
 use courriel_presets::Catalog;
@@ -448,25 +448,49 @@ pub(crate) fn status(
     }
 }
 
-/// `courriel auth logout --config FILE`: forgets the account's tokens.
+/// `courriel auth logout --config FILE`: asks the provider to forget the
+/// sign-in where it can (RFC 7009), then forgets the account's tokens here.
+/// The tokens are deleted even when the provider cannot be reached; the
+/// message then says the sign-in stays valid there.
 pub(crate) fn logout(catalog: &Catalog, config: &Path, tokens: Option<&str>, lang: Lang) -> u8 {
     let setup = match load(config, catalog, tokens, lang) {
         Ok(setup) => setup,
         Err(code) => return code,
     };
-    match crate::block_on(setup.store.delete(&setup.key())) {
-        Err(failure) => failed(&failure, lang),
-        Ok(()) => {
-            crate::emit(&format!(
-                "{}\n",
-                msg!(
-                    lang,
-                    "auth-signed-out",
-                    user = setup.user.clone(),
-                    provider = setup.sign_in.provider_name().to_string()
-                )
-            ));
-            EXIT_OK
+    let key = setup.key();
+    let revoked = crate::block_on(async {
+        match setup.store.load(&key).await? {
+            Some(grant) => Ok(Some(setup.sign_in.revoke(&grant).await)),
+            None => Ok(None),
         }
+    });
+    let revoked = match revoked {
+        Err(failure) => return failed(&failure, lang),
+        Ok(revoked) => revoked,
+    };
+    if let Err(failure) = crate::block_on(setup.store.delete(&key)) {
+        return failed(&failure, lang);
     }
+    let user = setup.user.clone();
+    let provider = setup.sign_in.provider_name().to_string();
+    let said = match revoked {
+        Some(Ok(Revocation::Revoked)) => msg!(
+            lang,
+            "auth-signed-out-revoked",
+            user = user,
+            provider = provider
+        ),
+        Some(Err(failure)) => {
+            eprintln!("courriel: {}", failure.render(lang));
+            msg!(
+                lang,
+                "auth-signed-out-not-told",
+                user = user,
+                provider = provider
+            )
+        }
+        _ => msg!(lang, "auth-signed-out", user = user, provider = provider),
+    };
+    crate::emit(&format!("{said}\n"));
+    EXIT_OK
 }

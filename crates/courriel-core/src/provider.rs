@@ -104,6 +104,12 @@ pub struct OAuth2 {
     /// grants the mail scopes through it.
     #[serde(default)]
     pub device_authorization_url: Option<String>,
+    /// The revocation endpoint (RFC 7009), where signing out makes the
+    /// provider forget the sign-in; `None` where the provider has none
+    /// (Microsoft: the user removes the application's access in their
+    /// account's settings).
+    #[serde(default)]
+    pub revocation_url: Option<String>,
     /// Scopes that grant IMAP access.
     pub imap_scopes: Vec<String>,
     /// Scopes that grant SMTP submission.
@@ -171,10 +177,11 @@ impl OAuth2 {
 
 impl Serialize for OAuth2 {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("OAuth2", 15)?;
+        let mut s = serializer.serialize_struct("OAuth2", 16)?;
         s.serialize_field("authorization_url", &self.authorization_url)?;
         s.serialize_field("token_url", &self.token_url)?;
         s.serialize_field("device_authorization_url", &self.device_authorization_url)?;
+        s.serialize_field("revocation_url", &self.revocation_url)?;
         s.serialize_field("imap_scopes", &self.imap_scopes)?;
         s.serialize_field("smtp_scopes", &self.smtp_scopes)?;
         s.serialize_field("extra_scopes", &self.extra_scopes)?;

@@ -554,6 +554,7 @@ fn oauth2_urls(o: &OAuth2) -> impl Iterator<Item = (&'static str, &String)> {
             "device_authorization_url",
             o.device_authorization_url.as_ref(),
         ),
+        ("revocation_url", o.revocation_url.as_ref()),
         ("admin_consent_url", o.admin_consent_url.as_ref()),
     ]
     .into_iter()

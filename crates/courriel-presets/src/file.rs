@@ -204,6 +204,9 @@ fn write_oauth2(out: &mut String, o: &OAuth2) {
     if let Some(url) = &o.device_authorization_url {
         let _ = writeln!(out, "{IN}device_authorization_url: {},", quote(url));
     }
+    if let Some(url) = &o.revocation_url {
+        let _ = writeln!(out, "{IN}revocation_url: {},", quote(url));
+    }
     write_list_at(out, IN, "imap_scopes", &o.imap_scopes, true);
     write_list_at(out, IN, "smtp_scopes", &o.smtp_scopes, true);
     write_list_at(out, IN, "extra_scopes", &o.extra_scopes, false);
@@ -316,6 +319,7 @@ Provider(
         authorization_url: "https://login.a.example/{tenant}/authorize",
         token_url: "https://login.a.example/{tenant}/token",
         device_authorization_url: "https://login.a.example/{tenant}/devicecode",
+        revocation_url: "https://login.a.example/{tenant}/revoke",
         imap_scopes: [
             "https://a.example/IMAP",
         ],
@@ -378,7 +382,13 @@ Provider(
         let minimal = OAUTH2
             .lines()
             .filter(|l| {
-                !["device_authorization_url", "default_tenant", "admin_consent_url", "registration"]
+                ![
+                    "device_authorization_url",
+                    "revocation_url",
+                    "default_tenant",
+                    "admin_consent_url",
+                    "registration",
+                ]
                     .iter()
                     .any(|f| l.trim_start().starts_with(f))
             })

@@ -162,6 +162,7 @@ impl Servers {
             authorization_url: "{issuer}/auth",
             token_url: "{issuer}/token",
             device_authorization_url: "{issuer}/device/auth",
+            revocation_url: "{issuer}/token/revocation",
             imap_scopes: ["imap"],
             smtp_scopes: ["smtp"],
             extra_scopes: ["offline_access"],

@@ -187,10 +187,23 @@ fn a_user_signs_in_with_the_tool_then_sends_with_its_tokens() {
     assert_eq!(receipt["filing"]["status"], "filed", "{receipt}");
     assert_eq!(copies_in_alices_sent(&sent_id), 1);
 
+    // Signing out asks the provider to forget the sign-in (RFC 7009): the
+    // refresh token revoked, the access tokens made from it with it.
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&tokens[0]).unwrap()).unwrap();
+    let access = stored["access_token"].as_str().unwrap();
+    assert_eq!(s.oauth_introspect(access)["active"], true);
     let logout = command(&dir, &providers, &["auth", "logout", "--config", config])
         .output()
         .unwrap();
     assert!(logout.status.success(), "{}", stderr(&logout));
+    assert!(
+        stdout(&logout).contains("Test OAuth was told to forget the sign-in"),
+        "{}",
+        stdout(&logout)
+    );
+    assert_eq!(s.oauth_introspect(access)["active"], false);
+    assert!(!tokens[0].exists(), "the token file is deleted");
     let status = command(&dir, &providers, &["auth", "status", "--config", config])
         .output()
         .unwrap();
@@ -404,4 +417,50 @@ fn an_unreachable_token_database_is_named_without_its_password() {
     } else {
         assert!(err.contains("feature `postgres`"), "{err}");
     }
+}
+
+/// Signing out when the provider cannot be reached: the tokens are still
+/// deleted here, and the tool says the sign-in stays valid at the provider
+/// (OA005 on standard error), rather than claiming it was revoked.
+#[test]
+fn signing_out_while_the_provider_is_unreachable_says_the_sign_in_lives_on() {
+    let dir = fresh_dir("auth-logout-unreachable");
+    let (config, providers) = account(&dir);
+    let config = config.to_str().unwrap();
+    let tokens = dir.join("tokens");
+    sign_in_with_the_tool(&dir, &providers, tokens.to_str().unwrap(), config);
+    let file = providers.join("test-oauth.ron");
+    let ron = std::fs::read_to_string(&file).unwrap();
+    let start = ron
+        .find("revocation_url: \"")
+        .expect("the test provider revokes");
+    let end = start + ron[start..].find(",\n").unwrap();
+    let moved = format!(
+        "{}revocation_url: \"https://127.0.0.1:1/token/revocation\"{}",
+        &ron[..start],
+        &ron[end..]
+    );
+    std::fs::write(&file, moved).unwrap();
+
+    let logout = command(&dir, &providers, &["auth", "logout", "--config", config])
+        .output()
+        .unwrap();
+    assert!(logout.status.success(), "{}", stderr(&logout));
+    assert!(stderr(&logout).contains("OA005"), "{}", stderr(&logout));
+    assert!(
+        stdout(&logout).contains("could not be told to forget the sign-in"),
+        "{}",
+        stdout(&logout)
+    );
+    let left = std::fs::read_dir(&tokens)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert_eq!(left, 0, "the tokens are deleted here all the same");
 }

@@ -466,6 +466,52 @@ impl SignIn {
         Ok(self.grant(&grant.user, answer, Some(grant)))
     }
 
+    /// Asks the provider to forget `grant` (RFC 7009): its refresh token,
+    /// which revokes the access tokens made from it too, else its access
+    /// token. Delete the grant from the store as well: a provider without
+    /// a revocation endpoint ([`Revocation::NotOffered`]: Microsoft) keeps
+    /// the sign-in until it expires or the user removes the application's
+    /// access in their account's settings. An unreachable provider is
+    /// OA005, a refused request OA004.
+    pub async fn revoke(&self, grant: &Grant) -> Result<Revocation, Failure> {
+        let Some(endpoint) = &self.facts.revocation_url else {
+            return Ok(Revocation::NotOffered);
+        };
+        let endpoint = self.url(endpoint)?;
+        let form = match &grant.refresh_token {
+            Some(refresh) => vec![
+                ("token", refresh.expose_secret().to_string()),
+                ("token_type_hint", "refresh_token".to_string()),
+            ],
+            None => vec![
+                ("token", grant.access_token.expose_secret().to_string()),
+                ("token_type_hint", "access_token".to_string()),
+            ],
+        };
+        match self.post(&endpoint, &grant.user, form).await {
+            // RFC 7009 2.2: 200 also for a token already invalid.
+            Ok(_) => Ok(Revocation::Revoked),
+            Err(Refusal::Answer(body)) => {
+                let mut error: ErrorAnswer = serde_json::from_slice(&body).unwrap_or_default();
+                if error.error.is_empty() {
+                    error.error = "invalid_request".to_string();
+                }
+                // Whatever the provider says, the request was refused: the
+                // client is at fault, never the user's sign-in.
+                Err(self.failure(
+                    FailureKind::OAuth2ClientRefused,
+                    &grant.user,
+                    clip(&format!(
+                        "revocation refused: {}: {}",
+                        error.error,
+                        error.error_description.as_deref().unwrap_or("")
+                    )),
+                ))
+            }
+            Err(Refusal::Failed(failure)) => Err(failure),
+        }
+    }
+
     /// Starts a device-flow sign-in of `user` (OA011 when the provider
     /// offers none for the mail scopes).
     pub async fn start_device(&self, user: &str) -> Result<DeviceAuthorization, Failure> {
@@ -690,6 +736,18 @@ impl SignIn {
             refreshed_at: previous.map(|_| now),
         }
     }
+}
+
+/// What signing out told the provider ([`SignIn::revoke`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revocation {
+    /// The provider forgot the sign-in: its tokens no longer work.
+    Revoked,
+    /// The provider offers no revocation endpoint: the sign-in lasts until
+    /// it expires or the user removes the application's access in their
+    /// account's settings.
+    NotOffered,
 }
 
 /// A request that did not give a token: the server's error answer (to

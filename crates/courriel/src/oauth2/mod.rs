@@ -13,7 +13,7 @@ mod source;
 mod store;
 
 pub use file::FileStore;
-pub use flow::{Authorization, DeviceAuthorization, HttpOptions, OAuth2Client, SignIn};
+pub use flow::{Authorization, DeviceAuthorization, HttpOptions, OAuth2Client, Revocation, SignIn};
 #[cfg(feature = "postgres")]
 pub use postgres::PgTokenStore;
 pub use source::{DEFAULT_MARGIN, StoredTokens, login_of, sign_in_for};

@@ -192,17 +192,29 @@ fn a_token_the_server_refuses_is_renewed_and_the_login_tried_again() {
     );
 }
 
+/// Signing out through the library (`SignIn::revoke`, RFC 7009) makes the
+/// provider forget the sign-in: the access token is no longer active, and
+/// renewing with the refresh token is OA002, the user must sign in again.
 #[test]
 fn a_revoked_sign_in_is_oa002_the_user_must_sign_in_again() {
     let s = Servers::get();
     let sign_in = sign_in("courriel-test");
     let mut grant = approve(&sign_in, &s.special);
-    s.oauth_revoke(
-        "courriel-test",
-        grant.refresh_token.as_ref().unwrap().expose_secret(),
-        "refresh_token",
-    )
-    .unwrap();
+    assert_eq!(
+        s.oauth_introspect(grant.access_token.expose_secret())["active"],
+        true
+    );
+    let revoked = runtime().block_on(sign_in.revoke(&grant)).unwrap();
+    assert_eq!(revoked, courriel::oauth2::Revocation::Revoked);
+    assert_eq!(
+        s.oauth_introspect(grant.access_token.expose_secret())["active"],
+        false
+    );
+    // Revoking again is no error (RFC 7009: the token is already invalid).
+    assert_eq!(
+        runtime().block_on(sign_in.revoke(&grant)).unwrap(),
+        courriel::oauth2::Revocation::Revoked
+    );
     grant.expires_at = Some(SystemTime::now());
     let store = store("revoked");
     runtime().block_on(store.save(&grant)).unwrap();
@@ -293,4 +305,28 @@ fn a_device_signs_in_with_a_code_typed_elsewhere() {
     let mailer = Mailer::builder(spool_dir("oauth2-device")).build().unwrap();
     let report = rt.block_on(mailer.check(&account(&s.localized, tokens)));
     assert!(report.is_ok(), "{report:?}");
+}
+
+/// A provider without a revocation endpoint (Microsoft) is not asked:
+/// signing out there only forgets the tokens here, and says so.
+#[test]
+fn a_provider_without_revocation_is_not_asked() {
+    let s = Servers::get();
+    let with = sign_in("courriel-test");
+    let grant = approve(&with, &s.special);
+    let mut provider = crate::common::provider();
+    provider.oauth2.as_mut().unwrap().revocation_url = None;
+    let without = courriel::oauth2::SignIn::new(
+        &provider,
+        courriel::oauth2::OAuth2Client::new("test-oauth", "courriel-test"),
+        &crate::common::oauth_options(),
+    )
+    .unwrap();
+    let said = runtime().block_on(without.revoke(&grant)).unwrap();
+    assert_eq!(said, courriel::oauth2::Revocation::NotOffered);
+    assert_eq!(
+        s.oauth_introspect(grant.access_token.expose_secret())["active"],
+        true,
+        "the sign-in is left as it was"
+    );
 }
