@@ -6,7 +6,9 @@
 //! attribute, by its French name, or created in a mailbox holding only
 //! INBOX; a wrong password on each protocol; a sender refused; IMAP down
 //! at send time, the connection cut during APPEND, the APPEND's answer
-//! lost, each followed by a retry that files the copy exactly once.
+//! lost, each followed by a retry that files the copy exactly once; and
+//! signed in with OAuth2 tokens, where both servers take them, and OA010
+//! where one offers no OAuth2 mechanism.
 //!
 //! It prints a matrix (scenario × server pair → code and outcome) and
 //! fails if any cell differs from what is expected:
@@ -17,7 +19,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use courriel::{Email, EmailAddress, Filing, Mailbox, Mailer};
-use courriel_conformance::{ImapServer, SmtpServer, account, imap_servers, smtp_servers};
+use courriel_conformance::{
+    ImapServer, SmtpServer, account, imap_servers, oauth2_account, smtp_servers,
+};
 use courriel_testkit::hostile::{cutting_proxy, reply_losing_proxy};
 use courriel_testkit::message::without_trace;
 use courriel_testkit::{Account as TestAccount, Servers, closed, runtime};
@@ -92,13 +96,25 @@ fn send_and_compare(
     folder: &str,
     created: bool,
 ) -> Cell {
+    let account = pair.account(scenario, who, pair.imap.port);
+    send_and_compare_as(pair, scenario, who, folder, created, &account)
+}
+
+/// [`send_and_compare`] as `account` (`who`'s, signing in its own way).
+fn send_and_compare_as(
+    pair: &Pair,
+    scenario: &str,
+    who: &TestAccount,
+    folder: &str,
+    created: bool,
+    account: &courriel::Account,
+) -> Cell {
     let mailer = pair.mailer(scenario);
     let subject = format!("Facture ({}, {scenario})", pair.label());
     let body = "Bonjour,\nvoici la facture.\n.\nCordialement\n".to_string();
-    let receipt = match runtime().block_on(mailer.send(
-        &mailer.resolve(&pair.account(scenario, who, pair.imap.port)),
-        email(who, who, &subject, body),
-    )) {
+    let receipt = match runtime()
+        .block_on(mailer.send(&mailer.resolve(account), email(who, who, &subject, body)))
+    {
         Ok(receipt) => receipt,
         Err(e) => return Cell::check(format!("not sent: {e:?}"), "filed"),
     };
@@ -292,6 +308,53 @@ fn then_retry(pair: &Pair, scenario: &str, imap_port: u16, expected: &str, alrea
     cell
 }
 
+/// Signed in with OAuth2 tokens instead of passwords: where both servers
+/// take them (Postfix and Dovecot, validating them with the authorization
+/// server), sent and filed as with a password; a server that offers no
+/// OAuth2 mechanism (Exim, Cyrus here) is OA010 on its side, never a
+/// password tried instead: on SMTP nothing is sent, on IMAP the message
+/// is sent and its copy waits in the spool.
+fn oauth2(pair: &Pair) -> Cell {
+    let who = &pair.imap.marked;
+    let (folder, _) = pair.imap.marked_sent;
+    let smtp_ok = pair.smtp.takes_oauth2;
+    let imap_ok = pair.imap.takes_oauth2;
+    if smtp_ok && imap_ok {
+        let account = oauth2_account(&pair.id("oauth2"), who, pair.smtp.port, pair.imap.port);
+        let mut cell = send_and_compare_as(pair, "oauth2", who, folder, false, &account);
+        cell.outcome = format!("tokens: {}", cell.outcome);
+        return cell;
+    }
+    let mailer = pair.mailer("oauth2");
+    let account = oauth2_account(&pair.id("oauth2"), who, pair.smtp.port, pair.imap.port);
+    let result = runtime().block_on(mailer.send(
+        &mailer.resolve(&account),
+        email(who, who, "Facture (oauth2)", "Bonjour\n".into()),
+    ));
+    let spooled = runtime()
+        .block_on(mailer.spool().entries())
+        .map_or(0, |e| e.len());
+    let outcome = match &result {
+        Ok(receipt) => match &receipt.filing {
+            Filing::Spooled { failure, .. } => {
+                format!("sent, copy spooled: {}, {spooled} waiting", failure.code())
+            }
+            other => format!("sent, {}", other.status()),
+        },
+        Err(e) => format!(
+            "not sent: {}, {spooled} waiting",
+            e.failure()
+                .map_or_else(|| format!("{e:?}"), |f| f.code().to_string())
+        ),
+    };
+    let expected = if smtp_ok {
+        "sent, copy spooled: OA010, 1 waiting"
+    } else {
+        "not sent: OA010, 0 waiting"
+    };
+    Cell::check(outcome, expected)
+}
+
 type Scenario = (&'static str, fn(&Pair) -> Cell);
 
 fn scenarios() -> Vec<Scenario> {
@@ -339,6 +402,7 @@ fn scenarios() -> Vec<Scenario> {
         ("wrong SMTP password", |p| wrong_password(p, true)),
         ("wrong IMAP password", |p| wrong_password(p, false)),
         ("sender not the login's", sender_refused),
+        ("signed in with OAuth2 tokens", oauth2),
         ("IMAP down at send, then retry", |p| {
             then_retry(p, "down", closed(), "IM003", false)
         }),

@@ -5,8 +5,11 @@
 //! back what was filed and delivered is courriel-testkit's
 //! `Imap::messages` and `Servers::delivered`).
 
-use courriel::Account;
-use courriel_testkit::{Account as TestAccount, Servers};
+use std::sync::Arc;
+
+use courriel::oauth2::{FileStore, HttpOptions, OAuth2Client, SignIn, StoredTokens, TokenStore};
+use courriel::{Account, Catalog};
+use courriel_testkit::{Account as TestAccount, Servers, fresh_dir, runtime};
 
 /// An SMTP submission server under test.
 #[derive(Debug, Clone, Copy)]
@@ -15,6 +18,8 @@ pub struct SmtpServer {
     pub name: &'static str,
     /// Its STARTTLS submission port (the sender checked at MAIL FROM).
     pub port: u16,
+    /// Whether it takes OAuth2 tokens (XOAUTH2, OAUTHBEARER).
+    pub takes_oauth2: bool,
 }
 
 /// An IMAP server under test, with its accounts.
@@ -39,6 +44,8 @@ pub struct ImapServer {
     /// Whether the server offers CREATE-SPECIAL-USE, so that the folder
     /// created is marked `\Sent`.
     pub marks_created: bool,
+    /// Whether it takes OAuth2 tokens (XOAUTH2, OAUTHBEARER).
+    pub takes_oauth2: bool,
 }
 
 /// Postfix and Exim.
@@ -49,10 +56,15 @@ pub fn smtp_servers() -> Vec<SmtpServer> {
         SmtpServer {
             name: "Postfix",
             port: s.smtp_starttls_port,
+            // Through Dovecot's passdb oauth2.
+            takes_oauth2: true,
         },
         SmtpServer {
             name: "Exim",
             port: s.exim_starttls_port,
+            // Debian's exim4-daemon-light has no dovecot or cyrus_sasl
+            // authenticator to check tokens with.
+            takes_oauth2: false,
         },
     ]
 }
@@ -72,6 +84,7 @@ pub fn imap_servers() -> Vec<ImapServer> {
             bare: s.bare.clone(),
             bare_sent: "INBOX.Sent",
             marks_created: false,
+            takes_oauth2: true,
         },
         ImapServer {
             name: "Cyrus",
@@ -83,6 +96,8 @@ pub fn imap_servers() -> Vec<ImapServer> {
             bare: s.cyrus_bare.clone(),
             bare_sent: "INBOX.Sent",
             marks_created: true,
+            // Debian ships no XOAUTH2 plugin for Cyrus SASL.
+            takes_oauth2: false,
         },
     ]
 }
@@ -97,4 +112,53 @@ pub fn account(id: &str, who: &TestAccount, smtp_port: u16, imap_port: u16) -> A
     Account::new(id, settings)
         .with_smtp_password(&who.password)
         .with_imap_password(&who.password)
+}
+
+/// Where the authorization server sends the browser back; nothing listens
+/// there: the testkit reads the redirect's address.
+const REDIRECT: &str = "http://127.0.0.1:9/";
+
+/// The account `who` with SMTP on `smtp_port` and IMAP on `imap_port`,
+/// signing in with OAuth2 (XOAUTH2, else OAUTHBEARER) instead of passwords:
+/// `who` approves the test client once on the test authorization server
+/// (the testkit plays the browser), and the grant is kept in a file store
+/// of its own.
+#[must_use]
+pub fn oauth2_account(id: &str, who: &TestAccount, smtp_port: u16, imap_port: u16) -> Account {
+    let s = Servers::get();
+    let catalog = Catalog::builder()
+        .add_ron("test-oauth.ron", s.oauth_provider_ron())
+        .build()
+        .expect("the test provider is valid");
+    let provider = catalog.get("test-oauth").expect("the test provider");
+    let mut options = HttpOptions::default();
+    options.extra_ca_pem = Some(Arc::from(std::fs::read(&s.ca).expect("the test CA")));
+    let sign_in = SignIn::new(
+        provider,
+        OAuth2Client::new("test-oauth", "courriel-test"),
+        &options,
+    )
+    .expect("the sign-in");
+    let authorization = sign_in
+        .authorize(&who.address, REDIRECT)
+        .expect("an authorization");
+    let location = s
+        .oauth_approve(&authorization.url, who, REDIRECT)
+        .expect("the user approves");
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    let grant = runtime()
+        .block_on(sign_in.finish(&authorization, query))
+        .expect("the code is exchanged");
+    let store: Arc<dyn TokenStore> = Arc::new(
+        FileStore::open(fresh_dir(&format!("conformance-tokens-{id}"))).expect("a token store"),
+    );
+    runtime()
+        .block_on(store.save(&grant))
+        .expect("the grant saved");
+    let settings = s.settings_for(who, Some((&s.host, smtp_port)), Some((&s.host, imap_port)));
+    Account::new(id, settings).with_oauth2(Arc::new(StoredTokens::new(
+        sign_in,
+        store,
+        &who.address,
+    )))
 }
