@@ -115,6 +115,40 @@ fn sign_in_with_the_tool(dir: &Path, providers: &Path, tokens: &str, config: &st
     );
 }
 
+/// `courriel send` as alice (the account file `dir/alice-oauth2.toml`),
+/// run by `run`: the message sent with her tokens and its copy filed once.
+fn send_and_file(dir: &Path, test: &str, run: impl Fn(&[&str]) -> std::process::Output) {
+    let s = courriel_testkit::Servers::get();
+    let message_id = unique_message_id(test);
+    let body = dir.join("body.txt");
+    std::fs::write(&body, "Bonjour,\nsigné avec OAuth2.\n").unwrap();
+    let config = dir.join("alice-oauth2.toml");
+    let send = run(&[
+        "send",
+        "--config",
+        config.to_str().unwrap(),
+        "--to",
+        &s.courier.address,
+        "--subject",
+        &format!("OAuth2 <{message_id}>"),
+        "--text",
+        body.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        send.status.success(),
+        "{}\n{}",
+        stdout(&send),
+        stderr(&send)
+    );
+    let receipt: serde_json::Value = serde_json::from_str(&stdout(&send)).unwrap();
+    assert_eq!(receipt["filing"]["status"], "filed", "{receipt}");
+    assert_eq!(
+        copies_in_alices_sent(receipt["message_id"].as_str().unwrap()),
+        1
+    );
+}
+
 #[test]
 fn a_user_signs_in_with_the_tool_then_sends_with_its_tokens() {
     let s = courriel_testkit::Servers::get();
@@ -155,37 +189,9 @@ fn a_user_signs_in_with_the_tool_then_sends_with_its_tokens() {
         "{shown}"
     );
 
-    let message_id = unique_message_id("auth-login");
-    let body = dir.join("body.txt");
-    std::fs::write(&body, "Bonjour,\nsigné avec OAuth2.\n").unwrap();
-    let send = command(
-        &dir,
-        &providers,
-        &[
-            "send",
-            "--config",
-            config,
-            "--to",
-            &s.courier.address,
-            "--subject",
-            &format!("OAuth2 <{message_id}>"),
-            "--text",
-            body.to_str().unwrap(),
-            "--json",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(
-        send.status.success(),
-        "{}\n{}",
-        stdout(&send),
-        stderr(&send)
-    );
-    let receipt: serde_json::Value = serde_json::from_str(&stdout(&send)).unwrap();
-    let sent_id = receipt["message_id"].as_str().unwrap().to_string();
-    assert_eq!(receipt["filing"]["status"], "filed", "{receipt}");
-    assert_eq!(copies_in_alices_sent(&sent_id), 1);
+    send_and_file(&dir, "auth-login", |args| {
+        command(&dir, &providers, args).output().unwrap()
+    });
 
     // Signing out asks the provider to forget the sign-in (RFC 7009): the
     // refresh token revoked, the access tokens made from it with it.
@@ -337,33 +343,7 @@ fn tokens_kept_in_postgres_serve_every_verb_and_a_later_retry() {
         stdout(&status)
     );
 
-    let body = dir.join("body.txt");
-    std::fs::write(&body, "Bonjour,\njetons dans PostgreSQL.\n").unwrap();
-    let message_id = unique_message_id("auth-postgres");
-    let send = run(&[
-        "send",
-        "--config",
-        config,
-        "--to",
-        &s.courier.address,
-        "--subject",
-        &format!("OAuth2 <{message_id}>"),
-        "--text",
-        body.to_str().unwrap(),
-        "--json",
-    ]);
-    assert!(
-        send.status.success(),
-        "{}\n{}",
-        stdout(&send),
-        stderr(&send)
-    );
-    let receipt: serde_json::Value = serde_json::from_str(&stdout(&send)).unwrap();
-    assert_eq!(receipt["filing"]["status"], "filed", "{receipt}");
-    assert_eq!(
-        copies_in_alices_sent(receipt["message_id"].as_str().unwrap()),
-        1
-    );
+    send_and_file(&dir, "auth-postgres", run);
 
     // A copy that could not be filed when it was sent, filed by a later
     // retry signing in with the tokens in the database (the commands'
