@@ -295,6 +295,36 @@ impl Servers {
         })
     }
 
+    /// Plays a user who cancels a sign-in: opens `start` (as
+    /// [`Servers::oauth_approve`] does) and, on the login form, follows its
+    /// "Cancel" link, until the server redirects to an address starting
+    /// with `redirect`: that address, whole (its query says
+    /// `error=access_denied`).
+    pub fn oauth_cancel(&self, start: &str, redirect: &str) -> Result<String, OAuthError> {
+        let issuer = self.oauth_issuer();
+        let on_server = |url: &str| url.strip_prefix(issuer.as_str()).unwrap_or(url).to_string();
+        let mut browser = Browser::new(self);
+        let mut response = browser.get(&on_server(start));
+        for _ in 0..12 {
+            if let Some(location) = response.header("location") {
+                if location.starts_with(redirect) {
+                    return Ok(location.to_string());
+                }
+                let next = on_server(location);
+                response = browser.get(&next);
+            } else if let Some(cancel) = cancel_link(&response.body) {
+                response = browser.get(&cancel);
+            } else {
+                return Err(oauth_error(
+                    response.status,
+                    "unexpected_page",
+                    Some(response.body),
+                ));
+            }
+        }
+        Err(oauth_error(0, "too_many_redirects", None))
+    }
+
     /// The user's side of a sign-in: from `start`, follows redirects and
     /// submits each form (its hidden fields, with `account`'s login and
     /// password where it asks for them) until `done` says it is over.
@@ -629,6 +659,13 @@ fn form_action(html: &str) -> Option<String> {
     Some(form[start..start + end].replace("&amp;", "&"))
 }
 
+/// The login page's "Cancel" link (`.../abort`), entities undone.
+fn cancel_link(html: &str) -> Option<String> {
+    let end = html.find("/abort\"")? + "/abort".len();
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
 /// The hidden fields (`<input type="hidden" name=... value=...>`) of the
 /// page's first form, in order.
 fn hidden_inputs(html: &str) -> Vec<(String, String)> {
@@ -806,6 +843,14 @@ mod tests {
             base64url(&Sha256::digest(verifier.as_bytes())),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
+    }
+
+    #[test]
+    fn the_login_pages_cancel_link() {
+        let page = r#"<form method="post" action="/interaction/u1/login"></form>
+<p><a href="/interaction/u1/abort">Cancel</a></p>"#;
+        assert_eq!(cancel_link(page).as_deref(), Some("/interaction/u1/abort"));
+        assert_eq!(cancel_link("<p>no link</p>"), None);
     }
 
     #[test]

@@ -3,20 +3,27 @@
 //! test message. Answers never contain a password. What connects somewhere
 //! is limited per visitor (HTTP 429 beyond), and a server that cannot be
 //! reached is one answer (NT002), whatever the reason.
+//!
+//! With OAuth2 (`"auth": "oauth2"`), the folder list and the test message
+//! use the tokens of the grant the visitor's session signed in with
+//! (`/api/oauth2/start` begins a sign-in, the index finishes it,
+//! `/api/oauth2/sign-out` forgets it); answers say who signed in and until
+//! when, never a token.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use courriel::diagnose::account_facts;
 use courriel::low_level::core::failure::Arg;
 use courriel::low_level::core::rules::{self, PasswordState};
+use courriel::oauth2::{GrantKey, StoredTokens, login_of};
 use courriel::{
-    AccountSettings, Diagnostic, EmailAddress, Failure, FailureKind, ImapInput, Lang, Protocol,
-    Reason, ServerInput, ServerSettings, Severity,
+    Account, AccountSettings, Diagnostic, EmailAddress, Failure, FailureKind, ImapInput, Lang,
+    Protocol, Reason, ServerInput, ServerSettings, Severity,
 };
 use courriel::{Email, Mailbox};
 use courriel::{Filing, SendError, ServerCheck};
@@ -24,7 +31,8 @@ use courriel_discover::Source;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{App, Visitor, api_lang, tr};
+use crate::oauth::{self, OAuth2, StartError};
+use crate::{App, SessionCookie, Visitor, api_lang, tr};
 
 /// One server as the form has it; every value optional, checked by the rules.
 #[derive(Deserialize, Default)]
@@ -60,6 +68,17 @@ pub(crate) struct PasswordsGiven {
     imap: bool,
 }
 
+/// How the form signs in: with the passwords typed, or with the grant
+/// the session signed in with.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuthMode {
+    #[default]
+    #[serde(rename = "password")]
+    Password,
+    #[serde(rename = "oauth2")]
+    OAuth2,
+}
+
 #[derive(Deserialize)]
 pub(crate) struct LookupRequest {
     address: String,
@@ -71,6 +90,8 @@ pub(crate) struct DiagnoseRequest {
     settings: SettingsForm,
     /// Not in every caller's request: then the passwords are taken as given.
     passwords_given: Option<PasswordsGiven>,
+    #[serde(default)]
+    auth: AuthMode,
     lang: Option<String>,
 }
 
@@ -83,6 +104,15 @@ pub(crate) struct ServerRequest {
     #[serde(default)]
     #[allow(dead_code)]
     refresh: bool,
+    #[serde(default)]
+    auth: AuthMode,
+    lang: Option<String>,
+}
+
+/// A sign-in's request: the form's settings name the provider and the login.
+#[derive(Deserialize)]
+pub(crate) struct SignInRequest {
+    settings: SettingsForm,
     lang: Option<String>,
 }
 
@@ -149,6 +179,113 @@ impl App {
             ca_file: self.ca_file.clone(),
             oauth2: None,
         }
+    }
+
+    /// What the page needs to know of signing in with OAuth2 for these
+    /// settings: `null` when their provider has no OAuth2, else
+    /// `{provider, provider_name, client, passwords, signed_in, problem}`
+    /// (`client`: the deployment has one; `passwords`: the provider takes
+    /// passwords too; `signed_in`: `{user, expires_at}` when this session
+    /// signed in; `problem`: OA011 without a client).
+    async fn oauth2_info(
+        &self,
+        settings: &AccountSettings,
+        session: Option<&str>,
+        lang: Lang,
+    ) -> Value {
+        let Some(provider) =
+            oauth::provider_of(self.mailer.catalog(), settings).filter(|p| p.oauth2.is_some())
+        else {
+            return Value::Null;
+        };
+        let client = self.oauth2.sign_in(&provider.id).is_some();
+        let signed_in = match login_of(settings) {
+            Some(login) if client => {
+                self.oauth2
+                    .signed_in(session, &GrantKey::new(&provider.id, login))
+                    .await
+            }
+            _ => Value::Null,
+        };
+        let problem = if client {
+            Value::Null
+        } else {
+            failure_json(&OAuth2::no_client(&provider.name), lang)
+        };
+        json!({
+            "provider": provider.id,
+            "provider_name": provider.name,
+            "client": client,
+            "passwords": oauth::takes_passwords(provider),
+            "signed_in": signed_in,
+            "problem": problem,
+        })
+    }
+
+    /// The grant these settings sign in with, when the visitor's session
+    /// signed in with it: its key and token source; else the answer
+    /// saying why not (OA011 no client, OA001 not signed in, a server
+    /// that is not the provider's).
+    fn oauth2_tokens(
+        &self,
+        settings: &AccountSettings,
+        session: Option<&str>,
+        lang: Lang,
+    ) -> Result<(GrantKey, Arc<StoredTokens>), Value> {
+        let provider = self.oauth2_provider(settings, lang)?;
+        let sign_in = self
+            .oauth2
+            .sign_in(&provider.id)
+            .ok_or_else(|| failure_json(&OAuth2::no_client(&provider.name), lang))?;
+        let login = login_of(settings).ok_or_else(|| no_login(self, settings, lang))?;
+        let key = GrantKey::new(&provider.id, &login);
+        let not_signed_in = || {
+            failure_json(
+                &Failure::new(FailureKind::OAuth2NotSignedIn)
+                    .arg("provider", &provider.name)
+                    .arg("user", &login),
+                lang,
+            )
+        };
+        if !self.oauth2.holds(session, &key) {
+            return Err(not_signed_in());
+        }
+        let tokens = self
+            .oauth2
+            .tokens(sign_in, &key)
+            .ok_or_else(not_signed_in)?;
+        Ok((key, tokens))
+    }
+
+    /// The catalog's provider with OAuth2 these settings sign in with,
+    /// every server its own; else the answer saying why not.
+    fn oauth2_provider(
+        &self,
+        settings: &AccountSettings,
+        lang: Lang,
+    ) -> Result<&courriel::Provider, Value> {
+        let catalog = self.mailer.catalog();
+        let Some(provider) = oauth::provider_of(catalog, settings).filter(|p| p.oauth2.is_some())
+        else {
+            let named = [
+                settings.smtp.as_ref().and_then(|s| s.host.clone()),
+                settings.imap.as_ref().and_then(|i| i.host.clone()),
+                settings
+                    .sender
+                    .as_deref()
+                    .and_then(|s| s.rsplit_once('@'))
+                    .map(|(_, domain)| domain.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .next()
+            .unwrap_or_else(|| "?".into());
+            return Err(failure_json(&OAuth2::no_client(&named), lang));
+        };
+        if let Some(host) = oauth::foreign_host(provider, settings) {
+            return Err(oauth::foreign_host_json(provider, &host, lang));
+        }
+        Ok(provider)
     }
 
     /// A server found, with the port to connect to.
@@ -238,9 +375,34 @@ fn diagnostic_failure(
     }))
 }
 
-/// HTTP 429: `what` (checks, test messages) asked for too often; try
-/// again after `wait`.
-fn too_many(lang: Lang, tests: bool, wait: Duration) -> Response {
+/// The answer when the settings name no login (no address, no username):
+/// the rules' first error, which says which field to fill in.
+fn no_login(app: &App, settings: &AccountSettings, lang: Lang) -> Value {
+    let account = Account::new("settings-page/-", settings.clone());
+    let facts = account_facts(app.mailer.catalog(), &account, None);
+    diagnostic_failure(&rules::check(settings, &facts), |_| true, lang).unwrap_or_else(|| {
+        json!({
+            "ok": false,
+            "code": "FD002",
+            "message": tr(lang, "Type your address first.", "Saisissez d'abord votre adresse."),
+            "help": "",
+        })
+    })
+}
+
+/// What a visitor asked for too often.
+#[derive(Clone, Copy)]
+enum Asked {
+    /// Checks that connect somewhere.
+    Checks,
+    /// Test messages.
+    Tests,
+    /// Sign-ins under way, over every visitor.
+    SignIns,
+}
+
+/// HTTP 429: `what` asked for too often; try again after `wait`.
+fn too_many(lang: Lang, what: Asked, wait: Duration) -> Response {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let minutes = seconds.div_ceil(60);
     // Written alike in English and French.
@@ -249,22 +411,30 @@ fn too_many(lang: Lang, tests: bool, wait: Duration) -> Response {
     } else {
         format!("{minutes} min")
     };
-    let (message, help) = match (lang, tests) {
-        (Lang::Fr, true) => (
+    let (message, help) = match (lang, what) {
+        (Lang::Fr, Asked::Tests) => (
             format!("Trop de messages d'essai depuis votre adresse : réessayez dans {when}."),
             "Ce nombre est limité pour que la page ne serve pas à envoyer du courrier en masse.",
         ),
-        (Lang::Fr, false) => (
+        (Lang::Fr, Asked::Checks) => (
             format!("Trop de vérifications depuis votre adresse : réessayez dans {when}."),
             "Ce nombre est limité pour que la page ne serve pas à sonder d'autres serveurs.",
         ),
-        (_, true) => (
+        (Lang::Fr, Asked::SignIns) => (
+            format!("Trop de connexions en cours sur cette page : réessayez dans {when}."),
+            "Une connexion commencée et jamais terminée est oubliée au bout de dix minutes.",
+        ),
+        (_, Asked::Tests) => (
             format!("Too many test messages from your address: try again in {when}."),
             "Their number is limited so that the page cannot be used to send mail in bulk.",
         ),
-        (_, false) => (
+        (_, Asked::Checks) => (
             format!("Too many checks from your address: try again in {when}."),
             "Their number is limited so that the page cannot be used to probe other servers.",
+        ),
+        (_, Asked::SignIns) => (
+            format!("Too many sign-ins under way on this page: try again in {when}."),
+            "A sign-in started and never finished is forgotten after ten minutes.",
         ),
     };
     (
@@ -286,6 +456,7 @@ fn too_many(lang: Lang, tests: bool, wait: Duration) -> Response {
 pub(crate) async fn lookup(
     State(app): State<Arc<App>>,
     Visitor(visitor): Visitor,
+    session: SessionCookie,
     Json(req): Json<LookupRequest>,
 ) -> Response {
     let lang = api_lang(req.lang.as_deref());
@@ -293,7 +464,8 @@ pub(crate) async fn lookup(
     let not_found = |message: String| {
         Json(json!({
             "found": false, "source": null, "source_detail": null, "trusted": false,
-            "untrusted_because": null, "smtp": null, "imap": null, "message": message,
+            "untrusted_because": null, "smtp": null, "imap": null, "oauth2": null,
+            "message": message,
         }))
     };
     let address = match EmailAddress::parse(input) {
@@ -313,7 +485,7 @@ pub(crate) async fn lookup(
     if app.mailer.catalog().autofill(&address).is_none()
         && let Err(wait) = app.checks.take(visitor)
     {
-        return too_many(lang, false, wait);
+        return too_many(lang, Asked::Checks, wait);
     }
     let report = app.discovery.discover(&address).await;
     let Some(best) = report.best else {
@@ -360,8 +532,23 @@ pub(crate) async fn lookup(
             "{provider} — source: {shown} — NOT trusted: {why}. Check these settings, then tick the box to use them."
         ),
     };
+    let found = AccountSettings {
+        sender: Some(address.to_string()),
+        smtp: best.smtp.first().map(found_input),
+        imap: best.imap.first().map(|s| {
+            let server = found_input(s);
+            ImapInput {
+                host: server.host,
+                username: server.username,
+                ..ImapInput::default()
+            }
+        }),
+        ..AccountSettings::default()
+    };
+    let oauth2 = app.oauth2_info(&found, session.id(), lang).await;
     Json(json!({
         "found": true,
+        "oauth2": oauth2,
         "source": best.source.as_str(),
         "source_detail": detail,
         "trusted": best.trusted,
@@ -372,6 +559,15 @@ pub(crate) async fn lookup(
         "message": message,
     }))
     .into_response()
+}
+
+/// A server found, as the form would have it.
+fn found_input(s: &ServerSettings) -> ServerInput {
+    ServerInput {
+        host: Some(s.host.clone()),
+        username: Some(s.username.clone()),
+        ..ServerInput::default()
+    }
 }
 
 /// `POST /api/diagnose`: the rules, with what the catalog knows. Ports are
@@ -403,6 +599,10 @@ pub(crate) async fn diagnose(
     };
     facts.smtp_password = state(given.smtp);
     facts.imap_password = state(given.imap);
+    if req.auth == AuthMode::OAuth2 {
+        facts.smtp_password = PasswordState::OAuth2;
+        facts.imap_password = PasswordState::OAuth2;
+    }
     let list: Vec<Value> = rules::check(account.settings(), &facts)
         .iter()
         .map(|d| {
@@ -463,13 +663,25 @@ fn headline(lang: Lang) -> &'static str {
 pub(crate) async fn folders(
     State(app): State<Arc<App>>,
     Visitor(visitor): Visitor,
+    session: SessionCookie,
     Json(req): Json<ServerRequest>,
 ) -> Response {
     let lang = api_lang(req.lang.as_deref());
     if let Err(wait) = app.checks.take(visitor) {
-        return too_many(lang, false, wait);
+        return too_many(lang, Asked::Checks, wait);
     }
     let mut settings = app.settings(&req.settings);
+    // The grant of the whole form's login (its SMTP username first).
+    let tokens = match req.auth {
+        AuthMode::OAuth2 => match app.oauth2_tokens(&settings, session.id(), lang) {
+            Ok(tokens) => Some(tokens),
+            Err(mut answer) => {
+                answer["headline"] = json!(headline(lang));
+                return Json(answer).into_response();
+            }
+        },
+        AuthMode::Password => None,
+    };
     // The IMAP side alone: no SMTP check for a folder list.
     settings.smtp = None;
     // The folders do not depend on the address: IMAP filled in first is
@@ -477,7 +689,10 @@ pub(crate) async fn folders(
     if settings.sender.is_none() {
         settings.sender = settings.imap.as_ref().and_then(|i| i.username.clone());
     }
-    let account = app.account(settings, None, req.passwords.imap.as_deref());
+    let account = match tokens {
+        Some((key, tokens)) => app.oauth2_account(settings, &key, tokens),
+        None => app.account(settings, None, req.passwords.imap.as_deref()),
+    };
     let report = app.mailer.check(&account).await;
     let mut answer = match report.imap {
         ServerCheck::Ok(found) => {
@@ -516,15 +731,22 @@ pub(crate) async fn folders(
 pub(crate) async fn test_send(
     State(app): State<Arc<App>>,
     Visitor(visitor): Visitor,
+    session: SessionCookie,
     Json(req): Json<ServerRequest>,
 ) -> Response {
     let lang = api_lang(req.lang.as_deref());
     let settings = app.settings(&req.settings);
-    let account = app.account(
-        settings,
-        req.passwords.smtp.as_deref(),
-        req.passwords.imap.as_deref(),
-    );
+    let account = match req.auth {
+        AuthMode::OAuth2 => match app.oauth2_tokens(&settings, session.id(), lang) {
+            Ok((key, tokens)) => app.oauth2_account(settings, &key, tokens),
+            Err(answer) => return Json(answer).into_response(),
+        },
+        AuthMode::Password => app.account(
+            settings,
+            req.passwords.smtp.as_deref(),
+            req.passwords.imap.as_deref(),
+        ),
+    };
     let Some(Ok(address)) = account
         .settings()
         .sender
@@ -541,7 +763,7 @@ pub(crate) async fn test_send(
         .into_response();
     };
     if let Err(wait) = app.tests.take(visitor) {
-        return too_many(lang, true, wait);
+        return too_many(lang, Asked::Tests, wait);
     }
     let email = Email::from(Mailbox::new(address.clone()))
         .to(Mailbox::new(address))
@@ -575,6 +797,77 @@ pub(crate) async fn test_send(
             "message": other.message(lang),
             "help": other.help(lang),
         }),
+    })
+    .into_response()
+}
+
+/// `POST /api/oauth2/start`: starts a sign-in with the provider of the
+/// form's servers for its login: `{ok: true, url, provider_name}`, the
+/// provider's page to send the browser to, and the session cookie (a
+/// check: limited per visitor).
+pub(crate) async fn oauth2_start(
+    State(app): State<Arc<App>>,
+    Visitor(visitor): Visitor,
+    session: SessionCookie,
+    Json(req): Json<SignInRequest>,
+) -> Response {
+    let lang = api_lang(req.lang.as_deref());
+    let settings = app.settings(&req.settings);
+    let provider = match app.oauth2_provider(&settings, lang) {
+        Ok(provider) => provider,
+        Err(answer) => return Json(answer).into_response(),
+    };
+    let (Some(Ok(address)), Some(login)) = (
+        settings.sender.as_deref().map(EmailAddress::parse),
+        login_of(&settings),
+    ) else {
+        return Json(no_login(&app, &settings, lang)).into_response();
+    };
+    if let Err(wait) = app.checks.take(visitor) {
+        return too_many(lang, Asked::Checks, wait);
+    }
+    match app
+        .oauth2
+        .start(provider, &login, &address.to_string(), lang, session.id())
+    {
+        Ok((url, session, _)) => {
+            let mut response = Json(json!({
+                "ok": true,
+                "url": url,
+                "provider_name": provider.name,
+            }))
+            .into_response();
+            if let Ok(cookie) = HeaderValue::from_str(&app.oauth2.cookie(&session)) {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(StartError::Failed(failure)) => Json(failure_json(&failure, lang)).into_response(),
+        Err(StartError::Busy(wait)) => too_many(lang, Asked::SignIns, wait),
+    }
+}
+
+/// `POST /api/oauth2/sign-out`: the session forgets the grant of the
+/// form's login, and the store deletes it (only a grant this session
+/// signed in with).
+pub(crate) async fn oauth2_sign_out(
+    State(app): State<Arc<App>>,
+    session: SessionCookie,
+    Json(req): Json<SignInRequest>,
+) -> Response {
+    let lang = api_lang(req.lang.as_deref());
+    let settings = app.settings(&req.settings);
+    let provider = match app.oauth2_provider(&settings, lang) {
+        Ok(provider) => provider,
+        Err(answer) => return Json(answer).into_response(),
+    };
+    let Some(login) = login_of(&settings) else {
+        return Json(no_login(&app, &settings, lang)).into_response();
+    };
+    let key = GrantKey::new(&provider.id, login);
+    Json(match app.oauth2.sign_out(session.id(), &key).await {
+        Ok(signed_out) => json!({ "ok": true, "signed_out": signed_out }),
+        Err(failure) => failure_json(&failure, lang),
     })
     .into_response()
 }

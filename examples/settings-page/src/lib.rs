@@ -23,9 +23,27 @@
 //! server), and each visitor may make only so many checks and test
 //! messages ([`Config::limits`]; beyond, HTTP 429 with `Retry-After`).
 //!
+//! Where the catalog says a provider signs in with OAuth2 and the
+//! deployment registered a client with it ([`Config::oauth2_clients`]),
+//! the page shows "Sign in with …": the provider's own page signs the user
+//! in, the grant is kept in the token store ([`Config::token_store`]), and
+//! the folder list and the test message use its tokens instead of a
+//! password ([`courriel::oauth2::StoredTokens`]). The password fields stay
+//! for providers that take one. A visitor uses only the grants they signed
+//! in with in their browser (a session cookie), and no token ever reaches
+//! the page.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! let config = courriel_settings_page::Config::new("/var/spool/courriel".into());
+//! use std::sync::Arc;
+//! use courriel::oauth2::{FileStore, OAuth2Client};
+//!
+//! let mut config = courriel_settings_page::Config::new("/var/lib/settings-page/spool".into());
+//! // Optional: "Sign in with Outlook.com" for outlook.com addresses.
+//! config.oauth2_clients.push(OAuth2Client::new("outlook", "00000000-aaaa-bbbb-cccc-000000000000"));
+//! let store = FileStore::open("/var/lib/settings-page/tokens").map_err(std::io::Error::other)?;
+//! config.token_store = Some(Arc::new(store));
+//! config.public_url = Some("https://mail-settings.example.com".into());
 //! let (address, server) =
 //!     courriel_settings_page::serve(config, "127.0.0.1:8080".parse().unwrap()).await?;
 //! println!("http://{address}/");
@@ -36,6 +54,7 @@
 
 mod api;
 mod limit;
+mod oauth;
 mod page;
 
 pub use limit::{Limits, Rate};
@@ -46,15 +65,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use courriel::oauth2::{GrantKey, HttpOptions, OAuth2Client, StoredTokens, TokenStore};
 use courriel::{Account, Catalog, Destinations, Mailer};
 use courriel::{AccountSettings, Lang};
 use courriel_discover::Discovery;
 use serde::Deserialize;
+use serde_json::{Value, json};
 
 /// How the page's server is set up.
 pub struct Config {
@@ -83,6 +104,20 @@ pub struct Config {
     pub destinations: Destinations,
     /// How many checks and test messages each visitor may ask for.
     pub limits: Limits,
+    /// The OAuth2 clients the deployment registered, one per provider of
+    /// the catalog (its id in [`OAuth2Client::provider`]): their providers'
+    /// users get "Sign in with …". None by default.
+    pub oauth2_clients: Vec<OAuth2Client>,
+    /// Where sign-ins are kept and renewed: any [`TokenStore`]
+    /// ([`courriel::oauth2::FileStore`], a directory of private files, is
+    /// what the binary uses). Needed with OAuth2 clients.
+    pub token_store: Option<Arc<dyn TokenStore>>,
+    /// The page's address as browsers reach it (scheme, host and port:
+    /// `https://mail-settings.example.com`): providers send the user back
+    /// to its root, which must be the redirect URI registered with the
+    /// client. [`serve`] defaults it to `http://` and the address it
+    /// listens on (loopback when it listens on every address).
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -98,6 +133,9 @@ impl Config {
             discovery_dns: None,
             destinations: Destinations::public_only(),
             limits: Limits::default(),
+            oauth2_clients: Vec::new(),
+            token_store: None,
+            public_url: None,
         }
     }
 }
@@ -113,6 +151,9 @@ pub(crate) struct App {
     pub(crate) checks: limit::Limiter,
     /// Test messages, per visitor.
     pub(crate) tests: limit::Limiter,
+    /// Signing in with OAuth2: the clients, the store, sign-ins under way
+    /// and the sessions.
+    pub(crate) oauth2: oauth::OAuth2,
     /// Keys the account ids: a pooled SMTP connection is reused only for
     /// the same passwords (a wrong password must fail, not ride on a
     /// connection logged in with the right one).
@@ -144,6 +185,22 @@ impl App {
         account
     }
 
+    /// The account the mailer serves for these settings, signing in with
+    /// the tokens of `key`'s grant.
+    pub(crate) fn oauth2_account(
+        &self,
+        settings: AccountSettings,
+        key: &GrantKey,
+        tokens: Arc<StoredTokens>,
+    ) -> Account {
+        let hash = self.salt.hash_one((&key.provider, &key.user));
+        let id = format!(
+            "settings-page/{}/oauth2/{hash:016x}",
+            settings.sender.as_deref().unwrap_or("-")
+        );
+        Account::new(id, settings).with_oauth2(tokens)
+    }
+
     /// The port to connect to for a standard one.
     pub(crate) fn mapped(&self, port: u16) -> u16 {
         self.port_map
@@ -171,6 +228,17 @@ pub fn router(config: Config) -> Router {
     routes(build(config).unwrap_or_else(|e| panic!("settings page: {e}")))
 }
 
+/// The default public URL of a page listening on `bound`: itself, or
+/// loopback when it listens on every address.
+fn default_public_url(bound: SocketAddr) -> String {
+    let ip = match bound.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}/", SocketAddr::new(ip, bound.port()))
+}
+
 fn routes(app: App) -> Router {
     Router::new()
         .route("/", get(index))
@@ -178,6 +246,8 @@ fn routes(app: App) -> Router {
         .route("/api/diagnose", post(api::diagnose))
         .route("/api/folders", post(api::folders))
         .route("/api/test", post(api::test_send))
+        .route("/api/oauth2/start", post(api::oauth2_start))
+        .route("/api/oauth2/sign-out", post(api::oauth2_sign_out))
         .with_state(Arc::new(app))
 }
 
@@ -191,6 +261,8 @@ fn build(config: Config) -> std::io::Result<App> {
     let mailer = mailer.build().map_err(|e| {
         std::io::Error::new(e.kind(), format!("spool {}: {e}", config.spool.display()))
     })?;
+    let mut http = HttpOptions::default();
+    let oauth2_catalog = config.catalog.clone();
     let mut discovery = Discovery::new(config.catalog).destinations(config.destinations);
     if let Some(dns) = config.discovery_dns {
         discovery = discovery.dns_server(dns);
@@ -198,8 +270,16 @@ fn build(config: Config) -> std::io::Result<App> {
     if let Some(ca) = &config.extra_ca {
         let pem = courriel::input::read_ca_file(ca)
             .map_err(|e| std::io::Error::new(e.kind(), format!("CA file {}: {e}", ca.display())))?;
+        http.extra_ca_pem = Some(Arc::from(pem.clone()));
         discovery = discovery.extra_ca(pem);
     }
+    let oauth2 = oauth::OAuth2::new(
+        &oauth2_catalog,
+        config.oauth2_clients,
+        config.token_store,
+        config.public_url.as_deref(),
+        &http,
+    )?;
     for (standard, actual) in &config.port_map {
         discovery = discovery.map_port(*standard, *actual);
     }
@@ -210,6 +290,7 @@ fn build(config: Config) -> std::io::Result<App> {
         ca_file: config.extra_ca.map(|p| p.display().to_string()),
         checks: limit::Limiter::new(config.limits.checks),
         tests: limit::Limiter::new(config.limits.tests),
+        oauth2,
         salt: std::collections::hash_map::RandomState::new(),
     })
 }
@@ -228,8 +309,10 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
 /// task of its own; returns the address bound and the task. Visitors are
 /// told apart by the address they connect from (behind a reverse proxy,
 /// all are the proxy: put the rate limit there instead).
+/// Without [`Config::public_url`], providers send the user back to
+/// `http://` and the address bound.
 pub async fn serve(
-    config: Config,
+    mut config: Config,
     addr: SocketAddr,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     create_private_dir(&config.spool).map_err(|e| {
@@ -239,9 +322,12 @@ pub async fn serve(
         std::fs::metadata(ca)
             .map_err(|e| std::io::Error::new(e.kind(), format!("CA file {}: {e}", ca.display())))?;
     }
-    let router = routes(build(config)?);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
+    if config.public_url.is_none() {
+        config.public_url = Some(default_public_url(bound));
+    }
+    let router = routes(build(config)?);
     let task = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, service).await {
@@ -268,10 +354,48 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     }
 }
 
+/// The session cookie, when the request has one of ours.
+pub(crate) struct SessionCookie(pub(crate) Option<String>);
+
+impl SessionCookie {
+    pub(crate) fn id(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionCookie {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(SessionCookie(session_cookie(&parts.headers)))
+    }
+}
+
+/// The page's session id among the request's cookies.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == oauth::SESSION_COOKIE && oauth::is_session_id(value))
+        .map(|(_, value)| value.to_string())
+}
+
 /// `?lang=fr` or `?lang=en`.
 #[derive(Deserialize)]
 struct PageQuery {
     lang: Option<String>,
+}
+
+/// Whether the index's query is a provider's answer to a sign-in
+/// (`state`, with `code` or `error`).
+fn is_sign_in_answer(query: &str) -> bool {
+    let names: Vec<_> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(name, _)| name)
+        .collect();
+    names.iter().any(|n| n == "state") && names.iter().any(|n| n == "code" || n == "error")
 }
 
 /// The language asked for: `lang`, else the browser's first choice.
@@ -294,19 +418,38 @@ fn page_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
     }
 }
 
+/// The page; also where providers send the user back after signing in
+/// (`?code=...&state=...`, or `?error=...`): the sign-in is finished and
+/// the page shows its outcome (the script then takes the code off the
+/// address bar).
 async fn index(
-    State(_app): State<Arc<App>>,
+    State(app): State<Arc<App>>,
     Query(query): Query<PageQuery>,
+    RawQuery(raw): RawQuery,
+    session: SessionCookie,
     headers: HeaderMap,
-) -> impl IntoResponse {
-    let lang = page_lang(query.lang.as_deref(), &headers);
+) -> Response {
+    let mut lang = page_lang(query.lang.as_deref(), &headers);
+    let raw = raw.unwrap_or_default();
+    let mut state = json!({ "outcome": Value::Null });
+    if is_sign_in_answer(&raw) {
+        let (shown_in, outcome) = app
+            .oauth2
+            .finish(app.mailer.catalog(), &raw, session.id(), lang)
+            .await;
+        lang = shown_in;
+        state["outcome"] = outcome;
+    }
     (
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::CONTENT_LANGUAGE, lang.code()),
+            // The answer's code is in this page's address: never sent on.
+            (header::REFERRER_POLICY, "no-referrer"),
         ],
-        Html(page::render(lang)),
+        Html(page::render(lang, &state)),
     )
+        .into_response()
 }
 
 /// The language an API request asks for (`en` by default).
@@ -337,5 +480,48 @@ mod tests {
         assert_eq!(page_lang(None, &headers), Lang::En);
         assert_eq!(page_lang(Some("fr"), &headers), Lang::Fr);
         assert_eq!(page_lang(Some("de"), &headers), Lang::En);
+    }
+
+    #[test]
+    fn the_session_is_our_cookie_only_when_it_is_well_formed() {
+        let id = "A".repeat(43);
+        let mut headers = HeaderMap::new();
+        assert_eq!(session_cookie(&headers), None);
+        headers.insert(
+            header::COOKIE,
+            format!("other=1; {}={id}; x=y", oauth::SESSION_COOKIE)
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(session_cookie(&headers), Some(id));
+        headers.insert(
+            header::COOKIE,
+            format!(
+                "{}=short; {}=../../x",
+                oauth::SESSION_COOKIE,
+                oauth::SESSION_COOKIE
+            )
+            .parse()
+            .unwrap(),
+        );
+        assert_eq!(session_cookie(&headers), None);
+    }
+
+    #[test]
+    fn a_providers_answer_has_a_state_and_a_code_or_an_error() {
+        assert!(is_sign_in_answer("code=abc&state=xyz&iss=https%3A%2F%2Fx"));
+        assert!(is_sign_in_answer("error=access_denied&state=xyz"));
+        assert!(!is_sign_in_answer("lang=fr"));
+        assert!(!is_sign_in_answer("code=abc"));
+        assert!(!is_sign_in_answer(""));
+    }
+
+    #[test]
+    fn by_default_providers_send_the_browser_back_to_the_address_listened_on() {
+        let at = |a: &str| default_public_url(a.parse().unwrap());
+        assert_eq!(at("127.0.0.1:8080"), "http://127.0.0.1:8080/");
+        assert_eq!(at("0.0.0.0:8080"), "http://127.0.0.1:8080/");
+        assert_eq!(at("[::]:8080"), "http://[::1]:8080/");
+        assert_eq!(at("192.0.2.7:80"), "http://192.0.2.7:80/");
     }
 }

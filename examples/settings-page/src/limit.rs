@@ -1,7 +1,7 @@
 //! How often a visitor may make the page connect somewhere: a token
 //! bucket per visitor (an IPv4 address, or an IPv6 /64: what one visitor
-//! usually holds), kept in memory. Checks (discovery, the folder list) and
-//! test messages each have their own.
+//! usually holds), kept in memory. Checks (discovery, the folder list, a
+//! sign-in started) and test messages each have their own.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -42,7 +42,7 @@ impl Rate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Checks that connect somewhere: a lookup the catalog cannot answer
-    /// (discovery), a folder list (default 10 a minute).
+    /// (discovery), a folder list, a sign-in started (default 10 a minute).
     pub checks: Rate,
     /// Test messages (default 3 an hour).
     pub tests: Rate,

@@ -4,11 +4,13 @@
 //! courriel-settings-page [--bind 127.0.0.1:8080] [--providers DIR] [--spool DIR]
 //!     [--ca-file PEM] [--resolve HOST=IP]... [--map-port 587=10587]... [--dns IP:PORT]
 //!     [--allow-address RANGE]... [--checks-per-minute N] [--tests-per-hour N]
+//!     [--oauth2-client PROVIDER=CLIENT_ID]... [--oauth2-secret-env PROVIDER=VAR]...
+//!     [--oauth2-tenant PROVIDER=TENANT]... [--tokens DIR] [--public-url URL]
 //! ```
 //!
-//! The spool is kept in the page's own state directory, private to its
-//! user (0700): `$STATE_DIRECTORY` (systemd's `StateDirectory=`), else
-//! `$XDG_STATE_HOME/courriel-settings-page`, else
+//! The spool and the OAuth2 token store are kept in the page's own state
+//! directory, private to its user (0700): `$STATE_DIRECTORY` (systemd's
+//! `StateDirectory=`), else `$XDG_STATE_HOME/courriel-settings-page`, else
 //! `~/.local/state/courriel-settings-page`; never in the shared temporary
 //! directory.
 
@@ -16,14 +18,18 @@ use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use courriel::{Catalog, IpRange};
+use courriel::oauth2::{FileStore, OAuth2Client};
+use courriel::{Catalog, IpRange, Lang};
 use courriel_settings_page::{Config, Rate, serve};
 
 const USAGE: &str =
     "usage: courriel-settings-page [--bind ADDR:PORT] [--providers DIR] [--spool DIR]
     [--ca-file PEM] [--resolve HOST=IP]... [--map-port STANDARD=ACTUAL]... [--dns IP:PORT]
     [--allow-address RANGE]... [--checks-per-minute N] [--tests-per-hour N]
+    [--oauth2-client PROVIDER=CLIENT_ID]... [--oauth2-secret-env PROVIDER=VAR]...
+    [--oauth2-tenant PROVIDER=TENANT]... [--tokens DIR] [--public-url URL]
 
   --bind               where to listen (default 127.0.0.1:8080)
   --providers          a directory of provider files added to the built-in catalog
@@ -37,9 +43,18 @@ const USAGE: &str =
   --allow-address      also connect to this address or network, such as 127.0.0.0/8 or
                        fd00::/8 (repeatable; default: public addresses only, never
                        loopback, private, link-local or cloud metadata addresses)
-  --checks-per-minute  checks that connect somewhere (discovery, folder lists) per
-                       visitor (default 10)
-  --tests-per-hour     test messages per visitor (default 3)";
+  --checks-per-minute  checks that connect somewhere (discovery, folder lists, sign-ins)
+                       per visitor (default 10)
+  --tests-per-hour     test messages per visitor (default 3)
+  --oauth2-client      the application's OAuth2 client registered with a provider of the
+                       catalog (its id: outlook, gmail...): its users get a sign-in button
+                       (repeatable)
+  --oauth2-secret-env  the variable holding that client's secret, where the provider gives one
+  --oauth2-tenant      the tenant to sign in to (Microsoft: a directory id, organizations...)
+  --tokens             where sign-ins are kept, one private file each (default: tokens/ in the
+                       state directory; created 0700 when a client is given)
+  --public-url         the page's address as browsers reach it, where providers send users
+                       back (the client's redirect URI; default http://BIND/)";
 
 /// The page's own state directory: `$STATE_DIRECTORY` (the first, when
 /// systemd gives several), else `$XDG_STATE_HOME/courriel-settings-page`
@@ -66,11 +81,58 @@ fn default_spool(state: &Path) -> PathBuf {
     state.join("spool")
 }
 
+/// The token store's place in the state directory.
+fn default_tokens(state: &Path) -> PathBuf {
+    state.join("tokens")
+}
+
 /// The flags, parsed.
 struct Flags {
     bind: SocketAddr,
     providers: Option<PathBuf>,
+    /// The token store's directory (opened only with a client).
+    tokens: Option<PathBuf>,
+    /// Provider → the variable holding its client's secret.
+    secret_envs: Vec<(String, String)>,
     config: Config,
+}
+
+/// `PROVIDER=VALUE` of `flag`.
+fn provider_pair(flag: &str, value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((provider, rest)) if !provider.trim().is_empty() && !rest.trim().is_empty() => {
+            Ok((provider.trim().to_string(), rest.trim().to_string()))
+        }
+        _ => Err(format!("{flag} {value}: use PROVIDER=VALUE")),
+    }
+}
+
+/// The client of `provider` among `clients`.
+fn client_of<'a>(
+    clients: &'a mut [OAuth2Client],
+    flag: &str,
+    provider: &str,
+) -> Result<&'a mut OAuth2Client, String> {
+    clients
+        .iter_mut()
+        .find(|c| c.provider == provider)
+        .ok_or_else(|| format!("{flag}: no --oauth2-client {provider}=... before it"))
+}
+
+/// Gives each client the secret its variable holds (read by `var`).
+fn apply_secrets(
+    config: &mut Config,
+    secret_envs: &[(String, String)],
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    for (provider, name) in secret_envs {
+        let client = client_of(&mut config.oauth2_clients, "--oauth2-secret-env", provider)?;
+        let secret = var(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("--oauth2-secret-env {provider}={name}: {name} is not set"))?;
+        *client = client.clone().with_secret(secret);
+    }
+    Ok(())
 }
 
 /// The flags; `state` is where the spool goes unless `--spool` says.
@@ -78,6 +140,8 @@ fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Resu
     let mut bind: SocketAddr = "127.0.0.1:8080".parse().expect("a socket address");
     let mut providers = None;
     let mut spool = None;
+    let mut tokens = None;
+    let mut secret_envs = Vec::new();
     let mut config = Config::new(PathBuf::new());
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
@@ -143,8 +207,30 @@ fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Resu
                     .map_err(|e| format!("--tests-per-hour {v}: {e}"))?;
                 config.limits.tests = Rate::per_hour(n);
             }
+            "--oauth2-client" => {
+                let (provider, id) = provider_pair(&name, &value()?)?;
+                if config.oauth2_clients.iter().any(|c| c.provider == provider) {
+                    return Err(format!("--oauth2-client: {provider} given twice"));
+                }
+                config.oauth2_clients.push(OAuth2Client::new(provider, id));
+            }
+            "--oauth2-secret-env" => secret_envs.push(provider_pair(&name, &value()?)?),
+            "--oauth2-tenant" => {
+                let (provider, tenant) = provider_pair(&name, &value()?)?;
+                let client = client_of(&mut config.oauth2_clients, &name, &provider)?;
+                *client = client.clone().with_tenant(tenant);
+            }
+            "--tokens" => tokens = Some(PathBuf::from(value()?)),
+            "--public-url" => config.public_url = Some(value()?),
             other => return Err(format!("unknown argument `{other}`")),
         }
+    }
+    let tokens = tokens.or_else(|| state.as_deref().map(default_tokens));
+    if !config.oauth2_clients.is_empty() && tokens.is_none() {
+        return Err(
+            "no state directory ($STATE_DIRECTORY, $XDG_STATE_HOME and $HOME unset): give --tokens"
+                .into(),
+        );
     }
     config.spool = match (spool, state) {
         (Some(spool), _) => spool,
@@ -159,6 +245,8 @@ fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Resu
     Ok(Flags {
         bind,
         providers,
+        tokens,
+        secret_envs,
         config,
     })
 }
@@ -175,6 +263,27 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(why) = apply_secrets(&mut flags.config, &flags.secret_envs, |v| {
+        std::env::var(v).ok()
+    }) {
+        eprintln!("courriel-settings-page: {why}");
+        return ExitCode::from(2);
+    }
+    if !flags.config.oauth2_clients.is_empty()
+        && let Some(dir) = &flags.tokens
+    {
+        match FileStore::open(dir) {
+            Ok(store) => flags.config.token_store = Some(Arc::new(store)),
+            Err(e) => {
+                eprintln!(
+                    "courriel-settings-page: --tokens {}: {}",
+                    dir.display(),
+                    e.message(Lang::En)
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     if let Some(dir) = &flags.providers {
         match Catalog::builder().builtin().add_dir(dir).build() {
             Ok(catalog) => flags.config.catalog = catalog,
@@ -311,6 +420,68 @@ mod tests {
                 .unwrap()
                 .starts_with(std::env::temp_dir())
         );
+    }
+
+    #[test]
+    fn oauth2_clients_their_secrets_and_the_token_store() {
+        let flags = parse(
+            args(
+                "--oauth2-client outlook=0000-aaaa --oauth2-tenant outlook=organizations \
+                 --oauth2-client gmail=123.apps.googleusercontent.com \
+                 --oauth2-secret-env gmail=GMAIL_SECRET --public-url https://mail.example.com",
+            ),
+            state(),
+        )
+        .unwrap();
+        let mut config = flags.config;
+        let clients: Vec<_> = config
+            .oauth2_clients
+            .iter()
+            .map(|c| {
+                (
+                    c.provider.as_str(),
+                    c.client_id.as_str(),
+                    c.tenant.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            clients,
+            [
+                ("outlook", "0000-aaaa", Some("organizations")),
+                ("gmail", "123.apps.googleusercontent.com", None)
+            ]
+        );
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://mail.example.com")
+        );
+        assert_eq!(
+            flags.tokens,
+            Some(PathBuf::from("/var/lib/courriel-settings-page/tokens"))
+        );
+        let unset = apply_secrets(&mut config, &flags.secret_envs, |_| None).unwrap_err();
+        assert!(unset.contains("GMAIL_SECRET is not set"), "{unset}");
+        apply_secrets(&mut config, &flags.secret_envs, |v| {
+            (v == "GMAIL_SECRET").then(|| "s3cret".to_string())
+        })
+        .unwrap();
+        assert!(config.oauth2_clients[1].client_secret.is_some());
+        assert!(config.oauth2_clients[0].client_secret.is_none());
+        assert!(!format!("{:?}", config.oauth2_clients).contains("s3cret"));
+
+        let err = |line: &str| parse(args(line), state()).err().unwrap();
+        assert!(err("--oauth2-client outlook").contains("PROVIDER=VALUE"));
+        assert!(err("--oauth2-tenant outlook=common").contains("no --oauth2-client outlook"));
+        assert!(err("--oauth2-client a=1 --oauth2-client a=2").contains("twice"));
+        assert!(
+            parse(args("--oauth2-client a=1 --spool /s"), None)
+                .err()
+                .unwrap()
+                .contains("--tokens")
+        );
+        let given = parse(args("--oauth2-client a=1 --spool /s --tokens /t"), None).unwrap();
+        assert_eq!(given.tokens, Some(PathBuf::from("/t")));
     }
 
     #[test]

@@ -2,10 +2,18 @@
 // It calls the page's API as the user types and shows the answers beside
 // the fields. <body data-pending> counts what is under way, debounce
 // timers included: "0" means every answer is shown.
+//
+// "Sign in with …": the server starts the sign-in and the browser goes to
+// the provider's page; the form (never a password) waits in
+// sessionStorage and is filled in again when the provider sends the
+// browser back. No token ever reaches this script: the server keeps them
+// and tells who signed in and until when.
 'use strict';
 (() => {
   const T = JSON.parse(document.getElementById('strings').textContent);
+  const SESSION = JSON.parse(document.getElementById('session').textContent);
   const LANG = document.documentElement.lang || 'en';
+  const SAVED_FORM = 'courriel-settings-page-form';
   const DEBOUNCE_MS = 300;
   const $ = (id) => document.getElementById(id);
   const val = (id) => $(id).value.trim();
@@ -71,6 +79,126 @@
     return { host, port: port === '' ? null : port, security: $(`${prefix}-security`).value, username };
   }
 
+  // ----- OAuth2 -----
+
+  // The lookup's (or the sign-in's) word on OAuth2 for the address:
+  // {provider, provider_name, client, passwords, signed_in, problem}.
+  let oauth2 = null;
+  // The last sign-in's failure, shown until the next attempt.
+  let oauth2Problem = null;
+
+  const signedIn = () => Boolean(oauth2 && oauth2.signed_in);
+  // Tokens once signed in, or where the provider takes no password.
+  const authMode = () => (oauth2 && (oauth2.signed_in || !oauth2.passwords) ? 'oauth2' : 'password');
+  const fillIn = (text, values) => text.replace(/\{(\w+)\}/g, (all, name) => (name in values ? values[name] : all));
+
+  function showOAuth2() {
+    const box = $('oauth2');
+    box.hidden = !oauth2 && !oauth2Problem;
+    const passwords = !oauth2 || (oauth2.passwords && !oauth2.signed_in);
+    for (const id of ['smtp-password', 'imap-password']) $(id).closest('.row').hidden = !passwords;
+    const provider = oauth2 ? oauth2.provider_name : '';
+    const signIn = $('oauth2-sign-in');
+    signIn.hidden = !oauth2 || !oauth2.client || signedIn();
+    signIn.textContent = fillIn(T.signInWith, { provider });
+    $('oauth2-sign-out').hidden = !signedIn();
+    $('oauth2-note').textContent = !oauth2 || !oauth2.client || signedIn() ? ''
+      : fillIn(oauth2.passwords ? T.orPasswords : T.onlyOAuth2, { provider });
+    const status = $('oauth2-status');
+    status.replaceChildren();
+    status.className = 'status';
+    status.dataset.code = '';
+    status.dataset.user = '';
+    const problem = oauth2Problem || (oauth2 && oauth2.problem);
+    if (signedIn()) {
+      const who = oauth2.signed_in;
+      status.className = 'status ok';
+      status.dataset.user = who.user;
+      let text = fillIn(T.signedIn, { provider, user: who.user });
+      if (who.expires_at) {
+        const time = new Date(who.expires_at * 1000).toLocaleString(LANG, { dateStyle: 'medium', timeStyle: 'short' });
+        text += ` ${fillIn(T.validUntil, { time })}`;
+      }
+      status.textContent = text;
+    } else if (problem) {
+      status.className = 'status error';
+      status.dataset.code = problem.code;
+      showProblem(status, problem);
+    }
+  }
+
+  // What the form holds, passwords left out.
+  const KEPT = ['address', 'smtp-host', 'smtp-port', 'smtp-security', 'smtp-username',
+    'imap-host', 'imap-port', 'imap-security', 'imap-username'];
+
+  function saveForm() {
+    const values = Object.fromEntries(KEPT.map((id) => [id, $(id).value]));
+    const folder = folderChosenByUser ? $('sent-folder').value : '';
+    sessionStorage.setItem(SAVED_FORM, JSON.stringify({ values, folder }));
+  }
+
+  // Fills the form in again as it was before the sign-in, when it was for
+  // `address`; whether it did.
+  function restoreForm(address) {
+    const text = sessionStorage.getItem(SAVED_FORM);
+    sessionStorage.removeItem(SAVED_FORM);
+    let saved = null;
+    try { saved = JSON.parse(text); } catch (e) { saved = null; }
+    if (!saved || !saved.values || (address && saved.values.address !== address)) return false;
+    for (const id of KEPT) if (typeof saved.values[id] === 'string') $(id).value = saved.values[id];
+    if (saved.folder) {
+      $('sent-folder').replaceChildren(new Option(saved.folder, saved.folder, true, true));
+      folderChosenByUser = true;
+    }
+    return true;
+  }
+
+  $('oauth2-sign-in').addEventListener('click', () => {
+    const button = $('oauth2-sign-in');
+    const status = $('oauth2-status');
+    oauth2Problem = null;
+    showOAuth2();
+    status.textContent = fillIn(T.opening, { provider: oauth2 ? oauth2.provider_name : '' });
+    button.disabled = true;
+    task(async () => {
+      let leaving = false;
+      try {
+        const answer = await post('/api/oauth2/start', { settings: settings() });
+        if (answer.ok) {
+          saveForm();
+          leaving = true;
+          window.location.assign(answer.url);
+        } else {
+          oauth2Problem = answer;
+          showOAuth2();
+        }
+      } finally {
+        if (!leaving) button.disabled = false;
+      }
+    }, (message) => {
+      button.disabled = false;
+      status.className = 'status error';
+      status.textContent = message;
+    });
+  });
+
+  $('oauth2-sign-out').addEventListener('click', () => {
+    task(async () => {
+      const answer = await post('/api/oauth2/sign-out', { settings: settings() });
+      if (!answer.ok) {
+        oauth2Problem = answer;
+        showOAuth2();
+        return;
+      }
+      if (oauth2) oauth2.signed_in = null;
+      oauth2Problem = null;
+      showOAuth2();
+      $('oauth2-status').textContent = T.signedOut;
+      foldersKey = null;
+      changed(true);
+    }, (message) => { $('oauth2-status').textContent = message; });
+  });
+
   function settings() {
     const imap = server('imap');
     if (imap) {
@@ -97,6 +225,9 @@
 
   const ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]{2,}$/;
   let untrusted = null;
+  // The form was filled in again after a sign-in: the next lookup leaves
+  // the servers as they are.
+  let keepForm = false;
 
   function hideConfirm() {
     untrusted = null;
@@ -120,9 +251,14 @@
     const address = val('address');
     const isFresh = fresh('lookup');
     const status = $('autofill-status');
+    const keep = keepForm;
+    keepForm = false;
     hideConfirm();
     if (!ADDRESS.test(address)) {
       status.textContent = '';
+      oauth2 = null;
+      oauth2Problem = null;
+      showOAuth2();
       return;
     }
     status.textContent = T.lookingUp;
@@ -132,6 +268,12 @@
       status.textContent = found.message;
       status.dataset.source = found.source || '';
       status.dataset.trusted = String(Boolean(found.trusted));
+      oauth2 = found.oauth2 || null;
+      showOAuth2();
+      if (keep) {
+        changed(true);
+        return;
+      }
       if (!found.found) return;
       if (found.trusted) {
         fill(found);
@@ -172,7 +314,7 @@
     const isFresh = fresh('diagnose');
     const given = { smtp: Boolean($('smtp-password').value), imap: Boolean($('imap-password').value) };
     task(async () => {
-      const answer = await post('/api/diagnose', { settings: settings(), passwords_given: given });
+      const answer = await post('/api/diagnose', { settings: settings(), passwords_given: given, auth: authMode() });
       if (isFresh()) showDiagnostics(answer.diagnostics);
     });
   });
@@ -183,7 +325,7 @@
 
   function imapKey() {
     return JSON.stringify([val('imap-host'), val('imap-port'), $('imap-security').value,
-      val('imap-username'), $('imap-password').value]);
+      val('imap-username'), $('imap-password').value, authMode(), signedIn() && oauth2.signed_in.user]);
   }
 
   function listFolders(refresh) {
@@ -193,7 +335,7 @@
     status.className = 'status';
     status.textContent = T.listing;
     task(async () => {
-      const answer = await post('/api/folders', { settings: settings(), passwords: passwords(), refresh });
+      const answer = await post('/api/folders', { settings: settings(), passwords: passwords(), refresh, auth: authMode() });
       if (!isFresh()) return;
       status.replaceChildren();
       if (answer.ok) {
@@ -231,9 +373,10 @@
   const foldersSoon = debounced(() => listFolders(false));
 
   // Lists the folders once the IMAP host, username and password are
-  // filled, again whenever one of them changes.
+  // filled (or the user signed in), again whenever one of them changes.
   function maybeFolders() {
-    if (!val('imap-host') || !val('imap-username') || !$('imap-password').value) return;
+    if (!val('imap-host') || !val('imap-username')) return;
+    if (!$('imap-password').value && !signedIn()) return;
     const key = imapKey();
     if (key === foldersKey) return;
     foldersKey = key;
@@ -260,7 +403,10 @@
   for (const field of document.querySelectorAll('#settings input, #settings select')) {
     if (field.id === 'confirm-untrusted' || field.id === 'sent-folder') continue;
     field.addEventListener('input', () => {
-      if (field.id === 'address') lookupSoon();
+      if (field.id === 'address') {
+        oauth2Problem = null;
+        lookupSoon();
+      }
       changed(field.id.startsWith('imap-'));
     });
   }
@@ -277,7 +423,7 @@
     button.disabled = true;
     task(async () => {
       try {
-        const answer = await post('/api/test', { settings: settings(), passwords: passwords() });
+        const answer = await post('/api/test', { settings: settings(), passwords: passwords(), auth: authMode() });
         receipt.replaceChildren();
         if (answer.ok) {
           receipt.className = 'status ok';
@@ -299,6 +445,35 @@
     });
   });
 
-  // A page reloaded with values kept by the browser: diagnose them.
-  if (val('address')) changed(true);
+  // Back from the provider's page: the sign-in's outcome, the code taken
+  // off the address bar, and the form as it was.
+  const outcome = SESSION.outcome;
+  if (outcome) {
+    window.history.replaceState(null, '', `${window.location.pathname}?lang=${LANG}`);
+    if (outcome.provider) {
+      oauth2 = {
+        provider: outcome.provider,
+        provider_name: outcome.provider_name,
+        client: true,
+        passwords: Boolean(outcome.passwords),
+        signed_in: outcome.ok ? { user: outcome.user, expires_at: outcome.expires_at } : null,
+        problem: null,
+      };
+    }
+    if (!outcome.ok) oauth2Problem = outcome;
+    showOAuth2();
+    if (restoreForm(outcome.address)) {
+      keepForm = true;
+      lookupSoon();
+    } else if (outcome.address) {
+      $('address').value = outcome.address;
+      lookupSoon();
+    }
+  } else if (val('address')) {
+    // A page reloaded with values kept by the browser: diagnose them, and
+    // learn again whether the provider signs in with OAuth2.
+    changed(true);
+    keepForm = true;
+    lookupSoon();
+  }
 })();

@@ -1,12 +1,14 @@
 //! The page, rendered on the server in English or French: the form, an
 //! area for the diagnostics beside each field, and the script (plain
-//! JavaScript, `page.js`) that calls the API as the user types.
-//! Password inputs never get a value from the server.
+//! JavaScript, `page.js`) that calls the API as the user types; the
+//! "Sign in with …" area, and what the session's last sign-in came to.
+//! Password inputs never get a value from the server, and no token is
+//! ever in the page.
 
 use std::fmt::Write as _;
 
 use courriel::Lang;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::tr;
 
@@ -118,15 +120,27 @@ fn strings(lang: Lang) -> String {
         "sentAs": tr(lang, "Test message sent", "Message d'essai envoyé"),
         "through": tr(lang, "through", "par"),
         "failed": tr(lang, "The request failed:", "La requête a échoué :"),
+        "signInWith": tr(lang, "Sign in with {provider}", "Se connecter avec {provider}"),
+        "opening": tr(lang, "Opening {provider}'s sign-in page…", "Ouverture de la page de connexion de {provider}…"),
+        "signedIn": tr(lang, "Signed in with {provider} as {user}.", "Connecté avec {provider} en tant que {user}."),
+        "validUntil": tr(lang, "Access valid until {time}, then renewed automatically.", "Accès valable jusqu'au {time}, puis renouvelé automatiquement."),
+        "signedOut": tr(lang, "Signed out: the sign-in is forgotten.", "Déconnecté : la connexion est oubliée."),
+        "onlyOAuth2": tr(lang, "{provider} takes no password from other applications: sign in on its own page. This application never sees your password.", "{provider} n'accepte aucun mot de passe d'autres applications : connectez-vous sur sa propre page. Cette application ne voit jamais votre mot de passe."),
+        "orPasswords": tr(lang, "Sign in on {provider}'s own page (this application never sees your password), or type your password below.", "Connectez-vous sur la page de {provider} (cette application ne voit jamais votre mot de passe), ou saisissez votre mot de passe ci-dessous."),
     });
-    // Inside <script>: no `</script>` can close it early.
+    script_json(&value)
+}
+
+/// `value` as JSON to put inside `<script>`: no `</script>` can close it
+/// early.
+fn script_json(value: &Value) -> String {
     value.to_string().replace('<', "\\u003c")
 }
 
 /// The whole page.
 // One HTML document read top to bottom: splitting it would not help.
 #[allow(clippy::too_many_lines)]
-pub(crate) fn render(lang: Lang) -> String {
+pub(crate) fn render(lang: Lang, session: &Value) -> String {
     let t = |en, fr| escape(tr(lang, en, fr));
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
@@ -148,6 +162,11 @@ pub(crate) fn render(lang: Lang) -> String {
 <div class="row"><label for="address">{address}</label><input id="address" name="address" type="email" autocomplete="email" spellcheck="false" placeholder="{placeholder}">{sender_diag}</div>
 <p id="autofill-status" class="status" aria-live="polite"></p>
 <p id="confirm-box" class="confirm" hidden><label><input type="checkbox" id="confirm-untrusted"> {confirm}</label></p>
+<div id="oauth2" class="oauth2" hidden>
+<p id="oauth2-note" class="note"></p>
+<div class="actions"><button id="oauth2-sign-in" type="button" hidden></button><button id="oauth2-sign-out" class="secondary" type="button" hidden>{sign_out}</button></div>
+<div id="oauth2-status" class="status" aria-live="polite"></div>
+</div>
 </section>
 "#,
         code = lang.code(),
@@ -163,6 +182,7 @@ pub(crate) fn render(lang: Lang) -> String {
             "I checked these settings: use them",
             "J'ai vérifié ces réglages : les utiliser",
         ),
+        sign_out = t("Sign out", "Se déconnecter"),
     );
 
     let _ = write!(
@@ -217,6 +237,7 @@ pub(crate) fn render(lang: Lang) -> String {
 </form>
 </main>
 <script type="application/json" id="strings">{strings}</script>
+<script type="application/json" id="session">{session}</script>
 <script>{SCRIPT}</script>
 </body>
 </html>
@@ -232,6 +253,7 @@ pub(crate) fn render(lang: Lang) -> String {
             "Il part vers votre propre adresse ; sa copie est rangée dans vos messages envoyés.",
         ),
         strings = strings(lang),
+        session = script_json(session),
     );
     out
 }
@@ -251,7 +273,7 @@ mod tests {
     #[test]
     fn the_page_has_every_element_the_script_and_the_tests_use() {
         for lang in Lang::ALL {
-            let page = render(lang);
+            let page = render(lang, &json!({ "outcome": null }));
             for id in [
                 "address",
                 "autofill-status",
@@ -272,6 +294,12 @@ mod tests {
                 "sender-advice",
                 "test-send",
                 "receipt",
+                "oauth2",
+                "oauth2-note",
+                "oauth2-sign-in",
+                "oauth2-sign-out",
+                "oauth2-status",
+                "session",
             ] {
                 assert!(page.contains(&format!(r#"id="{id}""#)), "{id} in {lang:?}");
             }
@@ -287,8 +315,18 @@ mod tests {
                 "no string can close its script"
             );
         }
-        assert!(render(Lang::Fr).contains(r#"<html lang="fr">"#));
-        assert!(render(Lang::En).contains("Send a test message"));
-        assert!(render(Lang::Fr).contains("Envoyer un message d&#39;essai"));
+        let none = json!({ "outcome": null });
+        assert!(render(Lang::Fr, &none).contains(r#"<html lang="fr">"#));
+        assert!(render(Lang::En, &none).contains("Send a test message"));
+        assert!(render(Lang::Fr, &none).contains("Envoyer un message d&#39;essai"));
+    }
+
+    #[test]
+    fn the_sessions_outcome_cannot_close_its_script() {
+        let hostile =
+            json!({ "outcome": { "ok": false, "message": "</script><script>alert(1)</script>" } });
+        let page = render(Lang::En, &hostile);
+        assert!(!page.contains("<script>alert(1)"), "{page}");
+        assert!(page.contains(r#"<script type="application/json" id="session">{"outcome":"#));
     }
 }

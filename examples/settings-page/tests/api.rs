@@ -5,16 +5,24 @@
 //! ever holds a password. Where the page may connect: loopback refused
 //! (NT001) unless allowed, a server that cannot be reached told as one code
 //! (NT002), checks and test messages limited per visitor (HTTP 429).
+//! Signing in with OAuth2 at the test authorization server (oidc-provider,
+//! its own pages played by the testkit): the folders and the test message
+//! with the grant's tokens, never a token in an answer, a grant usable
+//! only from the browser that signed in, and each way a sign-in fails
+//! (cancelled, unknown, replayed, from another browser) as OA012 in the
+//! page's language.
 //!
 //! `cargo test -p courriel-settings-page --test api` (test servers started:
 //! `cargo xtask mail-servers start`).
 
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod common;
 
-use common::{HEADLINE_EN, HEADLINE_FR, HOST};
+use common::{HEADLINE_EN, HEADLINE_FR, HOST, OAUTH_PROVIDER, OAUTH_PROVIDER_NAME};
 use courriel::Destinations;
+use courriel::oauth2::{FileStore, GrantKey, OAuth2Client, TokenStore as _};
 use courriel_settings_page::{Config, Limits, Rate};
 use courriel_testkit::{Account, Servers};
 use serde_json::{Value, json};
@@ -30,11 +38,15 @@ fn config(s: &Servers, name: &str) -> Config {
 }
 
 /// The page served in-process, and a client that checks every answer for
-/// passwords.
+/// passwords. Like a browser, it keeps the page's session cookie.
 struct Page {
     base: String,
     client: reqwest::Client,
     secrets: Vec<String>,
+    /// `name=value` of the session cookie the page set.
+    cookie: Mutex<Option<String>>,
+    /// Every answer's text, to look for tokens once they are known.
+    seen: Mutex<Vec<String>>,
 }
 
 impl Page {
@@ -50,13 +62,77 @@ impl Page {
                 .expect("the settings page listens");
         Page {
             base: format!("http://{address}"),
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             secrets: [&s.special, &s.courier, &s.localized]
                 .iter()
                 .map(|a| a.password.clone())
                 .chain([WRONG_PASSWORD.to_string()])
                 .collect(),
+            cookie: Mutex::new(None),
+            seen: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The same page in another browser: no cookie.
+    fn another_browser(&self) -> Page {
+        Page {
+            base: self.base.clone(),
+            client: self.client.clone(),
+            secrets: self.secrets.clone(),
+            cookie: Mutex::new(None),
+            seen: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The request with the session cookie, if any.
+    fn with_cookie(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.cookie.lock().unwrap().as_deref() {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        }
+    }
+
+    /// Keeps the session cookie an answer sets; checks it cannot be read
+    /// by the page's script.
+    fn keep_cookie(&self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let value = value.to_str().unwrap();
+            assert!(
+                value.contains("HttpOnly") && value.contains("SameSite=Lax"),
+                "{value}"
+            );
+            let pair = value.split(';').next().unwrap().to_string();
+            *self.cookie.lock().unwrap() = Some(pair);
+        }
+    }
+
+    /// The answer's text, checked for passwords and kept.
+    fn saw(&self, what: &str, text: String) -> String {
+        self.no_password_in(what, &text);
+        self.seen.lock().unwrap().push(text.clone());
+        text
+    }
+
+    /// GETs `url` (a path of the page, or the whole address a provider
+    /// sent the browser to): the status and the page.
+    async fn get_url(&self, url: &str, accept_language: Option<&str>) -> (u16, String) {
+        let url = if url.starts_with("http") {
+            url.to_string()
+        } else {
+            format!("{}{url}", self.base)
+        };
+        let mut request = self.with_cookie(self.client.get(&url));
+        if let Some(lang) = accept_language {
+            request = request.header("accept-language", lang);
+        }
+        let response = request.send().await.expect("GET");
+        self.keep_cookie(&response);
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("the page");
+        (status, self.saw(&url, text))
     }
 
     fn no_password_in(&self, what: &str, text: &str) {
@@ -66,18 +142,8 @@ impl Page {
     }
 
     async fn get(&self, path: &str, accept_language: Option<&str>) -> String {
-        let mut request = self.client.get(format!("{}{path}", self.base));
-        if let Some(lang) = accept_language {
-            request = request.header("accept-language", lang);
-        }
-        let response = request.send().await.expect("GET");
-        assert!(
-            response.status().is_success(),
-            "GET {path}: {}",
-            response.status()
-        );
-        let text = response.text().await.expect("the page");
-        self.no_password_in(path, &text);
+        let (status, text) = self.get_url(path, accept_language).await;
+        assert_eq!(status, 200, "GET {path}");
         text
     }
 
@@ -94,20 +160,19 @@ impl Page {
         body: &Value,
     ) -> (reqwest::StatusCode, Option<String>, Value) {
         let response = self
-            .client
-            .post(format!("{}{path}", self.base))
+            .with_cookie(self.client.post(format!("{}{path}", self.base)))
             .header("content-type", "application/json")
             .body(body.to_string())
             .send()
             .await
             .expect("POST");
+        self.keep_cookie(&response);
         let status = response.status();
         let retry_after = response
             .headers()
             .get("retry-after")
             .map(|v| v.to_str().unwrap().to_string());
-        let text = response.text().await.expect("an answer");
-        self.no_password_in(path, &text);
+        let text = self.saw(path, response.text().await.expect("an answer"));
         let answer =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("JSON from {path}: {e}: {text}"));
         (status, retry_after, answer)
@@ -683,4 +748,503 @@ async fn the_spool_directory_is_private() {
         assert_eq!(mode, 0o700, "{}", dir.display());
     }
     let _ = std::fs::remove_dir_all(&state);
+}
+
+/// A directory of this test's own, empty.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "courriel-settings-page-api-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The page with the OAuth2 test provider and its client, sign-ins kept
+/// in `tokens`.
+async fn oauth2_page(name: &str, tokens: &std::path::Path) -> Page {
+    let s = Servers::get();
+    Page::start_with(common::oauth2_config(
+        s,
+        scratch(&format!("{name}-spool")),
+        tokens,
+    ))
+    .await
+}
+
+/// The page's session state as the page holds it (`<script id="session">`).
+fn session_of(page: &str) -> Value {
+    let start = page
+        .find(r#"<script type="application/json" id="session">"#)
+        .expect("the session's script")
+        + r#"<script type="application/json" id="session">"#.len();
+    let end = start + page[start..].find("</script>").unwrap();
+    serde_json::from_str(&page[start..end]).unwrap()
+}
+
+/// A query parameter of `url`, decoded.
+fn param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `POST /api/oauth2/start` for `who`: the provider's URL to open.
+async fn start_sign_in(page: &Page, who: &Account, lang: &str) -> String {
+    let s = Servers::get();
+    let started = page
+        .post(
+            "/api/oauth2/start",
+            &json!({ "settings": settings(s, who, &who.address), "lang": lang }),
+        )
+        .await;
+    assert_eq!(started["ok"], true, "{started}");
+    assert_eq!(started["provider_name"], OAUTH_PROVIDER_NAME, "{started}");
+    started["url"].as_str().unwrap().to_string()
+}
+
+/// Plays the user on the authorization server's pages (the testkit's
+/// `oauth_approve` or `oauth_cancel`, blocking I/O): where it sends the
+/// browser back to.
+async fn at_the_provider(url: String, base: String, approve: bool) -> String {
+    tokio::task::spawn_blocking(move || {
+        let s = Servers::get();
+        let redirect = format!("{base}/");
+        if approve {
+            s.oauth_approve(&url, &s.special, &redirect)
+        } else {
+            s.oauth_cancel(&url, &redirect)
+        }
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("at the authorization server: {e}"))
+}
+
+/// The stored grant's access and refresh tokens.
+async fn stored_tokens(tokens: &std::path::Path, user: &str) -> Option<(String, String)> {
+    let store = FileStore::open(tokens).unwrap();
+    let grant = store
+        .load(&GrantKey::new(OAUTH_PROVIDER, user))
+        .await
+        .unwrap()?;
+    let stored: Value = serde_json::from_str(&grant.to_stored()).unwrap();
+    Some((
+        stored["access_token"].as_str().unwrap().to_string(),
+        stored["refresh_token"].as_str().unwrap().to_string(),
+    ))
+}
+
+/// Waits for the copy of `message_id` in `who`'s `folder`, filed once.
+async fn filed_once(s: &Servers, who: &Account, folder: &str, message_id: &str) {
+    let started = Instant::now();
+    loop {
+        let mut imap = s.imap_as(who);
+        assert!(imap.command(&format!("SELECT {folder}")).unwrap().is_ok());
+        let found = imap
+            .command(&format!("UID SEARCH HEADER Message-ID \"<{message_id}>\""))
+            .unwrap();
+        let uids: Vec<&str> = found
+            .untagged
+            .iter()
+            .filter_map(|l| l.strip_prefix("* SEARCH"))
+            .flat_map(str::split_whitespace)
+            .collect();
+        assert!(uids.len() < 2, "filed once: {uids:?}");
+        if uids.len() == 1 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the copy of <{message_id}> in {folder}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_in_with_oauth2_the_folders_are_listed_and_the_test_message_filed() {
+    let s = Servers::get();
+    let tokens = scratch("oauth2-tokens");
+    let page = oauth2_page("oauth2", &tokens).await;
+    let alice = &s.special;
+    let form = settings(s, alice, &alice.address);
+
+    // The catalog says OAuth2 only, and the application has a client.
+    let found = page
+        .post(
+            "/api/lookup",
+            &json!({ "address": alice.address, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(
+        found["oauth2"],
+        json!({ "provider": OAUTH_PROVIDER, "provider_name": OAUTH_PROVIDER_NAME, "client": true,
+                "passwords": false, "signed_in": null, "problem": null }),
+        "{found}"
+    );
+    // Not signed in: no folders with tokens.
+    let answer = page
+        .post(
+            "/api/folders",
+            &json!({ "settings": form, "auth": "oauth2", "lang": "en" }),
+        )
+        .await;
+    assert_eq!(answer["code"], "OA001", "{answer}");
+    assert_eq!(answer["headline"], HEADLINE_EN, "{answer}");
+
+    // "Sign in with …": the provider's page, with state and PKCE, and the
+    // way back to the page's own root.
+    let url = start_sign_in(&page, alice, "en").await;
+    assert!(
+        url.starts_with(&format!("{}/auth?", s.oauth_issuer())),
+        "{url}"
+    );
+    assert_eq!(
+        param(&url, "redirect_uri").as_deref(),
+        Some(format!("{}/", page.base).as_str())
+    );
+    assert_eq!(
+        param(&url, "login_hint").as_deref(),
+        Some(alice.address.as_str())
+    );
+    assert_eq!(
+        param(&url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert_eq!(
+        param(&url, "client_id").as_deref(),
+        Some(s.oauth_client.as_str())
+    );
+    assert!(
+        param(&url, "state").is_some_and(|st| st.len() >= 16),
+        "{url}"
+    );
+    assert!(page.cookie.lock().unwrap().is_some(), "a session cookie");
+
+    // The user signs in on the provider's pages; the provider sends the
+    // browser back to the page with a code.
+    let back = at_the_provider(url, page.base.clone(), true).await;
+    let code = param(&back, "code").expect("a code");
+    assert!(back.starts_with(&format!("{}/?", page.base)), "{back}");
+    let (status, html) = page.get_url(&back, None).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"<html lang="en">"#));
+    let outcome = session_of(&html)["outcome"].clone();
+    assert_eq!(outcome["ok"], true, "{outcome}");
+    assert_eq!(outcome["user"], alice.address, "{outcome}");
+    assert_eq!(outcome["address"], alice.address, "{outcome}");
+    assert_eq!(outcome["provider_name"], OAUTH_PROVIDER_NAME, "{outcome}");
+    assert_eq!(outcome["passwords"], false, "{outcome}");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expires_at = outcome["expires_at"].as_u64().expect("when it expires");
+    assert!(
+        expires_at > now + 60 && expires_at < now + 24 * 3600,
+        "{outcome}"
+    );
+    assert!(!html.contains(&code), "the code is not written in the page");
+
+    // The grant is in the store; its tokens never in the page or an answer.
+    let (access, refresh) = stored_tokens(&tokens, &alice.address)
+        .await
+        .expect("the grant is stored");
+
+    // The lookup now says who signed in, and until when.
+    let found = page
+        .post(
+            "/api/lookup",
+            &json!({ "address": alice.address, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(
+        found["oauth2"]["signed_in"],
+        json!({ "user": alice.address, "expires_at": expires_at }),
+        "{found}"
+    );
+
+    // The folders, with the token: Sent chosen by its attribute.
+    let answer = page
+        .post(
+            "/api/folders",
+            &json!({ "settings": form, "auth": "oauth2", "lang": "en" }),
+        )
+        .await;
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(answer["sent"]["raw"], "Sent", "{answer}");
+    assert_eq!(answer["sent"]["reason"], "attribute", "{answer}");
+
+    // The test message, with the token: sent, and its copy filed once.
+    let sent = page
+        .post(
+            "/api/test",
+            &json!({ "settings": form, "auth": "oauth2", "lang": "en" }),
+        )
+        .await;
+    assert_eq!(sent["ok"], true, "{sent}");
+    assert_eq!(sent["transport"], "smtp", "{sent}");
+    assert_eq!(sent["filing_status"], "filed", "{sent}");
+    filed_once(s, alice, "Sent", sent["message_id"].as_str().unwrap()).await;
+
+    // No diagnostic about passwords when signing in with OAuth2; without
+    // it, the provider's rule says passwords will not do.
+    let diagnose = |auth: &str| {
+        json!({ "settings": form, "passwords_given": { "smtp": false, "imap": false },
+                "auth": auth, "lang": "en" })
+    };
+    let codes = |answer: &Value| -> Vec<String> {
+        answer["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let with_tokens = page.post("/api/diagnose", &diagnose("oauth2")).await;
+    assert_eq!(codes(&with_tokens), Vec::<String>::new(), "{with_tokens}");
+    let with_passwords = page.post("/api/diagnose", &diagnose("password")).await;
+    assert!(
+        codes(&with_passwords).contains(&"LG003".to_string()),
+        "{with_passwords}"
+    );
+
+    // Another browser has not signed in: it cannot use alice's grant, nor
+    // sign her out.
+    let other = page.another_browser();
+    let answer = other
+        .post(
+            "/api/test",
+            &json!({ "settings": form, "auth": "oauth2", "lang": "fr" }),
+        )
+        .await;
+    assert_eq!(answer["code"], "OA001", "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("ne s'est pas connecté"),
+        "{answer}"
+    );
+    let found = other
+        .post(
+            "/api/lookup",
+            &json!({ "address": alice.address, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(found["oauth2"]["signed_in"], Value::Null, "{found}");
+    let out = other
+        .post(
+            "/api/oauth2/sign-out",
+            &json!({ "settings": form, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(out["signed_out"], false, "{out}");
+    assert!(stored_tokens(&tokens, &alice.address).await.is_some());
+
+    // The way back works once: the same answer again is refused.
+    let (_, again) = page.get_url(&back, None).await;
+    let replayed = session_of(&again)["outcome"].clone();
+    assert_eq!(replayed["code"], "OA012", "{replayed}");
+
+    for text in page
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .chain(other.seen.lock().unwrap().iter())
+    {
+        assert!(!text.contains(&access), "an access token in an answer");
+        assert!(!text.contains(&refresh), "a refresh token in an answer");
+    }
+
+    // Signing out forgets the grant, here and in the store.
+    let out = page
+        .post(
+            "/api/oauth2/sign-out",
+            &json!({ "settings": form, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(out["signed_out"], true, "{out}");
+    assert!(stored_tokens(&tokens, &alice.address).await.is_none());
+    let answer = page
+        .post(
+            "/api/folders",
+            &json!({ "settings": form, "auth": "oauth2", "lang": "en" }),
+        )
+        .await;
+    assert_eq!(answer["code"], "OA001", "{answer}");
+    let _ = std::fs::remove_dir_all(&tokens);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sign_in_cancelled_unknown_or_from_another_browser_is_oa012_in_the_pages_language() {
+    let s = Servers::get();
+    let tokens = scratch("oauth2-refused-tokens");
+    let page = oauth2_page("oauth2-refused", &tokens).await;
+
+    // An answer no sign-in here is waiting for.
+    let (status, html) = page
+        .get_url("/?code=abc&state=forged-state", Some("fr-FR,fr;q=0.9"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"<html lang="fr">"#));
+    let outcome = session_of(&html)["outcome"].clone();
+    assert_eq!(outcome["ok"], false, "{outcome}");
+    assert_eq!(outcome["code"], "OA012", "{outcome}");
+    let message = outcome["message"].as_str().unwrap();
+    assert!(
+        message.contains("n'a pas abouti") && message.contains("inconnue"),
+        "{message}"
+    );
+    assert!(!outcome["help"].as_str().unwrap().is_empty(), "{outcome}");
+
+    // The user cancels on the provider's page: access_denied, said in the
+    // language the sign-in started in.
+    let url = start_sign_in(&page, &s.special, "fr").await;
+    let back = at_the_provider(url, page.base.clone(), false).await;
+    assert_eq!(
+        param(&back, "error").as_deref(),
+        Some("access_denied"),
+        "{back}"
+    );
+    let (_, html) = page.get_url(&back, Some("en")).await;
+    assert!(
+        html.contains(r#"<html lang="fr">"#),
+        "the sign-in's language"
+    );
+    let outcome = session_of(&html)["outcome"].clone();
+    assert_eq!(outcome["code"], "OA012", "{outcome}");
+    assert!(
+        outcome["message"]
+            .as_str()
+            .unwrap()
+            .contains("access_denied"),
+        "{outcome}"
+    );
+    assert!(
+        outcome["message"]
+            .as_str()
+            .unwrap()
+            .contains(OAUTH_PROVIDER_NAME),
+        "{outcome}"
+    );
+    assert_eq!(outcome["address"], s.special.address, "{outcome}");
+
+    // Approved, but the answer arrives in another browser (a link sent to
+    // someone): refused, and spent for the browser that started it too.
+    let url = start_sign_in(&page, &s.special, "en").await;
+    let back = at_the_provider(url, page.base.clone(), true).await;
+    let other = page.another_browser();
+    let (_, html) = other.get_url(&back, None).await;
+    let outcome = session_of(&html)["outcome"].clone();
+    assert_eq!(outcome["code"], "OA012", "{outcome}");
+    assert!(
+        outcome["message"]
+            .as_str()
+            .unwrap()
+            .contains("another browser"),
+        "{outcome}"
+    );
+    let (_, html) = page.get_url(&back, None).await;
+    assert_eq!(session_of(&html)["outcome"]["code"], "OA012");
+    assert!(
+        stored_tokens(&tokens, &s.special.address).await.is_none(),
+        "nothing was stored"
+    );
+    let _ = std::fs::remove_dir_all(&tokens);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lookup_says_which_providers_sign_in_with_oauth2_and_whether_the_application_can() {
+    let s = Servers::get();
+    let tokens = scratch("oauth2-lookup-tokens");
+    let mut config = common::oauth2_config(s, scratch("oauth2-lookup-spool"), &tokens);
+    // A client for Gmail (never used here: no sign-in starts).
+    config.oauth2_clients.push(OAuth2Client::new(
+        "gmail",
+        "test-client.apps.googleusercontent.com",
+    ));
+    let page = Page::start_with(config).await;
+    let lookup = |address: &'static str, lang: &'static str| {
+        let page = &page;
+        async move {
+            page.post("/api/lookup", &json!({ "address": address, "lang": lang }))
+                .await["oauth2"]
+                .clone()
+        }
+    };
+
+    // Outlook.com takes no password and the application has no client:
+    // the page says so (OA011), in the page's language.
+    let outlook = lookup("isabelle.martin@outlook.fr", "en").await;
+    assert_eq!(outlook["provider"], "outlook", "{outlook}");
+    assert_eq!(
+        (&outlook["client"], &outlook["passwords"]),
+        (&json!(false), &json!(false)),
+        "{outlook}"
+    );
+    assert_eq!(outlook["problem"]["code"], "OA011", "{outlook}");
+    assert!(
+        outlook["problem"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The application has no OAuth2 client for Outlook"),
+        "{outlook}"
+    );
+    let fr = lookup("isabelle.martin@outlook.fr", "fr").await;
+    assert!(
+        fr["problem"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("L'application n'a pas de client OAuth2"),
+        "{fr}"
+    );
+    // Gmail: OAuth2 with the application's client, and app passwords too.
+    let gmail = lookup("jean.dupont@gmail.com", "en").await;
+    assert_eq!(
+        (&gmail["client"], &gmail["passwords"], &gmail["problem"]),
+        (&json!(true), &json!(true), &Value::Null),
+        "{gmail}"
+    );
+    // Free: passwords only.
+    assert_eq!(lookup("jean.dupont@free.fr", "en").await, Value::Null);
+
+    // No sign-in starts without a client, nor for servers that are not
+    // the provider's (its tokens would go there).
+    let outlook_form = json!({
+        "address": "isabelle.martin@outlook.fr",
+        "smtp": { "host": "smtp-mail.outlook.com", "port": 587, "security": "starttls",
+                  "username": "isabelle.martin@outlook.fr" },
+        "imap": null,
+    });
+    let answer = page
+        .post(
+            "/api/oauth2/start",
+            &json!({ "settings": outlook_form, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(answer["code"], "OA011", "{answer}");
+    let mut elsewhere = settings(s, &s.special, &s.special.address);
+    elsewhere["imap"]["host"] = json!("imap.gmail.com");
+    for path in ["/api/oauth2/start", "/api/folders"] {
+        let answer = page
+            .post(
+                path,
+                &json!({ "settings": elsewhere, "auth": "oauth2", "lang": "en" }),
+            )
+            .await;
+        assert_eq!(answer["code"], "oauth2-foreign-host", "{path}: {answer}");
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap()
+                .contains("imap.gmail.com"),
+            "{answer}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&tokens);
 }

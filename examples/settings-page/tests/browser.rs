@@ -7,7 +7,13 @@
 //! Dovecot's three layouts and reloaded with "…", a wrong IMAP password (in
 //! English and French), the sender-mismatch diagnostic, a test message
 //! whose copy is filed in the Sent folder, and no password ever in the
-//! page. A screenshot of each state goes to
+//! page. Then, on a page whose catalog says the test servers sign in with
+//! OAuth2 only: "Sign in with …", the test authorization server's own
+//! login page (oidc-provider; the user types their login and password
+//! there), back to the page signed in, the folders listed and a test
+//! message filed with the token, no token in the page, then signed out;
+//! and, before, a sign-in the user cancels (OA012). A screenshot of each
+//! state goes to
 //! `target/settings-page-screenshots/NN-name.png`; with
 //! `COURRIEL_UPDATE_DOCS_SCREENSHOT=1` the filled form also replaces
 //! `docs/settings-page.png`, which the README shows.
@@ -21,8 +27,9 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use browser_harness::{Chromedriver, Page, Scratch, Snapshot, target_dir};
-use common::{HEADLINE_EN, HEADLINE_FR, HOST};
+use browser_harness::{Chromedriver, Page, Scratch, Snapshot, spki_sha256, target_dir};
+use common::{HEADLINE_EN, HEADLINE_FR, HOST, OAUTH_PROVIDER, OAUTH_PROVIDER_NAME};
+use courriel::oauth2::{FileStore, GrantKey, TokenStore as _};
 use courriel_testkit::{Account, Servers};
 
 const WRONG_PASSWORD: &str = "not-the-imap-password-7731";
@@ -33,6 +40,13 @@ fn the_settings_page_in_a_real_browser() {
     let s = Servers::get();
     let chromedriver = Chromedriver::start();
     let spool = Scratch::new("spool");
+    let oauth2_spool = Scratch::new("oauth2-spool");
+    let tokens = Scratch::new("tokens");
+    let server_pem = s.dir.join("tls/server.pem");
+    let spki = spki_sha256(
+        &std::fs::read_to_string(&server_pem)
+            .unwrap_or_else(|e| panic!("{}: {e}", server_pem.display())),
+    );
     let shots = target_dir().join("settings-page-screenshots");
     std::fs::create_dir_all(&shots).unwrap_or_else(|e| panic!("{}: {e}", shots.display()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -47,8 +61,14 @@ fn the_settings_page_in_a_real_browser() {
         )
         .await
         .expect("the settings page listens");
+        let (oauth2_address, _oauth2_server) = courriel_settings_page::serve(
+            common::oauth2_config(s, oauth2_spool.0.clone(), &tokens.0),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .expect("the settings page with OAuth2 listens");
         let page = Page {
-            client: chromedriver.session().await,
+            client: chromedriver.session(&spki).await,
             base: format!("http://{address}"),
             shots,
         };
@@ -62,7 +82,7 @@ fn the_settings_page_in_a_real_browser() {
         sender_mismatch(&page, s).await;
         eprintln!("sender mismatch: {:?}", step.elapsed());
         let step = Instant::now();
-        test_message_filed_in_sent(&page, s).await;
+        test_message_filed_in_sent(&page, s, "06-test-sent").await;
         no_password_in_the_page(&page, &typed).await;
         eprintln!("test message filed: {:?}", step.elapsed());
         let step = Instant::now();
@@ -73,6 +93,21 @@ fn the_settings_page_in_a_real_browser() {
         wrong_imap_password(&page, s, "fr", HEADLINE_FR, &mut typed).await;
         no_password_in_the_page(&page, &typed).await;
         eprintln!("wrong IMAP password, en and fr: {:?}", step.elapsed());
+
+        let step = Instant::now();
+        let oauth2_page = Page {
+            client: page.client.clone(),
+            base: format!("http://{oauth2_address}"),
+            shots: page.shots.clone(),
+        };
+        oauth2_sign_in_cancelled(&oauth2_page, s).await;
+        eprintln!("a sign-in cancelled: {:?}", step.elapsed());
+        let step = Instant::now();
+        signed_in_with_oauth2(&oauth2_page, s, &tokens.0).await;
+        eprintln!(
+            "signed in with OAuth2, test message filed, signed out: {:?}",
+            step.elapsed()
+        );
 
         if std::env::var_os("COURRIEL_UPDATE_DOCS_SCREENSHOT").is_some() {
             let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/settings-page.png");
@@ -264,8 +299,8 @@ async fn sender_mismatch(page: &Page, s: &Servers) {
 }
 
 /// Scenario 5: "send a test message" shows a receipt, and the copy is in
-/// alice's Sent folder.
-async fn test_message_filed_in_sent(page: &Page, s: &Servers) {
+/// alice's Sent folder; the screenshot is `shot`.
+async fn test_message_filed_in_sent(page: &Page, s: &Servers, shot: &str) {
     let before = page.snapshot().await.answers_of("/api/test").len();
     page.click("test-send").await;
     let done = page
@@ -297,7 +332,7 @@ async fn test_message_filed_in_sent(page: &Page, s: &Servers) {
         "the receipt shows the Message-ID {message_id}: {receipt:?}"
     );
     eprintln!("receipt of <{message_id}>: {receipt:?}");
-    page.screenshot("06-test-sent").await;
+    page.screenshot(shot).await;
 
     let started = Instant::now();
     loop {
@@ -410,4 +445,162 @@ async fn no_password_in_the_page(page: &Page, typed: &[String]) {
             "a password typed is in an API answer"
         );
     }
+}
+
+/// Scenario 7: alice's provider signs in with OAuth2 only: "Sign in with
+/// Courriel Test OAuth" instead of the password fields. She opens the
+/// provider's page and cancels there: back on the page, OA012 says so.
+async fn oauth2_sign_in_cancelled(page: &Page, s: &Servers) {
+    page.open("/?lang=en").await;
+    autofill(page, s, &s.special).await;
+    let button = format!("Sign in with {OAUTH_PROVIDER_NAME}");
+    let offered = page
+        .wait_for("the sign-in button instead of passwords", |p| {
+            p.shown("oauth2-sign-in") && p.text("oauth2-sign-in") == button
+        })
+        .await;
+    assert!(
+        !offered.shown("smtp-password") && !offered.shown("imap-password"),
+        "no password field for a provider that takes none: {offered:#?}"
+    );
+    assert!(!offered.shown("oauth2-sign-out"));
+    assert!(
+        offered
+            .text("oauth2-note")
+            .contains("never sees your password"),
+        "{:?}",
+        offered.text("oauth2-note")
+    );
+    page.screenshot("11-oauth2-sign-in").await;
+
+    page.click("oauth2-sign-in").await;
+    page.wait_for_url(&s.oauth_issuer()).await;
+    page.wait_for_element("input[name=password]").await;
+    page.client
+        .find(fantoccini::Locator::LinkText("Cancel"))
+        .await
+        .expect("the provider's Cancel link")
+        .click()
+        .await
+        .expect("click Cancel");
+    page.wait_for_url(&page.base).await;
+    let cancelled = page
+        .wait_for("the cancelled sign-in's failure", |p| {
+            p.text("oauth2-status").contains("OA012")
+        })
+        .await;
+    let status = cancelled.text("oauth2-status");
+    assert!(
+        status.contains("access_denied") && status.contains(OAUTH_PROVIDER_NAME),
+        "{status:?}"
+    );
+    assert!(
+        cancelled.shown("oauth2-sign-in"),
+        "to try again: {cancelled:#?}"
+    );
+    assert_eq!(
+        cancelled.value("address"),
+        s.special.address,
+        "the form kept"
+    );
+    page.screenshot("12-oauth2-cancelled").await;
+}
+
+/// Scenario 8: she signs in this time, on the provider's own login page
+/// (her login and password typed there). Back on the page: signed in
+/// (whose address, until when), the code gone from the address bar, the
+/// form as she left it, the folders listed with the token; a test message
+/// filed in Sent; no token anywhere in the page. Signing out brings the
+/// button back.
+async fn signed_in_with_oauth2(page: &Page, s: &Servers, tokens: &Path) {
+    let alice = &s.special;
+    page.click("oauth2-sign-in").await;
+    page.wait_for_url(&s.oauth_issuer()).await;
+    let password = page.wait_for_element("input[name=password]").await;
+    let login = page.wait_for_element("input[name=login]").await;
+    login.clear().await.expect("clear the login");
+    login
+        .send_keys(&alice.address)
+        .await
+        .expect("type the login");
+    password
+        .send_keys(&alice.password)
+        .await
+        .expect("type the password");
+    page.screenshot("13-oauth2-provider-login").await;
+    page.wait_for_element("button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("submit the provider's login form");
+
+    page.wait_for_url(&page.base).await;
+    let signed_in = page
+        .wait_for("signed in, the folders listed with the token", |p| {
+            p.text("oauth2-status").contains("Signed in")
+                && p.chosen_folder().is_some_and(|f| f.value == "Sent")
+                && !p.text("folders-status").trim().is_empty()
+        })
+        .await;
+    let status = signed_in.text("oauth2-status");
+    assert!(
+        status.contains(&format!(
+            "Signed in with {OAUTH_PROVIDER_NAME} as {}.",
+            alice.address
+        )),
+        "{status:?}"
+    );
+    assert!(status.contains("Access valid until"), "{status:?}");
+    assert!(signed_in.shown("oauth2-sign-out") && !signed_in.shown("oauth2-sign-in"));
+    assert!(
+        !signed_in.text("folders-status").contains(HEADLINE_EN),
+        "{:?}",
+        signed_in.text("folders-status")
+    );
+    // The form as it was; the answer's code off the address bar.
+    assert_eq!(signed_in.value("address"), alice.address);
+    assert_eq!(signed_in.value("smtp-host"), HOST);
+    assert_eq!(signed_in.value("imap-username"), alice.address);
+    let url = page.client.current_url().await.expect("the address");
+    assert!(
+        url.query_pairs().all(|(k, _)| k != "code" && k != "state"),
+        "{url}"
+    );
+    if let Some(last) = signed_in.answers_of("/api/folders").last() {
+        assert_eq!(last["ok"], true, "{last}");
+    }
+    page.screenshot("14-oauth2-signed-in").await;
+
+    test_message_filed_in_sent(page, s, "15-oauth2-test-sent").await;
+
+    // The grant is in the store; none of its tokens is in the page.
+    let store = FileStore::open(tokens).expect("the token store");
+    let grant = store
+        .load(&GrantKey::new(OAUTH_PROVIDER, &alice.address))
+        .await
+        .expect("the store reads")
+        .expect("alice's grant is stored");
+    let stored: serde_json::Value = serde_json::from_str(&grant.to_stored()).unwrap();
+    let source = page.source().await;
+    let answers = serde_json::to_string(&page.snapshot().await.answers).unwrap();
+    for token in ["access_token", "refresh_token"] {
+        let token = stored[token].as_str().expect("a token");
+        assert!(!source.contains(token), "a token in the page");
+        assert!(!answers.contains(token), "a token in an API answer");
+    }
+    no_password_in_the_page(page, std::slice::from_ref(&alice.password)).await;
+
+    page.click("oauth2-sign-out").await;
+    page.wait_for("signed out", |p| {
+        p.shown("oauth2-sign-in") && p.text("oauth2-status").contains("Signed out")
+    })
+    .await;
+    assert!(
+        store
+            .load(&GrantKey::new(OAUTH_PROVIDER, &alice.address))
+            .await
+            .expect("the store reads")
+            .is_none(),
+        "signing out deletes the grant"
+    );
 }

@@ -2,7 +2,9 @@
 //! loopback port (and stopped, with the Chromium it started, when the guard
 //! drops, also when a test panics), a `WebDriver` session to headless
 //! Chromium over plain http, scratch directories, and a poll of the page's
-//! state with a bound (never a fixed sleep alone).
+//! state with a bound (never a fixed sleep alone). The browser trusts the
+//! test authorization server's certificate (and no other certificate
+//! error) by its public key's SHA-256.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt as _;
@@ -48,6 +50,49 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The base64 SHA-256 of the public key (SubjectPublicKeyInfo) of the first
+/// certificate in `pem`: what Chromium's `--ignore-certificate-errors-spki-list`
+/// takes. A few lines of DER: certificate, then its `tbsCertificate`, then
+/// (after the version, serial number, signature algorithm, issuer,
+/// validity and subject) the key.
+pub(crate) fn spki_sha256(pem: &str) -> String {
+    use base64::Engine as _;
+    use sha2::{Digest as _, Sha256};
+    let body: String = pem
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN CERTIFICATE"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .expect("a PEM certificate");
+    // One TLV at `at`: (where its content starts, where it ends).
+    let tlv = |at: usize| -> (usize, usize) {
+        let first = der[at + 1];
+        let (len, header) = if first < 0x80 {
+            (usize::from(first), 2)
+        } else {
+            let n = usize::from(first & 0x7f);
+            let len = der[at + 2..at + 2 + n]
+                .iter()
+                .fold(0, |acc, b| (acc << 8) | usize::from(*b));
+            (len, 2 + n)
+        };
+        (at + header, at + header + len)
+    };
+    let (tbs, _) = tlv(0);
+    let (mut at, _) = tlv(tbs);
+    if der[at] == 0xa0 {
+        at = tlv(at).1; // [0] version
+    }
+    for _ in 0..5 {
+        at = tlv(at).1; // serial, signature algorithm, issuer, validity, subject
+    }
+    let spki = &der[at..tlv(at).1];
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(spki))
 }
 
 /// `chromedriver`, in a process group of its own with the Chromium it starts:
@@ -134,8 +179,10 @@ impl Chromedriver {
     }
 
     /// A session in a new headless Chromium, with the flags this machine's
-    /// closed network needs (no background connections) and a fresh profile.
-    pub(crate) async fn session(&self) -> Client {
+    /// closed network needs (no background connections) and a fresh
+    /// profile, trusting the certificate whose key `spki` names (the test
+    /// servers', which the web's CAs did not sign).
+    pub(crate) async fn session(&self, spki: &str) -> Client {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
@@ -154,6 +201,7 @@ impl Chromedriver {
                     "--hide-scrollbars",
                     format!("--window-size={},{}", WINDOW.0, WINDOW.1),
                     format!("--user-data-dir={}", self.profile.0.join("profile").display()),
+                    format!("--ignore-certificate-errors-spki-list={spki}"),
                 ],
             }),
         );
@@ -232,6 +280,8 @@ pub(crate) struct Snapshot {
     pub(crate) folders: Vec<Folder>,
     /// Every `.diagnostic`.
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// Whether each of [`SHOWN`] is shown.
+    pub(crate) shown: std::collections::BTreeMap<String, bool>,
     /// The JSON answers of the page's API calls since it loaded (`{url, body}`).
     pub(crate) answers: Vec<Value>,
 }
@@ -245,6 +295,11 @@ impl Snapshot {
     /// The text of the element `id` ("" when absent).
     pub(crate) fn text(&self, id: &str) -> &str {
         self.texts.get(id).and_then(Option::as_deref).unwrap_or("")
+    }
+
+    /// Whether the element `id` is shown.
+    pub(crate) fn shown(&self, id: &str) -> bool {
+        self.shown.get(id).copied().unwrap_or(false)
     }
 
     /// The chosen Sent folder's raw name.
@@ -280,12 +335,24 @@ const STATUSES: &[&str] = &[
     "folders-status",
     "sender-advice",
     "receipt",
+    "oauth2-note",
+    "oauth2-status",
+    "oauth2-sign-in",
+];
+
+/// Elements whose visibility the tests read.
+const SHOWN: &[&str] = &[
+    "oauth2",
+    "oauth2-sign-in",
+    "oauth2-sign-out",
+    "smtp-password",
+    "imap-password",
 ];
 
 /// Reads the page's state; also records the page's API answers from now on
 /// (a wrapper around `fetch`, installed once per page load).
 const SNAPSHOT_JS: &str = r"
-const [fields, statuses] = arguments;
+const [fields, statuses, visible] = arguments;
 if (!window.__courrielAnswers) {
   window.__courrielAnswers = [];
   const original = window.fetch.bind(window);
@@ -312,6 +379,7 @@ return {
   diagnostics: [...document.querySelectorAll('.diagnostic')].map((d) => ({
     field: d.getAttribute('data-field'), text: d.innerText.trim(), visible: shown(d),
   })),
+  shown: Object.fromEntries(visible.map((id) => [id, shown(byId(id))])),
   answers: window.__courrielAnswers,
 };
 ";
@@ -337,7 +405,10 @@ impl Page {
     pub(crate) async fn snapshot(&self) -> Snapshot {
         let state = self
             .client
-            .execute(SNAPSHOT_JS, vec![json!(FIELDS), json!(STATUSES)])
+            .execute(
+                SNAPSHOT_JS,
+                vec![json!(FIELDS), json!(STATUSES), json!(SHOWN)],
+            )
             .await
             .expect("read the page's state");
         serde_json::from_value(state.clone())
@@ -367,6 +438,39 @@ impl Page {
                     shot.display()
                 );
             }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits (at most [`PATIENCE`]) for an element matching the CSS
+    /// `selector` on whatever page the browser shows (the provider's).
+    pub(crate) async fn wait_for_element(&self, selector: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("waited {PATIENCE:?} for {selector}: {e}"))
+    }
+
+    /// Waits (at most [`PATIENCE`]) until the browser's address starts
+    /// with `prefix`; returns it.
+    pub(crate) async fn wait_for_url(&self, prefix: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let url = self
+                .client
+                .current_url()
+                .await
+                .expect("the address")
+                .to_string();
+            if url.starts_with(prefix) {
+                return url;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "waited {PATIENCE:?} for an address starting with {prefix}: at {url}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

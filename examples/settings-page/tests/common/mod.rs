@@ -1,11 +1,14 @@
 //! What the settings page's API tests and browser tests share: the test
 //! servers as a provider of the catalog, and the page's configuration
-//! against them.
+//! against them; the same servers as a provider that signs in with OAuth2
+//! only, at the test authorization server, with the application's client.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use courriel::Destinations;
+use courriel::oauth2::{FileStore, OAuth2Client};
 use courriel_settings_page::{Config, Limits, Rate};
 use courriel_testkit::Servers;
 
@@ -36,6 +39,45 @@ const TEST_PROVIDER: &str = r#"Provider(
 )
 "#;
 
+/// The OAuth2 test provider's id.
+pub(crate) const OAUTH_PROVIDER: &str = "courrieltest-oauth";
+/// Its name, as the page shows it.
+pub(crate) const OAUTH_PROVIDER_NAME: &str = "Courriel Test OAuth";
+
+/// The test servers as a provider that takes no password (`OAuth2Only`)
+/// and signs in at the test authorization server (oidc-provider), as
+/// Outlook.com does at Microsoft's: same domains and servers as
+/// [`TEST_PROVIDER`], scopes `imap` and `smtp` (what Dovecot asks of a
+/// token) with `offline_access`.
+fn oauth_provider(s: &Servers) -> String {
+    let issuer = s.oauth_issuer();
+    TEST_PROVIDER
+        .replace("id: \"courrieltest\"", &format!("id: \"{OAUTH_PROVIDER}\""))
+        .replace(
+            "name: \"Courriel Test Mail\"",
+            &format!("name: \"{OAUTH_PROVIDER_NAME}\""),
+        )
+        .replace(
+            "    auth: Password,\n",
+            &format!(
+                r#"    auth: OAuth2Only,
+    oauth2: OAuth2(
+        authorization_url: "{issuer}/auth",
+        token_url: "{issuer}/token",
+        imap_scopes: ["imap"],
+        smtp_scopes: ["smtp"],
+        extra_scopes: ["offline_access"],
+        pkce: Required,
+        client_secret: NotForPublicClients,
+        mechanisms: [XOAuth2, OAuthBearer],
+        source: ["https://github.com/panva/node-oidc-provider"],
+        last_checked: "2026-12-07",
+    ),
+"#
+            ),
+        )
+}
+
 /// The test provider's server name.
 pub(crate) const HOST: &str = "mail.courriel.test";
 /// What the page says when the folder list cannot be had.
@@ -53,6 +95,30 @@ pub(crate) fn config(s: &Servers, spool: PathBuf) -> Config {
         .add_ron("courrieltest.ron", TEST_PROVIDER)
         .build()
         .expect("the built-in catalog and the test provider");
+    with_catalog(s, spool, catalog)
+}
+
+/// The page against the test servers as [`config`] has it, but their
+/// provider signs in with OAuth2 only: the application's client is the
+/// test authorization server's public client `courriel-test`, sign-ins
+/// are kept in a file store in `tokens`. Providers send the browser back
+/// to the page's own address (`http://127.0.0.1:PORT/`, a loopback
+/// redirect URI the test server's native clients take on any port).
+pub(crate) fn oauth2_config(s: &Servers, spool: PathBuf, tokens: &std::path::Path) -> Config {
+    let catalog = courriel::Catalog::builder()
+        .builtin()
+        .add_ron(format!("{OAUTH_PROVIDER}.ron"), oauth_provider(s))
+        .build()
+        .expect("the built-in catalog and the OAuth2 test provider");
+    let mut config = with_catalog(s, spool, catalog);
+    config.oauth2_clients = vec![OAuth2Client::new(OAUTH_PROVIDER, &s.oauth_client)];
+    config.token_store = Some(Arc::new(
+        FileStore::open(tokens).expect("the token store's directory"),
+    ));
+    config
+}
+
+fn with_catalog(s: &Servers, spool: PathBuf, catalog: courriel::Catalog) -> Config {
     Config {
         catalog,
         spool,
@@ -68,5 +134,6 @@ pub(crate) fn config(s: &Servers, spool: PathBuf) -> Config {
             checks: Rate::per_minute(1000),
             tests: Rate::per_hour(1000),
         },
+        ..Config::new(PathBuf::new())
     }
 }
