@@ -532,19 +532,7 @@ pub(crate) async fn lookup(
             "{provider} — source: {shown} — NOT trusted: {why}. Check these settings, then tick the box to use them."
         ),
     };
-    let found = AccountSettings {
-        sender: Some(address.to_string()),
-        smtp: best.smtp.first().map(found_input),
-        imap: best.imap.first().map(|s| {
-            let server = found_input(s);
-            ImapInput {
-                host: server.host,
-                username: server.username,
-                ..ImapInput::default()
-            }
-        }),
-        ..AccountSettings::default()
-    };
+    let found = found_settings(&address, best.smtp.first(), best.imap.first());
     let oauth2 = app.oauth2_info(&found, session.id(), lang).await;
     Json(json!({
         "found": true,
@@ -561,12 +549,26 @@ pub(crate) async fn lookup(
     .into_response()
 }
 
-/// A server found, as the form would have it.
-fn found_input(s: &ServerSettings) -> ServerInput {
-    ServerInput {
-        host: Some(s.host.clone()),
-        username: Some(s.username.clone()),
-        ..ServerInput::default()
+/// The settings found for `address`, as the form would have them: what
+/// [`App::oauth2_info`] reads (servers and logins).
+fn found_settings(
+    address: &EmailAddress,
+    smtp: Option<&ServerSettings>,
+    imap: Option<&ServerSettings>,
+) -> AccountSettings {
+    AccountSettings {
+        sender: Some(address.to_string()),
+        smtp: smtp.map(|s| ServerInput {
+            host: Some(s.host.clone()),
+            username: Some(s.username.clone()),
+            ..ServerInput::default()
+        }),
+        imap: imap.map(|s| ImapInput {
+            host: Some(s.host.clone()),
+            username: Some(s.username.clone()),
+            ..ImapInput::default()
+        }),
+        ..AccountSettings::default()
     }
 }
 

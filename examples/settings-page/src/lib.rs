@@ -222,8 +222,12 @@ impl App {
 ///
 /// # Panics
 ///
-/// When the spool directory cannot be created or opened, or the extra CA
-/// file cannot be read ([`serve`] checks both first and returns the error).
+/// When the spool directory cannot be created or opened, the extra CA
+/// file cannot be read ([`serve`] checks both first and returns the
+/// error), or the OAuth2 clients cannot be used as configured: a provider
+/// the catalog does not know or that has no OAuth2, two clients for one
+/// provider, no [`Config::token_store`] or no [`Config::public_url`]
+/// ([`serve`] returns these errors too, and fills in the public URL).
 pub fn router(config: Config) -> Router {
     routes(build(config).unwrap_or_else(|e| panic!("settings page: {e}")))
 }

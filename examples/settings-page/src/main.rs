@@ -119,6 +119,59 @@ fn client_of<'a>(
         .ok_or_else(|| format!("{flag}: no --oauth2-client {provider}=... before it"))
 }
 
+/// The OAuth2 flags that are not in [`Config`] as given.
+#[derive(Default)]
+struct OAuth2Flags {
+    tokens: Option<PathBuf>,
+    secret_envs: Vec<(String, String)>,
+}
+
+impl OAuth2Flags {
+    /// The token store's directory: `--tokens`, else in the state
+    /// directory; an error when clients are given and there is neither.
+    fn tokens_dir(
+        &mut self,
+        config: &Config,
+        state: Option<&Path>,
+    ) -> Result<Option<PathBuf>, String> {
+        let tokens = self.tokens.take().or_else(|| state.map(default_tokens));
+        if !config.oauth2_clients.is_empty() && tokens.is_none() {
+            return Err(
+                "no state directory ($STATE_DIRECTORY, $XDG_STATE_HOME and $HOME unset): give --tokens"
+                    .into(),
+            );
+        }
+        Ok(tokens)
+    }
+}
+
+/// One of the OAuth2 flags, `name` with its `value`.
+fn oauth2_flag(
+    name: &str,
+    value: String,
+    config: &mut Config,
+    flags: &mut OAuth2Flags,
+) -> Result<(), String> {
+    match name {
+        "--oauth2-client" => {
+            let (provider, id) = provider_pair(name, &value)?;
+            if config.oauth2_clients.iter().any(|c| c.provider == provider) {
+                return Err(format!("--oauth2-client: {provider} given twice"));
+            }
+            config.oauth2_clients.push(OAuth2Client::new(provider, id));
+        }
+        "--oauth2-secret-env" => flags.secret_envs.push(provider_pair(name, &value)?),
+        "--oauth2-tenant" => {
+            let (provider, tenant) = provider_pair(name, &value)?;
+            let client = client_of(&mut config.oauth2_clients, name, &provider)?;
+            *client = client.clone().with_tenant(tenant);
+        }
+        "--tokens" => flags.tokens = Some(PathBuf::from(value)),
+        _ => config.public_url = Some(value),
+    }
+    Ok(())
+}
+
 /// Gives each client the secret its variable holds (read by `var`).
 fn apply_secrets(
     config: &mut Config,
@@ -140,8 +193,7 @@ fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Resu
     let mut bind: SocketAddr = "127.0.0.1:8080".parse().expect("a socket address");
     let mut providers = None;
     let mut spool = None;
-    let mut tokens = None;
-    let mut secret_envs = Vec::new();
+    let mut oauth2 = OAuth2Flags::default();
     let mut config = Config::new(PathBuf::new());
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
@@ -207,31 +259,15 @@ fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Resu
                     .map_err(|e| format!("--tests-per-hour {v}: {e}"))?;
                 config.limits.tests = Rate::per_hour(n);
             }
-            "--oauth2-client" => {
-                let (provider, id) = provider_pair(&name, &value()?)?;
-                if config.oauth2_clients.iter().any(|c| c.provider == provider) {
-                    return Err(format!("--oauth2-client: {provider} given twice"));
-                }
-                config.oauth2_clients.push(OAuth2Client::new(provider, id));
-            }
-            "--oauth2-secret-env" => secret_envs.push(provider_pair(&name, &value()?)?),
-            "--oauth2-tenant" => {
-                let (provider, tenant) = provider_pair(&name, &value()?)?;
-                let client = client_of(&mut config.oauth2_clients, &name, &provider)?;
-                *client = client.clone().with_tenant(tenant);
-            }
-            "--tokens" => tokens = Some(PathBuf::from(value()?)),
-            "--public-url" => config.public_url = Some(value()?),
+            "--oauth2-client"
+            | "--oauth2-secret-env"
+            | "--oauth2-tenant"
+            | "--tokens"
+            | "--public-url" => oauth2_flag(&name, value()?, &mut config, &mut oauth2)?,
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    let tokens = tokens.or_else(|| state.as_deref().map(default_tokens));
-    if !config.oauth2_clients.is_empty() && tokens.is_none() {
-        return Err(
-            "no state directory ($STATE_DIRECTORY, $XDG_STATE_HOME and $HOME unset): give --tokens"
-                .into(),
-        );
-    }
+    let tokens = oauth2.tokens_dir(&config, state.as_deref())?;
     config.spool = match (spool, state) {
         (Some(spool), _) => spool,
         (None, Some(state)) => default_spool(&state),
@@ -246,7 +282,7 @@ fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Resu
         bind,
         providers,
         tokens,
-        secret_envs,
+        secret_envs: oauth2.secret_envs,
         config,
     })
 }

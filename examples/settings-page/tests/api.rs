@@ -864,40 +864,74 @@ async fn filed_once(s: &Servers, who: &Account, folder: &str, message_id: &str) 
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn signed_in_with_oauth2_the_folders_are_listed_and_the_test_message_filed() {
+/// No diagnostic about passwords when signing in with OAuth2; without
+/// it, the provider's rule says passwords will not do.
+async fn no_password_diagnostic_with_tokens(page: &Page, form: &Value) {
+    let diagnose = |auth: &str| {
+        json!({ "settings": form, "passwords_given": { "smtp": false, "imap": false },
+                "auth": auth, "lang": "en" })
+    };
+    let codes = |answer: &Value| -> Vec<String> {
+        answer["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let with_tokens = page.post("/api/diagnose", &diagnose("oauth2")).await;
+    assert_eq!(codes(&with_tokens), Vec::<String>::new(), "{with_tokens}");
+    let with_passwords = page.post("/api/diagnose", &diagnose("password")).await;
+    assert!(
+        codes(&with_passwords).contains(&"LG003".to_string()),
+        "{with_passwords}"
+    );
+}
+
+/// Another browser has not signed in: it cannot use alice's grant, nor
+/// sign her out.
+async fn another_browser_cannot_use_it(other: &Page, tokens: &std::path::Path) {
     let s = Servers::get();
-    let tokens = scratch("oauth2-tokens");
-    let page = oauth2_page("oauth2", &tokens).await;
     let alice = &s.special;
     let form = settings(s, alice, &alice.address);
-
-    // The catalog says OAuth2 only, and the application has a client.
-    let found = page
+    let answer = other
+        .post(
+            "/api/test",
+            &json!({ "settings": form, "auth": "oauth2", "lang": "fr" }),
+        )
+        .await;
+    assert_eq!(answer["code"], "OA001", "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("ne s'est pas connecté"),
+        "{answer}"
+    );
+    let found = other
         .post(
             "/api/lookup",
             &json!({ "address": alice.address, "lang": "en" }),
         )
         .await;
-    assert_eq!(
-        found["oauth2"],
-        json!({ "provider": OAUTH_PROVIDER, "provider_name": OAUTH_PROVIDER_NAME, "client": true,
-                "passwords": false, "signed_in": null, "problem": null }),
-        "{found}"
-    );
-    // Not signed in: no folders with tokens.
-    let answer = page
+    assert_eq!(found["oauth2"]["signed_in"], Value::Null, "{found}");
+    let out = other
         .post(
-            "/api/folders",
-            &json!({ "settings": form, "auth": "oauth2", "lang": "en" }),
+            "/api/oauth2/sign-out",
+            &json!({ "settings": form, "lang": "en" }),
         )
         .await;
-    assert_eq!(answer["code"], "OA001", "{answer}");
-    assert_eq!(answer["headline"], HEADLINE_EN, "{answer}");
+    assert_eq!(out["signed_out"], false, "{out}");
+    assert!(stored_tokens(tokens, &alice.address).await.is_some());
+}
 
-    // "Sign in with …": the provider's page, with state and PKCE, and the
-    // way back to the page's own root.
-    let url = start_sign_in(&page, alice, "en").await;
+/// "Sign in with …" for `who`, approved at the provider: the provider's
+/// URL with state and PKCE, and the way back to the page's own root, where
+/// the page says who signed in and until when. The address the provider
+/// sent the browser back to, and when the access token expires.
+async fn signs_in(page: &Page, alice: &Account) -> (String, u64) {
+    let s = Servers::get();
+    let url = start_sign_in(page, alice, "en").await;
     assert!(
         url.starts_with(&format!("{}/auth?", s.oauth_issuer())),
         "{url}"
@@ -949,6 +983,42 @@ async fn signed_in_with_oauth2_the_folders_are_listed_and_the_test_message_filed
     );
     assert!(!html.contains(&code), "the code is not written in the page");
 
+    (back, expires_at)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_in_with_oauth2_the_folders_are_listed_and_the_test_message_filed() {
+    let s = Servers::get();
+    let tokens = scratch("oauth2-tokens");
+    let page = oauth2_page("oauth2", &tokens).await;
+    let alice = &s.special;
+    let form = settings(s, alice, &alice.address);
+
+    // The catalog says OAuth2 only, and the application has a client.
+    let found = page
+        .post(
+            "/api/lookup",
+            &json!({ "address": alice.address, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(
+        found["oauth2"],
+        json!({ "provider": OAUTH_PROVIDER, "provider_name": OAUTH_PROVIDER_NAME, "client": true,
+                "passwords": false, "signed_in": null, "problem": null }),
+        "{found}"
+    );
+    // Not signed in: no folders with tokens.
+    let answer = page
+        .post(
+            "/api/folders",
+            &json!({ "settings": form, "auth": "oauth2", "lang": "en" }),
+        )
+        .await;
+    assert_eq!(answer["code"], "OA001", "{answer}");
+    assert_eq!(answer["headline"], HEADLINE_EN, "{answer}");
+
+    let (back, expires_at) = signs_in(&page, alice).await;
+
     // The grant is in the store; its tokens never in the page or an answer.
     let (access, refresh) = stored_tokens(&tokens, &alice.address)
         .await
@@ -990,60 +1060,10 @@ async fn signed_in_with_oauth2_the_folders_are_listed_and_the_test_message_filed
     assert_eq!(sent["filing_status"], "filed", "{sent}");
     filed_once(s, alice, "Sent", sent["message_id"].as_str().unwrap()).await;
 
-    // No diagnostic about passwords when signing in with OAuth2; without
-    // it, the provider's rule says passwords will not do.
-    let diagnose = |auth: &str| {
-        json!({ "settings": form, "passwords_given": { "smtp": false, "imap": false },
-                "auth": auth, "lang": "en" })
-    };
-    let codes = |answer: &Value| -> Vec<String> {
-        answer["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["code"].as_str().unwrap().to_string())
-            .collect()
-    };
-    let with_tokens = page.post("/api/diagnose", &diagnose("oauth2")).await;
-    assert_eq!(codes(&with_tokens), Vec::<String>::new(), "{with_tokens}");
-    let with_passwords = page.post("/api/diagnose", &diagnose("password")).await;
-    assert!(
-        codes(&with_passwords).contains(&"LG003".to_string()),
-        "{with_passwords}"
-    );
+    no_password_diagnostic_with_tokens(&page, &form).await;
 
-    // Another browser has not signed in: it cannot use alice's grant, nor
-    // sign her out.
     let other = page.another_browser();
-    let answer = other
-        .post(
-            "/api/test",
-            &json!({ "settings": form, "auth": "oauth2", "lang": "fr" }),
-        )
-        .await;
-    assert_eq!(answer["code"], "OA001", "{answer}");
-    assert!(
-        answer["message"]
-            .as_str()
-            .unwrap()
-            .contains("ne s'est pas connecté"),
-        "{answer}"
-    );
-    let found = other
-        .post(
-            "/api/lookup",
-            &json!({ "address": alice.address, "lang": "en" }),
-        )
-        .await;
-    assert_eq!(found["oauth2"]["signed_in"], Value::Null, "{found}");
-    let out = other
-        .post(
-            "/api/oauth2/sign-out",
-            &json!({ "settings": form, "lang": "en" }),
-        )
-        .await;
-    assert_eq!(out["signed_out"], false, "{out}");
-    assert!(stored_tokens(&tokens, &alice.address).await.is_some());
+    another_browser_cannot_use_it(&other, &tokens).await;
 
     // The way back works once: the same answer again is refused.
     let (_, again) = page.get_url(&back, None).await;

@@ -509,7 +509,7 @@ async fn oauth2_sign_in_cancelled(page: &Page, s: &Servers) {
 /// Scenario 8: she signs in this time, on the provider's own login page
 /// (her login and password typed there). Back on the page: signed in
 /// (whose address, until when), the code gone from the address bar, the
-/// form as she left it, the folders listed with the token; a test message
+/// form filled in again, the folders listed with the token; a test message
 /// filed in Sent; no token anywhere in the page. Signing out brings the
 /// button back.
 async fn signed_in_with_oauth2(page: &Page, s: &Servers, tokens: &Path) {
@@ -557,7 +557,7 @@ async fn signed_in_with_oauth2(page: &Page, s: &Servers, tokens: &Path) {
         "{:?}",
         signed_in.text("folders-status")
     );
-    // The form as it was; the answer's code off the address bar.
+    // The form filled in again; the answer's code off the address bar.
     assert_eq!(signed_in.value("address"), alice.address);
     assert_eq!(signed_in.value("smtp-host"), HOST);
     assert_eq!(signed_in.value("imap-username"), alice.address);

@@ -52,7 +52,7 @@ impl Drop for Scratch {
     }
 }
 
-/// The base64 SHA-256 of the public key (SubjectPublicKeyInfo) of the first
+/// The base64 SHA-256 of the public key (`SubjectPublicKeyInfo`) of the first
 /// certificate in `pem`: what Chromium's `--ignore-certificate-errors-spki-list`
 /// takes. A few lines of DER: certificate, then its `tbsCertificate`, then
 /// (after the version, serial number, signature algorithm, issuer,
