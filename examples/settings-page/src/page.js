@@ -144,7 +144,8 @@
     sessionStorage.removeItem(SAVED_FORM);
     let saved = null;
     try { saved = JSON.parse(text); } catch (e) { saved = null; }
-    if (!saved || !saved.values || (address && saved.values.address !== address)) return false;
+    const same = (a, b) => String(a).trim().toLowerCase() === String(b).trim().toLowerCase();
+    if (!saved || !saved.values || (address && !same(saved.values.address, address))) return false;
     for (const id of KEPT) if (typeof saved.values[id] === 'string') $(id).value = saved.values[id];
     if (saved.folder) {
       $('sent-folder').replaceChildren(new Option(saved.folder, saved.folder, true, true));
