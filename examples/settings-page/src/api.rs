@@ -19,7 +19,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use courriel::diagnose::account_facts;
 use courriel::low_level::core::failure::Arg;
-use courriel::low_level::core::rules::{self, PasswordState};
+use courriel::low_level::core::rules::{self, Facts, OAuth2Clients, PasswordState};
 use courriel::oauth2::{GrantKey, StoredTokens, login_of};
 use courriel::{
     Account, AccountSettings, Diagnostic, EmailAddress, Failure, FailureKind, ImapInput, Lang,
@@ -31,7 +31,7 @@ use courriel_discover::Source;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::oauth::{self, OAuth2, StartError};
+use crate::oauth::{self, OAuth2, SignOut, StartError};
 use crate::{App, SessionCookie, Visitor, api_lang, tr};
 
 /// One server as the form has it; every value optional, checked by the rules.
@@ -179,6 +179,15 @@ impl App {
             ca_file: self.ca_file.clone(),
             oauth2: None,
         }
+    }
+
+    /// What the rules know of an account here: the catalog's facts, its
+    /// passwords, and the providers the deployment has a client for (LG003
+    /// then says to sign in with them, or that the application lacks one).
+    fn facts<'a>(&'a self, account: &Account) -> Facts<'a> {
+        let mut facts = account_facts(self.mailer.catalog(), account, None);
+        facts.oauth2_clients = OAuth2Clients::Registered(self.oauth2.providers());
+        facts
     }
 
     /// What the page needs to know of signing in with OAuth2 for these
@@ -379,7 +388,7 @@ fn diagnostic_failure(
 /// the rules' first error, which says which field to fill in.
 fn no_login(app: &App, settings: &AccountSettings, lang: Lang) -> Value {
     let account = Account::new("settings-page/-", settings.clone());
-    let facts = account_facts(app.mailer.catalog(), &account, None);
+    let facts = app.facts(&account);
     diagnostic_failure(&rules::check(settings, &facts), |_| true, lang).unwrap_or_else(|| {
         json!({
             "ok": false,
@@ -587,7 +596,7 @@ pub(crate) async fn diagnose(
         imap.port = imap.port.map(|p| app.standard(p));
     }
     let account = app.account(settings, None, None);
-    let mut facts = account_facts(app.mailer.catalog(), &account, None);
+    let mut facts = app.facts(&account);
     let given = req.passwords_given.unwrap_or(PasswordsGiven {
         smtp: true,
         imap: true,
@@ -755,7 +764,7 @@ pub(crate) async fn test_send(
         .as_deref()
         .map(EmailAddress::parse)
     else {
-        let facts = account_facts(app.mailer.catalog(), &account, None);
+        let facts = app.facts(&account);
         let diagnostics = rules::check(account.settings(), &facts);
         return Json(
             diagnostic_failure(&diagnostics, |d| d.protocol().is_none(), lang).unwrap_or_else(
@@ -849,9 +858,11 @@ pub(crate) async fn oauth2_start(
     }
 }
 
-/// `POST /api/oauth2/sign-out`: the session forgets the grant of the
-/// form's login, and the store deletes it (only a grant this session
-/// signed in with).
+/// `POST /api/oauth2/sign-out`: the provider is asked to forget the
+/// sign-in of the form's login (where it can), then the session and the
+/// store forget it (only a grant this session signed in with):
+/// `{ok: true, signed_out, revoked: "revoked" | "not-offered" |
+/// "not-told", problem}` (`problem`: why the provider could not be told).
 pub(crate) async fn oauth2_sign_out(
     State(app): State<Arc<App>>,
     session: SessionCookie,
@@ -867,10 +878,19 @@ pub(crate) async fn oauth2_sign_out(
         return Json(no_login(&app, &settings, lang)).into_response();
     };
     let key = GrantKey::new(&provider.id, login);
-    Json(match app.oauth2.sign_out(session.id(), &key).await {
-        Ok(signed_out) => json!({ "ok": true, "signed_out": signed_out }),
-        Err(failure) => failure_json(&failure, lang),
-    })
+    let (signed_out, revoked, problem) = match app.oauth2.sign_out(session.id(), &key).await {
+        Ok(SignOut::NotHeld) => (false, Value::Null, Value::Null),
+        Ok(SignOut::Revoked) => (true, json!("revoked"), Value::Null),
+        Ok(SignOut::NotOffered) => (true, json!("not-offered"), Value::Null),
+        Ok(SignOut::NotTold(failure)) => (true, json!("not-told"), failure_json(&failure, lang)),
+        Err(failure) => return Json(failure_json(&failure, lang)).into_response(),
+    };
+    Json(json!({
+        "ok": true,
+        "signed_out": signed_out,
+        "revoked": revoked,
+        "problem": problem,
+    }))
     .into_response()
 }
 

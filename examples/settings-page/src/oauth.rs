@@ -24,7 +24,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use courriel::low_level::core::provider::{Auth, Provider};
-use courriel::oauth2::{Authorization, GrantKey, HttpOptions, OAuth2Client, SignIn, StoredTokens};
+use courriel::oauth2::{
+    Authorization, GrantKey, HttpOptions, OAuth2Client, Revocation, SignIn, StoredTokens,
+};
 use courriel::oauth2::{Grant, TokenStore};
 use courriel::{AccountSettings, Catalog, Failure, FailureKind, Lang};
 use serde_json::{Value, json};
@@ -61,6 +63,20 @@ struct Pending {
 struct Session {
     seen: Instant,
     grants: Vec<GrantKey>,
+}
+
+/// What signing out did.
+pub(crate) enum SignOut {
+    /// The session did not hold the grant: nothing done.
+    NotHeld,
+    /// The provider forgot the sign-in, and so did the page.
+    Revoked,
+    /// The provider offers no revocation: the page forgot the sign-in,
+    /// the provider keeps it until it expires.
+    NotOffered,
+    /// The provider could not be told (OA005, OA004): the page forgot the
+    /// sign-in, the provider still has it.
+    NotTold(Failure),
 }
 
 /// Why a sign-in cannot start.
@@ -269,6 +285,13 @@ impl OAuth2 {
     /// The sign-in of a provider, when the deployment has a client for it.
     pub(crate) fn sign_in(&self, provider_id: &str) -> Option<&SignIn> {
         self.sign_ins.get(provider_id)
+    }
+
+    /// The providers the deployment has a client for (catalog ids).
+    pub(crate) fn providers(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.sign_ins.keys().cloned().collect();
+        ids.sort();
+        ids
     }
 
     /// OA011: no client for `provider`.
@@ -521,14 +544,15 @@ impl OAuth2 {
         )
     }
 
-    /// Signs the session out of `key`: the grant leaves the session and
-    /// the store. Nothing when the session does not hold it (a visitor
-    /// cannot sign another out).
+    /// Signs the session out of `key`: the provider is asked to forget the
+    /// sign-in where it can (RFC 7009), then the grant leaves the session
+    /// and the store, whatever the provider said. Nothing when the session
+    /// does not hold it (a visitor cannot sign another out).
     pub(crate) async fn sign_out(
         &self,
         session: Option<&str>,
         key: &GrantKey,
-    ) -> Result<bool, Failure> {
+    ) -> Result<SignOut, Failure> {
         let held = {
             let mut sessions = lock(&self.sessions);
             match Self::touch(&mut sessions, session, Instant::now()) {
@@ -539,14 +563,21 @@ impl OAuth2 {
                 _ => false,
             }
         };
-        if !held {
-            return Ok(false);
-        }
+        let (true, Some(store)) = (held, &self.store) else {
+            return Ok(SignOut::NotHeld);
+        };
         lock(&self.tokens).remove(key);
-        if let Some(store) = &self.store {
-            store.delete(key).await?;
-        }
-        Ok(true)
+        let told = match (store.load(key).await?, self.sign_in(&key.provider)) {
+            (Some(grant), Some(sign_in)) => match sign_in.revoke(&grant).await {
+                Ok(Revocation::Revoked) => SignOut::Revoked,
+                Ok(_) => SignOut::NotOffered,
+                Err(failure) => SignOut::NotTold(failure),
+            },
+            // Already gone from the store: nothing left to revoke.
+            _ => SignOut::NotOffered,
+        };
+        store.delete(key).await?;
+        Ok(told)
     }
 
     /// How many sign-ins are under way (for tests).
@@ -928,16 +959,19 @@ mod tests {
             .build()
             .unwrap();
         let other = oauth2.session(None).0;
-        assert!(
-            !runtime
-                .block_on(oauth2.sign_out(Some(&other), &key))
-                .unwrap()
-        );
+        assert!(matches!(
+            runtime.block_on(oauth2.sign_out(Some(&other), &key)),
+            Ok(SignOut::NotHeld)
+        ));
         assert!(
             oauth2.holds(Some(&id), &key),
             "another visitor cannot sign it out"
         );
-        assert!(runtime.block_on(oauth2.sign_out(Some(&id), &key)).unwrap());
+        // Nothing stored here: nothing to revoke at the provider.
+        assert!(matches!(
+            runtime.block_on(oauth2.sign_out(Some(&id), &key)),
+            Ok(SignOut::NotOffered)
+        ));
         assert!(!oauth2.holds(Some(&id), &key));
     }
 }

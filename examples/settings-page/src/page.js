@@ -191,10 +191,14 @@
         showOAuth2();
         return;
       }
+      const provider = oauth2 ? oauth2.provider_name : '';
       if (oauth2) oauth2.signed_in = null;
       oauth2Problem = null;
       showOAuth2();
-      $('oauth2-status').textContent = T.signedOut;
+      const status = $('oauth2-status');
+      status.textContent = fillIn(answer.revoked === 'revoked' ? T.signedOut : T.signedOutHere, { provider });
+      status.dataset.revoked = answer.revoked || '';
+      if (answer.problem) showProblem(status, answer.problem);
       foldersKey = null;
       changed(true);
     }, (message) => { $('oauth2-status').textContent = message; });

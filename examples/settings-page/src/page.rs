@@ -124,7 +124,8 @@ fn strings(lang: Lang) -> String {
         "opening": tr(lang, "Opening {provider}'s sign-in page…", "Ouverture de la page de connexion de {provider}…"),
         "signedIn": tr(lang, "Signed in with {provider} as {user}.", "Connecté avec {provider} en tant que {user}."),
         "validUntil": tr(lang, "Access valid until {time}, then renewed automatically.", "Accès valable jusqu'au {time}, puis renouvelé automatiquement."),
-        "signedOut": tr(lang, "Signed out: the sign-in is forgotten.", "Déconnecté : la connexion est oubliée."),
+        "signedOut": tr(lang, "Signed out: {provider} forgot the sign-in too.", "Déconnecté : {provider} a oublié la connexion, lui aussi."),
+        "signedOutHere": tr(lang, "Signed out here. {provider} keeps the sign-in until it expires, or until you remove this application's access in your account's settings.", "Déconnecté ici. {provider} garde la connexion jusqu'à son expiration, ou jusqu'à ce que vous retiriez l'accès de cette application dans les réglages de votre compte."),
         "onlyOAuth2": tr(lang, "{provider} takes no password from other applications: sign in on its own page. This application never sees your password.", "{provider} n'accepte aucun mot de passe d'autres applications : connectez-vous sur sa propre page. Cette application ne voit jamais votre mot de passe."),
         "orPasswords": tr(lang, "Sign in on {provider}'s own page (this application never sees your password), or type your password below.", "Connectez-vous sur la page de {provider} (cette application ne voit jamais votre mot de passe), ou saisissez votre mot de passe ci-dessous."),
     });

@@ -921,7 +921,11 @@ async fn another_browser_cannot_use_it(other: &Page, tokens: &std::path::Path) {
             &json!({ "settings": form, "lang": "en" }),
         )
         .await;
-    assert_eq!(out["signed_out"], false, "{out}");
+    assert_eq!(
+        (&out["signed_out"], &out["revoked"]),
+        (&json!(false), &Value::Null),
+        "{out}"
+    );
     assert!(stored_tokens(tokens, &alice.address).await.is_some());
 }
 
@@ -1089,7 +1093,14 @@ async fn signed_in_with_oauth2_the_folders_are_listed_and_the_test_message_filed
         )
         .await;
     assert_eq!(out["signed_out"], true, "{out}");
+    assert_eq!(out["revoked"], "revoked", "{out}");
     assert!(stored_tokens(&tokens, &alice.address).await.is_none());
+    // The provider forgot the sign-in too: its token is no longer active.
+    let introspected =
+        tokio::task::spawn_blocking(move || Servers::get().oauth_introspect(&access))
+            .await
+            .unwrap();
+    assert_eq!(introspected["active"], false, "{introspected}");
     let answer = page
         .post(
             "/api/folders",

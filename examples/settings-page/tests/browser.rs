@@ -510,8 +510,8 @@ async fn oauth2_sign_in_cancelled(page: &Page, s: &Servers) {
 /// (her login and password typed there). Back on the page: signed in
 /// (whose address, until when), the code gone from the address bar, the
 /// form filled in again, the folders listed with the token; a test message
-/// filed in Sent; no token anywhere in the page. Signing out brings the
-/// button back.
+/// filed in Sent; no token anywhere in the page. Signing out revokes the
+/// sign-in at the provider and brings the button back.
 async fn signed_in_with_oauth2(page: &Page, s: &Servers, tokens: &Path) {
     let alice = &s.special;
     page.click("oauth2-sign-in").await;
@@ -592,7 +592,10 @@ async fn signed_in_with_oauth2(page: &Page, s: &Servers, tokens: &Path) {
 
     page.click("oauth2-sign-out").await;
     page.wait_for("signed out", |p| {
-        p.shown("oauth2-sign-in") && p.text("oauth2-status").contains("Signed out")
+        p.shown("oauth2-sign-in")
+            && p.text("oauth2-status").contains(&format!(
+                "Signed out: {OAUTH_PROVIDER_NAME} forgot the sign-in too."
+            ))
     })
     .await;
     assert!(

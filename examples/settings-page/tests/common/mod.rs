@@ -64,6 +64,7 @@ fn oauth_provider(s: &Servers) -> String {
     oauth2: OAuth2(
         authorization_url: "{issuer}/auth",
         token_url: "{issuer}/token",
+        revocation_url: "{issuer}/token/revocation",
         imap_scopes: ["imap"],
         smtp_scopes: ["smtp"],
         extra_scopes: ["offline_access"],
