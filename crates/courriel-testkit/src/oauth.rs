@@ -6,6 +6,9 @@
 //! redirect URI), the token endpoint (code, refresh), revocation and
 //! introspection; and the SASL initial responses of XOAUTH2 and
 //! OAUTHBEARER (RFC 7628) that log in to Dovecot and Postfix with a token.
+//! For the faults a real server does not make on demand, a token endpoint
+//! of our own ([`Servers::oauth_fault_endpoint`], on the web server of
+//! `web.rs`) answers whatever a test chooses.
 //!
 //! The HTTP client is a small one of our own, HTTP/1.1 over rustls
 //! trusting the test CA only, one connection per request, like the raw SMTP
@@ -22,7 +25,7 @@ use rustls::{ClientConnection, StreamOwned};
 use sha2::{Digest as _, Sha256};
 
 use crate::wire::{sasl_base64, tls_config};
-use crate::{Account, Servers};
+use crate::{Account, Reply, Route, Servers, Web};
 
 /// The redirect URI the flow asks for: the loopback, on a port where
 /// nothing listens (the server allows any port, RFC 8252); the code is read
@@ -147,8 +150,15 @@ impl Servers {
     /// no address): accounts name the test Postfix and Dovecot.
     #[must_use]
     pub fn oauth_provider_ron(&self) -> String {
+        self.oauth_provider_ron_at(&self.oauth_issuer())
+    }
+
+    /// [`Servers::oauth_provider_ron`] with its endpoints at `issuer`
+    /// (`https://HOST:PORT`) instead: for a provider whose token endpoint
+    /// is [`Servers::oauth_fault_endpoint`]'s.
+    #[must_use]
+    pub fn oauth_provider_ron_at(&self, issuer: &str) -> String {
         let s = self;
-        let issuer = s.oauth_issuer();
         format!(
             r#"Provider(
         id: "test-oauth",
@@ -179,6 +189,25 @@ impl Servers {
 "#,
             smtp = s.smtp_starttls_port,
             imap = s.imap_tls_port,
+        )
+    }
+
+    /// A token endpoint of our own, for the faults the authorization
+    /// server does not make on demand (a 5xx, an answer that is not JSON
+    /// or too large, an `invalid_grant` for a grant it would accept, no
+    /// answer at all): `/token` on this host over TLS, with the test
+    /// certificate, answers every request with `reply`. The returned
+    /// [`Web`] records each request and its form; its issuer, for
+    /// [`Servers::oauth_provider_ron_at`], is `https://HOST:PORT`.
+    #[must_use]
+    pub fn oauth_fault_endpoint(&self, reply: Reply) -> Web {
+        crate::serve_web_routes(
+            true,
+            vec![Route {
+                host: self.host.clone(),
+                path: "/token".into(),
+                reply,
+            }],
         )
     }
 

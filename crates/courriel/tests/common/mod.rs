@@ -72,7 +72,13 @@ pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/";
 /// catalog (its servers' names are placeholders: the accounts name the
 /// test Postfix and Dovecot).
 pub(crate) fn provider() -> Provider {
-    let ron = Servers::get().oauth_provider_ron();
+    provider_at(&Servers::get().oauth_issuer())
+}
+
+/// The same provider with its endpoints at `issuer` (`https://HOST:PORT`):
+/// a token endpoint of the testkit's own, for faults.
+pub(crate) fn provider_at(issuer: &str) -> Provider {
+    let ron = Servers::get().oauth_provider_ron_at(issuer);
     let catalog = Catalog::builder()
         .add_ron("test-oauth.ron", ron)
         .build()
