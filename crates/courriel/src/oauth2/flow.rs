@@ -633,12 +633,20 @@ impl SignIn {
             Err(Refusal::Failed(failure)) => return Err(failure),
         };
         let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
-            self.failure(
+            let what = match e.classify() {
+                serde_json::error::Category::Data => "a JSON answer without a token",
+                _ => "an answer that is not JSON",
+            };
+            self.failure(FailureKind::OAuth2ProviderUnreachable, user, what)
+        })?;
+        // An empty token would be stored, then refused by every server.
+        if answer.access_token.trim().is_empty() {
+            return Err(self.failure(
                 FailureKind::OAuth2ProviderUnreachable,
                 user,
-                format!("an answer without a token ({:?})", e.classify()),
-            )
-        })?;
+                "an answer with an empty token",
+            ));
+        }
         if let Some(kind) = &answer.token_type
             && !kind.eq_ignore_ascii_case("bearer")
         {

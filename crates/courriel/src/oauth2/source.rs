@@ -7,6 +7,17 @@
 //! store's refresh lock and reads the grant again under it, so a process
 //! that waited finds the tokens another one renewed and uses them rather
 //! than renewing with a refresh token that rotation already spent.
+//!
+//! When a renewal fails, the stored grant is left as it was: kept, neither
+//! deleted nor changed. After a temporary failure (OA005: the provider
+//! did not answer, answered 5xx or something that is not a token) the
+//! token in hand is used while it has not expired, and the next call
+//! tries to renew again. After a refusal (OA002: `invalid_grant`, the
+//! sign-in was revoked or expired) the grant stays for the application to
+//! show whose sign-in must be made again (and for another process that
+//! may have renewed it meanwhile: a refusal never deletes what another
+//! saved); each call asks the provider again, and the user's new sign-in
+//! replaces it.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -75,9 +86,21 @@ impl StoredTokens {
     /// Whether `grant` can be used now: not about to expire, and not the
     /// token a server just refused.
     fn usable(&self, grant: &Grant, refused: Option<&AccessToken>) -> bool {
+        Self::valid_for(grant, self.margin, refused)
+    }
+
+    /// Whether `grant`'s token has not expired yet, margin aside (and is
+    /// not the one refused).
+    fn unexpired(grant: &Grant, refused: Option<&AccessToken>) -> bool {
+        Self::valid_for(grant, Duration::ZERO, refused)
+    }
+
+    /// Whether `grant`'s token is valid for `margin` more at least, and is
+    /// not `refused`.
+    fn valid_for(grant: &Grant, margin: Duration, refused: Option<&AccessToken>) -> bool {
         let fresh = grant
             .expires_at
-            .is_none_or(|at| at > SystemTime::now() + self.margin);
+            .is_none_or(|at| at > SystemTime::now() + margin);
         let refused = refused
             .is_some_and(|r| r.secret().expose_secret() == grant.access_token.expose_secret());
         fresh && !refused
@@ -125,7 +148,22 @@ impl StoredTokens {
             }
             lock = Some(self.store.lock(&self.key).await?);
         };
-        let renewed = self.sign_in.refresh(&stored).await?;
+        let renewed = match self.sign_in.refresh(&stored).await {
+            Ok(renewed) => renewed,
+            // Renewed ahead of expiry, so a provider down for now need not
+            // stop anything: the token in hand serves until it expires.
+            Err(failure) if failure.is_temporary() && Self::unexpired(&stored, refused) => {
+                tracing::warn!(
+                    account = %self.key,
+                    code = failure.code(),
+                    "OAuth2: tokens not renewed for now; the current ones are still valid"
+                );
+                let token = Self::token_of(&stored);
+                *current = Some(stored);
+                return Ok(token);
+            }
+            Err(failure) => return Err(failure),
+        };
         self.store.save(&renewed).await?;
         tracing::debug!(
             account = %self.key,

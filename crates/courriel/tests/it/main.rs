@@ -8,5 +8,6 @@ mod common;
 mod exim;
 mod mailer;
 mod oauth2;
+mod oauth2_faults;
 mod rules;
 mod token_stores;
