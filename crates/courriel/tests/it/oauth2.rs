@@ -330,3 +330,186 @@ fn a_provider_without_revocation_is_not_asked() {
         "the sign-in is left as it was"
     );
 }
+
+#[test]
+fn a_rotated_refresh_token_used_again_is_oa002_and_ends_the_sign_in() {
+    // The server rotates refresh tokens; using a spent one again (a store
+    // restored from a backup, a renewal two processes made at once) is
+    // taken as theft: refused, and the whole sign-in revoked.
+    let s = Servers::get();
+    let sign_in = sign_in("courriel-test");
+    let mut grant = approve(&sign_in, &s.scratch);
+    let renewed = runtime().block_on(sign_in.refresh(&grant)).unwrap();
+    assert_ne!(
+        renewed.refresh_token.as_ref().unwrap().expose_secret(),
+        grant.refresh_token.as_ref().unwrap().expose_secret(),
+        "rotated"
+    );
+    // A store still holding the grant as it was before that renewal.
+    grant.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+    let store = store("reused");
+    runtime().block_on(store.save(&grant)).unwrap();
+    let tokens = StoredTokens::new(sign_in.clone(), store.clone(), &s.scratch.address);
+    let failure = runtime().block_on(tokens.token()).unwrap_err();
+    assert_eq!(failure.code(), "OA002", "{failure}");
+    assert!(failure.is_permanent());
+    assert!(failure.to_string().contains("invalid_grant"), "{failure}");
+    // The grant is kept as it was (see source.rs).
+    let kept = runtime().block_on(tokens.stored()).unwrap().unwrap();
+    assert_eq!(kept.to_stored(), grant.to_stored());
+    // The sign-in is over: the rotated refresh token is refused too, and
+    // the access token it gave is no longer active.
+    let failure = runtime().block_on(sign_in.refresh(&renewed)).unwrap_err();
+    assert_eq!(failure.code(), "OA002", "{failure}");
+    let introspected = s.oauth_introspect(renewed.access_token.expose_secret());
+    assert_eq!(introspected["active"], false, "{introspected}");
+}
+
+/// Names the PostgreSQL database of the two-process test to its children.
+#[cfg(feature = "postgres")]
+const TWO_PROCESSES: &str = "COURRIEL_OAUTH2_TWO_PROCESSES";
+
+/// A short digest of a token, as the children print it (never the token).
+#[cfg(feature = "postgres")]
+fn digest(token: &str) -> String {
+    use sha2::{Digest as _, Sha256};
+    courriel_net::hex(&Sha256::digest(token.as_bytes())[..12])
+}
+
+/// One of the two processes of
+/// `two_processes_sharing_a_postgres_store_renew_once`: its own
+/// `StoredTokens` over a `PgTokenStore` on the database named, says READY,
+/// waits for a line on its input, then asks for a token (TOKEN and its
+/// digest, or FAILED and the code) and checks the account with it through
+/// Postfix and Dovecot (CHECK ok). Does nothing unless started by that
+/// test.
+#[cfg(feature = "postgres")]
+#[test]
+fn two_processes_child() {
+    let Ok(url) = std::env::var(TWO_PROCESSES) else {
+        return;
+    };
+    let s = Servers::get();
+    let rt = runtime();
+    let store: Arc<dyn TokenStore> = Arc::new(
+        rt.block_on(courriel::oauth2::PgTokenStore::connect(&url))
+            .unwrap(),
+    );
+    let tokens = Arc::new(StoredTokens::new(
+        sign_in("courriel-test"),
+        store,
+        &s.bare.address,
+    ));
+    let mailer = Mailer::builder(spool_dir("oauth2-two-processes"))
+        .build()
+        .unwrap();
+    println!("READY");
+    let mut go = String::new();
+    std::io::stdin().read_line(&mut go).unwrap();
+    match rt.block_on(tokens.token()) {
+        Ok(token) => println!("TOKEN {}", digest(token.secret().expose_secret())),
+        Err(failure) => {
+            println!("FAILED {}", failure.code());
+            return;
+        }
+    }
+    let report = rt.block_on(mailer.check(&account(&s.bare, tokens)));
+    if report.is_ok() {
+        println!("CHECK ok");
+    } else {
+        println!("CHECK failed {report:?}");
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn two_processes_sharing_a_postgres_store_renew_once() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::process::{Command, Stdio};
+
+    let s = Servers::get();
+    let url = s.fresh_postgres_database("oauth2_two_processes");
+    let sign_in = sign_in("courriel-test");
+    let mut grant = approve(&sign_in, &s.bare);
+    // Expired a minute ago by the store's account (the server's token
+    // still works, but nobody may use it without renewing).
+    grant.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+    let store = runtime()
+        .block_on(courriel::oauth2::PgTokenStore::connect(&url))
+        .unwrap();
+    runtime().block_on(store.save(&grant)).unwrap();
+
+    let mut children: Vec<_> = (0..2)
+        .map(|_| {
+            let mut child = Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "oauth2::two_processes_child",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(TWO_PROCESSES, &url)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap();
+            let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            (child, lines)
+        })
+        .collect();
+    // Both ready (connected, nothing asked yet), then both go at once.
+    for (_, lines) in &mut children {
+        // After the harness's `test NAME ... ` on the same line.
+        let ready = lines.map_while(Result::ok).any(|l| l.ends_with("READY"));
+        assert!(ready, "a child never got ready");
+    }
+    for (child, _) in &mut children {
+        let input = child.stdin.as_mut().unwrap();
+        input.write_all(b"go\n").unwrap();
+        input.flush().unwrap();
+    }
+    let said: Vec<Vec<String>> = children
+        .into_iter()
+        .map(|(mut child, lines)| {
+            let said: Vec<String> = lines
+                .map_while(Result::ok)
+                .filter(|l| {
+                    l.starts_with("TOKEN") || l.starts_with("FAILED") || l.starts_with("CHECK")
+                })
+                .collect();
+            assert!(child.wait().unwrap().success(), "{said:?}");
+            said
+        })
+        .collect();
+    // Both got a token: a second renewal with the same refresh token
+    // would have been refused (OA002), and the sign-in revoked.
+    let token = |said: &[String]| {
+        said.iter()
+            .find_map(|l| l.strip_prefix("TOKEN "))
+            .unwrap_or_else(|| panic!("no token: {said:?}"))
+            .to_string()
+    };
+    let (first, second) = (token(&said[0]), token(&said[1]));
+    // The same one: one renewal, whose tokens the other process read
+    // from the store (two renewals one after the other give two).
+    assert_eq!(first, second, "{said:?}");
+    assert_ne!(first, digest(grant.access_token.expose_secret()), "renewed");
+    // Both signed in to Postfix and Dovecot with it.
+    for said in &said {
+        assert!(said.iter().any(|l| l == "CHECK ok"), "{said:?}");
+    }
+    // The store holds that renewal: its token, the refresh token rotated
+    // once, and that one still alive (the grant was never revoked).
+    let saved = runtime()
+        .block_on(store.load(&GrantKey::new("test-oauth", &s.bare.address)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(digest(saved.access_token.expose_secret()), first);
+    assert_ne!(
+        saved.refresh_token.as_ref().unwrap().expose_secret(),
+        grant.refresh_token.as_ref().unwrap().expose_secret()
+    );
+    let again = runtime().block_on(sign_in.refresh(&saved));
+    assert!(again.is_ok(), "{again:?}");
+}
