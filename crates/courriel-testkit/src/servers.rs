@@ -127,7 +127,7 @@ pub struct Servers {
     pub oauth_short_client: String,
     /// The lifetime of `oauth_short_client`'s access tokens (5 s).
     pub oauth_short_token_ttl: u64,
-    /// A public client whose access tokens are JWTs of 2,000 characters,
+    /// A public client whose access tokens are JWTs of 2,600+ characters,
     /// as long as Microsoft's: `courriel-test-jwt`. Dovecot checks their
     /// signature itself.
     pub oauth_jwt_client: String,

@@ -2,8 +2,10 @@
 //! OAUTHBEARER (RFC 7628) over lettre's low-level connection.
 //!
 //! lettre's own `auth` does not fit: it always puts the token on the AUTH
-//! line (Postfix refuses lines of about 1,500 characters and more, and
-//! Microsoft's tokens are longer), it takes the server's error challenge
+//! line (Postfix cuts command lines over 2,048 bytes, `line_length_limit`,
+//! which a token of 1,500 characters fills once in base64, and Microsoft's
+//! are longer; the line after its 334 may be 12,288 bytes,
+//! `smtpd_sasl_response_limit`), it takes the server's error challenge
 //! for a mechanism that "does not expect a challenge" and loses the
 //! server's words, and it does not know OAUTHBEARER. So we write the
 //! commands on our own handle of the stream (so no token passes through
