@@ -3,9 +3,11 @@
 //! user approves in the "browser" (the testkit plays it), the code is
 //! exchanged, the grant kept in a file store, and the `Mailer` sends and
 //! files with tokens; tokens about to expire are renewed once with the
-//! rotated refresh token saved, even by many callers at once; a refused
-//! token is renewed and the command tried again; and each way the sign-in
-//! can fail has its code.
+//! rotated refresh token saved, even by many callers at once, and by two
+//! processes sharing a PostgreSQL store; a refused token is renewed and
+//! the command tried again; and each way the sign-in can fail has its code
+//! (a spent refresh token used again among them). The token endpoint's
+//! faults the server does not make are in `oauth2_faults.rs`.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
