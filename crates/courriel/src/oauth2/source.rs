@@ -18,6 +18,13 @@
 //! may have renewed it meanwhile: a refusal never deletes what another
 //! saved); each call asks the provider again, and the user's new sign-in
 //! replaces it.
+//!
+//! When a renewal succeeds but the store fails to save it (OA009: the
+//! database or the disk is down), the renewal is not lost: its rotated
+//! refresh token may be the only one the provider still takes. It is kept
+//! in hand and used (the mail goes out), later renewals start from it, and
+//! each call saves it again until the store takes it. Other processes
+//! sharing the store meanwhile see the old grant; they cannot save either.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -41,7 +48,16 @@ pub struct StoredTokens {
     margin: Duration,
     /// The grant last read or renewed; its lock is the account's own
     /// turn within the process.
-    current: tokio::sync::Mutex<Option<Grant>>,
+    current: tokio::sync::Mutex<Option<InHand>>,
+}
+
+/// The grant in hand, and whether the store has it yet: a renewal the
+/// store failed to save is kept here (its rotated refresh token may be the
+/// only one still valid), used, renewed from, and saved again at each call
+/// until the store takes it.
+struct InHand {
+    grant: Grant,
+    unsaved: bool,
 }
 
 impl std::fmt::Debug for StoredTokens {
@@ -123,10 +139,22 @@ impl StoredTokens {
     /// one, in that order, never `refused`.
     async fn get(&self, refused: Option<&AccessToken>) -> Result<AccessToken, Failure> {
         let mut current = self.current.lock().await;
-        if let Some(grant) = current.as_ref()
-            && self.usable(grant, refused)
+        if let Some(held) = current.as_mut()
+            && held.unsaved
         {
-            return Ok(Self::token_of(grant));
+            self.save(held).await;
+        }
+        if let Some(held) = current.as_ref()
+            && self.usable(&held.grant, refused)
+        {
+            return Ok(Self::token_of(&held.grant));
+        }
+        // A renewal the store does not have yet is the newest: renew from
+        // it (the store's refresh token may be spent).
+        if let Some(held) = current.as_ref().filter(|h| h.unsaved) {
+            let _lock = self.store.lock(&self.key).await.ok();
+            let newest = held.grant.clone();
+            return self.renew(&mut current, newest, refused).await;
         }
         // Another process may have renewed it: the store first, then the
         // store again under its lock, where the renewal may just have been
@@ -140,7 +168,10 @@ impl StoredTokens {
                 .ok_or_else(|| self.not_signed_in())?;
             if self.usable(&stored, refused) {
                 let token = Self::token_of(&stored);
-                *current = Some(stored);
+                *current = Some(InHand {
+                    grant: stored,
+                    unsaved: false,
+                });
                 return Ok(token);
             }
             if lock.is_some() {
@@ -148,6 +179,33 @@ impl StoredTokens {
             }
             lock = Some(self.store.lock(&self.key).await?);
         };
+        self.renew(&mut current, stored, refused).await
+    }
+
+    /// Saves the renewal in hand; when the store refuses it, it stays in
+    /// hand, unsaved, and the next call tries again.
+    async fn save(&self, held: &mut InHand) {
+        match self.store.save(&held.grant).await {
+            Ok(()) => held.unsaved = false,
+            Err(failure) => tracing::error!(
+                account = %self.key,
+                code = failure.code(),
+                "OAuth2: renewed tokens not saved, kept in memory and saved again at the next use: {}",
+                failure.render(courriel_core::account::Lang::En)
+            ),
+        }
+    }
+
+    /// Renews `stored` (under the store's lock), keeps and saves the
+    /// renewal. When the store refuses the save, the renewal is kept in
+    /// hand and used all the same (the mail goes out); it is saved again at
+    /// each call until the store takes it.
+    async fn renew(
+        &self,
+        current: &mut Option<InHand>,
+        stored: Grant,
+        refused: Option<&AccessToken>,
+    ) -> Result<AccessToken, Failure> {
         let renewed = match self.sign_in.refresh(&stored).await {
             Ok(renewed) => renewed,
             // Renewed ahead of expiry, so a provider down for now need not
@@ -159,20 +217,29 @@ impl StoredTokens {
                     "OAuth2: tokens not renewed for now; the current ones are still valid"
                 );
                 let token = Self::token_of(&stored);
-                *current = Some(stored);
+                let unsaved = current.as_ref().is_some_and(|h| h.unsaved);
+                *current = Some(InHand {
+                    grant: stored,
+                    unsaved,
+                });
                 return Ok(token);
             }
             Err(failure) => return Err(failure),
         };
-        self.store.save(&renewed).await?;
+        let mut held = InHand {
+            grant: renewed,
+            unsaved: true,
+        };
+        self.save(&mut held).await;
+        let renewed = &held.grant;
         tracing::debug!(
             account = %self.key,
             rotated = renewed.refresh_token.as_ref().map(ExposeSecret::expose_secret)
                 != stored.refresh_token.as_ref().map(ExposeSecret::expose_secret),
             "OAuth2: tokens renewed"
         );
-        let token = Self::token_of(&renewed);
-        *current = Some(renewed);
+        let token = Self::token_of(renewed);
+        *current = Some(held);
         Ok(token)
     }
 }

@@ -341,3 +341,109 @@ fn answers_that_are_not_a_token_fail_clearly_and_keep_the_grant() {
         renewal.asked(1, case);
     }
 }
+
+/// A file store whose saves fail while `down` is set, as a database or a
+/// disk that is down for a while.
+struct FlakyStore {
+    inner: FileStore,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl TokenStore for FlakyStore {
+    fn load<'a>(
+        &'a self,
+        key: &'a courriel::oauth2::GrantKey,
+    ) -> courriel::oauth2::StoreFuture<'a, Option<Grant>> {
+        self.inner.load(key)
+    }
+
+    fn save<'a>(&'a self, grant: &'a Grant) -> courriel::oauth2::StoreFuture<'a, ()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Box::pin(async {
+                Err(courriel::oauth2::store_failure("the test store is down"))
+            });
+        }
+        self.inner.save(grant)
+    }
+
+    fn delete<'a>(
+        &'a self,
+        key: &'a courriel::oauth2::GrantKey,
+    ) -> courriel::oauth2::StoreFuture<'a, ()> {
+        self.inner.delete(key)
+    }
+
+    fn lock<'a>(
+        &'a self,
+        key: &'a courriel::oauth2::GrantKey,
+    ) -> courriel::oauth2::StoreFuture<'a, Box<dyn courriel::oauth2::RefreshLock>> {
+        self.inner.lock(key)
+    }
+}
+
+/// A renewal the store fails to save is not lost: its token is used (the
+/// mail goes out), the next renewal starts from its rotated refresh token
+/// (the stored one is spent), and it is saved as soon as the store works
+/// again, with no renewal more.
+#[test]
+fn a_renewal_the_store_cannot_save_is_kept_and_saved_later() {
+    let s = Servers::get();
+    let endpoint = s.oauth_fault_endpoint(Reply::json(
+        200,
+        r#"{"access_token":"ACCESS-NEW","token_type":"Bearer","expires_in":3600,"refresh_token":"REFRESH-ROTATED","scope":"imap smtp offline_access"}"#,
+    ));
+    let issuer = format!("https://{}:{}", s.host, endpoint.port);
+    let sign_in = SignIn::new(
+        &provider_at(&issuer),
+        OAuth2Client::new("test-oauth", "courriel-test"),
+        &oauth_options(),
+    )
+    .unwrap();
+    let store = Arc::new(FlakyStore {
+        inner: FileStore::open(courriel_testkit::fresh_dir("oauth2-faults-unsaved")).unwrap(),
+        down: std::sync::atomic::AtomicBool::new(false),
+    });
+    let held = expired();
+    let refresh_of = |form: &str| {
+        url::form_urlencoded::parse(form.as_bytes())
+            .into_owned()
+            .find(|(name, _)| name == "refresh_token")
+            .map(|(_, value)| value)
+    };
+    runtime().block_on(async {
+        store.save(&held).await.unwrap();
+        store.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        let tokens = StoredTokens::new(sign_in, store.clone(), USER);
+
+        // Renewed, not saved: the new token serves all the same.
+        let first = tokens.token().await.unwrap();
+        assert_eq!(first.secret().expose_secret(), "ACCESS-NEW");
+        let stored = store.load(tokens.key()).await.unwrap().unwrap();
+        assert_eq!(
+            stored.to_stored(),
+            held.to_stored(),
+            "the store has the old one"
+        );
+
+        // The server refuses that token: renewed again from the rotated
+        // refresh token in hand, not from the spent one in the store.
+        let _ = tokens.refused(&first).await;
+        let forms = endpoint.bodies();
+        assert_eq!(forms.len(), 2, "{forms:?}");
+        assert_eq!(refresh_of(&forms[0]).as_deref(), Some("REFRESH-STORED"));
+        assert_eq!(refresh_of(&forms[1]).as_deref(), Some("REFRESH-ROTATED"));
+
+        // The store works again: the next use saves what is in hand,
+        // without renewing.
+        store.down.store(false, std::sync::atomic::Ordering::SeqCst);
+        let again = tokens.token().await.unwrap();
+        assert_eq!(again.secret().expose_secret(), "ACCESS-NEW");
+        assert_eq!(endpoint.bodies().len(), 2, "no renewal more");
+        let stored = store.load(tokens.key()).await.unwrap().unwrap();
+        assert_eq!(
+            stored.refresh_token.as_ref().unwrap().expose_secret(),
+            "REFRESH-ROTATED"
+        );
+        assert_eq!(stored.access_token.expose_secret(), "ACCESS-NEW");
+    });
+}
