@@ -496,30 +496,7 @@ async fn the_test_message_goes_to_the_users_own_address_and_its_copy_is_filed() 
         "{answer}"
     );
     let message_id = answer["message_id"].as_str().unwrap().to_string();
-
-    let started = Instant::now();
-    loop {
-        let mut imap = s.imap_as(&s.special);
-        assert!(imap.command("SELECT Sent").unwrap().is_ok());
-        let found = imap
-            .command(&format!("UID SEARCH HEADER Message-ID \"<{message_id}>\""))
-            .unwrap();
-        let uids: Vec<&str> = found
-            .untagged
-            .iter()
-            .filter_map(|l| l.strip_prefix("* SEARCH"))
-            .flat_map(str::split_whitespace)
-            .collect();
-        assert!(uids.len() < 2, "filed once: {uids:?}");
-        if uids.len() == 1 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the copy of <{message_id}> in Sent"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    filed_once(s, &s.special, "Sent", &message_id).await;
 
     // Right after a send with the right password, a wrong one still fails:
     // the connection pooled for the first is not reused for the second.
