@@ -110,8 +110,12 @@ fn lookup_json(
             "source": p.source,
             "last_checked": p.last_checked,
         },
-        "matched": match filled.matched { Match::Domain => "domain", Match::Mx => "mx", _ => "other" },
-        "source": match filled.matched { Match::Mx => SourceKind::CatalogViaMx, _ => SourceKind::Catalog }.as_str(),
+        "matched": match filled.matched { Match::Domain => "domain", Match::Mx => "mx", Match::MxDomain => "mx-domain", _ => "other" },
+        "source": match filled.matched {
+            Match::Mx => SourceKind::CatalogViaMx,
+            Match::MxDomain => SourceKind::CatalogViaMxDomain,
+            _ => SourceKind::Catalog,
+        }.as_str(),
         // Found by an MX host the caller gave: another organisation's.
         "trusted": filled.matched == Match::Domain,
         "smtp": filled.smtp.first().map(server_json),
@@ -139,6 +143,13 @@ fn lookup_text(address: &EmailAddress, filled: &courriel_presets::Autofill<'_>) 
         let _ = writeln!(
             out,
             "found by:   the MX host of {}",
+            address.domain().to_unicode()
+        );
+    }
+    if filled.matched == Match::MxDomain {
+        let _ = writeln!(
+            out,
+            "found by:   the domain of the MX host of {} (settings to confirm)",
             address.domain().to_unicode()
         );
     }
@@ -333,7 +344,7 @@ fn attempts_text(report: &Report) -> String {
 fn source_detail(source: &Source) -> Option<String> {
     match source {
         Source::Autoconfig { url } | Source::AutoconfigViaMx { url } => Some(url.clone()),
-        Source::CatalogViaMx { mx } => Some(mx.clone()),
+        Source::CatalogViaMx { mx } | Source::CatalogViaMxDomain { mx } => Some(mx.clone()),
         _ => None,
     }
 }

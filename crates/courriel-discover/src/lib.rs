@@ -69,6 +69,12 @@ pub enum Source {
         /// The MX host.
         mx: String,
     },
+    /// The catalog knows the registrable domain of the domain's MX host
+    /// (as a provider's MX domain or mail domain), not the host itself.
+    CatalogViaMxDomain {
+        /// The MX host.
+        mx: String,
+    },
     /// The autoconfig file at the MX host's base domain.
     AutoconfigViaMx {
         /// Where it was read.
@@ -88,6 +94,7 @@ impl Source {
             Source::Catalog => SourceKind::Catalog,
             Source::Autoconfig { .. } => SourceKind::Autoconfig,
             Source::CatalogViaMx { .. } => SourceKind::CatalogViaMx,
+            Source::CatalogViaMxDomain { .. } => SourceKind::CatalogViaMxDomain,
             Source::AutoconfigViaMx { .. } => SourceKind::AutoconfigViaMx,
             Source::Srv => SourceKind::Srv,
             Source::Guess => SourceKind::Guess,
@@ -113,6 +120,8 @@ pub enum SourceKind {
     Autoconfig,
     /// The catalog, by the domain's MX host.
     CatalogViaMx,
+    /// The catalog, by the registrable domain of the domain's MX host.
+    CatalogViaMxDomain,
     /// The autoconfig file at the MX host's base domain.
     AutoconfigViaMx,
     /// SRV records of the domain.
@@ -123,24 +132,26 @@ pub enum SourceKind {
 
 impl SourceKind {
     /// Every kind, best first.
-    pub const ALL: [SourceKind; 6] = [
+    pub const ALL: [SourceKind; 7] = [
         SourceKind::Catalog,
         SourceKind::Autoconfig,
         SourceKind::CatalogViaMx,
+        SourceKind::CatalogViaMxDomain,
         SourceKind::AutoconfigViaMx,
         SourceKind::Srv,
         SourceKind::Guess,
     ];
 
     /// Its stable name, as the tool's JSON and text write it: `catalog`,
-    /// `autoconfig`, `catalog-via-mx`, `autoconfig-via-mx`, `srv` or
-    /// `guess`.
+    /// `autoconfig`, `catalog-via-mx`, `catalog-via-mx-domain`,
+    /// `autoconfig-via-mx`, `srv` or `guess`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Catalog => "catalog",
             SourceKind::Autoconfig => "autoconfig",
             SourceKind::CatalogViaMx => "catalog-via-mx",
+            SourceKind::CatalogViaMxDomain => "catalog-via-mx-domain",
             SourceKind::AutoconfigViaMx => "autoconfig-via-mx",
             SourceKind::Srv => "srv",
             SourceKind::Guess => "guess",
@@ -583,8 +594,13 @@ impl Discovery {
         };
         let mut results = Vec::new();
         if let Some(filled) = self.catalog.autofill_with_mx(&address, &mx) {
+            let source = if filled.matched == courriel_presets::Match::MxDomain {
+                Source::CatalogViaMxDomain { mx: mx.clone() }
+            } else {
+                Source::CatalogViaMx { mx: mx.clone() }
+            };
             results.push(Found {
-                source: Source::CatalogViaMx { mx: mx.clone() },
+                source,
                 trusted: inside,
                 untrusted_because: because("the MX host"),
                 provider: Some(filled.provider.name.clone()),
@@ -594,7 +610,9 @@ impl Discovery {
             return Ok(results);
         }
         // The provider's own autoconfig, at the MX host's base domain.
-        let base = base_domain(&mx);
+        let base = courriel_presets::registrable_domain(&mx)
+            .unwrap_or(&mx)
+            .to_string();
         if base != domain {
             let urls = allowed_urls(&dns, self.autoconfig_urls(&base, None))?;
             let client = self.http_client(dns)?;
@@ -881,27 +899,6 @@ fn within(host: &str, domain: &str) -> bool {
     host == domain || host.ends_with(&format!(".{domain}"))
 }
 
-/// The base domain of a host: its last two labels, or three under a
-/// country's second-level domain (`co.uk`, `com.au`...). An approximation
-/// of the public suffix list, used only to find an autoconfig file whose
-/// result is marked untrusted anyway unless it is inside the domain.
-fn base_domain(host: &str) -> String {
-    let labels: Vec<&str> = host.split('.').collect();
-    let n = labels.len();
-    if n <= 2 {
-        return host.to_string();
-    }
-    let second_level = [
-        "co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "gouv",
-    ];
-    let take = if labels[n - 1].len() == 2 && second_level.contains(&labels[n - 2]) {
-        3
-    } else {
-        2
-    };
-    labels[n - take.min(n)..].join(".")
-}
-
 /// Percent-encodes a query value.
 fn percent(value: &str) -> String {
     value
@@ -962,6 +959,7 @@ mod tests {
             (SourceKind::Catalog, "catalog"),
             (SourceKind::Autoconfig, "autoconfig"),
             (SourceKind::CatalogViaMx, "catalog-via-mx"),
+            (SourceKind::CatalogViaMxDomain, "catalog-via-mx-domain"),
             (SourceKind::AutoconfigViaMx, "autoconfig-via-mx"),
             (SourceKind::Srv, "srv"),
             (SourceKind::Guess, "guess"),
@@ -977,6 +975,7 @@ mod tests {
                 SourceKind::Catalog
                 | SourceKind::Autoconfig
                 | SourceKind::CatalogViaMx
+                | SourceKind::CatalogViaMxDomain
                 | SourceKind::AutoconfigViaMx
                 | SourceKind::Srv
                 | SourceKind::Guess => {}
@@ -1009,7 +1008,8 @@ mod tests {
         let sources = [
             Source::Catalog,
             Source::Autoconfig { url: url.clone() },
-            Source::CatalogViaMx { mx },
+            Source::CatalogViaMx { mx: mx.clone() },
+            Source::CatalogViaMxDomain { mx },
             Source::AutoconfigViaMx { url },
             Source::Srv,
             Source::Guess,
@@ -1019,10 +1019,7 @@ mod tests {
     }
 
     #[test]
-    fn base_domains_and_inside() {
-        assert_eq!(base_domain("mx1.mail.ovh.net"), "ovh.net");
-        assert_eq!(base_domain("mx.example.co.uk"), "example.co.uk");
-        assert_eq!(base_domain("ovh.net"), "ovh.net");
+    fn inside_a_domain() {
         assert!(within("mail.boulangerie.test", "boulangerie.test"));
         assert!(within("boulangerie.test", "boulangerie.test"));
         assert!(!within("evilboulangerie.test", "boulangerie.test"));

@@ -57,6 +57,10 @@ pub struct Catalog {
     by_domain: HashMap<Box<str>, u32>,
     mx_exact: HashMap<Box<str>, u32>,
     mx_suffix: HashMap<Box<str>, u32>,
+    /// The registrable domains of the MX patterns, each claimed by one
+    /// provider only (a domain two providers' patterns share is left out:
+    /// its hosts could be either's).
+    mx_domain: HashMap<Box<str>, u32>,
     by_host: HashMap<Box<str>, u32>,
     shadowed: Vec<Shadowed>,
     superseded: Vec<String>,
@@ -130,6 +134,24 @@ pub enum Match {
     Domain,
     /// The domain's MX host matches one of the provider's MX patterns.
     Mx,
+    /// The MX host's registrable domain (by the public suffix list) is the
+    /// registrable domain of one of the provider's MX patterns, or one of
+    /// its mail domains: `smtpin.rzone.de` → `rzone.de` → Strato. Weaker
+    /// than [`Match::Mx`]: the host itself is not one the provider names.
+    MxDomain,
+}
+
+/// The registrable domain of `host` by the public suffix list (`eTLD+1`:
+/// `mx1.mail.ovh.net` → `ovh.net`, `mx.example.co.uk` → `example.co.uk`),
+/// `None` for a public suffix itself (`co.uk`) or a name the list does not
+/// cover. `host` is expected lowercase, in ASCII (punycode).
+#[must_use]
+pub fn registrable_domain(host: &str) -> Option<&str> {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let domain = psl::domain_str(host)?;
+    // A single label is not a registrable domain (psl treats an unknown
+    // top-level name as a suffix of its own).
+    domain.contains('.').then_some(domain)
 }
 
 /// Every problem found while building a catalog.
@@ -195,22 +217,39 @@ impl Catalog {
             .map(|&i| &self.providers[i as usize])
     }
 
-    /// The provider whose MX pattern matches an MX host
-    /// (`mx1.mail.ovh.net` → OVH). The most specific pattern wins.
+    /// The provider of an MX host: by its MX patterns (`mx1.mail.ovh.net`
+    /// → OVH, the most specific pattern winning), else by the host's
+    /// registrable domain ([`Catalog::lookup_mx_match`]).
     #[must_use]
     pub fn lookup_mx(&self, mx_host: &str) -> Option<&Provider> {
+        self.lookup_mx_match(mx_host).map(|(provider, _)| provider)
+    }
+
+    /// The provider of an MX host and how it was found: [`Match::Mx`] when
+    /// one of its MX patterns matches the host (the most specific wins);
+    /// else [`Match::MxDomain`] when the host's registrable domain is the
+    /// registrable domain of exactly one provider's MX patterns, or else
+    /// one of a provider's mail domains (as Thunderbird looks the MX's base
+    /// domain up in the ISPDB).
+    #[must_use]
+    pub fn lookup_mx_match(&self, mx_host: &str) -> Option<(&Provider, Match)> {
         let host = normalize_domain(mx_host).ok()?;
+        let found = |i: u32| &self.providers[i as usize];
         if let Some(&i) = self.mx_exact.get(&*host) {
-            return Some(&self.providers[i as usize]);
+            return Some((found(i), Match::Mx));
         }
         let mut rest: &str = &host;
         while let Some((_, suffix)) = rest.split_once('.') {
             if let Some(&i) = self.mx_suffix.get(suffix) {
-                return Some(&self.providers[i as usize]);
+                return Some((found(i), Match::Mx));
             }
             rest = suffix;
         }
-        None
+        let base = registrable_domain(&host)?;
+        self.mx_domain
+            .get(base)
+            .or_else(|| self.by_domain.get(base))
+            .map(|&i| (found(i), Match::MxDomain))
     }
 
     /// The provider one of whose SMTP or IMAP servers is `host`
@@ -237,8 +276,8 @@ impl Catalog {
     #[must_use]
     pub fn autofill_with_mx(&self, address: &EmailAddress, mx_host: &str) -> Option<Autofill<'_>> {
         self.autofill(address).or_else(|| {
-            self.lookup_mx(mx_host)
-                .map(|p| Self::fill(p, Match::Mx, address))
+            self.lookup_mx_match(mx_host)
+                .map(|(p, matched)| Self::fill(p, matched, address))
         })
     }
 
@@ -527,6 +566,7 @@ impl Catalog {
             by_domain: HashMap::new(),
             mx_exact: HashMap::new(),
             mx_suffix: HashMap::new(),
+            mx_domain: HashMap::new(),
             by_host: HashMap::new(),
             shadowed,
             superseded,
@@ -557,6 +597,29 @@ impl Catalog {
             catalog.by_id.insert(provider.id.as_str().into(), index);
             catalog.providers.push(provider);
         }
+        // Each MX pattern's registrable domain, kept where one provider
+        // alone claims it.
+        let mut claims: HashMap<Box<str>, Option<u32>> = HashMap::new();
+        for (index, provider) in catalog.providers.iter().enumerate() {
+            let index = u32::try_from(index).expect("fewer than 2^32 providers");
+            for m in &provider.mx {
+                let host = m.strip_prefix("*.").unwrap_or(m);
+                if let Some(base) = registrable_domain(host) {
+                    claims
+                        .entry(base.into())
+                        .and_modify(|c| {
+                            if *c != Some(index) {
+                                *c = None;
+                            }
+                        })
+                        .or_insert(Some(index));
+                }
+            }
+        }
+        catalog.mx_domain = claims
+            .into_iter()
+            .filter_map(|(base, claim)| claim.map(|i| (base, i)))
+            .collect();
         catalog
     }
 }
@@ -673,5 +736,27 @@ fn io_error(origin: &str, e: &std::io::Error, help: &str) -> FileError {
         position: Position { line: 1, column: 1 },
         message: format!("cannot read: {e}"),
         help: help.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod registrable {
+    use super::registrable_domain;
+
+    #[test]
+    fn registrable_domains_by_the_public_suffix_list() {
+        for (host, base) in [
+            ("mx1.mail.ovh.net", Some("ovh.net")),
+            ("mx.example.co.uk", Some("example.co.uk")),
+            ("smtpin.rzone.de", Some("rzone.de")),
+            ("mx00.ionos.fr", Some("ionos.fr")),
+            ("mx1.hosting.example.com.au", Some("example.com.au")),
+            ("ovh.net", Some("ovh.net")),
+            ("ovh.net.", Some("ovh.net")),
+            ("co.uk", None),
+            ("localhost", None),
+        ] {
+            assert_eq!(registrable_domain(host), base, "{host}");
+        }
     }
 }

@@ -32,7 +32,9 @@ pub mod file;
 pub mod locate;
 mod provider;
 
-pub use catalog::{Autofill, Catalog, CatalogBuilder, CatalogError, Claim, Match, Shadowed};
+pub use catalog::{
+    Autofill, Catalog, CatalogBuilder, CatalogError, Claim, Match, Shadowed, registrable_domain,
+};
 pub use check::{FileError, check_file};
 pub use courriel_core::provider::{
     Auth, Hint, Provider, SenderPolicy, SentCopy, Server, Status, Tier,

@@ -518,7 +518,7 @@ pub(crate) async fn lookup(
     };
     let detail = match &best.source {
         Source::Autoconfig { url } | Source::AutoconfigViaMx { url } => Some(url.clone()),
-        Source::CatalogViaMx { mx } => Some(mx.clone()),
+        Source::CatalogViaMx { mx } | Source::CatalogViaMxDomain { mx } => Some(mx.clone()),
         _ => None,
     };
     let source = source_label(&best.source, lang);
@@ -925,6 +925,10 @@ fn source_label(source: &Source, lang: Lang) -> &'static str {
         Source::Catalog => "catalog",
         Source::CatalogViaMx { .. } if fr => "catalogue, d'après le serveur MX du domaine",
         Source::CatalogViaMx { .. } => "catalog, by the domain's MX server",
+        Source::CatalogViaMxDomain { .. } if fr => {
+            "catalogue, d'après le domaine du serveur MX du domaine"
+        }
+        Source::CatalogViaMxDomain { .. } => "catalog, by the domain of the domain's MX server",
         Source::Autoconfig { .. } if fr => "fichier d'autoconfiguration du domaine",
         Source::Autoconfig { .. } => "the domain's autoconfig file",
         Source::AutoconfigViaMx { .. } if fr => "fichier d'autoconfiguration de l'hébergeur du MX",

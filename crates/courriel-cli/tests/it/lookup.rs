@@ -261,3 +261,33 @@ fn extra_providers_from_a_directory() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Offline, an MX host no pattern names is found by its registrable
+/// domain, and the answer says so: `catalog-via-mx-domain`, to confirm.
+#[test]
+fn an_mx_host_is_found_by_its_domain_offline() {
+    let out = courriel(&[
+        "lookup",
+        "contact@boulangerie-martin.de",
+        "--mx",
+        "smtpin.rzone.de",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["source"], "catalog-via-mx-domain", "{v}");
+    assert_eq!(v["matched"], "mx-domain", "{v}");
+    assert_eq!(v["trusted"], false);
+    assert_eq!(v["provider"]["id"], "strato.de");
+    let out = courriel(&[
+        "lookup",
+        "contact@boulangerie-martin.de",
+        "--mx",
+        "smtpin.rzone.de",
+    ]);
+    assert!(
+        stdout(&out).contains("found by:   the domain of the MX host of boulangerie-martin.de"),
+        "{}",
+        stdout(&out)
+    );
+}

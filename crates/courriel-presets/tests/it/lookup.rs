@@ -67,12 +67,14 @@ fn by_mx_host_most_specific_pattern_wins() {
         "acme",
         "exact pattern"
     );
+    // No pattern matches these (the registrable domain may, more weakly).
+    let by_pattern = |mx: &str| c.lookup_mx_match(mx).filter(|(_, m)| *m == Match::Mx);
     assert!(
-        c.lookup_mx("mx.acme.example").is_none(),
+        by_pattern("mx.acme.example").is_none(),
         "`*.` needs at least one label before the suffix"
     );
     assert!(
-        c.lookup_mx("x.mail.acme.example").is_none(),
+        by_pattern("x.mail.acme.example").is_none(),
         "an exact pattern does not match below it"
     );
 }
@@ -105,4 +107,37 @@ fn autofill_by_mx_for_custom_domains() {
     assert_eq!(filled.provider.id, "acme");
     assert_eq!(filled.matched, Match::Mx);
     assert_eq!(filled.smtp[0].username, "contact@boulangerie-martin.fr");
+}
+
+/// An MX host no pattern names is found by its registrable domain (public
+/// suffix list): the registrable domain of a provider's MX patterns, or one
+/// of its mail domains (ISPDB lists hosters' MX domains as mail domains);
+/// a pattern still wins, and a host whose domain nobody claims is unknown.
+#[test]
+fn an_mx_host_is_found_by_its_registrable_domain() {
+    let c = Catalog::builtin();
+    for (mx, id, matched) in [
+        // GoDaddy's MX domain, an ISPDB mail domain of its reseller brand.
+        (
+            "smtp.secureserver.net",
+            "wildwestdomains.com",
+            Match::MxDomain,
+        ),
+        ("smtpin.rzone.de", "strato.de", Match::MxDomain),
+        ("mx.yandex.net", "yandex.ru", Match::MxDomain),
+        ("mx01.one.com", "one.com", Match::MxDomain),
+        ("mx01.mail.icloud.com", "icloud", Match::MxDomain),
+        // Patterns first.
+        ("mx1.mail.ovh.net", "ovh", Match::Mx),
+        (
+            "contoso-com.mail.protection.outlook.com",
+            "microsoft365",
+            Match::Mx,
+        ),
+    ] {
+        let found = c.lookup_mx_match(mx).map(|(p, m)| (p.id.as_str(), m));
+        assert_eq!(found, Some((id, matched)), "{mx}");
+    }
+    assert!(c.lookup_mx_match("mx.example.co.uk").is_none());
+    assert!(c.lookup_mx_match("co.uk").is_none());
 }
