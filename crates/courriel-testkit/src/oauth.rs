@@ -289,7 +289,7 @@ impl Servers {
         account: &Account,
         redirect: &str,
     ) -> Result<String, OAuthError> {
-        self.play(start, account, |response| {
+        self.play(start, Some(account), |response| {
             response
                 .header("location")
                 .filter(|l| l.starts_with(redirect))
@@ -306,7 +306,7 @@ impl Servers {
         verification_uri_complete: &str,
         account: &Account,
     ) -> Result<(), OAuthError> {
-        self.play(verification_uri_complete, account, |response| {
+        self.play(verification_uri_complete, Some(account), |response| {
             let page = response.status == 200
                 && response.header("location").is_none()
                 && form_action(&response.body).is_none();
@@ -330,37 +330,23 @@ impl Servers {
     /// with `redirect`: that address, whole (its query says
     /// `error=access_denied`).
     pub fn oauth_cancel(&self, start: &str, redirect: &str) -> Result<String, OAuthError> {
-        let issuer = self.oauth_issuer();
-        let on_server = |url: &str| url.strip_prefix(issuer.as_str()).unwrap_or(url).to_string();
-        let mut browser = Browser::new(self);
-        let mut response = browser.get(&on_server(start));
-        for _ in 0..12 {
-            if let Some(location) = response.header("location") {
-                if location.starts_with(redirect) {
-                    return Ok(location.to_string());
-                }
-                let next = on_server(location);
-                response = browser.get(&next);
-            } else if let Some(cancel) = cancel_link(&response.body) {
-                response = browser.get(&cancel);
-            } else {
-                return Err(oauth_error(
-                    response.status,
-                    "unexpected_page",
-                    Some(response.body),
-                ));
-            }
-        }
-        Err(oauth_error(0, "too_many_redirects", None))
+        self.play(start, None, |response| {
+            response
+                .header("location")
+                .filter(|l| l.starts_with(redirect))
+                .map(|l| Ok(l.to_string()))
+        })
     }
 
     /// The user's side of a sign-in: from `start`, follows redirects and
     /// submits each form (its hidden fields, with `account`'s login and
-    /// password where it asks for them) until `done` says it is over.
+    /// password where it asks for them; without an account, the login
+    /// form's "Cancel" link is followed instead) until `done` says it is
+    /// over.
     fn play<T>(
         &self,
         start: &str,
-        account: &Account,
+        account: Option<&Account>,
         done: impl Fn(&HttpResponse) -> Option<Result<T, OAuthError>>,
     ) -> Result<T, OAuthError> {
         let issuer = self.oauth_issuer();
@@ -375,9 +361,13 @@ impl Servers {
             if let Some(location) = response.header("location").map(str::to_string) {
                 let next = location.strip_prefix(issuer.as_str()).unwrap_or(&location);
                 response = browser.get(next);
+            } else if let (None, Some(cancel)) = (account, cancel_link(&response.body)) {
+                response = browser.get(cancel.strip_prefix(issuer.as_str()).unwrap_or(&cancel));
             } else if let Some(action) = form_action(&response.body) {
                 let mut fields = hidden_inputs(&response.body);
-                if response.body.contains("name=\"password\"") {
+                if response.body.contains("name=\"password\"")
+                    && let Some(account) = account
+                {
                     if logged_in {
                         return Err(oauth_error(
                             response.status,
