@@ -168,27 +168,14 @@ impl Servers {
         imap: [Server(host: "imap.oauth.courriel.test", port: {imap}, security: ImplicitTls, username: Address)],
         sender_policy: MustMatchLogin,
         auth: OAuth2Only,
-        oauth2: OAuth2(
-            authorization_url: "{issuer}/auth",
-            token_url: "{issuer}/token",
-            device_authorization_url: "{issuer}/device/auth",
-            revocation_url: "{issuer}/token/revocation",
-            imap_scopes: ["imap"],
-            smtp_scopes: ["smtp"],
-            extra_scopes: ["offline_access"],
-            pkce: Required,
-            client_secret: NotForPublicClients,
-            mechanisms: [XOAuth2, OAuthBearer],
-            source: ["https://github.com/panva/node-oidc-provider"],
-            last_checked: "2026-12-07",
-        ),
-        sent_copy: ClientFiles,
+{block}        sent_copy: ClientFiles,
         source: ["https://github.com/panva/node-oidc-provider"],
         last_checked: "2026-12-07",
 )
 "#,
             smtp = s.smtp_starttls_port,
             imap = s.imap_tls_port,
+            block = oauth2_block_ron(issuer),
         )
     }
 
@@ -679,6 +666,31 @@ fn form_action(html: &str) -> Option<String> {
 }
 
 /// The login page's "Cancel" link (`.../abort`), entities undone.
+/// The `oauth2` block of a provider file (after `auth: OAuth2Only,`) for
+/// the test authorization server at `issuer`: scopes `imap` and `smtp`
+/// (what Dovecot asks of a token) with `offline_access`, PKCE, XOAUTH2 and
+/// OAUTHBEARER, the device flow and revocation.
+#[must_use]
+pub fn oauth2_block_ron(issuer: &str) -> String {
+    format!(
+        r#"    oauth2: OAuth2(
+        authorization_url: "{issuer}/auth",
+        token_url: "{issuer}/token",
+        device_authorization_url: "{issuer}/device/auth",
+        revocation_url: "{issuer}/token/revocation",
+        imap_scopes: ["imap"],
+        smtp_scopes: ["smtp"],
+        extra_scopes: ["offline_access"],
+        pkce: Required,
+        client_secret: NotForPublicClients,
+        mechanisms: [XOAuth2, OAuthBearer],
+        source: ["https://github.com/panva/node-oidc-provider"],
+        last_checked: "2026-12-07",
+    ),
+"#
+    )
+}
+
 fn cancel_link(html: &str) -> Option<String> {
     let end = html.find("/abort\"")? + "/abort".len();
     let start = html[..end].rfind("href=\"")? + "href=\"".len();

@@ -60,21 +60,8 @@ fn oauth_provider(s: &Servers) -> String {
         .replace(
             "    auth: Password,\n",
             &format!(
-                r#"    auth: OAuth2Only,
-    oauth2: OAuth2(
-        authorization_url: "{issuer}/auth",
-        token_url: "{issuer}/token",
-        revocation_url: "{issuer}/token/revocation",
-        imap_scopes: ["imap"],
-        smtp_scopes: ["smtp"],
-        extra_scopes: ["offline_access"],
-        pkce: Required,
-        client_secret: NotForPublicClients,
-        mechanisms: [XOAuth2, OAuthBearer],
-        source: ["https://github.com/panva/node-oidc-provider"],
-        last_checked: "2026-12-07",
-    ),
-"#
+                "    auth: OAuth2Only,\n{}",
+                courriel_testkit::oauth::oauth2_block_ron(&issuer)
             ),
         )
 }
