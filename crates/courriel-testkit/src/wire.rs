@@ -11,8 +11,13 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
-/// How long any read or write may block before the test fails.
-const IO_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long any read or write may block before the test fails. Above
+/// what a real server may make a client wait on purpose: Dovecot delays
+/// the answer to a failed login from an address by up to 15 s once that
+/// address has failed before (its auth penalty, doubled per failure from
+/// 2 s), plus its 2 s failure delay, and every test connects from
+/// 127.0.0.1; CI once waited more than 15 s for a refused token.
+const IO_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// How the connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
