@@ -100,7 +100,10 @@ pub(crate) fn check_all(fix: bool) -> Result<Summary, Vec<String>> {
         builder = builder.add_ron_with_tier(rel, text, tier);
     }
     let catalog = match builder.build() {
-        Ok(catalog) => Some(catalog),
+        Ok(catalog) => {
+            errors.extend(catalog.left_behind().iter().map(ToString::to_string));
+            Some(catalog)
+        }
         Err(e) => {
             errors.extend(e.errors.iter().map(ToString::to_string));
             None

@@ -245,6 +245,7 @@ fn convert(
         id,
         domains,
         mx,
+        not_taken: Vec::new(),
         smtp,
         imap,
         sender_policy: SenderPolicy::Unknown,

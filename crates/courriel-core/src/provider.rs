@@ -332,7 +332,9 @@ impl Tier {
 /// An SMTP or IMAP server of a provider, with a username template.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Server {
-    /// Host name (ASCII, lower case).
+    /// Host name (ASCII, lower case). A hoster whose servers are per
+    /// customer writes it with the slot [`Server::DOMAIN_SLOT`] as its
+    /// last part (`mail.{domain}`): the address's domain fills it.
     pub host: String,
     /// TCP port.
     pub port: u16,
@@ -343,11 +345,31 @@ pub struct Server {
 }
 
 impl Server {
+    /// The slot in [`Server::host`] that the user's mail domain fills.
+    pub const DOMAIN_SLOT: &'static str = "{domain}";
+
+    /// Whether the host is the user's own domain's (`mail.{domain}`), not
+    /// one host shared by every user of the provider.
+    #[must_use]
+    pub fn is_per_domain(&self) -> bool {
+        self.host.ends_with(Self::DOMAIN_SLOT)
+    }
+
+    /// The host for `address`: [`Server::host`] with its `{domain}` slot
+    /// (if any) filled by the address's domain.
+    #[must_use]
+    pub fn host_for(&self, address: &EmailAddress) -> String {
+        match self.host.strip_suffix(Self::DOMAIN_SLOT) {
+            Some(prefix) => format!("{prefix}{}", address.domain().as_str()),
+            None => self.host.clone(),
+        }
+    }
+
     /// Complete settings for `address` on this server.
     #[must_use]
     pub fn settings_for(&self, address: &EmailAddress) -> ServerSettings {
         ServerSettings {
-            host: self.host.clone(),
+            host: self.host_for(address),
             port: self.port,
             security: self.security,
             username: self.username.apply(address),

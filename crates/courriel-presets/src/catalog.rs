@@ -64,6 +64,40 @@ pub struct Catalog {
     by_host: HashMap<Box<str>, u32>,
     shadowed: Vec<Shadowed>,
     superseded: Vec<String>,
+    left_behind: Vec<LeftBehind>,
+}
+
+/// A domain or MX pattern of an imported provider that a curated file
+/// shadows (takes some of its claims) but neither takes nor lists in its
+/// `not_taken` with a reason: what the import knew, silently dropped or
+/// left to stale settings. `cargo xtask validate` refuses these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LeftBehind {
+    /// The domain or MX pattern.
+    pub claim: Claim,
+    /// The curated provider that shadows the imported one.
+    pub curated: String,
+    /// Where: the curated file and the position of its `domains` or `mx`.
+    pub at: String,
+    /// The imported provider that claims it.
+    pub imported: String,
+    /// The imported provider's file.
+    pub imported_origin: String,
+}
+
+impl fmt::Display for LeftBehind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (field, what) = match &self.claim {
+            Claim::Domain(_) => ("domains", "mail domains"),
+            _ => ("mx", "MX patterns"),
+        };
+        write!(
+            f,
+            "{}: `{}` shadows the imported `{}` ({}) but leaves its {}\n  help: add it to `{field}` if `{}` serves it, or to `not_taken` with the reason (`not_taken: [(\"...\", \"why\")]`): the import's {what} are never dropped silently",
+            self.at, self.curated, self.imported, self.imported_origin, self.claim, self.curated,
+        )
+    }
 }
 
 /// A claim (id, domain or MX pattern) that a higher-ranked provider took from
@@ -348,6 +382,13 @@ impl Catalog {
         &self.shadowed
     }
 
+    /// Domains and MX patterns of imported providers that curated files
+    /// shadow without taking them or saying why (see [`LeftBehind`]).
+    #[must_use]
+    pub fn left_behind(&self) -> &[LeftBehind] {
+        &self.left_behind
+    }
+
     /// Providers left out because a higher-ranked provider took every domain
     /// and MX pattern they claimed (sorted ids).
     #[must_use]
@@ -528,13 +569,16 @@ impl CatalogBuilder {
             shadowed: Vec::new(),
         };
         let kept = merge.settle();
+        let left_behind = merge.left_behind(&kept);
         let mut shadowed = merge.shadowed;
         if !errors.is_empty() {
             errors.sort_by(|a, b| a.file.cmp(&b.file).then(a.position.cmp(&b.position)));
             return Err(CatalogError { errors });
         }
         shadowed.sort_by(|a, b| a.claim.cmp(&b.claim).then_with(|| a.loser.cmp(&b.loser)));
-        Ok(Catalog::index(entries, kept, shadowed))
+        let mut catalog = Catalog::index(entries, kept, shadowed);
+        catalog.left_behind = left_behind;
+        Ok(catalog)
     }
 }
 
@@ -570,6 +614,7 @@ impl Catalog {
             by_host: HashMap::new(),
             shadowed,
             superseded,
+            left_behind: Vec::new(),
         };
         for (slot, (entry, domains, mx)) in slots.into_iter().enumerate() {
             let index = u32::try_from(slot).expect("fewer than 2^32 providers");
@@ -586,6 +631,10 @@ impl Catalog {
                 };
             }
             for server in provider.smtp.iter().chain(&provider.imap) {
+                if server.is_per_domain() {
+                    // Each customer's own host: it names the customer, not the provider.
+                    continue;
+                }
                 // A host two providers share goes to the higher tier, then the first id.
                 let taken = catalog.by_host.get(server.host.as_str()).is_some_and(|&i| {
                     i == index || catalog.providers[i as usize].tier >= provider.tier
@@ -676,6 +725,76 @@ impl Merge<'_, '_> {
             }
         }
         kept
+    }
+
+    /// Every domain and MX pattern of an imported provider that a curated
+    /// one shadows which, once every claim is settled, no provider holds
+    /// (the imported one lost its id, so all of it, to the curated file)
+    /// and none of those shadowing it lists in `not_taken`.
+    fn left_behind(&mut self, kept: &[Kept]) -> Vec<LeftBehind> {
+        let entries = self.entries;
+        let index_of = |id: &str, tier: Tier| {
+            entries
+                .iter()
+                .position(|e| e.file.id == id && e.tier == tier)
+        };
+        // The curated entries shadowing each imported one, in order.
+        let mut shadowing: Vec<(usize, Vec<usize>)> = Vec::new();
+        for s in &self.shadowed {
+            let (Some(loser), Some(winner)) = (
+                index_of(&s.loser, Tier::Imported),
+                index_of(&s.winner, Tier::Curated),
+            ) else {
+                continue;
+            };
+            match shadowing.iter_mut().find(|(l, _)| *l == loser) {
+                Some((_, winners)) if !winners.contains(&winner) => winners.push(winner),
+                Some(_) => {}
+                None => shadowing.push((loser, vec![winner])),
+            }
+        }
+        let held = |claim: &Claim| {
+            kept.iter().flatten().any(|(domains, mx)| match claim {
+                Claim::Domain(d) => domains.contains(d),
+                Claim::Mx(m) => mx.contains(m),
+                Claim::Id(_) => true,
+            })
+        };
+        let mut out = Vec::new();
+        for (loser, winners) in shadowing {
+            let imported = &entries[loser];
+            let claims = imported
+                .file
+                .domains
+                .iter()
+                .map(|d| Claim::Domain(d.clone()))
+                .chain(imported.file.mx.iter().map(|m| Claim::Mx(m.clone())));
+            for claim in claims {
+                let said = winners.iter().any(|&w| {
+                    entries[w].file.not_taken.iter().any(|(c, why)| {
+                        !why.trim().is_empty()
+                            && matches!(&claim, Claim::Domain(x) | Claim::Mx(x) if x == c)
+                    })
+                });
+                if said || held(&claim) {
+                    continue;
+                }
+                let winner = winners[0];
+                let field = match claim {
+                    Claim::Domain(_) => "domains",
+                    _ => "mx",
+                };
+                let at = self.position(winner, field);
+                out.push(LeftBehind {
+                    claim,
+                    curated: entries[winner].file.id.clone(),
+                    at: format!("{}:{}:{}", entries[winner].origin, at.line, at.column),
+                    imported: imported.file.id.clone(),
+                    imported_origin: imported.origin.clone(),
+                });
+            }
+        }
+        out
     }
 
     fn position(&mut self, entry: usize, path: &str) -> Position {

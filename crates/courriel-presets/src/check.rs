@@ -183,6 +183,7 @@ fn problems(file: &str, p: &ProviderFile) -> Vec<Problem> {
     }
     check_domains(p, &mut out);
     check_mx(p, &mut out);
+    check_not_taken(p, &mut out);
     if p.domains.is_empty() && p.mx.is_empty() {
         out.push(Problem::new(
             "domains",
@@ -257,6 +258,37 @@ fn check_mx(p: &ProviderFile, out: &mut Vec<Problem>) {
     check_sorted_unique("mx", &p.mx, out);
 }
 
+/// `not_taken`: domains and MX patterns of an imported provider this file
+/// shadows and leaves, each with its reason.
+fn check_not_taken(p: &ProviderFile, out: &mut Vec<Problem>) {
+    for (i, (claim, why)) in p.not_taken.iter().enumerate() {
+        let path = format!("not_taken[{i}]");
+        let host = claim.strip_prefix("*.").unwrap_or(claim);
+        check_host_like(&path, "domain or MX pattern", host, out);
+        if p.domains.contains(claim) || p.mx.contains(claim) {
+            out.push(Problem::new(
+                path.as_str(),
+                format!("`{claim}` is taken by this file and listed in `not_taken`"),
+                "remove it from `not_taken`, or from `domains` / `mx`",
+            ));
+        }
+        if why.trim().is_empty() {
+            out.push(Problem::new(
+                path.as_str(),
+                format!("no reason is given for leaving `{claim}`"),
+                "say why the provider does not serve it (e.g. `a brand closed in 2015, its addresses no longer receive mail`)",
+            ));
+        }
+        if p.not_taken[..i].iter().any(|(c, _)| c == claim) {
+            out.push(Problem::new(
+                path.as_str(),
+                format!("`{claim}` is listed twice in `not_taken`"),
+                "remove the second one",
+            ));
+        }
+    }
+}
+
 /// A domain or host name in its canonical form, with at least two labels.
 fn check_host_like(path: &str, what: &str, value: &str, out: &mut Vec<Problem>) {
     match normalize_domain(value) {
@@ -300,6 +332,49 @@ fn check_sorted_unique(field: &str, items: &[String], out: &mut Vec<Problem>) {
     }
 }
 
+/// A server's host: a host name, or labels followed by the user's domain
+/// (`mail.{domain}`).
+fn check_server_host(path: &str, host: &str, out: &mut Vec<Problem>) {
+    let slot = courriel_core::provider::Server::DOMAIN_SLOT;
+    if !host.contains('{') {
+        check_host_like(path, "host name", host, out);
+        return;
+    }
+    let prefix = host
+        .strip_suffix(slot)
+        .and_then(|rest| rest.strip_suffix('.'))
+        .filter(|prefix| !prefix.is_empty() && !prefix.contains(['{', '}']));
+    match prefix {
+        // The labels before the slot, checked on a stand-in domain.
+        Some(prefix) => {
+            let stand_in = format!("{prefix}.example");
+            match normalize_domain(&stand_in) {
+                Ok(normal) if normal == stand_in => {}
+                Ok(normal) => out.push(Problem::new(
+                    path,
+                    format!("the host name `{host}` is not in canonical form"),
+                    format!(
+                        "write `{}.{slot}` (lower case, ASCII `xn--` form)",
+                        normal.strip_suffix(".example").unwrap_or(&normal)
+                    ),
+                )),
+                Err(e) => out.push(Problem::new(
+                    path,
+                    format!("`{host}` is not a valid host name: {e}"),
+                    format!("write DNS labels before `.{slot}`, such as `mail.{slot}`"),
+                )),
+            }
+        }
+        None => out.push(Problem::new(
+            path,
+            format!("`{host}` is not a host name nor a per-domain host"),
+            format!(
+                "write a host name (`mail.example.com`), or labels followed by `.{slot}` (`mail.{slot}`) when the user's own domain names the server"
+            ),
+        )),
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Protocol {
     Smtp,
@@ -313,7 +388,7 @@ fn check_servers(p: &ProviderFile, out: &mut Vec<Problem>) {
     ] {
         for (i, server) in servers.iter().enumerate() {
             let path = format!("{field}[{i}]");
-            check_host_like(&format!("{path}.host"), "host name", &server.host, out);
+            check_server_host(&format!("{path}.host"), &server.host, out);
             check_port(&path, protocol, server, out);
             if servers[..i].contains(server) {
                 out.push(Problem::new(

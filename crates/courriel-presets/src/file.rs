@@ -20,6 +20,8 @@ pub struct ProviderFile {
     pub domains: Vec<String>,
     #[serde(default)]
     pub mx: Vec<String>,
+    #[serde(default)]
+    pub not_taken: Vec<(String, String)>,
     pub smtp: Vec<ServerFile>,
     #[serde(default)]
     pub imap: Vec<ServerFile>,
@@ -128,6 +130,15 @@ impl ProviderFile {
         let _ = writeln!(out, "    name: {},", quote(&self.name));
         write_string_list(&mut out, "domains", &sorted(&self.domains), true);
         write_string_list(&mut out, "mx", &sorted(&self.mx), false);
+        if !self.not_taken.is_empty() {
+            let mut not_taken = self.not_taken.clone();
+            not_taken.sort();
+            out.push_str("    not_taken: [\n");
+            for (claim, why) in &not_taken {
+                let _ = writeln!(out, "        ({}, {}),", quote(claim), quote(why));
+            }
+            out.push_str("    ],\n");
+        }
         write_servers(&mut out, "smtp", &self.smtp, true);
         write_servers(&mut out, "imap", &self.imap, false);
         let _ = writeln!(

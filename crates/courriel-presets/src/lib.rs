@@ -33,7 +33,8 @@ pub mod locate;
 mod provider;
 
 pub use catalog::{
-    Autofill, Catalog, CatalogBuilder, CatalogError, Claim, Match, Shadowed, registrable_domain,
+    Autofill, Catalog, CatalogBuilder, CatalogError, Claim, LeftBehind, Match, Shadowed,
+    registrable_domain,
 };
 pub use check::{FileError, check_file};
 pub use courriel_core::provider::{

@@ -141,3 +141,32 @@ fn an_mx_host_is_found_by_its_registrable_domain() {
     assert!(c.lookup_mx_match("mx.example.co.uk").is_none());
     assert!(c.lookup_mx_match("co.uk").is_none());
 }
+
+#[test]
+fn a_per_domain_host_is_filled_with_the_users_domain() {
+    let text = crate::ACME
+        .replace("\"smtp.acme.example\"", "\"mail.{domain}\"")
+        .replace(
+            "    domains: [\n        \"acme.example\",\n    ],\n",
+            "    domains: [],\n    mx: [\n        \"*.cpanel.acme.example\",\n    ],\n",
+        );
+    let c = Catalog::builder()
+        .add_ron("acme.ron", text)
+        .build()
+        .unwrap();
+    let address = EmailAddress::parse("contact@Boulangerie-Dupont.fr").unwrap();
+    let filled = c
+        .autofill_with_mx(&address, "server42.cpanel.acme.example")
+        .unwrap();
+    assert_eq!(filled.matched, Match::Mx);
+    assert_eq!(filled.smtp[0].host, "mail.boulangerie-dupont.fr");
+    // The shared IMAP host stays as written.
+    assert_eq!(filled.imap[0].host, "imap.acme.example");
+    // A customer's host names the customer, not the provider.
+    assert!(c.lookup_host("mail.{domain}").is_none());
+    assert!(c.lookup_host("mail.boulangerie-dupont.fr").is_none());
+    assert_eq!(
+        c.lookup_host("imap.acme.example").map(|p| p.id.as_str()),
+        Some("acme")
+    );
+}

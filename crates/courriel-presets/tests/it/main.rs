@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 mod builtin;
 mod lookup;
 mod merge;
+mod table;
 mod validation;
 
 /// A valid provider file; tests change one thing in it.

@@ -34,6 +34,66 @@ fn curated_takes_domains_from_imported_and_reports_it() {
 }
 
 #[test]
+fn a_curated_file_never_drops_what_the_import_knew_without_saying_why() {
+    // The curated file takes the imported one's id, so all of it: the
+    // domain and MX pattern it does not take would be lost.
+    let imported = provider(
+        "gandi.net",
+        &["gandi.net", "mail.example"],
+        &["*.gandi.net"],
+    );
+    let curated = provider("gandi.net", &["mail.example"], &[]);
+    let c = Catalog::builder()
+        .add_ron_with_tier("ispdb/gandi.net.ron", imported.clone(), Tier::Imported)
+        .add_ron("gandi.net.ron", curated.clone())
+        .build()
+        .unwrap();
+    let left: Vec<String> = c.left_behind().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        left,
+        [
+            "gandi.net.ron:4:14: `gandi.net` shadows the imported `gandi.net` (ispdb/gandi.net.ron) but leaves its domain `gandi.net`\n  help: add it to `domains` if `gandi.net` serves it, or to `not_taken` with the reason (`not_taken: [(\"...\", \"why\")]`): the import's mail domains are never dropped silently",
+            "gandi.net.ron:1:1: `gandi.net` shadows the imported `gandi.net` (ispdb/gandi.net.ron) but leaves its MX pattern `*.gandi.net`\n  help: add it to `mx` if `gandi.net` serves it, or to `not_taken` with the reason (`not_taken: [(\"...\", \"why\")]`): the import's MX patterns are never dropped silently",
+        ]
+    );
+    assert!(
+        c.lookup("x@gandi.net").is_none(),
+        "what is reported is lost"
+    );
+
+    // Saying why in the file settles it; taking the claim does too.
+    let said = curated.replace(
+        "    smtp: [",
+        "    not_taken: [\n        (\"gandi.net\", \"the company's own staff domain, not a mailbox offer\"),\n    ],\n    smtp: [",
+    );
+    let said = said.replace(
+        "        \"mail.example\",\n",
+        "        \"mail.example\",\n    ],\n    mx: [\n        \"*.gandi.net\",\n",
+    );
+    let c = Catalog::builder()
+        .add_ron_with_tier("ispdb/gandi.net.ron", imported, Tier::Imported)
+        .add_ron("gandi.net.ron", said)
+        .build()
+        .unwrap();
+    assert_eq!(c.left_behind(), []);
+}
+
+#[test]
+fn what_an_imported_provider_keeps_is_not_left_behind() {
+    // A curated file with an id of its own takes one domain; the other
+    // stays with the imported provider and still resolves.
+    let imported = provider("old", &["a.example", "b.example"], &[]);
+    let curated = provider("new", &["a.example"], &[]);
+    let c = Catalog::builder()
+        .add_ron_with_tier("ispdb/old.ron", imported, Tier::Imported)
+        .add_ron("new.ron", curated)
+        .build()
+        .unwrap();
+    assert_eq!(c.left_behind(), []);
+    assert_eq!(c.lookup("b.example").unwrap().id, "old");
+}
+
+#[test]
 fn an_imported_provider_that_loses_every_claim_is_superseded() {
     let imported = provider("old", &["a.example"], &[]);
     let curated = provider("new", &["a.example"], &[]);

@@ -40,7 +40,7 @@ fn unknown_field() {
             "    auth: Password,",
             "    auth: Password,\n    colour: \"blue\","
         ),
-        "providers/acme.ron:15:5: unknown field `colour` in `Provider`\n  help: remove it or correct its name: the fields are `id`, `name`, `domains`, `mx`, `smtp`, `imap`, `sender_policy`, `auth`, `oauth2`, `sent_copy`, `sent_folder`, `status`, `hint`, `documentation`, `source`, `last_checked`"
+        "providers/acme.ron:15:5: unknown field `colour` in `Provider`\n  help: remove it or correct its name: the fields are `id`, `name`, `domains`, `mx`, `not_taken`, `smtp`, `imap`, `sender_policy`, `auth`, `oauth2`, `sent_copy`, `sent_folder`, `status`, `hint`, `documentation`, `source`, `last_checked`"
     );
 }
 
@@ -196,6 +196,58 @@ fn invalid_host() {
     assert_eq!(
         error("\"smtp.acme.example\"", "\"smtp acme.example\""),
         "providers/acme.ron:8:22: `smtp acme.example` is not a valid host name: the character ' ' cannot appear in a domain (letters, digits, `-` and `.` only)\n  help: write the host name as a DNS name such as `example.com`"
+    );
+}
+
+#[test]
+fn a_per_domain_host_is_labels_then_the_slot() {
+    assert_eq!(
+        errors("\"smtp.acme.example\"", "\"mail.{domain}\""),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        error("\"smtp.acme.example\"", "\"{domain}.acme.example\""),
+        "providers/acme.ron:8:22: `{domain}.acme.example` is not a host name nor a per-domain host\n  help: write a host name (`mail.example.com`), or labels followed by `.{domain}` (`mail.{domain}`) when the user's own domain names the server"
+    );
+    assert_eq!(
+        error("\"smtp.acme.example\"", "\"{domain}\""),
+        "providers/acme.ron:8:22: `{domain}` is not a host name nor a per-domain host\n  help: write a host name (`mail.example.com`), or labels followed by `.{domain}` (`mail.{domain}`) when the user's own domain names the server"
+    );
+    assert_eq!(
+        error("\"smtp.acme.example\"", "\"Mail.{domain}\""),
+        "providers/acme.ron:8:22: the host name `Mail.{domain}` is not in canonical form\n  help: write `mail.{domain}` (lower case, ASCII `xn--` form)"
+    );
+}
+
+#[test]
+fn not_taken_needs_a_reason_and_a_claim_not_taken() {
+    let with = |entries: &str| {
+        errors(
+            "    smtp: [",
+            &format!("    not_taken: [\n{entries}    ],\n    smtp: ["),
+        )
+    };
+    assert_eq!(
+        with("        (\"old.example\", \"a brand closed in 2015\"),\n"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        with("        (\"old.example\", \" \"),\n"),
+        [
+            "providers/acme.ron:8:9: no reason is given for leaving `old.example`\n  help: say why the provider does not serve it (e.g. `a brand closed in 2015, its addresses no longer receive mail`)"
+        ]
+    );
+    assert_eq!(
+        with("        (\"acme.example\", \"why\"),\n"),
+        [
+            "providers/acme.ron:8:9: `acme.example` is taken by this file and listed in `not_taken`\n  help: remove it from `not_taken`, or from `domains` / `mx`"
+        ]
+    );
+    assert_eq!(
+        with("        (\"a b\", \"why\"),\n"),
+        [
+            "providers/acme.ron:8:9: `a b` is not a valid domain or MX pattern: the character ' ' cannot appear in a domain (letters, digits, `-` and `.` only)\n  help: write the domain or MX pattern as a DNS name such as `example.com`"
+        ]
     );
 }
 
