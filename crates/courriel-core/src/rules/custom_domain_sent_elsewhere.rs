@@ -39,7 +39,11 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     match ctx.facts.sender_mx_provider {
         Some(host) if host.id == smtp_provider.id => {}
         Some(host) => {
-            let server = host.smtp.first().map(super::describe).unwrap_or_default();
+            let server = host
+                .smtp
+                .first()
+                .map(|s| super::describe(ctx, s))
+                .unwrap_or_default();
             out.push(
                 Diagnostic::new(
                     Rule::CustomDomainSentElsewhere,

@@ -41,7 +41,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             .arg("protocol", server.protocol.name())
             .arg("host", host)
             .arg("provider", &home.name)
-            .arg("expected", super::describe(expected)),
+            .arg("expected", super::describe(ctx, expected)),
         );
     }
 }

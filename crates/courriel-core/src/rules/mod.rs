@@ -296,10 +296,36 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     /// Both servers that are configured, with the provider known for each.
+    /// A host the catalog does not index is still the sender's provider's
+    /// when it is that provider's per-customer host filled with the
+    /// sender's domain (`mail.{domain}` → `mail.boulangerie-dupont.fr`).
     fn servers(&self) -> impl Iterator<Item = (&ServerView, Option<&Provider>)> {
-        let smtp = self.smtp.as_ref().map(|s| (s, self.facts.smtp_provider));
-        let imap = self.imap.as_ref().map(|s| (s, self.facts.imap_provider));
+        let own = |view: &ServerView| {
+            let home = self.facts.sender_home()?;
+            let host = view.host.as_deref()?;
+            servers_of(home, view.protocol)
+                .iter()
+                .any(|s| s.is_per_domain() && self.host_of(s) == host)
+                .then_some(home)
+        };
+        let smtp = self
+            .smtp
+            .as_ref()
+            .map(|s| (s, self.facts.smtp_provider.or_else(|| own(s))));
+        let imap = self
+            .imap
+            .as_ref()
+            .map(|s| (s, self.facts.imap_provider.or_else(|| own(s))));
         smtp.into_iter().chain(imap)
+    }
+
+    /// A provider's server's host for this sender: its per-customer host
+    /// filled with the sender's domain (as written when there is no sender).
+    fn host_of(&self, server: &crate::provider::Server) -> String {
+        match &self.sender {
+            Some(sender) => server.host_for(sender),
+            None => server.host.clone(),
+        }
     }
 
     /// The provider that will handle the account's mail: the SMTP server's,
@@ -442,8 +468,13 @@ pub fn evaluations() -> u64 {
 }
 
 /// `host:port (security)` for a provider's server, as shown in messages.
-fn describe(server: &crate::provider::Server) -> String {
-    format!("{}:{} ({})", server.host, server.port, server.security)
+fn describe(ctx: &Context<'_>, server: &crate::provider::Server) -> String {
+    format!(
+        "{}:{} ({})",
+        ctx.host_of(server),
+        server.port,
+        server.security
+    )
 }
 
 /// The provider's first server for a protocol.

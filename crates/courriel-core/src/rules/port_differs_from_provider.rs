@@ -30,7 +30,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         };
         let documented: Vec<_> = super::servers_of(provider, server.protocol)
             .iter()
-            .filter(|s| &s.host == host)
+            .filter(|s| &ctx.host_of(s) == host)
             .collect();
         if documented.is_empty()
             || documented

@@ -42,7 +42,10 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let provider = ctx.provider();
     let template = ctx.facts.smtp_provider.and_then(|p| {
         let host = smtp.host.as_deref()?;
-        p.smtp.iter().find(|s| s.host == host).map(|s| s.username)
+        p.smtp
+            .iter()
+            .find(|s| ctx.host_of(s) == host)
+            .map(|s| s.username)
     });
     if same_account(sender, username, template) {
         return;

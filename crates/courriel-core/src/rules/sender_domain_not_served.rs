@@ -44,7 +44,11 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     } else {
         Severity::Warning
     };
-    let server = home.smtp.first().map(super::describe).unwrap_or_default();
+    let server = home
+        .smtp
+        .first()
+        .map(|s| super::describe(ctx, s))
+        .unwrap_or_default();
     out.push(
         Diagnostic::new(Rule::SenderDomainNotServed, severity, Field::Sender)
             .arg("domain", sender.domain())

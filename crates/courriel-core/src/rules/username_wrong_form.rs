@@ -30,7 +30,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         };
         let Some(documented) = super::servers_of(provider, server.protocol)
             .iter()
-            .find(|s| &s.host == host)
+            .find(|s| &ctx.host_of(s) == host)
         else {
             continue;
         };

@@ -159,3 +159,88 @@ fn every_fixture_belongs_to_a_rule() {
         );
     }
 }
+
+/// A hoster whose SMTP server is each customer's own `mail.{domain}`,
+/// found by MX: the rules see `mail.<the sender's domain>` as that
+/// hoster's server (no "host unknown"), and check its port and username
+/// form against the file.
+#[test]
+fn a_per_customer_host_is_the_hosters_server() {
+    let catalog = Catalog::builder()
+        .add_ron(
+            "cpanel-host.ron",
+            r#"Provider(
+    id: "cpanel-host",
+    name: "cPanel Host",
+    domains: [],
+    mx: ["*.mx.cpanel-host.example"],
+    smtp: [Server(host: "mail.{domain}", port: 465, security: ImplicitTls, username: Address)],
+    imap: [Server(host: "mail.{domain}", port: 993, security: ImplicitTls, username: Address)],
+    sender_policy: MustMatchLogin,
+    auth: Password,
+    sent_copy: ClientFiles,
+    source: ["https://cpanel-host.example/help"],
+    last_checked: "2026-12-07",
+)"#,
+        )
+        .build()
+        .unwrap();
+    let account = |host: &str, port: u16, security: &str, username: &str| -> AccountSettings {
+        toml::from_str(&format!(
+            "sender = \"contact@boulangerie-dupont.fr\"\n[smtp]\nhost = \"{host}\"\nport = {port}\nsecurity = \"{security}\"\nusername = \"{username}\"\npassword_env = \"P\"\n"
+        ))
+        .unwrap()
+    };
+    let codes = |account: &AccountSettings| -> Vec<&'static str> {
+        let facts = facts(
+            &catalog,
+            account,
+            Some("mx1.mx.cpanel-host.example"),
+            |_| Some("secret".into()),
+        );
+        rules::check(account, &facts)
+            .iter()
+            .map(|d| d.rule.code())
+            .collect()
+    };
+    let right = account(
+        "mail.boulangerie-dupont.fr",
+        465,
+        "implicit-tls",
+        "contact@boulangerie-dupont.fr",
+    );
+    assert_eq!(codes(&right), Vec::<&str>::new());
+    // Its own host on a port the file does not document: PR002.
+    let port = account(
+        "mail.boulangerie-dupont.fr",
+        587,
+        "starttls",
+        "contact@boulangerie-dupont.fr",
+    );
+    assert_eq!(codes(&port), [Rule::PortDiffersFromProvider.code()]);
+    // Its own host with the local part as username: the file says Address.
+    let username = account("mail.boulangerie-dupont.fr", 465, "implicit-tls", "contact");
+    assert!(codes(&username).contains(&Rule::UsernameWrongForm.code()));
+    // Another host: the hoster's server, with the customer's domain, is named.
+    let other = account(
+        "smtp.boulangerie-dupont.fr",
+        465,
+        "implicit-tls",
+        "contact@boulangerie-dupont.fr",
+    );
+    let facts = facts(&catalog, &other, Some("mx1.mx.cpanel-host.example"), |_| {
+        Some("secret".into())
+    });
+    let diagnostics = rules::check(&other, &facts);
+    let unknown = diagnostics
+        .iter()
+        .find(|d| d.rule == Rule::HostUnknownToProvider)
+        .expect("PR001");
+    assert!(
+        unknown
+            .help(Lang::En)
+            .contains("mail.boulangerie-dupont.fr:465"),
+        "{}",
+        unknown.help(Lang::En)
+    );
+}
