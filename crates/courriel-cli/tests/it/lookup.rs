@@ -139,6 +139,29 @@ fn discover_finds_a_custom_domain_by_its_mx_and_says_it_is_untrusted() {
 }
 
 #[test]
+fn discover_finds_a_hoster_by_its_mx_hosts_registrable_domain() {
+    // atelier.test's MX is smtpin.rzone.de: no MX pattern names that
+    // host, its registrable domain `rzone.de` finds Strato.
+    let out = discover("contact@atelier.test", &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["source"], "catalog-via-mx-domain");
+    assert_eq!(v["source_detail"], "smtpin.rzone.de");
+    assert_eq!(
+        v["trusted"], false,
+        "another organisation's host: to confirm"
+    );
+    assert_eq!(v["smtp"]["host"], "smtp.strato.de");
+    assert_eq!(v["smtp"]["username"], "contact@atelier.test");
+    let out = discover("contact@atelier.test", &[]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("catalog-via-mx-domain (smtpin.rzone.de)"),
+        "{text}"
+    );
+}
+
+#[test]
 fn discover_takes_srv_records_inside_the_domain_as_trusted() {
     let s = courriel_testkit::Servers::get();
     let out = discover("jean@srvin.test", &["--json"]);
