@@ -52,6 +52,32 @@ fn main() {
         median(samples),
         Duration::from_millis(5),
     );
+    // Where that goes: the RON parsing alone, then with the per-file
+    // checks, on one thread (the catalog spreads both over the cores).
+    let one_thread = |work: &dyn Fn(&str, &str) -> bool| {
+        let mut samples = Vec::new();
+        for _ in 0..50 {
+            let start = Instant::now();
+            for &(name, text) in files {
+                black_box(work(name, text));
+            }
+            samples.push(start.elapsed());
+        }
+        median(samples)
+    };
+    let parse = one_thread(&|_, text| courriel_presets::ProviderFile::parse(text).is_ok());
+    let check = one_thread(&|name, text| courriel_presets::check_file(name, text).is_ok());
+    let mut samples = Vec::new();
+    for _ in 0..50 {
+        let builder = Catalog::builder().builtin();
+        let start = Instant::now();
+        black_box(builder.build().expect("valid"));
+        samples.push(start.elapsed());
+    }
+    let merge = median(samples);
+    println!(
+        "  of which: on one thread, RON parsing {parse:.3?}, parsing and checking {check:.3?}; merging and indexing {merge:.3?}"
+    );
 
     // Lookups: hits by address, by domain with odd case and trailing dot,
     // a Unicode domain (IDNA), and misses.
