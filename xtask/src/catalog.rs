@@ -27,11 +27,12 @@ pub(crate) fn validate(fix: bool) -> Result<(), String> {
         .filter(|p| p.tier == Tier::Curated)
         .count();
     println!(
-        "{} providers ({curated} hand-curated, {} imported), {} mail domains, {} MX patterns: all valid",
+        "{} providers ({curated} hand-curated, {} imported), {} mail domains, {} MX patterns, {} MX domains: all valid",
         catalog.providers().len(),
         catalog.providers().len() - curated,
         catalog.domain_count(),
-        catalog.providers().map(|p| p.mx.len()).sum::<usize>(),
+        catalog.mx_pattern_count(),
+        catalog.mx_domain_count(),
     );
     if summary.fixed > 0 {
         println!("rewrote {} file(s) in canonical form", summary.fixed);

@@ -41,11 +41,13 @@ fn main() {
     }
     let catalog = catalog.expect("built at least once");
     println!(
-        "built-in catalog: {} files, {} KiB, {} providers, {} mail domains",
+        "built-in catalog: {} files, {} KiB, {} providers, {} mail domains, {} MX patterns, {} MX domains",
         files.len(),
         bytes / 1024,
         catalog.providers().len(),
-        catalog.domain_count()
+        catalog.domain_count(),
+        catalog.mx_pattern_count(),
+        catalog.mx_domain_count()
     );
     report(
         "parse + check + index the whole catalog",

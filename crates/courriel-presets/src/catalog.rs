@@ -375,6 +375,19 @@ impl Catalog {
         self.by_domain.len()
     }
 
+    /// How many MX patterns the catalog knows.
+    #[must_use]
+    pub fn mx_pattern_count(&self) -> usize {
+        self.mx_exact.len() + self.mx_suffix.len()
+    }
+
+    /// How many registrable domains find a provider from an MX host that
+    /// no pattern names (each claimed by one provider's patterns alone).
+    #[must_use]
+    pub fn mx_domain_count(&self) -> usize {
+        self.mx_domain.len()
+    }
+
     /// The claims that precedence settled, sorted: what a hand-curated or
     /// overriding provider took from a lower-ranked one.
     #[must_use]
