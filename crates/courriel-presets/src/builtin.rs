@@ -176,6 +176,7 @@ pub(crate) static FILES: &[(&str, &str)] = &[
     ("providers/vivaldi.ron", include_str!("../providers/vivaldi.ron")),
     ("providers/webde.ron", include_str!("../providers/webde.ron")),
     ("providers/yahoo.ron", include_str!("../providers/yahoo.ron")),
+    ("providers/yandex.ron", include_str!("../providers/yandex.ron")),
     ("providers/zoho-au.ron", include_str!("../providers/zoho-au.ron")),
     ("providers/zoho-business.ron", include_str!("../providers/zoho-business.ron")),
     ("providers/zoho-ca.ron", include_str!("../providers/zoho-ca.ron")),
