@@ -788,11 +788,15 @@ impl Merge<'_, '_> {
     /// and none of those shadowing it lists in `not_taken`.
     fn left_behind(&mut self, kept: &[Kept]) -> Vec<LeftBehind> {
         let entries = self.entries;
-        let index_of = |id: &str, tier: Tier| {
-            entries
-                .iter()
-                .position(|e| e.file.id == id && e.tier == tier)
-        };
+        if self.shadowed.is_empty() {
+            return Vec::new();
+        }
+        let by_id: HashMap<(&str, Tier), usize> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((e.file.id.as_str(), e.tier), i))
+            .collect();
+        let index_of = |id: &str, tier: Tier| by_id.get(&(id, tier)).copied();
         // The curated entries shadowing each imported one, in order.
         let mut shadowing: Vec<(usize, Vec<usize>)> = Vec::new();
         for s in &self.shadowed {
@@ -808,12 +812,20 @@ impl Merge<'_, '_> {
                 None => shadowing.push((loser, vec![winner])),
             }
         }
-        let held = |claim: &Claim| {
-            kept.iter().flatten().any(|(domains, mx)| match claim {
-                Claim::Domain(d) => domains.contains(d),
-                Claim::Mx(m) => mx.contains(m),
-                Claim::Id(_) => true,
-            })
+        let held_domains: std::collections::HashSet<&str> = kept
+            .iter()
+            .flatten()
+            .flat_map(|(domains, _)| domains.iter().map(String::as_str))
+            .collect();
+        let held_mx: std::collections::HashSet<&str> = kept
+            .iter()
+            .flatten()
+            .flat_map(|(_, mx)| mx.iter().map(String::as_str))
+            .collect();
+        let held = |claim: &Claim| match claim {
+            Claim::Domain(d) => held_domains.contains(d.as_str()),
+            Claim::Mx(m) => held_mx.contains(m.as_str()),
+            Claim::Id(_) => true,
         };
         let mut out = Vec::new();
         for (loser, winners) in shadowing {
