@@ -117,20 +117,17 @@ fn autofill_by_mx_for_custom_domains() {
 fn an_mx_host_is_found_by_its_registrable_domain() {
     let c = Catalog::builtin();
     for (mx, id, matched) in [
-        // GoDaddy's MX domain, an ISPDB mail domain of its reseller brand.
-        (
-            "smtp.secureserver.net",
-            "wildwestdomains.com",
-            Match::MxDomain,
-        ),
-        ("smtpin.rzone.de", "strato.de", Match::MxDomain),
-        ("mx01.one.com", "one.com", Match::MxDomain),
+        // The mail domain of the curated one.com file.
+        ("mx01.one.com", "one-com", Match::MxDomain),
         ("mx01.mail.icloud.com", "icloud", Match::MxDomain),
-        // Patterns first.
+        // Patterns first: GoDaddy's and Strato's MX domains, mail domains of
+        // ISPDB entries, are MX patterns of the curated files.
         ("mx1.mail.ovh.net", "ovh", Match::Mx),
         // The curated Yandex file names its MX host (it was found by its
         // registrable domain, an ISPDB mail domain, before).
         ("mx.yandex.net", "yandex", Match::Mx),
+        ("smtp.secureserver.net", "godaddy", Match::Mx),
+        ("smtpin.rzone.de", "strato", Match::Mx),
         (
             "contoso-com.mail.protection.outlook.com",
             "microsoft365",
