@@ -170,7 +170,7 @@ pub enum Match {
     Mx,
     /// The MX host's registrable domain (by the public suffix list) is the
     /// registrable domain of one of the provider's MX patterns, or one of
-    /// its mail domains: `mx01.one.com` → `one.com` → one.com. Weaker
+    /// its mail domains: `smtpin.rzone.de` → `rzone.de` → Strato. Weaker
     /// than [`Match::Mx`]: the host itself is not one the provider names.
     MxDomain,
 }

@@ -293,7 +293,7 @@ fn an_mx_host_is_found_by_its_domain_offline() {
         "lookup",
         "contact@boulangerie-martin.de",
         "--mx",
-        "mx01.one.com",
+        "smtpin.rzone.de",
         "--json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -301,12 +301,12 @@ fn an_mx_host_is_found_by_its_domain_offline() {
     assert_eq!(v["source"], "catalog-via-mx-domain", "{v}");
     assert_eq!(v["matched"], "mx-domain", "{v}");
     assert_eq!(v["trusted"], false);
-    assert_eq!(v["provider"]["id"], "one-com");
+    assert_eq!(v["provider"]["id"], "strato.de");
     let out = courriel(&[
         "lookup",
         "contact@boulangerie-martin.de",
         "--mx",
-        "mx01.one.com",
+        "smtpin.rzone.de",
     ]);
     assert!(
         stdout(&out).contains("found by:   the domain of the MX host of boulangerie-martin.de"),
