@@ -301,7 +301,7 @@ fn an_mx_host_is_found_by_its_domain_offline() {
     assert_eq!(v["source"], "catalog-via-mx-domain", "{v}");
     assert_eq!(v["matched"], "mx-domain", "{v}");
     assert_eq!(v["trusted"], false);
-    assert_eq!(v["provider"]["id"], "strato.de");
+    assert_eq!(v["provider"]["id"], "strato");
     let out = courriel(&[
         "lookup",
         "contact@boulangerie-martin.de",

@@ -119,15 +119,17 @@ fn an_mx_host_is_found_by_its_registrable_domain() {
     for (mx, id, matched) in [
         // The mail domain of the curated one.com file.
         ("mx01.one.com", "one-com", Match::MxDomain),
+        // Strato's MX domain, a mail domain of the curated Strato file as of
+        // the ISPDB entry.
+        ("smtpin.rzone.de", "strato", Match::MxDomain),
         ("mx01.mail.icloud.com", "icloud", Match::MxDomain),
-        // Patterns first: GoDaddy's and Strato's MX domains, mail domains of
-        // ISPDB entries, are MX patterns of the curated files.
+        // Patterns first: GoDaddy's MX domain, a mail domain of an ISPDB
+        // entry, is an MX pattern of the curated GoDaddy file.
         ("mx1.mail.ovh.net", "ovh", Match::Mx),
         // The curated Yandex file names its MX host (it was found by its
         // registrable domain, an ISPDB mail domain, before).
         ("mx.yandex.net", "yandex", Match::Mx),
         ("smtp.secureserver.net", "godaddy", Match::Mx),
-        ("smtpin.rzone.de", "strato", Match::Mx),
         (
             "contoso-com.mail.protection.outlook.com",
             "microsoft365",
