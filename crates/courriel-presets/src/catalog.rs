@@ -740,9 +740,11 @@ impl Merge<'_, '_> {
     /// sorted highest tier first). Returns what each entry keeps.
     fn settle(&mut self) -> Vec<Kept> {
         let entries = self.entries;
-        let mut ids: HashMap<&str, usize> = HashMap::new();
-        let mut domains: HashMap<&str, usize> = HashMap::new();
-        let mut mx: HashMap<&str, usize> = HashMap::new();
+        let mut ids: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+        let mut domains: HashMap<&str, usize> =
+            HashMap::with_capacity(entries.iter().map(|e| e.file.domains.len()).sum());
+        let mut mx: HashMap<&str, usize> =
+            HashMap::with_capacity(entries.iter().map(|e| e.file.mx.len()).sum());
         let mut kept = Vec::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
             if let Some(&first) = ids.get(e.file.id.as_str()) {
@@ -788,7 +790,14 @@ impl Merge<'_, '_> {
     /// and none of those shadowing it lists in `not_taken`.
     fn left_behind(&mut self, kept: &[Kept]) -> Vec<LeftBehind> {
         let entries = self.entries;
-        if self.shadowed.is_empty() {
+        // A claim ends up held by nobody only when its provider was left
+        // out whole: an imported one whose id a curated file took (one
+        // that lost every claim is superseded, each claim held elsewhere).
+        if !self
+            .shadowed
+            .iter()
+            .any(|s| matches!(s.claim, Claim::Id(_)))
+        {
             return Vec::new();
         }
         let by_id: HashMap<(&str, Tier), usize> = entries
