@@ -10,6 +10,7 @@
 //! [`reply::parse_reply`] reads the SMTP replies exchanged before TLS.
 
 mod email;
+pub mod events;
 mod pool;
 mod refusal;
 pub mod reply;

@@ -156,6 +156,11 @@ pub fn request_body(email: &Email, rendered: &Rendered) -> Value {
     if let Some(reply_to) = email.reply_to.first() {
         body["reply_to"] = address(reply_to);
     }
+    // Comes back in every event of the Event Webhook: what ties a bounce
+    // to this message (crate::events).
+    body["custom_args"] = json!({
+        crate::events::CUSTOM_ARG_MESSAGE_ID: rendered.message_id,
+    });
     if !email.attachments.is_empty() {
         body["attachments"] = email
             .attachments

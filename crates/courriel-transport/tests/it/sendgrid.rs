@@ -85,6 +85,11 @@ fn a_202_with_the_request_sendgrid_expects() {
         "the same Message-ID as the filed copy"
     );
     assert_eq!(body["headers"]["X-Invoice-Id"], "F-2026-0042");
+    assert_eq!(
+        body["custom_args"][courriel_transport::events::CUSTOM_ARG_MESSAGE_ID],
+        rendered.message_id.as_str(),
+        "the Event Webhook's events carry it back"
+    );
 }
 
 /// The step a send through SendGrid failed at.
