@@ -61,7 +61,7 @@ impl<T: fmt::Debug> fmt::Debug for Endpoint<T> {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("security", &self.security)
-            .field("username", &self.username)
+            .field("username", &self.username_shown())
             .field("secret", &self.secret)
             .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(|p| p.len()))
             .field("only_extra_ca", &self.only_extra_ca)
@@ -96,6 +96,17 @@ impl<T: Default> Endpoint<T> {
 }
 
 impl<T> Endpoint<T> {
+    /// The login name as `Debug` shows it: redacted when it is the
+    /// password too (Postmark's server token is both).
+    fn username_shown(&self) -> &str {
+        match &self.secret {
+            Secret::Password(p) if secrecy::ExposeSecret::expose_secret(p) == self.username => {
+                "[REDACTED]"
+            }
+            _ => &self.username,
+        }
+    }
+
     /// The same endpoint, signing in with OAuth2 tokens from `source`
     /// instead of a password.
     #[must_use]

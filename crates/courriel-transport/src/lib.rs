@@ -9,6 +9,7 @@
 //! default provider (SendGrid) and the choice between them come next.
 //! [`reply::parse_reply`] reads the SMTP replies exchanged before TLS.
 
+mod dsn;
 mod email;
 pub mod events;
 mod pool;
@@ -20,6 +21,7 @@ mod sendgrid;
 mod smtp;
 mod wire;
 
+pub use dsn::{DefaultProvider, DsnError};
 pub use email::{Attachment, Email, EmailError, Mailbox, Rendered};
 pub use pool::SmtpPool;
 pub use route::{Handover, Policy, Route, Sent, Transport, deliver, deliver_pooled};
