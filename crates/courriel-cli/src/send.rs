@@ -472,7 +472,9 @@ fn display_folder(raw: &str) -> String {
 
 fn receipt_text(receipt: &Receipt, account: &Account, lang: Lang) -> String {
     let via = match receipt.transport {
-        courriel_transport::Transport::SendGrid => msg!(lang, "via-default-provider"),
+        courriel_transport::Transport::SendGrid | courriel_transport::Transport::Relay => {
+            msg!(lang, "via-default-provider")
+        }
         _ => account
             .settings()
             .smtp

@@ -1,17 +1,6 @@
 //! The application's default provider, named by one DSN string, as
-//! Symfony Mailer and Nodemailer configure theirs:
-//!
-//! | DSN | what |
-//! |---|---|
-//! | `sendgrid+api://KEY@default` | SendGrid's v3 API (`?region=eu`: its EU region) |
-//! | `sendgrid+smtp://KEY@default` | SendGrid's SMTP relay, login `apikey` (`?region=eu`) |
-//! | `brevo+smtp://LOGIN:KEY@default` | Brevo's SMTP relay |
-//! | `mailjet+smtp://API_KEY:SECRET_KEY@default` | Mailjet's SMTP relay |
-//! | `mailgun+smtp://LOGIN:PASSWORD@default` | Mailgun's SMTP relay (`?region=eu`) |
-//! | `ses+smtp://USER:PASSWORD@default?region=eu-west-3` | Amazon SES's SMTP interface |
-//! | `postmark+smtp://SERVER_TOKEN@default` | Postmark's SMTP relay (the token is login and password) |
-//! | `smtp://USER:KEY@host:587` | any SMTP relay: STARTTLS on 587, TLS from the first byte on 465 |
-//! | `smtps://USER:KEY@host` | any SMTP relay, TLS from the first byte (465 by default) |
+//! Symfony Mailer and Nodemailer configure theirs (the forms are listed on
+//! `DefaultProvider`).
 //!
 //! The relays' hosts and ports are those Symfony Mailer's bridges use
 //! (`symfony/symfony`, `src/Symfony/Component/Mailer/Bridge/*/Transport/*SmtpTransport.php`).
@@ -27,7 +16,21 @@ use courriel_core::Security;
 use crate::sendgrid::SendGridSettings;
 use crate::smtp::SmtpSettings;
 
-/// The provider that sends for users without an SMTP server of their own.
+/// The provider that sends for users without an SMTP server of their own,
+/// named by one DSN ([`DefaultProvider::from_dsn`]):
+///
+/// | DSN | what |
+/// |---|---|
+/// | `sendgrid+api://KEY@default` | SendGrid's v3 API (`?region=eu`: its EU region) |
+/// | `sendgrid+smtp://KEY@default` | SendGrid's SMTP relay, login `apikey` (`?region=eu`) |
+/// | `brevo+smtp://LOGIN:KEY@default` | Brevo's SMTP relay |
+/// | `mailjet+smtp://API_KEY:SECRET_KEY@default` | Mailjet's SMTP relay |
+/// | `mailgun+smtp://LOGIN:PASSWORD@default` | Mailgun's SMTP relay (`?region=eu`) |
+/// | `ses+smtp://USER:PASSWORD@default?region=eu-west-3` | Amazon SES's SMTP interface |
+/// | `postmark+smtp://SERVER_TOKEN@default` | Postmark's SMTP relay (the token is login and password) |
+/// | `smtp://USER:KEY@host:587` | any SMTP relay: STARTTLS on 587, TLS from the first byte on 465 |
+/// | `smtps://USER:KEY@host` | any SMTP relay, TLS from the first byte (465 by default) |
+///
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum DefaultProvider {
@@ -353,7 +356,7 @@ fn any_relay(parts: &Parts<'_>) -> Result<DefaultProvider, DsnError> {
 }
 
 impl DefaultProvider {
-    /// Reads a DSN (see the [module's table](self)).
+    /// Reads a DSN (see the table on [`DefaultProvider`]).
     pub fn from_dsn(dsn: &str) -> Result<DefaultProvider, DsnError> {
         let parts = Parts::parse(dsn)?;
         match parts.scheme {
@@ -416,6 +419,12 @@ impl DefaultProvider {
                 format!("`{other}` is not known: write one of {SCHEMES}"),
             )),
         }
+    }
+}
+
+impl From<SendGridSettings> for DefaultProvider {
+    fn from(settings: SendGridSettings) -> Self {
+        DefaultProvider::SendGridApi(settings)
     }
 }
 

@@ -9,9 +9,10 @@ use std::future::Future;
 
 use courriel_core::failure::{Failure, FailureKind};
 
+use crate::dsn::DefaultProvider;
 use crate::email::{Email, Rendered};
 use crate::pool::SmtpPool;
-use crate::sendgrid::{Retry, SendGridSettings, send_sendgrid};
+use crate::sendgrid::{Retry, send_sendgrid};
 use crate::smtp::{Receipt, SmtpConnection, SmtpSettings};
 
 /// Which transport sent a message.
@@ -22,6 +23,10 @@ pub enum Transport {
     Smtp,
     /// The default provider, SendGrid's API.
     SendGrid,
+    /// The default provider, an SMTP relay ([`DefaultProvider::SmtpRelay`]):
+    /// not the user's server, so never the user's provider filing its own
+    /// copy.
+    Relay,
 }
 
 impl Transport {
@@ -31,6 +36,7 @@ impl Transport {
         match self {
             Transport::Smtp => "smtp",
             Transport::SendGrid => "sendgrid",
+            Transport::Relay => "relay",
         }
     }
 }
@@ -87,7 +93,7 @@ pub struct Route<'a> {
     /// The user's SMTP server.
     pub smtp: Option<&'a SmtpSettings>,
     /// The application's default provider.
-    pub default: Option<&'a SendGridSettings>,
+    pub default: Option<&'a DefaultProvider>,
     /// What the application allows.
     pub policy: &'a Policy,
 }
@@ -116,6 +122,15 @@ pub async fn deliver_pooled(
 ) -> Result<Sent, Failure> {
     let smtp = route.smtp.map(|s| Smtp::Pooled(pool, account, s));
     deliver_with(smtp, route, email, rendered, handover).await
+}
+
+/// A handover told the transport is `.0`, whatever the connection says.
+struct AsTransport<'a, H>(Transport, &'a H);
+
+impl<H: Handover> Handover for AsTransport<'_, H> {
+    async fn before_handover(&self, _: Transport) -> Result<(), Failure> {
+        self.1.before_handover(self.0).await
+    }
 }
 
 /// How the user's server is reached.
@@ -155,12 +170,24 @@ async fn deliver_with(
 ) -> Result<Sent, Failure> {
     let policy = route.policy;
     let via_default = |rendered: Rendered| async move {
-        let Some(default) = route.default else {
-            return Err(Failure::new(FailureKind::SendgridNotConfigured));
+        let (transport, receipt) = match route.default {
+            None => return Err(Failure::new(FailureKind::SendgridNotConfigured)),
+            Some(DefaultProvider::SendGridApi(settings)) => (
+                Transport::SendGrid,
+                send_sendgrid(settings, email, &rendered, handover).await?,
+            ),
+            Some(DefaultProvider::SmtpRelay { settings, .. }) => {
+                // The relay speaks SMTP, but the handover must know the
+                // message is not going through the user's own server.
+                let handover = AsTransport(Transport::Relay, handover);
+                let mut connection = SmtpConnection::open(settings).await?;
+                let receipt = connection.send(&rendered, &handover).await;
+                connection.close().await;
+                (Transport::Relay, receipt?)
+            }
         };
-        let receipt = send_sendgrid(default, email, &rendered, handover).await?;
         Ok(Sent {
-            transport: Transport::SendGrid,
+            transport,
             receipt,
             archived: rendered.archived,
         })

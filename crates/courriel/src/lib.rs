@@ -60,8 +60,8 @@ pub use courriel_core::{
 pub use courriel_net::{Destinations, IpRange};
 pub use courriel_presets::{Autofill, Catalog, CatalogBuilder, CatalogError, Provider};
 pub use courriel_transport::{
-    Attachment, Email, EmailError, Mailbox, Policy, Retry, SendGridSettings, SmtpTimeouts,
-    Transport,
+    Attachment, DefaultProvider, DsnError, Email, EmailError, Mailbox, Policy, Retry,
+    SendGridSettings, SmtpTimeouts, Transport,
 };
 pub use mailer::{
     CheckReport, Filing, ImapFound, Mailer, MailerBuilder, NotFiled, Receipt, SendError,

@@ -28,8 +28,8 @@ use courriel_core::failure::{Failure, FailureKind};
 use courriel_core::rules::{self, Diagnostic, Severity};
 use courriel_presets::Catalog;
 use courriel_transport::{
-    Email, EmailError, Handover, Policy, Route, SendGridSettings, SmtpPool, SmtpTimeouts,
-    Transport, deliver_pooled,
+    DefaultProvider, Email, EmailError, Handover, Policy, Route, SmtpPool, SmtpTimeouts, Transport,
+    deliver_pooled,
 };
 
 use crate::account::Account;
@@ -40,7 +40,7 @@ use crate::resolve::{ResolvedAccount, SentFolder, SettingsError, Tuning};
 #[derive(Debug)]
 pub struct MailerBuilder {
     catalog: Option<Catalog>,
-    default: Option<SendGridSettings>,
+    default: Option<DefaultProvider>,
     spool: SpoolChoice,
     policy: Policy,
     smtp_connections_per_account: usize,
@@ -109,10 +109,12 @@ impl MailerBuilder {
     }
 
     /// The application's default provider, for accounts without an SMTP
-    /// server (default: none; such sends fail with SG001).
+    /// server (default: none; such sends fail with SG001): SendGrid's API
+    /// ([`SendGridSettings`](courriel_transport::SendGridSettings)) or any [`DefaultProvider`], e.g. from a DSN
+    /// (`DefaultProvider::from_dsn("brevo+smtp://LOGIN:KEY@default")`).
     #[must_use]
-    pub fn default_provider(mut self, settings: SendGridSettings) -> Self {
-        self.default = Some(settings);
+    pub fn default_provider(mut self, provider: impl Into<DefaultProvider>) -> Self {
+        self.default = Some(provider.into());
         self
     }
 
@@ -241,7 +243,7 @@ impl MailerBuilder {
 #[derive(Debug, Clone)]
 pub struct Mailer {
     catalog: Arc<Catalog>,
-    default: Option<Arc<SendGridSettings>>,
+    default: Option<Arc<DefaultProvider>>,
     policy: Policy,
     smtp: Arc<SmtpPool>,
     filer: Arc<Filer>,

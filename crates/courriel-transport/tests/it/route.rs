@@ -7,7 +7,8 @@ use courriel_core::Security;
 use courriel_testkit::Servers;
 use courriel_testkit::sendgrid::server;
 use courriel_transport::{
-    Email, Mailbox, Policy, Retry, Route, SendGridSettings, Transport, deliver,
+    DefaultProvider, Email, Handover, Mailbox, Policy, Retry, Route, SendGridSettings, Transport,
+    deliver,
 };
 
 use crate::{addr, runtime, settings};
@@ -35,7 +36,8 @@ fn quick() -> Policy {
 fn the_users_server_first_the_default_provider_otherwise() {
     let s = Servers::get();
     let (url, seen) = server();
-    let default = SendGridSettings::new("good").dangerous_plain_http_base_url(&url);
+    let default =
+        DefaultProvider::from(SendGridSettings::new("good").dangerous_plain_http_base_url(&url));
     let smtp = settings(&s.special, s.smtp_tls_port, Security::ImplicitTls);
     let rt = runtime();
     let sent = rt
@@ -76,7 +78,8 @@ fn the_users_server_first_the_default_provider_otherwise() {
 fn a_permanent_refusal_does_not_fall_back_unless_the_policy_says_so() {
     let s = Servers::get();
     let (url, seen) = server();
-    let default = SendGridSettings::new("good").dangerous_plain_http_base_url(&url);
+    let default =
+        DefaultProvider::from(SendGridSettings::new("good").dangerous_plain_http_base_url(&url));
     let mut wrong = settings(&s.special, s.smtp_tls_port, Security::ImplicitTls);
     wrong.secret = courriel_net::Secret::password("not-the-password");
     let rt = runtime();
@@ -133,4 +136,49 @@ fn a_transient_failure_is_retried_then_reported() {
         ))
         .unwrap_err();
     assert_eq!(failure.code(), "SM003");
+}
+
+/// Records the transport each handover is told.
+#[derive(Default)]
+struct Told(std::sync::Mutex<Vec<Transport>>);
+
+impl Handover for Told {
+    async fn before_handover(
+        &self,
+        transport: Transport,
+    ) -> Result<(), courriel_core::failure::Failure> {
+        self.0.lock().unwrap().push(transport);
+        Ok(())
+    }
+}
+
+#[test]
+fn an_smtp_relay_as_the_default_provider_sends_and_is_not_the_users_server() {
+    // The test Postfix as the application's relay: a relay account signs
+    // in with its key, as `smtp://LOGIN:KEY@host:port` names it.
+    let s = Servers::get();
+    let relay = settings(&s.special, s.smtp_tls_port, Security::ImplicitTls);
+    let default = DefaultProvider::SmtpRelay {
+        name: "smtp",
+        settings: relay,
+    };
+    let told = Told::default();
+    let sent = runtime()
+        .block_on(deliver(
+            Route {
+                smtp: None,
+                default: Some(&default),
+                policy: &quick(),
+            },
+            &email(),
+            email().render().unwrap(),
+            &told,
+        ))
+        .unwrap();
+    assert_eq!(sent.transport, Transport::Relay);
+    assert_eq!(sent.transport.as_str(), "relay");
+    assert_eq!(sent.receipt.accepted, [addr(&s.courier.address)]);
+    // Told "relay", not "smtp": the Mailer must not take the relay for the
+    // user's own provider (which may file its own copy) and skip filing.
+    assert_eq!(*told.0.lock().unwrap(), [Transport::Relay]);
 }
