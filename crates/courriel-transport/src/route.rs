@@ -180,10 +180,8 @@ async fn deliver_with(
                 // The relay speaks SMTP, but the handover must know the
                 // message is not going through the user's own server.
                 let handover = AsTransport(Transport::Relay, handover);
-                let mut connection = SmtpConnection::open(settings).await?;
-                let receipt = connection.send(&rendered, &handover).await;
-                connection.close().await;
-                (Transport::Relay, receipt?)
+                let receipt = Smtp::Direct(settings).send(&rendered, &handover).await?;
+                (Transport::Relay, receipt)
             }
         };
         Ok(Sent {
