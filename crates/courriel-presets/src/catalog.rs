@@ -67,10 +67,11 @@ pub struct Catalog {
     left_behind: Vec<LeftBehind>,
 }
 
-/// A domain or MX pattern of an imported provider that a curated file
-/// shadows (takes some of its claims) but neither takes nor lists in its
-/// `not_taken` with a reason: what the import knew, silently dropped or
-/// left to stale settings. `cargo xtask validate` refuses these.
+/// A domain or MX pattern of an imported provider whose id a curated file
+/// took (so the imported provider is left out whole) that no provider
+/// holds and the curated file does not list in its `not_taken` with a
+/// reason: what the import knew, silently dropped. `cargo xtask validate`
+/// refuses these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LeftBehind {
@@ -396,7 +397,7 @@ impl Catalog {
     }
 
     /// Domains and MX patterns of imported providers that curated files
-    /// shadow without taking them or saying why (see [`LeftBehind`]).
+    /// dropped without saying why (see [`LeftBehind`]).
     #[must_use]
     pub fn left_behind(&self) -> &[LeftBehind] {
         &self.left_behind
@@ -433,11 +434,11 @@ struct Entry {
 
 impl CatalogBuilder {
     /// Adds the files embedded in this crate (`providers/`).
-    #[must_use]
     ///
     /// Most of the catalog's start-up is parsing these files' RON, so they
     /// are parsed and checked on every core (at most four threads), each
     /// thread a contiguous run of files, the results kept in file order.
+    #[must_use]
     pub fn builtin(mut self) -> Self {
         let files = crate::builtin::FILES;
         let threads = std::thread::available_parallelism()
@@ -785,41 +786,30 @@ impl Merge<'_, '_> {
     }
 
     /// Every domain and MX pattern of an imported provider that a curated
-    /// one shadows which, once every claim is settled, no provider holds
-    /// (the imported one lost its id, so all of it, to the curated file)
-    /// and none of those shadowing it lists in `not_taken`.
+    /// file took the id of which, once every claim is settled, no provider
+    /// holds and the curated file does not list in `not_taken`. Only an id
+    /// taken leaves claims held by nobody: the imported provider is then
+    /// left out whole (its domains and MX patterns never enter the
+    /// merge), where one that loses claims one by one keeps the rest.
     fn left_behind(&mut self, kept: &[Kept]) -> Vec<LeftBehind> {
         let entries = self.entries;
-        // A claim ends up held by nobody only when its provider was left
-        // out whole: an imported one whose id a curated file took (one
-        // that lost every claim is superseded, each claim held elsewhere).
-        if !self
+        let index_of = |id: &str, tier: Tier| {
+            entries
+                .iter()
+                .position(|e| e.file.id == id && e.tier == tier)
+        };
+        let taken: Vec<(usize, usize)> = self
             .shadowed
             .iter()
-            .any(|s| matches!(s.claim, Claim::Id(_)))
-        {
-            return Vec::new();
-        }
-        let by_id: HashMap<(&str, Tier), usize> = entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| ((e.file.id.as_str(), e.tier), i))
+            .filter_map(|s| match &s.claim {
+                Claim::Id(id) => {
+                    Some((index_of(id, Tier::Imported)?, index_of(id, Tier::Curated)?))
+                }
+                _ => None,
+            })
             .collect();
-        let index_of = |id: &str, tier: Tier| by_id.get(&(id, tier)).copied();
-        // The curated entries shadowing each imported one, in order.
-        let mut shadowing: Vec<(usize, Vec<usize>)> = Vec::new();
-        for s in &self.shadowed {
-            let (Some(loser), Some(winner)) = (
-                index_of(&s.loser, Tier::Imported),
-                index_of(&s.winner, Tier::Curated),
-            ) else {
-                continue;
-            };
-            match shadowing.iter_mut().find(|(l, _)| *l == loser) {
-                Some((_, winners)) if !winners.contains(&winner) => winners.push(winner),
-                Some(_) => {}
-                None => shadowing.push((loser, vec![winner])),
-            }
+        if taken.is_empty() {
+            return Vec::new();
         }
         let held_domains: std::collections::HashSet<&str> = kept
             .iter()
@@ -831,40 +821,33 @@ impl Merge<'_, '_> {
             .flatten()
             .flat_map(|(_, mx)| mx.iter().map(String::as_str))
             .collect();
-        let held = |claim: &Claim| match claim {
-            Claim::Domain(d) => held_domains.contains(d.as_str()),
-            Claim::Mx(m) => held_mx.contains(m.as_str()),
-            Claim::Id(_) => true,
-        };
         let mut out = Vec::new();
-        for (loser, winners) in shadowing {
-            let imported = &entries[loser];
-            let claims = imported
+        for (imported, curated) in taken {
+            let (imported, curated_file) = (&entries[imported], &entries[curated].file);
+            let said = |claim: &str| {
+                curated_file
+                    .not_taken
+                    .iter()
+                    .any(|(c, why)| c == claim && !why.trim().is_empty())
+            };
+            let domains = imported
                 .file
                 .domains
                 .iter()
-                .map(|d| Claim::Domain(d.clone()))
-                .chain(imported.file.mx.iter().map(|m| Claim::Mx(m.clone())));
-            for claim in claims {
-                let said = winners.iter().any(|&w| {
-                    entries[w].file.not_taken.iter().any(|(c, why)| {
-                        !why.trim().is_empty()
-                            && matches!(&claim, Claim::Domain(x) | Claim::Mx(x) if x == c)
-                    })
-                });
-                if said || held(&claim) {
-                    continue;
-                }
-                let winner = winners[0];
-                let field = match claim {
-                    Claim::Domain(_) => "domains",
-                    _ => "mx",
-                };
-                let at = self.position(winner, field);
+                .filter(|d| !held_domains.contains(d.as_str()) && !said(d))
+                .map(|d| (Claim::Domain(d.clone()), "domains"));
+            let mx = imported
+                .file
+                .mx
+                .iter()
+                .filter(|m| !held_mx.contains(m.as_str()) && !said(m))
+                .map(|m| (Claim::Mx(m.clone()), "mx"));
+            for (claim, field) in domains.chain(mx).collect::<Vec<_>>() {
+                let at = self.position(curated, field);
                 out.push(LeftBehind {
                     claim,
-                    curated: entries[winner].file.id.clone(),
-                    at: format!("{}:{}:{}", entries[winner].origin, at.line, at.column),
+                    curated: curated_file.id.clone(),
+                    at: format!("{}:{}:{}", entries[curated].origin, at.line, at.column),
                     imported: imported.file.id.clone(),
                     imported_origin: imported.origin.clone(),
                 });
