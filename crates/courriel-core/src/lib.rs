@@ -10,6 +10,7 @@
 pub mod account;
 mod address;
 mod credentials;
+pub mod dmarc;
 mod domain;
 pub mod failure;
 pub mod i18n;

@@ -118,6 +118,44 @@ impl Dns {
         Ok(records)
     }
 
+    /// The TXT records of `name`, each record's strings joined, with when
+    /// the answer stops being valid; an empty list when the name has none
+    /// (or does not exist). Records over 4 KiB are cut: a DMARC record
+    /// is a few hundred bytes.
+    pub(crate) async fn txt(
+        &self,
+        name: &str,
+    ) -> Result<(Vec<String>, std::time::Instant), String> {
+        const MAX: usize = 4096;
+        match self.resolver.txt_lookup(fqdn(name)).await {
+            Ok(lookup) => {
+                let records = lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        RData::TXT(txt) => {
+                            let mut text = Vec::new();
+                            for part in &txt.txt_data {
+                                text.extend_from_slice(part);
+                            }
+                            text.truncate(MAX);
+                            Some(String::from_utf8_lossy(&text).into_owned())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                Ok((records, lookup.valid_until()))
+            }
+            // Negative answers are cached by the resolver as it sees fit;
+            // ours keeps them for a minute.
+            Err(e) if e.is_no_records_found() => Ok((
+                Vec::new(),
+                std::time::Instant::now() + Duration::from_secs(60),
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// The addresses of `host` that may be connected to.
     pub(crate) async fn addresses(&self, host: &str) -> Result<Vec<IpAddr>, String> {
         let lookup = self

@@ -37,6 +37,7 @@
 //! ```
 
 mod autoconfig;
+pub mod dmarc;
 mod dns;
 mod probe;
 

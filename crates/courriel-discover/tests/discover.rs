@@ -296,3 +296,93 @@ fn with_public_destinations_only_nothing_on_loopback_is_fetched_or_probed() {
         "{report:#?}"
     );
 }
+
+mod dmarc {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use courriel_core::Domain;
+    use courriel_core::dmarc::{Dmarc, DmarcPolicy};
+    use courriel_discover::dmarc::DmarcLookup;
+    use courriel_testkit::{Servers, runtime, silent_dns};
+
+    fn lookup() -> DmarcLookup {
+        let s = Servers::get();
+        let dns: SocketAddr = format!("{}:{}", s.host, s.dns_port).parse().unwrap();
+        DmarcLookup::new(Some(dns), Duration::from_secs(3)).unwrap()
+    }
+
+    fn published(policy: DmarcPolicy, at: &str) -> Dmarc {
+        Dmarc::Published {
+            policy,
+            at: at.into(),
+        }
+    }
+
+    /// Each record of the test zone (xtask/mail-servers/dnsmasq.conf) read
+    /// as RFC 7489 says.
+    #[test]
+    fn each_published_policy_is_read_from_dns() {
+        let l = lookup();
+        let rt = runtime();
+        for (domain, expected) in [
+            (
+                "rejette.test",
+                published(DmarcPolicy::Reject, "rejette.test"),
+            ),
+            (
+                "quarantaine.test",
+                published(DmarcPolicy::Quarantine, "quarantaine.test"),
+            ),
+            ("aucune.test", published(DmarcPolicy::None, "aucune.test")),
+            (
+                "deuxmorceaux.test",
+                published(DmarcPolicy::Reject, "deuxmorceaux.test"),
+            ),
+            // The organizational domain's own p, and its sp for a subdomain
+            // without a record; a subdomain's own record wins.
+            ("maison.test", published(DmarcPolicy::None, "maison.test")),
+            (
+                "factures.maison.test",
+                published(DmarcPolicy::Reject, "maison.test"),
+            ),
+            (
+                "libre.maison.test",
+                published(DmarcPolicy::None, "libre.maison.test"),
+            ),
+            // The organizational domain's p where it has no sp.
+            (
+                "compta.rejette.test",
+                published(DmarcPolicy::Reject, "rejette.test"),
+            ),
+            ("sansdmarc.test", Dmarc::NotPublished),
+            ("autre.test", Dmarc::NotPublished),
+            ("double.test", Dmarc::NotPublished),
+            ("nulle-part.test", Dmarc::NotPublished),
+        ] {
+            let got = rt.block_on(l.policy(&Domain::parse(domain).unwrap()));
+            assert_eq!(got, expected, "{domain}");
+        }
+    }
+
+    /// A name server that never answers gives Unknown within the bound,
+    /// and the answer is kept: the next lookup does not wait again.
+    #[test]
+    fn a_name_server_that_never_answers_gives_unknown_in_time_and_is_not_asked_again_at_once() {
+        let l = DmarcLookup::new(Some(silent_dns()), Duration::from_millis(300)).unwrap();
+        let rt = runtime();
+        let domain = Domain::parse("rejette.test").unwrap();
+        let first = rt.block_on(l.policy(&domain));
+        let Dmarc::Unknown { reason } = &first else {
+            panic!("{first:?}");
+        };
+        assert!(reason.contains("300 ms"), "{reason}");
+        assert_eq!(first.policy(), None);
+        // Kept for a minute: a second lookup answers from the cache, even
+        // with no time at all to ask.
+        let cached = rt.block_on(async {
+            tokio::time::timeout(Duration::from_millis(50), l.policy(&domain)).await
+        });
+        assert_eq!(cached.as_ref().ok(), Some(&first));
+    }
+}

@@ -24,7 +24,7 @@ mod wire;
 pub use servers::{Account, DovecotBack, ImapBackOn, Servers};
 pub use web::{
     AUTOCONFIG_BOULANGERIE, Page, Reply, Route, Web, closed, serve as serve_web,
-    serve_routes as serve_web_routes, serve_slowly as serve_web_slowly, silent,
+    serve_routes as serve_web_routes, serve_slowly as serve_web_slowly, silent, silent_dns,
 };
 pub use wire::{Imap, Smtp, TlsMode, sasl_answer_to_error, sasl_base64, tls_config};
 

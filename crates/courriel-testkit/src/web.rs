@@ -338,7 +338,26 @@ pub fn closed() -> u16 {
 /// A port on 127.0.0.1 that accepts connections and never says a word.
 #[must_use]
 pub fn silent() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    silent_on(TcpListener::bind("127.0.0.1:0").expect("a port"))
+}
+
+/// A name server that never answers: a silent port ([`silent`]) that
+/// also takes UDP datagrams and never replies to them.
+#[must_use]
+pub fn silent_dns() -> std::net::SocketAddr {
+    loop {
+        let tcp = TcpListener::bind("127.0.0.1:0").expect("a port");
+        let address = tcp.local_addr().expect("its address");
+        // The same port for UDP, held (and never read) for the process.
+        if let Ok(udp) = std::net::UdpSocket::bind(address) {
+            std::mem::forget(udp);
+            silent_on(tcp);
+            return address;
+        }
+    }
+}
+
+fn silent_on(listener: TcpListener) -> u16 {
     let port = listener.local_addr().expect("its address").port();
     std::thread::spawn(move || {
         let mut held = Vec::new();
