@@ -100,14 +100,14 @@ impl DmarcLookup {
     async fn look_up(&self, domain: &str) -> Result<(Dmarc, Instant), String> {
         let (record, until) = self.record(domain).await?;
         if let Some(record) = record {
-            return Ok((published(&record, domain, false), until));
+            return Ok((published(record, domain, false), until));
         }
         match courriel_presets::registrable_domain(domain) {
             Some(organizational) if organizational != domain => {
                 let (record, org_until) = self.record(organizational).await?;
                 let until = until.min(org_until);
                 Ok(match record {
-                    Some(record) => (published(&record, organizational, true), until),
+                    Some(record) => (published(record, organizational, true), until),
                     None => (Dmarc::NotPublished, until),
                 })
             }
@@ -136,7 +136,7 @@ impl DmarcLookup {
     }
 }
 
-fn published(record: &DmarcRecord, at: &str, organizational: bool) -> Dmarc {
+fn published(record: DmarcRecord, at: &str, organizational: bool) -> Dmarc {
     Dmarc::Published {
         policy: record.policy_for(organizational),
         at: at.to_string(),

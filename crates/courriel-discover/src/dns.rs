@@ -133,13 +133,13 @@ impl Dns {
                     .answers()
                     .iter()
                     .filter_map(|r| match &r.data {
-                        RData::TXT(txt) => {
-                            let mut text = Vec::new();
-                            for part in &txt.txt_data {
-                                text.extend_from_slice(part);
+                        RData::TXT(record) => {
+                            let mut joined = Vec::new();
+                            for part in &record.txt_data {
+                                joined.extend_from_slice(part);
                             }
-                            text.truncate(MAX);
-                            Some(String::from_utf8_lossy(&text).into_owned())
+                            joined.truncate(MAX);
+                            Some(String::from_utf8_lossy(&joined).into_owned())
                         }
                         _ => None,
                     })

@@ -210,6 +210,36 @@ impl Email {
         self
     }
 
+    /// This email as the application sends it on its user's behalf: from
+    /// `app_address`, shown as "Isabelle Martin via Facturo" (the user's
+    /// name, else the local part of the address: never an address, which
+    /// filters take for spoofing), with the user in `Reply-To` unless the
+    /// email names a Reply-To of its own. Everything else is unchanged.
+    /// `None` for an email without a sender.
+    #[must_use]
+    pub fn on_behalf(&self, app_name: &str, app_address: &EmailAddress) -> Option<Email> {
+        let user = self.from.as_ref()?;
+        let shown = match user.name.as_deref().map(str::trim) {
+            Some(name) if !name.is_empty() => name.to_string(),
+            _ => user.address.local_part().to_string(),
+        };
+        let mut email = self.clone();
+        email.from = Some(Mailbox::named(
+            format!("{shown} via {app_name}"),
+            app_address.clone(),
+        ));
+        if email.reply_to.is_empty() {
+            email.reply_to.push(user.clone());
+        }
+        Some(email)
+    }
+
+    /// The sender, as given.
+    #[must_use]
+    pub fn sender(&self) -> Option<&Mailbox> {
+        self.from.as_ref()
+    }
+
     /// Adds a To recipient.
     #[must_use]
     pub fn to(mut self, mailbox: Mailbox) -> Email {

@@ -59,8 +59,11 @@ pub struct Sent {
     pub transport: Transport,
     /// What the server said, per recipient.
     pub receipt: Receipt,
-    /// The bytes to file in the Sent folder (with Bcc), shared.
+    /// The bytes to file in the Sent folder (with Bcc), shared: those of
+    /// the rendering that went out.
     pub archived: std::sync::Arc<Vec<u8>>,
+    /// Whether it went out as [`Route::on_behalf`]'s email.
+    pub on_behalf: bool,
 }
 
 /// A step the caller runs just before a message is handed over: on SMTP
@@ -72,16 +75,21 @@ pub struct Sent {
 /// It may be called more than once for one message (once per attempt when
 /// a transient failure is retried): it must be idempotent. `()` does
 /// nothing.
+///
+/// `message` is what leaves: the same rendering on every attempt, another
+/// one when the message goes out through the default provider on the
+/// user's behalf ([`Route::on_behalf`]) after the user's server refused it.
 pub trait Handover: Sync {
-    /// Runs before the message leaves through `transport`.
+    /// Runs before `message` leaves through `transport`.
     fn before_handover(
         &self,
         transport: Transport,
+        message: &Rendered,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 }
 
 impl Handover for () {
-    async fn before_handover(&self, _: Transport) -> Result<(), Failure> {
+    async fn before_handover(&self, _: Transport, _: &Rendered) -> Result<(), Failure> {
         Ok(())
     }
 }
@@ -96,6 +104,10 @@ pub struct Route<'a> {
     pub default: Option<&'a DefaultProvider>,
     /// What the application allows.
     pub policy: &'a Policy,
+    /// The email as it goes out through the default provider, when it
+    /// differs: sent on the user's behalf ([`Email::on_behalf`]), with the
+    /// same Message-ID. `None`: the same email either way.
+    pub on_behalf: Option<&'a Email>,
 }
 
 /// Sends `email`, rendered once by the caller as `rendered`, through
@@ -128,8 +140,8 @@ pub async fn deliver_pooled(
 struct AsTransport<'a, H>(Transport, &'a H);
 
 impl<H: Handover> Handover for AsTransport<'_, H> {
-    async fn before_handover(&self, _: Transport) -> Result<(), Failure> {
-        self.1.before_handover(self.0).await
+    async fn before_handover(&self, _: Transport, message: &Rendered) -> Result<(), Failure> {
+        self.1.before_handover(self.0, message).await
     }
 }
 
@@ -170,6 +182,15 @@ async fn deliver_with(
 ) -> Result<Sent, Failure> {
     let policy = route.policy;
     let via_default = |rendered: Rendered| async move {
+        let (email, rendered) = match route.on_behalf {
+            None => (email, rendered),
+            Some(on_behalf) => {
+                let again = on_behalf
+                    .render_at(std::time::SystemTime::now(), Some(&rendered.message_id))
+                    .map_err(|e| Failure::new(FailureKind::EmailInvalid).arg("detail", e))?;
+                (on_behalf, again)
+            }
+        };
         let (transport, receipt) = match route.default {
             None => return Err(Failure::new(FailureKind::SendgridNotConfigured)),
             Some(DefaultProvider::SendGridApi(settings)) => (
@@ -188,6 +209,7 @@ async fn deliver_with(
             transport,
             receipt,
             archived: rendered.archived,
+            on_behalf: route.on_behalf.is_some(),
         })
     };
     let Some(smtp) = smtp else {
@@ -203,6 +225,7 @@ async fn deliver_with(
                     transport: Transport::Smtp,
                     receipt,
                     archived: rendered.archived,
+                    on_behalf: false,
                 });
             }
             Err(failure) if failure.kind.is_retryable() && attempt < attempts => {

@@ -198,7 +198,9 @@ pub async fn send_sendgrid(
     let attempts = settings.retry.attempts.max(1);
     let mut wait = settings.retry.base;
     for attempt in 1..=attempts {
-        handover.before_handover(Transport::SendGrid).await?;
+        handover
+            .before_handover(Transport::SendGrid, rendered)
+            .await?;
         let response = client
             .post(settings.endpoint())
             .bearer_auth(settings.api_key.expose_secret())

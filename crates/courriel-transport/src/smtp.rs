@@ -509,7 +509,7 @@ impl SmtpConnection {
             .envelope_in_step(email)
             .await
             .map_err(|f| f.at(Step::Envelope))?;
-        if let Err(failure) = handover.before_handover(Transport::Smtp).await {
+        if let Err(failure) = handover.before_handover(Transport::Smtp, email).await {
             reset(&mut self.conn, &self.settings).await;
             return Err(failure);
         }

@@ -30,6 +30,18 @@ pub mod account;
 pub mod connect;
 pub mod diagnose;
 pub mod input;
+
+/// Sending on users' behalf through the default provider: the
+/// application's identity ([`OnBehalf`](dmarc::OnBehalf), given to
+/// [`MailerBuilder::on_behalf`]), when it applies, what a domain's DMARC
+/// record says, and who a message went out as ([`SentAs`](dmarc::SentAs),
+/// in the [`Receipt`]).
+pub mod dmarc {
+    pub use courriel_core::dmarc::{
+        AsUser, Dmarc, DmarcPolicy, DmarcRecord, OnBehalf, OnBehalfError, OnBehalfWhen, SentAs, Why,
+    };
+    pub use courriel_discover::dmarc::DmarcLookup;
+}
 mod mailer;
 pub mod oauth2;
 mod resolve;
@@ -41,6 +53,7 @@ mod text;
 pub mod low_level {
     pub use courriel_archive as archive;
     pub use courriel_core as core;
+    pub use courriel_discover as discover;
     pub use courriel_net as net;
     pub use courriel_presets as presets;
     pub use courriel_transport as transport;

@@ -14,7 +14,7 @@
 //! together), and every wait is bounded by the account's timeouts, so one
 //! slow or dead account never holds another's sends.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,8 +24,10 @@ use courriel_archive::{
     SentChoice, Spool, Target, Timeouts as ImapTimeouts, choose_sent, sent_folder_to_create,
 };
 use courriel_core::account::Lang;
+use courriel_core::dmarc::{AsUser, OnBehalf, OnBehalfWhen, SentAs};
 use courriel_core::failure::{Failure, FailureKind};
 use courriel_core::rules::{self, Diagnostic, Severity};
+use courriel_discover::dmarc::DmarcLookup;
 use courriel_presets::Catalog;
 use courriel_transport::{
     DefaultProvider, Email, EmailError, Handover, Policy, Route, SmtpPool, SmtpTimeouts, Transport,
@@ -49,6 +51,9 @@ pub struct MailerBuilder {
     retry_batch: usize,
     folders: Option<FolderCache>,
     tuning: Tuning,
+    on_behalf: Option<OnBehalf>,
+    dmarc_name_server: Option<SocketAddr>,
+    dmarc_deadline: Duration,
 }
 
 /// The spool a builder was given.
@@ -115,6 +120,54 @@ impl MailerBuilder {
     #[must_use]
     pub fn default_provider(mut self, provider: impl Into<DefaultProvider>) -> Self {
         self.default = Some(provider.into());
+        self
+    }
+
+    /// How the application sends for users through its default provider
+    /// when their domain's DMARC policy would refuse their own address
+    /// there (default: never; mail from `yahoo.fr`, whose policy is
+    /// `reject`, then fails DMARC at the recipient). With it, such mail
+    /// goes out `From: "Isabelle Martin via Facturo" <noreply@facturo.fr>`
+    /// with `Reply-To: isabelle.martin@yahoo.fr`, as [`OnBehalf::when`]
+    /// says; the [`Receipt::sent_as`] says which and why, and the copy
+    /// filed in Sent is what was sent.
+    ///
+    /// ```
+    /// use courriel::dmarc::{OnBehalf, OnBehalfWhen};
+    /// use courriel::{Domain, EmailAddress};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let app = OnBehalf::new(
+    ///     "Facturo",
+    ///     EmailAddress::parse("noreply@facturo.fr")?,
+    ///     [Domain::parse("facturo.fr")?],
+    /// )?
+    /// .when(OnBehalfWhen::DmarcEnforces);
+    /// # let spool = std::env::temp_dir().join(format!("courriel-doc-ob-{}", std::process::id()));
+    /// let mailer = courriel::Mailer::builder(&spool).on_behalf(app).build()?;
+    /// # std::fs::remove_dir_all(&spool)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn on_behalf(mut self, on_behalf: OnBehalf) -> Self {
+        self.on_behalf = Some(on_behalf);
+        self
+    }
+
+    /// The name server DMARC policies are asked of (default: the
+    /// system's, `/etc/resolv.conf`).
+    #[must_use]
+    pub fn dmarc_name_server(mut self, server: SocketAddr) -> Self {
+        self.dmarc_name_server = Some(server);
+        self
+    }
+
+    /// How long a DMARC lookup may take before the policy counts as
+    /// unknown, which sends on the user's behalf (default 2 s; answers are
+    /// cached, failures for a minute).
+    #[must_use]
+    pub fn dmarc_deadline(mut self, deadline: Duration) -> Self {
+        self.dmarc_deadline = deadline;
         self
     }
 
@@ -185,7 +238,23 @@ impl MailerBuilder {
         if let Some(folders) = self.folders {
             filer = filer.with_folder_cache(folders);
         }
+        let on_behalf = match self.on_behalf {
+            None => None,
+            Some(identity) => {
+                let dmarc = if identity.when == OnBehalfWhen::DmarcEnforces {
+                    let lookup = DmarcLookup::new(self.dmarc_name_server, self.dmarc_deadline)
+                        .map_err(|e| {
+                            std::io::Error::other(format!("no name server for DMARC lookups: {e}"))
+                        })?;
+                    Some(lookup)
+                } else {
+                    None
+                };
+                Some(Arc::new(Sender { identity, dmarc }))
+            }
+        };
         Ok(Mailer {
+            on_behalf,
             catalog: Arc::new(self.catalog.unwrap_or_else(|| Catalog::builtin().clone())),
             default: self.default.map(Arc::new),
             policy: self.policy,
@@ -242,12 +311,21 @@ impl MailerBuilder {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Mailer {
+    on_behalf: Option<Arc<Sender>>,
     catalog: Arc<Catalog>,
     default: Option<Arc<DefaultProvider>>,
     policy: Policy,
     smtp: Arc<SmtpPool>,
     filer: Arc<Filer>,
     tuning: Arc<Tuning>,
+}
+
+/// The application's identity for sending on its users' behalf, and the
+/// DMARC lookups its policy needs.
+#[derive(Debug)]
+struct Sender {
+    identity: OnBehalf,
+    dmarc: Option<DmarcLookup>,
 }
 
 /// What became of the copy for the Sent folder.
@@ -367,6 +445,10 @@ pub struct Receipt {
     pub filing: Filing,
     /// The exact bytes filed (what was transmitted, plus the Bcc header).
     pub message: Arc<Vec<u8>>,
+    /// Who the message went out as: the user's own address, or the
+    /// application's on the user's behalf ([`MailerBuilder::on_behalf`]),
+    /// and why.
+    pub sent_as: SentAs,
 }
 
 impl Receipt {
@@ -397,21 +479,32 @@ fn invalid_settings(e: SettingsError) -> Failure {
 }
 
 /// Puts the copy in the spool just before the message is handed over
-/// (once, whatever the number of attempts), when it is to be filed.
+/// (once, whatever the number of attempts), when it is to be filed. When
+/// another rendering leaves after the first was spooled (the default
+/// provider on the user's behalf, after the user's server refused the
+/// message), the copy spooled is replaced by it: the copy is what was sent.
 struct SpoolFirst<'a> {
     mailer: &'a Mailer,
     account: &'a ResolvedAccount,
-    message_id: String,
     sender: String,
-    message: Arc<Vec<u8>>,
-    claim: tokio::sync::Mutex<Option<Claimed>>,
+    claim: tokio::sync::Mutex<Option<(Claimed, Arc<Vec<u8>>)>>,
 }
 
 impl Handover for SpoolFirst<'_> {
-    async fn before_handover(&self, transport: Transport) -> Result<(), Failure> {
+    async fn before_handover(
+        &self,
+        transport: Transport,
+        message: &courriel_transport::Rendered,
+    ) -> Result<(), Failure> {
         let mut claim = self.claim.lock().await;
-        if claim.is_some() {
-            return Ok(());
+        match claim.take() {
+            Some((held, bytes)) if Arc::ptr_eq(&bytes, &message.archived) => {
+                *claim = Some((held, bytes));
+                return Ok(());
+            }
+            // The copy spooled is not what leaves now.
+            Some((held, _)) => self.mailer.filer.forget(held).await,
+            None => {}
         }
         if let Plan::NotFiled(_) = Mailer::plan(self.account, transport) {
             return Ok(());
@@ -420,11 +513,16 @@ impl Handover for SpoolFirst<'_> {
         let copy = NewCopy::sent(
             self.account.id(),
             self.account.sent_folder().named(),
-            &self.message_id,
+            &message.message_id,
         )
         .owned_by(&owner)
         .before_sending();
-        *claim = Some(self.mailer.filer.hold(copy, self.message.clone()).await?);
+        let held = self
+            .mailer
+            .filer
+            .hold(copy, message.archived.clone())
+            .await?;
+        *claim = Some((held, message.archived.clone()));
         Ok(())
     }
 }
@@ -693,6 +791,9 @@ impl Mailer {
         MailerBuilder {
             catalog: None,
             default: None,
+            on_behalf: None,
+            dmarc_name_server: None,
+            dmarc_deadline: Duration::from_secs(2),
             spool,
             policy: Policy::default(),
             smtp_connections_per_account: 2,
@@ -765,14 +866,26 @@ impl Mailer {
             Some(Err(e)) => return Err(e.clone().into()),
         };
         let rendered = email.render().map_err(SendError::Email)?;
-        // The bytes for the Sent folder: spooled before the message leaves.
-        let message = rendered.archived.clone();
+        // Who the message goes out as, should it go through the default
+        // provider.
+        let may_use_default =
+            self.default.is_some() && (smtp.is_none() || self.policy.fallback_on_permanent_failure);
+        let default_sent_as = match (&email.sender(), may_use_default) {
+            (Some(sender), true) => self.sent_as(&sender.address).await,
+            _ => SentAs::User(AsUser::PolicyNever),
+        };
+        let on_behalf = match &default_sent_as {
+            SentAs::OnBehalf {
+                app_name,
+                app_address,
+                ..
+            } => email.on_behalf(app_name, app_address),
+            _ => None,
+        };
         let spool_first = SpoolFirst {
             mailer: self,
             account,
-            message_id: rendered.message_id.clone(),
             sender: rendered.envelope_from.to_string(),
-            message: message.clone(),
             claim: tokio::sync::Mutex::new(None),
         };
         // Copies of this account's sends under way are filed together.
@@ -781,6 +894,7 @@ impl Mailer {
             smtp,
             default: self.default.as_deref(),
             policy: &self.policy,
+            on_behalf: on_behalf.as_ref(),
         };
         let sent = deliver_pooled(
             &self.smtp,
@@ -791,13 +905,18 @@ impl Mailer {
             &spool_first,
         )
         .await;
-        let claim = spool_first.claim.into_inner();
+        let claim = spool_first.claim.into_inner().map(|(claim, _)| claim);
         let sent = match sent {
             Ok(sent) => sent,
             Err(failure) => return Err(self.not_sent(account, failure, claim).await),
         };
         drop(email);
+        let sent_as = match sent.transport {
+            Transport::Smtp => SentAs::User(AsUser::OwnServer),
+            _ => default_sent_as,
+        };
         let receipt = sent.receipt;
+        let message = sent.archived;
         let filing = match (Self::plan(account, sent.transport), claim) {
             (Plan::NotFiled(why), claim) => {
                 if let Some(claim) = claim {
@@ -822,6 +941,8 @@ impl Mailer {
             transport = sent.transport.as_str(),
             message_id = %receipt.message_id,
             filing = filing.status(),
+            sent_as = sent_as.as_str(),
+            reason = sent_as.reason(),
             "sent"
         );
         Ok(Receipt {
@@ -832,7 +953,31 @@ impl Mailer {
             refused: receipt.refused,
             filing,
             message,
+            sent_as,
         })
+    }
+
+    /// Who mail from `sender` goes out as through the default provider:
+    /// the application's [`MailerBuilder::on_behalf`] decision, with the
+    /// sender domain's DMARC policy looked up when that decision needs it
+    /// (cached; bounded by [`MailerBuilder::dmarc_deadline`]). Without an
+    /// identity set, always the user's own address
+    /// ([`AsUser::PolicyNever`]). The settings page shows it before the
+    /// first send.
+    pub async fn sent_as(&self, sender: &courriel_core::EmailAddress) -> SentAs {
+        let Some(on_behalf) = &self.on_behalf else {
+            return SentAs::User(AsUser::PolicyNever);
+        };
+        let dmarc = match &on_behalf.dmarc {
+            Some(lookup) if on_behalf.identity.needs_dmarc(sender) => {
+                Some(lookup.policy(sender.domain()).await)
+            }
+            _ => None,
+        };
+        if let Some(courriel_core::dmarc::Dmarc::Unknown { reason }) = &dmarc {
+            tracing::warn!(domain = %sender.domain(), %reason, "DMARC policy unknown: sending on the user's behalf");
+        }
+        on_behalf.identity.decide(sender, dmarc.as_ref())
     }
 
     /// The error for a message not sent (or whose fate is unknown), after

@@ -8,6 +8,8 @@ mod common;
 mod exim;
 mod mailer;
 mod oauth2;
+
 mod oauth2_faults;
+mod on_behalf;
 mod rules;
 mod token_stores;
