@@ -1188,11 +1188,24 @@ impl Mailer {
             };
             (outcome, t.elapsed())
         };
-        let ((smtp, smtp_time), (imap, imap_time)) = tokio::join!(smtp, imap);
-        let diagnostics = match &imap {
-            // What IMAP told changes what the rules say of the Sent folder.
-            ServerCheck::Ok(found) => {
-                let mut facts = account_facts(&self.catalog, account, mx);
+        // Who mail through the default provider goes out as, for an
+        // account without an SMTP server.
+        let sent_as = async {
+            let sender = account.settings().sender.as_deref()?;
+            let sender = courriel_core::EmailAddress::parse(sender.trim()).ok()?;
+            match resolved.smtp() {
+                None => Some(self.sent_as(&sender).await),
+                Some(_) => None,
+            }
+        };
+        let ((smtp, smtp_time), (imap, imap_time), default_sender) =
+            tokio::join!(smtp, imap, sent_as);
+        let on_behalf = matches!(default_sender, Some(SentAs::OnBehalf { .. }));
+        // What IMAP told changes what the rules say of the Sent folder, and
+        // who the mail goes out as, what they say of the sender.
+        let diagnostics = if on_behalf || matches!(imap, ServerCheck::Ok(_)) {
+            let mut facts = account_facts(&self.catalog, account, mx);
+            if let ServerCheck::Ok(found) = &imap {
                 let written = account
                     .settings()
                     .imap
@@ -1207,9 +1220,11 @@ impl Mailer {
                     .to_create
                     .as_deref()
                     .map(courriel_archive::mutf7::decode_lenient);
-                rules::check(account.settings(), &facts)
             }
-            _ => resolved.diagnostics().to_vec(),
+            facts.default_sender = default_sender;
+            rules::check(account.settings(), &facts)
+        } else {
+            resolved.diagnostics().to_vec()
         };
         CheckReport {
             diagnostics,

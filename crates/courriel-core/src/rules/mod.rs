@@ -31,6 +31,7 @@ mod sender_differs_from_login;
 mod sender_domain_not_served;
 mod sent_folder_not_chosen;
 mod sent_folder_will_be_created;
+mod sent_on_behalf;
 mod username_wrong_form;
 
 use std::fmt;
@@ -115,6 +116,7 @@ registry! {
     SentFolderNotChosen => "AR002", sent_folder_not_chosen;
     SentFolderWillBeCreated => "AR003", sent_folder_will_be_created;
     DefaultProviderUsed => "DF001", default_provider_used;
+    SentOnBehalf => "DF002", sent_on_behalf;
     MissingField => "FD001", missing_field;
     InvalidAddress => "FD002", invalid_address;
     InvalidHost => "FD003", invalid_host;
@@ -192,6 +194,9 @@ pub struct Facts<'a> {
     pub sent_folder_to_create: Option<String>,
     /// The providers the application registered an OAuth2 client with.
     pub oauth2_clients: OAuth2Clients,
+    /// Who mail through the application's default provider goes out as
+    /// (`Mailer::sent_as`), when the application said.
+    pub default_sender: Option<crate::dmarc::SentAs>,
 }
 
 /// Which providers the application can sign users in with: an application

@@ -153,8 +153,13 @@ fn through_sendgrid_on_the_users_behalf_the_receipt_says_so_and_sent_holds_what_
         .build()
         .unwrap();
 
-    // p=reject: from the application, replies to the user.
+    // p=reject: from the application, replies to the user; the settings
+    // check says so (DF002, not DF001's "under your address").
     let account = account_without_smtp("rejette", "isabelle.martin@rejette.test", &s.special, None);
+    let report = rt.block_on(mailer.check(&account));
+    let codes: Vec<_> = report.diagnostics.iter().map(|d| d.rule.code()).collect();
+    assert!(codes.contains(&"DF002"), "{codes:?}");
+    assert!(!codes.contains(&"DF001"), "{codes:?}");
     let receipt = rt
         .block_on(mailer.send(
             &mailer.resolve(&account),

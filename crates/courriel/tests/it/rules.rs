@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use courriel::diagnose::facts;
 use courriel_core::account::{AccountSettings, Lang};
+use courriel_core::dmarc::{DmarcPolicy, SentAs, Why};
 use courriel_core::rules::{self, OAuth2Clients, PasswordState, Rule};
 use courriel_presets::Catalog;
 use serde::Deserialize;
@@ -36,6 +37,9 @@ struct Case {
     oauth2: bool,
     /// The providers the application has an OAuth2 client for (absent: not said).
     oauth2_clients: Option<Vec<String>>,
+    /// Mail through the default provider goes out on the user's behalf,
+    /// for this reason (`dmarc-reject`...); absent: not said.
+    on_behalf: Option<String>,
     account: AccountSettings,
 }
 
@@ -83,6 +87,9 @@ fn run(rule: Rule) -> String {
         if let Some(clients) = &case.oauth2_clients {
             facts.oauth2_clients = OAuth2Clients::Registered(clients.clone());
         }
+        if let Some(why) = &case.on_behalf {
+            facts.default_sender = Some(on_behalf(why));
+        }
         if let Some(server) = &case.server {
             facts.sent_folder_found = Some(server.sent_folder_found);
             facts
@@ -125,6 +132,22 @@ fn run(rule: Rule) -> String {
         }
     }
     shown
+}
+
+/// The application "Facturo" sending on the user's behalf for `why`.
+fn on_behalf(why: &str) -> SentAs {
+    let why = match why {
+        "dmarc-reject" => Why::Dmarc(DmarcPolicy::Reject),
+        "dmarc-quarantine" => Why::Dmarc(DmarcPolicy::Quarantine),
+        "dmarc-unknown" => Why::DmarcUnknown,
+        "policy-always" => Why::PolicyAlways,
+        other => panic!("on_behalf: `{other}` is not a reason"),
+    };
+    SentAs::OnBehalf {
+        app_name: "Facturo".into(),
+        app_address: "noreply@facturo.fr".parse().unwrap(),
+        why,
+    }
 }
 
 #[test]

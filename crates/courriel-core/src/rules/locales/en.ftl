@@ -131,6 +131,14 @@ AR003 = The IMAP server has no folder for sent mail yet: courriel will create "{
 DF001 = No SMTP server is configured: mail will go out through the application's default provider, under your address.
     .help = To keep mail out of spam folders and get bounces back, fill in your own provider's SMTP settings.
 
+DF002 = No SMTP server is configured: mail will go out through { $app }'s provider from { $address }, shown as "your name via { $app }", with replies coming to you at { $sender }. { $why ->
+        [dmarc-reject] { $domain } tells receivers to refuse mail in its name sent from other servers (DMARC policy "reject"), so your own address cannot be used there.
+        [dmarc-quarantine] { $domain } tells receivers to put mail in its name sent from other servers in spam (DMARC policy "quarantine"), so your own address is not used there.
+        [dmarc-unknown] { $domain }'s DMARC policy could not be looked up, so your own address is not used there, in case the mail would be refused.
+       *[other] { $app } sends every message from its own address.
+    }
+    .help = To send under your own address, fill in your own provider's SMTP settings.
+
 FD001 = { $field } is missing.
     .help = Fill in { $field }.
 

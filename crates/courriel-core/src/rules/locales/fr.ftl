@@ -131,6 +131,14 @@ AR003 = Le serveur IMAP n'a pas encore de dossier des messages envoyés : courri
 DF001 = Aucun serveur SMTP n'est configuré : le courrier partira par le fournisseur par défaut de l'application, sous votre adresse.
     .help = Pour éviter les dossiers de spam et recevoir les retours d'erreur, renseignez les réglages SMTP de votre propre fournisseur.
 
+DF002 = Aucun serveur SMTP n'est configuré : le courrier partira par le fournisseur de { $app } depuis { $address }, affiché « votre nom via { $app } », et les réponses vous parviendront à { $sender }. { $why ->
+        [dmarc-reject] { $domain } demande aux destinataires de refuser le courrier à son nom envoyé par d'autres serveurs (politique DMARC « reject ») : votre propre adresse ne peut pas y être utilisée.
+        [dmarc-quarantine] { $domain } demande aux destinataires de classer en spam le courrier à son nom envoyé par d'autres serveurs (politique DMARC « quarantine ») : votre propre adresse n'y est donc pas utilisée.
+        [dmarc-unknown] La politique DMARC de { $domain } n'a pas pu être consultée : votre propre adresse n'y est donc pas utilisée, au cas où le courrier serait refusé.
+       *[other] { $app } envoie chaque message depuis sa propre adresse.
+    }
+    .help = Pour envoyer sous votre propre adresse, renseignez les réglages SMTP de votre propre fournisseur.
+
 FD001 = { $field } est manquant.
     .help = Renseignez { $field }.
 
