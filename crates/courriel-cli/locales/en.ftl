@@ -59,8 +59,9 @@ to-list-failed = FAILED
 to-list-refused = refused: { $address }
 to-list-summary = { $sent } of { $total } messages sent
 fate-unknown-kept = its copy is kept in the spool, to be filed unread: { $entry }
-via-default-provider = the default provider (SendGrid)
+via-default-provider = the default provider ({ $name })
 receipt-sent-through = sent through { $via } — Message-ID <{ $message_id }>
+receipt-on-behalf = on the user's behalf: from "… via { $app }" <{ $address }>, replies to the user ({ $reason })
 receipt-refused = refused: { $address }: { $reply }
 receipt-filed-later = (filed later by `courriel spool retry`)
 

@@ -60,8 +60,9 @@ to-list-failed = ÉCHEC
 to-list-refused = refusé : { $address }
 to-list-summary = { $sent } messages envoyés sur { $total }
 fate-unknown-kept = sa copie est gardée dans la file d'attente, pour être rangée non lue : { $entry }
-via-default-provider = le fournisseur par défaut (SendGrid)
+via-default-provider = le fournisseur par défaut ({ $name })
 receipt-sent-through = envoyé par { $via } — Message-ID <{ $message_id }>
+receipt-on-behalf = au nom de l'utilisateur : de « … via { $app } » <{ $address }>, réponses à l'utilisateur ({ $reason })
 receipt-refused = refusé : { $address }: { $reply }
 receipt-filed-later = (rangée plus tard par `courriel spool retry`)
 

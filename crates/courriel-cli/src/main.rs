@@ -20,11 +20,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
-use courriel::{Account, AccountSettings, Mailer};
+use courriel::dmarc::{OnBehalf, OnBehalfWhen};
+use courriel::{Account, AccountSettings, EmailAddress, Mailer};
 use courriel_archive::{Backoff, Spool, SpoolOptions};
 use courriel_core::account::Lang;
 use courriel_presets::{Catalog, CatalogError};
-use courriel_transport::SendGridSettings;
+use courriel_transport::{DefaultProvider, SendGridSettings};
 use std::time::Duration;
 
 use crate::i18n::msg;
@@ -251,8 +252,14 @@ no [imap], copy_to_sent = false).
 --to-list FILE sends one separate message to each address of FILE (one per
 line; blank lines and lines starting with # are skipped), reusing connections.
 
-Without [smtp] in the account, the default provider sends: its API key is
-read from COURRIEL_SENDGRID_API_KEY.
+Without [smtp] in the account, the default provider sends: named by the DSN in
+COURRIEL_DEFAULT_DSN (sendgrid+api://KEY@default?region=eu, brevo+smtp://,
+mailjet+smtp://, mailgun+smtp://, ses+smtp://, postmark+smtp://, smtp://USER:KEY@host:587),
+else SendGrid's API with the key in COURRIEL_SENDGRID_API_KEY. With
+COURRIEL_APP_ADDRESS (and COURRIEL_APP_NAME, COURRIEL_APP_DOMAINS,
+COURRIEL_ON_BEHALF = always | dmarc-enforces | never), mail from a domain whose
+DMARC policy would refuse it there goes out as Name via App <app address>,
+replies to the user.
 Exit code 1 when a message was not sent, or some recipients were refused.")]
     Send {
         /// The account file (TOML).
@@ -654,20 +661,74 @@ fn account_from(id: &str, settings: AccountSettings, catalog: &Catalog) -> Resul
     })
 }
 
-/// The default provider from the environment: `COURRIEL_SENDGRID_API_KEY`,
-/// and for a local test server `COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL`
-/// (the key then travels unencrypted: tests only).
-fn default_provider() -> Option<SendGridSettings> {
-    let key = std::env::var("COURRIEL_SENDGRID_API_KEY")
-        .ok()
-        .filter(|k| !k.trim().is_empty())?;
+/// The default provider from the environment: `COURRIEL_DEFAULT_DSN` (any
+/// provider [`DefaultProvider::from_dsn`] knows), else
+/// `COURRIEL_SENDGRID_API_KEY` (SendGrid's API), and for a local test
+/// server `COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL` (the key then
+/// travels unencrypted: tests only). A bad DSN is an error naming its
+/// wrong part, never the key.
+fn default_provider() -> Result<Option<DefaultProvider>, String> {
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let Some(dsn) = set("COURRIEL_DEFAULT_DSN") {
+        return DefaultProvider::from_dsn(dsn.trim())
+            .map(Some)
+            .map_err(|e| format!("COURRIEL_DEFAULT_DSN: {e}"));
+    }
+    let Some(key) = set("COURRIEL_SENDGRID_API_KEY") else {
+        return Ok(None);
+    };
     let settings = SendGridSettings::new(key);
-    Some(
-        match std::env::var("COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL") {
-            Ok(url) if !url.is_empty() => settings.dangerous_plain_http_base_url(&url),
-            _ => settings,
+    Ok(Some(DefaultProvider::from(
+        match set("COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL") {
+            Some(url) => settings.dangerous_plain_http_base_url(&url),
+            None => settings,
         },
-    )
+    )))
+}
+
+/// The application's identity for sending on users' behalf through the
+/// default provider, from the environment: `COURRIEL_APP_ADDRESS` (unset:
+/// none, mail always goes under the user's address), `COURRIEL_APP_NAME`
+/// (default `courriel`), `COURRIEL_APP_DOMAINS` (the domains authenticated
+/// with the provider, comma-separated; default the address's domain),
+/// `COURRIEL_ON_BEHALF` (`always`, `dmarc-enforces`, the default, or
+/// `never`), and `COURRIEL_DMARC_NAME_SERVER` (`host:port`; default the
+/// system's).
+fn on_behalf() -> Result<Option<(OnBehalf, Option<std::net::SocketAddr>)>, String> {
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let Some(address) = set("COURRIEL_APP_ADDRESS") else {
+        return Ok(None);
+    };
+    let address =
+        EmailAddress::parse(address.trim()).map_err(|e| format!("COURRIEL_APP_ADDRESS: {e}"))?;
+    let domains = match set("COURRIEL_APP_DOMAINS") {
+        None => vec![address.domain().clone()],
+        Some(list) => list
+            .split(',')
+            .map(|d| {
+                courriel_core::Domain::parse(d.trim())
+                    .map_err(|e| format!("COURRIEL_APP_DOMAINS: `{}`: {e}", d.trim()))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let name = set("COURRIEL_APP_NAME").unwrap_or_else(|| "courriel".into());
+    let when = match set("COURRIEL_ON_BEHALF") {
+        None => OnBehalfWhen::default(),
+        Some(w) => w
+            .trim()
+            .parse()
+            .map_err(|e| format!("COURRIEL_ON_BEHALF: {e}"))?,
+    };
+    let identity = OnBehalf::new(&name, address, domains)
+        .map_err(|e| format!("COURRIEL_APP_ADDRESS: {e}"))?
+        .when(when);
+    let server = match set("COURRIEL_DMARC_NAME_SERVER") {
+        None => None,
+        Some(s) => Some(s.trim().parse().map_err(|_| {
+            format!("COURRIEL_DMARC_NAME_SERVER: `{s}` is not host:port, e.g. 127.0.0.1:53")
+        })?),
+    };
+    Ok(Some((identity, server)))
 }
 
 /// Opens the spool named by `spec` (a directory or a PostgreSQL URL); says
@@ -713,8 +774,19 @@ fn mailer_with(
             .catalog(catalog.clone())
             .folder_cache(folder_cache(&spool)),
     );
-    if let Some(default) = default_provider() {
+    let configured = default_provider().and_then(|d| Ok((d, on_behalf()?)));
+    let (default, on_behalf) = configured.map_err(|e| {
+        eprintln!("courriel: {e}");
+        EXIT_USAGE
+    })?;
+    if let Some(default) = default {
         builder = builder.default_provider(default);
+    }
+    if let Some((identity, server)) = on_behalf {
+        builder = builder.on_behalf(identity);
+        if let Some(server) = server {
+            builder = builder.dmarc_name_server(server);
+        }
     }
     builder.build().map_err(|e| {
         eprintln!(

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use courriel::NotFiled;
+use courriel::dmarc::SentAs;
 use courriel::input::{ATTACHMENTS_TOTAL_CAP, Input, InputError};
 use courriel::{Account, Filing, Mailer, Receipt, SendError};
 use courriel_core::EmailAddress;
@@ -424,7 +425,18 @@ fn receipt_json(receipt: &Receipt, lang: Lang) -> serde_json::Value {
         "accepted": receipt.accepted.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "refused": refused,
         "filing": filing_json(&receipt.filing, lang),
+        "sent_as": sent_as_json(&receipt.sent_as),
     })
+}
+
+/// Who the message went out as: `user` or `on-behalf`, why, and the
+/// address in From when it was the application's.
+fn sent_as_json(sent_as: &SentAs) -> serde_json::Value {
+    let mut value = json!({ "as": sent_as.as_str(), "reason": sent_as.reason() });
+    if let SentAs::OnBehalf { app_address, .. } = sent_as {
+        value["from"] = json!(app_address.to_string());
+    }
+    value
 }
 
 /// What became of the Sent copy: `status` (`filed`, `spooled`, `failed`,
@@ -472,8 +484,11 @@ fn display_folder(raw: &str) -> String {
 
 fn receipt_text(receipt: &Receipt, account: &Account, lang: Lang) -> String {
     let via = match receipt.transport {
-        courriel_transport::Transport::SendGrid | courriel_transport::Transport::Relay => {
-            msg!(lang, "via-default-provider")
+        courriel_transport::Transport::SendGrid => {
+            msg!(lang, "via-default-provider", name = "SendGrid")
+        }
+        courriel_transport::Transport::Relay => {
+            msg!(lang, "via-default-provider", name = "SMTP relay")
         }
         _ => account
             .settings()
@@ -497,6 +512,21 @@ fn receipt_text(receipt: &Receipt, account: &Account, lang: Lang) -> String {
         ),
         receipt.reply
     );
+    if let SentAs::OnBehalf {
+        app_name,
+        app_address,
+        ..
+    } = &receipt.sent_as
+    {
+        out.push_str(&msg!(
+            lang,
+            "receipt-on-behalf",
+            app = app_name.as_str(),
+            address = app_address.to_string(),
+            reason = receipt.sent_as.reason()
+        ));
+        out.push('\n');
+    }
     for (address, reply) in &receipt.refused {
         let _ = writeln!(
             out,

@@ -207,6 +207,90 @@ fn without_smtp_the_default_provider_sends() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn on_the_users_behalf_and_with_a_bad_dsn() {
+    let (url, seen) = courriel_testkit::sendgrid::server();
+    let dir = account("on-behalf");
+    let body = dir.join("body.txt");
+    let spool = dir.join("spool");
+    let args = [
+        "send",
+        "--config",
+        "unused",
+        "--to",
+        "client@example.org",
+        "--subject",
+        "Facture",
+        "--text",
+        body.to_str().unwrap(),
+        "--json",
+    ];
+    // On the user's behalf: rejette.test publishes p=reject (the test DNS).
+    let s = courriel_testkit::Servers::get();
+    let rejette = dir.join("rejette.toml");
+    std::fs::write(&rejette, "sender = \"isabelle@rejette.test\"\n").unwrap();
+    let on_behalf = |json: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_courriel"));
+        command
+            .args(["send", "--config"])
+            .arg(&rejette)
+            .args(&args[3..args.len() - 1])
+            .args(if json { &["--json"][..] } else { &[][..] })
+            .arg("--spool")
+            .arg(&spool)
+            .env("COURRIEL_SENDGRID_API_KEY", "good")
+            .env("COURRIEL_SENDGRID_DANGEROUS_PLAIN_HTTP_URL", &url)
+            .env("COURRIEL_APP_ADDRESS", "noreply@facturo.test")
+            .env("COURRIEL_APP_NAME", "Facturo")
+            .env(
+                "COURRIEL_DMARC_NAME_SERVER",
+                format!("{}:{}", s.host, s.dns_port),
+            )
+            .output()
+            .unwrap()
+    };
+    let out = on_behalf(true);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["sent_as"]["as"], "on-behalf", "{v}");
+    assert_eq!(v["sent_as"]["reason"], "dmarc-reject");
+    assert_eq!(v["sent_as"]["from"], "noreply@facturo.test");
+    let (_, request) = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(request["from"]["email"], "noreply@facturo.test");
+    assert_eq!(request["from"]["name"], "isabelle via Facturo");
+    assert_eq!(request["reply_to"]["email"], "isabelle@rejette.test");
+    let out = on_behalf(false);
+    assert!(
+        stdout(&out).contains("from \"… via Facturo\" <noreply@facturo.test>"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A bad DSN names its part and never echoes the key.
+    let out = Command::new(env!("CARGO_BIN_EXE_courriel"))
+        .args(["send", "--config"])
+        .arg(&rejette)
+        .args(&args[3..])
+        .arg("--spool")
+        .arg(&spool)
+        .env(
+            "COURRIEL_DEFAULT_DSN",
+            "sendgrid+api://SG.sekret-key@default?region=mars",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("courriel: COURRIEL_DEFAULT_DSN: "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("region"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("sekret"), "{}", stderr(&out));
+
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The arguments of a send from alice's account.
 fn alice_send<'a>(
     config: &'a str,
