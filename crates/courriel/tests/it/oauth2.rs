@@ -164,6 +164,97 @@ fn many_senders_at_once_renew_once() {
     assert!(fresh.is_ok(), "{fresh:?}");
 }
 
+/// A store that counts the grants saved.
+struct CountingStore {
+    inner: Arc<dyn TokenStore>,
+    saves: std::sync::atomic::AtomicUsize,
+}
+
+impl TokenStore for CountingStore {
+    fn load<'a>(
+        &'a self,
+        key: &'a GrantKey,
+    ) -> courriel::oauth2::StoreFuture<'a, Option<courriel::oauth2::Grant>> {
+        self.inner.load(key)
+    }
+
+    fn save<'a>(
+        &'a self,
+        grant: &'a courriel::oauth2::Grant,
+    ) -> courriel::oauth2::StoreFuture<'a, ()> {
+        self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.save(grant)
+    }
+
+    fn delete<'a>(&'a self, key: &'a GrantKey) -> courriel::oauth2::StoreFuture<'a, ()> {
+        self.inner.delete(key)
+    }
+
+    fn lock<'a>(
+        &'a self,
+        key: &'a GrantKey,
+    ) -> courriel::oauth2::StoreFuture<'a, Box<dyn courriel::oauth2::RefreshLock>> {
+        self.inner.lock(key)
+    }
+}
+
+#[test]
+fn fifty_sends_at_once_with_an_expired_token_renew_once_and_save_once() {
+    // The test server rotates refresh tokens and revokes the grant when a
+    // spent one comes back: two renewals would end the sign-in.
+    let s = Servers::get();
+    let sign_in = sign_in("courriel-test");
+    let mut grant = approve(&sign_in, &s.bare);
+    grant.expires_at = Some(SystemTime::now());
+    let counting = Arc::new(CountingStore {
+        inner: store("fifty"),
+        saves: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let store: Arc<dyn TokenStore> = counting.clone();
+    runtime().block_on(store.save(&grant)).unwrap();
+    counting.saves.store(0, std::sync::atomic::Ordering::SeqCst);
+    let tokens = Arc::new(StoredTokens::new(
+        sign_in.clone(),
+        store.clone(),
+        &s.bare.address,
+    ));
+    let mailer = Mailer::builder(spool_dir("oauth2-fifty")).build().unwrap();
+    let account = mailer.resolve(&account(&s.bare, tokens));
+    let receipts = runtime().block_on(async {
+        let mut sends = tokio::task::JoinSet::new();
+        for i in 0..50 {
+            let (mailer, account) = (mailer.clone(), account.clone());
+            let email = email(&s.bare, &s.courier, &format!("fifty at once {i}"));
+            sends.spawn(async move { mailer.send(&account, email).await });
+        }
+        sends.join_all().await
+    });
+    for receipt in &receipts {
+        let receipt = receipt.as_ref().unwrap();
+        assert!(
+            matches!(receipt.filing, Filing::Filed { .. }),
+            "{:?}",
+            receipt.filing
+        );
+    }
+    assert_eq!(
+        counting.saves.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one renewal saved"
+    );
+    // The grant is alive: no spent refresh token was used again.
+    let saved = runtime()
+        .block_on(store.load(&GrantKey::new("test-oauth", &s.bare.address)))
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        saved.access_token.expose_secret(),
+        grant.access_token.expose_secret()
+    );
+    let fresh = runtime().block_on(sign_in.refresh(&saved));
+    assert!(fresh.is_ok(), "{fresh:?}");
+}
+
 #[test]
 fn a_token_the_server_refuses_is_renewed_and_the_login_tried_again() {
     let s = Servers::get();
