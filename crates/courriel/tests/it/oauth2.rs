@@ -68,6 +68,48 @@ fn a_user_signs_in_then_mail_is_sent_and_filed_with_tokens() {
 }
 
 #[test]
+fn oauthbearer_alone_signs_in_to_postfix_and_dovecot() {
+    // A provider whose servers take OAUTHBEARER only (RFC 7628): the
+    // catalog allows no other mechanism, so a send and its filing can only
+    // succeed through it, on SMTP and on IMAP.
+    let s = Servers::get();
+    let ron = s.oauth_provider_ron().replace(
+        "mechanisms: [XOAuth2, OAuthBearer]",
+        "mechanisms: [OAuthBearer]",
+    );
+    assert!(ron.contains("mechanisms: [OAuthBearer]"), "{ron}");
+    let catalog = courriel::Catalog::builder()
+        .add_ron("test-oauth.ron", ron)
+        .build()
+        .unwrap();
+    let provider = catalog.get("test-oauth").unwrap();
+    let sign_in = courriel::oauth2::SignIn::new(
+        provider,
+        courriel::oauth2::OAuth2Client::new("test-oauth", "courriel-test"),
+        &crate::common::oauth_options(),
+    )
+    .unwrap();
+    let grant = approve(&sign_in, &s.localized);
+    let store = store("oauthbearer");
+    runtime().block_on(store.save(&grant)).unwrap();
+    let tokens = Arc::new(StoredTokens::new(sign_in, store, &s.localized.address));
+    let mailer = Mailer::builder(spool_dir("oauth2-bearer")).build().unwrap();
+    let receipt = runtime()
+        .block_on(mailer.send(
+            &mailer.resolve(&account(&s.localized, tokens)),
+            email(&s.localized, &s.courier, "Facture F-OAUTHBEARER"),
+        ))
+        .unwrap();
+    assert!(receipt.reply.starts_with("250"), "{receipt:?}");
+    assert!(
+        matches!(&receipt.filing, Filing::Filed { .. }),
+        "{:?}",
+        receipt.filing
+    );
+    delivered(&s.courier, &receipt.message_id);
+}
+
+#[test]
 fn tokens_near_expiry_are_renewed_once_and_the_rotated_refresh_token_saved() {
     let s = Servers::get();
     let sign_in = sign_in("courriel-test");
