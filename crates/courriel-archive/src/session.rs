@@ -227,7 +227,17 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
     // and must upgrade with STARTTLS.
     #[allow(clippy::match_wildcard_for_single_variants)]
     let (client, announced) = match settings.security {
-        Security::ImplicitTls => greeted(&ctx, tls(&ctx, Box::new(stream)).await?).await?,
+        Security::ImplicitTls => {
+            let s = ctx.settings;
+            let stream = s
+                .tls(stream)
+                .await
+                .map_err(|e| e.into_failure(&Kinds::IMAP, &s.host, s.port))?;
+            // The greeting follows the handshake: no 40 ms wait for a
+            // delayed ACK (Cyrus; see `ack_at_once`).
+            courriel_net::ack_at_once(stream.get_ref().0);
+            greeted(&ctx, Box::new(stream)).await?
+        }
         _ => {
             // STARTTLS: the greeting in plain text, then the upgrade; a
             // server that refuses it gets no password. Anything it sent

@@ -309,6 +309,27 @@ where
     Err(last)
 }
 
+/// Acknowledges at once what arrives next on `stream` (Linux's
+/// `TCP_QUICKACK`; elsewhere nothing), called right after a TLS handshake
+/// whose server speaks first.
+///
+/// The server's last handshake flight (TLS 1.3 session tickets, or TLS
+/// 1.2's Finished) and its greeting are two small writes: with Nagle's
+/// algorithm on (Postfix, Cyrus), the greeting waits until the first is
+/// acknowledged, and a client waiting to read delays its ACK by up to
+/// 40 ms. Asking for an immediate ACK here sends the one pending, and the
+/// greeting follows at once (measured on loopback: Postfix's implicit-TLS
+/// greeting from 42 ms to 0.1 ms, Cyrus's from 54 ms). Connections where
+/// the client speaks first after the handshake (STARTTLS) carry the ACK
+/// in their command and need nothing.
+pub fn ack_at_once(stream: &TcpStream) {
+    // Best effort: without it, the greeting is only later.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = socket2::SockRef::from(stream).set_tcp_quickack(true);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = stream;
+}
+
 /// The TLS handshake with `host` over `io`, within `limit`.
 pub async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
     config: Arc<rustls::ClientConfig>,

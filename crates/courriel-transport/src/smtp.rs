@@ -18,7 +18,7 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::{Response, Severity};
 use secrecy::ExposeSecret;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use crate::email::Rendered;
@@ -122,11 +122,15 @@ async fn tcp(s: &SmtpSettings) -> Result<TcpStream, Failure> {
     s.tcp().await.map_err(|e| s.net_failure(e))
 }
 
-async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
+async fn tls(
     s: &SmtpSettings,
-    io: S,
-) -> Result<tokio_rustls::client::TlsStream<S>, Failure> {
-    s.tls(io).await.map_err(|e| s.net_failure(e))
+    io: TcpStream,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Failure> {
+    let stream = s.tls(io).await.map_err(|e| s.net_failure(e))?;
+    // With implicit TLS the greeting follows the handshake: no 40 ms wait
+    // for a delayed ACK (see `ack_at_once`).
+    courriel_net::ack_at_once(stream.get_ref().0);
+    Ok(stream)
 }
 
 /// Reads one (multi-line) reply in plain text: `(code, text)`, parsed by
