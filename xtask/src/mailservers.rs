@@ -214,6 +214,20 @@ fn fleet() -> impl Iterator<Item = (String, String)> {
     })
 }
 
+/// Accounts for the fresh-connection benchmark (one message each, a new
+/// connection and session for every one): `freshNNN@courriel.test`,
+/// password `freshNNN-test-password`, layout (a).
+const FRESH: usize = 500;
+
+fn fresh() -> impl Iterator<Item = (String, String)> {
+    (1..=FRESH).map(|i| {
+        (
+            format!("fresh{i:03}@courriel.test"),
+            format!("fresh{i:03}-test-password"),
+        )
+    })
+}
+
 /// Addresses a login may send as, besides its own: (address, login).
 const ALIASES: &[(&str, &str)] = &[("billing@courriel.test", "alice@courriel.test")];
 
@@ -1136,7 +1150,7 @@ fn configure(dir: &Path) -> Result<(), String> {
         let _ = writeln!(exim_passwd, "{address}: {password}");
         let _ = writeln!(exim_logins, "{address}: {address}");
     }
-    for (address, password) in fleet() {
+    for (address, password) in fleet().chain(fresh()) {
         let _ = writeln!(passwd, "{address}:{{PLAIN}}{password}");
         let _ = writeln!(
             users,
@@ -1769,6 +1783,13 @@ fn env_file(dir: &Path) -> String {
     var(
         "FLEET",
         &fleet()
+            .map(|(address, password)| format!("{address}:{password}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    var(
+        "FRESH",
+        &fresh()
             .map(|(address, password)| format!("{address}:{password}"))
             .collect::<Vec<_>>()
             .join(","),

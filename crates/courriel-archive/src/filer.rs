@@ -111,6 +111,8 @@ pub struct Filer {
     spool: Spool,
     folders: FolderCache,
     idle_expiry: Duration,
+    /// Sessions kept open while idle, all accounts together.
+    max_idle: usize,
     linger: Duration,
     /// Copies a retry claims at once.
     batch: usize,
@@ -145,11 +147,26 @@ impl Filer {
             folders: spool.folder_cache().unwrap_or_else(FolderCache::in_memory),
             spool,
             idle_expiry,
+            max_idle: Self::MAX_IDLE,
             linger: Duration::from_millis(20),
             batch: 200,
             swept: Mutex::new(Instant::now()),
             accounts: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Idle sessions kept across all accounts unless said otherwise.
+    pub const MAX_IDLE: usize = 64;
+
+    /// At most `max_idle` sessions kept open while idle, all accounts
+    /// together (default [`Filer::MAX_IDLE`]; 0: each logged out after its
+    /// round): past it, the one idle longest is logged out. An application
+    /// filing once each for thousands of users does not hold a session,
+    /// and a server process, for every one of them.
+    #[must_use]
+    pub fn with_max_idle(mut self, max_idle: usize) -> Filer {
+        self.max_idle = max_idle;
+        self
     }
 
     /// How long a copy may wait for the copies of the same account's sends
@@ -221,6 +238,16 @@ impl Filer {
                 }
             });
         }
+        // An account with no session, nothing queued and nobody holding its
+        // state is forgotten: the map does not grow with every account that
+        // ever filed (its Sent folder is found again in the folder cache).
+        lock(&self.accounts).retain(|_, state| {
+            Arc::strong_count(state) > 1
+                || state.stale.load(Ordering::SeqCst)
+                || state.in_flight.load(Ordering::SeqCst) > 0
+                || !lock(&state.queue).is_empty()
+                || state.session.try_lock().map_or(true, |open| open.is_some())
+        });
     }
 
     /// Every account's state, out of the lock.
@@ -424,8 +451,43 @@ impl Filer {
                 return filed;
             }
             let jobs = std::mem::take(&mut *lock(&state.queue));
+            let had_session = open.is_some();
             self.round(state, &mut open, settings, jobs).await;
+            let opened = !had_session && open.is_some();
+            drop(open);
+            if opened {
+                self.trim_idle();
+            }
         }
+    }
+
+    /// Logs out the sessions idle longest while more than `max_idle` are
+    /// open and idle (sessions in use are left alone).
+    fn trim_idle(&self) {
+        let states = self.states();
+        let mut idle: Vec<_> = states
+            .iter()
+            .filter_map(|state| {
+                let open = state.session.try_lock().ok()?;
+                let used = open.as_ref()?.used;
+                Some((used, open))
+            })
+            .collect();
+        if idle.len() <= self.max_idle {
+            return;
+        }
+        idle.sort_by_key(|(used, _)| *used);
+        let surplus = idle.len() - self.max_idle;
+        let sessions: Vec<Session> = idle
+            .into_iter()
+            .take(surplus)
+            .filter_map(|(_, mut open)| open.take().map(|o| o.session))
+            .collect();
+        tokio::spawn(async move {
+            for session in sessions {
+                session.logout().await;
+            }
+        });
     }
 
     /// Waits, at most the linger, while other copies of the account are

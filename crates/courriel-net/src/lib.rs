@@ -330,6 +330,23 @@ pub fn ack_at_once(stream: &TcpStream) {
     let _ = stream;
 }
 
+/// TLS handshakes completed by this process: full, then resumed.
+static HANDSHAKES: [std::sync::atomic::AtomicU64; 2] = [
+    std::sync::atomic::AtomicU64::new(0),
+    std::sync::atomic::AtomicU64::new(0),
+];
+
+/// The TLS handshakes this process completed so far: `(full, resumed)`.
+/// Sessions are resumed from the shared client configuration's cache
+/// (rustls's, 256 sessions per configuration), across connections and
+/// accounts to the same server name, saving the certificate exchange and
+/// its checks.
+#[must_use]
+pub fn tls_handshakes() -> (u64, u64) {
+    let count = |i: usize| HANDSHAKES[i].load(std::sync::atomic::Ordering::Relaxed);
+    (count(0), count(1))
+}
+
 /// The TLS handshake with `host` over `io`, within `limit`.
 pub async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
     config: Arc<rustls::ClientConfig>,
@@ -344,7 +361,12 @@ pub async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
             step: "TLS handshake",
             limit,
         }),
-        Ok(Ok(stream)) => Ok(stream),
+        Ok(Ok(stream)) => {
+            let resumed =
+                stream.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+            HANDSHAKES[usize::from(resumed)].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(stream)
+        }
         Ok(Err(e)) => Err(
             match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
                 Some(error) => tls_error(error),

@@ -113,6 +113,9 @@ pub struct Servers {
     /// Twenty more accounts of layout (a), for benchmarks that serve many
     /// users at once (`fleet01@courriel.test`...).
     pub fleet: Vec<Account>,
+    /// 500 more accounts of the same layout, `freshNNN@courriel.test`,
+    /// for the fresh-connection benchmark (one message each).
+    pub fresh: Vec<Account>,
     /// The OAuth 2.0 authorization server (oidc-provider,
     /// `xtask/mail-servers/oauth/server.js`): HTTPS on `host` with the test
     /// certificate, issuer [`Servers::oauth_issuer`]. Dovecot takes its
@@ -661,6 +664,7 @@ impl Servers {
             special_alias: get("ALICE_ALIAS")?,
             dir: get("DIR")?.into(),
             fleet: fleet(&get("FLEET")?),
+            fresh: fleet(&get("FRESH")?),
             oauth_port: port("OAUTH_PORT")?,
             oauth_client: get("OAUTH_CLIENT")?,
             oauth_short_client: get("OAUTH_SHORT_CLIENT")?,

@@ -1,7 +1,12 @@
 //! Connections reused per account, bounded: at most `max_per_account`
 //! connections to one account's server at a time (providers cut off
-//! clients that open too many), and idle ones closed after `idle_expiry`.
-//! One slow or dead account holds only its own permits, never another's.
+//! clients that open too many), idle ones closed after `idle_expiry`, and
+//! at most `max_idle` idle connections kept across all accounts (the
+//! longest idle closed first): an application sending once each for
+//! thousands of users does not hold a connection, and a server process,
+//! for every one of them (Postfix serves 100 connections per service by
+//! default; the 101st would wait for one to close). One slow or dead
+//! account holds only its own permits, never another's.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,6 +30,7 @@ struct Account {
 pub struct SmtpPool {
     max_per_account: usize,
     idle_expiry: Duration,
+    max_idle: usize,
     accounts: Mutex<HashMap<String, Account>>,
     opened: AtomicUsize,
     /// When idle connections of every account were last looked over.
@@ -36,23 +42,37 @@ impl std::fmt::Debug for SmtpPool {
         f.debug_struct("SmtpPool")
             .field("max_per_account", &self.max_per_account)
             .field("idle_expiry", &self.idle_expiry)
+            .field("max_idle", &self.max_idle)
             .field("opened", &self.opened.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
 
 impl SmtpPool {
+    /// Idle connections kept across all accounts unless said otherwise.
+    pub const MAX_IDLE: usize = 64;
+
     /// A pool keeping at most `max_per_account` connections per account,
-    /// closing those idle longer than `idle_expiry`.
+    /// closing those idle longer than `idle_expiry`, and keeping at most
+    /// [`SmtpPool::MAX_IDLE`] idle connections in all.
     #[must_use]
     pub fn new(max_per_account: usize, idle_expiry: Duration) -> SmtpPool {
         SmtpPool {
             max_per_account: max_per_account.max(1),
             idle_expiry,
+            max_idle: Self::MAX_IDLE,
             accounts: Mutex::new(HashMap::new()),
             opened: AtomicUsize::new(0),
             swept: Mutex::new(Instant::now()),
         }
+    }
+
+    /// At most `max_idle` idle connections kept across all accounts (0:
+    /// none, every connection closed after its send).
+    #[must_use]
+    pub fn with_max_idle(mut self, max_idle: usize) -> SmtpPool {
+        self.max_idle = max_idle;
+        self
     }
 
     /// Closes the idle connections of every account that have expired, at
@@ -78,11 +98,55 @@ impl SmtpPool {
                 account.idle = keep;
                 expired.extend(old.into_iter().map(|(c, _)| c));
             }
+            // An account with nothing idle and no send under way (its
+            // permits held by nobody else) is forgotten: the map does not
+            // grow with every account that ever sent.
+            accounts.retain(|_, account| {
+                !account.idle.is_empty()
+                    || account
+                        .permits
+                        .as_ref()
+                        .is_some_and(|p| Arc::strong_count(p) > 1)
+            });
         }
         if !expired.is_empty() {
             // Said goodbye to in the background: the caller is sending.
             tokio::spawn(async move {
                 for connection in expired {
+                    connection.close().await;
+                }
+            });
+        }
+    }
+
+    /// Keeps `connection` idle for `key`; past `max_idle` idle connections
+    /// in all, the one idle longest is closed (in the background).
+    fn keep_idle(&self, key: String, connection: SmtpConnection) {
+        let Ok(mut accounts) = self.accounts.lock() else {
+            return;
+        };
+        accounts
+            .entry(key)
+            .or_default()
+            .idle
+            .push((connection, Instant::now()));
+        let mut surplus = Vec::new();
+        let mut total: usize = accounts.values().map(|a| a.idle.len()).sum();
+        while total > self.max_idle {
+            // The oldest idle connection of any account (each account's
+            // list is in the order they became idle).
+            let oldest = accounts
+                .values_mut()
+                .filter(|a| !a.idle.is_empty())
+                .min_by_key(|a| a.idle[0].1);
+            let Some(account) = oldest else { break };
+            surplus.push(account.idle.remove(0).0);
+            total -= 1;
+        }
+        drop(accounts);
+        if !surplus.is_empty() {
+            tokio::spawn(async move {
+                for connection in surplus {
                     connection.close().await;
                 }
             });
@@ -189,14 +253,8 @@ impl SmtpPool {
             }
         };
         let result = connection.send(email, handover).await;
-        if connection.is_usable()
-            && let Ok(mut accounts) = self.accounts.lock()
-        {
-            accounts
-                .entry(key)
-                .or_default()
-                .idle
-                .push((connection, Instant::now()));
+        if connection.is_usable() {
+            self.keep_idle(key, connection);
         }
         result
     }

@@ -47,6 +47,7 @@ pub struct MailerBuilder {
     policy: Policy,
     smtp_connections_per_account: usize,
     idle_expiry: Duration,
+    max_idle: usize,
     filing_linger: Duration,
     retry_batch: usize,
     folders: Option<FolderCache>,
@@ -194,6 +195,18 @@ impl MailerBuilder {
         self
     }
 
+    /// At most `n` SMTP connections and `n` IMAP sessions kept open while
+    /// idle, all accounts together (default 64 each; 0: none kept): past
+    /// it, the one idle longest is closed. An application sending once
+    /// each for thousands of users does not hold a connection, and a server
+    /// process, for every one of them (Postfix serves 100 connections per
+    /// service by default).
+    #[must_use]
+    pub fn max_idle_connections(mut self, n: usize) -> Self {
+        self.max_idle = n;
+        self
+    }
+
     /// How long a copy may wait to be filed together with the copies of
     /// the same account's other sends under way (default 20 ms; zero files
     /// every copy on its own). Filing a batch costs the IMAP server about
@@ -233,6 +246,7 @@ impl MailerBuilder {
         };
         // The filer decides the default cache (the spool's, else memory).
         let mut filer = Filer::new(spool, self.idle_expiry)
+            .with_max_idle(self.max_idle)
             .with_linger(self.filing_linger)
             .with_retry_batch(self.retry_batch);
         if let Some(folders) = self.folders {
@@ -258,10 +272,10 @@ impl MailerBuilder {
             catalog: Arc::new(self.catalog.unwrap_or_else(|| Catalog::builtin().clone())),
             default: self.default.map(Arc::new),
             policy: self.policy,
-            smtp: Arc::new(SmtpPool::new(
-                self.smtp_connections_per_account,
-                self.idle_expiry,
-            )),
+            smtp: Arc::new(
+                SmtpPool::new(self.smtp_connections_per_account, self.idle_expiry)
+                    .with_max_idle(self.max_idle),
+            ),
             filer: Arc::new(filer),
             tuning: Arc::new(self.tuning),
         })
@@ -797,6 +811,7 @@ impl Mailer {
             spool,
             policy: Policy::default(),
             smtp_connections_per_account: 2,
+            max_idle: 64,
             idle_expiry: Duration::from_secs(60),
             filing_linger: Duration::from_millis(20),
             retry_batch: 200,

@@ -476,6 +476,34 @@ fn the_pool_reuses_and_bounds_connections_per_account() {
 }
 
 #[test]
+fn idle_connections_across_accounts_are_capped_the_longest_idle_closed_first() {
+    use courriel_transport::SmtpPool;
+    let s = Servers::get();
+    let pool = SmtpPool::new(2, Duration::from_secs(60)).with_max_idle(2);
+    let smtp =
+        |who: &courriel_testkit::Account| settings(who, s.smtp_tls_port, Security::ImplicitTls);
+    let senders = [&s.special, &s.localized, &s.scratch];
+    runtime().block_on(async {
+        for who in senders {
+            let rendered = Email::from(Mailbox::new(addr(&who.address)))
+                .to(Mailbox::new(addr(&s.courier.address)))
+                .subject("capped")
+                .text("x")
+                .render()
+                .unwrap();
+            pool.send(&who.address, &smtp(who), &rendered, &())
+                .await
+                .unwrap();
+        }
+    });
+    assert_eq!(pool.opened(), 3);
+    assert_eq!(pool.idle_total(), 2, "at most two kept across accounts");
+    // The first account's connection, idle longest, went.
+    assert_eq!(pool.idle(&s.special.address, &smtp(&s.special)), 0);
+    assert_eq!(pool.idle(&s.scratch.address, &smtp(&s.scratch)), 1);
+}
+
+#[test]
 fn a_changed_password_never_rides_on_a_pooled_connection() {
     use courriel_transport::SmtpPool;
     let s = Servers::get();

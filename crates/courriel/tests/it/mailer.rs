@@ -328,6 +328,31 @@ fn idle_connections_of_every_account_are_closed_after_the_expiry() {
     assert_eq!(mailer.connections_kept(), (1, 1), "only the last account's");
 }
 
+#[test]
+fn idle_connections_and_sessions_are_capped_across_accounts() {
+    // Many accounts sending once each: past the cap, the connection and
+    // the session idle longest are closed, whatever the expiry.
+    let s = Servers::get();
+    let mailer = Mailer::builder(spool_dir("capped"))
+        .max_idle_connections(2)
+        .build()
+        .unwrap();
+    let rt = runtime();
+    for who in [&s.special, &s.courier, &s.scratch] {
+        let receipt = rt
+            .block_on(mailer.send(
+                &mailer.resolve(&account(who)),
+                email(who, &s.localized, "capped"),
+            ))
+            .unwrap();
+        assert!(
+            matches!(receipt.filing, Filing::Filed { .. }),
+            "{receipt:?}"
+        );
+    }
+    assert_eq!(mailer.connections_kept(), (2, 2), "two of three kept");
+}
+
 /// A new mailbox holding only INBOX: `check` warns that the Sent folder
 /// will be created (AR003), or, with `create_sent_folder = false`, says
 /// nothing can be filed and names the setting (AR002); the first send
