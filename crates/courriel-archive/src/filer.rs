@@ -63,6 +63,10 @@ impl Drop for Expected {
     }
 }
 
+/// How long a failure to open a session ahead of a copy stands for that
+/// copy's filing.
+const UNPREPARED_FOR: Duration = Duration::from_secs(10);
+
 /// A copy waiting to be filed, and who waits for the outcome.
 struct Job {
     target: Target,
@@ -104,6 +108,10 @@ struct AccountState {
     /// The folder list cached may be wrong (the folder chosen from it was
     /// missing): list on the server next time.
     stale: std::sync::atomic::AtomicBool,
+    /// Opening the session ahead of the copy ([`Filer::prepare`]) failed:
+    /// with which settings, when, and how. The copy's round takes it
+    /// rather than wait for a server that just failed a second time.
+    unprepared: Mutex<Option<(String, Instant, Failure)>>,
 }
 
 /// Files copies through a spool with one reusable session per account.
@@ -461,6 +469,44 @@ impl Filer {
         }
     }
 
+    /// Opens `account`'s session ahead of a copy (its message is being
+    /// sent), so that the copy, once the server accepted the message, goes
+    /// out on a session already logged in: the connection, TLS and LOGIN
+    /// overlap the SMTP exchange instead of following it. Nothing when a
+    /// fresh session with these settings is open or a round holds it; a
+    /// failure is left for the filing to meet and report.
+    pub async fn prepare(&self, account: &str, settings: &ImapSettings) {
+        let state = self.state(account);
+        let Ok(mut open) = state.session.try_lock() else {
+            return;
+        };
+        let fingerprint = settings.fingerprint();
+        if open
+            .as_ref()
+            .is_some_and(|o| o.fingerprint == fingerprint && o.used.elapsed() < self.idle_expiry)
+        {
+            return;
+        }
+        if let Some(old) = open.take() {
+            old.session.logout().await;
+        }
+        match connect(settings).await {
+            Ok(session) => {
+                *open = Some(Open {
+                    session,
+                    fingerprint,
+                    used: Instant::now(),
+                });
+            }
+            Err(failure) => {
+                tracing::debug!(account, code = failure.code(), "IMAP: not prepared");
+                *lock(&state.unprepared) = Some((fingerprint, Instant::now(), failure));
+            }
+        }
+        drop(open);
+        self.trim_idle();
+    }
+
     /// Logs out the sessions idle longest while more than `max_idle` are
     /// open and idle (sessions in use are left alone).
     fn trim_idle(&self) {
@@ -631,11 +677,22 @@ impl Filer {
     ) -> Result<(String, bool, Vec<Outcome>), Failure> {
         let o = match open {
             Some(o) => o,
-            None => open.insert(Open {
-                session: connect(settings).await?,
-                fingerprint: fingerprint.to_string(),
-                used: Instant::now(),
-            }),
+            None => {
+                // Opening it ahead of this copy just failed: that is this
+                // copy's answer (taken once; the next round tries again).
+                let failed = lock(&state.unprepared).take();
+                if let Some((with, at, failure)) = failed
+                    && with == fingerprint
+                    && at.elapsed() < UNPREPARED_FOR
+                {
+                    return Err(failure);
+                }
+                open.insert(Open {
+                    session: connect(settings).await?,
+                    fingerprint: fingerprint.to_string(),
+                    used: Instant::now(),
+                })
+            }
         };
         o.used = Instant::now();
         let (folder, created) = self.folder(state, &mut o.session, settings, target).await?;

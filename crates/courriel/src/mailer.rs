@@ -473,6 +473,17 @@ impl Receipt {
     }
 }
 
+/// The transport a route takes first: the user's server, else the
+/// default provider (`None`: neither, nothing will be sent).
+fn route_transport(route: &Route<'_>) -> Option<Transport> {
+    match (route.smtp, route.default) {
+        (Some(_), _) => Some(Transport::Smtp),
+        (None, Some(DefaultProvider::SendGridApi(_))) => Some(Transport::SendGrid),
+        (None, Some(_)) => Some(Transport::Relay),
+        (None, None) => None,
+    }
+}
+
 /// Whether the copy of a message is filed by us.
 enum Plan {
     File,
@@ -911,6 +922,15 @@ impl Mailer {
             policy: &self.policy,
             on_behalf: on_behalf.as_ref(),
         };
+        // The IMAP session is opened while the message is sent (in the
+        // background: the send's answer never waits for it), so that the
+        // copy follows the server's acceptance on a session logged in.
+        if let (Some(Ok(imap)), Some(transport)) = (account.imap(), route_transport(&route))
+            && let Plan::File = Self::plan(account, transport)
+        {
+            let (filer, id, imap) = (self.filer.clone(), account.id().to_string(), imap.clone());
+            tokio::spawn(async move { filer.prepare(&id, &imap).await });
+        }
         let sent = deliver_pooled(
             &self.smtp,
             account.id(),
