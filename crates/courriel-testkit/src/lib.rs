@@ -13,6 +13,7 @@
 pub mod expired;
 pub mod fleet;
 pub mod hostile;
+mod issue;
 pub mod message;
 pub mod oauth;
 pub mod sendgrid;

@@ -25,5 +25,7 @@ pub use dsn::{DefaultProvider, DsnError};
 pub use email::{Attachment, Email, EmailError, Mailbox, Rendered};
 pub use pool::SmtpPool;
 pub use route::{Handover, Policy, Route, Sent, Transport, deliver, deliver_pooled};
-pub use sendgrid::{Retry, SendGridSettings, request_body, send_sendgrid};
+pub use sendgrid::{
+    CUSTOM_ARGS_LIMIT, Retry, SendGridSettings, custom_args, request_body, send_sendgrid,
+};
 pub use smtp::{Receipt, SmtpConnection, SmtpSettings, SmtpTimeouts, check, send};

@@ -110,17 +110,24 @@ pub struct Route<'a> {
     pub on_behalf: Option<&'a Email>,
 }
 
-/// Sends `email`, rendered once by the caller as `rendered`, through
+/// Sends `email`, rendered once by the caller as `rendered`, for
+/// `account` (the application's id of it, when it has one), through
 /// `route`'s SMTP server when given (on a new connection), else through
 /// its default provider; `handover` runs just before the message leaves.
+///
+/// Through SendGrid's API, `account` and the Message-ID travel as custom
+/// arguments, so that its Event Webhook's events come back tied to them
+/// ([`crate::events`]): SendGrid keeps them, so the id should be opaque (a
+/// database key, not an address).
 pub async fn deliver(
+    account: Option<&str>,
     route: Route<'_>,
     email: &Email,
     rendered: Rendered,
     handover: &impl Handover,
 ) -> Result<Sent, Failure> {
     let smtp = route.smtp.map(Smtp::Direct);
-    deliver_with(smtp, route, email, rendered, handover).await
+    deliver_with(smtp, account, route, email, rendered, handover).await
 }
 
 /// Like [`deliver`], through a connection of `account`'s in `pool`.
@@ -133,7 +140,7 @@ pub async fn deliver_pooled(
     handover: &impl Handover,
 ) -> Result<Sent, Failure> {
     let smtp = route.smtp.map(|s| Smtp::Pooled(pool, account, s));
-    deliver_with(smtp, route, email, rendered, handover).await
+    deliver_with(smtp, Some(account), route, email, rendered, handover).await
 }
 
 /// A handover told the transport is `.0`, whatever the connection says.
@@ -175,6 +182,7 @@ impl Smtp<'_> {
 
 async fn deliver_with(
     smtp: Option<Smtp<'_>>,
+    account: Option<&str>,
     route: Route<'_>,
     email: &Email,
     rendered: Rendered,
@@ -195,7 +203,7 @@ async fn deliver_with(
             None => return Err(Failure::new(FailureKind::SendgridNotConfigured)),
             Some(DefaultProvider::SendGridApi(settings)) => (
                 Transport::SendGrid,
-                send_sendgrid(settings, email, &rendered, handover).await?,
+                send_sendgrid(settings, email, &rendered, account, handover).await?,
             ),
             Some(DefaultProvider::SmtpRelay { settings, .. }) => {
                 // The relay speaks SMTP, but the handover must know the

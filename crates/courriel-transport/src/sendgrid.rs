@@ -3,8 +3,17 @@
 //! SendGrid's JSON API takes the message's parts, not raw MIME, and never
 //! returns what it delivered: the copy filed in Sent is our own rendering,
 //! whose Message-ID we pass in `headers` so both carry the same one.
+//!
+//! Every request carries two custom arguments, which SendGrid hands back
+//! in each event of its Event Webhook ([`crate::events`]): our Message-ID
+//! and the account the message was sent for. SendGrid's limits
+//! (<https://docs.sendgrid.com/api-reference/mail-send/limitations>: "The
+//! total length of custom arguments must be less than 10000 bytes"; the
+//! values are strings) are kept by [`custom_args`]: an account id too long
+//! to fit is left out, never the message.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use courriel_core::failure::{Failure, FailureKind, Step};
@@ -36,6 +45,11 @@ impl Default for Retry {
     }
 }
 
+/// SendGrid's bound on a request's custom arguments: their total length
+/// must be less than this many bytes (counted here as the JSON object
+/// sent, keys, quotes and escapes included, which is never less).
+pub const CUSTOM_ARGS_LIMIT: usize = 10_000;
+
 /// The default provider's settings.
 #[derive(Clone)]
 pub struct SendGridSettings {
@@ -45,6 +59,10 @@ pub struct SendGridSettings {
     pub timeout: Duration,
     /// Retries of transient failures.
     pub retry: Retry,
+    /// Host names connected to at a given address instead of resolved.
+    resolve: Vec<(String, SocketAddr)>,
+    /// CAs trusted besides the web's (PEM), checked when given.
+    extra_ca: Vec<reqwest::Certificate>,
 }
 
 impl fmt::Debug for SendGridSettings {
@@ -52,6 +70,8 @@ impl fmt::Debug for SendGridSettings {
         f.debug_struct("SendGridSettings")
             .field("base_url", &self.base_url)
             .field("api_key", &"[REDACTED]")
+            .field("resolve", &self.resolve)
+            .field("extra_ca", &self.extra_ca.len())
             .finish_non_exhaustive()
     }
 }
@@ -64,7 +84,35 @@ impl SendGridSettings {
             api_key: SecretString::from(api_key.into()),
             timeout: Duration::from_secs(30),
             retry: Retry::default(),
+            resolve: Vec::new(),
+            extra_ca: Vec::new(),
         }
+    }
+
+    /// Connects to `address` whenever the API's host is `host`, instead of
+    /// resolving it (curl's `--resolve`: split-horizon DNS, a local proxy,
+    /// tests); the certificate is still checked against `host`, and the
+    /// request still names it (`Host`, TLS SNI). The address's port is
+    /// used when the base URL names none (a port 0 keeps the URL's).
+    #[must_use]
+    pub fn resolve(mut self, host: &str, address: SocketAddr) -> SendGridSettings {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.resolve.retain(|(h, _)| *h != host);
+        self.resolve.push((host, address));
+        self
+    }
+
+    /// Trusts the CA certificates in `pem` besides the web's roots (a
+    /// company's TLS-inspecting proxy, tests). Fails when `pem` holds no
+    /// usable certificate.
+    pub fn with_extra_ca(mut self, pem: &[u8]) -> Result<SendGridSettings, String> {
+        let certificates = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| format!("the extra CA is not PEM certificates: {e}"))?;
+        if certificates.is_empty() {
+            return Err("the extra CA holds no PEM certificate".to_string());
+        }
+        self.extra_ca.extend(certificates);
+        Ok(self)
     }
 
     /// Another HTTPS base URL (a regional endpoint, a proxy).
@@ -91,6 +139,47 @@ impl SendGridSettings {
     pub fn endpoint(&self) -> String {
         format!("{}/v3/mail/send", self.base_url)
     }
+
+    /// The HTTP client for these settings.
+    fn client(&self) -> reqwest::Result<reqwest::Client> {
+        let mut builder = reqwest::Client::builder().timeout(self.timeout);
+        for (host, address) in &self.resolve {
+            builder = builder.resolve(host, *address);
+        }
+        for certificate in &self.extra_ca {
+            builder = builder.add_root_certificate(certificate.clone());
+        }
+        builder.build()
+    }
+}
+
+/// The custom arguments of a request: our Message-ID, then the account,
+/// each only while the whole stays under [`CUSTOM_ARGS_LIMIT`]. An
+/// account id too long to fit is left out (and logged): the message still
+/// goes, and its events still carry the Message-ID.
+#[must_use]
+pub fn custom_args(message_id: &str, account: Option<&str>) -> serde_json::Map<String, Value> {
+    let mut args = serde_json::Map::new();
+    let fits = |args: &serde_json::Map<String, Value>| {
+        Value::Object(args.clone()).to_string().len() < CUSTOM_ARGS_LIMIT
+    };
+    for (name, value) in [
+        (crate::events::CUSTOM_ARG_MESSAGE_ID, Some(message_id)),
+        (crate::events::CUSTOM_ARG_ACCOUNT, account),
+    ] {
+        let Some(value) = value else { continue };
+        args.insert(name.to_string(), Value::String(value.to_string()));
+        if !fits(&args) {
+            args.remove(name);
+            tracing::warn!(
+                argument = name,
+                bytes = value.len(),
+                limit = CUSTOM_ARGS_LIMIT,
+                "SendGrid: a custom argument left out: SendGrid refuses custom arguments of {CUSTOM_ARGS_LIMIT} bytes or more; the Event Webhook's events will not carry it"
+            );
+        }
+    }
+    args
 }
 
 fn address(m: &Mailbox) -> Value {
@@ -106,9 +195,11 @@ fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// The Mail Send request body for `email`, carrying `rendered`'s Message-ID.
+/// The Mail Send request body for `email`, carrying `rendered`'s
+/// Message-ID, and in its custom arguments that Message-ID and `account`
+/// (see [`custom_args`]).
 #[must_use]
-pub fn request_body(email: &Email, rendered: &Rendered) -> Value {
+pub fn request_body(email: &Email, rendered: &Rendered, account: Option<&str>) -> Value {
     let mut personalization = json!({ "to": email.to.iter().map(address).collect::<Vec<_>>() });
     if !email.cc.is_empty() {
         personalization["cc"] = email.cc.iter().map(address).collect();
@@ -142,10 +233,8 @@ pub fn request_body(email: &Email, rendered: &Rendered) -> Value {
         body["reply_to"] = address(reply_to);
     }
     // Comes back in every event of the Event Webhook: what ties a bounce
-    // to this message (crate::events).
-    body["custom_args"] = json!({
-        crate::events::CUSTOM_ARG_MESSAGE_ID: rendered.message_id,
-    });
+    // to this message and its account (crate::events).
+    body["custom_args"] = Value::Object(custom_args(&rendered.message_id, account));
     if !email.attachments.is_empty() {
         body["attachments"] = email
             .attachments
@@ -175,10 +264,17 @@ fn error_messages(body: &str) -> String {
 
 /// Sends `email` through SendGrid, retrying transient failures within
 /// `settings.retry`; `handover` runs before each request.
+///
+/// `account`, the application's id of the account the message is sent
+/// for, travels to SendGrid as a custom argument (with our Message-ID) so
+/// that the Event Webhook's events come back tied to it: SendGrid stores
+/// it and shows it in its activity feed, so use an opaque id (a database
+/// key), never an address or a name.
 pub async fn send_sendgrid(
     settings: &SendGridSettings,
     email: &Email,
     rendered: &Rendered,
+    account: Option<&str>,
     handover: &impl Handover,
 ) -> Result<Receipt, Failure> {
     if settings.api_key.expose_secret().trim().is_empty() {
@@ -186,15 +282,12 @@ pub async fn send_sendgrid(
     }
     // The settings' Debug redacts the API key.
     tracing::debug!(settings = ?settings, message_id = %rendered.message_id, "SendGrid: sending");
-    let client = reqwest::Client::builder()
-        .timeout(settings.timeout)
-        .build()
-        .map_err(|e| {
-            Failure::new(FailureKind::SendgridUnreachable)
-                .arg("url", settings.endpoint())
-                .arg("detail", e)
-        })?;
-    let body = request_body(email, rendered).to_string();
+    let client = settings.client().map_err(|e| {
+        Failure::new(FailureKind::SendgridUnreachable)
+            .arg("url", settings.endpoint())
+            .arg("detail", e)
+    })?;
+    let body = request_body(email, rendered, account).to_string();
     let attempts = settings.retry.attempts.max(1);
     let mut wait = settings.retry.base;
     for attempt in 1..=attempts {
@@ -297,6 +390,40 @@ mod tests {
             base64(&[0x25, 0x50, 0x44, 0x46, 0xff, 0x00, 0x10]),
             "JVBERv8AEA=="
         );
+    }
+
+    #[test]
+    fn the_custom_args_carry_the_message_and_the_account_within_sendgrids_limit() {
+        use crate::events::{CUSTOM_ARG_ACCOUNT, CUSTOM_ARG_MESSAGE_ID};
+        let args = custom_args("1.2.courriel@example.org", Some("acct-42"));
+        assert_eq!(args[CUSTOM_ARG_MESSAGE_ID], "1.2.courriel@example.org");
+        assert_eq!(
+            args[CUSTOM_ARG_ACCOUNT], "acct-42",
+            "a string, as SendGrid wants"
+        );
+        assert!(!custom_args("m@x", None).contains_key(CUSTOM_ARG_ACCOUNT));
+
+        // The largest account id that fits, and one byte more.
+        let overhead = Value::Object(custom_args("m@x", Some("")))
+            .to_string()
+            .len();
+        let fits = "a".repeat(CUSTOM_ARGS_LIMIT - 1 - overhead);
+        let args = custom_args("m@x", Some(&fits));
+        assert_eq!(
+            Value::Object(args.clone()).to_string().len(),
+            CUSTOM_ARGS_LIMIT - 1
+        );
+        assert_eq!(args[CUSTOM_ARG_ACCOUNT], fits.as_str());
+        let too_long = format!("{fits}a");
+        let args = custom_args("m@x", Some(&too_long));
+        assert!(!args.contains_key(CUSTOM_ARG_ACCOUNT), "left out, not cut");
+        assert_eq!(
+            args[CUSTOM_ARG_MESSAGE_ID], "m@x",
+            "the Message-ID still goes"
+        );
+        // Escapes count: quotes and control characters take more bytes.
+        let quoted = "\"".repeat(CUSTOM_ARGS_LIMIT / 2);
+        assert!(!custom_args("m@x", Some(&quoted)).contains_key(CUSTOM_ARG_ACCOUNT));
     }
 
     #[test]

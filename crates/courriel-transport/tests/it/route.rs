@@ -42,6 +42,7 @@ fn the_users_server_first_the_default_provider_otherwise() {
     let rt = runtime();
     let sent = rt
         .block_on(deliver(
+            None,
             Route {
                 smtp: Some(&smtp),
                 default: Some(&default),
@@ -61,6 +62,7 @@ fn the_users_server_first_the_default_provider_otherwise() {
     assert!(seen.lock().unwrap().is_empty());
     let sent = rt
         .block_on(deliver(
+            Some("acct-7f3a"),
             Route {
                 smtp: None,
                 default: Some(&default),
@@ -73,7 +75,15 @@ fn the_users_server_first_the_default_provider_otherwise() {
         ))
         .unwrap();
     assert_eq!(sent.transport, Transport::SendGrid);
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    let (_, body) = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(
+        body["custom_args"],
+        serde_json::json!({
+            "courriel_message_id": sent.receipt.message_id,
+            "courriel_account": "acct-7f3a",
+        }),
+        "the account given to deliver reaches SendGrid"
+    );
 }
 
 #[test]
@@ -87,6 +97,7 @@ fn a_permanent_refusal_does_not_fall_back_unless_the_policy_says_so() {
     let rt = runtime();
     let failure = rt
         .block_on(deliver(
+            None,
             Route {
                 smtp: Some(&wrong),
                 default: Some(&default),
@@ -109,6 +120,7 @@ fn a_permanent_refusal_does_not_fall_back_unless_the_policy_says_so() {
     };
     let sent = rt
         .block_on(deliver(
+            None,
             Route {
                 smtp: Some(&wrong),
                 default: Some(&default),
@@ -129,6 +141,7 @@ fn a_transient_failure_is_retried_then_reported() {
     let down = settings(&s.special, 1, Security::ImplicitTls);
     let failure = runtime()
         .block_on(deliver(
+            None,
             Route {
                 smtp: Some(&down),
                 default: None,
@@ -180,6 +193,7 @@ fn an_smtp_relay_as_the_default_provider_sends_and_is_not_the_users_server() {
     let told = Told::default();
     let sent = runtime()
         .block_on(deliver(
+            None,
             Route {
                 smtp: None,
                 default: Some(&default),

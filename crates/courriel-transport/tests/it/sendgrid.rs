@@ -41,7 +41,7 @@ fn settings(url: &str, key: &str) -> SendGridSettings {
 fn code(url: &str, key: &str) -> String {
     let e = email();
     let rendered = e.render().unwrap();
-    match runtime().block_on(send_sendgrid(&settings(url, key), &e, &rendered, &())) {
+    match runtime().block_on(send_sendgrid(&settings(url, key), &e, &rendered, None, &())) {
         Ok(_) => "OK".into(),
         Err(f) => f.code().to_string(),
     }
@@ -53,7 +53,13 @@ fn a_202_with_the_request_sendgrid_expects() {
     let e = email();
     let rendered = e.render().unwrap();
     let receipt = runtime()
-        .block_on(send_sendgrid(&settings(&url, "good"), &e, &rendered, &()))
+        .block_on(send_sendgrid(
+            &settings(&url, "good"),
+            &e,
+            &rendered,
+            None,
+            &(),
+        ))
         .unwrap();
     assert!(receipt.reply.starts_with("202"));
     assert_eq!(receipt.accepted.len(), 3);
@@ -97,7 +103,7 @@ fn step(url: &str, key: &str) -> Option<courriel_core::failure::Step> {
     let e = email();
     let rendered = e.render().unwrap();
     let failure = runtime()
-        .block_on(send_sendgrid(&settings(url, key), &e, &rendered, &()))
+        .block_on(send_sendgrid(&settings(url, key), &e, &rendered, None, &()))
         .unwrap_err();
     failure.step()
 }
@@ -133,7 +139,13 @@ fn a_400_names_what_sendgrid_refused() {
         .text("no subject");
     let rendered = e.render().unwrap();
     let failure = runtime()
-        .block_on(send_sendgrid(&settings(&url, "good"), &e, &rendered, &()))
+        .block_on(send_sendgrid(
+            &settings(&url, "good"),
+            &e,
+            &rendered,
+            None,
+            &(),
+        ))
         .unwrap_err();
     assert_eq!(failure.code(), "SG004");
     assert!(
@@ -175,4 +187,156 @@ fn a_request_that_went_out_unanswered_is_never_sent_again() {
     // Nothing listening: never handed over, so tried again, then SG008.
     let closed = format!("http://127.0.0.1:{}", courriel_testkit::closed());
     assert_eq!(code(&closed, "any"), "SG008");
+}
+
+#[test]
+fn the_message_id_and_the_account_arrive_as_custom_args() {
+    let sendgrid = courriel_testkit::sendgrid::https_server();
+    let ca = std::fs::read(&courriel_testkit::Servers::get().ca).unwrap();
+    let settings = SendGridSettings::new("good")
+        .with_base_url("https://api.sendgrid.com")
+        .unwrap()
+        .resolve("api.sendgrid.com", sendgrid.address)
+        .with_extra_ca(&ca)
+        .unwrap();
+    let e = email();
+    let rendered = e.render().unwrap();
+    runtime()
+        .block_on(send_sendgrid(
+            &settings,
+            &e,
+            &rendered,
+            Some("acct-0042"),
+            &(),
+        ))
+        .unwrap();
+    let requests = sendgrid.requests();
+    assert_eq!(requests.len(), 1);
+    let args = &requests[0].custom_args;
+    assert_eq!(
+        args[courriel_transport::events::CUSTOM_ARG_MESSAGE_ID],
+        rendered.message_id.as_str()
+    );
+    assert_eq!(
+        args[courriel_transport::events::CUSTOM_ARG_ACCOUNT],
+        "acct-0042"
+    );
+    assert_eq!(args.len(), 2, "nothing else: {args:?}");
+}
+
+#[test]
+fn an_account_id_too_long_for_sendgrid_is_left_out_and_the_message_still_goes() {
+    let (url, seen) = server();
+    let e = email();
+    let rendered = e.render().unwrap();
+    let long = "x".repeat(courriel_transport::CUSTOM_ARGS_LIMIT);
+    let receipt = runtime()
+        .block_on(send_sendgrid(
+            &settings(&url, "good"),
+            &e,
+            &rendered,
+            Some(&long),
+            &(),
+        ))
+        .unwrap();
+    assert!(receipt.reply.starts_with("202"), "{}", receipt.reply);
+    let (_, body) = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(
+        body["custom_args"],
+        json!({ "courriel_message_id": rendered.message_id }),
+        "the account left out, the Message-ID kept"
+    );
+}
+
+#[test]
+fn the_local_sendgrid_refuses_custom_args_as_sendgrid_does() {
+    let (url, seen) = server();
+    let e = email();
+    let rendered = e.render().unwrap();
+    let post = |custom_args: serde_json::Value| {
+        let mut body = courriel_transport::request_body(&e, &rendered, None);
+        body["custom_args"] = custom_args;
+        runtime().block_on(async {
+            let response = reqwest::Client::new()
+                .post(format!("{url}/v3/mail/send"))
+                .bearer_auth("good")
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    };
+    assert_eq!(post(json!({ "a": "1" })).0, 202);
+    let (status, text) = post(json!({ "courriel_account": 42 }));
+    assert_eq!(status, 400);
+    assert!(text.contains("custom_args.courriel_account"), "{text}");
+    let (status, text) = post(json!("a string"));
+    assert_eq!(status, 400);
+    assert!(text.contains("Expected: object"), "{text}");
+    let (status, text) = post(json!({ "a": "x".repeat(courriel_transport::CUSTOM_ARGS_LIMIT) }));
+    assert_eq!(status, 400);
+    assert!(text.contains("less than 10000 bytes"), "{text}");
+    assert_eq!(seen.lock().unwrap().len(), 4);
+}
+
+/// Sends through `dsn`'s API settings with both of SendGrid's hosts
+/// resolved to the local TLS server and the test CA trusted; returns the
+/// request it received, or the failure's code.
+fn through_dsn(
+    dsn: &str,
+    trust_the_test_ca: bool,
+) -> Result<courriel_testkit::sendgrid::Request, String> {
+    use courriel_testkit::sendgrid::{HOSTS, https_server};
+    use courriel_transport::DefaultProvider;
+    let sendgrid = https_server();
+    let DefaultProvider::SendGridApi(mut settings) = DefaultProvider::from_dsn(dsn).unwrap() else {
+        panic!("{dsn}: SendGrid's API");
+    };
+    for host in HOSTS {
+        settings = settings.resolve(host, sendgrid.address);
+    }
+    if trust_the_test_ca {
+        let ca = std::fs::read(&courriel_testkit::Servers::get().ca).unwrap();
+        settings = settings.with_extra_ca(&ca).unwrap();
+    }
+    settings.retry = Retry {
+        attempts: 1,
+        ..Retry::default()
+    };
+    let e = email();
+    let rendered = e.render().unwrap();
+    runtime()
+        .block_on(send_sendgrid(
+            &settings,
+            &e,
+            &rendered,
+            Some("acct-eu"),
+            &(),
+        ))
+        .map_err(|f| f.code().to_string())?;
+    let mut requests = sendgrid.requests();
+    assert_eq!(requests.len(), 1);
+    Ok(requests.remove(0))
+}
+
+#[test]
+fn the_eu_region_goes_to_sendgrids_eu_host_over_tls_and_the_default_to_the_global_one() {
+    let eu = through_dsn("sendgrid+api://good@default?region=eu", true).unwrap();
+    assert_eq!(eu.host, "api.eu.sendgrid.com");
+    assert_eq!(eu.sni.as_deref(), Some("api.eu.sendgrid.com"));
+    assert_eq!(eu.key, "good");
+    assert_eq!(
+        eu.custom_args[courriel_transport::events::CUSTOM_ARG_ACCOUNT],
+        "acct-eu"
+    );
+    let global = through_dsn("sendgrid+api://good@default", true).unwrap();
+    assert_eq!(global.host, "api.sendgrid.com");
+    assert_eq!(global.sni.as_deref(), Some("api.sendgrid.com"));
+    // The certificate is checked: without the test CA, nothing is sent.
+    assert_eq!(
+        through_dsn("sendgrid+api://good@default?region=eu", false).unwrap_err(),
+        "SG008"
+    );
 }
