@@ -264,6 +264,87 @@ pub struct DeliveryEvent {
     pub provider_event_id: Option<String>,
 }
 
+impl DeliveryEvent {
+    /// What tells this event from others when SendGrid posts it again:
+    /// its `sg_event_id`, else (an event without one) its message,
+    /// recipient, kind and time together.
+    #[must_use]
+    pub fn dedup_key(&self) -> String {
+        match &self.provider_event_id {
+            Some(id) => format!("id:{id}"),
+            None => format!(
+                "of:{}\n{}\n{}\n{:?}",
+                self.message_id.as_deref().unwrap_or(""),
+                self.recipient,
+                self.provider_kind,
+                self.at
+                    .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs())
+            ),
+        }
+    }
+}
+
+/// The events seen lately, to drop those SendGrid posts twice (it retries
+/// a request that got no 2xx, and may repeat an event): a bounded memory
+/// of [`DeliveryEvent::dedup_key`]s, the oldest forgotten first.
+///
+/// ```
+/// # use courriel_transport::events::RecentEvents;
+/// let mut seen = RecentEvents::new(10_000);
+/// # let events: Vec<courriel_transport::events::DeliveryEvent> = Vec::new();
+/// for event in events.iter().filter(|e| seen.first_time(e)) {
+///     // act on each event once
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RecentEvents {
+    capacity: usize,
+    keys: std::collections::HashSet<String>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl RecentEvents {
+    /// Remembers at most `capacity` events (at least one).
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        RecentEvents {
+            capacity: capacity.max(1),
+            keys: std::collections::HashSet::new(),
+            order: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Whether `event` is new (then remembered); `false` for one seen
+    /// within the last `capacity` events.
+    pub fn first_time(&mut self, event: &DeliveryEvent) -> bool {
+        let key = event.dedup_key();
+        if self.keys.contains(&key) {
+            return false;
+        }
+        if self.order.len() >= self.capacity
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.keys.remove(&oldest);
+        }
+        self.keys.insert(key.clone());
+        self.order.push_back(key);
+        true
+    }
+
+    /// How many events are remembered.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether none is.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
 /// Checks a request of SendGrid's Event Webhook and reads its events.
 #[derive(Debug, Clone)]
 pub struct EventWebhook {
@@ -652,6 +733,30 @@ mod tests {
             .verify_at(Some("x"), Some("1765100100"), &huge, now)
             .unwrap_err();
         assert_eq!((refused.code(), refused.http_status()), ("WH006", 413));
+    }
+
+    #[test]
+    fn an_event_posted_again_is_seen_once_and_the_memory_is_bounded() {
+        let event = |id: Option<&str>, recipient: &str| DeliveryEvent {
+            kind: EventKind::Bounced,
+            provider_kind: "bounce".into(),
+            recipient: recipient.into(),
+            at: Some(at(1_765_100_000)),
+            message_id: Some("m@x".into()),
+            account: Some("a".into()),
+            reason: None,
+            provider_event_id: id.map(str::to_string),
+        };
+        let mut seen = RecentEvents::new(2);
+        assert!(seen.first_time(&event(Some("e1"), "a@x")));
+        assert!(!seen.first_time(&event(Some("e1"), "a@x")), "the same id");
+        // Without an id: the same message, recipient, kind and time.
+        assert!(seen.first_time(&event(None, "a@x")));
+        assert!(!seen.first_time(&event(None, "a@x")));
+        assert!(seen.first_time(&event(None, "b@x")), "another recipient");
+        assert_eq!(seen.len(), 2, "bounded");
+        // The oldest (e1) was forgotten to make room.
+        assert!(seen.first_time(&event(Some("e1"), "a@x")));
     }
 
     #[test]

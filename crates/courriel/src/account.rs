@@ -84,7 +84,13 @@ impl fmt::Debug for Account {
 }
 
 impl Account {
-    /// An account with no password yet.
+    /// An account with no password yet. `id` is the application's key for
+    /// it: it keys pooled connections and IMAP sessions, and travels to the
+    /// default provider with each message sent through SendGrid's API (a
+    /// custom argument, so that its Event Webhook's events come back tied
+    /// to the account: [`crate::events`]). SendGrid keeps it and shows it
+    /// in its activity feed: use an opaque id (a database key), not an
+    /// address or a name.
     pub fn new(id: impl Into<String>, settings: AccountSettings) -> Account {
         Account {
             id: id.into(),

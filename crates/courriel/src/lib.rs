@@ -13,6 +13,10 @@
 //!   again may help; [`Mailer::check`] an account for a settings page
 //!   ([`CheckReport`]); [`Mailer::retry_spool`] files the copies that had
 //!   to wait.
+//! - What became of messages sent through the default provider:
+//!   [`events`] verifies SendGrid's Event Webhook and reads its events
+//!   (bounces, drops, spam reports...), tied to their account and
+//!   Message-ID.
 //! - The settings as users write them ([`AccountSettings`], account files
 //!   in [`account`]), what the rules say of them ([`Diagnostic`]), the
 //!   provider [`Catalog`] that fills them in, the languages ([`Lang`]).
@@ -29,6 +33,7 @@
 pub mod account;
 pub mod connect;
 pub mod diagnose;
+pub mod events;
 pub mod input;
 
 /// Sending on users' behalf through the default provider: the
