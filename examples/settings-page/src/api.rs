@@ -25,7 +25,7 @@ use courriel::{
     Account, AccountSettings, Diagnostic, EmailAddress, Failure, FailureKind, ImapInput, Lang,
     Protocol, Reason, ServerInput, ServerSettings, Severity,
 };
-use courriel::{Email, Mailbox};
+use courriel::{Email, Mailbox, Transport};
 use courriel::{Filing, SendError, ServerCheck};
 use courriel_discover::Source;
 use serde::Deserialize;
@@ -595,7 +595,7 @@ pub(crate) async fn diagnose(
     if let Some(imap) = &mut settings.imap {
         imap.port = imap.port.map(|p| app.standard(p));
     }
-    let account = app.account(settings, None, None);
+    let account = app.account(settings, None, None, None);
     let mut facts = app.facts(&account);
     let given = req.passwords_given.unwrap_or(PasswordsGiven {
         smtp: true,
@@ -701,8 +701,8 @@ pub(crate) async fn folders(
         settings.sender = settings.imap.as_ref().and_then(|i| i.username.clone());
     }
     let account = match tokens {
-        Some((key, tokens)) => app.oauth2_account(settings, &key, tokens),
-        None => app.account(settings, None, req.passwords.imap.as_deref()),
+        Some((key, tokens)) => app.oauth2_account(settings, &key, tokens, session.id()),
+        None => app.account(settings, None, req.passwords.imap.as_deref(), session.id()),
     };
     let report = app.mailer.check(&account).await;
     let mut answer = match report.imap {
@@ -747,15 +747,26 @@ pub(crate) async fn test_send(
 ) -> Response {
     let lang = api_lang(req.lang.as_deref());
     let settings = app.settings(&req.settings);
+    // With SendGrid's webhook, the visitor's messages are their session's:
+    // one is started for a visitor without (its cookie set below).
+    let (session, new_session) = match (&app.webhook, session.id()) {
+        (Some(_), id) => {
+            let (id, new) = app.oauth2.session(id);
+            (Some(id), new)
+        }
+        (None, id) => (id.map(str::to_string), false),
+    };
+    let session = session.as_deref();
     let account = match req.auth {
-        AuthMode::OAuth2 => match app.oauth2_tokens(&settings, session.id(), lang) {
-            Ok((key, tokens)) => app.oauth2_account(settings, &key, tokens),
+        AuthMode::OAuth2 => match app.oauth2_tokens(&settings, session, lang) {
+            Ok((key, tokens)) => app.oauth2_account(settings, &key, tokens, session),
             Err(answer) => return Json(answer).into_response(),
         },
         AuthMode::Password => app.account(
             settings,
             req.passwords.smtp.as_deref(),
             req.passwords.imap.as_deref(),
+            session,
         ),
     };
     let Some(Ok(address)) = account
@@ -788,7 +799,16 @@ pub(crate) async fn test_send(
             "This message was sent to check your mail settings. A copy should be in your Sent folder.\n",
             "Ce message a été envoyé pour vérifier vos réglages de messagerie. Une copie devrait se trouver dans vos messages envoyés.\n",
         ));
-    Json(match app.mailer.send(&app.mailer.resolve(&account), email).await {
+    if let Some(session) = session {
+        app.deliveries.own(account.id(), session);
+    }
+    let sent = app.mailer.send(&app.mailer.resolve(&account), email).await;
+    if let Ok(receipt) = &sent
+        && receipt.transport == Transport::SendGrid
+    {
+        app.deliveries.sent(&receipt.message_id, account.id());
+    }
+    let mut response = Json(match sent {
         Ok(receipt) => json!({
             "ok": true,
             "message_id": receipt.message_id,
@@ -809,7 +829,14 @@ pub(crate) async fn test_send(
             "help": other.help(lang),
         }),
     })
-    .into_response()
+    .into_response();
+    if new_session
+        && let Some(session) = session
+        && let Ok(cookie) = HeaderValue::from_str(&app.oauth2.cookie(session))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 /// `POST /api/oauth2/start`: starts a sign-in with the provider of the

@@ -53,6 +53,7 @@
 //! ```
 
 mod api;
+mod events;
 mod limit;
 mod oauth;
 mod page;
@@ -70,8 +71,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use courriel::events::{EventWebhook, WebhookKey};
 use courriel::oauth2::{GrantKey, HttpOptions, OAuth2Client, StoredTokens, TokenStore};
-use courriel::{Account, Catalog, Destinations, Mailer};
+use courriel::{Account, Catalog, DefaultProvider, Destinations, Mailer};
 use courriel::{AccountSettings, Lang};
 use courriel_discover::Discovery;
 use serde::Deserialize;
@@ -118,6 +120,14 @@ pub struct Config {
     /// client. [`serve`] defaults it to `http://` and the address it
     /// listens on (loopback when it listens on every address).
     pub public_url: Option<String>,
+    /// The application's default provider, for test messages of settings
+    /// without an SMTP server (none by default: they fail with SG001).
+    pub default_provider: Option<DefaultProvider>,
+    /// SendGrid's verification key of its Event Webhook: with it, the page
+    /// takes SendGrid's events at `POST /webhooks/sendgrid` and shows each
+    /// visitor the test messages that could not be delivered (none by
+    /// default: no such endpoint).
+    pub sendgrid_webhook: Option<WebhookKey>,
 }
 
 impl Config {
@@ -136,6 +146,8 @@ impl Config {
             oauth2_clients: Vec::new(),
             token_store: None,
             public_url: None,
+            default_provider: None,
+            sendgrid_webhook: None,
         }
     }
 }
@@ -154,6 +166,10 @@ pub(crate) struct App {
     /// Signing in with OAuth2: the clients, the store, sign-ins under way
     /// and the sessions.
     pub(crate) oauth2: oauth::OAuth2,
+    /// SendGrid's Event Webhook, when configured.
+    pub(crate) webhook: Option<EventWebhook>,
+    /// The messages sent through SendGrid and their failures.
+    pub(crate) deliveries: events::Deliveries,
     /// Keys the account ids: a pooled SMTP connection is reused only for
     /// the same passwords (a wrong password must fail, not ride on a
     /// connection logged in with the right one).
@@ -161,21 +177,23 @@ pub(crate) struct App {
 }
 
 impl App {
-    /// The account the mailer serves for these settings and passwords.
+    /// The account the mailer serves for these settings and passwords, in
+    /// the visitor's `session` when it has one. Its id is opaque (a salted
+    /// hash, no address: it travels to the default provider).
     pub(crate) fn account(
         &self,
         settings: AccountSettings,
         smtp_password: Option<&str>,
         imap_password: Option<&str>,
+        session: Option<&str>,
     ) -> Account {
-        let key = self
-            .salt
-            .hash_one((settings.sender.as_deref(), smtp_password, imap_password));
-        let id = format!(
-            "settings-page/{}/{key:016x}",
-            settings.sender.as_deref().unwrap_or("-")
-        );
-        let mut account = Account::new(id, settings);
+        let key = self.salt.hash_one((
+            settings.sender.as_deref(),
+            smtp_password,
+            imap_password,
+            session,
+        ));
+        let mut account = Account::new(format!("settings-page/{key:016x}"), settings);
         if let Some(p) = smtp_password.filter(|p| !p.is_empty()) {
             account = account.with_smtp_password(p);
         }
@@ -186,19 +204,21 @@ impl App {
     }
 
     /// The account the mailer serves for these settings, signing in with
-    /// the tokens of `key`'s grant.
+    /// the tokens of `key`'s grant, in the visitor's `session`.
     pub(crate) fn oauth2_account(
         &self,
         settings: AccountSettings,
         key: &GrantKey,
         tokens: Arc<StoredTokens>,
+        session: Option<&str>,
     ) -> Account {
-        let hash = self.salt.hash_one((&key.provider, &key.user));
-        let id = format!(
-            "settings-page/{}/oauth2/{hash:016x}",
-            settings.sender.as_deref().unwrap_or("-")
-        );
-        Account::new(id, settings).with_oauth2(tokens)
+        let hash = self.salt.hash_one((
+            settings.sender.as_deref(),
+            &key.provider,
+            &key.user,
+            session,
+        ));
+        Account::new(format!("settings-page/oauth2/{hash:016x}"), settings).with_oauth2(tokens)
     }
 
     /// The port to connect to for a standard one.
@@ -252,6 +272,7 @@ fn routes(app: App) -> Router {
         .route("/api/test", post(api::test_send))
         .route("/api/oauth2/start", post(api::oauth2_start))
         .route("/api/oauth2/sign-out", post(api::oauth2_sign_out))
+        .route("/webhooks/sendgrid", post(events::sendgrid_webhook))
         .with_state(Arc::new(app))
 }
 
@@ -261,6 +282,9 @@ fn build(config: Config) -> std::io::Result<App> {
         .destinations(config.destinations.clone());
     for (host, address) in &config.resolve {
         mailer = mailer.resolve(host, *address);
+    }
+    if let Some(provider) = config.default_provider {
+        mailer = mailer.default_provider(provider);
     }
     let mailer = mailer.build().map_err(|e| {
         std::io::Error::new(e.kind(), format!("spool {}: {e}", config.spool.display()))
@@ -295,6 +319,8 @@ fn build(config: Config) -> std::io::Result<App> {
         checks: limit::Limiter::new(config.limits.checks),
         tests: limit::Limiter::new(config.limits.tests),
         oauth2,
+        webhook: config.sendgrid_webhook.map(EventWebhook::new),
+        deliveries: events::Deliveries::default(),
         salt: std::collections::hash_map::RandomState::new(),
     })
 }
@@ -451,7 +477,11 @@ async fn index(
             // The answer's code is in this page's address: never sent on.
             (header::REFERRER_POLICY, "no-referrer"),
         ],
-        Html(page::render(lang, &state)),
+        Html(page::render(
+            lang,
+            &state,
+            &events::section(&app.deliveries.of_session(session.id()), lang),
+        )),
     )
         .into_response()
 }

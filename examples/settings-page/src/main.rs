@@ -6,6 +6,7 @@
 //!     [--allow-address RANGE]... [--checks-per-minute N] [--tests-per-hour N]
 //!     [--oauth2-client PROVIDER=CLIENT_ID]... [--oauth2-secret-env PROVIDER=VAR]...
 //!     [--oauth2-tenant PROVIDER=TENANT]... [--tokens DIR] [--public-url URL]
+//!     [--default-provider-env VAR] [--sendgrid-webhook-key KEY]
 //! ```
 //!
 //! The spool and the OAuth2 token store are kept in the page's own state
@@ -20,8 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use courriel::events::WebhookKey;
 use courriel::oauth2::{FileStore, OAuth2Client};
-use courriel::{Catalog, IpRange, Lang};
+use courriel::{Catalog, DefaultProvider, IpRange, Lang};
 use courriel_settings_page::{Config, Rate, serve};
 
 const USAGE: &str =
@@ -30,6 +32,7 @@ const USAGE: &str =
     [--allow-address RANGE]... [--checks-per-minute N] [--tests-per-hour N]
     [--oauth2-client PROVIDER=CLIENT_ID]... [--oauth2-secret-env PROVIDER=VAR]...
     [--oauth2-tenant PROVIDER=TENANT]... [--tokens DIR] [--public-url URL]
+    [--default-provider-env VAR] [--sendgrid-webhook-key KEY]
 
   --bind               where to listen (default 127.0.0.1:8080)
   --providers          a directory of provider files added to the built-in catalog
@@ -54,7 +57,15 @@ const USAGE: &str =
   --tokens             where sign-ins are kept, one private file each (default: tokens/ in the
                        state directory; created 0700 when a client is given)
   --public-url         the page's address as browsers reach it, where providers send users
-                       back (the client's redirect URI; default http://BIND/)";
+                       back (the client's redirect URI; default http://BIND/)
+  --default-provider-env
+                       the variable holding the application's default provider as a DSN
+                       (sendgrid+api://KEY@default?region=eu, smtp://USER:KEY@host:587...): test
+                       messages of settings without an SMTP server go through it
+  --sendgrid-webhook-key
+                       SendGrid's Event Webhook verification key (public, base64): the page
+                       takes signed events at POST /webhooks/sendgrid and shows each visitor
+                       the test messages that could not be delivered";
 
 /// The page's own state directory: `$STATE_DIRECTORY` (the first, when
 /// systemd gives several), else `$XDG_STATE_HOME/courriel-settings-page`
@@ -94,6 +105,8 @@ struct Flags {
     tokens: Option<PathBuf>,
     /// Provider → the variable holding its client's secret.
     secret_envs: Vec<(String, String)>,
+    /// The variable holding the default provider's DSN (a secret).
+    default_provider_env: Option<String>,
     config: Config,
 }
 
@@ -194,6 +207,7 @@ fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Resu
     let mut providers = None;
     let mut spool = None;
     let mut oauth2 = OAuth2Flags::default();
+    let mut default_provider_env = None;
     let mut config = Config::new(PathBuf::new());
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
@@ -264,6 +278,13 @@ fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Resu
             | "--oauth2-tenant"
             | "--tokens"
             | "--public-url" => oauth2_flag(&name, value()?, &mut config, &mut oauth2)?,
+            "--default-provider-env" => default_provider_env = Some(value()?),
+            "--sendgrid-webhook-key" => {
+                let v = value()?;
+                let key =
+                    WebhookKey::parse(&v).map_err(|e| format!("--sendgrid-webhook-key: {e}"))?;
+                config.sendgrid_webhook = Some(key);
+            }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -283,6 +304,7 @@ fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Resu
         providers,
         tokens,
         secret_envs: oauth2.secret_envs,
+        default_provider_env,
         config,
     })
 }
@@ -304,6 +326,24 @@ fn main() -> ExitCode {
     }) {
         eprintln!("courriel-settings-page: {why}");
         return ExitCode::from(2);
+    }
+    if let Some(name) = &flags.default_provider_env {
+        // The DSN holds a key: read from the environment, never echoed.
+        let provider = std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("--default-provider-env {name}: {name} is not set"))
+            .and_then(|dsn| {
+                DefaultProvider::from_dsn(&dsn)
+                    .map_err(|e| format!("--default-provider-env {name}: {e}"))
+            });
+        match provider {
+            Ok(provider) => flags.config.default_provider = Some(provider),
+            Err(why) => {
+                eprintln!("courriel-settings-page: {why}");
+                return ExitCode::from(2);
+            }
+        }
     }
     if !flags.config.oauth2_clients.is_empty()
         && let Some(dir) = &flags.tokens
@@ -403,6 +443,34 @@ mod tests {
         );
         assert_eq!(flags.config.limits.checks, Rate::per_minute(4));
         assert_eq!(flags.config.limits.tests, Rate::per_hour(1));
+    }
+
+    #[test]
+    fn the_webhook_key_and_the_default_providers_variable_are_flags() {
+        let key = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==";
+        let flags = parse(
+            args(&format!(
+                "--sendgrid-webhook-key {key} --default-provider-env MAIL_DSN"
+            )),
+            state(),
+        )
+        .unwrap();
+        assert_eq!(
+            flags.config.sendgrid_webhook,
+            Some(WebhookKey::parse(key).unwrap())
+        );
+        assert_eq!(flags.default_provider_env.as_deref(), Some("MAIL_DSN"));
+        let wrong = parse(args("--sendgrid-webhook-key AAAA"), state())
+            .err()
+            .unwrap();
+        assert!(wrong.contains("WH001"), "{wrong}");
+        assert!(
+            parse(args(""), state())
+                .unwrap()
+                .config
+                .sendgrid_webhook
+                .is_none()
+        );
     }
 
     #[test]

@@ -329,7 +329,7 @@ impl OAuth2 {
 
     /// The visitor's session (`id` when alive, else a new one) and whether
     /// it is new.
-    fn session(&self, id: Option<&str>) -> (String, bool) {
+    pub(crate) fn session(&self, id: Option<&str>) -> (String, bool) {
         let now = Instant::now();
         let mut sessions = lock(&self.sessions);
         if let Some(id) = id

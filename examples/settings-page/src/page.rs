@@ -141,7 +141,9 @@ fn script_json(value: &Value) -> String {
 /// The whole page.
 // One HTML document read top to bottom: splitting it would not help.
 #[allow(clippy::too_many_lines)]
-pub(crate) fn render(lang: Lang, session: &Value) -> String {
+/// `undelivered` is the section saying which of the visitor's messages
+/// could not be delivered (HTML, escaped; empty when none).
+pub(crate) fn render(lang: Lang, session: &Value, undelivered: &str) -> String {
     let t = |en, fr| escape(tr(lang, en, fr));
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
@@ -158,7 +160,7 @@ pub(crate) fn render(lang: Lang, session: &Value) -> String {
 <main>
 <h1>{title}</h1>
 <p class="intro">{intro}</p>
-<form id="settings" autocomplete="off" novalidate>
+{undelivered}<form id="settings" autocomplete="off" novalidate>
 <section id="identity">
 <div class="row"><label for="address">{address}</label><input id="address" name="address" type="email" autocomplete="email" spellcheck="false" placeholder="{placeholder}">{sender_diag}</div>
 <p id="autofill-status" class="status" aria-live="polite"></p>
@@ -274,7 +276,7 @@ mod tests {
     #[test]
     fn the_page_has_every_element_the_script_and_the_tests_use() {
         for lang in Lang::ALL {
-            let page = render(lang, &json!({ "outcome": null }));
+            let page = render(lang, &json!({ "outcome": null }), "");
             for id in [
                 "address",
                 "autofill-status",
@@ -317,16 +319,16 @@ mod tests {
             );
         }
         let none = json!({ "outcome": null });
-        assert!(render(Lang::Fr, &none).contains(r#"<html lang="fr">"#));
-        assert!(render(Lang::En, &none).contains("Send a test message"));
-        assert!(render(Lang::Fr, &none).contains("Envoyer un message d&#39;essai"));
+        assert!(render(Lang::Fr, &none, "").contains(r#"<html lang="fr">"#));
+        assert!(render(Lang::En, &none, "").contains("Send a test message"));
+        assert!(render(Lang::Fr, &none, "").contains("Envoyer un message d&#39;essai"));
     }
 
     #[test]
     fn the_sessions_outcome_cannot_close_its_script() {
         let hostile =
             json!({ "outcome": { "ok": false, "message": "</script><script>alert(1)</script>" } });
-        let page = render(Lang::En, &hostile);
+        let page = render(Lang::En, &hostile, "");
         assert!(!page.contains("<script>alert(1)"), "{page}");
         assert!(page.contains(r#"<script type="application/json" id="session">{"outcome":"#));
     }

@@ -1256,3 +1256,263 @@ async fn the_lookup_says_which_providers_sign_in_with_oauth2_and_whether_the_app
     }
     let _ = std::fs::remove_dir_all(&tokens);
 }
+
+/// SendGrid's Event Webhook key made here: the pair that signs, and the
+/// public key as SendGrid shows it (base64 DER `SubjectPublicKeyInfo`).
+fn webhook_key() -> (ring::signature::EcdsaKeyPair, String) {
+    use base64::Engine as _;
+    use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    // `SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING }`.
+    let mut spki = vec![
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+        0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ];
+    spki.extend_from_slice(pair.public_key().as_ref());
+    (pair, base64::engine::general_purpose::STANDARD.encode(spki))
+}
+
+/// SendGrid's signature of `body` at `timestamp`: base64 DER ECDSA over
+/// the timestamp followed by the body.
+fn sign(pair: &ring::signature::EcdsaKeyPair, timestamp: &str, body: &str) -> String {
+    use base64::Engine as _;
+    let signed = [timestamp.as_bytes(), body.as_bytes()].concat();
+    let signature = pair
+        .sign(&ring::rand::SystemRandom::new(), &signed)
+        .unwrap();
+    base64::engine::general_purpose::STANDARD.encode(signature.as_ref())
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// POSTs `body` to the page's webhook as SendGrid would, with `signature`
+/// and `timestamp`: the status and the JSON answer.
+async fn post_webhook(page: &Page, body: &str, signature: &str, timestamp: &str) -> (u16, Value) {
+    let response = page
+        .client
+        .post(format!("{}/webhooks/sendgrid", page.base))
+        .header("content-type", "application/json")
+        .header("X-Twilio-Email-Event-Webhook-Signature", signature)
+        .header("X-Twilio-Email-Event-Webhook-Timestamp", timestamp)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A test message sent by `page`'s visitor for `who` with no SMTP server
+/// (through the default provider): its Message-ID, and the account the
+/// page sent it for, as SendGrid received it.
+async fn sent_through_sendgrid(
+    page: &Page,
+    s: &Servers,
+    who: &Account,
+    seen: &courriel_testkit::sendgrid::Seen,
+) -> (String, String) {
+    let form = json!({
+        "address": who.address,
+        "imap": { "host": HOST, "port": s.imap_tls_port, "security": "implicit-tls",
+                  "username": who.address, "sent_folder": "auto" },
+    });
+    let answer = page
+        .post(
+            "/api/test",
+            &json!({ "settings": form, "passwords": { "imap": who.password }, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(answer["transport"], "sendgrid", "{answer}");
+    let message_id = answer["message_id"].as_str().unwrap().to_string();
+    let (_, body) = seen.lock().unwrap().last().cloned().unwrap();
+    let args = &body["custom_args"];
+    assert_eq!(args["courriel_message_id"], message_id.as_str(), "{body}");
+    let account = args["courriel_account"].as_str().unwrap().to_string();
+    assert!(
+        !account.contains('@'),
+        "the account id that travels to SendGrid is opaque: {account}"
+    );
+    (message_id, account)
+}
+
+/// A bounce of `message_id` (of `account`) to `recipient`, as SendGrid
+/// posts it.
+fn bounce(event_id: &str, message_id: &str, account: &str, recipient: &str) -> Value {
+    json!({
+        "email": recipient,
+        "event": "bounce",
+        "type": "bounce",
+        "reason": format!("550 5.1.1 <{recipient}>: Recipient address rejected"),
+        "timestamp": unix_now(),
+        "sg_event_id": event_id,
+        "sg_message_id": "sg-local-1.filter0001",
+        "courriel_message_id": message_id,
+        "courriel_account": account,
+    })
+}
+
+fn undelivered_items(page: &str) -> usize {
+    page.matches("<li data-message-id=").count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sendgrid_events_reach_the_visitor_whose_message_failed_and_nobody_else() {
+    let s = Servers::get();
+    let (url, seen) = courriel_testkit::sendgrid::server();
+    let (pair, key) = webhook_key();
+    let mut config = config(s, "webhook");
+    config.default_provider = Some(
+        courriel::SendGridSettings::new("good")
+            .dangerous_plain_http_base_url(&url)
+            .into(),
+    );
+    config.sendgrid_webhook = Some(courriel::events::WebhookKey::parse(&key).unwrap());
+    let alice = Page::start_with(config).await;
+    let bob = alice.another_browser();
+    let stranger = alice.another_browser();
+
+    let (alice_message, alice_account) = sent_through_sendgrid(&alice, s, &s.special, &seen).await;
+    assert!(alice.cookie.lock().unwrap().is_some(), "a session for her");
+    let (bob_message, bob_account) = sent_through_sendgrid(&bob, s, &s.courier, &seen).await;
+    assert_ne!(alice_account, bob_account);
+
+    // SendGrid's events: Alice's message bounced; one for a message the
+    // page never sent; Bob's message claimed for Alice's account.
+    let events = json!([
+        bounce("ev-1", &alice_message, &alice_account, "client@example.org"),
+        bounce("ev-2", "other-app.123@example.org", &alice_account, "x@example.org"),
+        bounce("ev-3", &bob_message, &alice_account, "y@example.org"),
+        {
+            "email": "ok@example.org", "event": "delivered", "response": "250 2.0.0 OK",
+            "timestamp": unix_now(), "sg_event_id": "ev-4",
+            "courriel_message_id": alice_message, "courriel_account": alice_account,
+        },
+    ])
+    .to_string();
+    let timestamp = unix_now().to_string();
+    let signature = sign(&pair, &timestamp, &events);
+    let (status, answer) = post_webhook(&alice, &events, &signature, &timestamp).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer,
+        json!({ "ok": true, "failures": 1, "other": 1, "duplicates": 0, "unknown": 2 }),
+        "unknown events are taken (2xx: SendGrid would retry) and counted apart"
+    );
+
+    let page = alice.get("/?lang=en", None).await;
+    assert!(page.contains("1 message could not be delivered:"), "{page}");
+    assert!(page.contains("client@example.org"), "{page}");
+    assert!(
+        page.contains("550 5.1.1 &lt;client@example.org&gt;"),
+        "{page}"
+    );
+    assert_eq!(undelivered_items(&page), 1, "{page}");
+    let page = alice.get("/?lang=fr", None).await;
+    assert!(
+        page.contains("1 message n'a pas pu être distribué :"),
+        "{page}"
+    );
+    for other in [&bob, &stranger] {
+        let page = other.get("/?lang=en", None).await;
+        assert!(!page.contains("could not be delivered"), "{page}");
+        assert!(!page.contains("client@example.org"), "{page}");
+        assert!(!page.contains("x@example.org") && !page.contains("y@example.org"));
+    }
+
+    // The same request posted again (SendGrid retries): counted once.
+    let (status, answer) = post_webhook(&alice, &events, &signature, &timestamp).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["duplicates"], 4, "{answer}");
+    assert_eq!(answer["failures"], 0, "{answer}");
+    assert_eq!(undelivered_items(&alice.get("/", None).await), 1);
+
+    // A second message of hers is dropped: two messages now.
+    let (second, _) = sent_through_sendgrid(&alice, s, &s.special, &seen).await;
+    let mut dropped = bounce("ev-5", &second, &alice_account, "z@example.org");
+    dropped["event"] = json!("dropped");
+    dropped["reason"] = json!("Bounced Address");
+    let body = json!([dropped]).to_string();
+    let timestamp = unix_now().to_string();
+    let (status, _) =
+        post_webhook(&alice, &body, &sign(&pair, &timestamp, &body), &timestamp).await;
+    assert_eq!(status, 200);
+    let page = alice.get("/?lang=en", None).await;
+    assert!(
+        page.contains("2 messages could not be delivered:"),
+        "{page}"
+    );
+    assert!(page.contains("Bounced Address"), "{page}");
+    let page = alice.get("/?lang=fr", None).await;
+    assert!(
+        page.contains("2 messages n'ont pas pu être distribués :"),
+        "{page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sendgrid_requests_tampered_replayed_or_unsigned_are_refused() {
+    let s = Servers::get();
+    let (url, seen) = courriel_testkit::sendgrid::server();
+    let (pair, key) = webhook_key();
+    let mut config = config(s, "webhook-refused");
+    config.default_provider = Some(
+        courriel::SendGridSettings::new("good")
+            .dangerous_plain_http_base_url(&url)
+            .into(),
+    );
+    config.sendgrid_webhook = Some(courriel::events::WebhookKey::parse(&key).unwrap());
+    let alice = Page::start_with(config).await;
+    let (message, account) = sent_through_sendgrid(&alice, s, &s.special, &seen).await;
+
+    let body = json!([bounce("ev-1", &message, &account, "client@example.org")]).to_string();
+    // Tampered: signed, then changed on the way.
+    let timestamp = unix_now().to_string();
+    let signature = sign(&pair, &timestamp, &body);
+    let tampered = body.replace("client@example.org", "attacker@example.org");
+    let (status, answer) = post_webhook(&alice, &tampered, &signature, &timestamp).await;
+    assert_eq!(
+        (status, &answer["code"]),
+        (401, &json!("WH003")),
+        "{answer}"
+    );
+    // Replayed: a request signed an hour ago (beyond the 5 minutes).
+    let old = (unix_now() - 3_600).to_string();
+    let (status, answer) = post_webhook(&alice, &body, &sign(&pair, &old, &body), &old).await;
+    assert_eq!(
+        (status, &answer["code"]),
+        (401, &json!("WH005")),
+        "{answer}"
+    );
+    // Signed with another key.
+    let (other, _) = webhook_key();
+    let (status, _) =
+        post_webhook(&alice, &body, &sign(&other, &timestamp, &body), &timestamp).await;
+    assert_eq!(status, 401);
+    // Nothing of them reached the page.
+    let page = alice.get("/?lang=en", None).await;
+    assert!(!page.contains("could not be delivered"), "{page}");
+    // The genuine request is taken.
+    let (status, answer) = post_webhook(&alice, &body, &signature, &timestamp).await;
+    assert_eq!((status, &answer["failures"]), (200, &json!(1)), "{answer}");
+    assert!(
+        alice
+            .get("/?lang=en", None)
+            .await
+            .contains("1 message could not be delivered:")
+    );
+
+    // Without a key configured there is no such endpoint.
+    let plain = Page::start("webhook-off").await;
+    let (status, _) = post_webhook(&plain, &body, &signature, &timestamp).await;
+    assert_eq!(status, 404);
+}
