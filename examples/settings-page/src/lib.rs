@@ -33,6 +33,13 @@
 //! in with in their browser (a session cookie), and no token ever reaches
 //! the page.
 //!
+//! With the application's default provider ([`Config::default_provider`])
+//! and SendGrid's Event Webhook ([`Config::sendgrid_webhook`]), the page
+//! takes SendGrid's signed events at `POST /webhooks/sendgrid` and shows
+//! each visitor (their browser session) which of their test messages
+//! could not be delivered, and why; events of other messages are counted
+//! apart and shown to nobody.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use std::sync::Arc;
