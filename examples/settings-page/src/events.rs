@@ -21,6 +21,7 @@
 //! failures kept per account, event ids remembered.
 
 use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Json;
@@ -292,22 +293,21 @@ pub(crate) fn section(failures: &[Undelivered], lang: Lang) -> String {
     } else {
         ("to", ": ")
     };
-    let items: String = failures
-        .iter()
-        .map(|f| {
-            let reason = f
-                .reason
-                .as_deref()
-                .map(|r| format!(" — {}", escape(r)))
-                .unwrap_or_default();
-            format!(
-                r#"<li data-message-id="{id}">{to} <span class="recipient">{recipient}</span>{sep}{kind}{reason}</li>"#,
-                id = escape(&f.message_id),
-                recipient = escape(&f.recipient),
-                kind = escape(kind_text(f.kind, lang)),
-            )
-        })
-        .collect();
+    let mut items = String::new();
+    for f in failures {
+        let reason = f
+            .reason
+            .as_deref()
+            .map(|r| format!(" — {}", escape(r)))
+            .unwrap_or_default();
+        let _ = write!(
+            items,
+            r#"<li data-message-id="{id}">{to} <span class="recipient">{recipient}</span>{sep}{kind}{reason}</li>"#,
+            id = escape(&f.message_id),
+            recipient = escape(&f.recipient),
+            kind = escape(kind_text(f.kind, lang)),
+        );
+    }
     // The headline is the page's own words: nothing to escape.
     format!(
         r#"<section id="undelivered" class="undelivered" role="status"><p>{headline}</p><ul>{items}</ul></section>
@@ -331,6 +331,7 @@ mod tests {
     /// A signed-and-read event to start from (the type is non-exhaustive:
     /// made by the library's own reader).
     fn sample() -> DeliveryEvent {
+        use base64::Engine as _;
         use ring::signature::KeyPair as _;
         let rng = ring::rand::SystemRandom::new();
         let alg = &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING;
@@ -340,7 +341,6 @@ mod tests {
         let timestamp = "1765100100";
         let signed = [timestamp.as_bytes(), body].concat();
         let signature = pair.sign(&rng, &signed).unwrap();
-        use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD;
         let mut spki = vec![
             0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,

@@ -185,6 +185,23 @@ fn oauth2_flag(
     Ok(())
 }
 
+/// `--default-provider-env` (the variable's name, read in `main`) or
+/// `--sendgrid-webhook-key` (checked here) with its `value`.
+fn default_provider_flag(
+    name: &str,
+    value: String,
+    config: &mut Config,
+    env: &mut Option<String>,
+) -> Result<(), String> {
+    if name == "--default-provider-env" {
+        *env = Some(value);
+    } else {
+        let key = WebhookKey::parse(&value).map_err(|e| format!("{name}: {e}"))?;
+        config.sendgrid_webhook = Some(key);
+    }
+    Ok(())
+}
+
 /// Gives each client the secret its variable holds (read by `var`).
 fn apply_secrets(
     config: &mut Config,
@@ -278,12 +295,8 @@ fn parse(args: impl IntoIterator<Item = String>, state: Option<PathBuf>) -> Resu
             | "--oauth2-tenant"
             | "--tokens"
             | "--public-url" => oauth2_flag(&name, value()?, &mut config, &mut oauth2)?,
-            "--default-provider-env" => default_provider_env = Some(value()?),
-            "--sendgrid-webhook-key" => {
-                let v = value()?;
-                let key =
-                    WebhookKey::parse(&v).map_err(|e| format!("--sendgrid-webhook-key: {e}"))?;
-                config.sendgrid_webhook = Some(key);
+            "--default-provider-env" | "--sendgrid-webhook-key" => {
+                default_provider_flag(&name, value()?, &mut config, &mut default_provider_env)?;
             }
             other => return Err(format!("unknown argument `{other}`")),
         }
