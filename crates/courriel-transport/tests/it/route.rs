@@ -237,6 +237,7 @@ fn on_the_users_behalf_the_relay_sends_the_applications_from_and_the_copy_is_wha
     let told = Told::default();
     let sent = runtime()
         .block_on(deliver(
+            None,
             Route {
                 smtp: None,
                 default: Some(&default),
