@@ -769,10 +769,13 @@ fn mailer_with(
 ) -> Result<Mailer, u8> {
     let spool = open_spool(spec, options, lang)?;
     // Checking lists folders afresh and refreshes the cache `folders` reads.
+    // The tool's account ids are the account files' paths: they stay on
+    // this machine (it reads no delivery events).
     let mut builder = tune(
         Mailer::with_spool(spool.clone())
             .catalog(catalog.clone())
-            .folder_cache(folder_cache(&spool)),
+            .folder_cache(folder_cache(&spool))
+            .account_ids_to_provider(false),
     );
     let configured = default_provider().and_then(|d| Ok((d, on_behalf()?)));
     let (default, on_behalf) = configured.map_err(|e| {

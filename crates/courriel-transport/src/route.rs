@@ -108,26 +108,29 @@ pub struct Route<'a> {
     /// differs: sent on the user's behalf ([`Email::on_behalf`]), with the
     /// same Message-ID. `None`: the same email either way.
     pub on_behalf: Option<&'a Email>,
+    /// The application's id of the account, sent to the default provider
+    /// with the message so that its events come back tied to it
+    /// (SendGrid's API: a custom argument, see [`crate::events`]).
+    /// SendGrid keeps it: it should be opaque (a database key, not an
+    /// address or a file path). `None`: not sent.
+    pub account: Option<&'a str>,
 }
 
-/// Sends `email`, rendered once by the caller as `rendered`, for
-/// `account` (the application's id of it, when it has one), through
+/// Sends `email`, rendered once by the caller as `rendered`, through
 /// `route`'s SMTP server when given (on a new connection), else through
 /// its default provider; `handover` runs just before the message leaves.
 ///
-/// Through SendGrid's API, `account` and the Message-ID travel as custom
-/// arguments, so that its Event Webhook's events come back tied to them
-/// ([`crate::events`]): SendGrid keeps them, so the id should be opaque (a
-/// database key, not an address).
+/// Through SendGrid's API, [`Route::account`] and the Message-ID travel as
+/// custom arguments, so that its Event Webhook's events come back tied to
+/// them ([`crate::events`]).
 pub async fn deliver(
-    account: Option<&str>,
     route: Route<'_>,
     email: &Email,
     rendered: Rendered,
     handover: &impl Handover,
 ) -> Result<Sent, Failure> {
     let smtp = route.smtp.map(Smtp::Direct);
-    deliver_with(smtp, account, route, email, rendered, handover).await
+    deliver_with(smtp, route, email, rendered, handover).await
 }
 
 /// Like [`deliver`], through a connection of `account`'s in `pool`.
@@ -140,7 +143,7 @@ pub async fn deliver_pooled(
     handover: &impl Handover,
 ) -> Result<Sent, Failure> {
     let smtp = route.smtp.map(|s| Smtp::Pooled(pool, account, s));
-    deliver_with(smtp, Some(account), route, email, rendered, handover).await
+    deliver_with(smtp, route, email, rendered, handover).await
 }
 
 /// A handover told the transport is `.0`, whatever the connection says.
@@ -182,7 +185,6 @@ impl Smtp<'_> {
 
 async fn deliver_with(
     smtp: Option<Smtp<'_>>,
-    account: Option<&str>,
     route: Route<'_>,
     email: &Email,
     rendered: Rendered,
@@ -203,7 +205,7 @@ async fn deliver_with(
             None => return Err(Failure::new(FailureKind::SendgridNotConfigured)),
             Some(DefaultProvider::SendGridApi(settings)) => (
                 Transport::SendGrid,
-                send_sendgrid(settings, email, &rendered, account, handover).await?,
+                send_sendgrid(settings, email, &rendered, route.account, handover).await?,
             ),
             Some(DefaultProvider::SmtpRelay { settings, .. }) => {
                 // The relay speaks SMTP, but the handover must know the

@@ -53,6 +53,7 @@ pub struct MailerBuilder {
     folders: Option<FolderCache>,
     tuning: Tuning,
     on_behalf: Option<OnBehalf>,
+    account_ids_to_provider: bool,
     dmarc_name_server: Option<SocketAddr>,
     dmarc_deadline: Duration,
 }
@@ -152,6 +153,18 @@ impl MailerBuilder {
     #[must_use]
     pub fn on_behalf(mut self, on_behalf: OnBehalf) -> Self {
         self.on_behalf = Some(on_behalf);
+        self
+    }
+
+    /// Whether each account's id goes to the default provider with its
+    /// messages (default: yes), so that the provider's delivery events
+    /// come back tied to the account (SendGrid's custom argument
+    /// `courriel_account`, see [`crate::events`]). The provider keeps it:
+    /// ids should be opaque (a database key, not an address); turn this
+    /// off when they are not and events are not read.
+    #[must_use]
+    pub fn account_ids_to_provider(mut self, send: bool) -> Self {
+        self.account_ids_to_provider = send;
         self
     }
 
@@ -269,6 +282,7 @@ impl MailerBuilder {
         };
         Ok(Mailer {
             on_behalf,
+            account_ids_to_provider: self.account_ids_to_provider,
             catalog: Arc::new(self.catalog.unwrap_or_else(|| Catalog::builtin().clone())),
             default: self.default.map(Arc::new),
             policy: self.policy,
@@ -326,6 +340,7 @@ impl MailerBuilder {
 #[derive(Debug, Clone)]
 pub struct Mailer {
     on_behalf: Option<Arc<Sender>>,
+    account_ids_to_provider: bool,
     catalog: Arc<Catalog>,
     default: Option<Arc<DefaultProvider>>,
     policy: Policy,
@@ -817,6 +832,7 @@ impl Mailer {
             catalog: None,
             default: None,
             on_behalf: None,
+            account_ids_to_provider: true,
             dmarc_name_server: None,
             dmarc_deadline: Duration::from_secs(2),
             spool,
@@ -921,6 +937,7 @@ impl Mailer {
             default: self.default.as_deref(),
             policy: &self.policy,
             on_behalf: on_behalf.as_ref(),
+            account: self.account_ids_to_provider.then(|| account.id()),
         };
         // The IMAP session is opened while the message is sent (in the
         // background: the send's answer never waits for it), so that the

@@ -189,6 +189,15 @@ fn without_smtp_the_default_provider_sends() {
         request["headers"]["Message-ID"],
         format!("<{}>", v["message_id"].as_str().unwrap())
     );
+    // The tool's account ids are file paths: they stay here.
+    assert_eq!(
+        request["custom_args"]["courriel_message_id"],
+        v["message_id"]
+    );
+    assert!(
+        request["custom_args"].get("courriel_account").is_none(),
+        "{request}"
+    );
 
     // No key: the default provider is not configured (SG001), said in French on request.
     let out = Command::new(env!("CARGO_BIN_EXE_courriel"))

@@ -42,12 +42,12 @@ fn the_users_server_first_the_default_provider_otherwise() {
     let rt = runtime();
     let sent = rt
         .block_on(deliver(
-            None,
             Route {
                 smtp: Some(&smtp),
                 default: Some(&default),
                 policy: &quick(),
                 on_behalf: None,
+                account: None,
             },
             &email(),
             email().render().unwrap(),
@@ -62,12 +62,12 @@ fn the_users_server_first_the_default_provider_otherwise() {
     assert!(seen.lock().unwrap().is_empty());
     let sent = rt
         .block_on(deliver(
-            Some("acct-7f3a"),
             Route {
                 smtp: None,
                 default: Some(&default),
                 policy: &quick(),
                 on_behalf: None,
+                account: Some("acct-7f3a"),
             },
             &email(),
             email().render().unwrap(),
@@ -97,12 +97,12 @@ fn a_permanent_refusal_does_not_fall_back_unless_the_policy_says_so() {
     let rt = runtime();
     let failure = rt
         .block_on(deliver(
-            None,
             Route {
                 smtp: Some(&wrong),
                 default: Some(&default),
                 policy: &quick(),
                 on_behalf: None,
+                account: None,
             },
             &email(),
             email().render().unwrap(),
@@ -120,12 +120,12 @@ fn a_permanent_refusal_does_not_fall_back_unless_the_policy_says_so() {
     };
     let sent = rt
         .block_on(deliver(
-            None,
             Route {
                 smtp: Some(&wrong),
                 default: Some(&default),
                 policy: &policy,
                 on_behalf: None,
+                account: None,
             },
             &email(),
             email().render().unwrap(),
@@ -141,12 +141,12 @@ fn a_transient_failure_is_retried_then_reported() {
     let down = settings(&s.special, 1, Security::ImplicitTls);
     let failure = runtime()
         .block_on(deliver(
-            None,
             Route {
                 smtp: Some(&down),
                 default: None,
                 policy: &quick(),
                 on_behalf: None,
+                account: None,
             },
             &email(),
             email().render().unwrap(),
@@ -193,12 +193,12 @@ fn an_smtp_relay_as_the_default_provider_sends_and_is_not_the_users_server() {
     let told = Told::default();
     let sent = runtime()
         .block_on(deliver(
-            None,
             Route {
                 smtp: None,
                 default: Some(&default),
                 policy: &quick(),
                 on_behalf: None,
+                account: None,
             },
             &email(),
             email().render().unwrap(),
@@ -237,12 +237,12 @@ fn on_the_users_behalf_the_relay_sends_the_applications_from_and_the_copy_is_wha
     let told = Told::default();
     let sent = runtime()
         .block_on(deliver(
-            None,
             Route {
                 smtp: None,
                 default: Some(&default),
                 policy: &quick(),
                 on_behalf: Some(&on_behalf),
+                account: None,
             },
             &user,
             rendered,

@@ -173,6 +173,8 @@ fn through_sendgrid_on_the_users_behalf_the_receipt_says_so_and_sent_holds_what_
     assert_eq!(body["from"]["email"], APP);
     assert_eq!(body["from"]["name"], "Isabelle Martin via Facturo");
     assert_eq!(body["reply_to"]["email"], "isabelle.martin@rejette.test");
+    // The account's id goes with it, for the provider's events.
+    assert_eq!(body["custom_args"]["courriel_account"], "rejette");
     let bytes = String::from_utf8(receipt.message.to_vec()).unwrap();
     assert!(
         bytes.contains(&format!(
