@@ -471,36 +471,62 @@ impl Filer {
 
     /// Opens `account`'s session ahead of a copy (its message is being
     /// sent), so that the copy, once the server accepted the message, goes
-    /// out on a session already logged in: the connection, TLS and LOGIN
-    /// overlap the SMTP exchange instead of following it. Nothing when a
-    /// fresh session with these settings is open or a round holds it; a
-    /// failure is left for the filing to meet and report.
-    pub async fn prepare(&self, account: &str, settings: &ImapSettings) {
+    /// out on a session already logged in and with its folder chosen: the
+    /// connection, TLS, LOGIN and the folder list overlap the SMTP exchange
+    /// instead of following it, and only the APPEND is left. Nothing is
+    /// created here (a missing Sent folder is created when a copy is
+    /// filed). Nothing when a fresh session with these settings is open or
+    /// a round holds it; a failure to connect is left for the copy's round
+    /// to report.
+    pub async fn prepare(&self, account: &str, settings: &ImapSettings, target: &Target) {
         let state = self.state(account);
         let Ok(mut open) = state.session.try_lock() else {
             return;
         };
         let fingerprint = settings.fingerprint();
-        if open
+        let fresh = open
             .as_ref()
-            .is_some_and(|o| o.fingerprint == fingerprint && o.used.elapsed() < self.idle_expiry)
-        {
-            return;
-        }
-        if let Some(old) = open.take() {
-            old.session.logout().await;
-        }
-        match connect(settings).await {
-            Ok(session) => {
-                *open = Some(Open {
-                    session,
-                    fingerprint,
-                    used: Instant::now(),
-                });
+            .is_some_and(|o| o.fingerprint == fingerprint && o.used.elapsed() < self.idle_expiry);
+        if !fresh {
+            if let Some(old) = open.take() {
+                old.session.logout().await;
             }
-            Err(failure) => {
-                tracing::debug!(account, code = failure.code(), "IMAP: not prepared");
-                *lock(&state.unprepared) = Some((fingerprint, Instant::now(), failure));
+            match connect(settings).await {
+                Ok(session) => {
+                    *open = Some(Open {
+                        session,
+                        fingerprint,
+                        used: Instant::now(),
+                    });
+                }
+                Err(failure) => {
+                    tracing::debug!(account, code = failure.code(), "IMAP: not prepared");
+                    *lock(&state.unprepared) = Some((fingerprint, Instant::now(), failure));
+                    return;
+                }
+            }
+        }
+        let look_only = match target {
+            Target::Auto { provider_hint, .. } => Target::Auto {
+                provider_hint: provider_hint.clone(),
+                create: false,
+            },
+            Target::Folder(_) => target.clone(),
+        };
+        if let Some(o) = open.as_mut()
+            && let Err(failure) = self
+                .folder(&state, &mut o.session, settings, &look_only)
+                .await
+        {
+            // Chosen (or created) when the copy is filed; a session the
+            // failure may have broken is not kept.
+            tracing::debug!(
+                account,
+                code = failure.code(),
+                "IMAP: folder not chosen ahead"
+            );
+            if !failure.kind.refuses_the_copy() && failure.kind != FailureKind::ImapNoSentFolder {
+                *open = None;
             }
         }
         drop(open);

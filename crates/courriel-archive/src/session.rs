@@ -11,9 +11,9 @@ use async_imap::imap_proto::{MailboxDatum, Response};
 use async_imap::types::{Capabilities, Capability};
 use courriel_core::Security;
 use courriel_core::failure::{Failure, FailureKind};
+use courriel_net::AckedStream as TcpStream;
 use courriel_net::{Kinds, Secret};
 use secrecy::ExposeSecret;
-use tokio::net::TcpStream;
 
 use crate::extension::{self, Imap, Literal, Reply, Trouble, bounded, quote, typed};
 use crate::folders::{Folder, Namespaces, folder_from_list};
@@ -148,7 +148,7 @@ async fn tcp(ctx: &Ctx<'_>) -> Result<TcpStream, Failure> {
     // to reach the server later, where it could file a copy the spool
     // still holds (and a retry would file again). A session closed after
     // LOGOUT has nothing left to send.
-    if let Err(e) = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)) {
+    if let Err(e) = socket2::SockRef::from(stream.get_ref()).set_linger(Some(Duration::ZERO)) {
         tracing::debug!(error = %e, "IMAP: SO_LINGER not set");
     }
     Ok(stream)
@@ -227,17 +227,7 @@ pub async fn connect(settings: &ImapSettings) -> Result<Session, Failure> {
     // and must upgrade with STARTTLS.
     #[allow(clippy::match_wildcard_for_single_variants)]
     let (client, announced) = match settings.security {
-        Security::ImplicitTls => {
-            let s = ctx.settings;
-            let stream = s
-                .tls(stream)
-                .await
-                .map_err(|e| e.into_failure(&Kinds::IMAP, &s.host, s.port))?;
-            // The greeting follows the handshake: no 40 ms wait for a
-            // delayed ACK (Cyrus; see `ack_at_once`).
-            courriel_net::ack_at_once(stream.get_ref().0);
-            greeted(&ctx, Box::new(stream)).await?
-        }
+        Security::ImplicitTls => greeted(&ctx, tls(&ctx, Box::new(stream)).await?).await?,
         _ => {
             // STARTTLS: the greeting in plain text, then the upgrade; a
             // server that refuses it gets no password. Anything it sent

@@ -10,7 +10,6 @@ use std::time::Duration;
 use courriel_core::Security;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 
 use crate::{Destinations, NetError, Secret, TokenSource};
 
@@ -202,8 +201,9 @@ impl<T> Endpoint<T> {
 
 impl<T: ConnectBounds> Endpoint<T> {
     /// A TCP connection to the server, within the connect bound (see
-    /// [`crate::tcp`]).
-    pub async fn tcp(&self) -> Result<TcpStream, NetError> {
+    /// [`crate::tcp`]), acknowledging what it reads at once
+    /// ([`crate::AckedStream`]).
+    pub async fn tcp(&self) -> Result<crate::AckedStream, NetError> {
         crate::tcp(
             &self.host,
             self.port,
@@ -212,6 +212,7 @@ impl<T: ConnectBounds> Endpoint<T> {
             self.timeouts.connect(),
         )
         .await
+        .map(crate::AckedStream::new)
     }
 
     /// The TLS handshake with the server over `io`, within the TLS bound,

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use courriel_core::failure::{Failure, FailureKind, Step};
 use courriel_core::{EmailAddress, Security};
+use courriel_net::AckedStream as TcpStream;
 use courriel_net::{Kinds, NetError, Secret};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::AsyncSmtpConnection;
@@ -19,7 +20,6 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 use lettre::transport::smtp::response::{Response, Severity};
 use secrecy::ExposeSecret;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
 use crate::email::Rendered;
 use crate::refusal::{Command, refuses_sender};
@@ -126,11 +126,7 @@ async fn tls(
     s: &SmtpSettings,
     io: TcpStream,
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Failure> {
-    let stream = s.tls(io).await.map_err(|e| s.net_failure(e))?;
-    // With implicit TLS the greeting follows the handshake: no 40 ms wait
-    // for a delayed ACK (see `ack_at_once`).
-    courriel_net::ack_at_once(stream.get_ref().0);
-    Ok(stream)
+    s.tls(io).await.map_err(|e| s.net_failure(e))
 }
 
 /// Reads one (multi-line) reply in plain text: `(code, text)`, parsed by

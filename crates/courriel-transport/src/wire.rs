@@ -172,10 +172,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Wire<S> {
 }
 
 impl lettre::transport::smtp::client::AsyncTokioStream
-    for Wire<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>
+    for Wire<tokio_rustls::client::TlsStream<courriel_net::AckedStream>>
 {
     fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.state().inner.get_ref().0.peer_addr()
+        self.state().inner.get_ref().0.get_ref().peer_addr()
     }
 }
 

@@ -217,8 +217,14 @@ fn check_against_single_checks(rt: &tokio::runtime::Runtime) {
             (s.smtp_starttls_port, s.imap_tls_port)
         } else {
             (
-                rt.block_on(delaying_proxy(s.smtp_starttls_port, latency)),
-                rt.block_on(delaying_proxy(s.imap_tls_port, latency)),
+                rt.block_on(courriel_testkit::hostile::delaying_proxy(
+                    s.smtp_starttls_port,
+                    latency,
+                )),
+                rt.block_on(courriel_testkit::hostile::delaying_proxy(
+                    s.imap_tls_port,
+                    latency,
+                )),
             )
         };
         let alice = account_on(&s.special, smtp_port, imap_port, true);
@@ -258,56 +264,4 @@ fn check_against_single_checks(rt: &tokio::runtime::Runtime) {
             smtp_alone.max(imap_alone).as_secs_f64() / (smtp_alone + imap_alone).as_secs_f64()
         );
     }
-}
-
-/// A TCP proxy on 127.0.0.1 to the test server's `port` that delivers
-/// every chunk `latency` after it arrived, in each direction, in order.
-async fn delaying_proxy(port: u16, latency: Duration) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let local = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
-                continue;
-            };
-            let _ = client.set_nodelay(true);
-            let _ = server.set_nodelay(true);
-            let (client_read, client_write) = client.into_split();
-            let (server_read, server_write) = server.into_split();
-            tokio::spawn(delay(client_read, server_write, latency));
-            tokio::spawn(delay(server_read, client_write, latency));
-        }
-    });
-    local
-}
-
-/// Copies `from` to `to`, each chunk held until `latency` after arrival.
-async fn delay(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    latency: Duration,
-) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
-    let writer = tokio::spawn(async move {
-        while let Some((at, chunk)) = rx.recv().await {
-            tokio::time::sleep_until(at + latency).await;
-            if to.write_all(&chunk).await.is_err() {
-                return;
-            }
-        }
-        let _ = to.shutdown().await;
-    });
-    let mut buf = vec![0; 64 * 1024];
-    while let Ok(n) = from.read(&mut buf).await {
-        if n == 0
-            || tx
-                .send((tokio::time::Instant::now(), buf[..n].to_vec()))
-                .is_err()
-        {
-            break;
-        }
-    }
-    drop(tx);
-    let _ = writer.await;
 }

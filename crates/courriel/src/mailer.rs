@@ -946,7 +946,8 @@ impl Mailer {
             && let Plan::File = Self::plan(account, transport)
         {
             let (filer, id, imap) = (self.filer.clone(), account.id().to_string(), imap.clone());
-            tokio::spawn(async move { filer.prepare(&id, &imap).await });
+            let target = account.target();
+            tokio::spawn(async move { filer.prepare(&id, &imap, &target).await });
         }
         let sent = deliver_pooled(
             &self.smtp,
