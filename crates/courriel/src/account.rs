@@ -90,7 +90,8 @@ impl Account {
     /// custom argument, so that its Event Webhook's events come back tied
     /// to the account: [`crate::events`]). SendGrid keeps it and shows it
     /// in its activity feed: use an opaque id (a database key), not an
-    /// address or a name.
+    /// address or a name, or keep it here with
+    /// `MailerBuilder::account_ids_to_provider(false)`.
     pub fn new(id: impl Into<String>, settings: AccountSettings) -> Account {
         Account {
             id: id.into(),
