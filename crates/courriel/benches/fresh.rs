@@ -26,33 +26,14 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use courriel::{Account, Email, EmailAddress, Filing, Mailbox, Mailer};
-use courriel_testkit::{Account as TestAccount, Servers};
+use courriel::{Email, EmailAddress, Filing, Mailbox, Mailer};
+use courriel_testkit::Servers;
+
+mod common;
+use common::{account_on, cpu_time, spool};
 
 /// Sends in flight at once.
 const CONCURRENCY: usize = 8;
-
-/// `who` on the test servers reached at `ports` (SMTP with implicit TLS,
-/// IMAP with implicit TLS); `file`: whether copies are filed.
-fn account(who: &TestAccount, ports: (u16, u16), file: bool) -> Account {
-    let s = Servers::get();
-    let mut settings = s.settings_for(who, Some((&s.host, ports.0)), Some((&s.host, ports.1)));
-    if let Some(smtp) = settings.smtp.as_mut() {
-        smtp.security = Some("implicit-tls".into());
-    }
-    if let Some(imap) = settings.imap.as_mut() {
-        imap.copy_to_sent = Some(file);
-    }
-    Account::new(&who.address, settings)
-        .with_smtp_password(&who.password)
-        .with_imap_password(&who.password)
-}
-
-fn spool(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("courriel-bench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 /// One side's run: wall time and each message's latency.
 struct Run {
@@ -122,7 +103,7 @@ fn ours(
     let accounts: Vec<_> = s
         .fresh
         .iter()
-        .map(|a| mailer.resolve(&account(a, ports, file)))
+        .map(|a| mailer.resolve(&account_on(a, ports, true, file)))
         .collect();
     let (full_before, resumed_before) = courriel::low_level::net::tls_handshakes();
     let cpu_before = cpu_time();
@@ -350,18 +331,6 @@ fn tls_ceiling(seconds: u32) -> Option<String> {
         );
     }
     Some(line)
-}
-
-/// CPU time this process has used (user + system), from /proc.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or_default();
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    let ticks = fields.get(10).unwrap_or(&0) + fields.get(11).unwrap_or(&0);
-    Duration::from_millis(ticks * 10)
 }
 
 /// Ours, transport alone then send and file, twice alternating; the

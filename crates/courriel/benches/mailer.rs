@@ -16,31 +16,15 @@ use courriel::{Account, Email, EmailAddress, Filing, Mailbox, Mailer};
 use courriel_archive::FolderCache;
 use courriel_testkit::{Account as TestAccount, Servers};
 
+mod common;
+use common::{account_on, cpu_time, spool};
+
 const SENDS: usize = 1_000;
 const ROUNDS: usize = 31;
 
 fn account(who: &TestAccount, file: bool) -> Account {
     let s = Servers::get();
-    account_on(who, s.smtp_starttls_port, s.imap_tls_port, file)
-}
-
-/// `who` on the test servers, reached at these ports of 127.0.0.1;
-/// `file`: whether copies are filed in Sent.
-fn account_on(who: &TestAccount, smtp_port: u16, imap_port: u16, file: bool) -> Account {
-    let s = Servers::get();
-    let mut settings = s.settings_for(who, Some((&s.host, smtp_port)), Some((&s.host, imap_port)));
-    if let Some(imap) = settings.imap.as_mut() {
-        imap.copy_to_sent = Some(file);
-    }
-    Account::new(&who.address, settings)
-        .with_smtp_password(&who.password)
-        .with_imap_password(&who.password)
-}
-
-fn spool(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("courriel-bench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    account_on(who, (s.smtp_starttls_port, s.imap_tls_port), false, file)
 }
 
 /// Sends `SENDS` messages spread over the fleet's accounts, all at once;
@@ -105,20 +89,6 @@ fn count_files(dir: &std::path::Path) -> usize {
             })
             .sum()
     })
-}
-
-/// CPU time this process has used (user + system), from /proc.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces): utime is the
-    // 12th, stime the 13th, in clock ticks (100 per second on Linux).
-    let after = stat.rsplit(')').next().unwrap_or_default();
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    let ticks = fields.get(10).unwrap_or(&0) + fields.get(11).unwrap_or(&0);
-    Duration::from_millis(ticks * 10)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -227,7 +197,7 @@ fn check_against_single_checks(rt: &tokio::runtime::Runtime) {
                 )),
             )
         };
-        let alice = account_on(&s.special, smtp_port, imap_port, true);
+        let alice = account_on(&s.special, (smtp_port, imap_port), false, true);
         let mailer = Mailer::builder(spool("check")).build().unwrap();
         let smtp = courriel::connect::smtp_settings(mailer.catalog(), &alice).unwrap();
         let imap = courriel::connect::imap_settings(mailer.catalog(), &alice).unwrap();
