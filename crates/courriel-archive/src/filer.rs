@@ -92,6 +92,25 @@ struct Open {
     used: Instant,
 }
 
+impl Open {
+    /// Whether it may serve a copy for `fingerprint`'s settings: opened
+    /// with them, and used within `expiry`.
+    fn is_fresh(&self, fingerprint: &str, expiry: Duration) -> bool {
+        self.fingerprint == fingerprint && self.used.elapsed() < expiry
+    }
+}
+
+/// Logs out of `sessions` in the background: the caller is filing.
+fn log_out_in_background(sessions: Vec<Session>) {
+    if !sessions.is_empty() {
+        tokio::spawn(async move {
+            for session in sessions {
+                session.logout().await;
+            }
+        });
+    }
+}
+
 #[derive(Default)]
 struct AccountState {
     /// Sends of this account under way whose copies will follow
@@ -239,13 +258,7 @@ impl Filer {
                 expired.push(old.session);
             }
         }
-        if !expired.is_empty() {
-            tokio::spawn(async move {
-                for session in expired {
-                    session.logout().await;
-                }
-            });
-        }
+        log_out_in_background(expired);
         // An account with no session, nothing queued and nobody holding its
         // state is forgotten: the map does not grow with every account that
         // ever filed (its Sent folder is found again in the folder cache).
@@ -484,10 +497,10 @@ impl Filer {
             return;
         };
         let fingerprint = settings.fingerprint();
-        let fresh = open
+        if !open
             .as_ref()
-            .is_some_and(|o| o.fingerprint == fingerprint && o.used.elapsed() < self.idle_expiry);
-        if !fresh {
+            .is_some_and(|o| o.is_fresh(&fingerprint, self.idle_expiry))
+        {
             if let Some(old) = open.take() {
                 old.session.logout().await;
             }
@@ -550,16 +563,12 @@ impl Filer {
         }
         idle.sort_by_key(|(used, _)| *used);
         let surplus = idle.len() - self.max_idle;
-        let sessions: Vec<Session> = idle
-            .into_iter()
-            .take(surplus)
-            .filter_map(|(_, mut open)| open.take().map(|o| o.session))
-            .collect();
-        tokio::spawn(async move {
-            for session in sessions {
-                session.logout().await;
-            }
-        });
+        log_out_in_background(
+            idle.into_iter()
+                .take(surplus)
+                .filter_map(|(_, mut open)| open.take().map(|o| o.session))
+                .collect(),
+        );
     }
 
     /// Waits, at most the linger, while other copies of the account are
@@ -596,7 +605,7 @@ impl Filer {
         let fingerprint = settings.fingerprint();
         let expired = open
             .as_ref()
-            .is_some_and(|o| o.fingerprint != fingerprint || o.used.elapsed() >= self.idle_expiry);
+            .is_some_and(|o| !o.is_fresh(&fingerprint, self.idle_expiry));
         if expired && let Some(old) = open.take() {
             old.session.logout().await;
         }

@@ -661,6 +661,11 @@ fn account_from(id: &str, settings: AccountSettings, catalog: &Catalog) -> Resul
     })
 }
 
+/// The environment variable `name`'s value, unless it is unset or blank.
+fn set(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 /// The default provider from the environment: `COURRIEL_DEFAULT_DSN` (any
 /// provider [`DefaultProvider::from_dsn`] knows), else
 /// `COURRIEL_SENDGRID_API_KEY` (SendGrid's API), and for a local test
@@ -668,7 +673,6 @@ fn account_from(id: &str, settings: AccountSettings, catalog: &Catalog) -> Resul
 /// travels unencrypted: tests only). A bad DSN is an error naming its
 /// wrong part, never the key.
 fn default_provider() -> Result<Option<DefaultProvider>, String> {
-    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     if let Some(dsn) = set("COURRIEL_DEFAULT_DSN") {
         return DefaultProvider::from_dsn(dsn.trim())
             .map(Some)
@@ -695,7 +699,6 @@ fn default_provider() -> Result<Option<DefaultProvider>, String> {
 /// `never`), and `COURRIEL_DMARC_NAME_SERVER` (`host:port`; default the
 /// system's).
 fn on_behalf() -> Result<Option<(OnBehalf, Option<std::net::SocketAddr>)>, String> {
-    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let Some(address) = set("COURRIEL_APP_ADDRESS") else {
         return Ok(None);
     };

@@ -48,6 +48,18 @@ impl std::fmt::Debug for SmtpPool {
     }
 }
 
+/// Says goodbye (QUIT) to `connections` in the background: the caller is
+/// sending.
+fn close_in_background(connections: Vec<SmtpConnection>) {
+    if !connections.is_empty() {
+        tokio::spawn(async move {
+            for connection in connections {
+                connection.close().await;
+            }
+        });
+    }
+}
+
 impl SmtpPool {
     /// Idle connections kept across all accounts unless said otherwise.
     pub const MAX_IDLE: usize = 64;
@@ -109,14 +121,7 @@ impl SmtpPool {
                         .is_some_and(|p| Arc::strong_count(p) > 1)
             });
         }
-        if !expired.is_empty() {
-            // Said goodbye to in the background: the caller is sending.
-            tokio::spawn(async move {
-                for connection in expired {
-                    connection.close().await;
-                }
-            });
-        }
+        close_in_background(expired);
     }
 
     /// Keeps `connection` idle for `key`; past `max_idle` idle connections
@@ -144,13 +149,7 @@ impl SmtpPool {
             total -= 1;
         }
         drop(accounts);
-        if !surplus.is_empty() {
-            tokio::spawn(async move {
-                for connection in surplus {
-                    connection.close().await;
-                }
-            });
-        }
+        close_in_background(surplus);
     }
 
     /// Idle connections kept, all accounts together.

@@ -116,6 +116,20 @@ pub struct Route<'a> {
     pub account: Option<&'a str>,
 }
 
+impl Route<'_> {
+    /// The transport tried first: the user's server, else the default
+    /// provider (`None`: neither, nothing can be sent).
+    #[must_use]
+    pub fn first_transport(&self) -> Option<Transport> {
+        match (self.smtp, self.default) {
+            (Some(_), _) => Some(Transport::Smtp),
+            (None, Some(DefaultProvider::SendGridApi(_))) => Some(Transport::SendGrid),
+            (None, Some(DefaultProvider::SmtpRelay { .. })) => Some(Transport::Relay),
+            (None, None) => None,
+        }
+    }
+}
+
 /// Sends `email`, rendered once by the caller as `rendered`, through
 /// `route`'s SMTP server when given (on a new connection), else through
 /// its default provider; `handover` runs just before the message leaves.

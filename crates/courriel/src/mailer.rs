@@ -488,17 +488,6 @@ impl Receipt {
     }
 }
 
-/// The transport a route takes first: the user's server, else the
-/// default provider (`None`: neither, nothing will be sent).
-fn route_transport(route: &Route<'_>) -> Option<Transport> {
-    match (route.smtp, route.default) {
-        (Some(_), _) => Some(Transport::Smtp),
-        (None, Some(DefaultProvider::SendGridApi(_))) => Some(Transport::SendGrid),
-        (None, Some(_)) => Some(Transport::Relay),
-        (None, None) => None,
-    }
-}
-
 /// Whether the copy of a message is filed by us.
 enum Plan {
     File,
@@ -838,7 +827,7 @@ impl Mailer {
             spool,
             policy: Policy::default(),
             smtp_connections_per_account: 2,
-            max_idle: 64,
+            max_idle: SmtpPool::MAX_IDLE,
             idle_expiry: Duration::from_secs(60),
             filing_linger: Duration::from_millis(20),
             retry_batch: 200,
@@ -942,7 +931,7 @@ impl Mailer {
         // The IMAP session is opened while the message is sent (in the
         // background: the send's answer never waits for it), so that the
         // copy follows the server's acceptance on a session logged in.
-        if let (Some(Ok(imap)), Some(transport)) = (account.imap(), route_transport(&route))
+        if let (Some(Ok(imap)), Some(transport)) = (account.imap(), route.first_transport())
             && let Plan::File = Self::plan(account, transport)
         {
             let (filer, id, imap) = (self.filer.clone(), account.id().to_string(), imap.clone());
