@@ -463,6 +463,9 @@ pub(crate) fn work(catalog: &Catalog, spec: &str, o: &WorkOptions, json: bool, l
             accounts.loaded.borrow_mut().clear();
             let handled = match mailer.retry_spool(|id| accounts.get(id)).await {
                 Ok(report) => {
+                    // The spool is readable again: a worker stopped now
+                    // stopped cleanly.
+                    code = EXIT_OK;
                     let handled =
                         report.filed + report.already_filed + report.pending + report.failed;
                     if handled > 0 {

@@ -144,11 +144,22 @@ fn run(store: &str, spool_spec: &str) {
         left(&spool) == 0
     });
     let rest = killed_at.elapsed();
-    for worker in &mut workers[1..] {
+    for (n, worker) in workers.iter_mut().enumerate().skip(1) {
         // SIGTERM: each stops after the pass under way.
         let _ = Command::new("kill").arg(worker.id().to_string()).status();
         let status = worker.wait().unwrap();
-        assert!(status.success(), "a worker stopped cleanly: {status}");
+        let log = dir.join(format!("worker{n}.log"));
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        let errors: Vec<&str> = said
+            .lines()
+            .filter(|l| l.starts_with("courriel:") || l.contains("ERROR"))
+            .take(20)
+            .collect();
+        assert!(
+            status.success(),
+            "worker {n} stopped cleanly: {status}; its errors:\n{}",
+            errors.join("\n")
+        );
     }
 
     let (lost, twice) = courriel_testkit::fleet::lost_and_twice(&s.fleet, &ids);

@@ -208,13 +208,18 @@ impl DirStore {
     }
 
     /// Writes, syncs and removes a small file: the spool can take a copy.
+    /// The file is locked while it exists, like any file being written, so
+    /// another process opening the spool meanwhile leaves it alone.
     fn probe(&self) -> std::io::Result<()> {
         let path = self.dir.join(format!(".probe-{}.tmp", new_id("probe")));
         let written = create_private_file(&path).and_then(|mut file| {
+            file.lock()?;
             file.write_all(&[0; 512])?;
-            file.sync_all()
+            file.sync_all()?;
+            Ok(file)
         });
-        let removed = std::fs::remove_file(&path);
+        // Removed before its lock goes (with `written`).
+        let removed = gone_is_fine(std::fs::remove_file(&path));
         written?;
         removed
     }
@@ -274,7 +279,8 @@ impl DirStore {
                         File::open(&self.dir)?.sync_all()?;
                     }
                 }
-            } else if old || name.starts_with(".probe-") {
+            } else if old {
+                // A probe too: one left by a process that died probing.
                 gone_is_fine(std::fs::remove_file(&path))?;
             }
         }
@@ -699,6 +705,28 @@ mod tests {
         DirStore::open(&dir).unwrap();
         assert!(!old.exists());
         assert!(young.exists(), "maybe being written by another process");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Workers started together each open the directory: one's clean-up
+    /// must never take another's probe file from under it (it once did,
+    /// and that worker stopped with "No such file or directory").
+    #[test]
+    fn many_processes_open_one_directory_at_once() {
+        let dir = std::env::temp_dir().join(format!("courriel-spool-open-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let failures: usize = std::thread::scope(|s| {
+            let openers: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| (0..200).filter(|_| DirStore::open(&dir).is_err()).count()))
+                .collect();
+            openers.into_iter().map(|o| o.join().unwrap()).sum()
+        });
+        assert_eq!(failures, 0, "every opening succeeded");
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|f| f.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "no probe file left behind: {left:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
