@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Map, Value, json};
@@ -60,6 +61,9 @@ pub struct SendGrid {
     pub seen: Seen,
     /// Every Mail Send request, whole.
     pub requests: Arc<Mutex<Vec<Request>>>,
+    /// Connections accepted (a connection serves requests until the client
+    /// closes it: HTTP/1.1 keep-alive, as SendGrid's API does).
+    pub connections: Arc<AtomicUsize>,
 }
 
 impl SendGrid {
@@ -240,11 +244,13 @@ fn start(tls: Option<Arc<rustls::ServerConfig>>) -> SendGrid {
         address,
         seen: Arc::default(),
         requests: Arc::default(),
+        connections: Arc::default(),
     };
     let shared = sendgrid.clone();
     let attempts: Attempts = Arc::default();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
+            shared.connections.fetch_add(1, Ordering::SeqCst);
             let (tls, shared, attempts) = (tls.clone(), shared.clone(), attempts.clone());
             std::thread::spawn(move || match tls {
                 Some(config) => {
@@ -259,13 +265,15 @@ fn start(tls: Option<Arc<rustls::ServerConfig>>) -> SendGrid {
                         }
                     }
                     let sni = stream.conn.server_name().map(str::to_string);
-                    exchange(&mut stream, sni, &shared, &attempts);
+                    let mut data = Vec::new();
+                    while exchange(&mut stream, sni.clone(), &shared, &attempts, &mut data) {}
                     stream.conn.send_close_notify();
                     let _ = stream.flush();
                 }
                 None => {
                     let mut stream: TcpStream = stream;
-                    exchange(&mut stream, None, &shared, &attempts);
+                    let mut data = Vec::new();
+                    while exchange(&mut stream, None, &shared, &attempts, &mut data) {}
                 }
             });
         }
@@ -273,24 +281,25 @@ fn start(tls: Option<Arc<rustls::ServerConfig>>) -> SendGrid {
     sendgrid
 }
 
-/// Reads one request on `stream` and answers it.
+/// Reads one request on `stream` (after what `data` holds already of it)
+/// and answers it; whether the connection serves another request.
 fn exchange(
     stream: &mut impl ReadWrite,
     sni: Option<String>,
     shared: &SendGrid,
     attempts: &Attempts,
-) {
-    let mut data = Vec::new();
+    data: &mut Vec<u8>,
+) -> bool {
     let mut buf = vec![0u8; 65536];
     let head_end = loop {
-        let n = stream.read(&mut buf).unwrap_or(0);
-        if n == 0 {
-            return;
-        }
-        data.extend_from_slice(&buf[..n]);
         if let Some(p) = data.windows(4).position(|w| w == b"\r\n\r\n") {
             break p + 4;
         }
+        let n = stream.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            return false;
+        }
+        data.extend_from_slice(&buf[..n]);
     };
     let head = String::from_utf8_lossy(&data[..head_end]).to_string();
     let header = |name: &str| {
@@ -306,12 +315,15 @@ fn exchange(
     while data.len() < head_end + length {
         let n = stream.read(&mut buf).unwrap_or(0);
         if n == 0 {
-            return;
+            return false;
         }
         data.extend_from_slice(&buf[..n]);
     }
     let body: Value =
         serde_json::from_slice(&data[head_end..head_end + length]).unwrap_or(Value::Null);
+    // What follows belongs to the next request.
+    data.drain(..head_end + length);
+    let close = header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
     let key = header("authorization")
         .and_then(|a| a.strip_prefix("Bearer ").map(str::to_string))
         .unwrap_or_default();
@@ -362,14 +374,11 @@ fn exchange(
         // Takes the whole request, then dies without a word: sent or
         // not, the client cannot tell.
         if key == "hang-up" {
-            return;
+            return false;
         }
         answer(&key, attempt, &body)
     };
-    let mut response = format!(
-        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-        text.len()
-    );
+    let mut response = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", text.len());
     for (k, v) in headers {
         response.push_str(k);
         response.push_str(": ");
@@ -378,8 +387,7 @@ fn exchange(
     }
     response.push_str("\r\n");
     response.push_str(&text);
-    let _ = stream.write_all(response.as_bytes());
-    let _ = stream.flush();
+    stream.write_all(response.as_bytes()).is_ok() && stream.flush().is_ok() && !close
 }
 
 /// A connection, in plain text or TLS.

@@ -14,6 +14,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use courriel_core::failure::{Failure, FailureKind, Step};
@@ -63,6 +64,11 @@ pub struct SendGridSettings {
     resolve: Vec<(String, SocketAddr)>,
     /// CAs trusted besides the web's (PEM), checked when given.
     extra_ca: Vec<reqwest::Certificate>,
+    /// The HTTP client, made at the first send and shared by every clone
+    /// of these settings: its connections to the API are kept and reused
+    /// (a new client per send would pay a TCP and TLS handshake each time).
+    /// Made anew when what it depends on changes (`resolve`, the CAs).
+    client: Arc<OnceLock<reqwest::Client>>,
 }
 
 impl fmt::Debug for SendGridSettings {
@@ -86,6 +92,7 @@ impl SendGridSettings {
             retry: Retry::default(),
             resolve: Vec::new(),
             extra_ca: Vec::new(),
+            client: Arc::default(),
         }
     }
 
@@ -99,6 +106,7 @@ impl SendGridSettings {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         self.resolve.retain(|(h, _)| *h != host);
         self.resolve.push((host, address));
+        self.client = Arc::default();
         self
     }
 
@@ -112,6 +120,7 @@ impl SendGridSettings {
             return Err("the extra CA holds no PEM certificate".to_string());
         }
         self.extra_ca.extend(certificates);
+        self.client = Arc::default();
         Ok(self)
     }
 
@@ -140,16 +149,25 @@ impl SendGridSettings {
         format!("{}/v3/mail/send", self.base_url)
     }
 
-    /// The HTTP client for these settings.
+    /// The HTTP client for these settings, made once (each request is
+    /// bounded by `timeout` on its own, so changing it needs no new client).
     fn client(&self) -> reqwest::Result<reqwest::Client> {
-        let mut builder = reqwest::Client::builder().timeout(self.timeout);
+        if let Some(client) = self.client.get() {
+            return Ok(client.clone());
+        }
+        let mut builder = reqwest::Client::builder();
         for (host, address) in &self.resolve {
             builder = builder.resolve(host, *address);
         }
         for certificate in &self.extra_ca {
             builder = builder.add_root_certificate(certificate.clone());
         }
-        builder.build()
+        // Idle connections are closed before a load balancer's usual
+        // minute would close them under a request being written (whose
+        // fate could then not be known).
+        let client = builder.pool_idle_timeout(Duration::from_secs(30)).build()?;
+        // Two first sends at once: both clients work; one is kept.
+        Ok(self.client.get_or_init(|| client).clone())
     }
 }
 
@@ -296,6 +314,7 @@ pub async fn send_sendgrid(
             .await?;
         let response = client
             .post(settings.endpoint())
+            .timeout(settings.timeout)
             .bearer_auth(settings.api_key.expose_secret())
             .header("Content-Type", "application/json")
             .body(body.clone())

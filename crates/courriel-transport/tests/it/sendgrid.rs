@@ -225,6 +225,45 @@ fn the_message_id_and_the_account_arrive_as_custom_args() {
 }
 
 #[test]
+fn sends_share_one_connection_to_the_api() {
+    let sendgrid = courriel_testkit::sendgrid::https_server();
+    let ca = std::fs::read(&courriel_testkit::Servers::get().ca).unwrap();
+    let settings = SendGridSettings::new("good")
+        .with_base_url("https://api.sendgrid.com")
+        .unwrap()
+        .resolve("api.sendgrid.com", sendgrid.address)
+        .with_extra_ca(&ca)
+        .unwrap();
+    let e = email();
+    let rendered = e.render().unwrap();
+    let connections = || {
+        sendgrid
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    runtime().block_on(async {
+        for settings in [&settings, &settings, &settings.clone()] {
+            send_sendgrid(settings, &e, &rendered, None, &())
+                .await
+                .unwrap();
+        }
+    });
+    assert_eq!(sendgrid.requests().len(), 3);
+    assert_eq!(
+        connections(),
+        1,
+        "three sends, clones of the settings included, on one connection"
+    );
+    // Another runtime (the first one's connections died with it): the
+    // client opens a new connection rather than failing on a dead one.
+    runtime()
+        .block_on(send_sendgrid(&settings, &e, &rendered, None, &()))
+        .unwrap();
+    assert_eq!(sendgrid.requests().len(), 4);
+    assert_eq!(connections(), 2);
+}
+
+#[test]
 fn an_account_id_too_long_for_sendgrid_is_left_out_and_the_message_still_goes() {
     let (url, seen) = server();
     let e = email();
