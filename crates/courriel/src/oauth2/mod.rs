@@ -16,5 +16,8 @@ pub use file::FileStore;
 pub use flow::{Authorization, DeviceAuthorization, HttpOptions, OAuth2Client, Revocation, SignIn};
 #[cfg(feature = "postgres")]
 pub use postgres::PgTokenStore;
-pub use source::{DEFAULT_MARGIN, StoredTokens, login_of, sign_in_for};
+pub use source::{
+    DEFAULT_MARGIN, DEFAULT_RETRY_RENEWAL_AFTER, MAX_RETRY_RENEWAL_AFTER, StoredTokens, login_of,
+    sign_in_for,
+};
 pub use store::{Grant, GrantKey, MAX_STORED, RefreshLock, StoreFuture, TokenStore, store_failure};

@@ -11,13 +11,21 @@
 //! When a renewal fails, the stored grant is left as it was: kept, neither
 //! deleted nor changed. After a temporary failure (OA005: the provider
 //! did not answer, answered 5xx or something that is not a token) the
-//! token in hand is used while it has not expired, and the next call
-//! tries to renew again. After a refusal (OA002: `invalid_grant`, the
-//! sign-in was revoked or expired) the grant stays for the application to
-//! show whose sign-in must be made again (and for another process that
-//! may have renewed it meanwhile: a refusal never deletes what another
-//! saved); each call asks the provider again, and the user's new sign-in
-//! replaces it.
+//! token in hand is used while it has not expired, and a later call tries
+//! to renew again (see below). After a refusal (OA002: `invalid_grant`,
+//! the sign-in was revoked or expired) the grant stays for the
+//! application to show whose sign-in must be made again (and for another
+//! process that may have renewed it meanwhile: a refusal never deletes
+//! what another saved); the user's new sign-in replaces it.
+//!
+//! A renewal that failed is not tried again at once with the same refresh
+//! token: for 5 seconds after a first failure, then twice as long after
+//! each next one, up to 5 minutes ([`StoredTokens::retry_renewal_after`]),
+//! calls get the same answer without asking the provider (a token in hand
+//! that has not expired, or the failure). A provider that is down is not
+//! hammered by every send, and sends do not each wait for its timeout.
+//! A new grant in the store (the user signed in again, another process
+//! renewed) is used at once.
 //!
 //! When a renewal succeeds but the store fails to save it (OA009: the
 //! database or the disk is down), the renewal is not lost: its rotated
@@ -27,12 +35,12 @@
 //! sharing the store meanwhile see the old grant; they cannot save either.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use courriel_core::failure::{Failure, FailureKind};
 use courriel_core::provider::SaslMechanism;
 use courriel_net::{AccessToken, TokenFuture, TokenSource};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::flow::SignIn;
 use super::store::{Grant, GrantKey, TokenStore};
@@ -40,15 +48,45 @@ use super::store::{Grant, GrantKey, TokenStore};
 /// Tokens are renewed this long before they expire, by default.
 pub const DEFAULT_MARGIN: Duration = Duration::from_secs(300);
 
+/// After a failed renewal, the provider is not asked again with the same
+/// refresh token for this long at first, by default; the wait doubles
+/// with each next failure, up to [`MAX_RETRY_RENEWAL_AFTER`].
+pub const DEFAULT_RETRY_RENEWAL_AFTER: Duration = Duration::from_secs(5);
+
+/// The longest wait between two renewals that fail.
+pub const MAX_RETRY_RENEWAL_AFTER: Duration = Duration::from_secs(300);
+
 /// One account's OAuth2 tokens, kept in a store and renewed as needed.
 pub struct StoredTokens {
     sign_in: SignIn,
     store: Arc<dyn TokenStore>,
     key: GrantKey,
     margin: Duration,
+    retry_after: Duration,
     /// The grant last read or renewed; its lock is the account's own
     /// turn within the process.
     current: tokio::sync::Mutex<Option<InHand>>,
+    /// The last renewal that failed, while it stands (changed only under
+    /// `current`'s lock).
+    failed: std::sync::Mutex<Option<Failed>>,
+}
+
+/// A renewal that failed: with which refresh token, when, how long it
+/// stands, and its failure.
+struct Failed {
+    refresh_token: Option<SecretString>,
+    at: Instant,
+    wait: Duration,
+    failure: Failure,
+}
+
+impl Failed {
+    /// Whether it still answers for a renewal with `refresh_token`.
+    fn stands_for(&self, refresh_token: Option<&SecretString>) -> bool {
+        self.at.elapsed() < self.wait
+            && self.refresh_token.as_ref().map(ExposeSecret::expose_secret)
+                == refresh_token.map(ExposeSecret::expose_secret)
+    }
 }
 
 /// The grant in hand, and whether the store has it yet: a renewal the
@@ -77,8 +115,20 @@ impl StoredTokens {
             sign_in,
             store,
             margin: DEFAULT_MARGIN,
+            retry_after: DEFAULT_RETRY_RENEWAL_AFTER,
             current: tokio::sync::Mutex::new(None),
+            failed: std::sync::Mutex::new(None),
         }
+    }
+
+    /// After a failed renewal, waits this long before asking the provider
+    /// again with the same refresh token (default 5 seconds), twice as
+    /// long after each next failure, up to 5 minutes; meanwhile calls get
+    /// the token in hand while it has not expired, else the failure.
+    #[must_use]
+    pub fn retry_renewal_after(mut self, wait: Duration) -> StoredTokens {
+        self.retry_after = wait;
+        self
     }
 
     /// Renews tokens this long before they expire (default 5 minutes).
@@ -206,7 +256,7 @@ impl StoredTokens {
         stored: Grant,
         refused: Option<&AccessToken>,
     ) -> Result<AccessToken, Failure> {
-        let renewed = match self.sign_in.refresh(&stored).await {
+        let renewed = match self.refresh(&stored).await {
             Ok(renewed) => renewed,
             // Renewed ahead of expiry, so a provider down for now need not
             // stop anything: the token in hand serves until it expires.
@@ -241,6 +291,50 @@ impl StoredTokens {
         let token = Self::token_of(renewed);
         *current = Some(held);
         Ok(token)
+    }
+}
+
+impl StoredTokens {
+    /// Asks the provider to renew `stored`, unless a renewal with the same
+    /// refresh token failed a moment ago: then that failure, as it stands.
+    async fn refresh(&self, stored: &Grant) -> Result<Grant, Failure> {
+        let refresh_token = stored.refresh_token.as_ref();
+        let previous = {
+            let failed = self.failed.lock().expect("the failed renewal");
+            if let Some(failed) = failed.as_ref().filter(|f| f.stands_for(refresh_token)) {
+                tracing::debug!(
+                    account = %self.key,
+                    code = failed.failure.code(),
+                    "OAuth2: the last renewal failed a moment ago; not asking the provider again yet"
+                );
+                return Err(failed.failure.clone());
+            }
+            // The wait after the last failure, when it was this refresh
+            // token's: the next one is twice as long.
+            failed
+                .as_ref()
+                .filter(|f| {
+                    f.refresh_token.as_ref().map(ExposeSecret::expose_secret)
+                        == refresh_token.map(ExposeSecret::expose_secret)
+                })
+                .map(|f| f.wait)
+        };
+        let result = self.sign_in.refresh(stored).await;
+        let mut failed = self.failed.lock().expect("the failed renewal");
+        match &result {
+            Ok(_) => *failed = None,
+            Err(failure) => {
+                *failed = Some(Failed {
+                    refresh_token: refresh_token.cloned(),
+                    at: Instant::now(),
+                    wait: previous
+                        .map_or(self.retry_after, |w| w.saturating_mul(2))
+                        .min(MAX_RETRY_RENEWAL_AFTER.max(self.retry_after)),
+                    failure: failure.clone(),
+                });
+            }
+        }
+        result
     }
 }
 

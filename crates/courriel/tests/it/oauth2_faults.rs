@@ -194,7 +194,8 @@ fn a_provider_down_for_now_leaves_the_unexpired_token_in_use() {
     assert_eq!(renewal.outcome.as_deref().unwrap(), "ACCESS-IN-HAND");
     renewal.asked(1, "503, unexpired");
     renewal.kept(&held, "503, unexpired");
-    // Each call tries again (none waits for another's failure).
+    // The next call, a moment later, does not ask again (the failure
+    // stands a while) and still gets the token in hand.
     let renewal = renew_with(
         "down-unexpired-twice",
         Reply::html(503, "<h1>503</h1>"),
@@ -204,7 +205,7 @@ fn a_provider_down_for_now_leaves_the_unexpired_token_in_use() {
         2,
     );
     assert_eq!(renewal.outcome.as_deref().unwrap(), "ACCESS-IN-HAND");
-    renewal.asked(2, "503 twice, unexpired");
+    renewal.asked(1, "503 twice, unexpired");
     let refused = renew(
         "refused-unexpired",
         Reply::json(400, r#"{"error":"invalid_grant"}"#),
@@ -445,5 +446,58 @@ fn a_renewal_the_store_cannot_save_is_kept_and_saved_later() {
             "REFRESH-ROTATED"
         );
         assert_eq!(stored.access_token.expose_secret(), "ACCESS-NEW");
+    });
+}
+
+#[test]
+fn a_failed_renewal_is_asked_again_only_after_a_growing_wait() {
+    let s = Servers::get();
+    let endpoint = s.oauth_fault_endpoint(Reply::html(503, "<h1>503</h1>"));
+    let issuer = format!("https://{}:{}", s.host, endpoint.port);
+    let sign_in = SignIn::new(
+        &provider_at(&issuer),
+        OAuth2Client::new("test-oauth", "courriel-test"),
+        &oauth_options(),
+    )
+    .unwrap();
+    let store: Arc<dyn TokenStore> =
+        Arc::new(FileStore::open(courriel_testkit::fresh_dir("oauth2-faults-backoff")).unwrap());
+    let wait = Duration::from_secs(1);
+    runtime().block_on(async {
+        store.save(&expired()).await.unwrap();
+        let tokens = StoredTokens::new(sign_in, store.clone(), USER).retry_renewal_after(wait);
+        let code = |outcome: Result<courriel_net::AccessToken, Failure>| match outcome {
+            Ok(t) => t.secret().expose_secret().to_string(),
+            Err(f) => f.code().to_string(),
+        };
+        // The first call asks; the next ones, within the wait, get the
+        // same failure without asking (the provider is not hammered, and
+        // no send waits for its timeout).
+        assert_eq!(code(tokens.token().await), "OA005");
+        assert_eq!(code(tokens.token().await), "OA005");
+        assert_eq!(code(tokens.token().await), "OA005");
+        assert_eq!(endpoint.bodies().len(), 1, "asked once within the wait");
+        // After the wait it asks again, and fails: the next wait is twice
+        // as long.
+        tokio::time::sleep(wait + Duration::from_millis(100)).await;
+        assert_eq!(code(tokens.token().await), "OA005");
+        assert_eq!(endpoint.bodies().len(), 2, "asked again after the wait");
+        tokio::time::sleep(wait + Duration::from_millis(100)).await;
+        assert_eq!(code(tokens.token().await), "OA005");
+        assert_eq!(
+            endpoint.bodies().len(),
+            2,
+            "the second wait is twice the first"
+        );
+        tokio::time::sleep(wait + Duration::from_millis(300)).await;
+        assert_eq!(code(tokens.token().await), "OA005");
+        assert_eq!(endpoint.bodies().len(), 3, "asked after the second wait");
+        // The user signs in again meanwhile: the new grant is used at once.
+        let mut signed_in = grant(SystemTime::now() + Duration::from_secs(3600));
+        signed_in.access_token = SecretString::from("ACCESS-SIGNED-IN-AGAIN".to_string());
+        signed_in.refresh_token = Some(SecretString::from("REFRESH-NEW".to_string()));
+        store.save(&signed_in).await.unwrap();
+        assert_eq!(code(tokens.token().await), "ACCESS-SIGNED-IN-AGAIN");
+        assert_eq!(endpoint.bodies().len(), 3);
     });
 }
