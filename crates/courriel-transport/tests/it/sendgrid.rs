@@ -189,16 +189,22 @@ fn a_request_that_went_out_unanswered_is_never_sent_again() {
     assert_eq!(code(&closed, "any"), "SG008");
 }
 
-#[test]
-fn the_message_id_and_the_account_arrive_as_custom_args() {
-    let sendgrid = courriel_testkit::sendgrid::https_server();
+/// Settings for SendGrid's global host, reaching `sendgrid` (the local
+/// one over TLS) with the test CA trusted, with the key `good`.
+fn global_api(sendgrid: &courriel_testkit::sendgrid::SendGrid) -> SendGridSettings {
     let ca = std::fs::read(&courriel_testkit::Servers::get().ca).unwrap();
-    let settings = SendGridSettings::new("good")
+    SendGridSettings::new("good")
         .with_base_url("https://api.sendgrid.com")
         .unwrap()
         .resolve("api.sendgrid.com", sendgrid.address)
         .with_extra_ca(&ca)
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn the_message_id_and_the_account_arrive_as_custom_args() {
+    let sendgrid = courriel_testkit::sendgrid::https_server();
+    let settings = global_api(&sendgrid);
     let e = email();
     let rendered = e.render().unwrap();
     runtime()
@@ -227,13 +233,7 @@ fn the_message_id_and_the_account_arrive_as_custom_args() {
 #[test]
 fn sends_share_one_connection_to_the_api() {
     let sendgrid = courriel_testkit::sendgrid::https_server();
-    let ca = std::fs::read(&courriel_testkit::Servers::get().ca).unwrap();
-    let settings = SendGridSettings::new("good")
-        .with_base_url("https://api.sendgrid.com")
-        .unwrap()
-        .resolve("api.sendgrid.com", sendgrid.address)
-        .with_extra_ca(&ca)
-        .unwrap();
+    let settings = global_api(&sendgrid);
     let e = email();
     let rendered = e.render().unwrap();
     let connections = || {

@@ -52,6 +52,16 @@ struct Renewal {
     forms: Vec<String>,
 }
 
+/// The test client's sign-in at a provider whose issuer is `issuer`.
+fn sign_in_at(issuer: &str, options: &HttpOptions) -> SignIn {
+    SignIn::new(
+        &provider_at(issuer),
+        OAuth2Client::new("test-oauth", "courriel-test"),
+        options,
+    )
+    .unwrap()
+}
+
 /// Asks `calls` times for a token of an account whose stored grant is
 /// `held`, at a provider whose token endpoint answers `reply` (or at
 /// `issuer`, when given), with `options`.
@@ -66,12 +76,7 @@ fn renew_with(
     let s = Servers::get();
     let endpoint = s.oauth_fault_endpoint(reply);
     let issuer = issuer.unwrap_or_else(|| format!("https://{}:{}", s.host, endpoint.port));
-    let sign_in = SignIn::new(
-        &provider_at(&issuer),
-        OAuth2Client::new("test-oauth", "courriel-test"),
-        options,
-    )
-    .unwrap();
+    let sign_in = sign_in_at(&issuer, options);
     let store: Arc<dyn TokenStore> = Arc::new(
         FileStore::open(courriel_testkit::fresh_dir(&format!(
             "oauth2-faults-{test}"
@@ -395,13 +400,10 @@ fn a_renewal_the_store_cannot_save_is_kept_and_saved_later() {
         200,
         r#"{"access_token":"ACCESS-NEW","token_type":"Bearer","expires_in":3600,"refresh_token":"REFRESH-ROTATED","scope":"imap smtp offline_access"}"#,
     ));
-    let issuer = format!("https://{}:{}", s.host, endpoint.port);
-    let sign_in = SignIn::new(
-        &provider_at(&issuer),
-        OAuth2Client::new("test-oauth", "courriel-test"),
+    let sign_in = sign_in_at(
+        &format!("https://{}:{}", s.host, endpoint.port),
         &oauth_options(),
-    )
-    .unwrap();
+    );
     let store = Arc::new(FlakyStore {
         inner: FileStore::open(courriel_testkit::fresh_dir("oauth2-faults-unsaved")).unwrap(),
         down: std::sync::atomic::AtomicBool::new(false),
@@ -455,13 +457,10 @@ fn a_renewal_the_store_cannot_save_is_kept_and_saved_later() {
 fn a_failed_renewal_is_asked_again_only_after_a_growing_wait() {
     let s = Servers::get();
     let endpoint = s.oauth_fault_endpoint(Reply::html(503, "<h1>503</h1>"));
-    let issuer = format!("https://{}:{}", s.host, endpoint.port);
-    let sign_in = SignIn::new(
-        &provider_at(&issuer),
-        OAuth2Client::new("test-oauth", "courriel-test"),
+    let sign_in = sign_in_at(
+        &format!("https://{}:{}", s.host, endpoint.port),
         &oauth_options(),
-    )
-    .unwrap();
+    );
     let store: Arc<dyn TokenStore> =
         Arc::new(FileStore::open(courriel_testkit::fresh_dir("oauth2-faults-backoff")).unwrap());
     let wait = Duration::from_secs(1);
