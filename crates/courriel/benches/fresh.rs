@@ -68,13 +68,6 @@ impl Run {
         v.get(i).copied().unwrap_or_default()
     }
 
-    /// The whole machine's busy CPU (ours and the servers') per message.
-    #[allow(clippy::cast_precision_loss)]
-    fn machine_per_message(&self) -> Option<f64> {
-        let machine = self.machine.as_ref()?;
-        Some(machine.busy.as_secs_f64() * 1e3 / self.latencies.len() as f64)
-    }
-
     #[allow(clippy::cast_precision_loss)]
     fn print(&self) {
         let mut cpu = self.cpu.map_or_else(String::new, |c| {
@@ -83,10 +76,11 @@ impl Run {
                 c.as_secs_f64() * 1e3 / self.latencies.len() as f64
             )
         });
-        if let (Some(per), Some(machine)) = (self.machine_per_message(), &self.machine) {
+        if let Some(machine) = &self.machine {
             let _ = write!(
                 cpu,
-                ", machine CPU {per:.1} ms/message ({:.0}% busy); all delivered after {:.2}s",
+                ", machine CPU {:.1} ms/message ({:.0}% busy); all delivered after {:.2}s",
+                machine.ms_per(self.latencies.len()),
                 machine.share * 100.0,
                 machine.until_delivered.as_secs_f64()
             );
@@ -382,16 +376,16 @@ fn ours_twice(rt: &tokio::runtime::Runtime, ports: (u16, u16)) -> [Option<Run>; 
 /// rates can be no further apart than the machine's CPU per message (ours
 /// and the servers'), whatever the client does.
 fn bound(alone: &Run, filed: &Run) {
-    let (Some(a), Some(f)) = (alone.machine_per_message(), filed.machine_per_message()) else {
+    let (Some(alone_use), Some(filed_use)) = (&alone.machine, &filed.machine) else {
         return;
     };
-    let busy = filed.machine.as_ref().map_or(0.0, |m| m.share);
-    if let (Some(a), Some(f)) = (&alone.machine, &filed.machine) {
-        println!(
-            "  sustained (until Postfix has delivered every message): send and file at {:.2}x the transport alone (target >= 0.8x)",
-            a.until_delivered.as_secs_f64() / f.until_delivered.as_secs_f64()
-        );
-    }
+    println!(
+        "  sustained (until Postfix has delivered every message): send and file at {:.2}x the transport alone (target >= 0.8x)",
+        alone_use.until_delivered.as_secs_f64() / filed_use.until_delivered.as_secs_f64()
+    );
+    let a = alone_use.ms_per(alone.latencies.len());
+    let f = filed_use.ms_per(filed.latencies.len());
+    let busy = filed_use.share;
     // Below 90% busy something else (round trips) bounds the rates.
     let verdict = if busy >= 0.9 {
         format!(

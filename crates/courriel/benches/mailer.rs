@@ -128,7 +128,7 @@ fn main() {
                 SENDS as f64 / elapsed.as_secs_f64(),
                 mailer.smtp_connections_opened(),
                 used.as_secs_f64(),
-                machine.busy.as_secs_f64() * 1e3 / SENDS as f64,
+                machine.ms_per(SENDS),
                 machine.share * 100.0,
                 machine.until_delivered.as_secs_f64()
             );

@@ -85,16 +85,11 @@ pub(crate) struct MachineUse {
 }
 
 impl MachineUse {
-    /// Since `before` (a [`machine_cpu`] reading).
-    pub(crate) fn since(before: (Duration, Duration)) -> MachineUse {
-        let (busy, all) = machine_cpu();
-        let busy = busy.saturating_sub(before.0);
-        let all = all.saturating_sub(before.1);
-        MachineUse {
-            busy,
-            share: busy.as_secs_f64() / all.as_secs_f64().max(1e-9),
-            until_delivered: Duration::ZERO,
-        }
+    /// Busy CPU per message, in milliseconds, for a run of `messages`.
+    // Counts and milliseconds as f64: far below 2^52, no precision lost.
+    #[allow(clippy::cast_precision_loss)]
+    pub(crate) fn ms_per(&self, messages: usize) -> f64 {
+        self.busy.as_secs_f64() * 1e3 / messages as f64
     }
 }
 
@@ -138,17 +133,19 @@ fn count_files(dir: &std::path::Path) -> usize {
 /// how busy it was during the run itself, and how long until delivered.
 pub(crate) fn machine_use_of<T>(run: impl FnOnce() -> T) -> (T, MachineUse) {
     drain_postfix_queue();
-    let before = machine_cpu();
+    let (busy_before, all_before) = machine_cpu();
     let start = Instant::now();
     let out = run();
-    let during = MachineUse::since(before);
+    let (busy_run, all_run) = machine_cpu();
     let delivered = drain_postfix_queue();
-    let total = MachineUse::since(before);
+    let (busy_after, _) = machine_cpu();
+    let share = busy_run.saturating_sub(busy_before).as_secs_f64()
+        / all_run.saturating_sub(all_before).as_secs_f64().max(1e-9);
     (
         out,
         MachineUse {
-            busy: total.busy,
-            share: during.share,
+            busy: busy_after.saturating_sub(busy_before),
+            share,
             until_delivered: delivered - start,
         },
     )

@@ -81,11 +81,15 @@ struct Failed {
 }
 
 impl Failed {
+    /// Whether it was a renewal with `refresh_token`.
+    fn with(&self, refresh_token: Option<&SecretString>) -> bool {
+        self.refresh_token.as_ref().map(ExposeSecret::expose_secret)
+            == refresh_token.map(ExposeSecret::expose_secret)
+    }
+
     /// Whether it still answers for a renewal with `refresh_token`.
     fn stands_for(&self, refresh_token: Option<&SecretString>) -> bool {
-        self.at.elapsed() < self.wait
-            && self.refresh_token.as_ref().map(ExposeSecret::expose_secret)
-                == refresh_token.map(ExposeSecret::expose_secret)
+        self.at.elapsed() < self.wait && self.with(refresh_token)
     }
 }
 
@@ -292,9 +296,7 @@ impl StoredTokens {
         *current = Some(held);
         Ok(token)
     }
-}
 
-impl StoredTokens {
     /// Asks the provider to renew `stored`, unless a renewal with the same
     /// refresh token failed a moment ago: then that failure, as it stands.
     async fn refresh(&self, stored: &Grant) -> Result<Grant, Failure> {
@@ -313,10 +315,7 @@ impl StoredTokens {
             // token's: the next one is twice as long.
             failed
                 .as_ref()
-                .filter(|f| {
-                    f.refresh_token.as_ref().map(ExposeSecret::expose_secret)
-                        == refresh_token.map(ExposeSecret::expose_secret)
-                })
+                .filter(|f| f.with(refresh_token))
                 .map(|f| f.wait)
         };
         let result = self.sign_in.refresh(stored).await;
